@@ -1,0 +1,83 @@
+package org.fhirwall.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.fhirwall.auth.Principal;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One decision (or alert) on record. Written as a FHIR {@code AuditEvent} in the IHE BALP shape by
+ * {@link AuditEventJson}.
+ *
+ * @param kind {@link Kind#DECISION} for a request, {@link Kind#ALERT} for a limit reached,
+ *     {@link Kind#LOCK}/{@link Kind#UNLOCK} for operator-visible lock changes
+ * @param outcome what the client got
+ * @param principal who asked; null when no token could be verified
+ * @param role the role policy that governed the request, null before one was selected
+ * @param interaction the FHIR interaction code, null when the request could not be classified
+ * @param target the canonical request target relative to the base, or the raw path when refused before parsing
+ * @param patients the patients the released response disclosed (empty when nothing was released)
+ * @param usage distinct patients per window after the decision, by window name
+ * @param rule the policy rule or check that refused, null when allowed
+ * @param reason a patient-free explanation (the refusal's diagnostics, or what an alert is about)
+ * @param notes patient-free remarks (rewrites, report-only findings)
+ * @param breakGlassReason the break-glass reason given, null when none
+ */
+public record AuditRecord(
+    Kind kind,
+    Instant time,
+    String requestId,
+    Outcome outcome,
+    int status,
+    @Nullable Principal principal,
+    @Nullable String role,
+    @Nullable String mode,
+    String method,
+    @Nullable String interaction,
+    @Nullable String resourceType,
+    @Nullable String operation,
+    String target,
+    List<String> patients,
+    int newPatients,
+    Map<String, Integer> usage,
+    @Nullable String rule,
+    String reason,
+    List<String> notes,
+    @Nullable String breakGlassReason,
+    String remoteAddress,
+    @Nullable String traceparent,
+    long durationMicros) {
+
+  /** What kind of event this is. */
+  public enum Kind {
+    DECISION,
+    ALERT,
+    LOCK,
+    UNLOCK
+  }
+
+  /** What the client got. */
+  public enum Outcome {
+    ALLOWED,
+    REFUSED,
+    THROTTLED,
+    FAILED
+  }
+
+  public AuditRecord {
+    requireNonNull(kind, "kind");
+    requireNonNull(time, "time");
+    requireNonNull(requestId, "requestId");
+    requireNonNull(outcome, "outcome");
+    requireNonNull(method, "method");
+    requireNonNull(target, "target");
+    patients = List.copyOf(patients);
+    usage = Map.copyOf(usage);
+    requireNonNull(reason, "reason");
+    notes = List.copyOf(notes);
+    requireNonNull(remoteAddress, "remoteAddress");
+  }
+}

@@ -1,0 +1,128 @@
+package org.fhirwall.fhir;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a client asks of the EPR, in canonical form: the one value every later stage reasons about,
+ * and the only thing fhirwall forwards (it re-serialises this, never the raw request).
+ *
+ * <ul>
+ *   <li>{@code resourceType} is the type the interaction acts on or returns: {@code Observation}
+ *       for {@code Patient/1/Observation}, {@code Patient} for {@code Patient/1/$everything}; null
+ *       at system level.
+ *   <li>{@code compartment} is set for compartment searches ({@code Patient/1} in
+ *       {@code Patient/1/Observation?...}).
+ *   <li>{@code params} are the decoded parameters in their received order, URL and form body
+ *       merged (a parameter present in both is refused before a {@code FhirRequest} exists).
+ *   <li>{@code ifNoneExist} holds the criteria of a conditional create.
+ *   <li>{@code forwardHeaders} are the client headers that survive (content type, preconditions,
+ *       a sanitised {@code Prefer}, trace context); everything else is dropped.
+ *   <li>{@code entries} are the classified entries of a batch or transaction, in order.
+ *   <li>{@code pageToken} is the opaque paging token of a {@link Interaction#PAGE} request.
+ * </ul>
+ */
+public record FhirRequest(
+    Interaction interaction,
+    String method,
+    @Nullable String resourceType,
+    @Nullable String id,
+    @Nullable String versionId,
+    @Nullable ResourceId compartment,
+    @Nullable String operation,
+    boolean conditional,
+    List<QueryParam> params,
+    List<QueryParam> ifNoneExist,
+    Format responseFormat,
+    boolean pretty,
+    boolean respondAsync,
+    @Nullable String pageToken,
+    List<RawRequest.Header> forwardHeaders,
+    List<BundleEntry> entries,
+    Body body) {
+
+  /** A request body in the form fhirwall forwards it. */
+  public record Body(byte[] bytes, @Nullable String contentType) {
+    public static final Body EMPTY = new Body(new byte[0], null);
+
+    public Body {
+      requireNonNull(bytes, "bytes");
+    }
+
+    public boolean isEmpty() {
+      return bytes.length == 0;
+    }
+  }
+
+  /**
+   * One entry of a batch or transaction bundle: its position, its {@code fullUrl}, the request it
+   * carries (classified as if sent alone), and its resource as JSON (null for GET/DELETE).
+   */
+  public record BundleEntry(int index, @Nullable String fullUrl, FhirRequest request, @Nullable String resourceJson) {
+    public BundleEntry {
+      requireNonNull(request, "request");
+    }
+  }
+
+  public FhirRequest {
+    requireNonNull(interaction, "interaction");
+    requireNonNull(method, "method");
+    params = List.copyOf(params);
+    ifNoneExist = List.copyOf(ifNoneExist);
+    requireNonNull(responseFormat, "responseFormat");
+    forwardHeaders = List.copyOf(forwardHeaders);
+    entries = List.copyOf(entries);
+    requireNonNull(body, "body");
+  }
+
+  /** The first value of the named parameter (exact name match, modifiers included). */
+  public Optional<String> param(String name) {
+    for (QueryParam p : params) {
+      if (p.name().equals(name)) {
+        return Optional.of(p.value());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** All parameters with this base name (modifiers and chains ignored). */
+  public List<QueryParam> paramsNamed(String baseName) {
+    List<QueryParam> found = new ArrayList<>(2);
+    for (QueryParam p : params) {
+      if (p.baseName().equals(baseName)) {
+        found.add(p);
+      }
+    }
+    return found;
+  }
+
+  /** This request with its parameters replaced (used by policy rewrites such as a lowered {@code _count}). */
+  public FhirRequest withParams(List<QueryParam> newParams) {
+    return new FhirRequest(interaction, method, resourceType, id, versionId, compartment, operation,
+        conditional, newParams, ifNoneExist, responseFormat, pretty, respondAsync, pageToken,
+        forwardHeaders, entries, body);
+  }
+
+  /** This request with its bundle entries replaced (each entry rewritten by policy). */
+  public FhirRequest withEntries(List<BundleEntry> newEntries) {
+    return new FhirRequest(interaction, method, resourceType, id, versionId, compartment, operation,
+        conditional, params, ifNoneExist, responseFormat, pretty, respondAsync, pageToken,
+        forwardHeaders, newEntries, body);
+  }
+
+  /** A short, patient-free description for logs and audit: {@code GET search-type Observation}. */
+  public String describe() {
+    StringBuilder sb = new StringBuilder(method).append(' ').append(interaction.code());
+    if (resourceType != null) {
+      sb.append(' ').append(resourceType);
+    }
+    if (operation != null) {
+      sb.append(" $").append(operation);
+    }
+    return sb.toString();
+  }
+}

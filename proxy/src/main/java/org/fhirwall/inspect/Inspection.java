@@ -1,0 +1,40 @@
+package org.fhirwall.inspect;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a response discloses. Either fhirwall could read it all, or it could not, and then it
+ * must not be released when the interaction may carry patient data.
+ */
+public sealed interface Inspection {
+
+  /**
+   * A fully read response.
+   *
+   * @param json the body as JSON (the upstream bytes themselves when they were identity-encoded
+   *     JSON; otherwise the decoded and converted form); the offsets in {@code urls} refer to it
+   * @param patients every patient the body discloses, as canonical keys (see {@link PatientKeys})
+   * @param urls the URL-bearing strings that may point at the EPR
+   * @param resourceTypes the types of all resources found (top level, entries, contained, nested)
+   * @param resourceCount how many resources were found in all
+   */
+  record Read(byte[] json, Set<String> patients, List<UrlOccurrence> urls, Set<String> resourceTypes, int resourceCount)
+      implements Inspection {
+    public Read {
+      requireNonNull(json, "json");
+      patients = Set.copyOf(patients);
+      urls = List.copyOf(urls);
+      resourceTypes = Set.copyOf(resourceTypes);
+    }
+  }
+
+  /** A body fhirwall could not read through; {@code reason} is for the audit log (no patient data). */
+  record Unreadable(String reason) implements Inspection {
+    public Unreadable {
+      requireNonNull(reason, "reason");
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package org.fhirwall.policy;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.fhirwall.auth.AuthenticationStrength;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.fhir.Interaction;
+import org.fhirwall.quota.PatientWindow;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What one role may do, read from one role policy file. Immutable.
+ *
+ * @param name the policy's name (the {@code role} key), used in audit records and refusals
+ * @param source the file it was read from, for operators
+ * @param roles the token roles that select this policy
+ * @param principalKind users or service accounts; a policy never accepts the other kind
+ * @param priority when a principal's roles select several policies, the highest priority wins
+ * @param resourceTypes allowed resource types; {@code *} allows every type
+ * @param operations allowed operation names, without {@code $}
+ * @param patientLimits the distinct-patient windows charged for every response
+ * @param atLimit what happens when a response would break a limit
+ * @param breakGlass the emergency allowance, or {@link BreakGlass#DISABLED}
+ * @param search request-side search rules
+ */
+public record RolePolicy(
+    String name,
+    String source,
+    String description,
+    Set<String> roles,
+    Principal.Kind principalKind,
+    int priority,
+    Mode mode,
+    AuthenticationStrength authentication,
+    Set<Interaction> interactions,
+    Set<String> resourceTypes,
+    Set<String> operations,
+    List<PatientWindow> patientLimits,
+    AtLimit atLimit,
+    BreakGlass breakGlass,
+    SearchRules search) {
+
+  public static final String ANY_TYPE = "*";
+
+  public RolePolicy {
+    requireNonNull(name, "name");
+    requireNonNull(source, "source");
+    requireNonNull(description, "description");
+    roles = Set.copyOf(roles);
+    requireNonNull(principalKind, "principalKind");
+    requireNonNull(mode, "mode");
+    requireNonNull(authentication, "authentication");
+    interactions = Set.copyOf(interactions);
+    resourceTypes = Set.copyOf(resourceTypes);
+    operations = Set.copyOf(operations);
+    patientLimits = List.copyOf(patientLimits);
+    if (patientLimits.isEmpty()) {
+      throw new IllegalArgumentException("patientLimits: empty (expected: at least one window)");
+    }
+    requireNonNull(atLimit, "atLimit");
+    requireNonNull(breakGlass, "breakGlass");
+    requireNonNull(search, "search");
+  }
+
+  public boolean allowsType(@Nullable String type) {
+    return type == null || resourceTypes.contains(ANY_TYPE) || resourceTypes.contains(type);
+  }
+
+  /** What happens when a response would take the account over one of its windows. */
+  public record AtLimit(@Nullable Duration lockFor, boolean alert) {
+    public static final AtLimit REFUSE_ONLY = new AtLimit(null, false);
+
+    public boolean locks() {
+      return lockFor != null;
+    }
+  }
+
+  /**
+   * The emergency access allowance: a request carrying the break-glass reason header is charged
+   * to separate, larger windows and needs a fresher authentication; every such access is marked
+   * in the audit record.
+   */
+  public record BreakGlass(boolean enabled, List<PatientWindow> patientLimits, AuthenticationStrength authentication) {
+    public static final BreakGlass DISABLED = new BreakGlass(false, List.of(), AuthenticationStrength.NONE);
+
+    public BreakGlass {
+      patientLimits = List.copyOf(patientLimits);
+      requireNonNull(authentication, "authentication");
+      if (enabled && patientLimits.isEmpty()) {
+        throw new IllegalArgumentException("break-glass patientLimits: empty (expected: at least one window when enabled)");
+      }
+    }
+  }
+}

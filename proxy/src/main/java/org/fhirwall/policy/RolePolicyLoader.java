@@ -1,0 +1,311 @@
+package org.fhirwall.policy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.fhirwall.auth.AuthenticationStrength;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.fhir.Interaction;
+import org.fhirwall.quota.PatientWindow;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads role policy files (one role per YAML file) into a {@link PolicySet}, reporting every
+ * problem with file, line and key. The keys are documented in the README's policy reference and
+ * in {@code policies/schema.json}.
+ */
+public final class RolePolicyLoader {
+
+  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,63}");
+  private static final Pattern OPERATION = Pattern.compile("[a-z][a-zA-Z0-9-]{0,63}");
+  private static final Duration MAX_WINDOW = Duration.ofDays(366);
+
+  private final Set<String> knownResourceTypes;
+
+  /** @param knownResourceTypes the resource types of the FHIR version in use (exact case) */
+  public RolePolicyLoader(Set<String> knownResourceTypes) {
+    this.knownResourceTypes = Set.copyOf(knownResourceTypes);
+  }
+
+  /** Loads every {@code *.yaml}/{@code *.yml} file directly in {@code dir}. */
+  public PolicySet loadDirectory(Path dir) throws ConfigException {
+    Problems problems = new Problems();
+    List<Path> files = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      s.filter(RolePolicyLoader::isYaml).sorted().forEach(files::add);
+    } catch (IOException e) {
+      problems.add(dir.toString(), 0, "", "cannot list policy directory: " + e.getMessage());
+      problems.throwIfAny();
+    }
+    if (files.isEmpty()) {
+      problems.add(dir.toString(), 0, "", "no role policy files (expected: *.yaml files, one role each)");
+    }
+    List<RolePolicy> roles = new ArrayList<>();
+    for (Path f : files) {
+      RolePolicy r = loadFile(f, problems);
+      if (r != null) {
+        roles.add(r);
+      }
+    }
+    checkTogether(roles, problems);
+    problems.throwIfAny();
+    return new PolicySet(roles);
+  }
+
+  /** Loads a set of files as one policy set (used by {@code validate}). */
+  public PolicySet loadFiles(List<Path> files) throws ConfigException {
+    Problems problems = new Problems();
+    List<RolePolicy> roles = new ArrayList<>();
+    for (Path f : files) {
+      RolePolicy r = loadFile(f, problems);
+      if (r != null) {
+        roles.add(r);
+      }
+    }
+    checkTogether(roles, problems);
+    problems.throwIfAny();
+    return new PolicySet(roles);
+  }
+
+  static boolean isYaml(Path p) {
+    String n = p.getFileName().toString();
+    return Files.isRegularFile(p) && (n.endsWith(".yaml") || n.endsWith(".yml"));
+  }
+
+  private @Nullable RolePolicy loadFile(Path file, Problems problems) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      problems.add(file.toString(), 0, "", "cannot read: " + e.getMessage());
+      return null;
+    }
+    return parse(file.toString(), text, problems);
+  }
+
+  /** Parses one role policy document; null when it has problems (recorded in {@code problems}). */
+  @Nullable RolePolicy parse(String file, String text, Problems problems) {
+    YamlSection root = YamlSection.parse(file, text, problems);
+    if (root == null) {
+      return null;
+    }
+    int before = problems.all().size();
+
+    String name = root.requiredString("role");
+    if (name != null && !NAME.matcher(name).matches()) {
+      root.problem("role", name + " (expected: lower-case letters, digits and '-', starting with a letter)");
+    }
+    String description = root.string("description", "");
+    Set<String> tokenRoles = Set.of();
+    Principal.Kind kind = Principal.Kind.USER;
+    YamlSection appliesTo = root.section("applies-to");
+    if (appliesTo == null) {
+      if (!root.has("applies-to")) {
+        root.problem("applies-to", "missing (required: the token roles this policy governs)");
+      }
+    } else {
+      tokenRoles = new LinkedHashSet<>(appliesTo.strings("roles"));
+      if (tokenRoles.isEmpty()) {
+        appliesTo.problem("roles", "missing or empty (expected: at least one token role)");
+      }
+      kind = appliesTo.oneOf("principal", "user", "user", "service").equals("user")
+          ? Principal.Kind.USER : Principal.Kind.SERVICE;
+      appliesTo.finish();
+    }
+    int priority = root.integer("priority", 0, -1000, 1000);
+    Mode mode = root.oneOf("mode", "enforce", "enforce", "report-only").equals("enforce") ? Mode.ENFORCE : Mode.REPORT_ONLY;
+
+    AuthenticationStrength authentication = strength(root.section("authentication"));
+    if (kind == Principal.Kind.USER && !root.has("authentication")) {
+      root.problem("authentication", "missing (required for user roles: the MFA evidence this role needs, e.g. amr: [otp])");
+    } else if (kind == Principal.Kind.USER && authentication.acceptedAcr().isEmpty()
+        && authentication.requiredAmr().isEmpty() && authentication.anyAmr().isEmpty()) {
+      root.problem("authentication", "requires no MFA evidence (expected: acr and/or amr for a user role)");
+    }
+
+    Set<Interaction> interactions = interactions(root);
+    Set<String> resourceTypes = resourceTypes(root);
+    Set<String> operations = operations(root);
+    List<PatientWindow> limits = windows(root, "patient-limits", true);
+
+    RolePolicy.AtLimit atLimit = RolePolicy.AtLimit.REFUSE_ONLY;
+    YamlSection at = root.section("at-limit");
+    if (at != null) {
+      String action = at.oneOf("action", "refuse", "refuse", "lock");
+      Duration lockFor = at.duration("lock-for", null);
+      if (action.equals("lock") && lockFor == null) {
+        at.problem("lock-for", "missing (required when action is lock, e.g. 24h)");
+      }
+      if (action.equals("refuse") && lockFor != null) {
+        at.problem("lock-for", "set while action is refuse (expected: action: lock)");
+      }
+      boolean alert = at.bool("alert", false);
+      at.finish();
+      atLimit = new RolePolicy.AtLimit(action.equals("lock") ? lockFor : null, alert);
+    }
+
+    RolePolicy.BreakGlass breakGlass = RolePolicy.BreakGlass.DISABLED;
+    YamlSection bg = root.section("break-glass");
+    if (bg != null) {
+      List<PatientWindow> bgLimits = windows(bg, "patient-limits", true);
+      AuthenticationStrength bgStrength = strength(bg.section("authentication"));
+      if (kind == Principal.Kind.USER && bgStrength.maxAge() == null) {
+        bg.problem("authentication", "missing max-age (expected: break-glass needs a recent MFA, e.g. max-age: 15m)");
+      }
+      bg.finish();
+      if (!bgLimits.isEmpty()) {
+        breakGlass = new RolePolicy.BreakGlass(true, bgLimits, bgStrength);
+      }
+    }
+
+    SearchRules search = SearchRules.DEFAULTS;
+    YamlSection s = root.section("search");
+    if (s != null) {
+      search = new SearchRules(
+          s.integer("max-count", SearchRules.DEFAULT_MAX_COUNT, 1, 10_000),
+          s.integer("max-pages", SearchRules.DEFAULT_MAX_PAGES, 1, 100_000));
+      s.finish();
+    }
+
+    root.finish();
+    if (problems.all().size() > before || name == null || limits.isEmpty()) {
+      return null;
+    }
+    return new RolePolicy(name, file, description, tokenRoles, kind, priority, mode, authentication,
+        interactions, resourceTypes, operations, limits, atLimit, breakGlass, search);
+  }
+
+  private static AuthenticationStrength strength(@Nullable YamlSection a) {
+    if (a == null) {
+      return AuthenticationStrength.NONE;
+    }
+    Set<String> acr = new HashSet<>(a.strings("acr"));
+    Set<String> amr = new HashSet<>(a.strings("amr"));
+    Set<String> anyAmr = new HashSet<>(a.strings("amr-any-of"));
+    Duration maxAge = a.duration("max-age", null);
+    a.finish();
+    return new AuthenticationStrength(acr, amr, anyAmr, maxAge);
+  }
+
+  private static Set<Interaction> interactions(YamlSection root) {
+    List<String> codes = root.strings("interactions");
+    if (codes.isEmpty()) {
+      root.problem("interactions", "missing or empty (expected: a list such as [read, search-type])");
+    }
+    Set<Interaction> out = new LinkedHashSet<>();
+    for (String c : codes) {
+      if (c.equals("page")) {
+        root.problem("interactions", "page (expected: not listed; following paging links is allowed wherever the search was)");
+        continue;
+      }
+      Interaction.fromCode(c).filter(i -> i.code().equals(c)).ifPresentOrElse(out::add, () -> root.problem("interactions",
+          c + " (expected one of: " + String.join(", ", Stream.of(Interaction.values())
+              .filter(i -> i != Interaction.PAGE).map(Interaction::code).toList()) + ")"));
+    }
+    return out;
+  }
+
+  private Set<String> resourceTypes(YamlSection root) {
+    List<String> types = root.strings("resource-types");
+    if (types.isEmpty()) {
+      root.problem("resource-types", "missing or empty (expected: a list of resource types, or [\"*\"])");
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (String t : types) {
+      if (t.equals(RolePolicy.ANY_TYPE) || knownResourceTypes.contains(t)) {
+        out.add(t);
+      } else {
+        String hint = knownResourceTypes.stream().filter(k -> k.equalsIgnoreCase(t)).findFirst()
+            .map(k -> " (did you mean " + k + "?)").orElse(" (expected: an R4 resource type, exact case, or *)");
+        root.problem("resource-types", t + hint);
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> operations(YamlSection root) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String op : root.strings("operations")) {
+      String name = op.startsWith("$") ? op.substring(1) : op;
+      if (OPERATION.matcher(name).matches()) {
+        out.add(name);
+      } else {
+        root.problem("operations", op + " (expected: an operation name such as everything or $everything)");
+      }
+    }
+    return out;
+  }
+
+  static List<PatientWindow> windows(YamlSection parent, String key, boolean required) {
+    List<YamlSection> items = parent.sections(key);
+    if (items.isEmpty() && required) {
+      parent.problem(key, "missing or empty (expected: at least one window, e.g. - {window: 24h, max: 150})");
+    }
+    List<PatientWindow> out = new ArrayList<>();
+    Map<Duration, Integer> seen = new HashMap<>();
+    for (YamlSection w : items) {
+      Duration length = w.duration("window", null);
+      if (length == null && !w.has("window")) {
+        w.problem("window", "missing (required, e.g. 1h or 24h)");
+      } else if (length != null && length.compareTo(MAX_WINDOW) > 0) {
+        w.problem("window", length + " (expected: at most 366d)");
+        length = null;
+      }
+      int max = w.integer("max", -1, 1, 10_000_000);
+      if (max < 0 && !w.has("max")) {
+        w.problem("max", "missing (required: the most distinct patients in the window)");
+      }
+      w.finish();
+      if (length != null && max > 0) {
+        if (seen.put(length, max) != null) {
+          w.problem("window", PatientWindow.of(length, max).name() + " listed twice");
+        } else {
+          out.add(PatientWindow.of(length, max));
+        }
+      }
+    }
+    out.sort((a, b) -> a.length().compareTo(b.length()));
+    return out;
+  }
+
+  private static void checkTogether(List<RolePolicy> roles, Problems problems) {
+    Map<String, RolePolicy> byName = new HashMap<>();
+    for (RolePolicy r : roles) {
+      RolePolicy other = byName.putIfAbsent(r.name(), r);
+      if (other != null) {
+        problems.add(r.source(), 0, "role", r.name() + " is also defined in " + other.source());
+      }
+    }
+    for (int i = 0; i < roles.size(); i++) {
+      for (int j = i + 1; j < roles.size(); j++) {
+        RolePolicy a = roles.get(i);
+        RolePolicy b = roles.get(j);
+        if (a.priority() == b.priority() && a.principalKind() == b.principalKind()) {
+          Set<String> shared = new HashSet<>(a.roles());
+          shared.retainAll(b.roles());
+          if (!shared.isEmpty()) {
+            problems.add(b.source(), 0, "priority", "policies " + a.name() + " and " + b.name()
+                + " both govern token role(s) " + shared + " at priority " + a.priority()
+                + " (expected: different priorities, so one wins)");
+          }
+        }
+      }
+    }
+  }
+
+  /** The names of every known interaction code, for messages and the schema test. */
+  static List<String> interactionCodes() {
+    return Stream.of(Interaction.values()).filter(i -> i != Interaction.PAGE).map(Interaction::code).toList();
+  }
+}

@@ -1,0 +1,37 @@
+package org.fhirwall.quota;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** The outcome of charging a response: admitted (and counted), or refused (and nothing counted). */
+public sealed interface ChargeResult {
+
+  /**
+   * The patients are counted; the response may be released.
+   *
+   * @param usage each window after the charge
+   * @param newPatients how many of the response's patients were new to the longest window
+   * @param wouldRefuse in report-only mode, the window an enforcing charge would have refused at
+   */
+  record Admitted(List<WindowUsage> usage, int newPatients, @Nullable WindowUsage wouldRefuse) implements ChargeResult {
+    public Admitted {
+      usage = List.copyOf(usage);
+    }
+  }
+
+  /**
+   * The response would take the account over {@code breached}'s limit: it must not be released,
+   * and none of its patients were counted. {@code retryAfter} is when enough earlier patients
+   * will have left the window for this response to fit (the window's length when it never fits).
+   */
+  record Refused(WindowUsage breached, List<WindowUsage> usage, Duration retryAfter) implements ChargeResult {
+    public Refused {
+      requireNonNull(breached, "breached");
+      usage = List.copyOf(usage);
+      requireNonNull(retryAfter, "retryAfter");
+    }
+  }
+}

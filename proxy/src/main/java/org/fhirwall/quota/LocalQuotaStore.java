@@ -1,0 +1,235 @@
+package org.fhirwall.quota;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * The single-node store: distinct-patient windows and locks in this process's memory.
+ *
+ * <p>Each account keeps, per window length, its patients in order of last disclosure; a window is
+ * exact (sliding, per patient, millisecond precision). A charge holds the account's monitor for
+ * the few microseconds it takes, so concurrent responses of one account are charged one after
+ * the other and can never both slip under a limit. Accounts idle for longer than their longest
+ * window hold nothing and expire from the cache. When {@code maxAccounts} accounts are active,
+ * new accounts are refused (completed exceptionally) rather than evicting a live one, which would
+ * forget patients: the store fails closed.
+ *
+ * <p>Thread-safe. Completes every stage before returning (no I/O), so callers stay on their thread.
+ */
+public final class LocalQuotaStore implements QuotaStore {
+
+  private final Cache<String, Account> accounts;
+  private final Map<String, Lock> locks = new ConcurrentHashMap<>();
+  private final int maxAccounts;
+
+  public LocalQuotaStore(int maxAccounts, Executor maintenance) {
+    if (maxAccounts < 1) {
+      throw new IllegalArgumentException("maxAccounts: " + maxAccounts + " (expected: >= 1)");
+    }
+    this.maxAccounts = maxAccounts;
+    this.accounts = Caffeine.newBuilder()
+        .executor(requireNonNull(maintenance, "maintenance"))
+        .expireAfter(new Expiry<String, Account>() {
+          @Override
+          public long expireAfterCreate(String key, Account value, long currentTime) {
+            return value.retentionNanos();
+          }
+
+          @Override
+          public long expireAfterUpdate(String key, Account value, long currentTime, long currentDuration) {
+            return value.retentionNanos();
+          }
+
+          @Override
+          public long expireAfterRead(String key, Account value, long currentTime, long currentDuration) {
+            return value.retentionNanos();
+          }
+        })
+        .build();
+  }
+
+  /** The patients of one account, per window length, oldest disclosure first. Guarded by its monitor. */
+  private static final class Account {
+    private final Map<Duration, LinkedHashMap<String, Long>> windows = new HashMap<>();
+    private volatile long retentionNanos = Duration.ofHours(1).toNanos();
+
+    long retentionNanos() {
+      return retentionNanos;
+    }
+
+    LinkedHashMap<String, Long> window(PatientWindow w, long nowMillis) {
+      LinkedHashMap<String, Long> seen = windows.computeIfAbsent(w.length(), k -> new LinkedHashMap<>());
+      long horizon = nowMillis - w.length().toMillis();
+      Iterator<Map.Entry<String, Long>> it = seen.entrySet().iterator();
+      while (it.hasNext()) {
+        if (it.next().getValue() > horizon) {
+          break;
+        }
+        it.remove();
+      }
+      long longest = windows.keySet().stream().max(Comparator.naturalOrder()).orElse(w.length()).toNanos();
+      if (longest > retentionNanos) {
+        retentionNanos = longest;
+      }
+      return seen;
+    }
+  }
+
+  @Override
+  public CompletionStage<ChargeResult> charge(ChargeRequest request) {
+    Account account;
+    try {
+      account = account(request.account());
+    } catch (IllegalStateException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    long now = request.now().toEpochMilli();
+    synchronized (account) {
+      List<WindowUsage> before = new ArrayList<>(request.windows().size());
+      WindowUsage breached = null;
+      LinkedHashMap<String, Long> breachedSeen = null;
+      int newInLongest = 0;
+      for (PatientWindow w : request.windows()) {
+        LinkedHashMap<String, Long> seen = account.window(w, now);
+        int fresh = 0;
+        for (String p : request.patients()) {
+          if (!seen.containsKey(p)) {
+            fresh++;
+          }
+        }
+        WindowUsage after = new WindowUsage(w, seen.size() + fresh);
+        before.add(after);
+        newInLongest = Math.max(newInLongest, fresh);
+        if (after.exceeded() && breached == null) {
+          breached = after;
+          breachedSeen = seen;
+        }
+      }
+      if (breached != null && request.enforce()) {
+        List<WindowUsage> current = new ArrayList<>();
+        for (PatientWindow w : request.windows()) {
+          current.add(new WindowUsage(w, account.window(w, now).size()));
+        }
+        return CompletableFuture.completedFuture(new ChargeResult.Refused(breached, current,
+            retryAfter(breached, breachedSeen, request.patients(), now)));
+      }
+      for (PatientWindow w : request.windows()) {
+        LinkedHashMap<String, Long> seen = account.window(w, now);
+        for (String p : request.patients()) {
+          seen.remove(p);
+          seen.put(p, now);
+        }
+      }
+      accounts.put(request.account(), account);
+      return CompletableFuture.completedFuture(new ChargeResult.Admitted(before, newInLongest, breached));
+    }
+  }
+
+  /**
+   * When enough of the oldest patients (those not in this response) leave the window for the
+   * response to fit; the whole window when it can never fit.
+   */
+  private static Duration retryAfter(WindowUsage breached, LinkedHashMap<String, Long> seen, Set<String> patients, long now) {
+    int excess = breached.distinct() - breached.window().max();
+    long lengthMillis = breached.window().length().toMillis();
+    int fresh = breached.distinct() - seen.size();
+    if (fresh > breached.window().max()) {
+      return breached.window().length();
+    }
+    int dropped = 0;
+    for (Map.Entry<String, Long> e : seen.entrySet()) {
+      if (patients.contains(e.getKey())) {
+        continue;
+      }
+      if (++dropped >= excess) {
+        long wait = e.getValue() + lengthMillis - now;
+        return Duration.ofMillis(Math.max(1000, wait));
+      }
+    }
+    return breached.window().length();
+  }
+
+  private Account account(String key) {
+    Account a = accounts.getIfPresent(key);
+    if (a != null) {
+      return a;
+    }
+    if (accounts.estimatedSize() >= maxAccounts) {
+      accounts.cleanUp();
+      if (accounts.estimatedSize() >= maxAccounts) {
+        throw new IllegalStateException("quota store full: " + maxAccounts + " active accounts (quota.max-accounts)");
+      }
+    }
+    return accounts.get(key, k -> new Account());
+  }
+
+  @Override
+  public CompletionStage<Optional<Lock>> lockOf(String account, Instant now) {
+    Lock l = locks.get(account);
+    if (l != null && !l.activeAt(now)) {
+      locks.remove(account, l);
+      l = null;
+    }
+    return CompletableFuture.completedFuture(Optional.ofNullable(l));
+  }
+
+  @Override
+  public CompletionStage<Lock> lock(String account, String reason, Duration lockFor, Instant now) {
+    Lock fresh = new Lock(account, reason, now, now.plus(lockFor));
+    Lock result = locks.merge(account, fresh,
+        (old, neu) -> old.activeAt(now) && !old.until().isBefore(neu.until()) ? old : neu);
+    return CompletableFuture.completedFuture(result);
+  }
+
+  @Override
+  public CompletionStage<Boolean> unlock(String account) {
+    return CompletableFuture.completedFuture(locks.remove(account) != null);
+  }
+
+  @Override
+  public CompletionStage<List<Lock>> locks(Instant now) {
+    locks.values().removeIf(l -> !l.activeAt(now));
+    List<Lock> all = new ArrayList<>(locks.values());
+    all.sort(Comparator.comparing(Lock::since));
+    return CompletableFuture.completedFuture(all);
+  }
+
+  @Override
+  public CompletionStage<List<WindowUsage>> usage(String account, List<PatientWindow> windows, Instant now) {
+    Account a = accounts.getIfPresent(account);
+    List<WindowUsage> out = new ArrayList<>();
+    for (PatientWindow w : windows) {
+      if (a == null) {
+        out.add(new WindowUsage(w, 0));
+      } else {
+        synchronized (a) {
+          out.add(new WindowUsage(w, a.window(w, now.toEpochMilli()).size()));
+        }
+      }
+    }
+    return CompletableFuture.completedFuture(out);
+  }
+
+  @Override
+  public void close() {
+    accounts.invalidateAll();
+  }
+}

@@ -1,0 +1,479 @@
+package org.fhirwall.upstream;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends requests to the EPR over keep-alive connections pooled per event loop.
+ *
+ * <p>A request is sent on the event loop of the client connection that asked for it, over a
+ * connection owned by that loop: pools need no locks. Admission goes through the circuit
+ * breaker's and the bulkhead's permission protocols (never a blocking decorator). Every call ends
+ * in exactly one {@link UpstreamResult} on the calling loop; failures are results, not exceptions.
+ * A request is sent again only when it is idempotent and the pooled connection it used was found
+ * closed before any response byte arrived.
+ */
+public final class UpstreamClient implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
+  private static final AttributeKey<Call> CALL = AttributeKey.valueOf("fhirwall.upstream.call");
+  private static final int MAX_WAITERS_PER_LOOP = 4096;
+
+  private final UpstreamSettings settings;
+  private final CircuitBreaker breaker;
+  private final Bulkhead bulkhead;
+  private final Map<EventLoop, LoopPool> pools = new IdentityHashMap<>();
+  private final @Nullable SslContext ssl;
+  private final Class<? extends SocketChannel> channelType;
+
+  public UpstreamClient(UpstreamSettings settings, EventLoopGroup group, Class<? extends SocketChannel> channelType,
+      CircuitBreaker breaker, Bulkhead bulkhead) {
+    this.settings = requireNonNull(settings, "settings");
+    this.breaker = requireNonNull(breaker, "breaker");
+    this.bulkhead = requireNonNull(bulkhead, "bulkhead");
+    this.channelType = requireNonNull(channelType, "channelType");
+    group.forEach(e -> pools.put((EventLoop) e, new LoopPool((EventLoop) e)));
+    try {
+      this.ssl = settings.tls() ? SslContextBuilder.forClient().build() : null;
+    } catch (SSLException e) {
+      throw new IllegalStateException("cannot set up TLS to the upstream: " + e.getMessage(), e);
+    }
+  }
+
+  public UpstreamSettings settings() {
+    return settings;
+  }
+
+  public CircuitBreaker breaker() {
+    return breaker;
+  }
+
+  /**
+   * Sends {@code request}; must be called on {@code loop}, which must belong to the group this
+   * client was built with. The future completes on {@code loop} and never fails.
+   */
+  public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
+    Promise<UpstreamResult> promise = loop.newPromise();
+    LoopPool pool = pools.get(loop);
+    if (pool == null) {
+      throw new IllegalArgumentException("event loop " + loop + " (expected: a loop of the client's group)");
+    }
+    if (!breaker.tryAcquirePermission()) {
+      promise.setSuccess(new UpstreamResult.Failure(UpstreamResult.Kind.CIRCUIT_OPEN,
+          "upstream circuit breaker open after repeated failures"));
+      return promise;
+    }
+    if (!bulkhead.tryAcquirePermission()) {
+      breaker.releasePermission();
+      promise.setSuccess(new UpstreamResult.Failure(UpstreamResult.Kind.BUSY,
+          "too many requests in flight to the upstream (upstream.max-concurrent)"));
+      return promise;
+    }
+    Call call = new Call(pool, request, promise, System.nanoTime());
+    call.start();
+    return promise;
+  }
+
+  private FullHttpRequest toNetty(UpstreamRequest r) {
+    String t = r.target();
+    String uri = settings.basePath() + (t.isEmpty() || t.startsWith("?") ? "" : "/") + t;
+    if (uri.isEmpty() || uri.charAt(0) == '?') {
+      uri = "/" + uri;
+    }
+    ByteBuf body = r.body().length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body());
+    FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(r.method()), uri, body);
+    HttpHeaders h = req.headers();
+    for (Map.Entry<String, String> e : r.headers()) {
+      h.add(e.getKey(), e.getValue());
+    }
+    for (Map.Entry<String, String> e : settings.staticHeaders().entrySet()) {
+      h.set(e.getKey(), e.getValue());
+    }
+    h.set(HttpHeaderNames.HOST, settings.authority());
+    h.set(HttpHeaderNames.ACCEPT, "application/fhir+json");
+    h.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+    h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    if (r.body().length > 0 || !r.method().equals("GET") && !r.method().equals("DELETE")) {
+      h.set(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
+    }
+    return req;
+  }
+
+  /** One request's way to the EPR and back. Confined to its loop. */
+  private final class Call {
+    final LoopPool pool;
+    final UpstreamRequest request;
+    final Promise<UpstreamResult> promise;
+    final long started;
+    @Nullable Channel channel;
+    @Nullable ScheduledFuture<?> timeout;
+    boolean reusedConnection;
+    boolean responseStarted;
+    boolean retried;
+    boolean done;
+    int status;
+    @Nullable HttpHeaders headers;
+    @Nullable CompositeByteBuf body;
+    long bodyBytes;
+
+    Call(LoopPool pool, UpstreamRequest request, Promise<UpstreamResult> promise, long started) {
+      this.pool = pool;
+      this.request = request;
+      this.promise = promise;
+      this.started = started;
+    }
+
+    void start() {
+      timeout = pool.loop.schedule(() -> fail(UpstreamResult.Kind.TIMEOUT,
+          "no complete upstream response within " + settings.responseTimeout().toMillis() + " ms"),
+          settings.responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      pool.acquire(this);
+    }
+
+    /** Called by the pool with a connection for this call. */
+    void onConnection(Channel ch, boolean reused) {
+      if (done) {
+        pool.release(ch, true);
+        return;
+      }
+      channel = ch;
+      reusedConnection = reused;
+      ch.attr(CALL).set(this);
+      ch.writeAndFlush(toNetty(request)).addListener(f -> {
+        if (!f.isSuccess()) {
+          connectionLost("write failed: " + f.cause().getMessage());
+        }
+      });
+    }
+
+    void onConnectFailed(Throwable cause) {
+      fail(UpstreamResult.Kind.UNREACHABLE, "cannot connect to upstream " + settings.authority() + ": " + cause.getMessage());
+    }
+
+    void onResponse(HttpResponse r) {
+      responseStarted = true;
+      status = r.status().code();
+      headers = r.headers();
+      long declared = HttpUtil.getContentLength(r, -1L);
+      if (declared > settings.maxResponseBody()) {
+        fail(UpstreamResult.Kind.TOO_LARGE, "upstream response of " + declared + " bytes exceeds limits.max-response-body ("
+            + settings.maxResponseBody() + ")");
+        return;
+      }
+      body = channel != null ? channel.alloc().compositeBuffer(1024) : Unpooled.compositeBuffer(1024);
+    }
+
+    void onContent(HttpContent c) {
+      if (done || body == null) {
+        return;
+      }
+      ByteBuf chunk = c.content();
+      bodyBytes += chunk.readableBytes();
+      if (bodyBytes > settings.maxResponseBody()) {
+        fail(UpstreamResult.Kind.TOO_LARGE, "upstream response exceeds limits.max-response-body (" + settings.maxResponseBody() + ")");
+        return;
+      }
+      if (chunk.isReadable()) {
+        body.addComponent(true, chunk.retain());
+      }
+      if (c instanceof LastHttpContent) {
+        complete();
+      }
+    }
+
+    void complete() {
+      if (done) {
+        return;
+      }
+      done = true;
+      cancelTimeout();
+      Channel ch = channel;
+      channel = null;
+      boolean reusable = ch != null && headers != null && !headers.contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
+      if (ch != null) {
+        ch.attr(CALL).set(null);
+        pool.release(ch, reusable);
+      }
+      long elapsed = System.nanoTime() - started;
+      if (status >= 500) {
+        breaker.onError(elapsed, TimeUnit.NANOSECONDS, new UpstreamStatusException(status));
+      } else {
+        breaker.onSuccess(elapsed, TimeUnit.NANOSECONDS);
+      }
+      bulkhead.onComplete();
+      CompositeByteBuf b = body;
+      body = null;
+      if (!promise.trySuccess(new UpstreamResult.Response(status, headers, b))) {
+        b.release();
+      }
+    }
+
+    /** The connection closed or broke before the response was complete. */
+    void connectionLost(String why) {
+      if (done) {
+        return;
+      }
+      if (!responseStarted && reusedConnection && !retried && request.idempotent()) {
+        // A keep-alive connection the EPR had already closed: nothing was processed, send it again.
+        retried = true;
+        Channel ch = channel;
+        channel = null;
+        if (ch != null) {
+          ch.attr(CALL).set(null);
+          pool.release(ch, false);
+        }
+        pool.acquire(this);
+        return;
+      }
+      fail(UpstreamResult.Kind.PROTOCOL, "upstream connection lost: " + why);
+    }
+
+    void fail(UpstreamResult.Kind kind, String detail) {
+      if (done) {
+        return;
+      }
+      done = true;
+      cancelTimeout();
+      Channel ch = channel;
+      channel = null;
+      if (ch != null) {
+        ch.attr(CALL).set(null);
+        pool.release(ch, false);
+      }
+      pool.forget(this);
+      if (body != null) {
+        body.release();
+        body = null;
+      }
+      long elapsed = System.nanoTime() - started;
+      breaker.onError(elapsed, TimeUnit.NANOSECONDS, new UpstreamFailureException(kind, detail));
+      bulkhead.onComplete();
+      promise.trySuccess(new UpstreamResult.Failure(kind, detail));
+    }
+
+    private void cancelTimeout() {
+      if (timeout != null) {
+        timeout.cancel(false);
+        timeout = null;
+      }
+    }
+  }
+
+  /** Connections of one event loop. Only touched on that loop. */
+  private final class LoopPool {
+    final EventLoop loop;
+    final ArrayDeque<Channel> idle = new ArrayDeque<>();
+    final ArrayDeque<Call> waiting = new ArrayDeque<>();
+    final Bootstrap bootstrap;
+    int open;
+
+    LoopPool(EventLoop loop) {
+      this.loop = loop;
+      this.bootstrap = new Bootstrap()
+          .group(loop)
+          .channel(channelType)
+          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
+          .option(ChannelOption.TCP_NODELAY, true)
+          .option(ChannelOption.SO_KEEPALIVE, true)
+          .handler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+              if (ssl != null) {
+                ch.pipeline().addLast(ssl.newHandler(ch.alloc(), settings.host(), settings.port()));
+              }
+              ch.pipeline().addLast(new HttpClientCodec(4096, 64 * 1024, 64 * 1024));
+              ch.pipeline().addLast(new ResponseReader());
+            }
+          });
+    }
+
+    void acquire(Call call) {
+      while (!idle.isEmpty()) {
+        Channel ch = idle.pollLast();
+        if (ch.isActive()) {
+          call.onConnection(ch, true);
+          return;
+        }
+      }
+      if (open < settings.maxConnectionsPerLoop()) {
+        connect(call);
+        return;
+      }
+      if (waiting.size() >= MAX_WAITERS_PER_LOOP) {
+        call.fail(UpstreamResult.Kind.BUSY, "upstream connection pool exhausted");
+        return;
+      }
+      waiting.add(call);
+    }
+
+    private void connect(Call call) {
+      open++;
+      bootstrap.connect(settings.host(), settings.port()).addListener(f -> {
+        if (!f.isSuccess()) {
+          open--;
+          call.onConnectFailed(f.cause());
+          serveWaiter();
+          return;
+        }
+        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+        ch.closeFuture().addListener(c -> {
+          open--;
+          idle.remove(ch);
+          serveWaiter();
+        });
+        call.onConnection(ch, false);
+      });
+    }
+
+    void release(Channel ch, boolean reusable) {
+      if (!reusable || !ch.isActive()) {
+        ch.close();
+        return;
+      }
+      Call next = waiting.poll();
+      if (next != null) {
+        next.onConnection(ch, true);
+      } else {
+        idle.addLast(ch);
+      }
+    }
+
+    void forget(Call call) {
+      waiting.remove(call);
+    }
+
+    private void serveWaiter() {
+      if (!waiting.isEmpty() && open < settings.maxConnectionsPerLoop()) {
+        connect(waiting.poll());
+      }
+    }
+
+    void closeAll() {
+      for (Channel ch : idle) {
+        ch.close();
+      }
+      idle.clear();
+    }
+  }
+
+  /** Feeds the decoded response of a pooled connection to the call using it. */
+  private static final class ResponseReader extends SimpleChannelInboundHandler<HttpObject> {
+    ResponseReader() {
+      super(false);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+      Call call = ctx.channel().attr(CALL).get();
+      try {
+        if (call == null) {
+          // Bytes nobody asked for: the connection cannot be trusted any more.
+          ctx.close();
+          return;
+        }
+        if (msg.decoderResult().isFailure()) {
+          call.fail(UpstreamResult.Kind.PROTOCOL, "malformed upstream response: " + msg.decoderResult().cause().getMessage());
+          return;
+        }
+        if (msg instanceof HttpResponse r) {
+          if (r.status().code() == 100) {
+            return;
+          }
+          call.onResponse(r);
+        }
+        if (msg instanceof HttpContent c) {
+          call.onContent(c);
+        }
+      } finally {
+        io.netty.util.ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      Call call = ctx.channel().attr(CALL).get();
+      if (call != null) {
+        call.connectionLost("closed by upstream");
+      }
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Call call = ctx.channel().attr(CALL).get();
+      LOG.debug("upstream connection error", cause);
+      if (call != null) {
+        call.connectionLost(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+      }
+      ctx.close();
+    }
+  }
+
+  /** Recorded by the breaker for a 5xx answer. */
+  static final class UpstreamStatusException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UpstreamStatusException(int status) {
+      super("upstream answered " + status, null, false, false);
+    }
+  }
+
+  /** Recorded by the breaker for a failed call. */
+  static final class UpstreamFailureException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UpstreamFailureException(UpstreamResult.Kind kind, String detail) {
+      super(kind + ": " + detail, null, false, false);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (LoopPool p : pools.values()) {
+      if (p.loop.isShuttingDown()) {
+        continue;
+      }
+      p.loop.execute(p::closeAll);
+    }
+  }
+}
