@@ -101,8 +101,8 @@ final class QueryCodec {
         if (i + 2 >= to) {
           throw Refused.invalid("Truncated percent-escape in the value of '" + name + "' (" + where + ")");
         }
-        int hi = Character.digit(raw.charAt(i + 1), 16);
-        int lo = Character.digit(raw.charAt(i + 2), 16);
+        int hi = hex(raw.charAt(i + 1));
+        int lo = hex(raw.charAt(i + 2));
         if (hi < 0 || lo < 0) {
           throw Refused.invalid("Invalid percent-escape in the value of '" + name + "' (" + where + ")");
         }
@@ -126,11 +126,25 @@ final class QueryCodec {
         throw Refused.invalid("Control characters in the value of '" + name + "' (" + where + ")");
       }
       if (c == '%' && i + 2 < value.length()
-          && Character.digit(value.charAt(i + 1), 16) >= 0 && Character.digit(value.charAt(i + 2), 16) >= 0) {
+          && hex(value.charAt(i + 1)) >= 0 && hex(value.charAt(i + 2)) >= 0) {
         throw Refused.invalid("The value of '" + name + "' is percent-encoded twice (" + where + ")");
       }
     }
     return value;
+  }
+
+  /** The value of an ASCII hex digit, or -1 (unlike {@link Character#digit}, no other scripts' digits). */
+  private static int hex(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
   }
 
   private static String utf8(byte[] bytes, int length, String name, String where) {
