@@ -177,6 +177,29 @@ class CanonicalFormTest {
     assertThat(c.body().isEmpty()).isTrue();
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("roundTripTable")
+  void hapiReadsTheCanonicalQueryAsTheSameParameters(RequestParserTest.Ok ok) {
+    FhirRequest r = parsed(ok.raw);
+    CanonicalRequest c = CanonicalForm.of(r);
+    String query;
+    if (r.method().equals("POST") && r.interaction().isSearch()) {
+      query = new String(c.body().bytes(), StandardCharsets.US_ASCII);
+    } else {
+      int q = c.target().indexOf('?');
+      query = q < 0 ? "" : c.target().substring(q + 1);
+    }
+    java.util.Map<String, List<String>> expected = new java.util.LinkedHashMap<>();
+    for (QueryParam p : r.params()) {
+      expected.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(p.value());
+    }
+    java.util.Map<String, List<String>> hapi = new java.util.LinkedHashMap<>();
+    if (!query.isEmpty()) {
+      ca.uhn.fhir.util.UrlUtil.parseQueryString(query).forEach((k, v) -> hapi.put(k, List.of(v)));
+    }
+    assertThat(hapi).isEqualTo(expected);
+  }
+
   @Test
   void incompleteRequestsAreRejected() {
     FhirRequest noId = new FhirRequest(Interaction.READ, "GET", "Patient", null, null, null, null, false, List.of(), List.of(),
