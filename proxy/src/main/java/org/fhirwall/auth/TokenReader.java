@@ -66,6 +66,9 @@ final class TokenReader {
           + "'Authorization: Bearer <token>'"));
     }
     String value = authorization.strip();
+    if (value.equalsIgnoreCase("Bearer")) {
+      throw invalid("empty bearer token");
+    }
     if (value.length() < 7 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw new Rejected(Challenges.missing("Authentication required: only 'Authorization: Bearer <token>' is "
           + "accepted"));
