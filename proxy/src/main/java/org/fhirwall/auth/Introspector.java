@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * RFC 7662 token introspection: asks the IdP whether a (locally verified) token is still active,
@@ -26,6 +28,7 @@ import org.jspecify.annotations.Nullable;
  * refuses the token (fail closed). Thread-safe.
  */
 final class Introspector {
+  private static final Logger log = LoggerFactory.getLogger(Introspector.class);
   private static final long MAX_ENTRIES = 100_000;
 
   private final AuthSettings.Introspection settings;
@@ -33,7 +36,14 @@ final class Introspector {
   private final JwksSource discovery;
   private final Clock clock;
   private final String basicCredentials;
-  private final AsyncCache<String, Boolean> cache;
+  private final AsyncCache<String, Answer> cache;
+
+  /** What the IdP said; UNKNOWN (it could not be asked) is removed from the cache once seen. */
+  private enum Answer {
+    ACTIVE,
+    INACTIVE,
+    UNKNOWN
+  }
 
   Introspector(AuthSettings.Introspection settings, IdpHttp http, JwksSource discovery, Executor background, Clock clock) {
     this.settings = requireNonNull(settings, "settings");
@@ -60,13 +70,28 @@ final class Introspector {
    * completes exceptionally when the IdP could not tell (unreachable, error status, unreadable).
    */
   CompletableFuture<Boolean> isActive(String token) {
-    return cache.get(PrincipalMapper.sha256(token), (key, executor) -> introspect(token));
+    String key = PrincipalMapper.sha256(token);
+    CompletableFuture<Answer> answer = cache.get(key, (k, executor) -> introspect(token));
+    return answer.thenApply(a -> {
+      if (a == Answer.UNKNOWN) {
+        cache.asMap().remove(key, answer);
+        throw new CompletionException(new IOException("the issuer could not tell whether the token is active"));
+      }
+      return a == Answer.ACTIVE;
+    });
   }
 
-  private CompletableFuture<Boolean> introspect(String token) {
+  /** Never fails: a failure is {@link Answer#UNKNOWN}, so the cache holds no failed futures. */
+  private CompletableFuture<Answer> introspect(String token) {
     return endpoint().thenCompose(uri -> http.postForm(uri, basicCredentials,
             "token=" + form(token) + "&token_type_hint=access_token"))
-        .thenApply(Introspector::active);
+        .thenApply(response -> active(response) ? Answer.ACTIVE : Answer.INACTIVE)
+        .exceptionally(e -> {
+          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          log.warn("Token introspection at {} failed: {}", settings.endpoint() != null ? settings.endpoint()
+              : "the discovered endpoint", cause.toString());
+          return Answer.UNKNOWN;
+        });
   }
 
   private CompletableFuture<URI> endpoint() {
@@ -91,7 +116,7 @@ final class Introspector {
     });
   }
 
-  private static Boolean active(JsonNode response) {
+  private static boolean active(JsonNode response) {
     JsonNode active = response.get("active");
     if (active == null || !active.isBoolean()) {
       throw new CompletionException(new IOException("introspection response has no boolean \"active\""));

@@ -136,7 +136,7 @@ public final class JwtAuthenticator implements Authenticator {
     }
     return in.isActive(token.token()).handle((active, error) -> {
       if (error != null) {
-        log.warn("Token introspection failed; token refused: {}", error.toString());
+        log.debug("Token refused, introspection failed: {}", error.toString());
         return new AuthOutcome.Refused(Challenges.unavailable("the token's status cannot be checked with the issuer",
             INTROSPECTION_RETRY));
       }
