@@ -1,0 +1,152 @@
+package org.fhirwall.auth;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.fhirwall.fhir.Refusal;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Verifies OAuth 2.0 JWT access tokens (RFC 6750 bearer, RFC 9068 shape, Keycloak's claims by
+ * default) against the issuer's published keys, optionally asks the issuer whether they are still
+ * active (RFC 7662), and maps them to a {@link Principal}.
+ *
+ * <p>Order of checks, cheapest first: the {@code Authorization} header (only there: a token in a
+ * query parameter or a form is never looked at), size, JWS compact form, header (an accepted
+ * asymmetric {@code alg}; no {@code jku}, {@code x5u}, {@code jwk}, {@code x5c}, {@code crit},
+ * {@code cty}), claims ({@code typ}, {@code iss}, {@code aud}, {@code azp}, {@code sub},
+ * {@code exp}, {@code nbf}, {@code iat}; see {@link TokenReader}), then the signature with a key
+ * of the issuer's JWKS, then introspection when configured. Every failure is a 401 with an RFC 6750
+ * {@code WWW-Authenticate} challenge ({@code error="invalid_token"}; none when the header is
+ * missing or another scheme), except that a token which cannot be checked now (no usable key,
+ * introspection unreachable) gets a 503 with {@code Retry-After}. Nothing unverified is accepted.
+ *
+ * <p>Threads: {@link #authenticate} never blocks. A token whose key is cached (and, with
+ * introspection, whose answer is cached) is answered by an already completed stage on the caller's
+ * thread; otherwise the stage completes on {@code background} (or the HTTP client's executor) once
+ * keys or introspection arrive. Token times ({@code exp}, {@code nbf}) are judged against the
+ * {@code now} passed in; cache ages (JWKS, introspection) against the {@code clock}. Thread-safe.
+ */
+public final class JwtAuthenticator implements Authenticator {
+  private static final Logger log = LoggerFactory.getLogger(JwtAuthenticator.class);
+  private static final Duration INTROSPECTION_RETRY = Duration.ofSeconds(5);
+
+  private final TokenReader reader;
+  private final PrincipalMapper mapper;
+  private final JwksSource keys;
+  private final @Nullable Introspector introspector;
+
+  private JwtAuthenticator(AuthSettings settings, HttpClient http, Executor background, Clock clock) {
+    IdpHttp idp = new IdpHttp(http, background);
+    this.reader = new TokenReader(settings);
+    this.mapper = new PrincipalMapper(settings);
+    this.keys = new JwksSource(settings, idp, clock);
+    AuthSettings.Introspection in = settings.introspection();
+    this.introspector = in == null ? null : new Introspector(in, idp, keys, background, clock);
+  }
+
+  /**
+   * @param http the client for discovery, JWKS and introspection calls (its connect timeout and
+   *     executor are the caller's choice; requests time out after 10 s)
+   * @param background where HTTP answers are parsed and waiting stages complete
+   * @param clock the time for key and introspection cache ages
+   */
+  public static JwtAuthenticator create(AuthSettings settings, HttpClient http, Executor background, Clock clock) {
+    requireNonNull(settings, "settings");
+    requireNonNull(http, "http");
+    requireNonNull(background, "background");
+    requireNonNull(clock, "clock");
+    return new JwtAuthenticator(settings, http, background, clock);
+  }
+
+  /**
+   * Fetches the issuer's keys now, so the first request need not wait. Completes (never
+   * exceptionally) with whether usable keys are cached afterwards.
+   */
+  public CompletionStage<Boolean> warmUp(Instant now) {
+    CompletableFuture<Void> running = keys.refresh(now);
+    if (running == null) {
+      return CompletableFuture.completedFuture(keys.hasUsableKeys());
+    }
+    return running.thenApply(ignored -> keys.hasUsableKeys());
+  }
+
+  /** Whether keys young enough to verify tokens are cached (for readiness checks). */
+  public boolean hasUsableKeys() {
+    return keys.hasUsableKeys();
+  }
+
+  @Override
+  public CompletionStage<AuthOutcome> authenticate(@Nullable String authorization, Instant now) {
+    requireNonNull(now, "now");
+    TokenReader.Unverified token;
+    try {
+      token = reader.read(authorization, now);
+    } catch (TokenReader.Rejected r) {
+      return refused(r.refusal());
+    } catch (RuntimeException e) {
+      log.warn("Unexpected error reading a token; refused", e);
+      return refused(Challenges.invalidToken("token could not be read"));
+    }
+    return keys.find(token.kid(), token.alg())
+        .thenCompose(lookup -> verified(token, lookup))
+        .exceptionally(e -> {
+          log.warn("Unexpected error verifying a token; refused", e);
+          return new AuthOutcome.Refused(Challenges.invalidToken("token could not be verified"));
+        });
+  }
+
+  private CompletableFuture<AuthOutcome> verified(TokenReader.Unverified token, JwksSource.Lookup lookup) {
+    if (lookup instanceof JwksSource.Lookup.Unavailable u) {
+      return refused(Challenges.unavailable("the issuer's signing keys are not available", u.retryAfter()));
+    }
+    if (lookup instanceof JwksSource.Lookup.Unknown) {
+      return refused(Challenges.invalidToken(token.kid() == null
+          ? "no signing key of the issuer fits the token"
+          : "the token's signing key (kid) is not one of the issuer's keys"));
+    }
+    JwksSource.Lookup.Found found = (JwksSource.Lookup.Found) lookup;
+    boolean valid = false;
+    for (VerificationKey key : found.keys()) {
+      if (key.verify(token.alg(), token.signingInput(), token.signature())) {
+        valid = true;
+        break;
+      }
+    }
+    if (!valid) {
+      return refused(Challenges.invalidToken("signature verification failed"));
+    }
+    Principal principal;
+    try {
+      principal = mapper.map(token);
+    } catch (TokenReader.Rejected r) {
+      return refused(r.refusal());
+    }
+    Introspector in = introspector;
+    if (in == null) {
+      return CompletableFuture.completedFuture(new AuthOutcome.Authenticated(principal));
+    }
+    return in.isActive(token.token()).handle((active, error) -> {
+      if (error != null) {
+        log.debug("Token refused, introspection failed: {}", error.toString());
+        return new AuthOutcome.Refused(Challenges.unavailable("the token's status cannot be checked with the issuer",
+            INTROSPECTION_RETRY));
+      }
+      return active
+          ? new AuthOutcome.Authenticated(principal)
+          : new AuthOutcome.Refused(Challenges.invalidToken("token is no longer active"));
+    });
+  }
+
+  private static CompletableFuture<AuthOutcome> refused(Refusal refusal) {
+    return CompletableFuture.completedFuture(new AuthOutcome.Refused(refusal));
+  }
+}

@@ -1,0 +1,249 @@
+package org.fhirwall.fhir;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * fhirwall's own paging links. The EPR's next/previous links are never handed to clients: each is
+ * sealed into an opaque token ({@code [base]?_fwpage=TOKEN}) that only this proxy (or a replica
+ * with the same secret) can open, only for the same binding (principal and session), and only
+ * until it expires. A hand-made {@code _getpages} never reaches the EPR (the parser refuses it).
+ *
+ * <p>Token: URL-safe base64 (no padding) of {@code version(1) | nonce(12) | AES-256-GCM(payload)},
+ * the version byte authenticated as associated data. The AES key is HMAC-SHA256(secret, a fixed
+ * label). Payload: expiry (epoch millis), page number, SHA-256 of the binding, searched type,
+ * upstream target. Tampering with any byte makes the tag check fail.
+ *
+ * <p>Thread-safe: the key is immutable, a {@link Cipher} is made per call.
+ * {@link #open} never throws on junk input.
+ */
+public final class PageLinks {
+  private static final byte VERSION = 1;
+  private static final int NONCE_BYTES = 12;
+  private static final int TAG_BITS = 128;
+  private static final int MAX_TARGET_BYTES = 2048;
+  private static final int MAX_TOKEN_CHARS = 4096;
+  private static final byte[] KEY_LABEL = "fhirwall paging links v1".getBytes(StandardCharsets.US_ASCII);
+  private static final Refusal INVALID = Refusal.of(403, IssueType.FORBIDDEN, "paging link not valid for this session");
+  private static final Refusal EXPIRED = Refusal.of(410, IssueType.EXPIRED, "paging link expired; repeat the search");
+
+  private final SecretKeySpec key;
+  private final Duration ttl;
+  private final SecureRandom random = new SecureRandom();
+
+  /** The outcome of opening a paging token. */
+  public sealed interface PageOpen {
+    /** The token is genuine, for this binding, and not expired. */
+    record Opened(PageLink link) implements PageOpen {
+      public Opened {
+        requireNonNull(link, "link");
+      }
+    }
+
+    /** The token is missing, garbled, tampered with, for another binding (403), or expired (410). */
+    record Invalid(Refusal refusal) implements PageOpen {
+      public Invalid {
+        requireNonNull(refusal, "refusal");
+      }
+    }
+  }
+
+  /**
+   * An opened paging link.
+   *
+   * @param upstreamTarget the EPR's own link, relative to the EPR base (what to GET upstream)
+   * @param pageNumber which page this is (1 is the search itself)
+   * @param searchedType the resource type of the search that produced it, null for a system search
+   * @param request the PAGE request with {@code resourceType} set to {@code searchedType}
+   */
+  public record PageLink(String upstreamTarget, int pageNumber, @Nullable String searchedType, FhirRequest request) {
+    public PageLink {
+      requireNonNull(upstreamTarget, "upstreamTarget");
+      requireNonNull(request, "request");
+    }
+  }
+
+  /**
+   * @param secret at least 16 bytes; replicas that must open each other's links share it
+   * @param ttl how long a link stays valid after it is made
+   */
+  public PageLinks(byte[] secret, Duration ttl) {
+    requireNonNull(secret, "secret");
+    requireNonNull(ttl, "ttl");
+    if (secret.length < 16) {
+      throw new IllegalArgumentException("secret: " + secret.length + " bytes (expected: >= 16)");
+    }
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException("ttl: " + ttl + " (expected: > 0)");
+    }
+    this.ttl = ttl;
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+      this.key = new SecretKeySpec(mac.doFinal(KEY_LABEL), "AES");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 unavailable", e);
+    }
+  }
+
+  /**
+   * Seals an upstream paging link into a token.
+   *
+   * @param upstreamTarget the EPR's link relative to its base, no leading slash, at most 2048 bytes
+   * @param searchedType the searched resource type, null for a system search
+   * @param pageNumber the page the link leads to, at least 1
+   * @param binding what the link is bound to (e.g. principal subject and session id); only a
+   *     request with the same binding can open it
+   * @param now the current time (the link expires at {@code now + ttl})
+   * @return a URL-safe token for {@code _fwpage}
+   * @throws IllegalArgumentException on a target that is absolute, too long, or a page number below 1
+   */
+  public String wrap(String upstreamTarget, @Nullable String searchedType, int pageNumber, String binding, Instant now) {
+    requireNonNull(upstreamTarget, "upstreamTarget");
+    requireNonNull(binding, "binding");
+    requireNonNull(now, "now");
+    if (upstreamTarget.startsWith("/") || upstreamTarget.contains("://")) {
+      throw new IllegalArgumentException("upstreamTarget: must be relative to the EPR base");
+    }
+    if (pageNumber < 1) {
+      throw new IllegalArgumentException("pageNumber: " + pageNumber + " (expected: >= 1)");
+    }
+    byte[] target = upstreamTarget.getBytes(StandardCharsets.UTF_8);
+    if (target.length > MAX_TARGET_BYTES) {
+      throw new IllegalArgumentException("upstreamTarget: " + target.length + " bytes (expected: <= " + MAX_TARGET_BYTES + ")");
+    }
+    byte[] type = searchedType == null ? null : searchedType.getBytes(StandardCharsets.UTF_8);
+    if (type != null && type.length > 254) {
+      throw new IllegalArgumentException("searchedType: too long");
+    }
+    ByteBuffer payload = ByteBuffer.allocate(8 + 4 + 32 + 1 + (type == null ? 0 : type.length) + 2 + target.length);
+    payload.putLong(now.plus(ttl).toEpochMilli());
+    payload.putInt(pageNumber);
+    payload.put(sha256(binding));
+    if (type == null) {
+      payload.put((byte) 0xFF);
+    } else {
+      payload.put((byte) type.length).put(type);
+    }
+    payload.putShort((short) target.length).put(target);
+
+    byte[] nonce = new byte[NONCE_BYTES];
+    random.nextBytes(nonce);
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+      cipher.updateAAD(new byte[] {VERSION});
+      byte[] sealed = cipher.doFinal(payload.array());
+      ByteBuffer token = ByteBuffer.allocate(1 + NONCE_BYTES + sealed.length);
+      token.put(VERSION).put(nonce).put(sealed);
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(token.array());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM unavailable", e);
+    }
+  }
+
+  /**
+   * Opens the token of a parsed {@link Interaction#PAGE} request for {@code binding}. Never throws
+   * for junk: anything but a genuine, unexpired link of the same binding is {@link PageOpen.Invalid}.
+   */
+  public PageOpen open(FhirRequest pageRequest, String binding, Instant now) {
+    try {
+      return openChecked(pageRequest, binding, now);
+    } catch (RuntimeException e) {
+      return new PageOpen.Invalid(INVALID);
+    }
+  }
+
+  private PageOpen openChecked(FhirRequest pageRequest, String binding, Instant now) {
+    String token = pageRequest.pageToken();
+    if (pageRequest.interaction() != Interaction.PAGE || token == null
+        || token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
+      return new PageOpen.Invalid(INVALID);
+    }
+    byte[] raw;
+    try {
+      raw = Base64.getUrlDecoder().decode(token);
+    } catch (IllegalArgumentException e) {
+      return new PageOpen.Invalid(INVALID);
+    }
+    if (raw.length < 1 + NONCE_BYTES + TAG_BITS / 8 || raw[0] != VERSION) {
+      return new PageOpen.Invalid(INVALID);
+    }
+    byte[] payload;
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, raw, 1, NONCE_BYTES));
+      cipher.updateAAD(raw, 0, 1);
+      payload = cipher.doFinal(raw, 1 + NONCE_BYTES, raw.length - 1 - NONCE_BYTES);
+    } catch (GeneralSecurityException e) {
+      return new PageOpen.Invalid(INVALID);
+    }
+    try {
+      ByteBuffer p = ByteBuffer.wrap(payload);
+      long expiry = p.getLong();
+      int page = p.getInt();
+      byte[] bindingHash = new byte[32];
+      p.get(bindingHash);
+      int typeLength = p.get() & 0xFF;
+      String type = null;
+      if (typeLength != 0xFF) {
+        byte[] t = new byte[typeLength];
+        p.get(t);
+        type = utf8(t);
+      }
+      byte[] target = new byte[p.getShort() & 0xFFFF];
+      p.get(target);
+      if (p.hasRemaining() || page < 1) {
+        return new PageOpen.Invalid(INVALID);
+      }
+      if (!MessageDigest.isEqual(bindingHash, sha256(binding))) {
+        return new PageOpen.Invalid(INVALID);
+      }
+      if (now.toEpochMilli() >= expiry) {
+        return new PageOpen.Invalid(EXPIRED);
+      }
+      return new PageOpen.Opened(new PageLink(utf8(target), page, type, withType(pageRequest, type)));
+    } catch (BufferUnderflowException | CharacterCodingException e) {
+      return new PageOpen.Invalid(INVALID);
+    }
+  }
+
+  private static FhirRequest withType(FhirRequest r, @Nullable String type) {
+    return new FhirRequest(r.interaction(), r.method(), type, r.id(), r.versionId(), r.compartment(), r.operation(),
+        r.conditional(), r.params(), r.ifNoneExist(), r.responseFormat(), r.pretty(), r.respondAsync(), r.pageToken(),
+        r.forwardHeaders(), r.entries(), r.body());
+  }
+
+  private static String utf8(byte[] b) throws CharacterCodingException {
+    return StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(b))
+        .toString();
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 unavailable", e);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package org.fhirwall.inspect;
+
+import java.util.Set;
+
+/**
+ * Classifies the text of a FHIR reference (or of a full URL or location) without allocating: is
+ * it a patient, another typed resource, a contained or {@code urn:} reference, or untyped? Reads
+ * from a char range (Jackson's text buffer). One instance per walk; not thread-safe.
+ *
+ * <p>"When in doubt, count": a {@code Patient/{id}} pair of path segments anywhere in the text
+ * names a patient (relative, absolute on any base, followed by {@code _history} or not; the type
+ * segment is matched without regard to case), and a {@code Patient} segment followed by a query
+ * or by an id that is not a valid FHIR id is a patient that cannot be resolved.
+ */
+final class ReferenceText {
+  enum Kind {
+    /** Names {@code Patient/{id}}; the id is at {@link #idStart}..{@link #idEnd}. */
+    PATIENT,
+    /** Names a patient that cannot be resolved (conditional reference, malformed id). */
+    PATIENT_UNRESOLVED,
+    /** Names a resource of another known type. */
+    OTHER_TYPE,
+    /** {@code #id}: a contained resource (or {@code #} alone: the container). */
+    CONTAINED,
+    /** {@code urn:...}: resolved against the Bundle entries' full URLs. */
+    URN,
+    /** Anything else: no type to be read from it. */
+    UNTYPED
+  }
+
+  private static final char[] PATIENT = "patient".toCharArray();
+
+  private final Set<String> knownTypes;
+  Kind kind = Kind.UNTYPED;
+  int idStart;
+  int idEnd;
+
+  ReferenceText(Set<String> knownTypes) {
+    this.knownTypes = knownTypes;
+  }
+
+  Kind classify(char[] buf, int off, int len) {
+    int end = off + len;
+    kind = Kind.UNTYPED;
+    if (len == 0) {
+      return kind;
+    }
+    if (buf[off] == '#') {
+      return kind = Kind.CONTAINED;
+    }
+    if (len >= 4 && lower(buf[off]) == 'u' && lower(buf[off + 1]) == 'r' && lower(buf[off + 2]) == 'n' && buf[off + 3] == ':') {
+      return kind = Kind.URN;
+    }
+    int pathEnd = off;
+    while (pathEnd < end && buf[pathEnd] != '?' && buf[pathEnd] != '#') {
+      pathEnd++;
+    }
+    // Walk the path segments: any "Patient/{id}" pair names a patient; the type of anything else
+    // is the segment before the id (before any _history).
+    int segStart = off;
+    int beforeStart = -1;
+    int beforeEnd = -1;
+    int prevStart = -1;
+    int prevEnd = -1;
+    int lastStart = -1;
+    int lastEnd = -1;
+    boolean history = false;
+    for (int i = off; i <= pathEnd; i++) {
+      if (i < pathEnd && buf[i] != '/') {
+        continue;
+      }
+      int s = segStart;
+      int e = i;
+      segStart = i + 1;
+      if (e == s) {
+        continue;
+      }
+      if (beforeStart >= 0 && isPatient(buf, beforeStart, beforeEnd) && buf[s] != '_' && buf[s] != '$') {
+        if (validId(buf, s, e)) {
+          idStart = s;
+          idEnd = e;
+          return kind = Kind.PATIENT;
+        }
+        return kind = Kind.PATIENT_UNRESOLVED;
+      }
+      beforeStart = s;
+      beforeEnd = e;
+      if (e - s == 8 && matches(buf, s, "_history")) {
+        history = true;
+      }
+      if (!history) {
+        prevStart = lastStart;
+        prevEnd = lastEnd;
+        lastStart = s;
+        lastEnd = e;
+      }
+    }
+    if (pathEnd < end && buf[pathEnd] == '?' && beforeStart >= 0 && isPatient(buf, beforeStart, beforeEnd)) {
+      return kind = Kind.PATIENT_UNRESOLVED;
+    }
+    if (prevStart >= 0 && isTypeName(buf, prevStart, prevEnd)) {
+      return kind = Kind.OTHER_TYPE;
+    }
+    return kind;
+  }
+
+  private boolean isTypeName(char[] buf, int s, int e) {
+    char c = buf[s];
+    if (c < 'A' || c > 'Z' || e - s > 64) {
+      return false;
+    }
+    return knownTypes.contains(new String(buf, s, e - s));
+  }
+
+  private static boolean isPatient(char[] buf, int s, int e) {
+    if (e - s != PATIENT.length) {
+      return false;
+    }
+    for (int i = 0; i < PATIENT.length; i++) {
+      if (lower(buf[s + i]) != PATIENT[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean matches(char[] buf, int s, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (buf[s + i] != text.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** FHIR id characters ({@code [A-Za-z0-9\-.]}); the 64-character limit is not enforced (counting is safe). */
+  static boolean validId(char[] buf, int s, int e) {
+    for (int i = s; i < e; i++) {
+      char c = buf[i];
+      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+      if (!ok) {
+        return false;
+      }
+    }
+    return e > s;
+  }
+
+  private static char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+  }
+}

@@ -1,0 +1,203 @@
+package org.fhirwall.inspect;
+
+import static java.util.Objects.requireNonNull;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.fhirwall.fhir.PatientCompartment;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads an upstream response body and names every patient it discloses.
+ *
+ * <p>Bodies are read by their {@code Content-Type}: FHIR JSON (any type naming json) in one
+ * streaming pass with Jackson, no object model; NDJSON ({@code application/fhir+ndjson},
+ * {@code application/ndjson}) the same, one resource per line; XML (any type naming xml) with
+ * HAPI FHIR's parser, re-encoded to JSON and then read as JSON (that JSON is
+ * {@link Inspection.Read#json()}). A {@code Content-Encoding} of gzip or deflate is undone first,
+ * never past {@link InspectorSettings#maxDecodedBytes()}. What counts as a disclosed patient is
+ * described on {@link PatientKeys}; in short: every Patient resource, every reference, full URL or
+ * location naming a patient, and every reference on a patient-compartment owner path that cannot be
+ * resolved (counted as a patient of its own rather than not at all).
+ *
+ * <p>Fails closed: an empty body is a {@link Inspection.Read} with no patients; anything else that
+ * is not a complete, well-formed FHIR body within the limits (HTML, malformed or truncated JSON,
+ * nesting deeper than {@link InspectorSettings#maxDepth()}, an unknown {@code resourceType}, an
+ * unsupported encoding or charset) is {@link Inspection.Unreadable}, whose reason never carries
+ * patient data. No exception escapes {@link #inspect}.
+ *
+ * <p>Thread-safe and free of I/O; XML bodies cost a full HAPI parse, JSON bodies do not.
+ */
+public final class ResponseInspector {
+  private static final Logger log = LoggerFactory.getLogger(ResponseInspector.class);
+
+  private final FhirContext context;
+  private final WalkModel model;
+
+  public ResponseInspector(FhirContext context, PatientCompartment compartment, InspectorSettings settings) {
+    this.context = requireNonNull(context, "context");
+    requireNonNull(compartment, "compartment");
+    requireNonNull(settings, "settings");
+    this.model = new WalkModel(context.getResourceTypes(), compartment, settings);
+  }
+
+  /** What {@code body} discloses; never throws. */
+  public Inspection inspect(ResponseBody body) {
+    requireNonNull(body, "body");
+    try {
+      byte[] bytes = ContentDecoding.decode(body.bytes(), body.contentEncoding(), model.maxDecodedBytes);
+      return read(bytes, body.contentType(), 0);
+    } catch (UnreadableException e) {
+      return new Inspection.Unreadable(e.reason());
+    } catch (RuntimeException | StackOverflowError e) {
+      // The message may quote the body: log the type only.
+      log.warn("response inspection failed with {}", e.getClass().getName());
+      return new Inspection.Unreadable("inspection failed (" + e.getClass().getSimpleName() + ")");
+    }
+  }
+
+  private Inspection.Read read(byte[] bytes, @Nullable String contentType, int nesting) throws UnreadableException {
+    if (isBlank(bytes)) {
+      return new Inspection.Read(bytes, Set.of(), List.of(), Set.of(), 0);
+    }
+    return switch (format(contentType, bytes)) {
+      case JSON -> walk(bytes, false, nesting);
+      case NDJSON -> walk(bytes, true, nesting);
+      case XML -> walk(xmlToJson(bytes), false, nesting);
+    };
+  }
+
+  private Inspection.Read walk(byte[] json, boolean ndjson, int nesting) throws UnreadableException {
+    if (json.length >= 2 && (json[0] == 0 || json[1] == 0 || (json[0] & 0xFF) == 0xFE || (json[0] & 0xFF) == 0xFF)) {
+      throw new UnreadableException("JSON body is not UTF-8");
+    }
+    return new JsonWalk(json, model, ndjson, this::readEmbedded, nesting).run();
+  }
+
+  private Inspection readEmbedded(byte[] content, String contentType, int nesting) {
+    try {
+      if (content.length > model.maxDecodedBytes) {
+        throw new UnreadableException("content larger than " + model.maxDecodedBytes + " bytes");
+      }
+      return read(content, contentType, nesting);
+    } catch (UnreadableException e) {
+      return new Inspection.Unreadable(e.reason());
+    }
+  }
+
+  private enum Kind { JSON, NDJSON, XML }
+
+  private static Kind format(@Nullable String contentType, byte[] bytes) throws UnreadableException {
+    if (contentType == null || contentType.isBlank()) {
+      if (firstNonBlank(bytes) == '{') {
+        return Kind.JSON;
+      }
+      throw new UnreadableException("body without Content-Type is not JSON");
+    }
+    String type = contentType.toLowerCase(Locale.ROOT);
+    int semicolon = type.indexOf(';');
+    String mime = (semicolon < 0 ? type : type.substring(0, semicolon)).trim();
+    String charset = charset(type);
+    if (mime.endsWith("ndjson")) {
+      requireUtf8(charset);
+      return Kind.NDJSON;
+    }
+    if (mime.contains("json")) {
+      requireUtf8(charset);
+      return Kind.JSON;
+    }
+    if (mime.contains("xml")) {
+      requireUtf8(charset);
+      return Kind.XML;
+    }
+    throw new UnreadableException("body is not FHIR (Content-Type " + printable(mime) + ")");
+  }
+
+  private static @Nullable String charset(String contentType) {
+    for (String param : contentType.split(";")) {
+      String p = param.trim();
+      if (p.startsWith("charset=")) {
+        String value = p.substring("charset=".length()).trim();
+        return value.replace("\"", "");
+      }
+    }
+    return null;
+  }
+
+  private static void requireUtf8(@Nullable String charset) throws UnreadableException {
+    if (charset != null && !charset.equals("utf-8") && !charset.equals("utf8")) {
+      throw new UnreadableException("unsupported charset " + printable(charset));
+    }
+  }
+
+  private byte[] xmlToJson(byte[] xml) throws UnreadableException {
+    if (containsDoctype(xml)) {
+      throw new UnreadableException("XML body with a DOCTYPE");
+    }
+    IBaseResource resource;
+    try {
+      resource = context.newXmlParser().parseResource(new ByteArrayInputStream(xml));
+    } catch (RuntimeException e) {
+      throw new UnreadableException("XML body is not a FHIR resource");
+    }
+    byte[] json = context.newJsonParser().encodeResourceToString(resource).getBytes(StandardCharsets.UTF_8);
+    if (json.length > model.maxDecodedBytes) {
+      throw new UnreadableException("XML body converts to more than " + model.maxDecodedBytes + " bytes of JSON");
+    }
+    return json;
+  }
+
+  /** DTDs have no place in FHIR XML and are the door to entity expansion: refuse them outright. */
+  private static boolean containsDoctype(byte[] xml) {
+    byte[] needle = "<!doctype".getBytes(StandardCharsets.US_ASCII);
+    byte[] entity = "<!entity".getBytes(StandardCharsets.US_ASCII);
+    for (int i = 0; i < xml.length; i++) {
+      if (xml[i] == '<' && i + 1 < xml.length && xml[i + 1] == '!'
+          && (regionMatchesIgnoreCase(xml, i, needle) || regionMatchesIgnoreCase(xml, i, entity))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean regionMatchesIgnoreCase(byte[] b, int at, byte[] lowerNeedle) {
+    if (at + lowerNeedle.length > b.length) {
+      return false;
+    }
+    for (int i = 0; i < lowerNeedle.length; i++) {
+      int c = b[at + i];
+      if (c >= 'A' && c <= 'Z') {
+        c += 'a' - 'A';
+      }
+      if (c != lowerNeedle[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isBlank(byte[] bytes) {
+    return firstNonBlank(bytes) < 0;
+  }
+
+  private static int firstNonBlank(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+        return b & 0xFF;
+      }
+    }
+    return -1;
+  }
+
+  private static String printable(String s) {
+    String t = s.length() > 64 ? s.substring(0, 64) : s;
+    return t.replaceAll("[^A-Za-z0-9/+.;=_-]", "?");
+  }
+}

@@ -1,0 +1,146 @@
+package org.fhirwall.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirwall.auth.AuthFixture.RSA;
+import static org.fhirwall.auth.AuthFixture.accepted;
+import static org.fhirwall.auth.AuthFixture.await;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Verified claims to Principal, Keycloak-shaped and otherwise. */
+class ClaimMappingTest {
+  private final AuthFixture f = new AuthFixture();
+
+  @AfterEach
+  void close() {
+    f.close();
+  }
+
+  private Principal principal(JwtAuthenticator auth, Map<String, Object> claims) {
+    String token = Jws.token(Jws.header("RS256", RSA.kid()), claims, Jws.rs256(RSA));
+    return accepted(await(auth.authenticate("Bearer " + token, f.now())));
+  }
+
+  private Principal principal(Map<String, Object> claims) {
+    return principal(f.authenticator(), claims);
+  }
+
+  @Test
+  void aKeycloakUserTokenMapsEveryClaim() {
+    Map<String, Object> c = f.claims();
+    c.put("patient", "Patient/123");
+    Principal p = principal(c);
+    assertThat(p.kind()).isEqualTo(Principal.Kind.USER);
+    assertThat(p.issuer()).isEqualTo(f.idp.issuer());
+    assertThat(p.subject()).isEqualTo("0d8f6e1c-user-alice");
+    assertThat(p.username()).isEqualTo("alice");
+    assertThat(p.clientId()).isEqualTo("epr-web");
+    // realm roles and the roles of the token's own client (azp), not those of "account"; deduplicated
+    assertThat(p.roles()).containsExactlyInAnyOrder("physician", "offline_access", "default-roles-test", "chart-reader");
+    assertThat(p.acr()).isEqualTo("1");
+    assertThat(p.amr()).containsExactlyInAnyOrder("pwd", "otp");
+    assertThat(p.authTime()).isEqualTo(Instant.ofEpochSecond(f.now().getEpochSecond() - 60));
+    assertThat(p.sessionId()).isEqualTo("3f1c2b9a-session");
+    assertThat(p.scopes()).containsExactlyInAnyOrder("openid", "profile", "email");
+    assertThat(p.patientContext()).isEqualTo("Patient/123");
+    assertThat(p.expiresAt()).isEqualTo(f.now().plusSeconds(300));
+    assertThat(p.tokenId()).isEqualTo(c.get("jti"));
+  }
+
+  @Test
+  void aKeycloakClientCredentialsTokenIsAService() {
+    Map<String, Object> c = f.claims();
+    c.keySet().removeAll(List.of("sid", "auth_time", "acr", "amr"));
+    c.put("sub", "5b1e-service-user");
+    c.put("azp", "billing-export");
+    c.put("client_id", "billing-export");
+    c.put("preferred_username", "service-account-billing-export");
+    Principal p = principal(c);
+    assertThat(p.kind()).isEqualTo(Principal.Kind.SERVICE);
+    assertThat(p.clientId()).isEqualTo("billing-export");
+    assertThat(p.authTime()).isNull();
+  }
+
+  @Test
+  void aTokenWhoseSubjectIsItsClientIsAService() {
+    Map<String, Object> c = f.claims();
+    c.keySet().removeAll(List.of("sid", "azp", "preferred_username"));
+    c.put("client_id", "lab-feed");
+    c.put("sub", "lab-feed");
+    Principal p = principal(c);
+    assertThat(p.kind()).isEqualTo(Principal.Kind.SERVICE);
+    assertThat(p.clientId()).isEqualTo("lab-feed");
+  }
+
+  @Test
+  void aServiceAccountNameInsideALoginSessionIsStillAUser() {
+    Map<String, Object> c = f.claims();
+    c.put("preferred_username", "service-account-epr-web");
+    assertThat(principal(c).kind()).isEqualTo(Principal.Kind.USER);
+    c.remove("sid");
+    c.put("session_state", "abc");
+    assertThat(principal(c).kind()).isEqualTo(Principal.Kind.USER);
+  }
+
+  @Test
+  void aServiceAccountNameOfAnotherClientIsAUser() {
+    Map<String, Object> c = f.claims();
+    c.remove("sid");
+    c.put("preferred_username", "service-account-billing-export");
+    assertThat(principal(c).kind()).isEqualTo(Principal.Kind.USER);
+  }
+
+  @Test
+  void amrAsOneStringAndScpAsAnArrayAreRead() {
+    Map<String, Object> c = f.claims();
+    c.put("amr", "otp");
+    c.remove("scope");
+    c.put("scp", List.of("patient/*.read", "launch"));
+    Principal p = principal(c);
+    assertThat(p.amr()).containsExactly("otp");
+    assertThat(p.scopes()).containsExactlyInAnyOrder("patient/*.read", "launch");
+  }
+
+  @Test
+  void missingOptionalClaimsMapToNullOrEmpty() {
+    Map<String, Object> c = new LinkedHashMap<>(f.claims());
+    c.keySet().removeAll(List.of("acr", "amr", "auth_time", "sid", "scope", "jti", "preferred_username", "realm_access",
+        "resource_access"));
+    String token = Jws.token(Jws.header("RS256", RSA.kid()), c, Jws.rs256(RSA));
+    Principal p = accepted(await(f.authenticator().authenticate("Bearer " + token, f.now())));
+    assertThat(p.acr()).isNull();
+    assertThat(p.amr()).isEmpty();
+    assertThat(p.authTime()).isNull();
+    assertThat(p.sessionId()).isNull();
+    assertThat(p.scopes()).isEmpty();
+    assertThat(p.roles()).isEmpty();
+    assertThat(p.username()).isNull();
+    assertThat(p.displayName()).isEqualTo("0d8f6e1c-user-alice");
+    assertThat(p.tokenId()).startsWith("sha256:").doesNotContain(token);
+  }
+
+  @Test
+  void configuredRoleAndUsernameClaimsAreFollowed() {
+    Map<String, Object> c = f.claims();
+    c.put("https://example.org/roles", List.of("auditor"));
+    c.put("groups", "ward-7");
+    c.put("profile", Map.of("login", "a.smith"));
+    JwtAuthenticator auth = f.authenticator(b -> b
+        .roleClaims(List.of("https://example\\.org/roles", "groups", "resource_access.*.roles"))
+        .usernameClaim("profile.login"));
+    Principal p = principal(auth, c);
+    assertThat(p.roles()).containsExactlyInAnyOrder("auditor", "ward-7", "chart-reader", "physician", "manage-account");
+    assertThat(p.username()).isEqualTo("a.smith");
+  }
+
+  @Test
+  void theLoadersAngleBracketPlaceholderMeansTheTokensClient() {
+    JwtAuthenticator auth = f.authenticator(b -> b.roleClaims(List.of("resource_access.<client>.roles")));
+    assertThat(principal(auth, f.claims()).roles()).containsExactlyInAnyOrder("chart-reader", "physician");
+  }
+}
