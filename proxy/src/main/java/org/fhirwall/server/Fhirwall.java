@@ -1,0 +1,227 @@
+package org.fhirwall.server;
+
+import static java.util.Objects.requireNonNull;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.fhirwall.admin.AdminApi;
+import org.fhirwall.audit.AuditSink;
+import org.fhirwall.audit.JsonLinesAuditLog;
+import org.fhirwall.audit.WebhookAlertSink;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.fhir.FormatConversion;
+import org.fhirwall.fhir.PageLinks;
+import org.fhirwall.fhir.ParserSettings;
+import org.fhirwall.fhir.PatientCompartment;
+import org.fhirwall.fhir.RequestParser;
+import org.fhirwall.inspect.InspectorSettings;
+import org.fhirwall.inspect.ResponseInspector;
+import org.fhirwall.policy.ConfigException;
+import org.fhirwall.policy.DeploymentConfig;
+import org.fhirwall.policy.PolicyReloader;
+import org.fhirwall.policy.RolePolicyLoader;
+import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.quota.QuotaStore;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running fhirwall, assembled from a deployment file: every stage built once, the policy
+ * reloader watching its directory, the server listening. Used by {@code serve}, by the demo and
+ * by the integration tests, so all three run the same assembly. {@link #close()} shuts everything
+ * down in order and writes out the audit log.
+ */
+public final class Fhirwall implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Fhirwall.class);
+
+  /**
+   * Assembly choices that are not deployment settings.
+   *
+   * @param authenticator the token checker to use; null builds the JWT authenticator from the
+   *     deployment's identity settings (the only choice {@code serve} has)
+   * @param workerThreads event loops (0: one per core)
+   * @param policyReloadMillis how often the policy directory is checked for changes (0: never)
+   */
+  public record Options(Clock clock, @Nullable Authenticator authenticator, int workerThreads, long policyReloadMillis) {
+    public Options {
+      requireNonNull(clock, "clock");
+    }
+
+    public static Options defaults() {
+      return new Options(Clock.systemUTC(), null, 0, 2000);
+    }
+  }
+
+  private final FhirwallServer server;
+  private final PolicyReloader policies;
+  private final QuotaStore quota;
+  private final AuditSink audit;
+  private final WebhookAlertSink alerts;
+  private final ExecutorService heavyWork;
+  private final ExecutorService background;
+
+  private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, WebhookAlertSink alerts,
+      ExecutorService heavyWork, ExecutorService background) {
+    this.server = server;
+    this.policies = policies;
+    this.quota = quota;
+    this.audit = audit;
+    this.alerts = alerts;
+    this.heavyWork = heavyWork;
+    this.background = background;
+  }
+
+  public static Fhirwall start(DeploymentConfig config, Options options) throws ConfigException, IOException, InterruptedException {
+    FhirContext fhir = FhirContext.forR4Cached();
+    List<AutoCloseable> built = new ArrayList<>();
+    try {
+      ExecutorService background = executor("fhirwall-background", 2, 10_000);
+      built.add(background::shutdownNow);
+      int cores = Runtime.getRuntime().availableProcessors();
+      ExecutorService heavyWork = executor("fhirwall-heavy", cores, 256);
+      built.add(heavyWork::shutdownNow);
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(background).build();
+
+      PolicyReloader policies = new PolicyReloader(config.policies(), new RolePolicyLoader(fhir.getResourceTypes()),
+          options.policyReloadMillis());
+      built.add(policies);
+      Authenticator authenticator = options.authenticator() != null ? options.authenticator()
+          : IdentityWiring.authenticator(config.identity(), http, background, options.clock());
+      PageLinks pageLinks = new PageLinks(pagingSecret(config.paging()), config.paging().linkTtl());
+      String upstreamBase = stripSlash(config.upstream().url().toString());
+      String publicBase = stripSlash(config.publicBaseUrl().toString());
+      ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir),
+          new InspectorSettings(List.of(upstreamBase), config.limits().maxResponseBody() * 8, 64));
+      QuotaStore quota = new LocalQuotaStore(config.quota().maxAccounts(), background);
+      built.add(quota);
+      AuditSink audit = auditSink(config.audit());
+      built.add(audit);
+      WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
+      Stages stages = new Stages(
+          new RequestParser(fhir, ParserSettings.defaults(config.basePath())),
+          authenticator,
+          pageLinks,
+          policies,
+          inspector,
+          new FormatConversion(fhir),
+          quota,
+          audit,
+          alerts,
+          options.clock(),
+          heavyWork);
+      AtomicInteger ready = new AtomicInteger();
+      AdminApi admin = new AdminApi(quota, audit, () -> ready.get() == 1, options.clock());
+      FhirwallServer server = FhirwallServer.start(config, stages, admin, options.workerThreads());
+      ready.set(1);
+      LOG.info("public base {} → upstream {}; policies {} from {}", publicBase, upstreamBase,
+          policies.get().policies().roles().stream().map(r -> r.name()).toList(), config.policies());
+      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background);
+    } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
+      for (int i = built.size() - 1; i >= 0; i--) {
+        try {
+          built.get(i).close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static String stripSlash(String s) {
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  private static byte[] pagingSecret(DeploymentConfig.Paging paging) throws IOException {
+    if (paging.secretFile() == null) {
+      byte[] secret = new byte[32];
+      new SecureRandom().nextBytes(secret);
+      return secret;
+    }
+    byte[] secret = Files.readAllBytes(paging.secretFile());
+    if (secret.length < 32) {
+      throw new IOException("paging.secret-file " + paging.secretFile() + ": " + secret.length + " bytes (expected: at least 32)");
+    }
+    return secret;
+  }
+
+  private static AuditSink auditSink(DeploymentConfig.Audit audit) throws IOException {
+    OutputStream out;
+    String name;
+    if (audit.file() != null) {
+      Path file = audit.file();
+      if (file.getParent() != null) {
+        Files.createDirectories(file.getParent());
+      }
+      out = new FileOutputStream(file.toFile(), true);
+      name = file.getFileName().toString();
+    } else {
+      out = new java.io.FilterOutputStream(System.out) {
+        @Override
+        public void close() throws IOException {
+          flush();
+        }
+      };
+      name = "stdout";
+    }
+    return new JsonLinesAuditLog(out, 65_536, name);
+  }
+
+  private static ExecutorService executor(String name, int threads, int queue) {
+    AtomicInteger n = new AtomicInteger();
+    return new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queue), r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }, new ThreadPoolExecutor.AbortPolicy());
+  }
+
+  public InetSocketAddress publicAddress() {
+    return server.publicAddress();
+  }
+
+  public @Nullable InetSocketAddress adminAddress() {
+    return server.adminAddress();
+  }
+
+  public QuotaStore quota() {
+    return quota;
+  }
+
+  public PolicyReloader policies() {
+    return policies;
+  }
+
+  /** Blocks until the public port closes (the {@code serve} command's main thread). */
+  public void awaitClose() throws InterruptedException {
+    server.awaitClose();
+  }
+
+  @Override
+  public void close() {
+    server.close();
+    policies.close();
+    alerts.close();
+    audit.close();
+    quota.close();
+    heavyWork.shutdownNow();
+    background.shutdownNow();
+  }
+}

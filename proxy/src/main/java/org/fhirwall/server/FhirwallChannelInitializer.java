@@ -1,0 +1,71 @@
+package org.fhirwall.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import org.fhirwall.policy.DeploymentConfig;
+import org.fhirwall.upstream.UpstreamClient;
+import org.jspecify.annotations.Nullable;
+
+/** The public port's pipeline, in the order bytes travel through it. */
+final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel> {
+  private final @Nullable SslContext tls;
+  private final DeploymentConfig.Limits limits;
+  private final Stages stages;
+  private final UpstreamClient upstream;
+  private final ProxySettings settings;
+  private final LinkRewriter links;
+
+  FhirwallChannelInitializer(@Nullable SslContext tls, DeploymentConfig.Limits limits, Stages stages,
+      UpstreamClient upstream, ProxySettings settings, LinkRewriter links) {
+    this.tls = tls;
+    this.limits = requireNonNull(limits, "limits");
+    this.stages = requireNonNull(stages, "stages");
+    this.upstream = requireNonNull(upstream, "upstream");
+    this.settings = requireNonNull(settings, "settings");
+    this.links = requireNonNull(links, "links");
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    ChannelPipeline p = ch.pipeline();
+    addTlsHandlers(ch, p);
+    addHttpHandlers(p, limits);
+    addLimits(p, limits);
+    addProxyHandler(p);
+  }
+
+  private void addTlsHandlers(SocketChannel ch, ChannelPipeline p) {
+    if (tls != null) {
+      p.addLast("tls", tls.newHandler(ch.alloc()));
+    }
+  }
+
+  /** The HTTP/1.1 codec with strict parsing: bare LF, oversized lines and headers are decoder failures. */
+  static void addHttpHandlers(ChannelPipeline p, DeploymentConfig.Limits limits) {
+    HttpDecoderConfig decoder = new HttpDecoderConfig()
+        .setMaxInitialLineLength(limits.maxInitialLine())
+        .setMaxHeaderSize(limits.maxHeaderSize())
+        .setMaxChunkSize(64 * 1024)
+        .setAllowDuplicateContentLengths(false)
+        .setStrictLineParsing(true)
+        .setAllowPartialChunks(true);
+    p.addLast("http", new HttpServerCodec(decoder));
+  }
+
+  /** Deadlines, framing checks and bounded aggregation: what every request meets before its exchange. */
+  static void addLimits(ChannelPipeline p, DeploymentConfig.Limits limits) {
+    p.addLast("deadline", new RequestDeadline(limits.idleTimeout(), limits.requestTimeout()));
+    p.addLast("framing", new FramingGuard(limits.maxHeaders(), limits.maxRequestBody()));
+    p.addLast("aggregate", new BoundedAggregator(limits.maxRequestBody()));
+  }
+
+  private void addProxyHandler(ChannelPipeline p) {
+    p.addLast("exchange", new ExchangeHandler(stages, upstream, settings, links));
+  }
+}

@@ -1,0 +1,197 @@
+package org.fhirwall.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.fhirwall.admin.AdminApi;
+import org.fhirwall.policy.DeploymentConfig;
+import org.fhirwall.upstream.UpstreamClient;
+import org.fhirwall.upstream.UpstreamSettings;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running proxy: the public port (the stages of {@link Exchange}), the admin port
+ * ({@link AdminApi}), and the upstream client, all on one set of event loops (epoll where
+ * available). {@link #close()} stops accepting, lets in-flight exchanges finish briefly, and
+ * releases every thread.
+ */
+public final class FhirwallServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(FhirwallServer.class);
+
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final UpstreamClient upstream;
+  private final Channel publicChannel;
+  private final @Nullable Channel adminChannel;
+
+  private FhirwallServer(EventLoopGroup boss, EventLoopGroup workers, UpstreamClient upstream, Channel publicChannel,
+      @Nullable Channel adminChannel) {
+    this.boss = boss;
+    this.workers = workers;
+    this.upstream = upstream;
+    this.publicChannel = publicChannel;
+    this.adminChannel = adminChannel;
+  }
+
+  /**
+   * Binds the public and admin ports and returns once both listen.
+   *
+   * @param workerThreads event loops for client and upstream connections (0: one per core)
+   */
+  public static FhirwallServer start(DeploymentConfig config, Stages stages, @Nullable AdminApi admin, int workerThreads)
+      throws InterruptedException {
+    requireNonNull(config, "config");
+    requireNonNull(stages, "stages");
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    Class<? extends SocketChannel> clientType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    int threads = workerThreads > 0 ? workerThreads : Runtime.getRuntime().availableProcessors();
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, io);
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, io);
+    try {
+      DeploymentConfig.Upstream u = config.upstream();
+      UpstreamSettings upstreamSettings = new UpstreamSettings(u.url(), u.connectTimeout(), u.responseTimeout(),
+          u.maxConnectionsPerLoop(), config.limits().maxResponseBody(), u.headers());
+      UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, breaker(u), bulkhead(u));
+
+      String publicBase = stripSlash(config.publicBaseUrl().toString());
+      ProxySettings settings = new ProxySettings(publicBase, upstreamSettings.baseUrlString(), config.breakGlassHeader(),
+          config.limits().requestTimeout(), 256 * 1024);
+      LinkRewriter links = new LinkRewriter(settings.upstreamBaseUrl(), publicBase, stages.pageLinks());
+      SslContext tls = tls(config.tls());
+
+      Channel publicChannel = new ServerBootstrap()
+          .group(boss, workers)
+          .channel(serverType)
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.SO_KEEPALIVE, true)
+          .childHandler(new FhirwallChannelInitializer(tls, config.limits(), stages, upstream, settings, links))
+          .bind(config.listen().host(), config.listen().port())
+          .sync()
+          .channel();
+
+      Channel adminChannel = null;
+      if (admin != null && config.admin() != null) {
+        adminChannel = new ServerBootstrap()
+            .group(boss, workers)
+            .channel(serverType)
+            .childHandler(new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192));
+                ch.pipeline().addLast(new HttpObjectAggregator(64 * 1024));
+                ch.pipeline().addLast(new AdminHandler(admin));
+              }
+            })
+            .bind(config.admin().host(), config.admin().port())
+            .sync()
+            .channel();
+      }
+      FhirwallServer server = new FhirwallServer(boss, workers, upstream, publicChannel, adminChannel);
+      LOG.info("fhirwall listening on {} ({}), admin on {}, upstream {}", server.publicAddress(), epoll ? "epoll" : "nio",
+          adminChannel == null ? "off" : adminChannel.localAddress(), upstreamSettings.baseUrlString());
+      return server;
+    } catch (InterruptedException | RuntimeException e) {
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  private static String stripSlash(String s) {
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  private static CircuitBreaker breaker(DeploymentConfig.Upstream u) {
+    DeploymentConfig.CircuitBreaker c = u.circuitBreaker();
+    return CircuitBreaker.of("upstream", CircuitBreakerConfig.custom()
+        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindowSize(Math.max(100, c.minimumCalls()))
+        .minimumNumberOfCalls(c.minimumCalls())
+        .failureRateThreshold(c.failureRatePercent())
+        .slowCallDurationThreshold(c.slowCall())
+        .slowCallRateThreshold(100)
+        .waitDurationInOpenState(c.openFor())
+        .permittedNumberOfCallsInHalfOpenState(5)
+        .automaticTransitionFromOpenToHalfOpenEnabled(false)
+        .build());
+  }
+
+  private static Bulkhead bulkhead(DeploymentConfig.Upstream u) {
+    return Bulkhead.of("upstream", BulkheadConfig.custom()
+        .maxConcurrentCalls(u.maxConcurrent())
+        .maxWaitDuration(java.time.Duration.ZERO)
+        .build());
+  }
+
+  private static @Nullable SslContext tls(DeploymentConfig.@Nullable Tls tls) {
+    if (tls == null) {
+      return null;
+    }
+    try {
+      SslContextBuilder b = SslContextBuilder.forServer(tls.certificate().toFile(), tls.privateKey().toFile())
+          .protocols("TLSv1.3", "TLSv1.2");
+      if (tls.clientCa() != null) {
+        b.trustManager(tls.clientCa().toFile()).clientAuth(ClientAuth.REQUIRE);
+      }
+      return b.build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new IllegalStateException("cannot load TLS certificate/key: " + e.getMessage(), e);
+    }
+  }
+
+  public InetSocketAddress publicAddress() {
+    return (InetSocketAddress) publicChannel.localAddress();
+  }
+
+  public @Nullable InetSocketAddress adminAddress() {
+    return adminChannel == null ? null : (InetSocketAddress) adminChannel.localAddress();
+  }
+
+  /** Blocks until the public port is closed. For the {@code serve} command's main thread only. */
+  public void awaitClose() throws InterruptedException {
+    publicChannel.closeFuture().await();
+  }
+
+  @Override
+  public void close() {
+    publicChannel.close().awaitUninterruptibly();
+    if (adminChannel != null) {
+      adminChannel.close().awaitUninterruptibly();
+    }
+    upstream.close();
+    workers.shutdownGracefully(200, 10_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+    boss.shutdownGracefully(0, 1_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+  }
+}

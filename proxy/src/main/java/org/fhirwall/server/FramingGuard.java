@@ -1,0 +1,132 @@
+package org.fhirwall.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.util.List;
+import java.util.Locale;
+import org.fhirwall.fhir.IssueType;
+import org.fhirwall.fhir.Refusal;
+
+/**
+ * Refuses, at the edge and before a body is read, every request whose framing cannot be trusted:
+ * a malformed request line or header, too many headers, a {@code Content-Length} together with
+ * {@code Transfer-Encoding}, more than one {@code Content-Length}, a transfer coding other than
+ * exactly {@code chunked}, no or several {@code Host} headers, a request-target that is not in
+ * origin form, and a declared body over the limit (413). Each is answered with an
+ * OperationOutcome and the connection is closed, so nothing after it on the connection is read
+ * as a request (request smuggling) and nothing reaches the EPR.
+ *
+ * <p>Sits after the HTTP decoder and before the aggregator. After a refusal it drops everything
+ * else the connection sends.
+ */
+final class FramingGuard extends ChannelInboundHandlerAdapter {
+  private final int maxHeaders;
+  private final long maxBody;
+  private boolean refused;
+
+  FramingGuard(int maxHeaders, long maxBody) {
+    this.maxHeaders = maxHeaders;
+    this.maxBody = maxBody;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (refused) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
+      Throwable cause = o.decoderResult().cause();
+      ReferenceCountUtil.release(msg);
+      if (cause instanceof TooLongHttpLineException) {
+        refuse(ctx, new Refusal(414, IssueType.TOO_LONG, "Request line too long (limits.max-initial-line)", java.util.Map.of(), true), "");
+      } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+        refuse(ctx, new Refusal(431, IssueType.TOO_LONG, "Request headers too large (limits.max-header-size)", java.util.Map.of(), true), "");
+      } else {
+        refuse(ctx, Refusal.badFraming("Malformed HTTP request: " + safe(cause.getMessage())), "");
+      }
+      return;
+    }
+    if (msg instanceof HttpRequest req) {
+      String problem = check(req);
+      if (problem != null) {
+        ReferenceCountUtil.release(msg);
+        refuse(ctx, Refusal.badFraming(problem), req.uri());
+        return;
+      }
+      long declared = HttpUtil.getContentLength(req, -1L);
+      if (declared > maxBody) {
+        ReferenceCountUtil.release(msg);
+        refuse(ctx, new Refusal(413, IssueType.TOO_LONG, "Request body of " + declared
+            + " bytes exceeds limits.max-request-body (" + maxBody + ")", java.util.Map.of(), true), req.uri());
+        return;
+      }
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  /** The framing problem of this request head, or null when it is sound. */
+  String check(HttpRequest req) {
+    HttpHeaders h = req.headers();
+    if (h.size() > maxHeaders) {
+      return "Too many headers: " + h.size() + " (expected: at most " + maxHeaders + ")";
+    }
+    String uri = req.uri();
+    if (uri.isEmpty() || uri.charAt(0) != '/') {
+      return "Request-target " + abbreviate(uri) + " is not in origin form (expected: a path starting with /)";
+    }
+    List<String> hosts = h.getAll(HttpHeaderNames.HOST);
+    if (hosts.size() != 1) {
+      return "Expected exactly one Host header, got " + hosts.size();
+    }
+    List<String> lengths = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
+    List<String> codings = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    if (lengths.size() > 1) {
+      return "More than one Content-Length header";
+    }
+    if (!lengths.isEmpty() && lengths.get(0).indexOf(',') >= 0) {
+      return "Content-Length with several values";
+    }
+    if (!codings.isEmpty()) {
+      if (!lengths.isEmpty()) {
+        return "Both Content-Length and Transfer-Encoding present";
+      }
+      if (codings.size() != 1 || !codings.get(0).trim().toLowerCase(Locale.ROOT).equals("chunked")) {
+        return "Transfer-Encoding " + abbreviate(String.join(", ", codings)) + " (expected: exactly chunked)";
+      }
+    }
+    return null;
+  }
+
+  private void refuse(ChannelHandlerContext ctx, Refusal refusal, String uri) {
+    refused = true;
+    Responses.write(ctx, Responses.refusal(refusal, Responses.sniffFormat(uri, null), null), false);
+    ctx.channel().config().setAutoRead(true);
+  }
+
+  private static String abbreviate(String s) {
+    String clean = safe(s);
+    return clean.length() > 64 ? clean.substring(0, 64) + "..." : clean;
+  }
+
+  private static String safe(@org.jspecify.annotations.Nullable String s) {
+    if (s == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder(Math.min(s.length(), 200));
+    for (int i = 0; i < s.length() && b.length() < 200; i++) {
+      char c = s.charAt(i);
+      b.append(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,129 @@
+package org.fhirwall.server;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.fhirwall.fhir.PageLinks;
+import org.fhirwall.inspect.Inspection;
+import org.fhirwall.inspect.JsonSplicer;
+import org.fhirwall.inspect.UrlOccurrence;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Makes every URL in a response that points at the EPR point at fhirwall instead, so a client
+ * never learns or uses the EPR's address: the EPR's base is replaced by the public base, and
+ * paging links become fhirwall's own signed links ({@code [base]?_fwpage=...}), bound to the
+ * principal and the search that produced them. Thread-safe; no I/O.
+ */
+final class LinkRewriter {
+  private static final Set<String> PAGING_RELATIONS = Set.of("next", "previous", "prev", "first", "last");
+
+  private final String upstreamBase;
+  private final String publicBase;
+  private final PageLinks pageLinks;
+
+  LinkRewriter(String upstreamBase, String publicBase, PageLinks pageLinks) {
+    this.upstreamBase = requireNonNull(upstreamBase, "upstreamBase");
+    this.publicBase = requireNonNull(publicBase, "publicBase");
+    this.pageLinks = requireNonNull(pageLinks, "pageLinks");
+  }
+
+  /** Where the page of a search continues. */
+  record PageContext(@Nullable String searchedType, int currentPage, String binding, Instant now) {}
+
+  byte[] rewrite(Inspection.Read read, PageContext page) {
+    List<JsonSplicer.Replacement> replacements = new ArrayList<>();
+    for (UrlOccurrence u : read.urls()) {
+      String replacement = replacement(u, page);
+      if (replacement != null && !replacement.equals(u.value())) {
+        replacements.add(new JsonSplicer.Replacement(u, replacement));
+      }
+    }
+    return replacements.isEmpty() ? read.json() : JsonSplicer.splice(read.json(), replacements);
+  }
+
+  private @Nullable String replacement(UrlOccurrence u, PageContext page) {
+    String value = u.value();
+    String relative = relativeToBase(value);
+    if (u.isBundleLink() && relative != null
+        && (PAGING_RELATIONS.contains(u.linkRelation()) || relative.contains("_getpages="))) {
+      int number = pageNumber(relative, u.linkRelation(), page.currentPage());
+      String token = pageLinks.wrap(relative, page.searchedType(), number, page.binding(), page.now());
+      return publicBase + "?_fwpage=" + token;
+    }
+    if (value.startsWith(upstreamBase)) {
+      return publicBase + value.substring(upstreamBase.length());
+    }
+    return null;
+  }
+
+  /** A header value (Location, Content-Location) with the EPR's base replaced. */
+  String header(String value) {
+    if (value.startsWith(upstreamBase)) {
+      return publicBase + value.substring(upstreamBase.length());
+    }
+    return value;
+  }
+
+  /**
+   * The URL relative to the EPR's (or fhirwall's own) base, without a leading slash, or null when
+   * it points elsewhere.
+   */
+  private @Nullable String relativeToBase(String url) {
+    String rest;
+    if (url.startsWith(upstreamBase)) {
+      rest = url.substring(upstreamBase.length());
+    } else if (url.startsWith(publicBase)) {
+      rest = url.substring(publicBase.length());
+    } else {
+      return null;
+    }
+    if (!rest.isEmpty() && rest.charAt(0) != '/' && rest.charAt(0) != '?') {
+      return null;
+    }
+    return rest.startsWith("/") ? rest.substring(1) : rest;
+  }
+
+  /**
+   * The page number a link leads to: from HAPI's {@code _getpagesoffset}/{@code _count} when
+   * present, else from its relation to the current page.
+   */
+  static int pageNumber(String relative, @Nullable String relation, int current) {
+    long offset = -1;
+    long count = -1;
+    int q = relative.indexOf('?');
+    if (q >= 0) {
+      for (String pair : relative.substring(q + 1).split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq < 0) {
+          continue;
+        }
+        String name = pair.substring(0, eq);
+        String v = pair.substring(eq + 1);
+        try {
+          if (name.equals("_getpagesoffset")) {
+            offset = Long.parseLong(v);
+          } else if (name.equals("_count")) {
+            count = Long.parseLong(v);
+          }
+        } catch (NumberFormatException e) {
+          // not a number: fall back to the relation
+        }
+      }
+    }
+    if (offset >= 0 && count > 0) {
+      return (int) Math.min(Integer.MAX_VALUE, offset / count + 1);
+    }
+    if (relation == null) {
+      return current + 1;
+    }
+    return switch (relation) {
+      case "first" -> 1;
+      case "previous", "prev" -> Math.max(1, current - 1);
+      default -> current + 1;
+    };
+  }
+}

@@ -1,0 +1,51 @@
+package org.fhirwall.server;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Clock;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+import org.fhirwall.audit.AlertSink;
+import org.fhirwall.audit.AuditSink;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.fhir.FormatConversion;
+import org.fhirwall.fhir.PageLinks;
+import org.fhirwall.fhir.RequestParser;
+import org.fhirwall.inspect.ResponseInspector;
+import org.fhirwall.policy.PolicyEngine;
+import org.fhirwall.quota.QuotaStore;
+
+/**
+ * The stages a request passes, built once at start. All are thread-safe and free of Netty types;
+ * {@code policy} is a supplier because policies are reloaded while the server runs.
+ *
+ * @param heavyWork a bounded executor for work too large for an event loop (big inspections,
+ *     XML conversion); it rejects rather than queue without bound
+ */
+public record Stages(
+    RequestParser parser,
+    Authenticator authenticator,
+    PageLinks pageLinks,
+    Supplier<PolicyEngine> policy,
+    ResponseInspector inspector,
+    FormatConversion formats,
+    QuotaStore quota,
+    AuditSink audit,
+    AlertSink alerts,
+    Clock clock,
+    Executor heavyWork) {
+
+  public Stages {
+    requireNonNull(parser, "parser");
+    requireNonNull(authenticator, "authenticator");
+    requireNonNull(pageLinks, "pageLinks");
+    requireNonNull(policy, "policy");
+    requireNonNull(inspector, "inspector");
+    requireNonNull(formats, "formats");
+    requireNonNull(quota, "quota");
+    requireNonNull(audit, "audit");
+    requireNonNull(alerts, "alerts");
+    requireNonNull(clock, "clock");
+    requireNonNull(heavyWork, "heavyWork");
+  }
+}

@@ -1,0 +1,139 @@
+package org.fhirwall.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.fhirwall.policy.DeploymentConfig;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Request-smuggling and malformed-framing shapes at the edge: each is answered 400 (or 413/414/431)
+ * with an OperationOutcome, the connection is closed, and no request reaches the exchange (and so
+ * nothing reaches the upstream).
+ */
+class RequestSmugglingTest {
+  static final DeploymentConfig.Limits LIMITS =
+      new DeploymentConfig.Limits(1024, 1 << 20, 1024, 4096, 20, Duration.ofSeconds(30), Duration.ofSeconds(60));
+
+  /** Stands where the exchange handler sits and records every request that got through. */
+  static final class Reached extends SimpleChannelInboundHandler<FullHttpRequest> {
+    final List<String> requests = new ArrayList<>();
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
+      requests.add(msg.method() + " " + msg.uri());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+      // As the exchange handler does: a connection closed after a refusal mid-message is expected.
+      if (!(cause instanceof io.netty.handler.codec.PrematureChannelClosureException)) {
+        super.exceptionCaught(ctx, cause);
+      }
+    }
+  }
+
+  static Stream<Arguments> shapes() {
+    String get = "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n";
+    return Stream.of(
+        Arguments.of("CL.TE", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /fhir/Patient HTTP/1.1\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("TE.CL", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n", 400),
+        Arguments.of("TE chunked, identity", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400),
+        Arguments.of("TE identity, chunked", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n", 400),
+        Arguments.of("TE xchunked", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400),
+        Arguments.of("two TE headers", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        Arguments.of("two Content-Lengths, different", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Length: 3\r\nContent-Length: 10\r\n\r\nabc", 400),
+        Arguments.of("two Content-Lengths, same", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400),
+        Arguments.of("Content-Length list", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Length: 3, 3\r\n\r\nabc", 400),
+        Arguments.of("bare LF in chunk size line", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", 400),
+        Arguments.of("bare LF between headers", "GET /fhir/Patient/1 HTTP/1.1\nHost: proxy\n\n", 400),
+        Arguments.of("space before colon", "GET /fhir/Patient/1 HTTP/1.1\r\nHost : proxy\r\n\r\n", 400),
+        Arguments.of("no Host", "GET /fhir/Patient/1 HTTP/1.1\r\n\r\n", 400),
+        Arguments.of("two Hosts", get + "Host: other\r\n\r\n", 400),
+        Arguments.of("absolute-form target", "GET http://epr.internal/fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("asterisk-form target", "OPTIONS * HTTP/1.1\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("garbage request line", "GARBAGE\r\n\r\n", 400),
+        Arguments.of("declared body over the limit", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\nContent-Length: 5000\r\n\r\n", 413),
+        Arguments.of("chunked body over the limit", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + "x".repeat(2048) + "\r\n0\r\n\r\n", 413),
+        Arguments.of("request line over the limit", "GET /fhir/Patient?name=" + "a".repeat(2000) + " HTTP/1.1\r\nHost: proxy\r\n\r\n", 414),
+        Arguments.of("headers over the limit", get + "X-Big: " + "b".repeat(5000) + "\r\n\r\n", 431),
+        Arguments.of("too many headers", get + "X-H: 1\r\n".repeat(30) + "\r\n", 400));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("shapes")
+  void malformedFramingIsRefusedClosedAndNeverForwarded(String name, String wire, int status) {
+    Reached reached = new Reached();
+    EmbeddedChannel ch = new EmbeddedChannel();
+    FhirwallChannelInitializer.addHttpHandlers(ch.pipeline(), LIMITS);
+    FhirwallChannelInitializer.addLimits(ch.pipeline(), LIMITS);
+    ch.pipeline().addLast(reached);
+    ch.writeInbound(Unpooled.copiedBuffer(wire, StandardCharsets.ISO_8859_1));
+    ch.runPendingTasks();
+
+    FullHttpResponse response = decodeResponse(ch);
+    try {
+      assertThat(response.status().code()).as(name).isEqualTo(status);
+      assertThat(response.headers().get("Content-Type")).startsWith("application/fhir+json");
+      assertThat(response.content().toString(StandardCharsets.UTF_8)).contains("\"resourceType\":\"OperationOutcome\"");
+      assertThat(response.headers().get("Connection")).isEqualToIgnoringCase("close");
+    } finally {
+      response.release();
+    }
+    assertThat(ch.isOpen()).as("connection closed after " + name).isFalse();
+    assertThat(reached.requests).as("nothing reached the exchange for " + name).isEmpty();
+    ch.finishAndReleaseAll();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("wellFormed")
+  void wellFormedRequestsPassTheEdge(String name, String wire) {
+    Reached reached = new Reached();
+    EmbeddedChannel ch = new EmbeddedChannel();
+    FhirwallChannelInitializer.addHttpHandlers(ch.pipeline(), LIMITS);
+    FhirwallChannelInitializer.addLimits(ch.pipeline(), LIMITS);
+    ch.pipeline().addLast(reached);
+    ch.writeInbound(Unpooled.copiedBuffer(wire, StandardCharsets.ISO_8859_1));
+    assertThat(reached.requests).as(name).hasSize(1);
+    assertThat(ch.isOpen()).isTrue();
+    ch.finishAndReleaseAll();
+  }
+
+  static Stream<Arguments> wellFormed() {
+    return Stream.of(
+        Arguments.of("plain GET", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n"),
+        Arguments.of("POST with Content-Length", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\n\r\nname=a"),
+        Arguments.of("chunked POST", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n"));
+  }
+
+  private static FullHttpResponse decodeResponse(EmbeddedChannel server) {
+    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(1 << 20));
+    client.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpRequest(
+        io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/"));
+    for (Object o; (o = client.readOutbound()) != null; ) {
+      io.netty.util.ReferenceCountUtil.release(o);
+    }
+    for (Object out; (out = server.readOutbound()) != null; ) {
+      client.writeInbound((ByteBuf) out);
+    }
+    FullHttpResponse r = client.readInbound();
+    assertThat(r).as("a response was written").isNotNull();
+    client.finishAndReleaseAll();
+    return r;
+  }
+}
