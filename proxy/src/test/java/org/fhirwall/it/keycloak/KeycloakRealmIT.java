@@ -78,6 +78,29 @@ class KeycloakRealmIT {
   }
 
   @Test
+  void anSsoSessionFromAPasswordOnlyLoginStillNeedsOtpForFhirwallWeb() {
+    Browser browser = keycloak.newBrowser();
+    TokenSet passwordOnly =
+        keycloak.browserLogin(browser, TestRealm.PWD_ONLY, DR_MARTIN.username(), DR_MARTIN.password(), null, Map.of());
+    assertThat(passwordOnly.accessClaims().path("acr").asText()).isEqualTo("pwd");
+
+    KeycloakRefusal refusal =
+        catchThrowableOfType(
+            KeycloakRefusal.class,
+            () -> keycloak.browserLogin(browser, TestRealm.WEB, DR_MARTIN.username(), DR_MARTIN.password(), null, Map.of()));
+    assertThat(refusal).as("step-up to the OTP form").isNotNull();
+    assertThat(refusal.error()).isEqualTo(KeycloakRefusal.OTP_REQUIRED);
+
+    JsonNode stepUp =
+        keycloak
+            .browserLogin(browser, TestRealm.WEB, DR_MARTIN.username(), DR_MARTIN.password(), DR_MARTIN.totpSecret(), Map.of())
+            .accessClaims();
+    assertThat(stepUp.path("acr").asText()).isEqualTo("mfa");
+    assertThat(strings(stepUp.path("amr"))).containsExactlyInAnyOrder("pwd", "otp");
+    assertThat(stepUp.path("sid").asText()).isEqualTo(passwordOnly.accessClaims().path("sid").asText());
+  }
+
+  @Test
   void directGrantWithTotpGivesAnMfaTokenWithoutAuthTime() {
     TokenSet tokens =
         keycloak.passwordGrant(TestRealm.WEB, DR_MARTIN.username(), DR_MARTIN.password(), DR_MARTIN.totpNow());
@@ -182,6 +205,9 @@ class KeycloakRealmIT {
     JsonNode before = keycloak.introspect(token, TestRealm.INTROSPECT, TestRealm.INTROSPECT_SECRET);
     assertThat(before.path("active").asBoolean()).as("introspection before disabling: %s", before).isTrue();
     assertThat(before.path("acr").asText()).isEqualTo("mfa");
+    // Keycloak's amr mapper does not write to introspection responses: amr must be read from the
+    // verified JWT, introspection only says whether the token is still active.
+    assertThat(before.has("amr")).as("amr in %s", before).isFalse();
 
     keycloak.disableUser(DR_LEAVING.username());
 

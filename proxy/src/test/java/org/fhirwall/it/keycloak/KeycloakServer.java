@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.CookieHandler;
-import java.net.HttpCookie;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -29,7 +27,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -266,7 +263,27 @@ public final class KeycloakServer implements AutoCloseable {
       String password,
       @Nullable String totpSecret,
       Map<String, String> extraAuthParams) {
-    HttpClient browser = newClient(true);
+    return browserLogin(newBrowser(), clientId, user, password, totpSecret, extraAuthParams);
+  }
+
+  /** A browser with its own cookie jar, for logins that should share an SSO session. */
+  public Browser newBrowser() {
+    return new Browser();
+  }
+
+  /**
+   * As {@link #browserLogin(String, String, String, String, Map)}, in {@code browser}: its cookies
+   * (Keycloak's SSO session) carry over from and to its other logins, so Keycloak may skip forms it
+   * already saw; a form it still shows is filled in as described there.
+   */
+  public TokenSet browserLogin(
+      Browser browser,
+      String clientId,
+      String user,
+      String password,
+      @Nullable String totpSecret,
+      Map<String, String> extraAuthParams) {
+    HttpClient client = browser.client();
     String verifier = randomToken(random, 48);
     String state = randomToken(random, 16);
     Map<String, String> query = new LinkedHashMap<>();
@@ -281,15 +298,15 @@ public final class KeycloakServer implements AutoCloseable {
     query.putAll(extraAuthParams);
     URI authorize = URI.create(issuer() + "/protocol/openid-connect/auth?" + formBody(query));
 
-    Page page = browse(browser, HttpRequest.newBuilder(authorize).GET().build());
+    Page page = browse(client, HttpRequest.newBuilder(authorize).GET().build());
     if (page.isLoginForm()) {
-      page = browse(browser, formPost(page, Map.of("username", user, "password", password, "credentialId", "")));
+      page = browse(client, formPost(page, Map.of("username", user, "password", password, "credentialId", "")));
     }
     if (page.isOtpForm()) {
       if (totpSecret == null) {
         throw new KeycloakRefusal(page.status(), KeycloakRefusal.OTP_REQUIRED, page.body());
       }
-      page = browse(browser, formPost(page, Map.of("otp", Totp.now(totpSecret), "login", "Sign In")));
+      page = browse(client, formPost(page, Map.of("otp", Totp.now(totpSecret), "login", "Sign In")));
     }
     URI back = page.redirect();
     if (back == null) {
@@ -530,13 +547,13 @@ public final class KeycloakServer implements AutoCloseable {
     }
   }
 
-  private static HttpClient newClient(boolean withCookies) {
+  static HttpClient newClient(boolean withCookies) {
     HttpClient.Builder builder =
         HttpClient.newBuilder()
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(REQUEST_TIMEOUT);
     if (withCookies) {
-      builder.cookieHandler(new LoopbackCookies());
+      builder.cookieHandler(new Browser.LoopbackCookies());
     }
     return builder.build();
   }
@@ -622,48 +639,6 @@ public final class KeycloakServer implements AutoCloseable {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&");
-  }
-
-  /**
-   * A browser's cookie jar for one loopback host. Keycloak marks its login cookies {@code Secure}
-   * even on http, which browsers accept on 127.0.0.1 (a secure context) but {@code
-   * java.net.CookieManager} refuses to send over http; this jar sends them, honouring path and
-   * expiry.
-   */
-  private static final class LoopbackCookies extends CookieHandler {
-    private final Map<String, HttpCookie> cookies = new ConcurrentHashMap<>();
-
-    @Override
-    public Map<String, List<String>> get(URI uri, Map<String, List<String>> requestHeaders) {
-      String path = uri.getPath() == null || uri.getPath().isEmpty() ? "/" : uri.getPath();
-      List<String> pairs = new ArrayList<>();
-      cookies.values().forEach(
-          cookie -> {
-            String cookiePath = cookie.getPath() == null ? "/" : cookie.getPath();
-            if (!cookie.hasExpired() && path.startsWith(cookiePath)) {
-              pairs.add(cookie.getName() + "=" + cookie.getValue());
-            }
-          });
-      return pairs.isEmpty() ? Map.of() : Map.of("Cookie", List.of(String.join("; ", pairs)));
-    }
-
-    @Override
-    public void put(URI uri, Map<String, List<String>> responseHeaders) {
-      responseHeaders.forEach(
-          (name, values) -> {
-            if (name != null && name.equalsIgnoreCase("Set-Cookie")) {
-              for (String header : values) {
-                for (HttpCookie cookie : HttpCookie.parse(header)) {
-                  if (cookie.hasExpired()) {
-                    cookies.remove(cookie.getName());
-                  } else {
-                    cookies.put(cookie.getName(), cookie);
-                  }
-                }
-              }
-            }
-          });
-    }
   }
 
   /** One response of a browser login: a page, or the redirect back to the client. */
