@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -122,6 +123,9 @@ public final class KeycloakServer implements AutoCloseable {
 
     int port = freeLoopbackPort();
     int managementPort = freeLoopbackPort();
+    while (managementPort == port) {
+      managementPort = freeLoopbackPort();
+    }
     String adminUser = "fhirwall-test-admin";
     String adminPassword = randomToken(new SecureRandom(), 24);
     Path logFile;
@@ -620,7 +624,7 @@ public final class KeycloakServer implements AutoCloseable {
       String name = eq < 0 ? pair : pair.substring(0, eq);
       String value = eq < 0 ? "" : pair.substring(eq + 1);
       params.putIfAbsent(
-          java.net.URLDecoder.decode(name, UTF_8), java.net.URLDecoder.decode(value, UTF_8));
+          URLDecoder.decode(name, UTF_8), URLDecoder.decode(value, UTF_8));
     }
     return params;
   }
