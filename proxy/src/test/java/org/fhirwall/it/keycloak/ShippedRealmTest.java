@@ -1,0 +1,156 @@
+package org.fhirwall.it.keycloak;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Static checks of docker/keycloak/fhirwall-realm.json, the file hospital IT imports: the things a
+ * careless edit breaks without any Keycloak start noticing (KeycloakRealmIT checks the tokens).
+ */
+class ShippedRealmTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static JsonNode realm;
+
+  @BeforeAll
+  static void read() throws IOException {
+    realm = JSON.readTree(TestRealm.shippedRealmFile().toFile());
+  }
+
+  @Test
+  void shipsNoPeopleOnlyTheResearchServiceAccount() {
+    List<String> users = new ArrayList<>();
+    realm.path("users").forEach(user -> users.add(user.path("username").asText()));
+    assertThat(users).containsExactly("service-account-research-export");
+    assertThat(realm.path("users").get(0).path("serviceAccountClientId").asText()).isEqualTo("research-export");
+    assertThat(realm.path("users").get(0).has("credentials")).isFalse();
+  }
+
+  @Test
+  void hasTheRolesOfTheExamplePolicies() {
+    List<String> roles = new ArrayList<>();
+    realm.path("roles").path("realm").forEach(role -> roles.add(role.path("name").asText()));
+    assertThat(roles)
+        .contains("physician", "nurse", "emergency", "pharmacist", "lab", "clerical", "billing", "bulk-export");
+  }
+
+  @Test
+  void otpPolicyIsSixDigitThirtySecondSha1TotpAndCodesAreSingleUse() {
+    assertThat(realm.path("otpPolicyType").asText()).isEqualTo("totp");
+    assertThat(realm.path("otpPolicyAlgorithm").asText()).isEqualTo("HmacSHA1");
+    assertThat(realm.path("otpPolicyDigits").asInt()).isEqualTo(6);
+    assertThat(realm.path("otpPolicyPeriod").asInt()).isEqualTo(30);
+    assertThat(realm.path("otpPolicyCodeReusable").asBoolean()).isFalse();
+  }
+
+  @Test
+  void mapsAcrPwdToLevelOneAndMfaToLevelTwo() throws IOException {
+    JsonNode map = JSON.readTree(realm.path("attributes").path("acr.loa.map").asText());
+    assertThat(map.path("pwd").asInt()).isEqualTo(1);
+    assertThat(map.path("mfa").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void everyPasswordAndOtpStepNamesItsAmrValueForLongerThanASession() {
+    Map<String, JsonNode> configs = new HashMap<>();
+    realm.path("authenticatorConfig").forEach(config -> configs.put(config.path("alias").asText(), config.path("config")));
+    Map<String, String> expected =
+        Map.of(
+            "auth-username-password-form", "pwd",
+            "direct-grant-validate-password", "pwd",
+            "auth-otp-form", "otp",
+            "direct-grant-validate-otp", "otp");
+    int checked = 0;
+    for (JsonNode flow : realm.path("authenticationFlows")) {
+      for (JsonNode execution : flow.path("authenticationExecutions")) {
+        String reference = expected.get(execution.path("authenticator").asText());
+        if (reference == null) {
+          continue;
+        }
+        JsonNode config = configs.get(execution.path("authenticatorConfig").asText());
+        assertThat(config).as("amr config of %s in %s", execution, flow.path("alias")).isNotNull();
+        assertThat(config.path("default.reference.value").asText()).isEqualTo(reference);
+        // Keycloak drops an amr value once auth_time + maxAge has passed (absent maxAge = 0).
+        assertThat(config.path("default.reference.maxAge").asInt())
+            .isGreaterThanOrEqualTo(realm.path("ssoSessionMaxLifespan").asInt());
+        checked++;
+      }
+    }
+    assertThat(checked).as("browser pwd + otp, direct grant pwd + otp, password-only direct grant pwd").isEqualTo(5);
+  }
+
+  @Test
+  void fhirwallWebNeedsLevelTwoAndItsAccessTokensNameFhirwall() {
+    JsonNode web = client("fhirwall-web");
+    assertThat(web.path("attributes").path("minimum.acr.value").asText()).isEqualTo("mfa");
+    assertThat(web.path("publicClient").asBoolean()).isTrue();
+    assertThat(mapperTypes(web)).contains("oidc-audience-mapper", "oidc-amr-mapper", "oidc-acr-mapper");
+    assertThat(audienceOf(web)).isEqualTo("fhirwall");
+    assertThat(audienceOf(client("other-app"))).isNull();
+  }
+
+  @Test
+  void clientFlowOverridesPointAtFlowsOfTheFile() {
+    Map<String, String> aliasById = new HashMap<>();
+    realm.path("authenticationFlows").forEach(flow -> aliasById.put(flow.path("id").asText(), flow.path("alias").asText()));
+    assertThat(aliasById.get(client("fhirwall-web").path("authenticationFlowBindingOverrides").path("direct_grant").asText()))
+        .isEqualTo("fhirwall direct grant");
+    assertThat(aliasById.get(client("fhirwall-pwd-only").path("authenticationFlowBindingOverrides").path("direct_grant").asText()))
+        .isEqualTo("fhirwall direct grant password only");
+    assertThat(realm.path("directGrantFlow").asText()).isEqualTo("fhirwall direct grant");
+    assertThat(realm.path("browserFlow").asText()).isEqualTo("fhirwall browser");
+  }
+
+  @Test
+  void theTestCopyAddsUsersAndMakesCodesReusable(@TempDir Path dir) throws IOException {
+    Path copy = dir.resolve("import").resolve("fhirwall-realm.json");
+    TestRealm.write(TestRealm.shippedRealmFile(), copy);
+
+    JsonNode test = JSON.readTree(Files.readString(copy));
+    assertThat(test.path("otpPolicyCodeReusable").asBoolean()).isTrue();
+    List<String> users = new ArrayList<>();
+    test.path("users").forEach(user -> users.add(user.path("username").asText()));
+    assertThat(users).contains("dr.martin", "nurse.petit", "no.otp", "dr.leaving", "service-account-research-export");
+    JsonNode martin = test.path("users").get(users.indexOf("dr.martin"));
+    JsonNode otp = martin.path("credentials").get(1);
+    assertThat(otp.path("type").asText()).isEqualTo("otp");
+    assertThat(JSON.readTree(otp.path("secretData").asText()).path("value").asText())
+        .isEqualTo(TestRealm.DR_MARTIN.totpSecret());
+    assertThat(JSON.readTree(otp.path("credentialData").asText()).path("secretEncoding").asText()).isEqualTo("BASE32");
+  }
+
+  private static JsonNode client(String clientId) {
+    for (JsonNode client : realm.path("clients")) {
+      if (clientId.equals(client.path("clientId").asText())) {
+        return client;
+      }
+    }
+    throw new AssertionError("no client " + clientId);
+  }
+
+  private static List<String> mapperTypes(JsonNode client) {
+    List<String> types = new ArrayList<>();
+    client.path("protocolMappers").forEach(mapper -> types.add(mapper.path("protocolMapper").asText()));
+    return types;
+  }
+
+  private static String audienceOf(JsonNode client) {
+    for (JsonNode mapper : client.path("protocolMappers")) {
+      if ("oidc-audience-mapper".equals(mapper.path("protocolMapper").asText())) {
+        return mapper.path("config").path("included.custom.audience").asText();
+      }
+    }
+    return null;
+  }
+}

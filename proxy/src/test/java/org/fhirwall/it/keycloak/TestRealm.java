@@ -1,0 +1,121 @@
+package org.fhirwall.it.keycloak;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The test copy of the shipped {@code fhirwall} realm: {@code docker/keycloak/fhirwall-realm.json}
+ * as hospital IT imports it, plus the test users below and one change, OTP codes reusable within
+ * their 30-second step (so two logins in the same step can use the same code). Client ids and the
+ * shipped confidential clients' secrets are here too, so tests name them once.
+ */
+public final class TestRealm {
+  public static final String REALM = "fhirwall";
+  public static final String AUDIENCE = "fhirwall";
+
+  /** Public client of clinical apps: password + OTP always. */
+  public static final String WEB = "fhirwall-web";
+  /** Public client that gets password-only tokens (the ones fhirwall must refuse). */
+  public static final String PWD_ONLY = "fhirwall-pwd-only";
+  /** Public client whose tokens lack the fhirwall audience. */
+  public static final String OTHER_APP = "other-app";
+  /** Confidential client fhirwall uses for RFC 7662 introspection. */
+  public static final String INTROSPECT = "fhirwall-introspect";
+  public static final String INTROSPECT_SECRET = "fhirwall-introspect-secret-change-me";
+  /** Confidential client-credentials client whose service account has realm role bulk-export. */
+  public static final String RESEARCH_EXPORT = "research-export";
+  public static final String RESEARCH_EXPORT_SECRET = "research-export-secret-change-me";
+
+  /** Physician with password and TOTP. */
+  public static final TestUser DR_MARTIN =
+      new TestUser("dr.martin", "martin-pw-7Q", List.of("physician"), "JBSWY3DPEHPK3PXPMFRGGZDFMZTWQ2LK");
+  /** Nurse with password and TOTP. */
+  public static final TestUser NURSE_PETIT =
+      new TestUser("nurse.petit", "petit-pw-3K", List.of("nurse"), "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA");
+  /** Physician with a password and no OTP credential. */
+  public static final TestUser NO_OTP = new TestUser("no.otp", "nootp-pw-9X", List.of("physician"), null);
+  /** Physician with password and TOTP, kept for tests that disable a user (no other test uses it). */
+  public static final TestUser DR_LEAVING =
+      new TestUser("dr.leaving", "leaving-pw-4M", List.of("physician"), "MFZWIZLSORSXG5DJNZTSA33OMUQHI53P");
+
+  public static final List<TestUser> USERS = List.of(DR_MARTIN, NURSE_PETIT, NO_OTP, DR_LEAVING);
+
+  private TestRealm() {}
+
+  /** The shipped realm file, from {@code fhirwall.docker.dir} (set by the build) or ../docker. */
+  public static Path shippedRealmFile() {
+    String dockerDir = System.getProperty("fhirwall.docker.dir");
+    Path dir = dockerDir != null ? Path.of(dockerDir) : Path.of("..", "docker");
+    Path file = dir.resolve("keycloak").resolve(REALM + "-realm.json");
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalStateException("shipped realm: " + file.toAbsolutePath() + " (expected: a file)");
+    }
+    return file;
+  }
+
+  /** Writes the test realm (shipped realm + {@link #USERS}, reusable OTP codes) to {@code target}. */
+  public static void write(Path shippedRealm, Path target) {
+    ObjectMapper json = new ObjectMapper();
+    try {
+      ObjectNode realm = (ObjectNode) json.readTree(shippedRealm.toFile());
+      if (!REALM.equals(realm.path("realm").asText())) {
+        throw new IllegalStateException(
+            shippedRealm + ": realm '" + realm.path("realm").asText() + "' (expected: " + REALM + ")");
+      }
+      realm.put("otpPolicyCodeReusable", true);
+      JsonNode existing = realm.path("users");
+      ArrayNode users = existing.isArray() ? (ArrayNode) existing : realm.putArray("users");
+      for (TestUser user : USERS) {
+        users.add(userJson(json, user));
+      }
+      Files.createDirectories(target.getParent());
+      json.writerWithDefaultPrettyPrinter().writeValue(target.toFile(), realm);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing test realm " + target, e);
+    }
+  }
+
+  private static ObjectNode userJson(ObjectMapper json, TestUser user) throws IOException {
+    ObjectNode node = json.createObjectNode();
+    node.put("username", user.username());
+    node.put("enabled", true);
+    String[] names = user.username().split("\\.", 2);
+    node.put("firstName", names[0]);
+    node.put("lastName", names.length > 1 ? names[1] : names[0]);
+    node.put("email", user.username() + "@hospital.test");
+    node.put("emailVerified", true);
+    ArrayNode roles = node.putArray("realmRoles");
+    user.realmRoles().forEach(roles::add);
+    ArrayNode credentials = node.putArray("credentials");
+    ObjectNode password = credentials.addObject();
+    password.put("type", "password");
+    password.put("value", user.password());
+    password.put("temporary", false);
+    if (user.totpSecret() != null) {
+      // Keycloak stores secretData and credentialData as JSON strings; secretEncoding BASE32 makes it
+      // decode the secret the way authenticator apps do.
+      ObjectNode otp = credentials.addObject();
+      otp.put("type", "otp");
+      otp.put("userLabel", "test authenticator");
+      otp.put("secretData", json.writeValueAsString(json.createObjectNode().put("value", user.totpSecret())));
+      otp.put(
+          "credentialData",
+          json.writeValueAsString(
+              json.createObjectNode()
+                  .put("subType", "totp")
+                  .put("digits", 6)
+                  .put("counter", 0)
+                  .put("period", 30)
+                  .put("algorithm", "HmacSHA1")
+                  .put("secretEncoding", "BASE32")));
+    }
+    return node;
+  }
+}
