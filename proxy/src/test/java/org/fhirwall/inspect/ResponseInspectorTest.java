@@ -488,6 +488,14 @@ class ResponseInspectorTest {
   }
 
   @Test
+  void deeplyNestedXmlIsRefusedBeforeHapiSeesIt() {
+    String body = "<Basic xmlns=\"http://hl7.org/fhir\"><id value=\"x\"/>" + "<extension url=\"u\">".repeat(5_000)
+        + "</extension>".repeat(5_000) + "</Basic>";
+    assertThat(unreadable(body.getBytes(UTF_8), "application/fhir+xml", null).reason()).contains("deeper than 100");
+    unreadable("<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"1\"></Patient>".getBytes(UTF_8), "application/fhir+xml", null);
+  }
+
+  @Test
   void gzipAndDeflateAreDecoded() throws IOException {
     byte[] plain = json(searchset(List.of(observation("o1", "1"), observation("o2", "2")), List.of())).getBytes(UTF_8);
     Inspection.Read gz = read(gzip(plain), FHIR_JSON, "gzip");
