@@ -144,7 +144,7 @@ final class JsonWalk {
     Frame f = frames.get(depth);
     f.reset();
     f.array = array;
-    f.start = (int) p.currentTokenLocation().getByteOffset();
+    f.start = array ? -1 : (int) p.currentTokenLocation().getByteOffset();
     f.candidateMark = candidates.size();
     if (parent == null) {
       return;
@@ -456,45 +456,33 @@ final class JsonWalk {
   // ---- URLs
 
   private void checkBase(JsonParser p) throws IOException {
-    byte[][] bases = model.bases;
-    if (bases.length == 0) {
+    List<String> bases = model.baseStrings;
+    if (bases.isEmpty()) {
       return;
     }
-    int start = (int) p.currentTokenLocation().getByteOffset();
-    int first = start + 1;
-    if (first >= json.length) {
+    char[] buf = p.getTextCharacters();
+    int off = p.getTextOffset();
+    int len = p.getTextLength();
+    if (len == 0) {
       return;
     }
-    byte b0 = json[first];
-    for (byte[] base : bases) {
-      if (b0 == base[0] || b0 == '\\') {
-        int m = matchBase(first, base);
-        if (m > 0 || (m < 0 && startsWithBase(p.getText()))) {
-          String value = p.getText();
-          urls.add(new UrlOccurrence(start, stringEnd(start), value, null));
-          return;
-        }
+    char c0 = buf[off];
+    for (int b = 0; b < bases.size(); b++) {
+      String base = bases.get(b);
+      int n = base.length();
+      if (c0 != base.charAt(0) || len < n) {
+        continue;
+      }
+      boolean same = true;
+      for (int i = 1; i < n && same; i++) {
+        same = buf[off + i] == base.charAt(i);
+      }
+      if (same && (len == n || buf[off + n] == '/' || buf[off + n] == '?' || buf[off + n] == '#')) {
+        int start = (int) p.currentTokenLocation().getByteOffset();
+        urls.add(new UrlOccurrence(start, stringEnd(start), new String(buf, off, len), null));
+        return;
       }
     }
-  }
-
-  /** 1: the raw bytes at {@code from} start with {@code base} at a boundary; 0: they do not; -1: an escape, decode to know. */
-  private int matchBase(int from, byte[] base) {
-    int n = base.length;
-    if (from + n >= json.length) {
-      return 0;
-    }
-    for (int i = 0; i < n; i++) {
-      byte b = json[from + i];
-      if (b == '\\') {
-        return -1;
-      }
-      if (b != base[i]) {
-        return 0;
-      }
-    }
-    byte next = json[from + n];
-    return next == '"' || next == '/' || next == '?' || next == '#' ? 1 : next == '\\' ? -1 : 0;
   }
 
   private boolean startsWithBase(String value) {
