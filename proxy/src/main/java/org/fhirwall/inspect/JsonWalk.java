@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -35,13 +36,15 @@ import org.jspecify.annotations.Nullable;
  *       a {@code #id} no contained resource has. It may name a patient, so it counts as one
  *       ({@code unresolved:} key). A typed reference to another type ({@code Group/1},
  *       {@code Practitioner/2}, {@code type: Device}) does not count;
- *   <li>a Binary with content: FHIR content ({@code contentType} naming fhir) is read in turn
- *       and must be readable; any other content counts as one unresolved patient unless its
- *       {@code securityContext} names a patient.
+ *   <li>inline content ({@code data} of a Binary or of an Attachment): JSON or XML content is read
+ *       in turn, and must be readable when its {@code contentType} names fhir; content that is not
+ *       FHIR is opaque. An opaque Binary counts as one unresolved patient unless its
+ *       {@code securityContext} names a patient; an opaque Attachment counts nothing of its own
+ *       (the resource holding it is counted by its references).
  * </ul>
  */
 final class JsonWalk {
-  /** Reads FHIR content found inside a Binary; returns what it discloses. */
+  /** Reads content found inline (Binary or Attachment {@code data}); returns what it discloses. */
   interface EmbeddedReader {
     Inspection read(byte[] content, String contentType, int nesting);
   }
@@ -52,6 +55,7 @@ final class JsonWalk {
   private static final byte CONTAINED = 3;
   private static final byte URN = 4;
   private static final byte UNTYPED = 5;
+  private static final int MAX_INLINE_NESTING = 3;
 
   private final byte[] json;
   private final WalkModel model;
@@ -140,7 +144,7 @@ final class JsonWalk {
     Frame f = frames.get(depth);
     f.reset();
     f.array = array;
-    f.start = (int) p.currentTokenLocation().getByteOffset();
+    f.start = array ? -1 : (int) p.currentTokenLocation().getByteOffset();
     f.candidateMark = candidates.size();
     if (parent == null) {
       return;
@@ -195,11 +199,9 @@ final class JsonWalk {
         }
       }
       case "data" -> {
-        if ("Binary".equals(f.resourceType)) {
-          f.data = p.getBinaryValue();
-        } else if (f.resourceType == null) {
-          f.dataBeforeType = true;
-        }
+        f.dataStart = (int) p.currentTokenLocation().getByteOffset();
+        f.dataEnd = stringEnd(f.dataStart);
+        return;
       }
       case "fullUrl" -> {
         if (f.entryItem) {
@@ -252,6 +254,9 @@ final class JsonWalk {
         throw new UnreadableException("JSON body is not a FHIR resource (no resourceType)");
       }
       endElement(f, end);
+      if (f.dataStart >= 0) {
+        inlineContent(f, end);
+      }
     }
     if (f.linkItem && f.url != null) {
       if (f.relation != null) {
@@ -379,8 +384,8 @@ final class JsonWalk {
         resolveContained(f, c, end);
       }
     }
-    if (type.equals("Binary")) {
-      binary(f, end);
+    if (f.dataStart >= 0) {
+      inlineContent(f, end);
     }
     if (depth >= 1 && "resource".equals(f.name) && frames.get(depth - 1).entryItem) {
       frames.get(depth - 1).entryResourceType = type;
@@ -409,79 +414,75 @@ final class JsonWalk {
     }
   }
 
-  // ---- Binary
+  // ---- inline content
 
-  private void binary(Frame f, int end) throws UnreadableException {
-    if (f.dataBeforeType) {
-      throw new UnreadableException("Binary data precedes its resourceType");
-    }
-    byte[] data = f.data;
-    if (data == null) {
-      return;
-    }
-    String contentType = f.contentType == null ? "" : f.contentType.toLowerCase(java.util.Locale.ROOT);
-    if (contentType.contains("fhir")) {
-      if (nesting >= 3) {
-        throw new UnreadableException("Binary nested in Binary too deeply");
+  private void inlineContent(Frame f, int end) throws UnreadableException {
+    String contentType = f.contentType == null ? "" : f.contentType.toLowerCase(Locale.ROOT);
+    boolean fhir = contentType.contains("fhir");
+    if (fhir || contentType.contains("json") || contentType.contains("xml")) {
+      if (nesting >= MAX_INLINE_NESTING) {
+        throw new UnreadableException("inline content nested too deeply");
       }
-      Inspection inner = embedded.read(data, contentType, nesting + 1);
-      if (inner instanceof Inspection.Unreadable u) {
-        throw new UnreadableException("Binary content unreadable: " + u.reason());
+      Inspection inner = embedded.read(decodeData(f), contentType, nesting + 1);
+      if (inner instanceof Inspection.Read read) {
+        patients.addAll(read.patients());
+        resourceTypes.addAll(read.resourceTypes());
+        resourceCount += read.resourceCount();
+        return;
       }
-      Inspection.Read read = (Inspection.Read) inner;
-      patients.addAll(read.patients());
-      resourceTypes.addAll(read.resourceTypes());
-      resourceCount += read.resourceCount();
-    } else if (!f.securityContextIsPatient) {
-      // Opaque content (a PDF, an image): assume it is about one patient, the same one each read.
+      if (fhir) {
+        throw new UnreadableException("inline FHIR content unreadable: " + ((Inspection.Unreadable) inner).reason());
+      }
+    }
+    if ("Binary".equals(f.resourceType) && !f.securityContextIsPatient) {
+      // Opaque content (a PDF, an image, a CDA document): assume it is about one patient, the same one each read.
       patients.add(f.id != null
           ? PatientKeys.unresolved("Binary/" + f.id)
           : PatientKeys.unresolved(PatientKeys.UNREADABLE_BINARY, json, f.start, end));
     }
   }
 
-  // ---- URLs
-
-  private void checkBase(JsonParser p) throws IOException {
-    byte[][] bases = model.bases;
-    if (bases.length == 0) {
-      return;
-    }
-    int start = (int) p.currentTokenLocation().getByteOffset();
-    int first = start + 1;
-    if (first >= json.length) {
-      return;
-    }
-    byte b0 = json[first];
-    for (byte[] base : bases) {
-      if (b0 == base[0] || b0 == '\\') {
-        int m = matchBase(first, base);
-        if (m > 0 || (m < 0 && startsWithBase(p.getText()))) {
-          String value = p.getText();
-          urls.add(new UrlOccurrence(start, stringEnd(start), value, null));
-          return;
-        }
+  private byte[] decodeData(Frame f) throws UnreadableException {
+    try (JsonParser data = model.factory.createParser(json, f.dataStart, f.dataEnd - f.dataStart)) {
+      if (data.nextToken() != JsonToken.VALUE_STRING) {
+        throw new UnreadableException("inline data is not a string");
       }
+      return data.getBinaryValue();
+    } catch (IOException | IllegalArgumentException e) {
+      throw new UnreadableException("inline data is not base64");
     }
   }
 
-  /** 1: the raw bytes at {@code from} start with {@code base} at a boundary; 0: they do not; -1: an escape, decode to know. */
-  private int matchBase(int from, byte[] base) {
-    int n = base.length;
-    if (from + n >= json.length) {
-      return 0;
+  // ---- URLs
+
+  private void checkBase(JsonParser p) throws IOException {
+    List<String> bases = model.baseStrings;
+    if (bases.isEmpty()) {
+      return;
     }
-    for (int i = 0; i < n; i++) {
-      byte b = json[from + i];
-      if (b == '\\') {
-        return -1;
+    char[] buf = p.getTextCharacters();
+    int off = p.getTextOffset();
+    int len = p.getTextLength();
+    if (len == 0) {
+      return;
+    }
+    char c0 = buf[off];
+    for (int b = 0; b < bases.size(); b++) {
+      String base = bases.get(b);
+      int n = base.length();
+      if (c0 != base.charAt(0) || len < n) {
+        continue;
       }
-      if (b != base[i]) {
-        return 0;
+      boolean same = true;
+      for (int i = 1; i < n && same; i++) {
+        same = buf[off + i] == base.charAt(i);
+      }
+      if (same && (len == n || buf[off + n] == '/' || buf[off + n] == '?' || buf[off + n] == '#')) {
+        int start = (int) p.currentTokenLocation().getByteOffset();
+        urls.add(new UrlOccurrence(start, stringEnd(start), new String(buf, off, len), null));
+        return;
       }
     }
-    byte next = json[from + n];
-    return next == '"' || next == '/' || next == '?' || next == '#' ? 1 : next == '\\' ? -1 : 0;
   }
 
   private boolean startsWithBase(String value) {
@@ -563,8 +564,8 @@ final class JsonWalk {
     @Nullable Map<String, String> containedTypes;
     @Nullable List<Candidate> containedCandidates;
     @Nullable String contentType;
-    byte @Nullable [] data;
-    boolean dataBeforeType;
+    int dataStart;
+    int dataEnd;
     boolean securityContextIsPatient;
 
     void reset() {
@@ -589,8 +590,7 @@ final class JsonWalk {
       containedTypes = null;
       containedCandidates = null;
       contentType = null;
-      data = null;
-      dataBeforeType = false;
+      dataStart = -1;
       securityContextIsPatient = false;
     }
 

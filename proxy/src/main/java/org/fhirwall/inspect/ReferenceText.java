@@ -98,6 +98,9 @@ final class ReferenceText {
     if (pathEnd < end && buf[pathEnd] == '?' && beforeStart >= 0 && isPatient(buf, beforeStart, beforeEnd)) {
       return kind = Kind.PATIENT_UNRESOLVED;
     }
+    if (prevStart >= 0 && isPatient(buf, prevStart, prevEnd)) {
+      return kind = Kind.PATIENT_UNRESOLVED; // Patient/$op, Patient/_search: a patient, but which?
+    }
     if (prevStart >= 0 && isTypeName(buf, prevStart, prevEnd)) {
       return kind = Kind.OTHER_TYPE;
     }

@@ -8,6 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import javax.xml.stream.XMLInputFactory;
+import javax.xml.stream.XMLStreamConstants;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamReader;
 import org.fhirwall.fhir.PatientCompartment;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.jspecify.annotations.Nullable;
@@ -56,7 +60,7 @@ public final class ResponseInspector {
       return read(bytes, body.contentType(), 0);
     } catch (UnreadableException e) {
       return new Inspection.Unreadable(e.reason());
-    } catch (RuntimeException | StackOverflowError e) {
+    } catch (RuntimeException e) {
       // The message may quote the body: log the type only.
       log.warn("response inspection failed with {}", e.getClass().getName());
       return new Inspection.Unreadable("inspection failed (" + e.getClass().getSimpleName() + ")");
@@ -141,6 +145,7 @@ public final class ResponseInspector {
     if (containsDoctype(xml)) {
       throw new UnreadableException("XML body with a DOCTYPE");
     }
+    checkXmlDepth(xml);
     IBaseResource resource;
     try {
       resource = context.newXmlParser().parseResource(new ByteArrayInputStream(xml));
@@ -152,6 +157,37 @@ public final class ResponseInspector {
       throw new UnreadableException("XML body converts to more than " + model.maxDecodedBytes + " bytes of JSON");
     }
     return json;
+  }
+
+  /** HAPI FHIR builds and encodes its model recursively: bound the nesting before it sees the body. */
+  private void checkXmlDepth(byte[] xml) throws UnreadableException {
+    // A factory per body: StAX does not promise that a shared factory is thread-safe, and XML is the rare path.
+    XMLInputFactory factory = XMLInputFactory.newFactory();
+    factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+    factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+    XMLStreamReader reader = null;
+    try {
+      reader = factory.createXMLStreamReader(new ByteArrayInputStream(xml));
+      int depth = 0;
+      while (reader.hasNext()) {
+        int event = reader.next();
+        if (event == XMLStreamConstants.START_ELEMENT && ++depth > model.maxDepth) {
+          throw new UnreadableException("XML nesting deeper than " + model.maxDepth);
+        } else if (event == XMLStreamConstants.END_ELEMENT) {
+          depth--;
+        }
+      }
+    } catch (XMLStreamException e) {
+      throw new UnreadableException("malformed XML");
+    } finally {
+      if (reader != null) {
+        try {
+          reader.close();
+        } catch (XMLStreamException e) {
+          log.debug("closing an XML reader failed", e);
+        }
+      }
+    }
   }
 
   /** DTDs have no place in FHIR XML and are the door to entity expansion: refuse them outright. */

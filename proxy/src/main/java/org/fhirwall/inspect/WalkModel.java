@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -13,14 +12,13 @@ import org.fhirwall.fhir.PatientCompartment;
 /**
  * What every {@link JsonWalk} shares: the JSON factory (with the depth and size limits), the
  * compartment, the known resource types, the element names that end an owner path, and the
- * upstream bases as bytes. Immutable and thread-safe.
+ * upstream bases. Immutable and thread-safe.
  */
 final class WalkModel {
   final JsonFactory factory;
   final PatientCompartment compartment;
   final Set<String> knownTypes;
   final Set<String> ownerLeaves;
-  final byte[][] bases;
   final List<String> baseStrings;
   final int maxDepth;
   final long maxDecodedBytes;
@@ -36,10 +34,6 @@ final class WalkModel {
     }
     this.ownerLeaves = Set.copyOf(leaves);
     this.baseStrings = settings.upstreamBases();
-    this.bases = new byte[baseStrings.size()][];
-    for (int i = 0; i < bases.length; i++) {
-      bases[i] = baseStrings.get(i).getBytes(StandardCharsets.UTF_8);
-    }
     this.maxDepth = settings.maxDepth();
     this.maxDecodedBytes = settings.maxDecodedBytes();
     // Jackson's own nesting limit sits one above ours, so that ours reports the reason.

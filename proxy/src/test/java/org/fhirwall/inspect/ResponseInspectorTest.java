@@ -31,7 +31,9 @@ import java.util.zip.GZIPOutputStream;
 import org.fhirwall.fhir.PatientCompartment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.DocumentReference;
 import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.Enumerations;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Group;
 import org.hl7.fhir.r4.model.Location;
@@ -435,7 +437,32 @@ class ResponseInspectorTest {
     assertThat(read.resourceTypes()).containsExactlyInAnyOrder("Binary", "Bundle", "Patient");
 
     b.setData("{\"resourceType\":\"Bundle\",\"entry\":[".getBytes(UTF_8));
-    assertThat(unreadable(json(b).getBytes(UTF_8), FHIR_JSON, null).reason()).contains("Binary");
+    assertThat(unreadable(json(b).getBytes(UTF_8), FHIR_JSON, null).reason()).contains("inline FHIR content unreadable");
+  }
+
+  @Test
+  void aBinaryOfPlainJsonThatIsNotFhirIsOpaque() {
+    Binary b = new Binary();
+    b.setId("b4");
+    b.setContentType("application/json");
+    b.setData("{\"rows\":[1,2,3]}".getBytes(UTF_8));
+    assertThat(read(json(b)).patients()).hasSize(1).allSatisfy(k -> assertThat(k).startsWith(PatientKeys.UNRESOLVED_PREFIX));
+    String dataFirst = "{\"data\":\"JVBERi0xLjQ=\",\"contentType\":\"application/pdf\",\"id\":\"b9\",\"resourceType\":\"Binary\"}";
+    assertThat(read(dataFirst).patients()).hasSize(1).allSatisfy(k -> assertThat(k).startsWith(PatientKeys.UNRESOLVED_PREFIX));
+  }
+
+  @Test
+  void anAttachmentHoldingFhirIsReadThrough() {
+    DocumentReference d = new DocumentReference();
+    d.setId("d1");
+    d.setStatus(Enumerations.DocumentReferenceStatus.CURRENT);
+    d.setSubject(new Reference("Patient/60"));
+    d.addContent().getAttachment().setContentType("application/fhir+json")
+        .setData(json(searchset(List.of(patient("61"), patient("62")), List.of())).getBytes(UTF_8));
+    d.addContent().getAttachment().setContentType("application/pdf").setData("%PDF-1.4".getBytes(UTF_8));
+    Inspection.Read read = read(json(d));
+    assertThat(read.patients()).isEqualTo(keys("60", "61", "62"));
+    assertThat(read.resourceCount()).isEqualTo(4);
   }
 
   // ---- formats and encodings
@@ -458,6 +485,14 @@ class ResponseInspectorTest {
     String body = "<?xml version=\"1.0\"?><!DOCTYPE p [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
         + "<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"1\"/></Patient>";
     assertThat(unreadable(body.getBytes(UTF_8), "application/fhir+xml", null).reason()).contains("DOCTYPE");
+  }
+
+  @Test
+  void deeplyNestedXmlIsRefusedBeforeHapiSeesIt() {
+    String body = "<Basic xmlns=\"http://hl7.org/fhir\"><id value=\"x\"/>" + "<extension url=\"u\">".repeat(5_000)
+        + "</extension>".repeat(5_000) + "</Basic>";
+    assertThat(unreadable(body.getBytes(UTF_8), "application/fhir+xml", null).reason()).contains("deeper than 100");
+    unreadable("<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"1\"></Patient>".getBytes(UTF_8), "application/fhir+xml", null);
   }
 
   @Test
