@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,6 +40,7 @@ import org.fhirwall.fhir.IssueType;
 import org.fhirwall.fhir.PageLinks;
 import org.fhirwall.fhir.ParseResult;
 import org.fhirwall.fhir.RawRequest;
+import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.fhir.Refusal;
 import org.fhirwall.inspect.Inspection;
 import org.fhirwall.inspect.ResponseBody;
@@ -128,7 +130,23 @@ final class Exchange {
   // 1. fhir ---------------------------------------------------------------------------------------
 
   private void understand() {
-    ParseResult parsed = stages.parser().parse(raw);
+    if (raw.body().length <= settings.inlineInspectBytes()) {
+      understood(stages.parser().parse(raw));
+      return;
+    }
+    // Large bodies (bundles, XML) are parsed off the event loop.
+    try {
+      stages.heavyWork().execute(() -> {
+        ParseResult parsed = stages.parser().parse(raw);
+        ctx.executor().execute(() -> guarded(() -> understood(parsed)));
+      });
+    } catch (RejectedExecutionException e) {
+      refuse(Refusal.of(503, IssueType.TRANSIENT, "fhirwall is busy, try again shortly").withHeader("Retry-After", "2"),
+          AuditRecord.Outcome.FAILED, "parse-busy");
+    }
+  }
+
+  private void understood(ParseResult parsed) {
     if (parsed instanceof ParseResult.Rejected rejected) {
       refuse(rejected.refusal(), AuditRecord.Outcome.REFUSED, "request-form");
       return;
@@ -297,10 +315,21 @@ final class Exchange {
 
   // 8. quota: charge ------------------------------------------------------------------------------
 
-  private void charge(int status, HttpHeaders headers, Inspection.Read read) {
+  private void charge(int status, HttpHeaders headers, Inspection.Read inspected) {
+    Inspection.Read read = inspected;
+    if (status >= 200 && status < 300) {
+      // A count, an empty search or a matched condition about a named patient discloses that patient too.
+      Set<String> named = RequestPatients.named(allowed.request());
+      if (!named.isEmpty() && !inspected.patients().containsAll(named)) {
+        Set<String> all = new HashSet<>(inspected.patients());
+        all.addAll(named);
+        read = new Inspection.Read(inspected.json(), all, inspected.urls(), inspected.resourceTypes(), inspected.resourceCount());
+      }
+    }
+    Inspection.Read charged = read;
     ChargeRequest charge = new ChargeRequest(allowed.account(), allowed.windows(), read.patients(),
         stages.clock().instant(), !allowed.reportOnly());
-    onLoop(stages.quota().charge(charge), result -> charged(status, headers, read, result),
+    onLoop(stages.quota().charge(charge), result -> charged(status, headers, charged, result),
         e -> refuse(storeUnavailable(), AuditRecord.Outcome.FAILED, "quota-store"));
   }
 
