@@ -43,6 +43,7 @@ import org.fhirwall.fhir.RawRequest;
 import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.fhir.Refusal;
 import org.fhirwall.inspect.Inspection;
+import org.fhirwall.inspect.Projection;
 import org.fhirwall.inspect.ResponseBody;
 import org.fhirwall.policy.Decision;
 import org.fhirwall.quota.ChargeRequest;
@@ -98,6 +99,8 @@ final class Exchange {
   private @Nullable Principal principal;
   private Decision.@Nullable Allow allowed;
   private @Nullable String pageTarget;
+  /** What the client asked to see of each resource; fhirwall applies it after counting. */
+  private @Nullable Projection projection;
   private @Nullable String searchedType;
   private int pageNumber = 1;
   private @Nullable String breakGlassReason;
@@ -206,7 +209,9 @@ final class Exchange {
       return;
     }
     PageLinks.PageLink link = ((PageLinks.PageOpen.Opened) opened).link();
-    pageTarget = link.upstreamTarget();
+    PageTargets.Split split = PageTargets.split(link.upstreamTarget());
+    pageTarget = split.target();
+    projection = split.projection();
     pageNumber = link.pageNumber();
     searchedType = link.searchedType();
     request = link.request();
@@ -246,6 +251,8 @@ final class Exchange {
     if (pageTarget != null) {
       up = new UpstreamRequest("GET", pageTarget, headers, new byte[0]);
     } else {
+      projection = Projection.of(r.params());
+      r = withoutProjections(r);
       CanonicalRequest c = CanonicalForm.of(r);
       for (RawRequest.Header h : c.headers()) {
         headers.add(Map.entry(h.name(), h.value()));
@@ -385,27 +392,34 @@ final class Exchange {
   private void release(int status, HttpHeaders upstreamHeaders, Inspection.Read read, ChargeResult.Admitted admitted,
       List<String> notes) {
     byte[] json = links.rewrite(read, new LinkRewriter.PageContext(searchedType, pageNumber, binding(principal),
-        stages.clock().instant()));
-    boolean toXml = allowed.request().responseFormat() == Format.XML && json.length > 0 && isJsonBody(upstreamHeaders);
-    if (!toXml) {
+        stages.clock().instant(), projection == null ? "" : PageTargets.query(projection)));
+    boolean fhirJson = json.length > 0 && isJsonBody(upstreamHeaders);
+    boolean toXml = allowed.request().responseFormat() == Format.XML && fhirJson;
+    Projection shape = fhirJson && status < 300 ? projection : null;
+    if (!toXml && shape == null) {
       send(status, upstreamHeaders, json, contentType(upstreamHeaders, json.length), read, admitted, notes);
       return;
     }
     try {
       stages.heavyWork().execute(() -> {
-        byte[] xml;
+        byte[] out;
         try {
-          xml = stages.formats().jsonToXml(json, allowed.request().pretty());
+          out = shape == null ? json : shape.apply(stages.fhir(), json);
+          if (toXml) {
+            out = stages.formats().jsonToXml(out, allowed.request().pretty());
+          }
         } catch (RuntimeException e) {
-          xml = null;
+          LOG.warn("request {}: response could not be shaped for the client: {}", requestId, e.toString());
+          out = null;
         }
-        byte[] converted = xml;
+        byte[] shaped = out;
         ctx.executor().execute(() -> guarded(() -> {
-          if (converted == null) {
-            refuse(Refusal.of(502, IssueType.PROCESSING, "The EPR's response could not be converted to XML"),
-                AuditRecord.Outcome.FAILED, "xml-conversion");
+          if (shaped == null) {
+            refuse(Refusal.of(502, IssueType.PROCESSING, "The EPR's response could not be converted for this client"),
+                AuditRecord.Outcome.FAILED, "shaping");
           } else {
-            send(status, upstreamHeaders, converted, Format.XML.contentType(), read, admitted, notes);
+            send(status, upstreamHeaders, shaped, toXml ? Format.XML.contentType() : contentType(upstreamHeaders, shaped.length),
+                read, admitted, notes);
           }
         }));
       });
@@ -413,6 +427,19 @@ final class Exchange {
       refuse(Refusal.of(503, IssueType.TRANSIENT, "fhirwall is busy, try again shortly").withHeader("Retry-After", "2"),
           AuditRecord.Outcome.FAILED, "convert-busy");
     }
+  }
+
+  /** The request without the projection parameters, at top level and in every bundle entry. */
+  private static FhirRequest withoutProjections(FhirRequest r) {
+    FhirRequest out = r.withParams(Projection.without(r.params()));
+    if (!r.entries().isEmpty()) {
+      List<FhirRequest.BundleEntry> entries = new ArrayList<>(r.entries().size());
+      for (FhirRequest.BundleEntry e : r.entries()) {
+        entries.add(new FhirRequest.BundleEntry(e.index(), e.fullUrl(), withoutProjections(e.request()), e.resourceJson()));
+      }
+      out = out.withEntries(entries);
+    }
+    return out;
   }
 
   private static boolean isJsonBody(HttpHeaders h) {

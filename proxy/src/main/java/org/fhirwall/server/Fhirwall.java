@@ -115,6 +115,7 @@ public final class Fhirwall implements AutoCloseable {
       built.add(audit);
       WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
       Stages stages = new Stages(
+          fhir,
           new RequestParser(fhir, ParserSettings.defaults(config.basePath())),
           authenticator,
           pageLinks,

@@ -32,7 +32,7 @@ final class LinkRewriter {
   }
 
   /** Where the page of a search continues. */
-  record PageContext(@Nullable String searchedType, int currentPage, String binding, Instant now) {}
+  record PageContext(@Nullable String searchedType, int currentPage, String binding, Instant now, String projectionQuery) {}
 
   byte[] rewrite(Inspection.Read read, PageContext page) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
@@ -51,7 +51,8 @@ final class LinkRewriter {
     if (u.isBundleLink() && relative != null
         && (PAGING_RELATIONS.contains(u.linkRelation()) || relative.contains("_getpages="))) {
       int number = pageNumber(relative, u.linkRelation(), page.currentPage());
-      String token = pageLinks.wrap(relative, page.searchedType(), number, page.binding(), page.now());
+      // the client's projection travels inside the signed link; the EPR never sees it
+      String token = pageLinks.wrap(relative + page.projectionQuery(), page.searchedType(), number, page.binding(), page.now());
       return publicBase + "?_fwpage=" + token;
     }
     if (value.startsWith(upstreamBase)) {

@@ -2,6 +2,7 @@ package org.fhirwall.server;
 
 import static java.util.Objects.requireNonNull;
 
+import ca.uhn.fhir.context.FhirContext;
 import java.time.Clock;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
@@ -23,6 +24,7 @@ import org.fhirwall.quota.QuotaStore;
  *     XML conversion); it rejects rather than queue without bound
  */
 public record Stages(
+    FhirContext fhir,
     RequestParser parser,
     Authenticator authenticator,
     PageLinks pageLinks,
@@ -36,6 +38,7 @@ public record Stages(
     Executor heavyWork) {
 
   public Stages {
+    requireNonNull(fhir, "fhir");
     requireNonNull(parser, "parser");
     requireNonNull(authenticator, "authenticator");
     requireNonNull(pageLinks, "pageLinks");
