@@ -106,6 +106,26 @@ public final class DemoStore {
     }
   }
 
+  /**
+   * {@code n} distinct ids of existing synthetic patients ({@code p1}..{@code pN}), chosen
+   * deterministically by {@code seed}: the demo's clinicians and the tests pick their patients here.
+   */
+  public List<String> samplePatientIds(int n, long seed) {
+    int population = count("Patient");
+    if (n > population) {
+      throw new IllegalArgumentException("n: " + n + " (expected: <= " + population + " patients)");
+    }
+    java.util.Random random = new java.util.Random(seed);
+    java.util.LinkedHashSet<String> ids = new java.util.LinkedHashSet<>();
+    for (int tries = 0; ids.size() < n && tries < n * 100; tries++) {
+      String id = "p" + (1 + random.nextInt(population));
+      if (get("Patient", id).isPresent()) {
+        ids.add(id);
+      }
+    }
+    return List.copyOf(ids);
+  }
+
   /** A copy of the current version of a resource; empty when unknown or deleted. */
   public Optional<Resource> get(String resourceType, String id) {
     TypeTable table = tables.get(resourceType);

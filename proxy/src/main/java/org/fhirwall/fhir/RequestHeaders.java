@@ -48,7 +48,7 @@ final class RequestHeaders {
   /**
    * Refuses requests whose framing or method cannot be trusted: duplicate Host, Content-Length with
    * Transfer-Encoding, several or wrong Content-Length, control characters, method overrides,
-   * {@code Upgrade}.
+   * {@code Upgrade} (other than an {@code h2c} offer, which is declined).
    */
   static void checkFraming(RawRequest raw) {
     int hosts = 0;
@@ -72,7 +72,14 @@ final class RequestHeaders {
         }
         case "x-http-method-override", "x-method-override", "x-http-method" ->
             throw Refused.invalid("Method override headers (" + name + ") are refused; send the real method");
-        case "upgrade" -> throw Refused.invalid("Protocol upgrades (Upgrade header) are refused");
+        case "upgrade" -> {
+          // An HTTP/2 cleartext upgrade offer (Java's HttpClient sends one by default) is declined by
+          // answering in HTTP/1.1, as RFC 9113 allows; the header is never forwarded. Any other
+          // protocol switch (websocket, ...) is refused.
+          if (!h.value().trim().equalsIgnoreCase("h2c")) {
+            throw Refused.invalid("Protocol upgrades (Upgrade header) are refused");
+          }
+        }
         default -> { }
       }
     }

@@ -412,7 +412,7 @@ class RequestParserTest {
         bad("Transfer-Encoding gzip", req("POST", "/fhir/Patient", PATIENT, FHIR_JSON, "Transfer-Encoding: gzip, chunked"), 400),
         bad("X-HTTP-Method-Override", req("POST", "/fhir/Patient/_search", "", "X-HTTP-Method-Override: DELETE"), 400),
         bad("X-Method-Override", get("/fhir/Patient/1", "X-Method-Override: DELETE"), 400),
-        bad("Upgrade", get("/fhir/Patient/1", "Upgrade: h2c"), 400),
+        bad("Upgrade", get("/fhir/Patient/1", "Upgrade: websocket"), 400),
         bad("Prefer handling lenient", get("/fhir/Patient?nmae=x", "Prefer: handling=lenient"), 400),
         bad("conflicting Prefer return", req("POST", "/fhir/Patient", PATIENT, FHIR_JSON, "Prefer: return=minimal",
             "Prefer: return=representation"), 400),
@@ -515,7 +515,15 @@ class RequestParserTest {
     assertThat(refused(get("/fhir/Patient/1", "Host: a", "Host: b")).closeConnection()).isTrue();
     assertThat(refused(req("POST", "/fhir/Patient", PATIENT, FHIR_JSON, "Content-Length: 1", "Transfer-Encoding: chunked"))
         .closeConnection()).isTrue();
-    assertThat(refused(get("/fhir/Patient/1", "Upgrade: h2c")).closeConnection()).isFalse();
+    assertThat(refused(get("/fhir/Patient/1", "Upgrade: websocket")).closeConnection()).isFalse();
+  }
+
+  @Test
+  void anHttp2UpgradeOfferIsDeclinedNotRefused() {
+    FhirRequest r = Requests.parsed(get("/fhir/Patient/1", "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c",
+        "HTTP2-Settings: AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA"));
+    assertThat(r.interaction()).isEqualTo(Interaction.READ);
+    assertThat(r.forwardHeaders()).extracting(RawRequest.Header::name).doesNotContain("Upgrade", "HTTP2-Settings", "Connection");
   }
 
   @Test

@@ -1,0 +1,74 @@
+package org.fhirwall.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+
+/**
+ * What the demo's three scenes showed. {@link #toJson()} writes the keys scripts rely on
+ * ({@code patients_in_epr}, {@code clinician_workday.requests_ok}, ...): extend them, never rename.
+ */
+public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwordOnly, StolenSession stolen, long elapsedMillis) {
+
+  /** Scene 1: a clinician's ordinary day, MFA login, a few dozen patients. */
+  public record Workday(int requestsOk, int requestsRefused, int patientsSeen) {}
+
+  /** Scene 2: the stolen password, no second factor. */
+  public record PasswordOnly(int requests, int firstStatus, String challenge, int patientsDisclosed) {}
+
+  /** Scene 3: a stolen MFA-backed session paging through every patient it can. */
+  public record StolenSession(int roleLimit, int requests, int requestsOk, int patientsDisclosed, int cutOffStatus,
+      boolean locked, int alerts) {}
+
+  public String toJson() {
+    ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode root = mapper.createObjectNode();
+    root.put("patients_in_epr", patientsInEpr);
+    ObjectNode w = root.putObject("clinician_workday");
+    w.put("requests_ok", workday.requestsOk());
+    w.put("requests_refused", workday.requestsRefused());
+    w.put("patients_seen", workday.patientsSeen());
+    ObjectNode p = root.putObject("password_only");
+    p.put("requests", passwordOnly.requests());
+    p.put("first_status", passwordOnly.firstStatus());
+    p.put("challenge", passwordOnly.challenge());
+    p.put("patients_disclosed", passwordOnly.patientsDisclosed());
+    ObjectNode s = root.putObject("stolen_mfa_session");
+    s.put("role_limit", stolen.roleLimit());
+    s.put("requests", stolen.requests());
+    s.put("requests_ok", stolen.requestsOk());
+    s.put("patients_disclosed", stolen.patientsDisclosed());
+    s.put("cut_off_status", stolen.cutOffStatus());
+    s.put("locked", stolen.locked());
+    s.put("alerts", stolen.alerts());
+    root.put("elapsed_ms", elapsedMillis);
+    try {
+      return mapper.writeValueAsString(root) + "\n";
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The short table the demo prints. */
+  public String toTable() {
+    StringBuilder sb = new StringBuilder();
+    String row = "%-44s %8s %8s %9s%n";
+    sb.append(String.format(Locale.ROOT, row, "scene", "allowed", "refused", "patients"));
+    sb.append(String.format(Locale.ROOT, row, "1. clinician's working day (password + OTP)", workday.requestsOk(),
+        workday.requestsRefused(), workday.patientsSeen()));
+    sb.append(String.format(Locale.ROOT, row, "2. stolen password, no second factor", 0, passwordOnly.requests(),
+        passwordOnly.patientsDisclosed()));
+    sb.append(String.format(Locale.ROOT, row, "3. stolen MFA session paging all patients", stolen.requestsOk(),
+        stolen.requests() - stolen.requestsOk(), stolen.patientsDisclosed()));
+    sb.append('\n');
+    sb.append(String.format(Locale.ROOT, "  1: every request answered; the clinician notices nothing.%n"));
+    sb.append(String.format(Locale.ROOT, "  2: HTTP %d, step-up challenge: %s%n", passwordOnly.firstStatus(), passwordOnly.challenge()));
+    sb.append(String.format(Locale.ROOT, "  3: cut off with HTTP %d at %d of the role's %d-patient limit; account %s; %d alert(s) sent.%n",
+        stolen.cutOffStatus(), stolen.patientsDisclosed(), stolen.roleLimit(), stolen.locked() ? "locked" : "NOT locked",
+        stolen.alerts()));
+    sb.append(String.format(Locale.ROOT, "  The EPR held %,d patients; without fhirwall scene 3 could have taken all of them.%n",
+        patientsInEpr));
+    return sb.toString();
+  }
+}

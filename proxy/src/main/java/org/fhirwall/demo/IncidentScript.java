@@ -1,0 +1,216 @@
+package org.fhirwall.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.fhirwall.policy.RolePolicy;
+import org.fhirwall.quota.PatientWindow;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Plays the November 2024 incident against a running {@link DemoEnvironment}, as an HTTP client
+ * of fhirwall would, and counts from the answers (not from fhirwall's own bookkeeping) how many
+ * patients each actor carried away.
+ */
+public final class IncidentScript {
+  /** The demo clinicians' token role, mapped to the demo's {@code clinician} policy. */
+  static final String CLINICIAN_ROLE = "physician";
+  private static final int MAX_PAGES = 1_000;
+
+  private final DemoEnvironment env;
+  private final HttpClient http;
+  private final ObjectMapper json = new ObjectMapper();
+
+  public IncidentScript(DemoEnvironment env) {
+    this.env = env;
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** A token for one of the demo's clinicians: MFA-backed or password only. */
+  public String clinicianToken(String username, boolean withOtp, Duration loggedInAgo) {
+    Instant now = Instant.now();
+    return env.issuer().mint(new DemoIssuer.Claims(
+        "user-" + username, username, Set.of(CLINICIAN_ROLE), "1",
+        withOtp ? List.of("pwd", "otp") : List.of("pwd"), now.minus(loggedInAgo),
+        UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(30)));
+  }
+
+  public DemoReport play() throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    int inEpr = env.store().count("Patient");
+    DemoReport.Workday workday = workday();
+    DemoReport.PasswordOnly passwordOnly = passwordOnly();
+    DemoReport.StolenSession stolen = stolenSession();
+    return new DemoReport(inEpr, workday, passwordOnly, stolen, (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** Scene 1: Dr Martin logs in with password and OTP and works through her patient list. */
+  DemoReport.Workday workday() throws IOException, InterruptedException {
+    String token = clinicianToken("dr.martin", true, Duration.ofHours(2));
+    Set<String> seen = new HashSet<>();
+    int ok = 0;
+    int refused = 0;
+    List<String> patients = env.store().samplePatientIds(20, 7);
+    for (String id : patients) {
+      for (String path : List.of("Patient/" + id, "Observation?subject=Patient/" + id + "&_count=20",
+          "Condition?patient=Patient/" + id, "MedicationRequest?patient=Patient/" + id)) {
+        Answer a = get(path, token);
+        if (a.status() == 200) {
+          ok++;
+          seen.addAll(a.patients());
+        } else {
+          refused++;
+        }
+      }
+    }
+    Answer everything = get("Patient/" + patients.get(0) + "/$everything", token);
+    if (everything.status() == 200) {
+      ok++;
+      seen.addAll(everything.patients());
+    } else {
+      refused++;
+    }
+    return new DemoReport.Workday(ok, refused, seen.size());
+  }
+
+  /** Scene 2: the attacker has Dr Martin's password, but not her phone. */
+  DemoReport.PasswordOnly passwordOnly() throws IOException, InterruptedException {
+    String token = clinicianToken("dr.martin", false, Duration.ZERO);
+    Set<String> disclosed = new HashSet<>();
+    int first = 0;
+    String challenge = "";
+    int requests = 0;
+    for (String path : List.of("Patient?_count=50", "Patient/" + env.store().samplePatientIds(1, 3).get(0),
+        "Observation?_count=50")) {
+      Answer a = get(path, token);
+      requests++;
+      if (first == 0) {
+        first = a.status();
+        challenge = a.challenge() == null ? "" : a.challenge();
+      }
+      if (a.status() == 200) {
+        disclosed.addAll(a.patients());
+      }
+    }
+    return new DemoReport.PasswordOnly(requests, first, challenge, disclosed.size());
+  }
+
+  /**
+   * Scene 3: the attacker holds a live, MFA-backed session of Dr Durand and pages through every
+   * patient, then tries other query shapes.
+   */
+  DemoReport.StolenSession stolenSession() throws IOException, InterruptedException {
+    String token = clinicianToken("dr.durand", true, Duration.ofHours(1));
+    Set<String> disclosed = new LinkedHashSet<>();
+    int requests = 0;
+    int ok = 0;
+    int cutOff = 0;
+    String next = "Patient?_count=20";
+    for (int page = 0; next != null && page < MAX_PAGES; page++) {
+      Answer a = get(next, token);
+      requests++;
+      if (a.status() != 200) {
+        cutOff = a.status();
+        break;
+      }
+      ok++;
+      disclosed.addAll(a.patients());
+      next = a.next();
+    }
+    boolean locked = true;
+    for (String path : List.of("Observation?_count=50", "Patient/" + env.store().samplePatientIds(1, 11).get(0),
+        "Patient?_count=5")) {
+      Answer a = get(path, token);
+      requests++;
+      if (a.status() == 200) {
+        ok++;
+        locked = false;
+        disclosed.addAll(a.patients());
+      }
+    }
+    int alerts = awaitAlerts();
+    return new DemoReport.StolenSession(roleLimit(), requests, ok, disclosed.size(), cutOff, locked, alerts);
+  }
+
+  private int awaitAlerts() throws InterruptedException {
+    for (int i = 0; i < 50 && env.alerts().isEmpty(); i++) {
+      Thread.sleep(20);
+    }
+    return env.alerts().size();
+  }
+
+  /** The smallest distinct-patient limit of the clinicians' role. */
+  int roleLimit() {
+    return env.fhirwall().policies().get().policies().roles().stream()
+        .filter(r -> r.roles().contains(CLINICIAN_ROLE))
+        .map(RolePolicy::patientLimits)
+        .flatMap(List::stream)
+        .mapToInt(PatientWindow::max)
+        .min()
+        .orElse(0);
+  }
+
+  /** One answer, seen from the client's side. */
+  record Answer(int status, Set<String> patients, @Nullable String next, @Nullable String challenge) {}
+
+  Answer get(String pathOrUrl, String token) throws IOException, InterruptedException {
+    String url = pathOrUrl.startsWith("http") ? pathOrUrl : env.proxyBase() + "/" + pathOrUrl;
+    HttpRequest request = HttpRequest.newBuilder(URI.create(url))
+        .header("Authorization", "Bearer " + token)
+        .header("Accept", "application/fhir+json")
+        .timeout(Duration.ofSeconds(30))
+        .GET()
+        .build();
+    HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    Set<String> patients = new HashSet<>();
+    String next = null;
+    if (response.statusCode() == 200 && response.body().length > 0) {
+      JsonNode body = json.readTree(response.body());
+      collectPatients(body, patients);
+      for (JsonNode link : body.path("link")) {
+        if ("next".equals(link.path("relation").asText())) {
+          next = link.path("url").asText();
+        }
+      }
+    }
+    return new Answer(response.statusCode(), patients, next, response.headers().firstValue("WWW-Authenticate").orElse(null));
+  }
+
+  /** Every Patient resource and every reference to a patient anywhere in the body. */
+  static void collectPatients(JsonNode node, Set<String> into) {
+    if (node.isObject()) {
+      if ("Patient".equals(node.path("resourceType").asText()) && node.hasNonNull("id")) {
+        into.add("Patient/" + node.get("id").asText());
+      }
+      JsonNode ref = node.get("reference");
+      if (ref != null && ref.isTextual()) {
+        String r = ref.asText();
+        int at = r.indexOf("Patient/");
+        if (at >= 0 && (at == 0 || r.charAt(at - 1) == '/')) {
+          String id = r.substring(at + "Patient/".length());
+          int slash = id.indexOf('/');
+          into.add("Patient/" + (slash < 0 ? id : id.substring(0, slash)));
+        }
+      }
+      for (Iterator<JsonNode> it = node.elements(); it.hasNext(); ) {
+        collectPatients(it.next(), into);
+      }
+    } else if (node.isArray()) {
+      for (JsonNode child : node) {
+        collectPatients(child, into);
+      }
+    }
+  }
+}

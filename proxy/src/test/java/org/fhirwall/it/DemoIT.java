@@ -1,0 +1,41 @@
+package org.fhirwall.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.fhirwall.cli.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code fhirwall demo} plays the incident end to end and its JSON report keeps its documented keys. */
+class DemoIT {
+
+  @Test
+  void theDemoShowsTheIncidentStoppedAndReportsIt(@TempDir Path dir) throws Exception {
+    Path report = dir.resolve("report.json");
+    StringWriter out = new StringWriter();
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(new PrintWriter(out, true));
+    int exit = cli.execute("demo", "--patients", "10000", "--report", report.toString());
+    assertThat(exit).as(out.toString()).isZero();
+    assertThat(out.toString()).contains("clinician's working day").contains("stolen password").contains("stolen MFA session");
+
+    JsonNode r = new ObjectMapper().readTree(Files.readString(report));
+    assertThat(r.path("patients_in_epr").asInt()).isEqualTo(10_000);
+    assertThat(r.path("clinician_workday").path("requests_ok").asInt()).isGreaterThan(20);
+    assertThat(r.path("clinician_workday").path("requests_refused").asInt()).isZero();
+    assertThat(r.path("password_only").path("first_status").asInt()).isEqualTo(401);
+    assertThat(r.path("password_only").path("patients_disclosed").asInt()).isZero();
+    int limit = r.path("stolen_mfa_session").path("role_limit").asInt();
+    assertThat(limit).isPositive();
+    assertThat(r.path("stolen_mfa_session").path("patients_disclosed").asInt()).isPositive().isLessThanOrEqualTo(limit);
+    assertThat(r.path("stolen_mfa_session").path("locked").asBoolean()).isTrue();
+    assertThat(r.path("stolen_mfa_session").path("alerts").asInt()).isPositive();
+  }
+}

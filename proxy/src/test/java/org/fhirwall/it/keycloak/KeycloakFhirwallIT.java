@@ -1,0 +1,169 @@
+package org.fhirwall.it.keycloak;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import org.fhirwall.demo.DemoFhirServer;
+import org.fhirwall.demo.DemoStore;
+import org.fhirwall.policy.DeploymentConfig;
+import org.fhirwall.policy.DeploymentLoader;
+import org.fhirwall.server.Fhirwall;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The identity end to end: a real Keycloak with the shipped realm, fhirwall verifying its tokens
+ * (discovery, JWKS, introspection), and a real HAPI FHIR server behind. A password alone opens
+ * nothing; password + TOTP does, through the browser login and the direct grant.
+ */
+@ExtendWith(KeycloakExtension.class)
+class KeycloakFhirwallIT {
+  static final Duration INTROSPECTION_CACHE = Duration.ofSeconds(2);
+  @TempDir static Path dir;
+  static KeycloakServer keycloak;
+  static DemoFhirServer epr;
+  static Fhirwall fhirwall;
+  static String base;
+  final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start(KeycloakServer server) throws Exception {
+    keycloak = server;
+    epr = DemoFhirServer.start(DemoStore.withSyntheticData(3, 300, Clock.systemUTC()), 0);
+    Path policies = Files.createDirectories(dir.resolve("policies"));
+    // The shipped physician example, as a hospital would deploy it (OTP within the working day).
+    Files.copy(Path.of(System.getProperty("fhirwall.policies.dir", "../policies"), "roles", "physician.yaml"),
+        policies.resolve("physician.yaml"));
+    // The same role for tokens from the direct grant, which carry no auth_time: OTP without max-age.
+    Files.writeString(policies.resolve("nurse.yaml"), """
+        role: nurse-direct
+        applies-to: {roles: [nurse]}
+        authentication: {acr: [mfa], amr: [otp]}
+        interactions: [read, search-type]
+        resource-types: [Patient, Observation]
+        patient-limits: [{window: 1h, max: 100}]
+        """, UTF_8);
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    Path config = Files.writeString(dir.resolve("fhirwall.yaml"), """
+        listen: 127.0.0.1:%d
+        upstream: {url: %s}
+        identity:
+          issuer: %s
+          audience: [fhirwall]
+          clients: [fhirwall-web, fhirwall-pwd-only, other-app]
+          introspection:
+            client-id: %s
+            client-secret: %s
+            cache: %ds
+        policies: %s
+        audit: {file: %s}
+        admin: {enabled: false}
+        """.formatted(port, epr.baseUrl(), keycloak.issuer(), TestRealm.INTROSPECT, TestRealm.INTROSPECT_SECRET,
+        INTROSPECTION_CACHE.toSeconds(), policies, dir.resolve("audit.jsonl")), UTF_8);
+    DeploymentConfig deployment = new DeploymentLoader(n -> null).load(config, DeploymentLoader.Overrides.NONE);
+    fhirwall = Fhirwall.start(deployment, new Fhirwall.Options(Clock.systemUTC(), null, 1, 0));
+    base = deployment.publicBaseUrl().toString();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (fhirwall != null) {
+      fhirwall.close();
+    }
+    if (epr != null) {
+      epr.close();
+    }
+  }
+
+  HttpResponse<String> get(String path, String token) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(base + "/" + path)).header("Authorization", "Bearer " + token)
+        .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aPasswordOnlyLoginOpensNothing() throws Exception {
+    // A user WITH OTP logs in through a client whose flow does not ask for it: Keycloak issues a token.
+    TokenSet pwd = keycloak.passwordGrant(TestRealm.PWD_ONLY, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(), null);
+    assertThat(pwd.accessClaims().path("amr").toString()).doesNotContain("otp");
+    HttpResponse<String> r = get("Patient?_count=5", pwd.accessToken());
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow())
+        .contains("error=\"insufficient_user_authentication\"");
+    assertThat(r.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Patient\"");
+    // and through the MFA client, Keycloak itself refuses the password alone
+    assertThatThrownBy(() -> keycloak.passwordGrant(TestRealm.WEB, TestRealm.DR_MARTIN.username(),
+        TestRealm.DR_MARTIN.password(), null)).isInstanceOf(KeycloakRefusal.class);
+  }
+
+  @Test
+  void passwordAndTotpThroughTheBrowserLoginLetDataFlow() throws Exception {
+    TokenSet t = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
+        TestRealm.DR_MARTIN.totpSecret());
+    assertThat(t.accessClaims().has("auth_time")).isTrue();
+    HttpResponse<String> r = get("Patient?_count=5", t.accessToken());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"resourceType\":\"Patient\"");
+  }
+
+  @Test
+  void passwordAndTotpThroughTheDirectGrantLetDataFlowWhereNoLoginAgeIsRequired() throws Exception {
+    TokenSet t = keycloak.passwordGrant(TestRealm.WEB, TestRealm.NURSE_PETIT.username(), TestRealm.NURSE_PETIT.password(),
+        TestRealm.NURSE_PETIT.totpNow());
+    HttpResponse<String> r = get("Patient?_count=5", t.accessToken());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    // the physician policy asks for a login within 12 h, which a direct-grant token (no auth_time) cannot show
+    TokenSet doctor = keycloak.passwordGrant(TestRealm.WEB, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
+        TestRealm.DR_MARTIN.totpNow());
+    HttpResponse<String> noAge = get("Patient?_count=5", doctor.accessToken());
+    assertThat(noAge.statusCode()).isEqualTo(401);
+    assertThat(noAge.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("insufficient_user_authentication")
+        .contains("max_age=");
+  }
+
+  @Test
+  void aDisabledUserIsRefusedWithinTheIntrospectionCacheTime() throws Exception {
+    TokenSet t = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_LEAVING.username(), TestRealm.DR_LEAVING.password(),
+        TestRealm.DR_LEAVING.totpSecret());
+    assertThat(get("Patient?_count=1", t.accessToken()).statusCode()).isEqualTo(200);
+    keycloak.disableUser(TestRealm.DR_LEAVING.username());
+    // Poll: refused at the latest once the cached "active" answer has expired.
+    long deadline = System.nanoTime() + INTROSPECTION_CACHE.plusSeconds(5).toNanos();
+    int status = 200;
+    while (System.nanoTime() < deadline && status == 200) {
+      Thread.sleep(250);
+      status = get("Patient?_count=1", t.accessToken()).statusCode();
+    }
+    assertThat(status).isEqualTo(401);
+  }
+
+  @Test
+  void aTokenForAnotherClientOrAudienceIsRefused() throws Exception {
+    TokenSet other = keycloak.browserLogin(TestRealm.OTHER_APP, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
+        TestRealm.DR_MARTIN.totpSecret());
+    HttpResponse<String> r = get("Patient?_count=1", other.accessToken());
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("invalid_token");
+    // an ID token is not an access token, even from the right client
+    TokenSet web = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
+        TestRealm.DR_MARTIN.totpSecret());
+    assertThat(web.idToken()).isNotNull();
+    assertThat(get("Patient?_count=1", web.idToken()).statusCode()).isEqualTo(401);
+  }
+}
