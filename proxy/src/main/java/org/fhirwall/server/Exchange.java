@@ -392,7 +392,8 @@ final class Exchange {
   private void release(int status, HttpHeaders upstreamHeaders, Inspection.Read read, ChargeResult.Admitted admitted,
       List<String> notes) {
     byte[] json = links.rewrite(read, new LinkRewriter.PageContext(searchedType, pageNumber, binding(principal),
-        stages.clock().instant(), projection == null ? "" : PageTargets.query(projection)));
+        stages.clock().instant(), projection == null ? "" : PageTargets.query(projection),
+        allowed.request().responseFormat() == Format.XML ? "&_format=xml" : ""));
     boolean fhirJson = json.length > 0 && isJsonBody(upstreamHeaders);
     boolean toXml = allowed.request().responseFormat() == Format.XML && fhirJson;
     Projection shape = fhirJson && status < 300 ? projection : null;

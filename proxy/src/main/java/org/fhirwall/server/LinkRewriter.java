@@ -32,7 +32,8 @@ final class LinkRewriter {
   }
 
   /** Where the page of a search continues. */
-  record PageContext(@Nullable String searchedType, int currentPage, String binding, Instant now, String projectionQuery) {}
+  record PageContext(@Nullable String searchedType, int currentPage, String binding, Instant now, String projectionQuery,
+      String clientQuery) {}
 
   byte[] rewrite(Inspection.Read read, PageContext page) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
@@ -53,7 +54,7 @@ final class LinkRewriter {
       int number = pageNumber(relative, u.linkRelation(), page.currentPage());
       // the client's projection travels inside the signed link; the EPR never sees it
       String token = pageLinks.wrap(relative + page.projectionQuery(), page.searchedType(), number, page.binding(), page.now());
-      return publicBase + "?_fwpage=" + token;
+      return publicBase + "?_fwpage=" + token + page.clientQuery();
     }
     if (value.startsWith(upstreamBase)) {
       return publicBase + value.substring(upstreamBase.length());

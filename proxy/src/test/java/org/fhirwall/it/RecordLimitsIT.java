@@ -1,11 +1,9 @@
 package org.fhirwall.it;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -77,7 +75,7 @@ class RecordLimitsIT {
       String next = first;
       for (int i = 0; next != null && i < 500; i++) {
         HttpResponse<String> r = get(next);
-        next = r.statusCode() == 200 ? nextLink(r.body()) : null;
+        next = r.statusCode() == 200 ? nextLink(r) : null;
       }
     }
 
@@ -124,7 +122,11 @@ class RecordLimitsIT {
     }
   }
 
-  static String nextLink(String body) throws Exception {
+  static String nextLink(HttpResponse<String> r) throws Exception {
+    String body = r.body();
+    if (r.headers().firstValue("Content-Type").orElse("").contains("xml")) {
+      body = ItEnvironment.FHIR.newJsonParser().encodeResourceToString(ItEnvironment.FHIR.newXmlParser().parseResource(body));
+    }
     for (JsonNode l : JSON.readTree(body).path("link")) {
       if ("next".equals(l.path("relation").asText())) {
         return l.path("url").asText();
@@ -285,7 +287,4 @@ class RecordLimitsIT {
     assertThat(s.received).hasSize(LIMIT);
   }
 
-  static String form(String name, String value) {
-    return name + "=" + URLEncoder.encode(value, UTF_8);
-  }
 }
