@@ -26,7 +26,7 @@ import org.hl7.fhir.r4.model.Practitioner;
  * and Binary (read, vread, search, create, update, delete, history), Patient compartment searches
  * and {@code $everything}, batch/transaction and system history. Paging is HAPI's own
  * ({@code ?_getpages=...&_getpagesoffset=...}, 20 per page by default, at most 500), the result
- * lists kept in a FIFO of the last 1,000 searches. Answers JSON unless asked for XML. Logs nothing
+ * lists kept in a FIFO of the last 250 searches. Answers JSON unless asked for XML. Logs nothing
  * per request.
  *
  * <p>Thread-safe; {@link #close()} stops it (idempotent).
@@ -37,7 +37,7 @@ public final class DemoFhirServer implements AutoCloseable {
   public static final int DEFAULT_PAGE_SIZE = 20;
   /** The largest {@code _count} honoured. */
   public static final int MAXIMUM_PAGE_SIZE = 500;
-  private static final int REMEMBERED_SEARCHES = 1_000;
+  private static final int REMEMBERED_SEARCHES = 250;
 
   private final Server jetty;
   private final String baseUrl;

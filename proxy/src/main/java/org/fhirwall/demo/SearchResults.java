@@ -26,9 +26,10 @@ final class SearchResults implements IBundleProvider {
   private final Set<Include> revIncludes;
   private final InstantType published = InstantType.withCurrentTime();
 
+  /** Takes {@code matches} over: the caller must not change it afterwards. */
   SearchResults(DemoStore store, List<StoredVersion> matches, Set<Include> includes, Set<Include> revIncludes) {
     this.store = store;
-    this.matches = List.copyOf(matches);
+    this.matches = java.util.Collections.unmodifiableList(matches);
     this.includes = Set.copyOf(includes);
     this.revIncludes = Set.copyOf(revIncludes);
   }
