@@ -18,6 +18,8 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Practitioner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The demo's EPR: a plain HAPI FHIR R4 {@link RestfulServer} over a {@link DemoStore}, on an
@@ -38,6 +40,7 @@ public final class DemoFhirServer implements AutoCloseable {
   /** The largest {@code _count} honoured. */
   public static final int MAXIMUM_PAGE_SIZE = 500;
   private static final int REMEMBERED_SEARCHES = 250;
+  private static final Logger LOG = LoggerFactory.getLogger(DemoFhirServer.class);
 
   private final Server jetty;
   private final String baseUrl;
@@ -127,7 +130,7 @@ public final class DemoFhirServer implements AutoCloseable {
     try {
       jetty.stop();
     } catch (Exception e) {
-      org.slf4j.LoggerFactory.getLogger(DemoFhirServer.class).warn("Demo FHIR server did not stop cleanly", e);
+      LOG.warn("Demo FHIR server did not stop cleanly", e);
     }
   }
 }

@@ -5,6 +5,7 @@ import ca.uhn.fhir.model.valueset.BundleEntrySearchModeEnum;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.server.method.ResponsePage;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -29,7 +30,7 @@ final class SearchResults implements IBundleProvider {
   /** Takes {@code matches} over: the caller must not change it afterwards. */
   SearchResults(DemoStore store, List<StoredVersion> matches, Set<Include> includes, Set<Include> revIncludes) {
     this.store = store;
-    this.matches = java.util.Collections.unmodifiableList(matches);
+    this.matches = Collections.unmodifiableList(matches);
     this.includes = Set.copyOf(includes);
     this.revIncludes = Set.copyOf(revIncludes);
   }
