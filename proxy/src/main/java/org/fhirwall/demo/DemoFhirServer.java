@@ -18,6 +18,8 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Practitioner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The demo's EPR: a plain HAPI FHIR R4 {@link RestfulServer} over a {@link DemoStore}, on an
@@ -26,7 +28,7 @@ import org.hl7.fhir.r4.model.Practitioner;
  * and Binary (read, vread, search, create, update, delete, history), Patient compartment searches
  * and {@code $everything}, batch/transaction and system history. Paging is HAPI's own
  * ({@code ?_getpages=...&_getpagesoffset=...}, 20 per page by default, at most 500), the result
- * lists kept in a FIFO of the last 1,000 searches. Answers JSON unless asked for XML. Logs nothing
+ * lists kept in a FIFO of the last 250 searches. Answers JSON unless asked for XML. Logs nothing
  * per request.
  *
  * <p>Thread-safe; {@link #close()} stops it (idempotent).
@@ -37,7 +39,8 @@ public final class DemoFhirServer implements AutoCloseable {
   public static final int DEFAULT_PAGE_SIZE = 20;
   /** The largest {@code _count} honoured. */
   public static final int MAXIMUM_PAGE_SIZE = 500;
-  private static final int REMEMBERED_SEARCHES = 1_000;
+  private static final int REMEMBERED_SEARCHES = 250;
+  private static final Logger LOG = LoggerFactory.getLogger(DemoFhirServer.class);
 
   private final Server jetty;
   private final String baseUrl;
@@ -127,7 +130,7 @@ public final class DemoFhirServer implements AutoCloseable {
     try {
       jetty.stop();
     } catch (Exception e) {
-      org.slf4j.LoggerFactory.getLogger(DemoFhirServer.class).warn("Demo FHIR server did not stop cleanly", e);
+      LOG.warn("Demo FHIR server did not stop cleanly", e);
     }
   }
 }

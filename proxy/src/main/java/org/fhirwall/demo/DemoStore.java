@@ -15,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +51,8 @@ public final class DemoStore {
   private final QueryEvaluator evaluator;
   // Guarded by lock.
   private final List<StoredVersion> systemHistory = new ArrayList<>();
-  private final Map<String, String> strings = new java.util.HashMap<>();
+  /** Index values, one String each; only grows, like the rest of a demo store. */
+  private final Map<String, String> strings = new HashMap<>();
   private long seq;
   private Instant lastInstant = Instant.EPOCH;
   private @Nullable ArrayDeque<Undo> undo;
@@ -68,7 +70,10 @@ public final class DemoStore {
     return new DemoStore(clock);
   }
 
-  /** A store holding {@link SyntheticData#generate(long, int)}'s hospital, each resource at version 1. */
+  /**
+   * A store holding {@link SyntheticData#generate(long, int)}'s hospital, each resource at
+   * version 1. For 10,000 patients: about 70,000 resources, 2 s of one core and 190 MB of heap.
+   */
   public static DemoStore withSyntheticData(long seed, int patients, Clock clock) {
     DemoStore store = new DemoStore(clock);
     store.load(SyntheticData.generate(seed, patients).shared(), true);

@@ -1,6 +1,7 @@
 package org.fhirwall.demo;
 
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.method.ResponsePage;
 import java.util.ArrayList;
 import java.util.Date;
@@ -35,7 +36,7 @@ final class HistoryResults implements IBundleProvider {
 
   static HistoryResults of(DemoStore store, DemoStore.HistorySnapshot snapshot, @Nullable Integer offset) {
     if (offset != null && offset < 0) {
-      throw new ca.uhn.fhir.rest.server.exceptions.InvalidRequestException("_offset: " + offset + " (expected: >= 0)");
+      throw new InvalidRequestException("_offset: " + offset + " (expected: >= 0)");
     }
     return new HistoryResults(store, snapshot, offset == null ? 0 : offset);
   }

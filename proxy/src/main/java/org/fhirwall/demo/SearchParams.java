@@ -1,6 +1,7 @@
 package org.fhirwall.demo;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -188,7 +189,7 @@ final class SearchParams {
     for (Def def : defs) {
       byName.put(def.name(), def);
     }
-    return java.util.Collections.unmodifiableMap(byName);
+    return Collections.unmodifiableMap(byName);
   }
 
   private static Def string(String name, Function<Resource, List<String>> values) {
@@ -302,6 +303,6 @@ final class SearchParams {
     for (int i = 0; i < pairs.length; i += 2) {
       map.put(pairs[i], pairs[i + 1]);
     }
-    return java.util.Collections.unmodifiableMap(map);
+    return Collections.unmodifiableMap(map);
   }
 }

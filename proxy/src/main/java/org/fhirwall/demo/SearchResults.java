@@ -5,6 +5,7 @@ import ca.uhn.fhir.model.valueset.BundleEntrySearchModeEnum;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.server.method.ResponsePage;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -26,9 +27,10 @@ final class SearchResults implements IBundleProvider {
   private final Set<Include> revIncludes;
   private final InstantType published = InstantType.withCurrentTime();
 
+  /** Takes {@code matches} over: the caller must not change it afterwards. */
   SearchResults(DemoStore store, List<StoredVersion> matches, Set<Include> includes, Set<Include> revIncludes) {
     this.store = store;
-    this.matches = List.copyOf(matches);
+    this.matches = Collections.unmodifiableList(matches);
     this.includes = Set.copyOf(includes);
     this.revIncludes = Set.copyOf(revIncludes);
   }

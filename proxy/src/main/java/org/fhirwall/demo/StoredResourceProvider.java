@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Resource;
 import org.jspecify.annotations.Nullable;
@@ -101,7 +102,7 @@ abstract class StoredResourceProvider<T extends Resource> implements IResourcePr
       Map<String, IQueryParameterAnd<?>> params, @Nullable Set<Include> includes, @Nullable Set<Include> revIncludes) {
     if (unknown != null && !unknown.isEmpty()) {
       throw new InvalidRequestException("Unknown search parameter" + (unknown.size() > 1 ? "s " : " ")
-          + String.join(", ", new java.util.TreeSet<>(unknown.keySet())) + " for " + searchedType + " (expected one of: _id, "
+          + String.join(", ", new TreeSet<>(unknown.keySet())) + " for " + searchedType + " (expected one of: _id, "
           + String.join(", ", SearchParams.of(searchedType).keySet()) + ")");
     }
     Set<Include> forward = includes == null ? Set.of() : includes;

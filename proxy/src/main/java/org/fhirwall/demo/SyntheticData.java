@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TimeZone;
 import java.util.TreeSet;
+import org.hl7.fhir.r4.model.Address;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -249,7 +250,7 @@ public final class SyntheticData {
       patient.setGender(gender);
       patient.getBirthDateElement().setValueAsString(birth.toString());
       List<String> city = pick(CITIES);
-      patient.addAddress().setUse(org.hl7.fhir.r4.model.Address.AddressUse.HOME)
+      patient.addAddress().setUse(Address.AddressUse.HOME)
           .addLine((1 + random.nextInt(140)) + " " + pick(STREETS))
           .setCity(city.get(0)).setPostalCode(city.get(1)).setCountry("FR");
       patient.addTelecom().setSystem(ContactPoint.ContactPointSystem.PHONE)

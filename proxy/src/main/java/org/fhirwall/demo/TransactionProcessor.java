@@ -2,6 +2,8 @@ package org.fhirwall.demo;
 
 import static java.util.Objects.requireNonNull;
 
+import ca.uhn.fhir.model.api.IQueryParameterAnd;
+import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
 import ca.uhn.fhir.model.valueset.BundleEntrySearchModeEnum;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -18,8 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.BundleType;
@@ -191,21 +195,21 @@ final class TransactionProcessor {
 
   private BundleEntryComponent searched(String type, RawSearch search,
       Map<String, ReferenceAndListParam> extra, RequestDetails details) {
-    Map<String, ca.uhn.fhir.model.api.IQueryParameterAnd<?>> params = new java.util.LinkedHashMap<>(search.params());
+    Map<String, IQueryParameterAnd<?>> params = new LinkedHashMap<>(search.params());
     params.putAll(extra);
     store.checkIncludes(type, search.includes(), search.revIncludes());
     List<StoredVersion> matches = store.search(type, params);
     String base = details.getFhirServerBase();
 
     Bundle bundle = new Bundle().setType(BundleType.SEARCHSET).setTotal(matches.size());
-    bundle.setId(java.util.UUID.randomUUID().toString());
+    bundle.setId(UUID.randomUUID().toString());
     int pageSize = search.count() == null || search.count() == 0
         ? paging.getDefaultPageSize() : Math.min(search.count(), paging.getMaximumPageSize());
     if (!search.summaryCount()) {
       SearchResults results = new SearchResults(store, matches, search.includes(), search.revIncludes());
       for (var resource : results.getResources(0, pageSize)) {
         Resource copy = (Resource) resource;
-        BundleEntrySearchModeEnum mode = ca.uhn.fhir.model.api.ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.get(copy);
+        BundleEntrySearchModeEnum mode = ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.get(copy);
         bundle.addEntry().setFullUrl(base + "/" + copy.fhirType() + "/" + copy.getIdElement().getIdPart())
             .setResource(copy).getSearch().setMode(mode == BundleEntrySearchModeEnum.INCLUDE
                 ? Bundle.SearchEntryMode.INCLUDE : Bundle.SearchEntryMode.MATCH);

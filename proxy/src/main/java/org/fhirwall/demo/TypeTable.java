@@ -2,6 +2,7 @@ package org.fhirwall.demo;
 
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,7 +59,7 @@ final class TypeTable {
   /** The index of one parameter (or {@code name:exact}); empty when nothing is indexed under it. */
   NavigableMap<String, EntrySet> index(String name) {
     NavigableMap<String, EntrySet> index = indexes.get(name);
-    return index == null ? java.util.Collections.emptyNavigableMap() : index;
+    return index == null ? Collections.emptyNavigableMap() : index;
   }
 
   @Nullable StoredEntry liveEntry(String id) {

@@ -397,6 +397,35 @@ class DemoFhirServerTest {
   }
 
   @Test
+  void rawBinaryCreateXmlAnswersAndIfMatchGoThroughHttp() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/Binary"))
+        .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("scan report")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(created.statusCode()).isEqualTo(201);
+    String location = created.headers().firstValue("Location").orElseThrow();
+    assertThat(location).contains("/Binary/b").endsWith("/_history/1");
+    IdType binaryId = new IdType(location);
+    assertThat(http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/Binary/" + binaryId.getIdPart())).build(),
+        HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("scan report");
+
+    HttpResponse<String> xml = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/Patient/p1?_format=xml"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(xml.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).contains("xml"));
+    assertThat(xml.body()).contains("<Patient xmlns=\"http://hl7.org/fhir\">");
+
+    HttpResponse<String> conflict = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/Patient/p4"))
+        .header("Content-Type", "application/fhir+json").header("If-Match", "W/\"5\"")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"id\":\"p4\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(conflict.statusCode()).isEqualTo(409);
+    assertThat(conflict.body()).contains("OperationOutcome").contains("conflict");
+    assertThat(store.read("Patient", "p4").version()).isEqualTo(1);
+
+    client.delete().resourceById(binaryId.toUnqualifiedVersionless()).execute();
+  }
+
+  @Test
   void unknownSearchParameterIs400() {
     assertThatThrownBy(() -> client.search().byUrl("Patient?favourite-colour=blue").returnBundle(Bundle.class).execute())
         .isInstanceOf(InvalidRequestException.class);
