@@ -42,6 +42,9 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of the synthetic data (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--verbose", description = "Also print fhirwall's own log (startup, alerts) while the demo runs.")
+  boolean verbose;
+
   @Spec
   CommandSpec spec;
 
@@ -49,6 +52,11 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (!verbose) {
+      // The table is the demo's output; fhirwall's log (alerts included) stays in the audit file.
+      ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+          .setLevel(ch.qos.logback.classic.Level.ERROR);
+    }
     if (patients < 100) {
       err.println("--patients: " + patients + " (expected: at least 100)");
       return 2;

@@ -198,6 +198,8 @@ class KeycloakRealmIT {
 
   @Test
   void aDisabledUsersTokenIsInactiveAtIntrospection() {
+    // the run's Keycloak is shared: another test may have disabled this user already
+    keycloak.setUserEnabled(DR_LEAVING.username(), true);
     String token =
         keycloak
             .passwordGrant(TestRealm.WEB, DR_LEAVING.username(), DR_LEAVING.password(), DR_LEAVING.totpNow())
