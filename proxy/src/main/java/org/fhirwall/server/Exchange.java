@@ -42,6 +42,7 @@ import org.fhirwall.fhir.ParseResult;
 import org.fhirwall.fhir.RawRequest;
 import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.fhir.Refusal;
+import org.fhirwall.inspect.BinaryContent;
 import org.fhirwall.inspect.Inspection;
 import org.fhirwall.inspect.Projection;
 import org.fhirwall.inspect.ResponseBody;
@@ -285,6 +286,17 @@ final class Exchange {
   // 7. inspect ------------------------------------------------------------------------------------
 
   private void inspect(int status, HttpHeaders headers, byte[] body) {
+    if (status == 200 && "export-poll-status".equals(allowed.request().operation())) {
+      // A bulk export's completion manifest: JSON, not a resource; it names files, not patients.
+      Optional<byte[]> manifest = links.manifest(body);
+      if (manifest.isEmpty()) {
+        refuse(Refusal.of(502, IssueType.PROCESSING, "The EPR's bulk export manifest could not be checked and was withheld"),
+            AuditRecord.Outcome.FAILED, "inspect:bulk-manifest");
+        return;
+      }
+      charge(status, headers, new Inspection.Read(manifest.get(), Set.of(), List.of(), Set.of(), 0));
+      return;
+    }
     ResponseBody responseBody = new ResponseBody(body, headers.get(HttpHeaderNames.CONTENT_TYPE),
         headers.get(HttpHeaderNames.CONTENT_ENCODING));
     if (body.length <= settings.inlineInspectBytes()) {
@@ -394,6 +406,15 @@ final class Exchange {
     byte[] json = links.rewrite(read, new LinkRewriter.PageContext(searchedType, pageNumber, binding(principal),
         stages.clock().instant(), projection == null ? "" : PageTargets.query(projection),
         allowed.request().responseFormat() == Format.XML ? "&_format=xml" : ""));
+    if (status == 200 && allowed.request().interaction() == Interaction.READ && "Binary".equals(allowed.request().resourceType())
+        && allowed.request().responseFormat() == Format.NDJSON) {
+      // A bulk export file: read (and counted) as a FHIR Binary, released as its raw NDJSON.
+      Optional<BinaryContent.Content> content = BinaryContent.of(json);
+      if (content.isPresent()) {
+        send(status, upstreamHeaders, content.get().bytes(), content.get().contentType(), read, admitted, notes);
+        return;
+      }
+    }
     boolean fhirJson = json.length > 0 && isJsonBody(upstreamHeaders);
     boolean toXml = allowed.request().responseFormat() == Format.XML && fhirJson;
     Projection shape = fhirJson && status < 300 ? projection : null;

@@ -55,6 +55,7 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
         .setAllowDuplicateContentLengths(false)
         .setStrictLineParsing(true)
         .setAllowPartialChunks(true);
+    p.addLast("first-bytes", new RequestDeadline.FirstBytes());
     p.addLast("http", new HttpServerCodec(decoder));
   }
 

@@ -62,6 +62,11 @@ final class LinkRewriter {
     return null;
   }
 
+  /** A bulk export manifest with its file URLs moved to fhirwall's base; empty when it cannot be released. */
+  java.util.Optional<byte[]> manifest(byte[] json) {
+    return org.fhirwall.inspect.BulkManifest.rewrite(json, upstreamBase, publicBase);
+  }
+
   /** A header value (Location, Content-Location) with the EPR's base replaced. */
   String header(String value) {
     if (value.startsWith(upstreamBase)) {

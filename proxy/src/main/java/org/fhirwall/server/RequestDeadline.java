@@ -28,7 +28,29 @@ final class RequestDeadline extends ChannelDuplexHandler {
     }
   };
 
+  /** User event: bytes of a request arrived (fired by {@link FirstBytes}, before HTTP decoding). */
+  static final Object REQUEST_BYTES = new Object() {
+    @Override
+    public String toString() {
+      return "REQUEST_BYTES";
+    }
+  };
+
+  /**
+   * Sits before the HTTP decoder and tells the deadline that bytes arrived, so the request timeout
+   * runs from a request's first byte, even while its head is still incomplete (slowloris).
+   */
+  static final class FirstBytes extends io.netty.channel.ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ctx.pipeline().fireUserEventTriggered(REQUEST_BYTES);
+      ctx.fireChannelRead(msg);
+    }
+  }
+
   private final long idleNanos;
+  /** True from a request's first byte until its response is written. */
+  private boolean inRequest;
   private final long requestNanos;
   private @Nullable ScheduledFuture<?> timer;
 
@@ -46,8 +68,7 @@ final class RequestDeadline extends ChannelDuplexHandler {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof HttpRequest) {
-      cancel();
-      timer = ctx.executor().schedule(() -> tooSlow(ctx), requestNanos, TimeUnit.NANOSECONDS);
+      requestStarted(ctx);
     }
     if (msg instanceof LastHttpContent) {
       cancel();
@@ -58,10 +79,23 @@ final class RequestDeadline extends ChannelDuplexHandler {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == EXCHANGE_DONE) {
+      inRequest = false;
       armIdle(ctx);
       return;
     }
+    if (evt == REQUEST_BYTES) {
+      requestStarted(ctx);
+      return;
+    }
     ctx.fireUserEventTriggered(evt);
+  }
+
+  private void requestStarted(ChannelHandlerContext ctx) {
+    if (!inRequest) {
+      inRequest = true;
+      cancel();
+      timer = ctx.executor().schedule(() -> tooSlow(ctx), requestNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   private void armIdle(ChannelHandlerContext ctx) {
