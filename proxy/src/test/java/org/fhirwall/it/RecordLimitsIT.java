@@ -278,6 +278,30 @@ class RecordLimitsIT {
   }
 
   @Test
+  void aCountAboutANamedPatientIsADisclosureOfThatPatient() throws Exception {
+    Session s = new Session();
+    int answered = 0;
+    for (String id : patientIds.subList(0, 40)) {
+      HttpResponse<String> r = s.get("Observation?subject=Patient/" + id + "&_summary=count");
+      if (r.statusCode() == 200) {
+        answered++;
+      }
+    }
+    assertThat(answered).as("counts about distinct named patients answered").isEqualTo(LIMIT);
+    assertThat(s.throttled).isEqualTo(40 - LIMIT);
+  }
+
+  @Test
+  void summaryAndElementProjectionsCannotHideThePatient() throws Exception {
+    Session s = new Session();
+    HttpResponse<String> shaped = s.get("Observation?_elements=code&_count=10");
+    assertThat(shaped.body()).doesNotContain("\"subject\"");
+    s.page("Observation?_elements:exclude=subject&_count=10");
+    s.page("Condition?_summary=true&_count=10");
+    s.assertCappedAtTheLimit();
+  }
+
+  @Test
   void readsOneByOne() throws Exception {
     Session s = new Session();
     for (String id : patientIds.subList(0, 40)) {
