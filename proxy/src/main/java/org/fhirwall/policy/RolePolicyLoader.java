@@ -24,8 +24,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Reads role policy files (one role per YAML file) into a {@link PolicySet}, reporting every
- * problem with file, line and key. The keys are documented in the README's policy reference and
- * in {@code policies/schema.json}.
+ * problem with file, line and key. Every key, its default and its meaning are documented in
+ * {@code docs/policy-rules.md} and {@code policies/schema.json}; a key left out gets its default
+ * (some differ between user and service roles).
  */
 public final class RolePolicyLoader {
 
