@@ -226,7 +226,7 @@ final class SearchCheck {
   }
 
   private static String allowedList(SearchRules rules, String type) {
-    java.util.Set<String> names = rules.parameters().get(type);
+    Set<String> names = rules.parameters().get(type);
     if (names == null) {
       names = rules.parameters().get(SearchRules.ANY);
     }
