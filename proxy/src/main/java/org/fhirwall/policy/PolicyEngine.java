@@ -21,17 +21,23 @@ import org.jspecify.annotations.Nullable;
  * The decision for one request: which role governs the principal, whether it authenticated
  * strongly enough, whether the role may do this, and which windows the response is charged to.
  *
- * <p>Pure and thread-safe: no I/O, no clock of its own ({@code now} is an argument). Everything it
- * does not explicitly allow is refused. Report-only roles get an {@link Decision.Allow} carrying
- * the refusal an enforcing role would have sent; authentication strength is never report-only
- * (a password alone never opens data).
+ * <p>Pure and thread-safe: no I/O, no clock of its own ({@code now} is an argument). It decides on
+ * the principal and the request alone, never on the EPR's data, so a forbidden request for a
+ * record that exists and one for a record that does not get the same refusal. Everything it does
+ * not explicitly allow is refused. A batch or transaction is refused whole when one entry would be
+ * refused sent alone, and the refusal names the entry. Report-only roles get an
+ * {@link Decision.Allow} carrying the refusal an enforcing role would have sent; authentication
+ * strength and the channels closed to interactive users ({@link ClosedChannels}) are never
+ * report-only (a password alone never opens data).
  */
 public final class PolicyEngine {
 
   private final PolicySet policies;
+  private final SearchCheck search;
 
   public PolicyEngine(PolicySet policies) {
     this.policies = requireNonNull(policies, "policies");
+    this.search = new SearchCheck(PatientCriteria.R4);
   }
 
   public PolicySet policies() {
@@ -74,13 +80,13 @@ public final class PolicyEngine {
     }
 
     List<String> notes = new ArrayList<>();
-    Optional<Violation> violation = check(role, request, pageNumber);
-    FhirRequest forwarded = rewrite(role, request, notes);
+    Optional<Violation> violation = check(role, principal.kind(), request, pageNumber);
+    FhirRequest forwarded = rewrite(role, request, notes, "");
     List<PatientWindow> windows = breakGlass ? role.breakGlass().patientLimits() : role.patientLimits();
     String account = breakGlass ? principal.accountKey() + "#break-glass" : principal.accountKey();
     if (violation.isPresent()) {
       Violation v = violation.get();
-      if (role.mode() == Mode.ENFORCE) {
+      if (role.mode() == Mode.ENFORCE || v.always()) {
         return new Decision.Deny(v.refusal(), v.rule());
       }
       notes.add("report-only: would refuse (" + v.rule() + ")");
@@ -93,14 +99,21 @@ public final class PolicyEngine {
     return p.kind() == Principal.Kind.USER ? "user" : "service account";
   }
 
-  /** A rule a request breaks: the refusal to send and the rule's name for the audit record. */
-  record Violation(Refusal refusal, String rule) {}
-
   private static Optional<Violation> forbid(String rule, String message) {
-    return Optional.of(new Violation(Refusal.of(403, IssueType.FORBIDDEN, message), rule));
+    return Optional.of(Violation.forbidden(rule, message));
   }
 
-  private Optional<Violation> check(RolePolicy role, FhirRequest request, int pageNumber) {
+  /**
+   * The first rule {@code request} breaks, preferring one that is always enforced. A bundle entry
+   * is checked exactly as if it were sent alone.
+   */
+  private Optional<Violation> check(RolePolicy role, Principal.Kind kind, FhirRequest request, int pageNumber) {
+    if (kind == Principal.Kind.USER) {
+      Optional<Violation> closed = ClosedChannels.forUser(request);
+      if (closed.isPresent()) {
+        return closed;
+      }
+    }
     Interaction interaction = request.interaction();
     if (request.respondAsync() && !role.operations().contains("export")) {
       return forbid("respond-async", "Asynchronous requests (Prefer: respond-async) are not allowed for role " + role.name());
@@ -114,45 +127,98 @@ public final class PolicyEngine {
         }
         return Optional.empty();
       }
-      case READ, VREAD, UPDATE, PATCH, DELETE, CREATE, HISTORY_INSTANCE, HISTORY_TYPE, HISTORY_SYSTEM,
-          SEARCH_TYPE, SEARCH_SYSTEM, CAPABILITIES -> {
+      case READ, VREAD, UPDATE, PATCH, DELETE, CREATE, HISTORY_INSTANCE, HISTORY_TYPE, CAPABILITIES -> {
         return checkPlain(role, request);
+      }
+      case HISTORY_SYSTEM -> {
+        Optional<Violation> plain = checkPlain(role, request);
+        if (plain.isPresent()) {
+          return plain;
+        }
+        return everyType(role, "history-system");
+      }
+      case SEARCH_TYPE, SEARCH_SYSTEM -> {
+        Optional<Violation> plain = checkPlain(role, request);
+        return plain.isPresent() ? plain : search.check(role, request);
       }
       case SEARCH_COMPARTMENT -> {
         if (request.compartment() != null && !role.allowsType(request.compartment().type())) {
           return forbid("resource-types", "Role " + role.name() + " may not access " + request.compartment().type() + " resources");
         }
-        return checkPlain(role, request);
+        Optional<Violation> plain = checkPlain(role, request);
+        return plain.isPresent() ? plain : search.check(role, request);
       }
       case OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE -> {
-        Optional<Violation> plain = checkPlain(role, request);
-        if (plain.isPresent()) {
-          return plain;
-        }
-        String op = request.operation();
-        if (op == null || !role.operations().contains(op)) {
-          return forbid("operations", "Operation $" + op + " is not allowed for role " + role.name());
-        }
-        return Optional.empty();
+        return checkOperation(role, request);
       }
       case BATCH, TRANSACTION -> {
-        Optional<Violation> plain = checkInteraction(role, interaction);
-        if (plain.isPresent()) {
-          return plain;
-        }
-        for (FhirRequest.BundleEntry entry : request.entries()) {
-          Optional<Violation> v = check(role, entry.request(), 1);
-          if (v.isPresent()) {
-            Refusal r = v.get().refusal();
-            return Optional.of(new Violation(Refusal.of(r.status(), r.code(),
-                "Bundle entry " + entry.index() + " (" + entry.request().describe() + ") refused: " + r.diagnostics()),
-                v.get().rule()));
-          }
-        }
-        return Optional.empty();
+        return checkBundle(role, kind, request);
       }
     }
     throw new AssertionError("unreachable: " + interaction);
+  }
+
+  private Optional<Violation> checkBundle(RolePolicy role, Principal.Kind kind, FhirRequest request) {
+    Optional<Violation> first = Optional.empty();
+    for (FhirRequest.BundleEntry entry : request.entries()) {
+      Optional<Violation> v = check(role, kind, entry.request(), 1);
+      if (v.isPresent()) {
+        Violation inEntry = v.get().inEntry(entry.index(), entry.request().describe());
+        if (inEntry.always()) {
+          return Optional.of(inEntry);
+        }
+        if (first.isEmpty()) {
+          first = Optional.of(inEntry);
+        }
+      }
+    }
+    Optional<Violation> plain = checkInteraction(role, request.interaction());
+    if (plain.isPresent()) {
+      return plain;
+    }
+    int max = role.batch().maxEntries();
+    if (request.entries().size() > max) {
+      return Optional.of(Violation.tooCostly("batch-max-entries", "A " + request.interaction().code() + " of "
+          + request.entries().size() + " entries is more than role " + role.name() + " allows (" + max + ")"));
+    }
+    return first;
+  }
+
+  private static Optional<Violation> checkOperation(RolePolicy role, FhirRequest request) {
+    Optional<Violation> plain = checkPlain(role, request);
+    if (plain.isPresent()) {
+      return plain;
+    }
+    String op = request.operation();
+    if (op == null || !role.operations().contains(op)) {
+      return forbid("operations", "Operation $" + op + " is not allowed for role " + role.name());
+    }
+    if (op.equals("export") && !role.resourceTypes().contains(RolePolicy.ANY_TYPE)) {
+      List<String> types = new ArrayList<>();
+      for (QueryParam p : request.paramsNamed("_type")) {
+        for (String t : p.orValues()) {
+          types.add(t.trim());
+        }
+      }
+      if (types.isEmpty()) {
+        return forbid("resource-types", "$export without _type exports every resource type; role " + role.name()
+            + " may access only some (name them with _type)");
+      }
+      for (String t : types) {
+        if (!role.allowsType(t)) {
+          return forbid("resource-types", "Role " + role.name() + " may not access " + t + " resources ($export _type)");
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Violation> everyType(RolePolicy role, String what) {
+    if (!role.resourceTypes().contains(RolePolicy.ANY_TYPE)) {
+      return forbid("resource-types", "Interaction " + what + " returns every resource type; role " + role.name()
+          + " may access only some");
+    }
+    return Optional.empty();
   }
 
   private static Optional<Violation> checkInteraction(RolePolicy role, Interaction interaction) {
@@ -173,14 +239,18 @@ public final class PolicyEngine {
     return Optional.empty();
   }
 
-  /** Rewrites an allowed request: lowers {@code _count} to the role's cap (and sets it when absent). */
-  private static FhirRequest rewrite(RolePolicy role, FhirRequest request, List<String> notes) {
+  /**
+   * Rewrites an allowed request: lowers {@code _count} to the role's cap (and sets it when absent),
+   * in every entry of a bundle too. Every rewrite is noted for the audit record ({@code prefix}
+   * names the bundle entry).
+   */
+  private static FhirRequest rewrite(RolePolicy role, FhirRequest request, List<String> notes, String prefix) {
     Interaction i = request.interaction();
     if (i == Interaction.BATCH || i == Interaction.TRANSACTION) {
       List<FhirRequest.BundleEntry> entries = new ArrayList<>(request.entries().size());
       boolean changed = false;
       for (FhirRequest.BundleEntry e : request.entries()) {
-        FhirRequest r = rewrite(role, e.request(), notes);
+        FhirRequest r = rewrite(role, e.request(), notes, prefix + "entry " + e.index() + ": ");
         changed |= r != e.request();
         entries.add(new FhirRequest.BundleEntry(e.index(), e.fullUrl(), r, e.resourceJson()));
       }
@@ -188,6 +258,9 @@ public final class PolicyEngine {
     }
     if (!(i.isSearch() || i.isHistory()) || i == Interaction.PAGE) {
       return request;
+    }
+    if (i.isSearch() && !SearchCheck.isSelective(request) && role.search().unselective() == SearchRules.Unselective.CAP) {
+      notes.add(prefix + "unselective search allowed under the caps (search.unselective: cap)");
     }
     int cap = role.search().maxCount();
     List<QueryParam> params = new ArrayList<>(request.params().size() + 1);
@@ -198,7 +271,7 @@ public final class PolicyEngine {
         seen = true;
         int asked = parseCount(p.value());
         if (asked < 0 || asked > cap) {
-          notes.add("_count " + p.value() + " lowered to " + cap);
+          notes.add(prefix + "_count " + p.value() + " lowered to " + cap);
           params.add(new QueryParam("_count", Integer.toString(cap)));
           changed = true;
           continue;
@@ -207,6 +280,7 @@ public final class PolicyEngine {
       params.add(p);
     }
     if (!seen) {
+      notes.add(prefix + "_count set to " + cap);
       params.add(new QueryParam("_count", Integer.toString(cap)));
       changed = true;
     }

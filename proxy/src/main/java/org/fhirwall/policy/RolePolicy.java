@@ -25,6 +25,9 @@ import org.jspecify.annotations.Nullable;
  * @param atLimit what happens when a response would break a limit
  * @param breakGlass the emergency allowance, or {@link BreakGlass#DISABLED}
  * @param search request-side search rules
+ * @param batch batch and transaction rules
+ * @param rate request rate and concurrency per principal (enforced by the request stage)
+ * @param enumeration the id-walk signal (enforced by the request stage)
  */
 public record RolePolicy(
     String name,
@@ -41,7 +44,10 @@ public record RolePolicy(
     List<PatientWindow> patientLimits,
     AtLimit atLimit,
     BreakGlass breakGlass,
-    SearchRules search) {
+    SearchRules search,
+    BatchRules batch,
+    RateRules rate,
+    EnumerationRules enumeration) {
 
   public static final String ANY_TYPE = "*";
 
@@ -63,6 +69,9 @@ public record RolePolicy(
     requireNonNull(atLimit, "atLimit");
     requireNonNull(breakGlass, "breakGlass");
     requireNonNull(search, "search");
+    requireNonNull(batch, "batch");
+    requireNonNull(rate, "rate");
+    requireNonNull(enumeration, "enumeration");
   }
 
   public boolean allowsType(@Nullable String type) {

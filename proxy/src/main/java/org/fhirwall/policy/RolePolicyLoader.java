@@ -8,10 +8,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.fhirwall.auth.AuthenticationStrength;
@@ -22,14 +24,18 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Reads role policy files (one role per YAML file) into a {@link PolicySet}, reporting every
- * problem with file, line and key. The keys are documented in the README's policy reference and
- * in {@code policies/schema.json}.
+ * problem with file, line and key. Every key, its default and its meaning are documented in
+ * {@code docs/policy-rules.md} and {@code policies/schema.json}; a key left out gets its default
+ * (some differ between user and service roles).
  */
 public final class RolePolicyLoader {
 
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,63}");
   private static final Pattern OPERATION = Pattern.compile("[a-z][a-zA-Z0-9-]{0,63}");
   private static final Duration MAX_WINDOW = Duration.ofDays(366);
+  private static final Pattern INCLUDE = Pattern.compile("([A-Z][A-Za-z]+):([a-z_][a-zA-Z0-9_-]*)(?::([A-Z][A-Za-z]+))?");
+  private static final Pattern PARAMETER = Pattern.compile("_?[a-z][a-zA-Z0-9_-]{0,63}");
+  private static final Set<String> CONTROL_PARAMETERS = SearchCheck.CONTROL_PARAMETERS;
 
   private final Set<String> knownResourceTypes;
 
@@ -169,21 +175,173 @@ public final class RolePolicyLoader {
       }
     }
 
-    SearchRules search = SearchRules.DEFAULTS;
-    YamlSection s = root.section("search");
-    if (s != null) {
-      search = new SearchRules(
-          s.integer("max-count", SearchRules.DEFAULT_MAX_COUNT, 1, 10_000),
-          s.integer("max-pages", SearchRules.DEFAULT_MAX_PAGES, 1, 100_000));
-      s.finish();
+    if (kind == Principal.Kind.USER && operations.contains("export")) {
+      root.problem("operations", "export (expected: not listed for a user role; bulk export needs Prefer: respond-async, "
+          + "which interactive users never get; give it to a service role: applies-to.principal: service)");
     }
+
+    SearchRules search = search(root.section("search"), kind);
+    BatchRules batch = BatchRules.DEFAULTS;
+    YamlSection b = root.section("batch");
+    if (b != null) {
+      batch = new BatchRules(b.integer("max-entries", BatchRules.DEFAULT_MAX_ENTRIES, 1, 10_000));
+      b.finish();
+    }
+    RateRules rate = rate(root.section("rate"), kind);
+    EnumerationRules enumeration = enumeration(root.section("enumeration"), kind);
 
     root.finish();
     if (problems.all().size() > before || name == null || limits.isEmpty()) {
       return null;
     }
     return new RolePolicy(name, file, description, tokenRoles, kind, priority, mode, authentication,
-        interactions, resourceTypes, operations, limits, atLimit, breakGlass, search);
+        interactions, resourceTypes, operations, limits, atLimit, breakGlass, search, batch, rate, enumeration);
+  }
+
+  private SearchRules search(@Nullable YamlSection s, Principal.Kind kind) {
+    SearchRules d = SearchRules.defaults(kind);
+    if (s == null) {
+      return d;
+    }
+    int maxCount = s.integer("max-count", d.maxCount(), 1, 10_000);
+    int maxPages = s.integer("max-pages", d.maxPages(), 1, 100_000);
+    String unselectiveCode = s.oneOf("unselective", d.unselective().code(), "refuse", "cap");
+    SearchRules.Unselective unselective = unselectiveCode.equals("cap") ? SearchRules.Unselective.CAP : SearchRules.Unselective.REFUSE;
+    Set<String> targets = includeTargets(s);
+    boolean wildcard = s.bool("include-wildcard", d.include().wildcard());
+    boolean iterate = s.bool("include-iterate", d.include().iterate());
+    Map<String, Set<String>> parameters = s.has("parameters") ? parameters(s) : d.parameters();
+    Set<String> modifiers = s.has("modifiers") ? modifiers(s) : d.modifiers();
+    int maxOrValues = s.integer("max-or-values", d.maxOrValues(), 1, 1_000);
+    boolean chains = s.bool("chains", d.chains());
+    boolean has = s.bool("has", d.has());
+    boolean patientCriterion = s.bool("require-patient-criterion", d.requirePatientCriterion());
+    s.finish();
+    return new SearchRules(maxCount, maxPages, unselective, new SearchRules.IncludeRules(targets, wildcard, iterate),
+        parameters, modifiers, maxOrValues, chains, has, patientCriterion);
+  }
+
+  private Set<String> includeTargets(YamlSection s) {
+    Set<String> out = new LinkedHashSet<>();
+    for (YamlSection.Item item : s.items("include")) {
+      String v = item.value();
+      if (v.contains(SearchRules.ANY)) {
+        s.problemAt(item.line(), "include", v + " (expected: no wildcard here; set include-wildcard: true to allow *)");
+        continue;
+      }
+      if (v.contains(":iterate") || v.contains(":recurse")) {
+        s.problemAt(item.line(), "include", v + " (expected: the target only; set include-iterate: true to allow :iterate)");
+        continue;
+      }
+      Matcher m = INCLUDE.matcher(v);
+      if (!m.matches()) {
+        s.problemAt(item.line(), "include", v + " (expected: SourceType:parameter or SourceType:parameter:TargetType, "
+            + "e.g. Observation:subject)");
+        continue;
+      }
+      String bad = !knownResourceTypes.contains(m.group(1)) ? m.group(1)
+          : m.group(3) != null && !knownResourceTypes.contains(m.group(3)) ? m.group(3) : null;
+      if (bad != null) {
+        s.problemAt(item.line(), "include", v + " (" + typeHint(bad) + ")");
+        continue;
+      }
+      out.add(v);
+    }
+    return out;
+  }
+
+  private Map<String, Set<String>> parameters(YamlSection s) {
+    YamlSection p = s.section("parameters");
+    Map<String, Set<String>> out = new LinkedHashMap<>();
+    if (p == null) {
+      return out;
+    }
+    for (String type : p.keys()) {
+      if (!type.equals(SearchRules.ANY) && !knownResourceTypes.contains(type)) {
+        p.problem(type, "not a resource type (" + typeHint(type) + ")");
+        p.strings(type);
+        continue;
+      }
+      Set<String> names = new LinkedHashSet<>();
+      for (YamlSection.Item item : p.items(type)) {
+        String n = item.value();
+        if (n.equals("_has")) {
+          p.problemAt(item.line(), type, n + " (expected: not listed; reverse chains are allowed by search.has: true)");
+        } else if (CONTROL_PARAMETERS.contains(n)) {
+          p.problemAt(item.line(), type, n + " (expected: a search criterion; result parameters such as " + n
+              + " are governed by other search keys)");
+        } else if (n.indexOf(':') >= 0 || n.indexOf('.') >= 0) {
+          p.problemAt(item.line(), type, n + " (expected: the parameter name alone; modifiers go in search.modifiers, "
+              + "chains are allowed by search.chains)");
+        } else if (n.equals(SearchRules.ANY) || PARAMETER.matcher(n).matches()) {
+          names.add(n);
+        } else {
+          p.problemAt(item.line(), type, n + " (expected: a search parameter name such as code or birthdate, or \"*\")");
+        }
+      }
+      out.put(type, names);
+    }
+    p.finish();
+    return out;
+  }
+
+  private static Set<String> modifiers(YamlSection s) {
+    Set<String> out = new LinkedHashSet<>();
+    for (YamlSection.Item item : s.items("modifiers")) {
+      String m = item.value().startsWith(":") ? item.value().substring(1) : item.value();
+      if (m.equals("iterate") || m.equals("recurse")) {
+        s.problemAt(item.line(), "modifiers", item.value() + " (expected: not listed; :iterate is allowed by search.include-iterate)");
+      } else if (!m.isEmpty() && Character.isUpperCase(m.charAt(0))) {
+        s.problemAt(item.line(), "modifiers", item.value() + " (expected: not listed; a resource-type modifier such as "
+            + "subject:Patient is always allowed)");
+      } else if (SearchRules.KNOWN_MODIFIERS.contains(m)) {
+        out.add(m);
+      } else {
+        s.problemAt(item.line(), "modifiers", item.value() + " (expected one of: "
+            + String.join(", ", SearchRules.KNOWN_MODIFIERS.stream().sorted().toList()) + ")");
+      }
+    }
+    return out;
+  }
+
+  private static RateRules rate(@Nullable YamlSection r, Principal.Kind kind) {
+    RateRules d = RateRules.defaults(kind);
+    if (r == null) {
+      return d;
+    }
+    double perSecond = r.decimal("requests-per-second", d.requestsPerSecond(), 0, true, 100_000);
+    int burst = r.integer("burst", d.burst(), 1, 1_000_000);
+    int concurrent = r.integer("concurrent", d.concurrent(), 1, 10_000);
+    r.finish();
+    return new RateRules(perSecond, burst, concurrent);
+  }
+
+  private static EnumerationRules enumeration(@Nullable YamlSection e, Principal.Kind kind) {
+    EnumerationRules d = EnumerationRules.defaults(kind);
+    if (e == null) {
+      return d;
+    }
+    int maxNotFound = e.integer("max-not-found", d.maxNotFound(), 1, 1_000_000);
+    Duration window = e.duration("window", d.window());
+    if (window != null && window.compareTo(MAX_WINDOW) > 0) {
+      e.problem("window", window + " (expected: at most 366d)");
+      window = d.window();
+    }
+    String action = e.oneOf("action", d.action().code(), "lock", "alert");
+    Duration lockFor = e.duration("lock-for", null);
+    if (action.equals("alert") && lockFor != null) {
+      e.problem("lock-for", "set while action is alert (expected: action: lock)");
+    }
+    e.finish();
+    boolean lock = action.equals("lock");
+    return new EnumerationRules(maxNotFound, window == null ? d.window() : window,
+        lock ? EnumerationRules.Action.LOCK : EnumerationRules.Action.ALERT,
+        lock ? (lockFor != null ? lockFor : EnumerationRules.DEFAULT_LOCK_FOR) : null);
+  }
+
+  private String typeHint(String t) {
+    return knownResourceTypes.stream().filter(k -> k.equalsIgnoreCase(t)).findFirst()
+        .map(k -> "did you mean " + k + "?").orElse("expected: an R4 resource type, exact case");
   }
 
   private static AuthenticationStrength strength(@Nullable YamlSection a) {

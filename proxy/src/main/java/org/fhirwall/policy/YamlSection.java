@@ -213,6 +213,31 @@ final class YamlSection {
     }
   }
 
+  /** A decimal number in {@code (min, max]} when {@code exclusiveMin}, else {@code [min, max]}. */
+  double decimal(String key, double defaultValue, double min, boolean exclusiveMin, double max) {
+    String v = string(key);
+    if (v == null) {
+      return defaultValue;
+    }
+    String expected = (exclusiveMin ? "> " + plain(min) + " and <= " : plain(min) + "..") + plain(max);
+    double d;
+    try {
+      d = Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      problem(key, v + " (expected: a number " + expected + ")");
+      return defaultValue;
+    }
+    if (!Double.isFinite(d) || (exclusiveMin ? d <= min : d < min) || d > max) {
+      problem(key, v + " (expected: " + expected + ")");
+      return defaultValue;
+    }
+    return d;
+  }
+
+  private static String plain(double d) {
+    return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  }
+
   @Nullable Duration duration(String key, @Nullable Duration defaultValue) {
     String v = string(key);
     if (v == null) {
@@ -268,6 +293,19 @@ final class YamlSection {
 
   /** A list of strings; a single scalar is accepted as a list of one. Absent: empty. */
   List<String> strings(String key) {
+    List<Item> items = items(key);
+    List<String> out = new ArrayList<>(items.size());
+    for (Item i : items) {
+      out.add(i.value());
+    }
+    return out;
+  }
+
+  /** One value of a list, with the line it stands on (for problems about one item). */
+  record Item(String value, int line) {}
+
+  /** Like {@link #strings(String)}, keeping each item's line. */
+  List<Item> items(String key) {
     read.add(key);
     NodeTuple t = entries.get(key);
     if (t == null) {
@@ -275,21 +313,26 @@ final class YamlSection {
     }
     Node v = t.getValueNode();
     if (v instanceof ScalarNode s) {
-      return s.getValue().isBlank() ? List.of() : List.of(s.getValue().trim());
+      return s.getValue().isBlank() ? List.of() : List.of(new Item(s.getValue().trim(), line(s)));
     }
     if (!(v instanceof SequenceNode seq)) {
       problem(key, "expected a list of values");
       return List.of();
     }
-    List<String> out = new ArrayList<>();
+    List<Item> out = new ArrayList<>();
     for (Node item : seq.getValue()) {
       if (item instanceof ScalarNode s && !s.getValue().isBlank()) {
-        out.add(s.getValue().trim());
+        out.add(new Item(s.getValue().trim(), line(s)));
       } else {
         problems.add(file, line(item), keyPath(key), "expected a plain value in the list");
       }
     }
     return out;
+  }
+
+  /** Records a problem about {@code key} at a given line (e.g. one item of its list). */
+  void problemAt(int line, String key, String message) {
+    problems.add(file, line, keyPath(key), message);
   }
 
   @Nullable YamlSection section(String key) {

@@ -40,12 +40,13 @@ class PolicyEngineTest {
   @Test
   void aPhysicianWithMfaMaySearchAndIsChargedToTheRoleWindows() {
     Decision d = engine.decide(user(Set.of("physician"), Set.of("pwd", "otp"), NOW.minusSeconds(60)),
-        request(Interaction.SEARCH_TYPE, "Observation", List.of()), null, 1, NOW);
+        request(Interaction.SEARCH_TYPE, "Observation", List.of(new QueryParam("subject", "Patient/1"))), null, 1, NOW);
     assertThat(d).isInstanceOfSatisfying(Decision.Allow.class, a -> {
       assertThat(a.role().name()).isEqualTo("physician");
       assertThat(a.account()).isEqualTo("https://idp/realms/h|sub-1");
       assertThat(a.windows()).extracting(w -> w.max()).containsExactly(40, 150);
       assertThat(a.request().param("_count")).contains("50");
+      assertThat(a.notes()).as("the rewrite is in the audit record").containsExactly("_count set to 50");
     });
   }
 
@@ -127,5 +128,115 @@ class PolicyEngineTest {
     });
     Decision noMfa = e.decide(user(Set.of("physician"), Set.of("pwd"), NOW), request(Interaction.READ, "Patient", List.of()), null, 1, NOW);
     assertThat(noMfa).as("MFA is never report-only").isInstanceOf(Decision.Deny.class);
+  }
+
+  static final String WRITER = RolePolicyLoaderTest.PHYSICIAN
+      .replace("role: physician", "role: writer")
+      .replace("[read, search-type, search-compartment]",
+          "[read, create, update, patch, delete, history-instance, history-type, history-system, search-type]")
+      .replace("[Patient, Observation]", "[\"*\"]");
+
+  @Test
+  void writesAndHistoryAreRefusedUnlessTheRoleListsThem() {
+    Principal p = user(Set.of("physician"), Set.of("otp"), NOW);
+    List<FhirRequest> writesAndHistory = List.of(
+        Fhir.req("POST", "Observation", "{\"resourceType\":\"Observation\"}"),
+        Fhir.req("PUT", "Observation/1", "{\"resourceType\":\"Observation\",\"id\":\"1\"}"),
+        Fhir.req("PATCH", "Observation/1", "[{\"op\":\"remove\",\"path\":\"/note\"}]", "Content-Type: application/json-patch+json"),
+        Fhir.req("DELETE", "Observation/1", ""),
+        Fhir.req("DELETE", "Observation?subject=Patient/1", ""),
+        Fhir.get("Patient/1/_history"),
+        Fhir.get("Patient/_history"),
+        Fhir.get("_history"));
+    for (FhirRequest r : writesAndHistory) {
+      Decision.Deny d = Fhir.denied(engine.decide(p, r, null, 1, NOW));
+      assertThat(d.rule()).as(r.describe()).isEqualTo("interactions");
+      assertThat(d.refusal().status()).isEqualTo(403);
+      assertThat(d.refusal().diagnostics()).contains("Interaction " + r.interaction().code() + " is not allowed for role physician");
+    }
+    PolicyEngine writer = new PolicyEngine(new PolicySet(List.of(role(WRITER))));
+    for (FhirRequest r : writesAndHistory) {
+      assertThat(writer.decide(p, r, null, 1, NOW)).as(r.describe()).isInstanceOf(Decision.Allow.class);
+    }
+  }
+
+  @Test
+  void systemHistoryNeedsARoleThatMayAccessEveryType() {
+    PolicyEngine narrow = new PolicyEngine(new PolicySet(List.of(role(WRITER.replace("[\"*\"]", "[Patient, Observation]")))));
+    Decision.Deny d = Fhir.denied(narrow.decide(user(Set.of("physician"), Set.of("otp"), NOW), Fhir.get("_history"), null, 1, NOW));
+    assertThat(d.rule()).isEqualTo("resource-types");
+    assertThat(d.refusal().diagnostics()).contains("history-system returns every resource type");
+  }
+
+  @Test
+  void operationsNeedBothTheInteractionLevelAndTheOperationName() {
+    Principal p = user(Set.of("physician"), Set.of("otp"), NOW);
+    Decision.Deny noInteraction = Fhir.denied(engine.decide(p, Fhir.get("Patient/1/$everything"), null, 1, NOW));
+    assertThat(noInteraction.rule()).as("everything is listed, operation-instance is not").isEqualTo("interactions");
+
+    PolicyEngine instanceOnly = new PolicyEngine(new PolicySet(List.of(role(RolePolicyLoaderTest.PHYSICIAN
+        .replace("search-compartment]", "search-compartment, operation-instance]")))));
+    assertThat(instanceOnly.decide(p, Fhir.get("Patient/1/$everything"), null, 1, NOW)).isInstanceOf(Decision.Allow.class);
+    Decision.Deny typeLevel = Fhir.denied(instanceOnly.decide(p, Fhir.get("Patient/$everything"), null, 1, NOW));
+    assertThat(typeLevel.rule()).isEqualTo("interactions");
+    assertThat(typeLevel.refusal().diagnostics()).contains("operation-type");
+    assertThat(Fhir.denied(instanceOnly.decide(p, Fhir.get("$graphql?query=x"), null, 1, NOW)).rule()).isEqualTo("interactions");
+    assertThat(Fhir.denied(instanceOnly.decide(p, Fhir.get("Patient/1/$graphql?query=x"), null, 1, NOW)).rule())
+        .isEqualTo("operations");
+
+    PolicyEngine wide = new PolicyEngine(new PolicySet(List.of(role(RolePolicyLoaderTest.PHYSICIAN.replace("search-compartment]",
+        "search-compartment, operation-system, operation-type, operation-instance]")))));
+    assertThat(wide.decide(p, Fhir.get("Patient/$everything"), null, 1, NOW)).as("type level once listed").isInstanceOf(Decision.Allow.class);
+    Decision.Deny graphql = Fhir.denied(wide.decide(p, Fhir.get("$graphql?query=x"), null, 1, NOW));
+    assertThat(graphql.rule()).isEqualTo("operations");
+    assertThat(graphql.refusal().diagnostics()).isEqualTo("Operation $graphql is not allowed for role physician");
+  }
+
+  @Test
+  void exportIsOnlyForAServiceRoleThatListsItAndNamesItsTypes() {
+    String export = """
+        role: research-export
+        applies-to:
+          roles: [bulk-export]
+          principal: service
+        interactions: [operation-system, operation-type, operation-instance]
+        resource-types: [Patient, Observation, Group]
+        operations: [export]
+        patient-limits:
+          - {window: 24h, max: 5000}
+        """;
+    String noExport = export.replace("role: research-export", "role: reporting").replace("[bulk-export]", "[reporting]")
+        .replace("operations: [export]", "operations: [everything]");
+    PolicyEngine e = Fhir.engine(export, noExport);
+    Principal svc = Fhir.service("bulk-export");
+    for (String target : List.of("$export?_type=Patient,Observation", "Patient/$export?_type=Observation", "Group/7/$export?_type=Patient")) {
+      assertThat(Fhir.decide(e, svc, Fhir.get(target, "Prefer: respond-async"))).as(target).isInstanceOf(Decision.Allow.class);
+    }
+    Decision.Deny everyType = Fhir.denied(Fhir.decide(e, svc, Fhir.get("$export", "Prefer: respond-async")));
+    assertThat(everyType.refusal().diagnostics()).contains("$export without _type exports every resource type");
+    assertThat(Fhir.denied(Fhir.decide(e, svc, Fhir.get("$export?_type=Binary", "Prefer: respond-async"))).rule())
+        .isEqualTo("resource-types");
+    Principal other = Fhir.service("reporting");
+    for (String target : List.of("$export?_type=Patient", "Patient/$export?_type=Patient", "Group/7/$export?_type=Patient")) {
+      assertThat(Fhir.denied(Fhir.decide(e, other, Fhir.get(target))).rule()).as(target).isEqualTo("operations");
+      assertThat(Fhir.denied(Fhir.decide(e, other, Fhir.get(target, "Prefer: respond-async"))).rule()).as(target)
+          .isEqualTo("respond-async");
+    }
+  }
+
+  @Test
+  void aForbiddenReadGetsTheSameRefusalWhetherOrNotTheRecordExists() {
+    Principal p = user(Set.of("physician"), Set.of("otp"), NOW);
+    // The engine has no access to the EPR: the only input is the request, so an existing and a
+    // missing id can only be told apart by the id itself, which no rule looks at.
+    Decision existing = engine.decide(p, Fhir.get("Binary/present-on-the-epr"), null, 1, NOW);
+    Decision missing = engine.decide(p, Fhir.get("Binary/never-stored"), null, 1, NOW);
+    assertThat(existing).isEqualTo(missing).isInstanceOf(Decision.Deny.class);
+    Decision.Deny d = (Decision.Deny) existing;
+    assertThat(d.refusal().status()).isEqualTo(403);
+    assertThat(d.refusal().diagnostics()).doesNotContain("present-on-the-epr");
+    Decision searchA = engine.decide(p, Fhir.get("Observation?code=1234-5"), null, 1, NOW);
+    Decision searchB = engine.decide(p, Fhir.get("Observation?code=9999-9"), null, 1, NOW);
+    assertThat(searchA).isEqualTo(searchB).isInstanceOf(Decision.Deny.class);
   }
 }

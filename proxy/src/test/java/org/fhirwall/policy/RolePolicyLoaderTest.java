@@ -149,4 +149,170 @@ class RolePolicyLoaderTest {
     assertThatThrownBy(() -> loader.loadDirectory(dir)).isInstanceOfSatisfying(ConfigException.class, e ->
         assertThat(e.getMessage()).contains("no role policy files"));
   }
+
+  static final String BULK_KEYS = """
+      search:
+        max-count: 50
+        max-pages: 10
+        unselective: cap
+        include: [Observation:subject, "Encounter:subject:Patient"]
+        include-wildcard: false
+        include-iterate: true
+        parameters:
+          Patient: [name, birthdate, _id]
+          Observation: [subject, code]
+          "*": [patient]
+        modifiers: [exact, ":missing"]
+        max-or-values: 5
+        chains: true
+        has: false
+        require-patient-criterion: false
+      batch:
+        max-entries: 25
+      rate:
+        requests-per-second: 2.5
+        burst: 10
+        concurrent: 4
+      enumeration:
+        max-not-found: 30
+        window: 5m
+        action: lock
+        lock-for: 2h
+      """;
+
+  private static String withKeys(String keys) {
+    return PHYSICIAN.substring(0, PHYSICIAN.indexOf("search:")) + keys;
+  }
+
+  @Test
+  void everyBulkQueryKeyIsRead() throws Exception {
+    RolePolicy r = parse(withKeys(BULK_KEYS));
+    SearchRules s = r.search();
+    assertThat(s.unselective()).isEqualTo(SearchRules.Unselective.CAP);
+    assertThat(s.include().targets()).containsExactlyInAnyOrder("Observation:subject", "Encounter:subject:Patient");
+    assertThat(s.include().wildcard()).isFalse();
+    assertThat(s.include().iterate()).isTrue();
+    assertThat(s.parameters()).containsOnlyKeys("Patient", "Observation", "*");
+    assertThat(s.parameters().get("Patient")).containsExactlyInAnyOrder("name", "birthdate", "_id");
+    assertThat(s.allowsParameter("Condition", "patient")).isTrue();
+    assertThat(s.allowsParameter("Condition", "code")).isFalse();
+    assertThat(s.modifiers()).containsExactlyInAnyOrder("exact", "missing");
+    assertThat(s.maxOrValues()).isEqualTo(5);
+    assertThat(s.chains()).isTrue();
+    assertThat(s.has()).isFalse();
+    assertThat(s.requirePatientCriterion()).isFalse();
+    assertThat(r.batch().maxEntries()).isEqualTo(25);
+    assertThat(r.rate()).isEqualTo(new RateRules(2.5, 10, 4));
+    assertThat(r.rate().toLimit().perSecond()).isEqualTo(2.5);
+    assertThat(r.enumeration()).isEqualTo(new EnumerationRules(30, Duration.ofMinutes(5), EnumerationRules.Action.LOCK,
+        Duration.ofHours(2)));
+  }
+
+  @Test
+  void leftOutKeysGetTheDocumentedDefaultsForAUserRole() throws Exception {
+    RolePolicy r = parse(withKeys(""));
+    SearchRules s = r.search();
+    assertThat(s).isEqualTo(SearchRules.defaults(Principal.Kind.USER));
+    assertThat(s.maxCount()).isEqualTo(100);
+    assertThat(s.maxPages()).isEqualTo(50);
+    assertThat(s.unselective()).isEqualTo(SearchRules.Unselective.REFUSE);
+    assertThat(s.include()).isEqualTo(SearchRules.IncludeRules.NONE);
+    assertThat(s.parameters()).isEqualTo(SearchRules.DEFAULT_PARAMETERS);
+    assertThat(s.modifiers()).containsExactlyInAnyOrder("exact", "missing", "text", "of-type", "identifier");
+    assertThat(s.maxOrValues()).isEqualTo(10);
+    assertThat(s.chains()).isFalse();
+    assertThat(s.has()).isFalse();
+    assertThat(s.requirePatientCriterion()).isTrue();
+    assertThat(r.batch().maxEntries()).isEqualTo(100);
+    assertThat(r.rate()).isEqualTo(new RateRules(20, 40, 8));
+    assertThat(r.enumeration()).isEqualTo(new EnumerationRules(20, Duration.ofMinutes(10), EnumerationRules.Action.LOCK,
+        Duration.ofHours(1)));
+    RolePolicy partial = parse(withKeys("search:\n  max-count: 7\nrate:\n  burst: 60\nenumeration:\n  action: alert\n"));
+    assertThat(partial.search().maxCount()).isEqualTo(7);
+    assertThat(partial.search().unselective()).isEqualTo(SearchRules.Unselective.REFUSE);
+    assertThat(partial.rate()).isEqualTo(new RateRules(20, 60, 8));
+    assertThat(partial.enumeration().locks()).isFalse();
+    assertThat(partial.enumeration().lockFor()).isNull();
+  }
+
+  @Test
+  void aServiceRoleCapsUnselectiveSearchesNeedsNoPatientCriterionAndOnlyAlertsOnIdWalks() throws Exception {
+    String svc = withKeys("").replace("  roles: [physician, doctor]\n", "  roles: [physician, doctor]\n  principal: service\n")
+        .replace("operations: [$everything]", "operations: [export]");
+    RolePolicy r = parse(svc);
+    assertThat(r.search().unselective()).isEqualTo(SearchRules.Unselective.CAP);
+    assertThat(r.search().requirePatientCriterion()).isFalse();
+    assertThat(r.search().include()).isEqualTo(SearchRules.IncludeRules.NONE);
+    assertThat(r.rate()).isEqualTo(new RateRules(50, 100, 16));
+    assertThat(r.enumeration().action()).isEqualTo(EnumerationRules.Action.ALERT);
+  }
+
+  @Test
+  void badBulkQueryKeysAreReportedWithFileLineAndKey() {
+    String bad = withKeys("""
+        search:
+          unselective: allow
+          include:
+            - Observation:subject
+            - "*"
+            - Observation:subject:iterate
+            - observation:subject
+            - Observation:subject:Patinet
+          include-iterate: maybe
+          parameters:
+            Patient: [name, "name:exact", _has, _count, "subject.name"]
+            Patinet: [name]
+          modifiers: [exact, iterate, Patient, fuzzy]
+          max-or-values: 0
+          chains: sometimes
+        batch:
+          max-entries: 0
+          max-size: 3
+        rate:
+          requests-per-second: 0
+          burst: -1
+          concurrent: many
+        enumeration:
+          max-not-found: 0
+          window: forever
+          action: ban
+        """);
+    assertThatThrownBy(() -> parse(bad)).isInstanceOfSatisfying(ConfigException.class, e -> {
+      assertThat(e.problems()).extracting(ConfigProblem::toString).contains(
+          "physician.yaml:27: search.unselective: allow (expected one of: refuse, cap)",
+          "physician.yaml:30: search.include: * (expected: no wildcard here; set include-wildcard: true to allow *)",
+          "physician.yaml:31: search.include: Observation:subject:iterate (expected: the target only; set include-iterate: true to allow :iterate)",
+          "physician.yaml:32: search.include: observation:subject (expected: SourceType:parameter or SourceType:parameter:TargetType, e.g. Observation:subject)",
+          "physician.yaml:33: search.include: Observation:subject:Patinet (expected: an R4 resource type, exact case)",
+          "physician.yaml:34: search.include-iterate: maybe (expected: true or false)",
+          "physician.yaml:36: search.parameters.Patient: name:exact (expected: the parameter name alone; modifiers go in search.modifiers, chains are allowed by search.chains)",
+          "physician.yaml:36: search.parameters.Patient: _has (expected: not listed; reverse chains are allowed by search.has: true)",
+          "physician.yaml:36: search.parameters.Patient: _count (expected: a search criterion; result parameters such as _count are governed by other search keys)",
+          "physician.yaml:36: search.parameters.Patient: subject.name (expected: the parameter name alone; modifiers go in search.modifiers, chains are allowed by search.chains)",
+          "physician.yaml:37: search.parameters.Patinet: not a resource type (expected: an R4 resource type, exact case)",
+          "physician.yaml:38: search.modifiers: iterate (expected: not listed; :iterate is allowed by search.include-iterate)",
+          "physician.yaml:38: search.modifiers: Patient (expected: not listed; a resource-type modifier such as subject:Patient is always allowed)",
+          "physician.yaml:39: search.max-or-values: 0 (expected: 1..1000)",
+          "physician.yaml:40: search.chains: sometimes (expected: true or false)",
+          "physician.yaml:42: batch.max-entries: 0 (expected: 1..10000)",
+          "physician.yaml:43: batch.max-size: unknown key (expected one of: max-entries)",
+          "physician.yaml:45: rate.requests-per-second: 0 (expected: > 0 and <= 100000)",
+          "physician.yaml:46: rate.burst: -1 (expected: 1..1000000)",
+          "physician.yaml:47: rate.concurrent: many (expected: a whole number 1..10000)",
+          "physician.yaml:49: enumeration.max-not-found: 0 (expected: 1..1000000)",
+          "physician.yaml:50: enumeration.window: forever (expected: a positive duration such as 500ms, 30s, 15m, 1h, 7d)",
+          "physician.yaml:51: enumeration.action: ban (expected one of: lock, alert)");
+      assertThat(e.getMessage()).contains("physician.yaml:38: search.modifiers: fuzzy (expected one of: above, below, code-text");
+    });
+  }
+
+  @Test
+  void aLockForWithoutLockAndExportOnAUserRoleAreRefused() {
+    String bad = withKeys("enumeration:\n  action: alert\n  lock-for: 1h\n").replace("operations: [$everything]",
+        "operations: [$everything, $export]");
+    assertThatThrownBy(() -> parse(bad)).isInstanceOfSatisfying(ConfigException.class, e -> {
+      assertThat(e.getMessage()).contains("physician.yaml:28: enumeration.lock-for: set while action is alert (expected: action: lock)");
+      assertThat(e.getMessage()).contains("physician.yaml:11: operations: export (expected: not listed for a user role");
+    });
+  }
 }

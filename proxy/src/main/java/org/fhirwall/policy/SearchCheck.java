@@ -1,0 +1,256 @@
+package org.fhirwall.policy;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.fhirwall.fhir.FhirRequest;
+import org.fhirwall.fhir.Interaction;
+import org.fhirwall.fhir.QueryParam;
+import org.fhirwall.fhir.ResourceId;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@link SearchRules} of a role applied to one type, compartment or system search. Decides on
+ * the request alone (names, modifiers and the count of values; never the EPR's data). Diagnostics
+ * name parameters, never their values (which may be patient data). Immutable and thread-safe.
+ */
+final class SearchCheck {
+
+  /**
+   * Result and control parameters: they shape or page an answer but never select which resources
+   * match, so they neither count as a criterion nor need to be listed in {@code search.parameters}.
+   */
+  static final Set<String> CONTROL_PARAMETERS = Set.of("_count", "_sort", "_elements", "_summary", "_total",
+      "_include", "_revinclude", "_contained", "_containedType", "_type", "_format", "_pretty", "_since", "_at");
+
+  /** Sorting by these is always allowed: they exist on every type and reveal nothing clinical. */
+  private static final Set<String> ALWAYS_SORTABLE = Set.of("_id", "_lastUpdated");
+
+  private final PatientCriteria criteria;
+
+  SearchCheck(PatientCriteria criteria) {
+    this.criteria = requireNonNull(criteria, "criteria");
+  }
+
+  /** Checks a request whose interaction is a type, compartment or system search. */
+  Optional<Violation> check(RolePolicy role, FhirRequest r) {
+    SearchRules rules = role.search();
+    boolean system = r.interaction() == Interaction.SEARCH_SYSTEM;
+    List<String> types;
+    if (system) {
+      types = typesOfSystemSearch(r);
+      if (types.isEmpty() && !role.resourceTypes().contains(RolePolicy.ANY_TYPE)) {
+        return forbid("resource-types", "A system-level search without _type returns every resource type; role "
+            + role.name() + " may access only some (name them with _type)");
+      }
+      for (String t : types) {
+        if (!role.allowsType(t)) {
+          return forbid("resource-types", "Role " + role.name() + " may not access " + t + " resources");
+        }
+      }
+    } else {
+      types = List.of(requireNonNull(r.resourceType(), "resourceType"));
+    }
+
+    Optional<Violation> v = includes(role, r);
+    if (v.isPresent()) {
+      return v;
+    }
+    for (QueryParam p : r.params()) {
+      v = parameter(role, types, p);
+      if (v.isPresent()) {
+        return v;
+      }
+    }
+
+    if (!isSelective(r) && rules.unselective() == SearchRules.Unselective.REFUSE) {
+      return forbid("search-unselective", "A search with no selective criterion (only result parameters such as _count, "
+          + "_sort or _elements) is not allowed for role " + role.name() + "; search by a criterion such as identifier, "
+          + "name or patient");
+    }
+
+    if (rules.requirePatientCriterion()) {
+      ResourceId compartment = r.compartment();
+      boolean patientCompartment = compartment != null && compartment.type().equals("Patient");
+      if (system && types.isEmpty()) {
+        return forbid("search-patient-criterion", "A system-level search must name its types with _type for role "
+            + role.name() + ", and name the patient for types in the Patient compartment");
+      }
+      for (String t : types) {
+        if (!patientCompartment && criteria.needsCriterion(t) && !hasPatientCriterion(t, r.params())) {
+          return forbid("search-patient-criterion", "Searching " + t + " needs a patient criterion for role " + role.name()
+              + " (e.g. " + t + "?subject=Patient/123, " + t + "?patient=123 or Patient/123/" + t + ")");
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether the search has at least one selective criterion: a compartment, or a parameter that is
+   * not a result/control parameter and not a mere presence test ({@code :missing}).
+   */
+  static boolean isSelective(FhirRequest r) {
+    if (r.compartment() != null) {
+      return true;
+    }
+    for (QueryParam p : r.params()) {
+      if (!CONTROL_PARAMETERS.contains(p.baseName()) && !"missing".equals(p.modifier())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static List<String> typesOfSystemSearch(FhirRequest r) {
+    List<String> types = new ArrayList<>();
+    for (QueryParam p : r.paramsNamed("_type")) {
+      for (String t : p.orValues()) {
+        if (!t.isBlank()) {
+          types.add(t.trim());
+        }
+      }
+    }
+    return types;
+  }
+
+  private Optional<Violation> includes(RolePolicy role, FhirRequest r) {
+    SearchRules.IncludeRules include = role.search().include();
+    for (QueryParam p : r.params()) {
+      String base = p.baseName();
+      if (!base.equals("_include") && !base.equals("_revinclude")) {
+        continue;
+      }
+      String modifier = p.modifier();
+      if (modifier != null) {
+        if (!modifier.equals("iterate") && !modifier.equals("recurse")) {
+          return forbid("search-include", "Modifier :" + modifier + " is not accepted on " + base);
+        }
+        if (!include.iterate()) {
+          return forbid("search-include", base + ":" + modifier + " is not allowed for role " + role.name());
+        }
+      }
+      String value = p.value();
+      if (value.contains(SearchRules.ANY) && !include.wildcard()) {
+        return forbid("search-include", "Wildcard " + base + " is not allowed for role " + role.name());
+      }
+      if (!include.allows(value)) {
+        return forbid("search-include", base + "=" + value + " is not allowed for role " + role.name()
+            + " (allowed: " + (include.targets().isEmpty() ? "none" : String.join(", ", new TreeSet<>(include.targets())))
+            + ")");
+      }
+      String[] parts = value.split(":", -1);
+      String returned = base.equals("_revinclude") ? parts[0] : parts.length == 3 ? parts[2] : null;
+      if (returned != null && !returned.equals(SearchRules.ANY) && !role.allowsType(returned)) {
+        return forbid("resource-types", "Role " + role.name() + " may not access " + returned + " resources (" + base + ")");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<Violation> parameter(RolePolicy role, List<String> types, QueryParam p) {
+    SearchRules rules = role.search();
+    String base = p.baseName();
+    if (base.equals("_sort")) {
+      return sort(role, types, p);
+    }
+    if (CONTROL_PARAMETERS.contains(base)) {
+      return Optional.empty();
+    }
+    if (base.equals("_has")) {
+      if (!rules.has()) {
+        return forbid("search-has", "Reverse chaining (_has) is not allowed for role " + role.name());
+      }
+      return orValues(role, p);
+    }
+    if (p.chain() != null && !rules.chains()) {
+      return forbid("search-chains", "Chained parameters (" + base + ".…) are not allowed for role " + role.name());
+    }
+    String denied = typeDenying(rules, types, base);
+    if (denied != null) {
+      return forbid("search-parameters", "Searching " + denied + " by " + base + " is not allowed for role " + role.name()
+          + allowedList(rules, denied));
+    }
+    String modifier = p.modifier();
+    if (modifier != null && !isTypeModifier(modifier) && !rules.modifiers().contains(modifier)) {
+      return forbid("search-modifiers", "Modifier :" + modifier + " (on " + base + ") is not allowed for role " + role.name()
+          + " (allowed: " + (rules.modifiers().isEmpty() ? "none" : String.join(", ", new TreeSet<>(rules.modifiers())))
+          + ")");
+    }
+    return orValues(role, p);
+  }
+
+  private static Optional<Violation> orValues(RolePolicy role, QueryParam p) {
+    int n = p.orValues().size();
+    int max = role.search().maxOrValues();
+    if (n > max) {
+      return Optional.of(Violation.tooCostly("search-or-values", "Parameter " + p.baseName() + " carries " + n
+          + " comma-separated values; role " + role.name() + " allows at most " + max));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Violation> sort(RolePolicy role, List<String> types, QueryParam p) {
+    for (String field : p.value().split(",", -1)) {
+      String name = field.trim();
+      if (name.startsWith("-")) {
+        name = name.substring(1);
+      }
+      if (ALWAYS_SORTABLE.contains(name)) {
+        continue;
+      }
+      String denied = typeDenying(role.search(), types, name);
+      if (denied != null) {
+        return forbid("search-parameters", "Sorting " + denied + " by " + name + " is not allowed for role " + role.name()
+            + allowedList(role.search(), denied));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The first searched type that does not allow {@code base}, or null when all do. */
+  private static @Nullable String typeDenying(SearchRules rules, List<String> types, String base) {
+    if (types.isEmpty()) {
+      return rules.allowsParameterForEveryType(base) ? null : "every type";
+    }
+    for (String t : types) {
+      if (!rules.allowsParameter(t, base)) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  private static String allowedList(SearchRules rules, String type) {
+    Set<String> names = rules.parameters().get(type);
+    if (names == null) {
+      names = rules.parameters().get(SearchRules.ANY);
+    }
+    if (names == null || names.isEmpty()) {
+      return " (no search parameters are allowed for it)";
+    }
+    return " (allowed: " + String.join(", ", new TreeSet<>(names)) + ")";
+  }
+
+  /** {@code subject:Patient}: the modifier names the target type of a reference; it only narrows. */
+  private static boolean isTypeModifier(String modifier) {
+    return !modifier.isEmpty() && Character.isUpperCase(modifier.charAt(0));
+  }
+
+  private boolean hasPatientCriterion(String type, List<QueryParam> params) {
+    for (QueryParam p : params) {
+      if (criteria.isCriterion(type, p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Optional<Violation> forbid(String rule, String message) {
+    return Optional.of(Violation.forbidden(rule, message));
+  }
+}
