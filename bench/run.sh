@@ -39,6 +39,9 @@ source "$work/env"
 # fhirwall itself runs as its own process (`serve`), in front of the demo's EPR, trusting the demo's issuer
 fw_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$work/policies" && cp policies/demo/*.yaml "$work/policies/"
+# The bench measures throughput, not refusals: the same demo policy, with a rate no load here reaches.
+sed -i '/^rate:/,$d' "$work/policies/clinician.yaml"
+printf 'rate:\n  requests-per-second: 100000\n  burst: 1000000\n  concurrent: 10000\n' >> "$work/policies/clinician.yaml"
 cat >"$work/fhirwall.yaml" <<CONF
 listen: 127.0.0.1:$fw_port
 upstream: { url: $EPR_BASE }

@@ -47,9 +47,11 @@ import org.fhirwall.inspect.Inspection;
 import org.fhirwall.inspect.Projection;
 import org.fhirwall.inspect.ResponseBody;
 import org.fhirwall.policy.Decision;
+import org.fhirwall.policy.EnumerationRules;
 import org.fhirwall.quota.ChargeRequest;
 import org.fhirwall.quota.ChargeResult;
 import org.fhirwall.quota.Lock;
+import org.fhirwall.quota.RateGate;
 import org.fhirwall.quota.WindowUsage;
 import org.fhirwall.upstream.UpstreamClient;
 import org.fhirwall.upstream.UpstreamRequest;
@@ -100,6 +102,8 @@ final class Exchange {
   private @Nullable Principal principal;
   private Decision.@Nullable Allow allowed;
   private @Nullable String pageTarget;
+  /** This request's slot in its principal's concurrency limit; given back when the exchange ends. */
+  private RateGate.@Nullable Ticket rateTicket;
   /** What the client asked to see of each resource; fhirwall applies it after counting. */
   private @Nullable Projection projection;
   private @Nullable String searchedType;
@@ -229,8 +233,21 @@ final class Exchange {
       refuse(throttled(t.reason(), t.retryAfter()), AuditRecord.Outcome.THROTTLED, "throttle");
     } else {
       allowed = (Decision.Allow) decision;
-      forward();
+      enterRate();
     }
+  }
+
+  // 5b. quota: request rate and concurrency per principal -----------------------------------------
+
+  private void enterRate() {
+    RateGate.Entry entry = stages.rates().tryEnter(allowed.account(), allowed.role().rate().toLimit());
+    if (entry instanceof RateGate.Entry.Refused r) {
+      refuse(throttled("Too many requests: " + r.reason() + " for role " + allowed.role().name(), r.retryAfter()),
+          AuditRecord.Outcome.THROTTLED, "rate");
+      return;
+    }
+    rateTicket = ((RateGate.Entry.Entered) entry).ticket();
+    forward();
   }
 
   // 6. upstream -----------------------------------------------------------------------------------
@@ -278,7 +295,11 @@ final class Exchange {
     }
     if (ended || !ctx.channel().isActive()) {
       ended = true;
+      exitRate();
       return;
+    }
+    if (response.status() == 404 && (request.interaction() == Interaction.READ || request.interaction() == Interaction.VREAD)) {
+      notFound();
     }
     inspect(response.status(), response.headers(), body);
   }
@@ -387,9 +408,34 @@ final class Exchange {
     refuse(throttled(detail, retry), AuditRecord.Outcome.THROTTLED, "patient-limit:" + w.window().name(), refused.usage());
   }
 
-  private void alertAndAudit(AuditRecord.Kind kind, String event, String detail, @Nullable Instant lockedUntil) {
+  /**
+   * The enumeration signal: a read that found nothing. Past the role's threshold the account is
+   * locked (or an alert raised); this answer (a 404) still goes out, the next requests do not.
+   */
+  private void notFound() {
+    EnumerationRules rules = allowed.role().enumeration();
     Instant now = stages.clock().instant();
-    if (allowed.role().atLimit().alert()) {
+    if (!stages.notFound().notFound(allowed.account(), rules.window(), rules.maxNotFound(), now)) {
+      return;
+    }
+    String detail = "more than " + rules.maxNotFound() + " reads of records that do not exist within " + rules.window()
+        + " (an id walk)";
+    if (rules.action() == EnumerationRules.Action.LOCK && rules.lockFor() != null && !allowed.reportOnly()) {
+      onLoop(stages.quota().lock(principal.accountKey(), detail, rules.lockFor(), now),
+          lock -> raise(AuditRecord.Kind.LOCK, "account-locked", detail, lock.until(), true),
+          e -> LOG.warn("request {}: enumeration lock could not be stored: {}", requestId, e.toString()));
+    } else {
+      raise(AuditRecord.Kind.ALERT, "enumeration-suspected", detail, null, true);
+    }
+  }
+
+  private void alertAndAudit(AuditRecord.Kind kind, String event, String detail, @Nullable Instant lockedUntil) {
+    raise(kind, event, detail, lockedUntil, allowed.role().atLimit().alert());
+  }
+
+  private void raise(AuditRecord.Kind kind, String event, String detail, @Nullable Instant lockedUntil, boolean alert) {
+    Instant now = stages.clock().instant();
+    if (alert) {
       stages.alerts().alert(new Alert(now, event, principal.accountKey(), principal.displayName(), allowed.role().name(),
           detail, lockedUntil, requestId));
     }
@@ -487,6 +533,7 @@ final class Exchange {
       return;
     }
     ended = true;
+    exitRate();
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
         body.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
     HttpHeaders h = response.headers();
@@ -524,6 +571,7 @@ final class Exchange {
       return;
     }
     ended = true;
+    exitRate();
     write(Responses.refusal(refusal, format, requestId), keepAlive && !refusal.closeConnection());
     Map<String, Integer> counts = new LinkedHashMap<>();
     for (WindowUsage u : usage) {
@@ -551,6 +599,12 @@ final class Exchange {
         ctx.read();
       }
     });
+  }
+
+  private void exitRate() {
+    if (rateTicket != null) {
+      rateTicket.exit();
+    }
   }
 
   private Refusal throttled(String message, Duration retryAfter) {

@@ -37,7 +37,9 @@ import org.fhirwall.policy.DeploymentConfig;
 import org.fhirwall.policy.PolicyReloader;
 import org.fhirwall.policy.RolePolicyLoader;
 import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.quota.NotFoundWatch;
 import org.fhirwall.quota.QuotaStore;
+import org.fhirwall.quota.RateGate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,6 +125,8 @@ public final class Fhirwall implements AutoCloseable {
           inspector,
           new FormatConversion(fhir),
           quota,
+          new RateGate(config.quota().maxAccounts()),
+          new NotFoundWatch(config.quota().maxAccounts()),
           audit,
           alerts,
           options.clock(),

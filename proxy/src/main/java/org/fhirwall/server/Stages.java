@@ -14,7 +14,9 @@ import org.fhirwall.fhir.PageLinks;
 import org.fhirwall.fhir.RequestParser;
 import org.fhirwall.inspect.ResponseInspector;
 import org.fhirwall.policy.PolicyEngine;
+import org.fhirwall.quota.NotFoundWatch;
 import org.fhirwall.quota.QuotaStore;
+import org.fhirwall.quota.RateGate;
 
 /**
  * The stages a request passes, built once at start. All are thread-safe and free of Netty types;
@@ -32,6 +34,8 @@ public record Stages(
     ResponseInspector inspector,
     FormatConversion formats,
     QuotaStore quota,
+    RateGate rates,
+    NotFoundWatch notFound,
     AuditSink audit,
     AlertSink alerts,
     Clock clock,
@@ -46,6 +50,8 @@ public record Stages(
     requireNonNull(inspector, "inspector");
     requireNonNull(formats, "formats");
     requireNonNull(quota, "quota");
+    requireNonNull(rates, "rates");
+    requireNonNull(notFound, "notFound");
     requireNonNull(audit, "audit");
     requireNonNull(alerts, "alerts");
     requireNonNull(clock, "clock");
