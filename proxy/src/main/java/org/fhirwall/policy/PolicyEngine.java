@@ -79,6 +79,19 @@ public final class PolicyEngine {
       }
     }
 
+    if (principal.kind() == Principal.Kind.USER && !role.operationAuthentication().isEmpty()) {
+      for (String op : operations(request, new java.util.LinkedHashSet<>())) {
+        AuthenticationStrength sensitive = role.operationAuthentication().get(op);
+        if (sensitive != null) {
+          Optional<Refusal> stepUp = StepUp.check(principal, strength.and(sensitive), now,
+              "$" + op + " requires a stronger or more recent authentication for role " + role.name());
+          if (stepUp.isPresent()) {
+            return new Decision.Deny(stepUp.get(), "authentication-strength:" + op);
+          }
+        }
+      }
+    }
+
     List<String> notes = new ArrayList<>();
     Optional<Violation> violation = check(role, principal.kind(), request, pageNumber);
     FhirRequest forwarded = rewrite(role, request, notes, "");
@@ -93,6 +106,17 @@ public final class PolicyEngine {
       return new Decision.Allow(role, forwarded, account, windows, breakGlass, notes, v.refusal());
     }
     return new Decision.Allow(role, forwarded, account, windows, breakGlass, notes, null);
+  }
+
+  /** The operations a request (and each of its bundle entries) invokes. */
+  private static java.util.Set<String> operations(FhirRequest request, java.util.Set<String> into) {
+    if (request.operation() != null) {
+      into.add(request.operation());
+    }
+    for (FhirRequest.BundleEntry e : request.entries()) {
+      operations(e.request(), into);
+    }
+    return into;
   }
 
   private static String kindName(Principal p) {

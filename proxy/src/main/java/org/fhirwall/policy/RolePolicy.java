@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.fhirwall.auth.AuthenticationStrength;
 import org.fhirwall.auth.Principal;
@@ -28,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  * @param batch batch and transaction rules
  * @param rate request rate and concurrency per principal (enforced by the request stage)
  * @param enumeration the id-walk signal (enforced by the request stage)
+ * @param operationAuthentication sensitive operations (by name, without {@code $}) that ask for
+ *     more, or a fresher, authentication than the role's ordinary requests
  */
 public record RolePolicy(
     String name,
@@ -47,7 +50,8 @@ public record RolePolicy(
     SearchRules search,
     BatchRules batch,
     RateRules rate,
-    EnumerationRules enumeration) {
+    EnumerationRules enumeration,
+    Map<String, AuthenticationStrength> operationAuthentication) {
 
   public static final String ANY_TYPE = "*";
 
@@ -72,6 +76,7 @@ public record RolePolicy(
     requireNonNull(batch, "batch");
     requireNonNull(rate, "rate");
     requireNonNull(enumeration, "enumeration");
+    operationAuthentication = Map.copyOf(operationAuthentication);
   }
 
   public boolean allowsType(@Nullable String type) {

@@ -187,6 +187,21 @@ public final class RolePolicyLoader {
       batch = new BatchRules(b.integer("max-entries", BatchRules.DEFAULT_MAX_ENTRIES, 1, 10_000));
       b.finish();
     }
+    Map<String, AuthenticationStrength> operationAuthentication = new java.util.LinkedHashMap<>();
+    YamlSection oa = root.section("operation-authentication");
+    if (oa != null) {
+      for (String op : oa.keys()) {
+        String opName = op.startsWith("$") ? op.substring(1) : op;
+        AuthenticationStrength st = strength(oa.section(op));
+        if (!operations.contains(opName)) {
+          oa.problem(op, "not in operations (expected: an operation this role may use)");
+        } else if (st.requiresNothing()) {
+          oa.problem(op, "asks for nothing (expected: acr, amr, amr-any-of or max-age)");
+        }
+        operationAuthentication.put(opName, st);
+      }
+      oa.finish();
+    }
     RateRules rate = rate(root.section("rate"), kind);
     EnumerationRules enumeration = enumeration(root.section("enumeration"), kind);
 
@@ -195,7 +210,8 @@ public final class RolePolicyLoader {
       return null;
     }
     return new RolePolicy(name, file, description, tokenRoles, kind, priority, mode, authentication,
-        interactions, resourceTypes, operations, limits, atLimit, breakGlass, search, batch, rate, enumeration);
+        interactions, resourceTypes, operations, limits, atLimit, breakGlass, search, batch, rate, enumeration,
+        operationAuthentication);
   }
 
   private SearchRules search(@Nullable YamlSection s, Principal.Kind kind) {
