@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * embedded Jetty bound to 127.0.0.1 only, at {@code /fhir}. It serves Patient, Observation,
  * Condition, MedicationRequest, Encounter, Practitioner, Organization, Group, DocumentReference
  * and Binary (read, vread, search, create, update, delete, history), Patient compartment searches
- * and {@code $everything}, batch/transaction and system history. Paging is HAPI's own
+ * and {@code $everything}, batch/transaction, system history, and FHIR Bulk Data export (the
+ * asynchronous kick-off, poll and download of {@link BulkExportProvider}, files stored as Binary
+ * resources). Paging is HAPI's own
  * ({@code ?_getpages=...&_getpagesoffset=...}, 20 per page by default, at most 500), the result
  * lists kept in a FIFO of the last 250 searches. Answers JSON unless asked for XML. Logs nothing
  * per request.
@@ -43,10 +45,12 @@ public final class DemoFhirServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DemoFhirServer.class);
 
   private final Server jetty;
+  private final ExportJobs exports;
   private final String baseUrl;
 
-  private DemoFhirServer(Server jetty, String baseUrl) {
+  private DemoFhirServer(Server jetty, ExportJobs exports, String baseUrl) {
     this.jetty = jetty;
+    this.exports = exports;
     this.baseUrl = baseUrl;
   }
 
@@ -70,6 +74,8 @@ public final class DemoFhirServer implements AutoCloseable {
     fhir.setPagingProvider(paging);
     fhir.setResourceProviders(providers(store));
     fhir.registerProvider(new SystemProvider(store, new TransactionProcessor(store, paging)));
+    ExportJobs exports = ExportJobs.onOwnThread(store);
+    fhir.registerProvider(new BulkExportProvider(store, exports));
     fhir.registerInterceptor(new QuietClientErrors());
 
     QueuedThreadPool threads = new QueuedThreadPool(32, 2);
@@ -93,9 +99,10 @@ public final class DemoFhirServer implements AutoCloseable {
       jetty.start();
     } catch (Exception e) {
       stopQuietly(jetty);
+      exports.close();
       throw new IllegalStateException("Demo FHIR server could not start on 127.0.0.1:" + port + ": " + e.getMessage(), e);
     }
-    return new DemoFhirServer(jetty, "http://127.0.0.1:" + connector.getLocalPort() + "/fhir");
+    return new DemoFhirServer(jetty, exports, "http://127.0.0.1:" + connector.getLocalPort() + "/fhir");
   }
 
   /** {@code http://127.0.0.1:PORT/fhir}, without a trailing slash. */
@@ -110,6 +117,7 @@ public final class DemoFhirServer implements AutoCloseable {
   @Override
   public void close() {
     stopQuietly(jetty);
+    exports.close();
   }
 
   private static List<IResourceProvider> providers(DemoStore store) {

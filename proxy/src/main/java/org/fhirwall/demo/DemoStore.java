@@ -393,6 +393,65 @@ public final class DemoStore {
     }
   }
 
+  /** The resources of one bulk export, read under one lock, and the instant they were current at. */
+  record ExportSnapshot(Instant transactionTime, Map<String, List<StoredVersion>> byType) {}
+
+  /**
+   * The current versions a bulk export of {@code types} over {@code scope} writes, per type in
+   * the order of {@code types} (creation order within a type; for patient scopes, patient by
+   * patient), limited to versions stored at or after {@code since} when given. Patient scopes
+   * take only Patient and the compartment types; members that do not exist (any more) are skipped.
+   */
+  ExportSnapshot exportSnapshot(List<String> types, ExportRequest.Scope scope, @Nullable Instant since) {
+    lock.readLock().lock();
+    try {
+      Instant now = clock.instant();
+      Instant transactionTime = now.isBefore(lastInstant) ? lastInstant : now;
+      List<StoredEntry> patients = null;
+      if (scope instanceof ExportRequest.Scope.AllPatients) {
+        patients = liveEntries(table("Patient"));
+      } else if (scope instanceof ExportRequest.Scope.Members members) {
+        TypeTable patientTable = table("Patient");
+        patients = new ArrayList<>();
+        for (String id : new java.util.LinkedHashSet<>(members.patientIds())) {
+          StoredEntry patient = patientTable.liveEntry(id);
+          if (patient != null) {
+            patients.add(patient);
+          }
+        }
+      }
+      Map<String, List<StoredVersion>> byType = new LinkedHashMap<>();
+      for (String type : types) {
+        List<StoredEntry> entries;
+        if (patients == null) {
+          entries = liveEntries(table(type));
+        } else if ("Patient".equals(type)) {
+          entries = patients;
+        } else if (SearchParams.COMPARTMENT_TYPES.contains(type)) {
+          entries = new ArrayList<>();
+          for (StoredEntry patient : patients) {
+            entries.addAll(sorted(table(type).index("patient").get(patient.type + "/" + patient.id)));
+          }
+        } else {
+          throw new InvalidRequestException("Resource type " + type
+              + " is not in the patient compartment (expected one of: Patient, " + String.join(", ",
+              SearchParams.COMPARTMENT_TYPES) + ")");
+        }
+        List<StoredVersion> versions = new ArrayList<>(entries.size());
+        for (StoredEntry entry : entries) {
+          StoredVersion current = entry.current();
+          if (since == null || !current.lastUpdated().isBefore(since)) {
+            versions.add(current);
+          }
+        }
+        byType.put(type, versions);
+      }
+      return new ExportSnapshot(transactionTime, Collections.unmodifiableMap(byType));
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   /** A fixed view of a history, newest first; read through {@link #historyPage}. */
   record HistorySnapshot(List<StoredVersion> versions, int from, int to) {
     int size() {
@@ -583,6 +642,16 @@ public final class DemoStore {
     int slash = key.indexOf('/');
     TypeTable table = slash < 0 ? null : tables.get(key.substring(0, slash));
     return table == null ? null : table.liveEntry(key.substring(slash + 1));
+  }
+
+  private static List<StoredEntry> liveEntries(TypeTable table) {
+    List<StoredEntry> live = new ArrayList<>(table.live());
+    for (StoredEntry entry : table.ordered) {
+      if (entry.live()) {
+        live.add(entry);
+      }
+    }
+    return live;
   }
 
   private SearchParams.Def referenceParam(String type, Include include, String what) {
