@@ -193,7 +193,7 @@ final class Exchange {
   private void lockChecked(Optional<Lock> lock) {
     if (lock.isPresent()) {
       Duration left = Duration.between(stages.clock().instant(), lock.get().until());
-      refuse(throttled("Account locked until " + lock.get().until() + " after reaching a patient limit; contact your security officer",
+      refuse(throttled("Account locked until " + lock.get().until() + " (" + lock.get().reason() + "); contact your security officer",
           left), AuditRecord.Outcome.THROTTLED, "locked");
       return;
     }

@@ -139,6 +139,21 @@ class BulkControlsIT {
   }
 
   @Test
+  void anIdWalkOverMissingRecordsLocksTheAccount() throws Exception {
+    String token = it.token("walker-" + UUID.randomUUID(), "capped");
+    int notFound = 0;
+    for (int i = 0; i < 21; i++) {
+      HttpResponse<String> r = it.get("Patient/nobody-" + i, token);
+      assertThat(r.statusCode()).isEqualTo(404);
+      notFound++;
+    }
+    assertThat(notFound).isEqualTo(21);
+    HttpResponse<String> after = it.get("Patient/" + ids.get(0), token);
+    assertThat(after.statusCode()).as(after.body()).isEqualTo(429);
+    assertThat(after.body()).contains("locked");
+  }
+
+  @Test
   void parallelRequestsAboveTheRateGet429NeverA5xx() throws Exception {
     String token = strict();
     String path = "Patient/" + ids.get(1);
