@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.http.HttpClient;
 import java.time.Clock;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -38,11 +40,25 @@ import org.slf4j.LoggerFactory;
 public final class JwtAuthenticator implements Authenticator {
   private static final Logger log = LoggerFactory.getLogger(JwtAuthenticator.class);
   private static final Duration INTROSPECTION_RETRY = Duration.ofSeconds(5);
+  /** How long a fully verified token is remembered (keys rotated out of the JWKS stop working after this). */
+  static final Duration VERIFIED_FOR = Duration.ofSeconds(60);
 
   private final TokenReader reader;
   private final PrincipalMapper mapper;
   private final JwksSource keys;
   private final @Nullable Introspector introspector;
+  private final Duration clockSkew;
+  /**
+   * Tokens already verified in full (signature, claims, mapping), for a short while: a client
+   * sends the same token with every request, and verifying it again each time is most of the
+   * cost of authentication. Time-dependent checks ({@code exp}) and introspection still run on
+   * every request. Weighed by token length, so a flood of distinct tokens cannot exhaust memory.
+   */
+  private final Cache<String, Principal> verified = Caffeine.newBuilder()
+      .maximumWeight(8L << 20)
+      .weigher((String token, Principal p) -> token.length())
+      .expireAfterWrite(VERIFIED_FOR)
+      .build();
 
   private JwtAuthenticator(AuthSettings settings, HttpClient http, Executor background, Clock clock) {
     IdpHttp idp = new IdpHttp(http, background);
@@ -51,6 +67,7 @@ public final class JwtAuthenticator implements Authenticator {
     this.keys = new JwksSource(settings, idp, clock);
     AuthSettings.Introspection in = settings.introspection();
     this.introspector = in == null ? null : new Introspector(in, idp, keys, background, clock);
+    this.clockSkew = settings.clockSkew();
   }
 
   /**
@@ -87,6 +104,15 @@ public final class JwtAuthenticator implements Authenticator {
   @Override
   public CompletionStage<AuthOutcome> authenticate(@Nullable String authorization, Instant now) {
     requireNonNull(now, "now");
+    if (authorization != null && authorization.length() > 7 && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      Principal known = verified.getIfPresent(authorization.substring(7));
+      if (known != null) {
+        if (known.expiresAt().plus(clockSkew).isAfter(now)) {
+          return active(authorization.substring(7), known);
+        }
+        verified.invalidate(authorization.substring(7));
+      }
+    }
     TokenReader.Unverified token;
     try {
       token = reader.read(authorization, now);
@@ -130,11 +156,17 @@ public final class JwtAuthenticator implements Authenticator {
     } catch (TokenReader.Rejected r) {
       return refused(r.refusal());
     }
+    verified.put(token.token(), principal);
+    return active(token.token(), principal);
+  }
+
+  /** With introspection configured, whether the IdP still holds the token active; else authenticated. */
+  private CompletableFuture<AuthOutcome> active(String token, Principal principal) {
     Introspector in = introspector;
     if (in == null) {
       return CompletableFuture.completedFuture(new AuthOutcome.Authenticated(principal));
     }
-    return in.isActive(token.token()).handle((active, error) -> {
+    return in.isActive(token).handle((active, error) -> {
       if (error != null) {
         log.debug("Token refused, introspection failed: {}", error.toString());
         return new AuthOutcome.Refused(Challenges.unavailable("the token's status cannot be checked with the issuer",

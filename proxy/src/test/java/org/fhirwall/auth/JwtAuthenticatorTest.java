@@ -49,6 +49,18 @@ class JwtAuthenticatorTest {
   }
 
   @Test
+  void aRememberedTokenIsStillRefusedOnceItExpires() {
+    JwtAuthenticator auth = f.authenticator(b -> b.clockSkew(Duration.ofSeconds(10)));
+    String token = f.token();
+    accepted(await(auth.authenticate("Bearer " + token, f.now())));
+    f.idp.close();
+    // the same token again: answered from memory, no key needed
+    accepted(await(auth.authenticate("Bearer " + token, f.now())));
+    f.clock.advance(Duration.ofHours(2));
+    assertInvalidToken(await(auth.authenticate("Bearer " + token, f.now())), "expired");
+  }
+
+  @Test
   void aFloodOfUnknownKidsCostsOneFetchPerInterval() {
     JwtAuthenticator auth = f.authenticator(b -> b.jwksRefreshMinInterval(Duration.ofSeconds(30)));
     accepted(await(auth.authenticate("Bearer " + f.token(), f.now())));
