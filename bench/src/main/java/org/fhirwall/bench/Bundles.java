@@ -4,6 +4,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import ca.uhn.fhir.context.FhirContext;
 import java.util.Date;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -20,9 +23,11 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * Deterministic searchset Bundles like an EPR returns: a mix of Patients and the clinical
- * resources (Observation, Encounter, MedicationRequest, Condition) that reference them. Every
- * fifth entry is a Patient; each clinical entry references its own patient, so a Bundle of n
- * entries discloses exactly {@link #patients(int)} patients.
+ * resources (Observation, Encounter, MedicationRequest, Condition) that reference patients. Entry
+ * {@code i} names patient {@code p{i}}: every fifth entry is that Patient itself, the others
+ * reference it as their subject (a patient not carried in the Bundle, as in a search without
+ * {@code _include}). So a Bundle of n entries discloses exactly the n patients
+ * {@link #patientKeys(int)}; practitioner and encounter references must not count.
  */
 public final class Bundles {
   public static final String BASE = "http://epr.example/fhir";
@@ -32,6 +37,11 @@ public final class Bundles {
   /** The number of distinct patients a Bundle of {@code entries} entries discloses. */
   public static int patients(int entries) {
     return entries;
+  }
+
+  /** The patient keys (as the inspector names them, {@code Patient/{id}}) such a Bundle discloses. */
+  public static Set<String> patientKeys(int entries) {
+    return IntStream.range(0, entries).mapToObj(i -> "Patient/p" + i).collect(Collectors.toUnmodifiableSet());
   }
 
   public static Bundle searchset(int entries) {

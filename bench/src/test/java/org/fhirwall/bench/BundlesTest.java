@@ -24,7 +24,7 @@ class BundlesTest {
     byte[] bytes = Bundles.encode(FHIR, Bundles.searchset(entries), format);
     Inspection i = INSPECTOR.inspect(new ResponseBody(bytes, "application/fhir+" + format, null));
     assertThat(i).isInstanceOfSatisfying(Inspection.Read.class, r -> {
-      assertThat(r.patients()).hasSize(Bundles.patients(entries));
+      assertThat(r.patients()).hasSize(Bundles.patients(entries)).isEqualTo(Bundles.patientKeys(entries));
       assertThat(r.resourceCount()).isEqualTo(entries + 1);
     });
   }
