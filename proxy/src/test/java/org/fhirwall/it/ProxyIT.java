@@ -165,6 +165,18 @@ class ProxyIT {
   }
 
   @Test
+  void refusalsComeInTheFormatTheClientAskedFor() throws Exception {
+    HttpResponse<String> xml = it.send(HttpRequest.newBuilder(it.uri("Patient?_count=3")).header("Accept", "application/fhir+xml").GET(),
+        null);
+    assertThat(xml.statusCode()).isEqualTo(401);
+    assertThat(xml.headers().firstValue("Content-Type").orElseThrow()).contains("fhir+xml");
+    assertThat(xml.body()).contains("<OperationOutcome");
+    HttpResponse<String> viaFormat = it.get("Patient/../x?_format=xml", it.token("fmt", "physician"));
+    assertThat(viaFormat.statusCode()).isEqualTo(400);
+    assertThat(viaFormat.body()).contains("OperationOutcome");
+  }
+
+  @Test
   void xmlIsServedToClientsThatAskForIt() throws Exception {
     HttpResponse<String> r = it.send(HttpRequest.newBuilder(it.uri("Patient?_count=3")).header("Accept", "application/fhir+xml").GET(),
         it.token("xml", "physician"));
