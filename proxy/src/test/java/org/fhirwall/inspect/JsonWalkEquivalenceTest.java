@@ -62,11 +62,11 @@ class JsonWalkEquivalenceTest {
     WalkModel model = MODELS.get(0);
     for (String text : corpus()) {
       byte[] body = text.getBytes(UTF_8);
-      for (int cut = 0; cut < body.length; cut += 1 + body.length / 60) {
+      for (int cut = 0; cut < body.length; cut += 1 + body.length / 300) {
         byte[] truncated = java.util.Arrays.copyOf(body, cut);
         assertSame(model, truncated, false);
       }
-      for (int i = 0; i < 60; i++) {
+      for (int i = 0; i < 300; i++) {
         byte[] copy = body.clone();
         int at = random.nextInt(copy.length);
         int pick = random.nextInt(replacements.length + extra.length);
