@@ -209,7 +209,7 @@ final class JsonWalk {
       checkBase(p);
       return;
     }
-    switch (model.members.code(p.currentName()) & WalkModel.MEMBER) {
+    switch (model.member(p.currentName())) {
       case WalkModel.RESOURCE_TYPE -> resourceType(f, p);
       case WalkModel.ID -> f.addId(p.getText());
       case WalkModel.REFERENCE -> reference(f, p);

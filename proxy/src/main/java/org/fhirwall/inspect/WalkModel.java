@@ -51,6 +51,8 @@ final class WalkModel {
   /** The bases in UTF-8, or null for a base that is not ASCII (compared after decoding). */
   final byte[] @org.jspecify.annotations.Nullable [] baseBytes;
   final int maxDepth;
+  /** Whether the factory's parsers hand out interned member names (checked, not assumed): see {@link #member}. */
+  final boolean internedNames;
   final long maxDecodedBytes;
 
   WalkModel(Set<String> knownTypes, PatientCompartment compartment, InspectorSettings settings) {
@@ -87,6 +89,51 @@ final class WalkModel {
             .maxStringLength((int) settings.maxDecodedBytes())
             .build())
         .build();
+    this.internedNames = namesAreInterned(factory);
+  }
+
+  private static boolean namesAreInterned(JsonFactory factory) {
+    byte[] probe = "{\"referen\\u0063e\":1}".getBytes(StandardCharsets.US_ASCII);
+    try (com.fasterxml.jackson.core.JsonParser p = factory.createParser(probe)) {
+      p.nextToken();
+      p.nextToken();
+      return p.currentName() == "reference"; // identity on purpose
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The member code (without {@link #OWNER_LEAF}) of the name of a string value. With interned names
+   * a few identity comparisons, which touch no memory; otherwise a {@link #members} lookup.
+   */
+  @SuppressWarnings("StringEquality")
+  int member(String name) {
+    if (!internedNames) {
+      return members.code(name) & MEMBER;
+    }
+    if (name == "reference") {
+      return REFERENCE;
+    } else if (name == "id") {
+      return ID;
+    } else if (name == "resourceType") {
+      return RESOURCE_TYPE;
+    } else if (name == "fullUrl") {
+      return FULL_URL;
+    } else if (name == "url") {
+      return URL;
+    } else if (name == "type") {
+      return TYPE;
+    } else if (name == "location") {
+      return LOCATION;
+    } else if (name == "relation") {
+      return RELATION;
+    } else if (name == "contentType") {
+      return CONTENT_TYPE;
+    } else if (name == "data") {
+      return DATA;
+    }
+    return 0;
   }
 
   private static Map<String, Integer> memberCodes(Set<String> ownerLeaves) {
