@@ -66,7 +66,7 @@ final class JsonWalk {
   private final int nesting;
   private final ReferenceText referenceText;
 
-  private final Set<String> patients = new HashSet<>();
+  private final Set<String> patients;
   private final List<UrlOccurrence> urls = new ArrayList<>();
   private final Set<String> resourceTypes = new HashSet<>();
   private int resourceCount;
@@ -82,6 +82,8 @@ final class JsonWalk {
 
   JsonWalk(byte[] json, WalkModel model, boolean multipleRoots, EmbeddedReader embedded, int nesting) {
     this.json = json;
+    // About one patient key per 400 bytes (plus room for the load factor) of a clinical Bundle: size the set once rather than rehash it as it grows.
+    this.patients = new HashSet<>(Math.min(1 << 16, Math.max(16, json.length / 300)));
     this.model = model;
     this.multipleRoots = multipleRoots;
     this.embedded = embedded;
