@@ -3,7 +3,9 @@ package org.fhirwall.inspect;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.fhirwall.fhir.PatientCompartment;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What every {@link JsonWalk} shares: the JSON factory (with the depth and size limits), the
@@ -49,7 +52,7 @@ final class WalkModel {
   /** The known resource types (code 1), found from a char range without allocating. */
   final NameTable types;
   /** The bases in UTF-8, or null for a base that is not ASCII (compared after decoding). */
-  final byte[] @org.jspecify.annotations.Nullable [] baseBytes;
+  final byte[] @Nullable [] baseBytes;
   final int maxDepth;
   /** Whether the factory's parsers hand out interned member names (checked, not assumed): see {@link #member}. */
   final boolean internedNames;
@@ -94,11 +97,11 @@ final class WalkModel {
 
   private static boolean namesAreInterned(JsonFactory factory) {
     byte[] probe = "{\"referen\\u0063e\":1}".getBytes(StandardCharsets.US_ASCII);
-    try (com.fasterxml.jackson.core.JsonParser p = factory.createParser(probe)) {
+    try (JsonParser p = factory.createParser(probe)) {
       p.nextToken();
       p.nextToken();
       return p.currentName() == "reference"; // identity on purpose
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }
