@@ -3,7 +3,9 @@ package org.fhirwall.inspect;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.base.ParserBase;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.json.UTF8StreamJsonParser;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -64,7 +66,7 @@ final class JsonWalk {
   private final int nesting;
   private final ReferenceText referenceText;
 
-  private final Set<String> patients = new HashSet<>();
+  private final Set<String> patients;
   private final List<UrlOccurrence> urls = new ArrayList<>();
   private final Set<String> resourceTypes = new HashSet<>();
   private int resourceCount;
@@ -72,22 +74,28 @@ final class JsonWalk {
   private final List<Frame> frames = new ArrayList<>();
   private int depth = -1;
   private final List<Candidate> candidates = new ArrayList<>();
-  private final Map<String, String> entryTypes = new HashMap<>();
+  /** Full URLs of the entries that hold a resource; only read when a {@code urn:} reference needs resolving. */
+  private final List<String> entryUrls = new ArrayList<>();
   private final List<Candidate> urnCandidates = new ArrayList<>();
+  /** Whether token offsets can be read from the parser without building a JsonLocation. */
+  private boolean utf8Parser;
 
   JsonWalk(byte[] json, WalkModel model, boolean multipleRoots, EmbeddedReader embedded, int nesting) {
     this.json = json;
+    // About one patient key per 400 bytes (plus room for the load factor) of a clinical Bundle: size the set once rather than rehash it as it grows.
+    this.patients = new HashSet<>(Math.min(1 << 16, Math.max(16, json.length / 300)));
     this.model = model;
     this.multipleRoots = multipleRoots;
     this.embedded = embedded;
     this.nesting = nesting;
-    this.referenceText = new ReferenceText(model.knownTypes);
+    this.referenceText = new ReferenceText(model.types);
   }
 
   /** Walks the whole body; the result's {@code json} is the walked array itself. */
   Inspection.Read run() throws UnreadableException {
     int roots = 0;
     try (JsonParser p = model.factory.createParser(json)) {
+      utf8Parser = p instanceof UTF8StreamJsonParser;
       JsonToken t;
       while ((t = p.nextToken()) != null) {
         if (depth < 0) {
@@ -118,12 +126,17 @@ final class JsonWalk {
     if (depth >= 0) {
       throw new UnreadableException("JSON body is truncated");
     }
-    for (Candidate c : urnCandidates) {
-      if (!entryTypes.containsKey(c.reference)) {
-        patients.add(unresolvedKey(c, null));
+    if (!urnCandidates.isEmpty()) {
+      Set<String> entries = new HashSet<>(entryUrls);
+      for (Candidate c : urnCandidates) {
+        if (!entries.contains(c.reference)) {
+          patients.add(unresolvedKey(c, null));
+        }
       }
     }
-    return new Inspection.Read(json, patients, urls, resourceTypes, resourceCount);
+    // Immutable sets built here once, which Inspection.Read then keeps as they are.
+    return new Inspection.Read(json, Set.of(patients.toArray(new String[0])), urls,
+        Set.of(resourceTypes.toArray(new String[0])), resourceCount);
   }
 
   private static long errorOffset(JsonProcessingException e) {
@@ -144,29 +157,41 @@ final class JsonWalk {
     Frame f = frames.get(depth);
     f.reset();
     f.array = array;
-    f.start = array ? -1 : (int) p.currentTokenLocation().getByteOffset();
+    f.start = array ? -1 : tokenStart(p);
     f.candidateMark = candidates.size();
     if (parent == null) {
       return;
     }
-    String itemOf = parent.array ? parent.name : null;
-    f.name = parent.array ? null : p.currentName();
+    if (!parent.array) {
+      f.name = p.currentName();
+      f.nameCode = model.members.code(f.name);
+    }
     if (array) {
       return;
     }
-    if (itemOf != null) {
-      switch (itemOf) {
-        case "link" -> f.linkItem = true;
-        case "entry" -> f.entryItem = true;
-        case "contained" -> f.containedItem = true;
+    int leaf;
+    if (parent.array) {
+      leaf = parent.nameCode; // an item of the array: the array's name is its own
+      switch (leaf & WalkModel.MEMBER) {
+        case WalkModel.LINK -> f.linkItem = true;
+        case WalkModel.ENTRY -> f.entryItem = true;
+        case WalkModel.CONTAINED -> f.containedItem = true;
         default -> { }
       }
-    } else if (parent.entryItem && f.name != null) {
-      f.entryResponse = f.name.equals("response");
-      f.entryRequest = f.name.equals("request");
+    } else {
+      leaf = f.nameCode;
+      if (parent.entryItem) {
+        f.entryResponse = (leaf & WalkModel.MEMBER) == WalkModel.RESPONSE;
+        f.entryRequest = (leaf & WalkModel.MEMBER) == WalkModel.REQUEST;
+      }
     }
-    String leaf = itemOf != null ? itemOf : f.name;
-    f.ownerLeaf = leaf != null && model.ownerLeaves.contains(leaf);
+    f.ownerLeaf = (leaf & WalkModel.OWNER_LEAF) != 0;
+  }
+
+  /** Byte offset of the current (non-name) token in {@link #json}. */
+  private int tokenStart(JsonParser p) {
+    // UTF8StreamJsonParser's token location is its token input total less one; read it without a JsonLocation.
+    return utf8Parser ? (int) ((ParserBase) p).getTokenCharacterOffset() - 1 : (int) p.currentTokenLocation().getByteOffset();
   }
 
   private void scalar(JsonParser p, JsonToken t) throws IOException, UnreadableException {
@@ -186,24 +211,23 @@ final class JsonWalk {
       checkBase(p);
       return;
     }
-    String name = p.currentName();
-    switch (name) {
-      case "resourceType" -> resourceType(f, p.getText());
-      case "id" -> f.addId(p.getText());
-      case "reference" -> reference(f, p);
-      case "type" -> f.referenceType = p.getText();
-      case "contentType" -> f.contentType = p.getText();
-      case "relation" -> {
+    switch (model.member(p.currentName())) {
+      case WalkModel.RESOURCE_TYPE -> resourceType(f, p);
+      case WalkModel.ID -> f.addId(p.getText());
+      case WalkModel.REFERENCE -> reference(f, p);
+      case WalkModel.TYPE -> f.referenceType = p.getText();
+      case WalkModel.CONTENT_TYPE -> f.contentType = p.getText();
+      case WalkModel.RELATION -> {
         if (f.linkItem) {
           f.relation = p.getText();
         }
       }
-      case "data" -> {
-        f.dataStart = (int) p.currentTokenLocation().getByteOffset();
+      case WalkModel.DATA -> {
+        f.dataStart = tokenStart(p);
         f.dataEnd = stringEnd(f.dataStart);
         return;
       }
-      case "fullUrl" -> {
+      case WalkModel.FULL_URL -> {
         if (f.entryItem) {
           f.fullUrl = p.getText();
           countPatientIn(p);
@@ -211,17 +235,17 @@ final class JsonWalk {
           return;
         }
       }
-      case "location" -> {
+      case WalkModel.LOCATION -> {
         if (f.entryResponse) {
           countPatientIn(p);
           urls.add(occurrence(p, p.getText(), null));
           return;
         }
       }
-      case "url" -> {
+      case WalkModel.URL -> {
         if (f.linkItem) {
           f.url = p.getText();
-          f.urlStart = (int) p.currentTokenLocation().getByteOffset();
+          f.urlStart = tokenStart(p);
           f.urlEnd = stringEnd(f.urlStart);
           return;
         }
@@ -234,11 +258,13 @@ final class JsonWalk {
     checkBase(p);
   }
 
-  private void resourceType(Frame f, String type) throws UnreadableException {
-    if (f.resourceType != null && !f.resourceType.equals(type)) {
+  private void resourceType(Frame f, JsonParser p) throws IOException, UnreadableException {
+    // The known type's own String: no allocation, and identity stands for equality below.
+    String type = model.types.find(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+    if (f.resourceType != null && f.resourceType != type) {
       throw new UnreadableException("JSON object has two different resourceType members");
     }
-    if (!model.knownTypes.contains(type)) {
+    if (type == null) {
       throw new UnreadableException("unknown resourceType");
     }
     f.resourceType = type;
@@ -246,7 +272,7 @@ final class JsonWalk {
 
   private void endObject(JsonParser p) throws UnreadableException {
     Frame f = frames.get(depth);
-    int end = (int) p.currentTokenLocation().getByteOffset() + 1;
+    int end = tokenStart(p) + 1;
     if (f.resourceType != null) {
       endResource(f, end);
     } else {
@@ -266,7 +292,7 @@ final class JsonWalk {
       }
     }
     if (f.entryItem && f.fullUrl != null && f.entryResourceType != null) {
-      entryTypes.put(f.fullUrl, f.entryResourceType);
+      entryUrls.add(f.fullUrl);
     }
     depth--;
   }
@@ -279,9 +305,9 @@ final class JsonWalk {
     int len = p.getTextLength();
     switch (referenceText.classify(buf, off, len)) {
       case PATIENT -> {
-        patients.add(PatientKeys.patient(new String(buf, referenceText.idStart, referenceText.idEnd - referenceText.idStart)));
+        patients.add(patientKey(buf));
         f.referenceKind = PATIENT;
-        if ("securityContext".equals(f.name) && depth > 0) {
+        if ((f.nameCode & WalkModel.MEMBER) == WalkModel.SECURITY_CONTEXT && depth > 0) {
           frames.get(depth - 1).securityContextIsPatient = true;
         }
       }
@@ -307,12 +333,30 @@ final class JsonWalk {
     char[] buf = p.getTextCharacters();
     int off = p.getTextOffset();
     int len = p.getTextLength();
-    ReferenceText.Kind kind = referenceText.classify(buf, off, len);
+    ReferenceText.Kind kind = referenceText.classify(buf, off, len, false);
     if (kind == ReferenceText.Kind.PATIENT) {
-      patients.add(PatientKeys.patient(new String(buf, referenceText.idStart, referenceText.idEnd - referenceText.idStart)));
+      patients.add(patientKey(buf));
     } else if (kind == ReferenceText.Kind.PATIENT_UNRESOLVED) {
       patients.add(PatientKeys.unresolved("reference\u0000" + new String(buf, off, len)));
     }
+  }
+
+  /** {@code Patient/{id}} for the id {@link #referenceText} just found in {@code buf}, in one String when it can. */
+  private String patientKey(char[] buf) {
+    int s = referenceText.idStart;
+    int e = referenceText.idEnd;
+    String prefix = PatientKeys.PATIENT_PREFIX;
+    int n = prefix.length();
+    if (s >= n) {
+      boolean same = true;
+      for (int i = 0; i < n && same; i++) {
+        same = buf[s - n + i] == prefix.charAt(i);
+      }
+      if (same) {
+        return new String(buf, s - n, e - s + n);
+      }
+    }
+    return PatientKeys.patient(new String(buf, s, e - s));
   }
 
   /** End of an object that is not a resource: is it a Reference that may name a patient unresolved? */
@@ -387,7 +431,7 @@ final class JsonWalk {
     if (f.dataStart >= 0) {
       inlineContent(f, end);
     }
-    if (depth >= 1 && "resource".equals(f.name) && frames.get(depth - 1).entryItem) {
+    if (depth >= 1 && (f.nameCode & WalkModel.MEMBER) == WalkModel.RESOURCE && frames.get(depth - 1).entryItem) {
       frames.get(depth - 1).entryResourceType = type;
     }
   }
@@ -455,16 +499,66 @@ final class JsonWalk {
 
   // ---- URLs
 
+  /**
+   * Reports a string value that starts with an upstream base. Most strings are rejected on their
+   * raw bytes, so that Jackson skips them undecoded; a string with an escape near its start, or a
+   * base that is not ASCII, is compared after decoding.
+   */
   private void checkBase(JsonParser p) throws IOException {
-    List<String> bases = model.baseStrings;
-    if (bases.isEmpty()) {
+    byte[][] bases = model.baseBytes;
+    if (bases.length == 0) {
       return;
     }
+    int start = tokenStart(p);
+    boolean decode = false;
+    for (int b = 0; b < bases.length; b++) {
+      byte[] base = bases[b];
+      int raw = base == null ? UNKNOWN : rawStartsWith(start + 1, base);
+      if (raw == YES) {
+        String value = p.getText(); // decodes, so a malformed or unterminated string fails here as it should
+        urls.add(new UrlOccurrence(start, stringEnd(start), value, null));
+        return;
+      }
+      decode |= raw == UNKNOWN;
+    }
+    if (decode && decodedStartsWithBase(p)) {
+      String value = p.getText();
+      urls.add(new UrlOccurrence(start, stringEnd(start), value, null));
+    }
+  }
+
+  private static final int NO = 0;
+  private static final int YES = 1;
+  private static final int UNKNOWN = 2;
+
+  /** Whether the string whose content starts at {@code from} starts with {@code base}, as a base (see {@link #startsWithBase}). */
+  private int rawStartsWith(int from, byte[] base) {
+    int n = base.length;
+    for (int i = 0; i <= n; i++) {
+      if (from + i >= json.length) {
+        return NO; // an unterminated string: Jackson refuses the body
+      }
+      byte c = json[from + i];
+      if (c == '\\') {
+        return UNKNOWN;
+      }
+      if (i == n) {
+        return c == '"' || c == '/' || c == '?' || c == '#' ? YES : NO;
+      }
+      if (c != base[i]) {
+        return NO; // including the closing quote: base has none
+      }
+    }
+    return NO;
+  }
+
+  private boolean decodedStartsWithBase(JsonParser p) throws IOException {
+    List<String> bases = model.baseStrings;
     char[] buf = p.getTextCharacters();
     int off = p.getTextOffset();
     int len = p.getTextLength();
     if (len == 0) {
-      return;
+      return false;
     }
     char c0 = buf[off];
     for (int b = 0; b < bases.size(); b++) {
@@ -478,11 +572,10 @@ final class JsonWalk {
         same = buf[off + i] == base.charAt(i);
       }
       if (same && (len == n || buf[off + n] == '/' || buf[off + n] == '?' || buf[off + n] == '#')) {
-        int start = (int) p.currentTokenLocation().getByteOffset();
-        urls.add(new UrlOccurrence(start, stringEnd(start), new String(buf, off, len), null));
-        return;
+        return true;
       }
     }
+    return false;
   }
 
   private boolean startsWithBase(String value) {
@@ -517,7 +610,7 @@ final class JsonWalk {
   }
 
   private UrlOccurrence occurrence(JsonParser p, String value, @Nullable String relation) {
-    int start = (int) p.currentTokenLocation().getByteOffset();
+    int start = tokenStart(p);
     return new UrlOccurrence(start, stringEnd(start), value, relation);
   }
 
@@ -541,6 +634,8 @@ final class JsonWalk {
   private static final class Frame {
     boolean array;
     @Nullable String name;
+    /** {@link WalkModel#members} code of {@link #name} (0 for none). */
+    int nameCode;
     int start;
     int candidateMark;
     boolean linkItem;
@@ -571,6 +666,7 @@ final class JsonWalk {
     void reset() {
       array = false;
       name = null;
+      nameCode = 0;
       linkItem = false;
       entryItem = false;
       entryResponse = false;

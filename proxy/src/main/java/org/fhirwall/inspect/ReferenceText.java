@@ -1,5 +1,7 @@
 package org.fhirwall.inspect;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -29,17 +31,50 @@ final class ReferenceText {
   }
 
   private static final char[] PATIENT = "patient".toCharArray();
+  /** FHIR id characters as bit sets: chars 0..63 ({@code -.0-9}) and 64..127 ({@code A-Za-z}). */
+  private static final long ID_LOW = bits(0, "-.0123456789");
+  private static final long ID_HIGH = bits(64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
-  private final Set<String> knownTypes;
+  private static long bits(int from, String chars) {
+    long set = 0;
+    for (int i = 0; i < chars.length(); i++) {
+      set |= 1L << (chars.charAt(i) - from);
+    }
+    return set;
+  }
+
+  private final NameTable knownTypes;
   Kind kind = Kind.UNTYPED;
   int idStart;
   int idEnd;
 
   ReferenceText(Set<String> knownTypes) {
+    this(typeTable(knownTypes));
+  }
+
+  /** With the known types as a {@link NameTable} (any non-zero code). */
+  ReferenceText(NameTable knownTypes) {
     this.knownTypes = knownTypes;
   }
 
+  private static NameTable typeTable(Set<String> types) {
+    Map<String, Integer> codes = new HashMap<>();
+    for (String type : types) {
+      codes.put(type, 1);
+    }
+    return new NameTable(codes);
+  }
+
   Kind classify(char[] buf, int off, int len) {
+    return classify(buf, off, len, true);
+  }
+
+  /**
+   * As {@link #classify(char[], int, int)}; when {@code typed} is false, a reference to another
+   * type is not told apart from an untyped one ({@link Kind#UNTYPED} for both), which saves a type
+   * lookup where only patients matter.
+   */
+  Kind classify(char[] buf, int off, int len, boolean typed) {
     int end = off + len;
     kind = Kind.UNTYPED;
     if (len == 0) {
@@ -101,7 +136,7 @@ final class ReferenceText {
     if (prevStart >= 0 && isPatient(buf, prevStart, prevEnd)) {
       return kind = Kind.PATIENT_UNRESOLVED; // Patient/$op, Patient/_search: a patient, but which?
     }
-    if (prevStart >= 0 && isTypeName(buf, prevStart, prevEnd)) {
+    if (typed && prevStart >= 0 && isTypeName(buf, prevStart, prevEnd)) {
       return kind = Kind.OTHER_TYPE;
     }
     return kind;
@@ -112,7 +147,7 @@ final class ReferenceText {
     if (c < 'A' || c > 'Z' || e - s > 64) {
       return false;
     }
-    return knownTypes.contains(new String(buf, s, e - s));
+    return knownTypes.find(buf, s, e - s) != null;
   }
 
   private static boolean isPatient(char[] buf, int s, int e) {
@@ -140,8 +175,8 @@ final class ReferenceText {
   static boolean validId(char[] buf, int s, int e) {
     for (int i = s; i < e; i++) {
       char c = buf[i];
-      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-      if (!ok) {
+      long set = c < 64 ? ID_LOW : c < 128 ? ID_HIGH : 0;
+      if ((set & (1L << c)) == 0) {
         return false;
       }
     }

@@ -3,11 +3,17 @@ package org.fhirwall.inspect;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.fhirwall.fhir.PatientCompartment;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What every {@link JsonWalk} shares: the JSON factory (with the depth and size limits), the
@@ -15,12 +21,41 @@ import org.fhirwall.fhir.PatientCompartment;
  * upstream bases. Immutable and thread-safe.
  */
 final class WalkModel {
+  // Member name codes (low byte of a NameTable code) and the owner-leaf flag.
+  static final int RESOURCE_TYPE = 1;
+  static final int ID = 2;
+  static final int REFERENCE = 3;
+  static final int TYPE = 4;
+  static final int CONTENT_TYPE = 5;
+  static final int RELATION = 6;
+  static final int DATA = 7;
+  static final int FULL_URL = 8;
+  static final int LOCATION = 9;
+  static final int URL = 10;
+  static final int LINK = 11;
+  static final int ENTRY = 12;
+  static final int CONTAINED = 13;
+  static final int RESPONSE = 14;
+  static final int REQUEST = 15;
+  static final int RESOURCE = 16;
+  static final int SECURITY_CONTEXT = 17;
+  static final int MEMBER = 0xFF;
+  static final int OWNER_LEAF = 0x100;
+
   final JsonFactory factory;
   final PatientCompartment compartment;
   final Set<String> knownTypes;
   final Set<String> ownerLeaves;
   final List<String> baseStrings;
+  /** The member names the walk acts on, with {@link #OWNER_LEAF} on those that end an owner path. */
+  final NameTable members;
+  /** The known resource types (code 1), found from a char range without allocating. */
+  final NameTable types;
+  /** The bases in UTF-8, or null for a base that is not ASCII (compared after decoding). */
+  final byte[] @Nullable [] baseBytes;
   final int maxDepth;
+  /** Whether the factory's parsers hand out interned member names (checked, not assumed): see {@link #member}. */
+  final boolean internedNames;
   final long maxDecodedBytes;
 
   WalkModel(Set<String> knownTypes, PatientCompartment compartment, InspectorSettings settings) {
@@ -34,15 +69,86 @@ final class WalkModel {
     }
     this.ownerLeaves = Set.copyOf(leaves);
     this.baseStrings = settings.upstreamBases();
+    this.members = new NameTable(memberCodes(ownerLeaves));
+    Map<String, Integer> typeCodes = new HashMap<>();
+    for (String type : this.knownTypes) {
+      typeCodes.put(type, 1);
+    }
+    this.types = new NameTable(typeCodes);
+    this.baseBytes = new byte[baseStrings.size()][];
+    for (int i = 0; i < baseStrings.size(); i++) {
+      String base = baseStrings.get(i);
+      boolean ascii = !base.isEmpty() && base.chars().allMatch(c -> c < 0x80 && c != '"' && c != '\\');
+      baseBytes[i] = ascii ? base.getBytes(StandardCharsets.US_ASCII) : null;
+    }
     this.maxDepth = settings.maxDepth();
     this.maxDecodedBytes = settings.maxDecodedBytes();
     // Jackson's own nesting limit sits one above ours, so that ours reports the reason.
     this.factory = JsonFactory.builder()
+        .enable(JsonFactory.Feature.INTERN_FIELD_NAMES) // the default: lets NameTable match names by identity
         .streamReadConstraints(StreamReadConstraints.builder()
             .maxNestingDepth(settings.maxDepth() + 1)
             .maxDocumentLength(settings.maxDecodedBytes())
             .maxStringLength((int) settings.maxDecodedBytes())
             .build())
         .build();
+    this.internedNames = namesAreInterned(factory);
+  }
+
+  private static boolean namesAreInterned(JsonFactory factory) {
+    byte[] probe = "{\"referen\\u0063e\":1}".getBytes(StandardCharsets.US_ASCII);
+    try (JsonParser p = factory.createParser(probe)) {
+      p.nextToken();
+      p.nextToken();
+      return p.currentName() == "reference"; // identity on purpose
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The member code (without {@link #OWNER_LEAF}) of the name of a string value. With interned names
+   * a few identity comparisons, which touch no memory; otherwise a {@link #members} lookup.
+   */
+  @SuppressWarnings("StringEquality")
+  int member(String name) {
+    if (!internedNames) {
+      return members.code(name) & MEMBER;
+    }
+    if (name == "reference") {
+      return REFERENCE;
+    } else if (name == "id") {
+      return ID;
+    } else if (name == "resourceType") {
+      return RESOURCE_TYPE;
+    } else if (name == "fullUrl") {
+      return FULL_URL;
+    } else if (name == "url") {
+      return URL;
+    } else if (name == "type") {
+      return TYPE;
+    } else if (name == "location") {
+      return LOCATION;
+    } else if (name == "relation") {
+      return RELATION;
+    } else if (name == "contentType") {
+      return CONTENT_TYPE;
+    } else if (name == "data") {
+      return DATA;
+    }
+    return 0;
+  }
+
+  private static Map<String, Integer> memberCodes(Set<String> ownerLeaves) {
+    Map<String, Integer> codes = new HashMap<>();
+    String[] names = {"resourceType", "id", "reference", "type", "contentType", "relation", "data", "fullUrl",
+        "location", "url", "link", "entry", "contained", "response", "request", "resource", "securityContext"};
+    for (int i = 0; i < names.length; i++) {
+      codes.put(names[i], i + 1);
+    }
+    for (String leaf : ownerLeaves) {
+      codes.merge(leaf, OWNER_LEAF, (a, b) -> a | b);
+    }
+    return codes;
   }
 }

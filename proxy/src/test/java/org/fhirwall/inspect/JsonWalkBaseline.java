@@ -1,0 +1,593 @@
+package org.fhirwall.inspect;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The JSON walk as it stood before the performance work (commit 2fbb2d0), kept as the oracle of
+ * {@link JsonWalkEquivalenceTest}: the faster walk must answer exactly as this one does.
+ */
+final class JsonWalkBaseline {
+  /** Reads content found inline (Binary or Attachment {@code data}); returns what it discloses. */
+  private static final byte NONE = 0;
+  private static final byte PATIENT = 1;
+  private static final byte OTHER_TYPE = 2;
+  private static final byte CONTAINED = 3;
+  private static final byte URN = 4;
+  private static final byte UNTYPED = 5;
+  private static final int MAX_INLINE_NESTING = 3;
+
+  private final byte[] json;
+  private final WalkModel model;
+  private final boolean multipleRoots;
+  private final JsonWalk.EmbeddedReader embedded;
+  private final int nesting;
+  private final ReferenceText referenceText;
+
+  private final Set<String> patients = new HashSet<>();
+  private final List<UrlOccurrence> urls = new ArrayList<>();
+  private final Set<String> resourceTypes = new HashSet<>();
+  private int resourceCount;
+
+  private final List<Frame> frames = new ArrayList<>();
+  private int depth = -1;
+  private final List<Candidate> candidates = new ArrayList<>();
+  private final Map<String, String> entryTypes = new HashMap<>();
+  private final List<Candidate> urnCandidates = new ArrayList<>();
+
+  JsonWalkBaseline(byte[] json, WalkModel model, boolean multipleRoots, JsonWalk.EmbeddedReader embedded, int nesting) {
+    this.json = json;
+    this.model = model;
+    this.multipleRoots = multipleRoots;
+    this.embedded = embedded;
+    this.nesting = nesting;
+    this.referenceText = new ReferenceText(model.knownTypes);
+  }
+
+  /** Walks the whole body; the result's {@code json} is the walked array itself. */
+  Inspection.Read run() throws UnreadableException {
+    int roots = 0;
+    try (JsonParser p = model.factory.createParser(json)) {
+      JsonToken t;
+      while ((t = p.nextToken()) != null) {
+        if (depth < 0) {
+          if (t != JsonToken.START_OBJECT) {
+            throw new UnreadableException("JSON body is not a FHIR resource (top level is " + t.asString() + ")");
+          }
+          if (++roots > 1 && !multipleRoots) {
+            throw new UnreadableException("JSON body has content after its resource");
+          }
+        }
+        switch (t) {
+          case START_OBJECT -> push(p, false);
+          case START_ARRAY -> push(p, true);
+          case END_OBJECT -> endObject(p);
+          case END_ARRAY -> depth--;
+          case VALUE_STRING -> string(p);
+          case FIELD_NAME -> { }
+          default -> scalar(p, t);
+        }
+      }
+    } catch (StreamConstraintsException e) {
+      throw new UnreadableException("JSON body exceeds a parser limit");
+    } catch (JsonProcessingException e) {
+      throw new UnreadableException("malformed JSON near byte " + errorOffset(e));
+    } catch (IOException e) {
+      throw new UnreadableException("JSON body could not be read");
+    }
+    if (depth >= 0) {
+      throw new UnreadableException("JSON body is truncated");
+    }
+    for (Candidate c : urnCandidates) {
+      if (!entryTypes.containsKey(c.reference)) {
+        patients.add(unresolvedKey(c, null));
+      }
+    }
+    return new Inspection.Read(json, patients, urls, resourceTypes, resourceCount);
+  }
+
+  private static long errorOffset(JsonProcessingException e) {
+    return e.getLocation() == null ? -1 : e.getLocation().getByteOffset();
+  }
+
+  // ---- structure
+
+  private void push(JsonParser p, boolean array) throws IOException, UnreadableException {
+    if (depth + 2 > model.maxDepth) {
+      throw new UnreadableException("JSON nesting deeper than " + model.maxDepth);
+    }
+    Frame parent = depth >= 0 ? frames.get(depth) : null;
+    depth++;
+    if (depth == frames.size()) {
+      frames.add(new Frame());
+    }
+    Frame f = frames.get(depth);
+    f.reset();
+    f.array = array;
+    f.start = array ? -1 : (int) p.currentTokenLocation().getByteOffset();
+    f.candidateMark = candidates.size();
+    if (parent == null) {
+      return;
+    }
+    String itemOf = parent.array ? parent.name : null;
+    f.name = parent.array ? null : p.currentName();
+    if (array) {
+      return;
+    }
+    if (itemOf != null) {
+      switch (itemOf) {
+        case "link" -> f.linkItem = true;
+        case "entry" -> f.entryItem = true;
+        case "contained" -> f.containedItem = true;
+        default -> { }
+      }
+    } else if (parent.entryItem && f.name != null) {
+      f.entryResponse = f.name.equals("response");
+      f.entryRequest = f.name.equals("request");
+    }
+    String leaf = itemOf != null ? itemOf : f.name;
+    f.ownerLeaf = leaf != null && model.ownerLeaves.contains(leaf);
+  }
+
+  private void scalar(JsonParser p, JsonToken t) throws IOException, UnreadableException {
+    Frame f = frames.get(depth);
+    if (f.array) {
+      return;
+    }
+    String name = p.currentName();
+    if ("resourceType".equals(name) || ("reference".equals(name) && t != JsonToken.VALUE_NULL)) {
+      throw new UnreadableException("JSON member '" + name + "' is not a string");
+    }
+  }
+
+  private void string(JsonParser p) throws IOException, UnreadableException {
+    Frame f = frames.get(depth);
+    if (f.array) {
+      checkBase(p);
+      return;
+    }
+    String name = p.currentName();
+    switch (name) {
+      case "resourceType" -> resourceType(f, p.getText());
+      case "id" -> f.addId(p.getText());
+      case "reference" -> reference(f, p);
+      case "type" -> f.referenceType = p.getText();
+      case "contentType" -> f.contentType = p.getText();
+      case "relation" -> {
+        if (f.linkItem) {
+          f.relation = p.getText();
+        }
+      }
+      case "data" -> {
+        f.dataStart = (int) p.currentTokenLocation().getByteOffset();
+        f.dataEnd = stringEnd(f.dataStart);
+        return;
+      }
+      case "fullUrl" -> {
+        if (f.entryItem) {
+          f.fullUrl = p.getText();
+          countPatientIn(p);
+          urls.add(occurrence(p, f.fullUrl, null));
+          return;
+        }
+      }
+      case "location" -> {
+        if (f.entryResponse) {
+          countPatientIn(p);
+          urls.add(occurrence(p, p.getText(), null));
+          return;
+        }
+      }
+      case "url" -> {
+        if (f.linkItem) {
+          f.url = p.getText();
+          f.urlStart = (int) p.currentTokenLocation().getByteOffset();
+          f.urlEnd = stringEnd(f.urlStart);
+          return;
+        }
+        if (f.entryRequest) {
+          countPatientIn(p);
+        }
+      }
+      default -> { }
+    }
+    checkBase(p);
+  }
+
+  private void resourceType(Frame f, String type) throws UnreadableException {
+    if (f.resourceType != null && !f.resourceType.equals(type)) {
+      throw new UnreadableException("JSON object has two different resourceType members");
+    }
+    if (!model.knownTypes.contains(type)) {
+      throw new UnreadableException("unknown resourceType");
+    }
+    f.resourceType = type;
+  }
+
+  private void endObject(JsonParser p) throws UnreadableException {
+    Frame f = frames.get(depth);
+    int end = (int) p.currentTokenLocation().getByteOffset() + 1;
+    if (f.resourceType != null) {
+      endResource(f, end);
+    } else {
+      if (depth == 0) {
+        throw new UnreadableException("JSON body is not a FHIR resource (no resourceType)");
+      }
+      endElement(f, end);
+      if (f.dataStart >= 0) {
+        inlineContent(f, end);
+      }
+    }
+    if (f.linkItem && f.url != null) {
+      if (f.relation != null) {
+        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, f.relation));
+      } else if (startsWithBase(f.url)) {
+        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, null));
+      }
+    }
+    if (f.entryItem && f.fullUrl != null && f.entryResourceType != null) {
+      entryTypes.put(f.fullUrl, f.entryResourceType);
+    }
+    depth--;
+  }
+
+  // ---- references
+
+  private void reference(Frame f, JsonParser p) throws IOException {
+    char[] buf = p.getTextCharacters();
+    int off = p.getTextOffset();
+    int len = p.getTextLength();
+    switch (referenceText.classify(buf, off, len)) {
+      case PATIENT -> {
+        patients.add(PatientKeys.patient(new String(buf, referenceText.idStart, referenceText.idEnd - referenceText.idStart)));
+        f.referenceKind = PATIENT;
+        if ("securityContext".equals(f.name) && depth > 0) {
+          frames.get(depth - 1).securityContextIsPatient = true;
+        }
+      }
+      case PATIENT_UNRESOLVED -> {
+        patients.add(PatientKeys.unresolved("reference\u0000" + new String(buf, off, len)));
+        f.referenceKind = PATIENT;
+      }
+      case OTHER_TYPE -> f.referenceKind = OTHER_TYPE;
+      case CONTAINED -> {
+        f.referenceKind = CONTAINED;
+        f.reference = new String(buf, off, len);
+      }
+      case URN -> {
+        f.referenceKind = URN;
+        f.reference = new String(buf, off, len);
+      }
+      case UNTYPED -> f.referenceKind = UNTYPED;
+    }
+  }
+
+  /** Counts the patient a full URL, location or request URL names, if it names one. */
+  private void countPatientIn(JsonParser p) throws IOException {
+    char[] buf = p.getTextCharacters();
+    int off = p.getTextOffset();
+    int len = p.getTextLength();
+    ReferenceText.Kind kind = referenceText.classify(buf, off, len);
+    if (kind == ReferenceText.Kind.PATIENT) {
+      patients.add(PatientKeys.patient(new String(buf, referenceText.idStart, referenceText.idEnd - referenceText.idStart)));
+    } else if (kind == ReferenceText.Kind.PATIENT_UNRESOLVED) {
+      patients.add(PatientKeys.unresolved("reference\u0000" + new String(buf, off, len)));
+    }
+  }
+
+  /** End of an object that is not a resource: is it a Reference that may name a patient unresolved? */
+  private void endElement(Frame f, int end) {
+    byte kind = f.referenceKind;
+    if (kind == PATIENT || kind == OTHER_TYPE) {
+      return;
+    }
+    String typeName = f.referenceType == null ? null : f.referenceType.substring(f.referenceType.lastIndexOf('/') + 1);
+    boolean typedPatient = "Patient".equals(typeName);
+    if (!typedPatient) {
+      if (!f.ownerLeaf) {
+        return;
+      }
+      if (typeName != null && model.knownTypes.contains(typeName)) {
+        return;
+      }
+    }
+    String[] names = new String[depth + 1];
+    for (int i = 0; i <= depth; i++) {
+      names[i] = frames.get(i).name;
+    }
+    candidates.add(new Candidate(names, kind, f.reference, f.start, end, typedPatient));
+  }
+
+  private void endResource(Frame f, int end) throws UnreadableException {
+    String type = f.resourceType;
+    resourceCount++;
+    resourceTypes.add(type);
+    boolean contained = f.containedItem && depth >= 2;
+    if (type.equals("Patient")) {
+      if (f.containedItem || f.id == null) {
+        patients.add(PatientKeys.unidentified(json, f.start, end));
+      } else {
+        patients.add(PatientKeys.patient(f.id));
+        if (f.moreIds != null) {
+          for (String id : f.moreIds) {
+            patients.add(PatientKeys.patient(id));
+          }
+        }
+      }
+    }
+    Frame container = contained ? frames.get(depth - 2) : null;
+    if (container != null && f.id != null) {
+      container.containedTypes().put(f.id, type);
+    }
+    boolean member = model.compartment.inCompartment(type);
+    Set<List<String>> owners = model.compartment.ownerPaths(type);
+    for (int i = f.candidateMark; i < candidates.size(); i++) {
+      Candidate c = candidates.get(i);
+      if (!c.typedPatient && !(member && owners.contains(c.pathBelow(depth)))) {
+        continue;
+      }
+      switch (c.kind) {
+        case CONTAINED -> {
+          if (container != null) {
+            container.containedCandidates().add(c);
+          } else {
+            resolveContained(f, c, end);
+          }
+        }
+        case URN -> urnCandidates.add(c);
+        default -> patients.add(unresolvedKey(c, null));
+      }
+    }
+    truncateCandidates(f.candidateMark);
+    if (f.containedCandidates != null) {
+      for (Candidate c : f.containedCandidates) {
+        resolveContained(f, c, end);
+      }
+    }
+    if (f.dataStart >= 0) {
+      inlineContent(f, end);
+    }
+    if (depth >= 1 && "resource".equals(f.name) && frames.get(depth - 1).entryItem) {
+      frames.get(depth - 1).entryResourceType = type;
+    }
+  }
+
+  private void resolveContained(Frame container, Candidate c, int containerEnd) {
+    String local = c.reference == null ? "" : c.reference.substring(1);
+    if (local.isEmpty() || container.containedTypes != null && container.containedTypes.containsKey(local)) {
+      return; // the container itself, or a contained resource counted on its own
+    }
+    // "#x" only means something inside its container: key it with the container's identity.
+    String scope = container.id != null
+        ? container.resourceType + "/" + container.id
+        : PatientKeys.unidentified(json, container.start, containerEnd);
+    patients.add(unresolvedKey(c, scope));
+  }
+
+  private String unresolvedKey(Candidate c, @Nullable String scope) {
+    return PatientKeys.unresolved(scope == null ? "reference" : "reference\u0000" + scope, json, c.start, c.end);
+  }
+
+  private void truncateCandidates(int mark) {
+    for (int i = candidates.size() - 1; i >= mark; i--) {
+      candidates.remove(i);
+    }
+  }
+
+  // ---- inline content
+
+  private void inlineContent(Frame f, int end) throws UnreadableException {
+    String contentType = f.contentType == null ? "" : f.contentType.toLowerCase(Locale.ROOT);
+    boolean fhir = contentType.contains("fhir");
+    if (fhir || contentType.contains("json") || contentType.contains("xml")) {
+      if (nesting >= MAX_INLINE_NESTING) {
+        throw new UnreadableException("inline content nested too deeply");
+      }
+      Inspection inner = embedded.read(decodeData(f), contentType, nesting + 1);
+      if (inner instanceof Inspection.Read read) {
+        patients.addAll(read.patients());
+        resourceTypes.addAll(read.resourceTypes());
+        resourceCount += read.resourceCount();
+        return;
+      }
+      if (fhir) {
+        throw new UnreadableException("inline FHIR content unreadable: " + ((Inspection.Unreadable) inner).reason());
+      }
+    }
+    if ("Binary".equals(f.resourceType) && !f.securityContextIsPatient) {
+      // Opaque content (a PDF, an image, a CDA document): assume it is about one patient, the same one each read.
+      patients.add(f.id != null
+          ? PatientKeys.unresolved("Binary/" + f.id)
+          : PatientKeys.unresolved(PatientKeys.UNREADABLE_BINARY, json, f.start, end));
+    }
+  }
+
+  private byte[] decodeData(Frame f) throws UnreadableException {
+    try (JsonParser data = model.factory.createParser(json, f.dataStart, f.dataEnd - f.dataStart)) {
+      if (data.nextToken() != JsonToken.VALUE_STRING) {
+        throw new UnreadableException("inline data is not a string");
+      }
+      return data.getBinaryValue();
+    } catch (IOException | IllegalArgumentException e) {
+      throw new UnreadableException("inline data is not base64");
+    }
+  }
+
+  // ---- URLs
+
+  private void checkBase(JsonParser p) throws IOException {
+    List<String> bases = model.baseStrings;
+    if (bases.isEmpty()) {
+      return;
+    }
+    char[] buf = p.getTextCharacters();
+    int off = p.getTextOffset();
+    int len = p.getTextLength();
+    if (len == 0) {
+      return;
+    }
+    char c0 = buf[off];
+    for (int b = 0; b < bases.size(); b++) {
+      String base = bases.get(b);
+      int n = base.length();
+      if (c0 != base.charAt(0) || len < n) {
+        continue;
+      }
+      boolean same = true;
+      for (int i = 1; i < n && same; i++) {
+        same = buf[off + i] == base.charAt(i);
+      }
+      if (same && (len == n || buf[off + n] == '/' || buf[off + n] == '?' || buf[off + n] == '#')) {
+        int start = (int) p.currentTokenLocation().getByteOffset();
+        urls.add(new UrlOccurrence(start, stringEnd(start), new String(buf, off, len), null));
+        return;
+      }
+    }
+  }
+
+  private boolean startsWithBase(String value) {
+    for (String base : model.baseStrings) {
+      if (value.startsWith(base)) {
+        if (value.length() == base.length()) {
+          return true;
+        }
+        char next = value.charAt(base.length());
+        if (next == '/' || next == '?' || next == '#') {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Offset just past the closing quote of the string token that opens at {@code start}. */
+  private int stringEnd(int start) {
+    int i = start + 1;
+    while (i < json.length) {
+      byte b = json[i];
+      if (b == '\\') {
+        i += 2;
+      } else if (b == '"') {
+        return i + 1;
+      } else {
+        i++;
+      }
+    }
+    throw new IllegalStateException("unterminated string token at " + start);
+  }
+
+  private UrlOccurrence occurrence(JsonParser p, String value, @Nullable String relation) {
+    int start = (int) p.currentTokenLocation().getByteOffset();
+    return new UrlOccurrence(start, stringEnd(start), value, relation);
+  }
+
+  // ---- state
+
+  /** A Reference that resolved to nothing where it stands; judged by the resource that holds it. */
+  private record Candidate(String[] names, byte kind, @Nullable String reference, int start, int end, boolean typedPatient) {
+    /** The element names below the frame at {@code resourceDepth} down to this reference, arrays transparent. */
+    List<String> pathBelow(int resourceDepth) {
+      List<String> path = new ArrayList<>(names.length - resourceDepth);
+      for (int i = resourceDepth + 1; i < names.length; i++) {
+        if (names[i] != null) {
+          path.add(names[i]);
+        }
+      }
+      return path;
+    }
+  }
+
+  /** What the walk remembers about one open object or array; reused across the walk by depth. */
+  private static final class Frame {
+    boolean array;
+    @Nullable String name;
+    int start;
+    int candidateMark;
+    boolean linkItem;
+    boolean entryItem;
+    boolean entryResponse;
+    boolean entryRequest;
+    boolean containedItem;
+    boolean ownerLeaf;
+    @Nullable String resourceType;
+    @Nullable String id;
+    @Nullable List<String> moreIds;
+    byte referenceKind;
+    @Nullable String reference;
+    @Nullable String referenceType;
+    @Nullable String url;
+    int urlStart;
+    int urlEnd;
+    @Nullable String relation;
+    @Nullable String fullUrl;
+    @Nullable String entryResourceType;
+    @Nullable Map<String, String> containedTypes;
+    @Nullable List<Candidate> containedCandidates;
+    @Nullable String contentType;
+    int dataStart;
+    int dataEnd;
+    boolean securityContextIsPatient;
+
+    void reset() {
+      array = false;
+      name = null;
+      linkItem = false;
+      entryItem = false;
+      entryResponse = false;
+      entryRequest = false;
+      containedItem = false;
+      ownerLeaf = false;
+      resourceType = null;
+      id = null;
+      moreIds = null;
+      referenceKind = NONE;
+      reference = null;
+      referenceType = null;
+      url = null;
+      relation = null;
+      fullUrl = null;
+      entryResourceType = null;
+      containedTypes = null;
+      containedCandidates = null;
+      contentType = null;
+      dataStart = -1;
+      securityContextIsPatient = false;
+    }
+
+    void addId(String value) {
+      if (id == null) {
+        id = value;
+      } else if (!id.equals(value)) {
+        if (moreIds == null) {
+          moreIds = new ArrayList<>(2);
+        }
+        moreIds.add(value);
+      }
+    }
+
+    Map<String, String> containedTypes() {
+      if (containedTypes == null) {
+        containedTypes = new HashMap<>();
+      }
+      return containedTypes;
+    }
+
+    List<Candidate> containedCandidates() {
+      if (containedCandidates == null) {
+        containedCandidates = new ArrayList<>();
+      }
+      return containedCandidates;
+    }
+  }
+}
