@@ -75,7 +75,8 @@ http {
   upstream epr { server $epr_hostport; keepalive 64; }
   server {
     listen 127.0.0.1:$nginx_port;
-    location / { proxy_pass http://epr; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; }
+    location / { proxy_pass http://epr; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on;
+                 proxy_buffer_size 64k; proxy_buffers 32 64k; proxy_busy_buffers_size 128k; proxy_max_temp_file_size 0; }
   }
 }
 CONF
