@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -206,9 +205,5 @@ public final class DemoEnvironment implements AutoCloseable {
         }
       });
     }
-  }
-
-  static URI uri(String s) {
-    return URI.create(s);
   }
 }
