@@ -189,7 +189,7 @@ public final class IncidentScript {
   }
 
   /** Every Patient resource and every reference to a patient anywhere in the body. */
-  static void collectPatients(JsonNode node, Set<String> into) {
+  public static void collectPatients(JsonNode node, Set<String> into) {
     if (node.isObject()) {
       if ("Patient".equals(node.path("resourceType").asText()) && node.hasNonNull("id")) {
         into.add("Patient/" + node.get("id").asText());

@@ -452,42 +452,33 @@ final class Exchange {
     byte[] json = links.rewrite(read, new LinkRewriter.PageContext(searchedType, pageNumber, binding(principal),
         stages.clock().instant(), projection == null ? "" : PageTargets.query(projection),
         allowed.request().responseFormat() == Format.XML ? "&_format=xml" : ""));
-    if (status == 200 && allowed.request().interaction() == Interaction.READ && "Binary".equals(allowed.request().resourceType())
-        && allowed.request().responseFormat() == Format.NDJSON) {
-      // A bulk export file: read (and counted) as a FHIR Binary, released as its raw NDJSON.
-      Optional<BinaryContent.Content> content = BinaryContent.of(json);
-      if (content.isPresent()) {
-        send(status, upstreamHeaders, content.get().bytes(), content.get().contentType(), read, admitted, notes);
-        return;
-      }
-    }
+    // A bulk export file: read (and counted) as a FHIR Binary, released as its raw NDJSON.
+    boolean unwrapBinary = status == 200 && allowed.request().interaction() == Interaction.READ
+        && "Binary".equals(allowed.request().resourceType()) && allowed.request().responseFormat() == Format.NDJSON;
     boolean fhirJson = json.length > 0 && isJsonBody(upstreamHeaders);
     boolean toXml = allowed.request().responseFormat() == Format.XML && fhirJson;
     Projection shape = fhirJson && status < 300 ? projection : null;
-    if (!toXml && shape == null) {
+    if (!unwrapBinary && !toXml && shape == null) {
       send(status, upstreamHeaders, json, contentType(upstreamHeaders, json.length), read, admitted, notes);
       return;
     }
+    // Decoding, projecting and converting whole bodies is work for the heavy pool, not the event loop.
     try {
       stages.heavyWork().execute(() -> {
-        byte[] out;
+        Shaped shaped;
         try {
-          out = shape == null ? json : shape.apply(stages.fhir(), json);
-          if (toXml) {
-            out = stages.formats().jsonToXml(out, allowed.request().pretty());
-          }
+          shaped = shape(json, upstreamHeaders, unwrapBinary, shape, toXml);
         } catch (RuntimeException e) {
           LOG.warn("request {}: response could not be shaped for the client: {}", requestId, e.toString());
-          out = null;
+          shaped = null;
         }
-        byte[] shaped = out;
+        Shaped done = shaped;
         ctx.executor().execute(() -> guarded(() -> {
-          if (shaped == null) {
+          if (done == null) {
             refuse(Refusal.of(502, IssueType.PROCESSING, "The EPR's response could not be converted for this client"),
                 AuditRecord.Outcome.FAILED, "shaping");
           } else {
-            send(status, upstreamHeaders, shaped, toXml ? Format.XML.contentType() : contentType(upstreamHeaders, shaped.length),
-                read, admitted, notes);
+            send(status, upstreamHeaders, done.body(), done.contentType(), read, admitted, notes);
           }
         }));
       });
@@ -495,6 +486,24 @@ final class Exchange {
       refuse(Refusal.of(503, IssueType.TRANSIENT, "fhirwall is busy, try again shortly").withHeader("Retry-After", "2"),
           AuditRecord.Outcome.FAILED, "convert-busy");
     }
+  }
+
+  /** A body in the form the client asked for. */
+  private record Shaped(byte[] body, @Nullable String contentType) {}
+
+  private Shaped shape(byte[] json, HttpHeaders upstreamHeaders, boolean unwrapBinary, @Nullable Projection projection,
+      boolean toXml) {
+    if (unwrapBinary) {
+      Optional<BinaryContent.Content> content = BinaryContent.of(json);
+      if (content.isPresent()) {
+        return new Shaped(content.get().bytes(), content.get().contentType());
+      }
+    }
+    byte[] out = projection == null ? json : projection.apply(stages.fhir(), json);
+    if (toXml) {
+      return new Shaped(stages.formats().jsonToXml(out, allowed.request().pretty()), Format.XML.contentType());
+    }
+    return new Shaped(out, contentType(upstreamHeaders, out.length));
   }
 
   /** The request without the projection parameters, at top level and in every bundle entry. */

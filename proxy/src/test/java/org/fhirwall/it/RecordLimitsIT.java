@@ -8,11 +8,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.fhirwall.demo.IncidentScript;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,26 +100,9 @@ class RecordLimitsIT {
     return found;
   }
 
+  /** The patients a client sees in a body: the demo's own client-side counter. */
   static void collect(JsonNode node, Set<String> into) {
-    if (node.isObject()) {
-      if ("Patient".equals(node.path("resourceType").asText()) && node.hasNonNull("id")) {
-        into.add("Patient/" + node.get("id").asText());
-      }
-      JsonNode ref = node.get("reference");
-      if (ref != null && ref.isTextual()) {
-        String v = ref.asText();
-        int at = v.indexOf("Patient/");
-        if (at >= 0) {
-          String id = v.substring(at + 8);
-          into.add("Patient/" + (id.contains("/") ? id.substring(0, id.indexOf('/')) : id));
-        }
-      }
-      for (Iterator<JsonNode> it = node.elements(); it.hasNext(); ) {
-        collect(it.next(), into);
-      }
-    } else if (node.isArray()) {
-      node.forEach(n -> collect(n, into));
-    }
+    IncidentScript.collectPatients(node, into);
   }
 
   static String nextLink(HttpResponse<String> r) throws Exception {
