@@ -64,6 +64,14 @@ public record Principal(
     return issuer + "|" + subject;
   }
 
+  /**
+   * What fhirwall's paging links issued to this principal are bound to: issuer, subject, session
+   * and client, so a link replayed by anybody else (another user, session or app) opens nothing.
+   */
+  public String pagingBinding() {
+    return issuer + "\n" + subject + "\n" + (sessionId == null ? "" : sessionId) + "\n" + clientId;
+  }
+
   /** A name for humans (audit, operator API): the username when known, else the subject. */
   public String displayName() {
     return username != null ? username : subject;

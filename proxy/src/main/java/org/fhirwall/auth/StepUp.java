@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import org.fhirwall.fhir.IssueType;
 import org.fhirwall.fhir.Refusal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Whether a principal authenticated strongly and recently enough (RFC 9470, OAuth 2.0 Step Up
@@ -40,34 +42,86 @@ public final class StepUp {
   private StepUp() {}
 
   /**
+   * Why a principal falls short of a requirement: what to tell it, and what to put in the RFC 9470
+   * challenge so its client can ask the IdP for exactly that.
+   *
+   * @param description the human-readable reason (already safe for a quoted header value)
+   * @param shortfalls what is missing, patient-free (for the OperationOutcome and the audit)
+   * @param acrValues the acceptable acr values, empty when acr was not required
+   * @param maxAge set when the age of the login (or a missing {@code auth_time}) was the problem
+   * @param service true when the principal is a service account: no user can step up, so the
+   *     answer is a plain refusal (403), not a challenge
+   */
+  public record Shortfall(String description, List<String> shortfalls, Set<String> acrValues, @Nullable Duration maxAge,
+      boolean service) {
+    public Shortfall {
+      requireNonNull(description, "description");
+      shortfalls = List.copyOf(shortfalls);
+      acrValues = Set.copyOf(acrValues);
+    }
+
+    /** The {@code WWW-Authenticate} value (RFC 9470 §3). */
+    public String challenge() {
+      StringBuilder header = new StringBuilder(Challenges.BARE)
+          .append(", error=\"insufficient_user_authentication\", error_description=\"").append(description).append('"');
+      if (!acrValues.isEmpty()) {
+        header.append(", acr_values=\"").append(Challenges.quotable(String.join(" ", new TreeSet<>(acrValues)))).append('"');
+      }
+      if (maxAge != null) {
+        header.append(", max_age=").append(maxAge.toSeconds());
+      }
+      return header.toString();
+    }
+
+    /** The diagnostics of the refusal: the description and what fell short. */
+    public String diagnostics() {
+      if (service) {
+        return description + " (a service account cannot present user authentication)";
+      }
+      return description + " (" + String.join("; ", shortfalls) + ")";
+    }
+
+    /** The refusal this shortfall becomes: 401 with the challenge for a user, 403 for a service. */
+    public Refusal refusal() {
+      if (service) {
+        return Refusal.of(403, IssueType.FORBIDDEN, diagnostics());
+      }
+      return new Refusal(401, IssueType.LOGIN, diagnostics(), Map.of(Challenges.HEADER, challenge()), false);
+    }
+  }
+
+  /**
    * @param description the human-readable reason sent as {@code error_description} and in the
    *     OperationOutcome (for example "Role clinician requires a stronger or more recent
    *     authentication"); characters a quoted header value may not hold are replaced by {@code ?}
-   * @return empty when {@code p} meets {@code required}, else the refusal to send
+   * @return empty when {@code p} meets {@code required}, else what falls short
    */
-  public static Optional<Refusal> check(Principal p, AuthenticationStrength required, Instant now, String description) {
+  public static Optional<Shortfall> check(Principal p, AuthenticationStrength required, Instant now, String description) {
     requireNonNull(p, "p");
     requireNonNull(required, "required");
     requireNonNull(now, "now");
     requireNonNull(description, "description");
+    String d = Challenges.quotable(description);
     if (p.kind() == Principal.Kind.SERVICE) {
       return required.requiresNothing()
           ? Optional.empty()
-          : Optional.of(Refusal.of(403, IssueType.FORBIDDEN, Challenges.quotable(description)
-              + " (a service account cannot present user authentication)"));
+          : Optional.of(new Shortfall(d, List.of("service account"), Set.of(), null, true));
     }
     List<String> shortfalls = new ArrayList<>();
-    if (!required.acceptedAcr().isEmpty() && (p.acr() == null || !required.acceptedAcr().contains(p.acr()))) {
-      shortfalls.add("acr " + (p.acr() == null ? "missing" : "'" + Challenges.quotable(p.acr()) + "'") + ", expected one of "
-          + new TreeSet<>(required.acceptedAcr()));
+    Set<String> acr = required.acr();
+    if (acr != null && (p.acr() == null || !acr.contains(p.acr()))) {
+      shortfalls.add("acr " + (p.acr() == null ? "missing" : "'" + Challenges.quotable(p.acr()) + "'")
+          + (acr.isEmpty() ? ", and no acr satisfies every requirement" : ", expected one of " + new TreeSet<>(acr)));
     }
     TreeSet<String> missingAmr = new TreeSet<>(required.requiredAmr());
     missingAmr.removeAll(p.amr());
     if (!missingAmr.isEmpty()) {
       shortfalls.add("amr lacks " + missingAmr);
     }
-    if (!required.anyAmr().isEmpty() && required.anyAmr().stream().noneMatch(p.amr()::contains)) {
-      shortfalls.add("amr has none of " + new TreeSet<>(required.anyAmr()));
+    for (Set<String> any : required.anyAmrOf()) {
+      if (any.stream().noneMatch(p.amr()::contains)) {
+        shortfalls.add("amr has none of " + new TreeSet<>(any));
+      }
     }
     Duration maxAge = required.maxAge();
     boolean tooOld = false;
@@ -85,16 +139,6 @@ public final class StepUp {
     if (shortfalls.isEmpty()) {
       return Optional.empty();
     }
-    String d = Challenges.quotable(description);
-    StringBuilder header = new StringBuilder(Challenges.BARE)
-        .append(", error=\"insufficient_user_authentication\", error_description=\"").append(d).append('"');
-    if (!required.acceptedAcr().isEmpty()) {
-      header.append(", acr_values=\"").append(Challenges.quotable(String.join(" ", new TreeSet<>(required.acceptedAcr())))).append('"');
-    }
-    if (tooOld) {
-      header.append(", max_age=").append(maxAge.toSeconds());
-    }
-    return Optional.of(new Refusal(401, IssueType.LOGIN, d + " (" + String.join("; ", shortfalls) + ")",
-        Map.of(Challenges.HEADER, header.toString()), false));
+    return Optional.of(new Shortfall(d, shortfalls, acr == null ? Set.of() : acr, tooOld ? maxAge : null, false));
   }
 }

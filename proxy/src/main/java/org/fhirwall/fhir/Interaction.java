@@ -55,11 +55,6 @@ public enum Interaction {
     return this == OPERATION_SYSTEM || this == OPERATION_TYPE || this == OPERATION_INSTANCE;
   }
 
-  /** Interactions that change data on the EPR. */
-  public boolean isWrite() {
-    return this == UPDATE || this == PATCH || this == DELETE || this == CREATE;
-  }
-
   public static Optional<Interaction> fromCode(String code) {
     String c = code.toLowerCase(Locale.ROOT);
     for (Interaction i : values()) {

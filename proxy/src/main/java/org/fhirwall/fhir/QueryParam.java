@@ -57,11 +57,6 @@ public record QueryParam(String name, String value) {
     return dot < 0 ? null : name.substring(dot + 1);
   }
 
-  /** True for parameters whose name starts with {@code _} (result and control parameters). */
-  public boolean isControl() {
-    return name.startsWith("_") && !name.startsWith("_has:") && !name.equals("_id");
-  }
-
   /**
    * The OR-list of this value: split on commas not escaped by a backslash, the way HAPI FHIR
    * splits it. Escapes are kept in each part.

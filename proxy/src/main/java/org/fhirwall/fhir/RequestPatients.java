@@ -1,41 +1,154 @@
 package org.fhirwall.fhir;
 
+import static java.util.Objects.requireNonNull;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeSearchParam;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The patients a request names in its criteria. An answer about a named patient discloses that
- * patient even when it carries no resource: a count ({@code Observation?subject=Patient/1&_summary=count}),
- * an empty search, a conditional create that matched. fhirwall charges them like the patients a
- * response shows. When in doubt, a value is taken as a patient (over-counting is safe).
+ * The one model of which patients a request names, read from HAPI FHIR's Patient-compartment
+ * knowledge.
+ *
+ * <ul>
+ *   <li>{@link #named}: the patients a request names in its criteria. An answer about a named
+ *       patient discloses that patient even when it carries no resource (a count, an empty search,
+ *       a 404, a conditional create that matched), so fhirwall charges them like the patients a
+ *       response shows. When in doubt a value is taken as a patient (over-counting is safe).
+ *   <li>{@link #needsCriterion} / {@link #isCriterion}: whether a search of a type must pin its
+ *       patients, and whether a parameter does: {@code subject}, {@code patient} or another
+ *       parameter that gives Patient-compartment membership ({@code Group.member},
+ *       {@code Appointment.actor}, ...), without chain, every OR-value a {@code Patient/<id>}
+ *       reference (or a bare id where the parameter can only mean a patient: {@code patient=<id>},
+ *       {@code subject:Patient=<id>}).
+ * </ul>
+ *
+ * <p>Immutable and thread-safe.
  */
 public final class RequestPatients {
+  /** The R4 model, read once (walks HAPI FHIR's resource definitions). */
+  public static final RequestPatients R4 = new RequestPatients(FhirContext.forR4Cached());
+
+  private static final String PATIENT = "Patient";
   private static final Pattern PATIENT_REF = Pattern.compile("(?:^|/)Patient/([A-Za-z0-9\\-.]{1,64})(?:/|$)");
+  private static final Pattern REFERENCE = Pattern.compile(
+      "(?:[A-Za-z][A-Za-z0-9+.-]*://[^?#\\s,]*/)?Patient/[A-Za-z0-9\\-.]{1,64}(?:/_history/[A-Za-z0-9\\-.]{1,64})?");
   private static final Pattern BARE_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
   private static final int MAX_ENTRY_DEPTH = 4;
 
-  private RequestPatients() {}
+  private final PatientCompartment compartment;
+  private final Map<String, Set<String>> memberParameters;
+
+  public RequestPatients(FhirContext context) {
+    requireNonNull(context, "context");
+    this.compartment = PatientCompartment.from(context);
+    Map<String, Set<String>> params = new HashMap<>();
+    for (String type : context.getResourceTypes()) {
+      Set<String> names = new LinkedHashSet<>();
+      names.add("patient");
+      names.add("subject");
+      for (RuntimeSearchParam p : context.getResourceDefinition(type).getSearchParams()) {
+        Set<String> in = p.getProvidesMembershipInCompartments();
+        if (in != null && in.contains(PATIENT)) {
+          names.add(p.getName());
+        }
+      }
+      params.put(type, Set.copyOf(names));
+    }
+    this.memberParameters = Map.copyOf(params);
+  }
 
   /** Keys ({@code Patient/{id}}) of the patients named by this request and its bundle entries. */
-  public static Set<String> named(FhirRequest request) {
+  public Set<String> named(FhirRequest request) {
     Set<String> out = new LinkedHashSet<>();
     collect(request, out, 0);
     return out;
   }
 
-  private static void collect(FhirRequest r, Set<String> out, int depth) {
-    ResourceId compartment = r.compartment();
-    if (compartment != null && compartment.type().equals("Patient")) {
-      out.add("Patient/" + compartment.id());
+  /** Whether a search of {@code type} must carry a patient criterion. */
+  public boolean needsCriterion(String type) {
+    return !PATIENT.equals(type) && compartment.inCompartment(type);
+  }
+
+  /** Whether {@code p}, in a search of {@code type}, names only patients. */
+  public boolean isCriterion(String type, QueryParam p) {
+    if (p.chain() != null || p.name().startsWith("_has:")) {
+      return false;
     }
-    if ("Patient".equals(r.resourceType()) && r.id() != null) {
+    String base = p.baseName();
+    if (!memberParameters.getOrDefault(type, Set.of("patient", "subject")).contains(base)) {
+      return false;
+    }
+    String modifier = p.modifier();
+    boolean bareIdIsPatient;
+    if (modifier == null) {
+      bareIdIsPatient = base.equals("patient");
+    } else if (modifier.equals(PATIENT)) {
+      bareIdIsPatient = true;
+    } else {
+      return false;
+    }
+    for (String v : p.orValues()) {
+      if (!REFERENCE.matcher(v).matches() && !(bareIdIsPatient && BARE_ID.matcher(v).matches())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether every resource this request can match belongs to a patient it names: a Patient
+   * compartment, a Patient read or a {@code Patient} search by {@code _id}, an instance history of a
+   * Patient, or a search of a compartment type with a patient criterion. An answer about such a
+   * request (a count, an empty page, a total) discloses nothing beyond the named patients.
+   */
+  public boolean pinsEveryMatch(FhirRequest r) {
+    ResourceId owner = r.compartment();
+    if (owner != null && owner.type().equals(PATIENT)) {
+      return true;
+    }
+    String type = r.resourceType();
+    if (type == null) {
+      return false;
+    }
+    if (PATIENT.equals(type)) {
+      if (r.id() != null) {
+        return true;
+      }
+      for (QueryParam p : r.params()) {
+        if (p.name().equals("_id") && p.orValues().stream().allMatch(v -> BARE_ID.matcher(v).matches())) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (!needsCriterion(type)) {
+      return false;
+    }
+    for (QueryParam p : r.params()) {
+      if (isCriterion(type, p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void collect(FhirRequest r, Set<String> out, int depth) {
+    ResourceId owner = r.compartment();
+    if (owner != null && owner.type().equals(PATIENT)) {
+      out.add("Patient/" + owner.id());
+    }
+    if (PATIENT.equals(r.resourceType()) && r.id() != null) {
       out.add("Patient/" + r.id());
     }
-    params(r.params(), "Patient".equals(r.resourceType()), out);
-    params(r.ifNoneExist(), "Patient".equals(r.resourceType()), out);
+    params(r.params(), PATIENT.equals(r.resourceType()), out);
+    params(r.ifNoneExist(), PATIENT.equals(r.resourceType()), out);
     if (depth < MAX_ENTRY_DEPTH) {
       for (FhirRequest.BundleEntry e : r.entries()) {
         collect(e.request(), out, depth + 1);
@@ -46,8 +159,8 @@ public final class RequestPatients {
   private static void params(List<QueryParam> params, boolean onPatient, Set<String> out) {
     for (QueryParam p : params) {
       String base = p.baseName();
-      boolean patientParam = base.equals("patient") || "Patient".equals(p.modifier()) || onPatient && base.equals("_id");
-      for (String value : splitOr(p.value())) {
+      boolean patientParam = base.equals("patient") || PATIENT.equals(p.modifier()) || onPatient && base.equals("_id");
+      for (String value : p.orValues()) {
         Matcher m = PATIENT_REF.matcher(value);
         boolean any = false;
         while (m.find()) {
@@ -59,25 +172,5 @@ public final class RequestPatients {
         }
       }
     }
-  }
-
-  /** The values of a FHIR OR-list; {@code \,} is an escaped comma inside a value. */
-  static List<String> splitOr(String value) {
-    java.util.ArrayList<String> parts = new java.util.ArrayList<>();
-    StringBuilder cur = new StringBuilder();
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '\\' && i + 1 < value.length() && value.charAt(i + 1) == ',') {
-        cur.append(',');
-        i++;
-      } else if (c == ',') {
-        parts.add(cur.toString());
-        cur.setLength(0);
-      } else {
-        cur.append(c);
-      }
-    }
-    parts.add(cur.toString());
-    return parts;
   }
 }

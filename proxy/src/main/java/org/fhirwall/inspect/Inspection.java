@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a response discloses. Either fhirwall could read it all, or it could not, and then it
@@ -20,14 +21,40 @@ public sealed interface Inspection {
    * @param urls the URL-bearing strings that may point at the EPR
    * @param resourceTypes the types of all resources found (top level, entries, contained, nested)
    * @param resourceCount how many resources were found in all
+   * @param rootType the type of the top-level resource, null for an empty body or NDJSON
    */
-  record Read(byte[] json, Set<String> patients, List<UrlOccurrence> urls, Set<String> resourceTypes, int resourceCount)
-      implements Inspection {
+  record Read(byte[] json, Set<String> patients, List<UrlOccurrence> urls, Set<String> resourceTypes, int resourceCount,
+      @Nullable String rootType) implements Inspection {
     public Read {
       requireNonNull(json, "json");
       patients = Set.copyOf(patients);
       urls = List.copyOf(urls);
       resourceTypes = Set.copyOf(resourceTypes);
+    }
+
+    /** A read of a body that names no patient and no URL (an empty body, a bulk manifest). */
+    public static Read nothing(byte[] json) {
+      return new Read(json, Set.of(), List.of(), Set.of(), 0, null);
+    }
+
+    /** This read, with the patients a request named added (an answer about them discloses them too). */
+    public Read withPatients(Set<String> more) {
+      if (patients.containsAll(more)) {
+        return this;
+      }
+      Set<String> all = new java.util.HashSet<>(patients);
+      all.addAll(more);
+      return new Read(json, all, urls, resourceTypes, resourceCount, rootType);
+    }
+
+    /** Whether a Bundle in the answer links to a next page. */
+    public boolean hasNextPage() {
+      for (UrlOccurrence u : urls) {
+        if ("next".equals(u.linkRelation())) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 

@@ -70,6 +70,7 @@ final class JsonWalk {
   private final List<UrlOccurrence> urls = new ArrayList<>();
   private final Set<String> resourceTypes = new HashSet<>();
   private int resourceCount;
+  private @Nullable String rootType;
 
   private final List<Frame> frames = new ArrayList<>();
   private int depth = -1;
@@ -136,7 +137,7 @@ final class JsonWalk {
     }
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
     return new Inspection.Read(json, Set.of(patients.toArray(new String[0])), urls,
-        Set.of(resourceTypes.toArray(new String[0])), resourceCount);
+        Set.of(resourceTypes.toArray(new String[0])), resourceCount, multipleRoots ? null : rootType);
   }
 
   private static long errorOffset(JsonProcessingException e) {
@@ -384,6 +385,9 @@ final class JsonWalk {
 
   private void endResource(Frame f, int end) throws UnreadableException {
     String type = f.resourceType;
+    if (depth == 0) {
+      rootType = type;
+    }
     resourceCount++;
     resourceTypes.add(type);
     boolean contained = f.containedItem && depth >= 2;

@@ -69,7 +69,7 @@ public final class ResponseInspector {
 
   private Inspection.Read read(byte[] bytes, @Nullable String contentType, int nesting) throws UnreadableException {
     if (isBlank(bytes)) {
-      return new Inspection.Read(bytes, Set.of(), List.of(), Set.of(), 0);
+      return Inspection.Read.nothing(bytes);
     }
     return switch (format(contentType, bytes)) {
       case JSON -> walk(bytes, false, nesting);

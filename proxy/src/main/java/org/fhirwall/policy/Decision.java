@@ -4,57 +4,94 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.fhirwall.auth.StepUp;
 import org.fhirwall.fhir.FhirRequest;
-import org.fhirwall.fhir.Refusal;
 import org.fhirwall.quota.PatientWindow;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The policy's answer for one request. The decision is kept apart from its effect: exactly one
- * place in {@code server} turns it into an HTTP response.
+ * The policy's answer for one request: a plain value, without HTTP. The {@code respond} stage is
+ * the one place that turns a {@link Deny} into a status and an OperationOutcome.
  */
 public sealed interface Decision {
 
   /**
    * Forward {@code request} (possibly rewritten by the policy, e.g. a lowered {@code _count}) and
-   * charge the patients of the response to {@code account} under {@code windows}.
+   * charge the patients of the response to {@code account}.
    *
+   * @param limits the windows whose maxima are the ceiling for this request: the role's, or under
+   *     break-glass the break-glass windows (which replace them, never add to them)
+   * @param breakGlass true when the request carries a break-glass reason (every such response is
+   *     alerted on)
    * @param notes patient-free remarks for the audit record (rewrites, report-only findings)
-   * @param wouldRefuse in report-only mode, the refusal an enforcing policy would have sent
+   * @param countOnly the client asked for a count only, and fhirwall forwards the search for the
+   *     matching resources instead: it charges their patients and answers with the count alone
+   * @param pinned every resource the request can match belongs to a patient it names (so a count
+   *     or a total discloses nothing about anyone else); else a search's total is released only
+   *     with its last page
    */
-  record Allow(
-      RolePolicy role,
-      FhirRequest request,
-      String account,
-      List<PatientWindow> windows,
-      boolean breakGlass,
-      List<String> notes,
-      @org.jspecify.annotations.Nullable Refusal wouldRefuse) implements Decision {
+  record Allow(RolePolicy role, FhirRequest request, String account, List<PatientWindow> limits, boolean breakGlass,
+      List<String> notes, boolean countOnly, boolean pinned) implements Decision {
     public Allow {
       requireNonNull(role, "role");
       requireNonNull(request, "request");
       requireNonNull(account, "account");
-      windows = List.copyOf(windows);
+      limits = List.copyOf(limits);
       notes = List.copyOf(notes);
     }
 
     public boolean reportOnly() {
       return role.mode() == Mode.REPORT_ONLY;
     }
+
+    /**
+     * The window lengths this account's disclosures are recorded under: every window of the role
+     * and of its break-glass allowance, so that a later request with either ceiling sees every
+     * patient disclosed before, whichever ceiling applied then.
+     */
+    public Set<Duration> tracked() {
+      Set<Duration> lengths = new TreeSet<>();
+      role.patientLimits().forEach(w -> lengths.add(w.length()));
+      role.breakGlass().patientLimits().forEach(w -> lengths.add(w.length()));
+      return lengths;
+    }
   }
 
-  /** Refuse; {@code rule} names the policy rule that refused (for audit). */
-  record Deny(Refusal refusal, String rule) implements Decision {
+  /**
+   * Refuse. {@code rule} names the policy rule (for audit), {@code reason} explains it to the
+   * caller (patient-free), {@code kind} says what sort of refusal it is. A {@link Kind#STEP_UP}
+   * refusal carries the {@code shortfall} its challenge is built from.
+   */
+  record Deny(Kind kind, String rule, String reason, StepUp.@Nullable Shortfall shortfall) implements Decision {
     public Deny {
-      requireNonNull(refusal, "refusal");
+      requireNonNull(kind, "kind");
       requireNonNull(rule, "rule");
+      requireNonNull(reason, "reason");
+      if ((kind == Kind.STEP_UP) != (shortfall != null)) {
+        throw new IllegalArgumentException("shortfall: " + shortfall + " (expected: exactly with kind STEP_UP)");
+      }
+    }
+
+    public Deny(Kind kind, String rule, String reason) {
+      this(kind, rule, reason, null);
+    }
+
+    static Deny stepUp(String rule, StepUp.Shortfall shortfall) {
+      return new Deny(Kind.STEP_UP, rule, shortfall.diagnostics(), shortfall);
     }
   }
 
-  /** Refuse for now: the account is locked or over a rate; it may come back after {@code retryAfter}. */
-  record Throttle(Duration retryAfter, String reason) implements Decision {
-    public Throttle {
-      requireNonNull(retryAfter, "retryAfter");
-      requireNonNull(reason, "reason");
-    }
+  /** What sort of refusal a {@link Deny} is. */
+  enum Kind {
+    /** The role may not do this. */
+    FORBIDDEN,
+    /** The request is allowed in kind but too costly as asked (too many entries, values, pages). */
+    TOO_COSTLY,
+    /** The request lacks something it needs (a break-glass reason). */
+    INVALID,
+    /** The principal must authenticate more strongly or more recently first. */
+    STEP_UP
   }
 }

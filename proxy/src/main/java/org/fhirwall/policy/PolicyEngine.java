@@ -2,18 +2,19 @@ package org.fhirwall.policy;
 
 import static java.util.Objects.requireNonNull;
 
+import ca.uhn.fhir.context.FhirContext;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Optional;
 import org.fhirwall.auth.AuthenticationStrength;
 import org.fhirwall.auth.Principal;
 import org.fhirwall.auth.StepUp;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Interaction;
-import org.fhirwall.fhir.IssueType;
 import org.fhirwall.fhir.QueryParam;
-import org.fhirwall.fhir.Refusal;
+import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.quota.PatientWindow;
 import org.jspecify.annotations.Nullable;
 
@@ -26,18 +27,31 @@ import org.jspecify.annotations.Nullable;
  * record that exists and one for a record that does not get the same refusal. Everything it does
  * not explicitly allow is refused. A batch or transaction is refused whole when one entry would be
  * refused sent alone, and the refusal names the entry. Report-only roles get an
- * {@link Decision.Allow} carrying the refusal an enforcing role would have sent; authentication
+ * {@link Decision.Allow} noting the refusal an enforcing role would have sent; authentication
  * strength and the channels closed to interactive users ({@link ClosedChannels}) are never
  * report-only (a password alone never opens data).
+ *
+ * <p>Authentication requirements only add up: the role's, an operation's and break-glass's are
+ * combined with {@link AuthenticationStrength#and}; a combination nothing can satisfy refuses.
+ * Break-glass raises the ceiling, it does not open a second pool: the request is charged to the
+ * principal's one account, with the break-glass windows as its limits.
+ *
+ * <p>A count-only search ({@code _summary=count}, {@code _count=0}) discloses something about every
+ * patient it matches. When every match belongs to a patient the request names, it is forwarded
+ * as it is and those patients are charged; otherwise fhirwall asks the EPR for the matching
+ * resources instead ({@link Decision.Allow#countOnly()}), charges their patients and answers with
+ * the count alone ({@link #afterInspection} refuses when they do not fit in one page).
  */
 public final class PolicyEngine {
 
   private final PolicySet policies;
   private final SearchCheck search;
+  private final RequestPatients patients;
 
   public PolicyEngine(PolicySet policies) {
     this.policies = requireNonNull(policies, "policies");
-    this.search = new SearchCheck(PatientCriteria.R4);
+    this.patients = RequestPatients.R4;
+    this.search = new SearchCheck(patients, new Selectivity(FhirContext.forR4Cached()));
   }
 
   public PolicySet policies() {
@@ -53,59 +67,117 @@ public final class PolicyEngine {
       int pageNumber, Instant now) {
     Optional<RolePolicy> selected = policies.select(principal);
     if (selected.isEmpty()) {
-      return new Decision.Deny(Refusal.of(403, IssueType.FORBIDDEN,
-          "No fhirwall role policy accepts this " + kindName(principal) + " (roles: "
-              + String.join(", ", principal.roles().stream().sorted().toList()) + ")"), "no-role-policy");
+      return new Decision.Deny(Decision.Kind.FORBIDDEN, "no-role-policy", "No fhirwall role policy accepts this "
+          + kindName(principal) + " (roles: " + String.join(", ", principal.roles().stream().sorted().toList()) + ")");
     }
     RolePolicy role = selected.get();
     boolean breakGlass = breakGlassReason != null;
     if (breakGlass && !role.breakGlass().enabled()) {
-      return new Decision.Deny(Refusal.of(403, IssueType.FORBIDDEN,
-          "Break-glass access is not allowed for role " + role.name()), "break-glass-not-allowed");
+      return new Decision.Deny(Decision.Kind.FORBIDDEN, "break-glass-not-allowed",
+          "Break-glass access is not allowed for role " + role.name());
     }
     if (breakGlass && breakGlassReason.isBlank()) {
-      return new Decision.Deny(Refusal.of(400, IssueType.REQUIRED,
-          "Break-glass access needs a reason (expected: a non-empty reason header)"), "break-glass-no-reason");
+      return new Decision.Deny(Decision.Kind.INVALID, "break-glass-no-reason",
+          "Break-glass access needs a reason (expected: a non-empty reason header)");
     }
 
     AuthenticationStrength strength = breakGlass
         ? role.authentication().and(role.breakGlass().authentication())
         : role.authentication();
-    if (principal.kind() == Principal.Kind.USER) {
-      Optional<Refusal> stepUp = StepUp.check(principal, strength, now,
-          (breakGlass ? "Break-glass access" : "Role " + role.name()) + " requires a stronger or more recent authentication");
-      if (stepUp.isPresent()) {
-        return new Decision.Deny(stepUp.get(), "authentication-strength");
-      }
+    Optional<Decision.Deny> weak = authenticate(principal, strength, now,
+        (breakGlass ? "Break-glass access" : "Role " + role.name()) + " requires a stronger or more recent authentication",
+        "authentication-strength");
+    if (weak.isPresent()) {
+      return weak.get();
     }
-
-    if (principal.kind() == Principal.Kind.USER && !role.operationAuthentication().isEmpty()) {
-      for (String op : operations(request, new java.util.LinkedHashSet<>())) {
-        AuthenticationStrength sensitive = role.operationAuthentication().get(op);
-        if (sensitive != null) {
-          Optional<Refusal> stepUp = StepUp.check(principal, strength.and(sensitive), now,
-              "$" + op + " requires a stronger or more recent authentication for role " + role.name());
-          if (stepUp.isPresent()) {
-            return new Decision.Deny(stepUp.get(), "authentication-strength:" + op);
-          }
+    for (String op : operations(request, new LinkedHashSet<>())) {
+      AuthenticationStrength sensitive = role.operationAuthentication().get(op);
+      if (sensitive != null) {
+        weak = authenticate(principal, strength.and(sensitive), now,
+            "$" + op + " requires a stronger or more recent authentication for role " + role.name(),
+            "authentication-strength:" + op);
+        if (weak.isPresent()) {
+          return weak.get();
         }
       }
     }
 
     List<String> notes = new ArrayList<>();
     Optional<Violation> violation = check(role, principal.kind(), request, pageNumber);
-    FhirRequest forwarded = rewrite(role, request, notes, "");
-    List<PatientWindow> windows = breakGlass ? role.breakGlass().patientLimits() : role.patientLimits();
-    String account = breakGlass ? principal.accountKey() + "#break-glass" : principal.accountKey();
+    boolean countOnly = violation.isEmpty() && isCountOnly(request) && !patients.pinsEveryMatch(request);
+    FhirRequest forwarded = countOnly ? resolveCount(role, request, notes) : rewrite(role, request, notes, "");
+    List<PatientWindow> limits = breakGlass ? role.breakGlass().patientLimits() : role.patientLimits();
     if (violation.isPresent()) {
       Violation v = violation.get();
       if (role.mode() == Mode.ENFORCE || v.always()) {
-        return new Decision.Deny(v.refusal(), v.rule());
+        return v.deny();
       }
       notes.add("report-only: would refuse (" + v.rule() + ")");
-      return new Decision.Allow(role, forwarded, account, windows, breakGlass, notes, v.refusal());
     }
-    return new Decision.Allow(role, forwarded, account, windows, breakGlass, notes, null);
+    return new Decision.Allow(role, forwarded, principal.accountKey(), limits, breakGlass, notes, countOnly,
+        patients.pinsEveryMatch(request));
+  }
+
+  /**
+   * What the response of an allowed request may still not do, judged on what the inspector read
+   * in it: a count fhirwall resolved whose matches did not fit in one page (their patients cannot
+   * all be known, so the count is refused), or a resource of a type the role may not read as the
+   * whole answer. Entries of such types inside a Bundle are removed by the respond stage instead.
+   */
+  public static Optional<Decision.Deny> afterInspection(Decision.Allow allow, boolean morePages,
+      @Nullable String topLevelType) {
+    RolePolicy role = allow.role();
+    if (allow.countOnly() && morePages) {
+      return Optional.of(new Decision.Deny(Decision.Kind.TOO_COSTLY, "search-count-unknowable", "A count is answered "
+          + "only when fhirwall can see every patient it covers; this one matches more than one page ("
+          + role.search().maxCount() + " resources) for role " + role.name() + ": narrow the search"));
+    }
+    if (topLevelType != null && !topLevelType.equals("Bundle") && !topLevelType.equals("OperationOutcome")
+        && !role.allowsType(topLevelType) && allow.role().mode() == Mode.ENFORCE) {
+      return Optional.of(new Decision.Deny(Decision.Kind.FORBIDDEN, "resource-types",
+          "Role " + role.name() + " may not access " + topLevelType + " resources (returned by the EPR)"));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Decision.Deny> authenticate(Principal principal, AuthenticationStrength required, Instant now,
+      String description, String rule) {
+    Optional<String> conflict = required.conflict();
+    if (conflict.isPresent()) {
+      return Optional.of(new Decision.Deny(Decision.Kind.FORBIDDEN, rule, "The authentication this request needs cannot be "
+          + "satisfied: " + conflict.get() + "; the role policy must be fixed"));
+    }
+    return StepUp.check(principal, required, now, description).map(s -> Decision.Deny.stepUp(rule, s));
+  }
+
+  /** {@code _summary=count}, or {@code _count=0}: an answer of totals only. */
+  static boolean isCountOnly(FhirRequest r) {
+    for (QueryParam p : r.params()) {
+      if (p.name().equals("_summary") && p.value().equals("count")
+          || p.name().equals("_count") && p.value().trim().equals("0")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A count-only search made into the search for the resources it counts: one page of the role's
+   * {@code max-count}, no includes, no projection; the count is rebuilt from it.
+   */
+  private static FhirRequest resolveCount(RolePolicy role, FhirRequest request, List<String> notes) {
+    List<QueryParam> params = new ArrayList<>(request.params().size());
+    for (QueryParam p : request.params()) {
+      String base = p.baseName();
+      if (base.equals("_summary") || base.equals("_count") || base.equals("_include") || base.equals("_revinclude")
+          || base.equals("_elements") || base.equals("_total")) {
+        continue;
+      }
+      params.add(p);
+    }
+    params.add(new QueryParam("_count", Integer.toString(role.search().maxCount())));
+    notes.add("count-only search resolved by fhirwall: the matching resources are fetched and their patients charged");
+    return request.withParams(params);
   }
 
   /** The operations a request (and each of its bundle entries) invokes. */
@@ -200,6 +272,22 @@ public final class PolicyEngine {
     if (plain.isPresent()) {
       return plain;
     }
+    int searches = 0;
+    for (FhirRequest.BundleEntry entry : request.entries()) {
+      FhirRequest r = entry.request();
+      if (isCountOnly(r) && !patients.pinsEveryMatch(r)) {
+        return Optional.of(Violation.forbidden("search-count-in-bundle", "Bundle entry " + entry.index() + " ("
+            + r.describe() + ") is a count over patients the request does not name; send it on its own"));
+      }
+      if (r.interaction().isSearch() || r.interaction().isHistory()) {
+        searches++;
+      }
+    }
+    if (searches > role.search().maxCount()) {
+      return Optional.of(Violation.tooCostly("batch-max-count", "A " + request.interaction().code() + " of " + searches
+          + " searches is more than role " + role.name() + " allows in one request (search.max-count "
+          + role.search().maxCount() + ", shared by the searches of a bundle)"));
+    }
     int max = role.batch().maxEntries();
     if (request.entries().size() > max) {
       return Optional.of(Violation.tooCostly("batch-max-entries", "A " + request.interaction().code() + " of "
@@ -268,13 +356,21 @@ public final class PolicyEngine {
    * in every entry of a bundle too. Every rewrite is noted for the audit record ({@code prefix}
    * names the bundle entry).
    */
-  private static FhirRequest rewrite(RolePolicy role, FhirRequest request, List<String> notes, String prefix) {
+  private FhirRequest rewrite(RolePolicy role, FhirRequest request, List<String> notes, String prefix) {
+    return rewrite(role, request, notes, prefix, role.search().maxCount());
+  }
+
+  private FhirRequest rewrite(RolePolicy role, FhirRequest request, List<String> notes, String prefix, int cap) {
     Interaction i = request.interaction();
     if (i == Interaction.BATCH || i == Interaction.TRANSACTION) {
       List<FhirRequest.BundleEntry> entries = new ArrayList<>(request.entries().size());
       boolean changed = false;
+      long searches = request.entries().stream()
+          .filter(e -> e.request().interaction().isSearch() || e.request().interaction().isHistory()).count();
+      // The searches of one bundle share the role's max-count: one request never pages more than it.
+      int share = (int) Math.max(1, cap / Math.max(1, searches));
       for (FhirRequest.BundleEntry e : request.entries()) {
-        FhirRequest r = rewrite(role, e.request(), notes, prefix + "entry " + e.index() + ": ");
+        FhirRequest r = rewrite(role, e.request(), notes, prefix + "entry " + e.index() + ": ", share);
         changed |= r != e.request();
         entries.add(new FhirRequest.BundleEntry(e.index(), e.fullUrl(), r, e.resourceJson()));
       }
@@ -283,10 +379,9 @@ public final class PolicyEngine {
     if (!(i.isSearch() || i.isHistory()) || i == Interaction.PAGE) {
       return request;
     }
-    if (i.isSearch() && !SearchCheck.isSelective(request) && role.search().unselective() == SearchRules.Unselective.CAP) {
+    if (i.isSearch() && !search.isSelective(request) && role.search().unselective() == SearchRules.Unselective.CAP) {
       notes.add(prefix + "unselective search allowed under the caps (search.unselective: cap)");
     }
-    int cap = role.search().maxCount();
     List<QueryParam> params = new ArrayList<>(request.params().size() + 1);
     boolean seen = false;
     boolean changed = false;

@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.QueryParam;
+import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.fhir.ResourceId;
 import org.jspecify.annotations.Nullable;
 
@@ -30,10 +31,12 @@ final class SearchCheck {
   /** Sorting by these is always allowed: they exist on every type and reveal nothing clinical. */
   private static final Set<String> ALWAYS_SORTABLE = Set.of("_id", "_lastUpdated");
 
-  private final PatientCriteria criteria;
+  private final RequestPatients criteria;
+  private final Selectivity selectivity;
 
-  SearchCheck(PatientCriteria criteria) {
+  SearchCheck(RequestPatients criteria, Selectivity selectivity) {
     this.criteria = requireNonNull(criteria, "criteria");
+    this.selectivity = requireNonNull(selectivity, "selectivity");
   }
 
   /** Checks a request whose interaction is a type, compartment or system search. */
@@ -67,12 +70,6 @@ final class SearchCheck {
       }
     }
 
-    if (!isSelective(r) && rules.unselective() == SearchRules.Unselective.REFUSE) {
-      return forbid("search-unselective", "A search with no selective criterion (only result parameters such as _count, "
-          + "_sort or _elements) is not allowed for role " + role.name() + "; search by a criterion such as identifier, "
-          + "name or patient");
-    }
-
     if (rules.requirePatientCriterion()) {
       ResourceId compartment = r.compartment();
       boolean patientCompartment = compartment != null && compartment.type().equals("Patient");
@@ -87,23 +84,19 @@ final class SearchCheck {
         }
       }
     }
+    if (!selectivity.isSelective(r, types) && rules.unselective() == SearchRules.Unselective.REFUSE) {
+      return forbid("search-unselective", "A search with no selective criterion (only result parameters such as _count, "
+          + "empty values, short name prefixes, date ranges or low-cardinality codes such as gender) is not allowed for "
+          + "role " + role.name() + "; search by a criterion such as identifier, full birth date, name or patient");
+    }
+
     return Optional.empty();
   }
 
-  /**
-   * Whether the search has at least one selective criterion: a compartment, or a parameter that is
-   * not a result/control parameter and not a mere presence test ({@code :missing}).
-   */
-  static boolean isSelective(FhirRequest r) {
-    if (r.compartment() != null) {
-      return true;
-    }
-    for (QueryParam p : r.params()) {
-      if (!CONTROL_PARAMETERS.contains(p.baseName()) && !"missing".equals(p.modifier())) {
-        return true;
-      }
-    }
-    return false;
+  /** Whether the search has at least one criterion that can select (see {@link Selectivity}). */
+  boolean isSelective(FhirRequest r) {
+    return selectivity.isSelective(r, r.interaction() == Interaction.SEARCH_SYSTEM ? typesOfSystemSearch(r)
+        : r.resourceType() == null ? List.of() : List.of(r.resourceType()));
   }
 
   private static List<String> typesOfSystemSearch(FhirRequest r) {

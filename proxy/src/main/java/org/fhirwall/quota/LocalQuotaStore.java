@@ -76,8 +76,12 @@ public final class LocalQuotaStore implements QuotaStore {
     }
 
     LinkedHashMap<String, Long> window(PatientWindow w, long nowMillis) {
-      LinkedHashMap<String, Long> seen = windows.computeIfAbsent(w.length(), k -> new LinkedHashMap<>());
-      long horizon = nowMillis - w.length().toMillis();
+      return window(w.length(), nowMillis);
+    }
+
+    LinkedHashMap<String, Long> window(Duration length, long nowMillis) {
+      LinkedHashMap<String, Long> seen = windows.computeIfAbsent(length, k -> new LinkedHashMap<>());
+      long horizon = nowMillis - length.toMillis();
       Iterator<Map.Entry<String, Long>> it = seen.entrySet().iterator();
       while (it.hasNext()) {
         if (it.next().getValue() > horizon) {
@@ -85,7 +89,7 @@ public final class LocalQuotaStore implements QuotaStore {
         }
         it.remove();
       }
-      long longest = windows.keySet().stream().max(Comparator.naturalOrder()).orElse(w.length()).toNanos();
+      long longest = windows.keySet().stream().max(Comparator.naturalOrder()).orElse(length).toNanos();
       if (longest > retentionNanos) {
         retentionNanos = longest;
       }
@@ -103,11 +107,11 @@ public final class LocalQuotaStore implements QuotaStore {
     }
     long now = request.now().toEpochMilli();
     synchronized (account) {
-      List<WindowUsage> before = new ArrayList<>(request.windows().size());
+      List<WindowUsage> before = new ArrayList<>(request.limits().size());
       WindowUsage breached = null;
       LinkedHashMap<String, Long> breachedSeen = null;
       int newInLongest = 0;
-      for (PatientWindow w : request.windows()) {
+      for (PatientWindow w : request.limits()) {
         LinkedHashMap<String, Long> seen = account.window(w, now);
         int fresh = 0;
         for (String p : request.patients()) {
@@ -125,14 +129,14 @@ public final class LocalQuotaStore implements QuotaStore {
       }
       if (breached != null && request.enforce()) {
         List<WindowUsage> current = new ArrayList<>();
-        for (PatientWindow w : request.windows()) {
+        for (PatientWindow w : request.limits()) {
           current.add(new WindowUsage(w, account.window(w, now).size()));
         }
         return CompletableFuture.completedFuture(new ChargeResult.Refused(breached, current,
             retryAfter(breached, breachedSeen, request.patients(), now)));
       }
-      for (PatientWindow w : request.windows()) {
-        LinkedHashMap<String, Long> seen = account.window(w, now);
+      for (Duration length : request.tracked()) {
+        LinkedHashMap<String, Long> seen = account.window(length, now);
         for (String p : request.patients()) {
           seen.remove(p);
           seen.put(p, now);

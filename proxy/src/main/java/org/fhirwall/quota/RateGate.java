@@ -46,19 +46,40 @@ public final class RateGate {
     }
   }
 
-  public RateGate(long maxPrincipals) {
+  private final int maxConcurrentShare;
+
+  /**
+   * @param maxConcurrentShare the most requests one principal may have in flight whatever its
+   *     role says: a share of the EPR's bulkhead, so that one principal can never take it all
+   */
+  public RateGate(long maxPrincipals, int maxConcurrentShare) {
+    if (maxConcurrentShare < 1) {
+      throw new IllegalArgumentException("maxConcurrentShare: " + maxConcurrentShare + " (expected: >= 1)");
+    }
+    this.maxConcurrentShare = maxConcurrentShare;
     this.gates = Caffeine.newBuilder().maximumSize(maxPrincipals).expireAfterAccess(Duration.ofMinutes(30)).build();
   }
 
-  public Entry tryEnter(String account, RateLimit limit) {
-    Gate gate = gates.get(new Key(account, limit), k -> newGate(k.account(), k.limit()));
-    if (!gate.concurrency().tryAcquirePermission()) {
-      return new Entry.Refused("more than " + limit.concurrent() + " requests at once", Duration.ofSeconds(1));
+  /**
+   * Admits a request that counts as {@code permits} requests against the rate (a batch counts
+   * each of its entries) and one against the concurrency.
+   */
+  public Entry tryEnter(String account, RateLimit limit, int permits) {
+    if (permits < 1) {
+      throw new IllegalArgumentException("permits: " + permits + " (expected: >= 1)");
     }
-    if (!gate.rate().acquirePermission()) {
+    RateLimit bounded = limit.concurrent() <= maxConcurrentShare ? limit
+        : new RateLimit(limit.perSecond(), limit.burst(), maxConcurrentShare);
+    Gate gate = gates.get(new Key(account, bounded), k -> newGate(k.account(), k.limit()));
+    if (!gate.concurrency().tryAcquirePermission()) {
+      return new Entry.Refused("more than " + bounded.concurrent() + " requests at once", Duration.ofSeconds(1));
+    }
+    if (permits > bounded.burst() || !gate.rate().acquirePermission(permits)) {
       gate.concurrency().onComplete();
-      Duration retry = Duration.ofMillis(Math.max(1, (long) Math.ceil(1000 / limit.perSecond())));
-      return new Entry.Refused("more than " + limit.perSecond() + " requests per second", retry);
+      long millis = (long) Math.ceil(1000.0 * Math.min(permits, bounded.burst()) / bounded.perSecond());
+      return new Entry.Refused(permits > bounded.burst()
+          ? permits + " requests in one (a bundle's entries each count) is more than the burst of " + bounded.burst()
+          : "more than " + bounded.perSecond() + " requests per second", Duration.ofMillis(Math.max(1, millis)));
     }
     return new Entry.Entered(new Ticket(gate.concurrency()));
   }

@@ -2,18 +2,16 @@ package org.fhirwall.server;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 import org.fhirwall.admin.AdminApi;
+import org.fhirwall.respond.Answer;
 
 /** Serves the {@link AdminApi} on the admin port. */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -28,18 +26,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     String remote = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getHostString() : "?";
     api.handle(req.method().name(), req.uri(), remote).whenComplete((r, e) -> ctx.executor().execute(() -> {
-      FullHttpResponse resp;
-      if (e != null) {
-        resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SERVICE_UNAVAILABLE,
-            Unpooled.copiedBuffer("store unavailable\n", java.nio.charset.StandardCharsets.UTF_8));
-        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-      } else {
-        resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()),
-            Unpooled.wrappedBuffer(r.body()));
-        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
-      }
-      Responses.standardHeaders(resp.headers(), resp.content().readableBytes(), null);
-      Responses.write(ctx, resp, keepAlive);
+      Answer answer = e != null
+          ? new Answer(503, List.of(Map.entry("Content-Type", "text/plain; charset=utf-8"), Map.entry("Cache-Control", "no-store")),
+              "store unavailable\n".getBytes(StandardCharsets.UTF_8), false)
+          : new Answer(r.status(), List.of(Map.entry("Content-Type", r.contentType()), Map.entry("Cache-Control", "no-store"),
+              Map.entry("X-Content-Type-Options", "nosniff")), r.body(), false);
+      Responses.write(ctx, answer, keepAlive);
     }));
   }
 

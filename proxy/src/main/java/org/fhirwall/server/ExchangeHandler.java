@@ -3,37 +3,66 @@ package org.fhirwall.server;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import org.fhirwall.upstream.UpstreamClient;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts an {@link Exchange} for each whole request. Reading is paused while an exchange runs, so
- * pipelined requests are answered one at a time and in order, and a client cannot queue work
- * faster than it is served.
+ * Starts an {@link Exchange} for each request head, and hands the request's body pieces to it. The
+ * body is not aggregated here: the exchange reads it only once the sender's token is verified.
+ * Reading is paused while an exchange runs, so pipelined requests are answered one at a time and
+ * in order, and a client cannot queue work faster than it is served.
  */
-final class ExchangeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangeHandler.class);
 
   private final Stages stages;
   private final UpstreamClient upstream;
   private final ProxySettings settings;
-  private final LinkRewriter links;
+  private final int maxBody;
+  /** The body of the request under way; null between requests. */
+  private @Nullable RequestBody body;
 
-  ExchangeHandler(Stages stages, UpstreamClient upstream, ProxySettings settings, LinkRewriter links) {
+  ExchangeHandler(Stages stages, UpstreamClient upstream, ProxySettings settings, int maxBody) {
     this.stages = requireNonNull(stages, "stages");
     this.upstream = requireNonNull(upstream, "upstream");
     this.settings = requireNonNull(settings, "settings");
-    this.links = requireNonNull(links, "links");
+    this.maxBody = maxBody;
   }
 
   @Override
-  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-    ctx.channel().config().setAutoRead(false);
-    new Exchange(ctx, stages, upstream, settings, links, request).run();
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof HttpRequest head) {
+      ctx.channel().config().setAutoRead(false);
+      RequestBody current = new RequestBody(ctx, maxBody, HttpUtil.is100ContinueExpected(head));
+      body = current;
+      new Exchange(ctx, stages, upstream, settings, head, current).start();
+      if (msg instanceof HttpContent content) {
+        current.offer(content);
+      }
+      return;
+    }
+    if (msg instanceof HttpContent content && body != null) {
+      body.offer(content);
+      return;
+    }
+    ReferenceCountUtil.release(msg);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (body != null) {
+      body.connectionLost();
+      body = null;
+    }
+    ctx.fireChannelInactive();
   }
 
   @Override

@@ -25,11 +25,11 @@ import org.fhirwall.audit.AuditSink;
 import org.fhirwall.audit.JsonLinesAuditLog;
 import org.fhirwall.audit.WebhookAlertSink;
 import org.fhirwall.auth.Authenticator;
-import org.fhirwall.fhir.FormatConversion;
 import org.fhirwall.fhir.PageLinks;
 import org.fhirwall.fhir.ParserSettings;
 import org.fhirwall.fhir.PatientCompartment;
 import org.fhirwall.fhir.RequestParser;
+import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.inspect.InspectorSettings;
 import org.fhirwall.inspect.ResponseInspector;
 import org.fhirwall.policy.ConfigException;
@@ -37,9 +37,11 @@ import org.fhirwall.policy.DeploymentConfig;
 import org.fhirwall.policy.PolicyReloader;
 import org.fhirwall.policy.RolePolicyLoader;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.quota.NotFoundWatch;
+import org.fhirwall.quota.Enforcement;
+import org.fhirwall.quota.EventWatch;
 import org.fhirwall.quota.QuotaStore;
 import org.fhirwall.quota.RateGate;
+import org.fhirwall.respond.Responder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,20 +115,22 @@ public final class Fhirwall implements AutoCloseable {
           new InspectorSettings(List.of(upstreamBase), config.limits().maxResponseBody() * 8, 64));
       QuotaStore quota = new LocalQuotaStore(config.quota().maxAccounts(), background);
       built.add(quota);
+      int maxAccounts = config.quota().maxAccounts();
+      Enforcement enforcement = new Enforcement(quota,
+          new RateGate(maxAccounts, Math.max(1, config.upstream().maxConcurrent() / 4)),
+          new EventWatch(maxAccounts), new EventWatch(maxAccounts), Enforcement.FailureRules.DEFAULT);
       AuditSink audit = auditSink(config.audit());
       built.add(audit);
       WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
       Stages stages = new Stages(
-          fhir,
           new RequestParser(fhir, ParserSettings.defaults(config.basePath())),
+          RequestPatients.R4,
           authenticator,
           pageLinks,
           policies,
           inspector,
-          new FormatConversion(fhir),
-          quota,
-          new RateGate(config.quota().maxAccounts()),
-          new NotFoundWatch(config.quota().maxAccounts()),
+          new Responder(fhir, upstreamBase, publicBase, pageLinks),
+          enforcement,
           audit,
           alerts,
           options.clock(),

@@ -19,16 +19,14 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
   private final Stages stages;
   private final UpstreamClient upstream;
   private final ProxySettings settings;
-  private final LinkRewriter links;
 
   FhirwallChannelInitializer(@Nullable SslContext tls, DeploymentConfig.Limits limits, Stages stages,
-      UpstreamClient upstream, ProxySettings settings, LinkRewriter links) {
+      UpstreamClient upstream, ProxySettings settings) {
     this.tls = tls;
     this.limits = requireNonNull(limits, "limits");
     this.stages = requireNonNull(stages, "stages");
     this.upstream = requireNonNull(upstream, "upstream");
     this.settings = requireNonNull(settings, "settings");
-    this.links = requireNonNull(links, "links");
   }
 
   @Override
@@ -59,14 +57,16 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
     p.addLast("http", new HttpServerCodec(decoder));
   }
 
-  /** Deadlines, framing checks and bounded aggregation: what every request meets before its exchange. */
+  /**
+   * Deadlines and framing checks: what every request meets before its exchange. The body is not
+   * aggregated here: the exchange reads it (bounded) only once the sender's token is verified.
+   */
   static void addLimits(ChannelPipeline p, DeploymentConfig.Limits limits) {
     p.addLast("deadline", new RequestDeadline(limits.idleTimeout(), limits.requestTimeout()));
     p.addLast("framing", new FramingGuard(limits.maxHeaders(), limits.maxRequestBody()));
-    p.addLast("aggregate", new BoundedAggregator(limits.maxRequestBody()));
   }
 
   private void addProxyHandler(ChannelPipeline p) {
-    p.addLast("exchange", new ExchangeHandler(stages, upstream, settings, links));
+    p.addLast("exchange", new ExchangeHandler(stages, upstream, settings, limits.maxRequestBody()));
   }
 }

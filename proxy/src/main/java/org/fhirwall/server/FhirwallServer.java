@@ -87,7 +87,6 @@ public final class FhirwallServer implements AutoCloseable {
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ProxySettings settings = new ProxySettings(publicBase, upstreamSettings.baseUrlString(), config.breakGlassHeader(),
           config.limits().requestTimeout(), 256 * 1024);
-      LinkRewriter links = new LinkRewriter(settings.upstreamBaseUrl(), publicBase, stages.pageLinks());
       SslContext tls = tls(config.tls());
 
       Channel publicChannel = new ServerBootstrap()
@@ -96,7 +95,7 @@ public final class FhirwallServer implements AutoCloseable {
           .option(ChannelOption.SO_BACKLOG, 1024)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.SO_KEEPALIVE, true)
-          .childHandler(new FhirwallChannelInitializer(tls, config.limits(), stages, upstream, settings, links))
+          .childHandler(new FhirwallChannelInitializer(tls, config.limits(), stages, upstream, settings))
           .bind(config.listen().host(), config.listen().port())
           .sync()
           .channel();

@@ -109,7 +109,7 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
 
   private void refuse(ChannelHandlerContext ctx, Refusal refusal, String uri) {
     refused = true;
-    Responses.write(ctx, Responses.refusal(refusal, Responses.sniffFormat(uri, null), null), false);
+    Responses.refuse(ctx, refusal, uri);
     ctx.channel().config().setAutoRead(true);
   }
 

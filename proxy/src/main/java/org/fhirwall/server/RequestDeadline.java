@@ -109,7 +109,7 @@ final class RequestDeadline extends ChannelDuplexHandler {
     timer = null;
     Refusal r = new Refusal(408, IssueType.TIMEOUT,
         "Request not received in full within " + (requestNanos / 1_000_000) + " ms (limits.request-timeout)", Map.of(), true);
-    Responses.write(ctx, Responses.refusal(r, org.fhirwall.fhir.Format.JSON, null), false);
+    Responses.refuse(ctx, r, "");
   }
 
   private void cancel() {

@@ -14,52 +14,38 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.util.Locale;
 import java.util.Map;
 import org.fhirwall.fhir.Format;
-import org.fhirwall.fhir.OperationOutcomes;
 import org.fhirwall.fhir.Refusal;
+import org.fhirwall.respond.Answer;
+import org.fhirwall.respond.Refusals;
 import org.jspecify.annotations.Nullable;
 
-/**
- * The one place that turns outcomes into HTTP responses: refusals become OperationOutcomes with
- * their status and headers; every response carries the headers patient data needs
- * ({@code Cache-Control: no-store}, {@code X-Content-Type-Options: nosniff}).
- */
+/** Writes {@link Answer}s (built by {@code respond}) to a Netty channel. */
 final class Responses {
 
   private Responses() {}
 
-  static FullHttpResponse refusal(Refusal refusal, Format format, @Nullable String requestId) {
-    byte[] body = OperationOutcomes.render(refusal, format);
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-        HttpResponseStatus.valueOf(refusal.status()), Unpooled.wrappedBuffer(body));
-    HttpHeaders h = r.headers();
-    h.set(HttpHeaderNames.CONTENT_TYPE, format.contentType());
-    for (Map.Entry<String, String> e : refusal.headers().entrySet()) {
-      h.set(e.getKey(), e.getValue());
-    }
-    standardHeaders(h, body.length, requestId);
-    return r;
-  }
-
-  static void standardHeaders(HttpHeaders h, int contentLength, @Nullable String requestId) {
-    h.setInt(HttpHeaderNames.CONTENT_LENGTH, contentLength);
-    h.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-    h.set("X-Content-Type-Options", "nosniff");
-    if (requestId != null) {
-      h.set("X-Request-Id", requestId);
-    }
-  }
-
   /**
-   * Writes a response; closes the connection after it when {@code keepAlive} is false. The
-   * returned future completes when the response is written (or failed).
+   * Writes an answer; closes the connection after it when {@code keepAlive} is false. The
+   * returned future completes when the answer is written (or failed).
    */
-  static ChannelFuture write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
-    if (keepAlive) {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      return ctx.writeAndFlush(response);
+  static ChannelFuture write(ChannelHandlerContext ctx, Answer answer, boolean keepAlive) {
+    byte[] body = answer.body();
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(answer.status()),
+        body.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+    HttpHeaders h = response.headers();
+    for (Map.Entry<String, String> e : answer.headers()) {
+      h.add(e.getKey(), e.getValue());
     }
-    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    return ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    boolean open = keepAlive && !answer.closeConnection();
+    h.set(HttpHeaderNames.CONNECTION, open ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
+    ChannelFuture done = ctx.writeAndFlush(response);
+    return open ? done : done.addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** A refusal at the edge, before any exchange (framing, deadlines): always closes the connection. */
+  static ChannelFuture refuse(ChannelHandlerContext ctx, Refusal refusal, String uri) {
+    return write(ctx, Refusals.answer(refusal, sniffFormat(uri, null), null), false);
   }
 
   /**

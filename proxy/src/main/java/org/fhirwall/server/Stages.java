@@ -2,21 +2,19 @@ package org.fhirwall.server;
 
 import static java.util.Objects.requireNonNull;
 
-import ca.uhn.fhir.context.FhirContext;
 import java.time.Clock;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import org.fhirwall.audit.AlertSink;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.auth.Authenticator;
-import org.fhirwall.fhir.FormatConversion;
 import org.fhirwall.fhir.PageLinks;
 import org.fhirwall.fhir.RequestParser;
+import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.inspect.ResponseInspector;
 import org.fhirwall.policy.PolicyEngine;
-import org.fhirwall.quota.NotFoundWatch;
-import org.fhirwall.quota.QuotaStore;
-import org.fhirwall.quota.RateGate;
+import org.fhirwall.quota.Enforcement;
+import org.fhirwall.respond.Responder;
 
 /**
  * The stages a request passes, built once at start. All are thread-safe and free of Netty types;
@@ -26,32 +24,28 @@ import org.fhirwall.quota.RateGate;
  *     XML conversion); it rejects rather than queue without bound
  */
 public record Stages(
-    FhirContext fhir,
     RequestParser parser,
+    RequestPatients patients,
     Authenticator authenticator,
     PageLinks pageLinks,
     Supplier<PolicyEngine> policy,
     ResponseInspector inspector,
-    FormatConversion formats,
-    QuotaStore quota,
-    RateGate rates,
-    NotFoundWatch notFound,
+    Responder responder,
+    Enforcement quota,
     AuditSink audit,
     AlertSink alerts,
     Clock clock,
     Executor heavyWork) {
 
   public Stages {
-    requireNonNull(fhir, "fhir");
     requireNonNull(parser, "parser");
+    requireNonNull(patients, "patients");
     requireNonNull(authenticator, "authenticator");
     requireNonNull(pageLinks, "pageLinks");
     requireNonNull(policy, "policy");
     requireNonNull(inspector, "inspector");
-    requireNonNull(formats, "formats");
+    requireNonNull(responder, "responder");
     requireNonNull(quota, "quota");
-    requireNonNull(rates, "rates");
-    requireNonNull(notFound, "notFound");
     requireNonNull(audit, "audit");
     requireNonNull(alerts, "alerts");
     requireNonNull(clock, "clock");

@@ -27,11 +27,12 @@ class StepUpTest {
     return new AuthenticationStrength(acr, required, any, maxAge);
   }
 
-  private static Refusal refused(Optional<Refusal> r) {
-    assertThat(r).isPresent();
-    assertThat(r.get().status()).isEqualTo(401);
-    assertThat(r.get().code()).isEqualTo(IssueType.LOGIN);
-    return r.get();
+  private static Refusal refused(Optional<StepUp.Shortfall> shortfall) {
+    assertThat(shortfall).isPresent();
+    Refusal r = shortfall.get().refusal();
+    assertThat(r.status()).isEqualTo(401);
+    assertThat(r.code()).isEqualTo(IssueType.LOGIN);
+    return r;
   }
 
   private static String header(Refusal r) {
@@ -124,7 +125,8 @@ class StepUpTest {
     Principal svc = new Principal(Principal.Kind.SERVICE, "https://idp/realms/h", "svc", null, "billing", Set.of("export"), null,
         Set.of(), null, null, Set.of(), null, NOW.plusSeconds(300), "jti-2");
     assertThat(StepUp.check(svc, AuthenticationStrength.NONE, NOW, WHY)).isEmpty();
-    Optional<Refusal> r = StepUp.check(svc, strength(Set.of(), Set.of("otp"), Set.of(), null), NOW, WHY);
+    Optional<Refusal> r = StepUp.check(svc, strength(Set.of(), Set.of("otp"), Set.of(), null), NOW, WHY)
+        .map(StepUp.Shortfall::refusal);
     assertThat(r).isPresent();
     assertThat(r.get().status()).isEqualTo(403);
     assertThat(r.get().code()).isEqualTo(IssueType.FORBIDDEN);

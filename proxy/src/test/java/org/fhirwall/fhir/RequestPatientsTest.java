@@ -10,30 +10,31 @@ class RequestPatientsTest {
 
   @Test
   void aCountAboutANamedPatientNamesIt() {
-    assertThat(RequestPatients.named(parsed(get("/fhir/Observation?subject=Patient/p7&_summary=count"))))
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?subject=Patient/p7&_summary=count"))))
         .containsExactly("Patient/p7");
-    assertThat(RequestPatients.named(parsed(get("/fhir/Observation?patient=p8&_count=0")))).containsExactly("Patient/p8");
-    assertThat(RequestPatients.named(parsed(get("/fhir/Condition?subject:Patient=p9&_total=accurate"))))
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?patient=p8&_count=0")))).containsExactly("Patient/p8");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Condition?subject:Patient=p9&_total=accurate"))))
         .containsExactly("Patient/p9");
   }
 
   @Test
   void compartmentsIdListsAndAbsoluteReferencesAreNamed() {
-    assertThat(RequestPatients.named(parsed(get("/fhir/Patient/p1/Observation")))).containsExactly("Patient/p1");
-    assertThat(RequestPatients.named(parsed(get("/fhir/Patient?_id=a,b,c")))).containsExactlyInAnyOrder("Patient/a", "Patient/b", "Patient/c");
-    assertThat(RequestPatients.named(parsed(get("/fhir/Observation?subject=http://epr/fhir/Patient/x1,Patient/x2"))))
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Patient/p1/Observation")))).containsExactly("Patient/p1");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Patient?_id=a,b,c")))).containsExactlyInAnyOrder("Patient/a", "Patient/b", "Patient/c");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?subject=http://epr/fhir/Patient/x1,Patient/x2"))))
         .containsExactlyInAnyOrder("Patient/x1", "Patient/x2");
   }
 
   @Test
   void aPopulationCountNamesNobody() {
-    assertThat(RequestPatients.named(parsed(get("/fhir/Patient?_summary=count")))).isEmpty();
-    assertThat(RequestPatients.named(parsed(get("/fhir/Observation?code=1234-5&_summary=count")))).isEmpty();
-    assertThat(RequestPatients.named(parsed(get("/fhir/Observation?subject.name=smith")))).isEmpty();
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Patient?_summary=count")))).isEmpty();
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?code=1234-5&_summary=count")))).isEmpty();
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?subject.name=smith")))).isEmpty();
   }
 
   @Test
   void escapedCommasStayInsideOneValue() {
-    assertThat(RequestPatients.splitOr("a\\,b,c")).containsExactly("a,b", "c");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?patient=a%5C,b,c"))))
+        .containsExactlyInAnyOrder("Patient/c");
   }
 }

@@ -94,7 +94,7 @@ final class JsonWalkBaseline {
         patients.add(unresolvedKey(c, null));
       }
     }
-    return new Inspection.Read(json, patients, urls, resourceTypes, resourceCount);
+    return new Inspection.Read(json, patients, urls, resourceTypes, resourceCount, null);
   }
 
   private static long errorOffset(JsonProcessingException e) {

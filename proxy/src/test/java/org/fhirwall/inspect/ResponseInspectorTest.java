@@ -632,13 +632,13 @@ class ResponseInspectorTest {
   void reportedUrlsCanBeSplicedAway() {
     Bundle b = searchset(List.of(observation("o1", "1"), patient("1")), List.of());
     Inspection.Read read = read(json(b));
-    List<JsonSplicer.Replacement> replacements = new ArrayList<>();
+    List<org.fhirwall.respond.JsonSplicer.Replacement> replacements = new ArrayList<>();
     for (UrlOccurrence u : read.urls()) {
       String proxied = u.isBundleLink() ? "https://fhirwall.example/fhir/page/" + u.linkRelation()
           : u.value().replace(BASE, "https://fhirwall.example/fhir");
-      replacements.add(new JsonSplicer.Replacement(u, proxied));
+      replacements.add(new org.fhirwall.respond.JsonSplicer.Replacement(u, proxied));
     }
-    byte[] spliced = JsonSplicer.splice(read.json(), replacements);
+    byte[] spliced = org.fhirwall.respond.JsonSplicer.splice(read.json(), replacements);
     Bundle back = R4.newJsonParser().parseResource(Bundle.class, new String(spliced, UTF_8));
     assertThat(back.getLink("next").getUrl()).isEqualTo("https://fhirwall.example/fhir/page/next");
     assertThat(back.getEntry()).extracting(Bundle.BundleEntryComponent::getFullUrl)

@@ -252,12 +252,11 @@ class RecordLimitsIT {
   }
 
   @Test
-  void aCountOverThePopulationDisclosesNoPatient() throws Exception {
+  void aCountOverThePopulationIsRefusedForItCannotBeCharged() throws Exception {
     Session s = new Session();
-    HttpResponse<String> r = s.get("Patient?_summary=count");
-    assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(JSON.readTree(r.body()).path("total").asInt()).isEqualTo(3000);
-    assertThat(s.received).isEmpty();
+    HttpResponse<String> r = it.get("Patient?_summary=count", s.token);
+    ItEnvironment.assertOperationOutcome(r, 403);
+    assertThat(r.body()).contains("too-costly").doesNotContain("\"total\"");
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.util.List;
 import org.fhirwall.auth.Principal;
 import org.fhirwall.fhir.FhirRequest;
 import org.junit.jupiter.api.Test;
+import org.fhirwall.respond.Refusals;
 
 /** Batches and transactions: a size cap, and every entry decided as if it were sent alone. */
 class BundlePolicyTest {
@@ -41,8 +42,8 @@ class BundlePolicyTest {
     assertThat(Fhir.decide(engine, user, Fhir.bundle("batch", reads(100)))).isInstanceOf(Decision.Allow.class);
     Decision.Deny d = Fhir.denied(Fhir.decide(engine, user, Fhir.bundle("batch", reads(101))));
     assertThat(d.rule()).isEqualTo("batch-max-entries");
-    assertThat(d.refusal().status()).isEqualTo(403);
-    assertThat(d.refusal().diagnostics()).isEqualTo("A batch of 101 entries is more than role ward allows (100)");
+    assertThat(Refusals.of(d).status()).isEqualTo(403);
+    assertThat(Refusals.of(d).diagnostics()).isEqualTo("A batch of 101 entries is more than role ward allows (100)");
     PolicyEngine small = Fhir.engine(ROLE + "batch:\n  max-entries: 3\n");
     assertThat(Fhir.decide(small, user, Fhir.bundle("transaction", reads(3)))).isInstanceOf(Decision.Allow.class);
     assertThat(Fhir.denied(Fhir.decide(small, user, Fhir.bundle("transaction", reads(4)))).rule()).isEqualTo("batch-max-entries");
@@ -53,7 +54,7 @@ class BundlePolicyTest {
     FhirRequest b = Fhir.bundle("batch", "GET Patient/1", "GET Observation?subject=Patient/1", "GET Binary/9", "GET Patient/2");
     Decision.Deny d = Fhir.denied(Fhir.decide(engine, user, b));
     assertThat(d.rule()).isEqualTo("resource-types");
-    assertThat(d.refusal().diagnostics())
+    assertThat(Refusals.of(d).diagnostics())
         .isEqualTo("Bundle entry 2 (GET read Binary) refused: Role ward may not access Binary resources");
   }
 
@@ -62,7 +63,7 @@ class BundlePolicyTest {
     Decision.Deny bare = Fhir.denied(Fhir.decide(engine, user,
         Fhir.bundle("batch", "GET Patient?name=smith", "GET Patient?_count=100")));
     assertThat(bare.rule()).isEqualTo("search-unselective");
-    assertThat(bare.refusal().diagnostics()).startsWith("Bundle entry 1 (GET search-type Patient) refused: ");
+    assertThat(Refusals.of(bare).diagnostics()).startsWith("Bundle entry 1 (GET search-type Patient) refused: ");
     Decision.Deny noPatient = Fhir.denied(Fhir.decide(engine, user, Fhir.bundle("transaction", "GET Observation?code=x")));
     assertThat(noPatient.rule()).isEqualTo("search-patient-criterion");
     Decision.Deny include = Fhir.denied(Fhir.decide(engine, user,
@@ -76,16 +77,27 @@ class BundlePolicyTest {
   void entryInteractionsMustBeListedToo() {
     Decision.Deny d = Fhir.denied(Fhir.decide(engine, user, Fhir.bundle("transaction", "POST Observation", "DELETE Observation/1")));
     assertThat(d.rule()).isEqualTo("interactions");
-    assertThat(d.refusal().diagnostics()).startsWith("Bundle entry 1 (DELETE delete Observation) refused: ");
+    assertThat(Refusals.of(d).diagnostics()).startsWith("Bundle entry 1 (DELETE delete Observation) refused: ");
   }
 
   @Test
-  void everySearchEntryGetsTheCountCapAndTheRewriteIsNoted() {
+  void theSearchEntriesShareTheCountCapAndTheRewriteIsNoted() {
     Decision.Allow a = Fhir.allowed(Fhir.decide(engine, user,
         Fhir.bundle("batch", "GET Patient/1", "GET Observation?subject=Patient/1&_count=500", "GET Condition?patient=1")));
-    assertThat(a.request().entries().get(1).request().param("_count")).contains("20");
-    assertThat(a.request().entries().get(2).request().param("_count")).contains("20");
-    assertThat(a.notes()).containsExactly("entry 1: _count 500 lowered to 20", "entry 2: _count set to 20");
+    assertThat(a.request().entries().get(1).request().param("_count")).contains("10");
+    assertThat(a.request().entries().get(2).request().param("_count")).contains("10");
+    assertThat(a.notes()).containsExactly("entry 1: _count 500 lowered to 10", "entry 2: _count set to 10");
+  }
+
+  @Test
+  void aBundleOfMoreSearchesThanTheCountCapIsTooCostly() {
+    String[] searches = new String[21];
+    for (int i = 0; i < searches.length; i++) {
+      searches[i] = "GET Observation?subject=Patient/" + i;
+    }
+    Decision.Deny d = Fhir.denied(Fhir.decide(engine, user, Fhir.bundle("batch", searches)));
+    assertThat(d.rule()).isEqualTo("batch-max-count");
+    assertThat(d.kind()).isEqualTo(Decision.Kind.TOO_COSTLY);
   }
 
   @Test
@@ -94,9 +106,8 @@ class BundlePolicyTest {
     FhirRequest b = Fhir.bundle("transaction", "GET Patient/1", "GET Binary/1", "POST Subscription");
     Decision.Deny d = Fhir.denied(Fhir.decide(reportOnly, user, b));
     assertThat(d.rule()).as("the closed channel wins over the report-only finding in entry 1").isEqualTo("closed-subscription");
-    assertThat(d.refusal().diagnostics()).startsWith("Bundle entry 2 (POST create Subscription) refused: ");
+    assertThat(Refusals.of(d).diagnostics()).startsWith("Bundle entry 2 (POST create Subscription) refused: ");
     Decision.Allow other = Fhir.allowed(Fhir.decide(reportOnly, user, Fhir.bundle("batch", "GET Binary/1")));
-    assertThat(other.wouldRefuse()).isNotNull();
     assertThat(other.notes()).contains("report-only: would refuse (resource-types)");
   }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import org.fhirwall.auth.Principal;
 import org.fhirwall.fhir.FhirRequest;
 import org.junit.jupiter.api.Test;
+import org.fhirwall.respond.Refusals;
 
 /** Channels that interactive users never get, whatever their role allows. */
 class ClosedChannelsTest {
@@ -38,14 +39,14 @@ class ClosedChannelsTest {
   private Decision.Deny refused(FhirRequest r, String rule) {
     Decision.Deny d = Fhir.denied(Fhir.decide(engine, user, r));
     assertThat(d.rule()).as(r.describe()).isEqualTo(rule);
-    assertThat(d.refusal().status()).isEqualTo(403);
+    assertThat(Refusals.of(d).status()).isEqualTo(403);
     return d;
   }
 
   @Test
   void subscriptionsCannotBeCreatedOrChangedByUsers() {
     Decision.Deny d = refused(Fhir.req("POST", "Subscription", SUBSCRIPTION), "closed-subscription");
-    assertThat(d.refusal().diagnostics()).contains("Subscription is not available to interactive users");
+    assertThat(Refusals.of(d).diagnostics()).contains("Subscription is not available to interactive users");
     refused(Fhir.req("PUT", "Subscription/1", SUBSCRIPTION.replace("{\"resourceType\":\"Subscription\",",
         "{\"resourceType\":\"Subscription\",\"id\":\"1\",")), "closed-subscription");
     refused(Fhir.req("PATCH", "Subscription/1", "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"active\"}]",
@@ -64,7 +65,7 @@ class ClosedChannelsTest {
       boolean post = target.equals("$process-message") || target.equals("Measure/$submit-data");
       FhirRequest r = post ? Fhir.req("POST", target, "{\"resourceType\":\"Parameters\"}") : Fhir.get(target);
       Decision.Deny d = refused(r, "closed-operation");
-      assertThat(d.refusal().diagnostics()).as(target).contains("is not available to interactive users");
+      assertThat(Refusals.of(d).diagnostics()).as(target).contains("is not available to interactive users");
     }
     assertThat(Fhir.decide(engine, user, Fhir.get("Patient/1/$everything"))).isInstanceOf(Decision.Allow.class);
   }
@@ -72,14 +73,14 @@ class ClosedChannelsTest {
   @Test
   void asynchronousRequestsAreClosedToUsers() {
     Decision.Deny d = refused(Fhir.get("Patient/1", "Prefer: respond-async"), "closed-async");
-    assertThat(d.refusal().diagnostics()).contains("Prefer: respond-async").contains("interactive users");
+    assertThat(Refusals.of(d).diagnostics()).contains("Prefer: respond-async").contains("interactive users");
     refused(Fhir.get("Patient/1/$everything", "Prefer: respond-async"), "closed-async");
   }
 
   @Test
   void exportIsClosedToUsers() {
     Decision.Deny d = refused(Fhir.get("Group/1/$export?_type=Patient"), "closed-operation");
-    assertThat(d.refusal().diagnostics()).contains("bulk export is run by a service account");
+    assertThat(Refusals.of(d).diagnostics()).contains("bulk export is run by a service account");
   }
 
   @Test

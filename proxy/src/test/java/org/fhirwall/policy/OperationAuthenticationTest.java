@@ -12,6 +12,7 @@ import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.Interaction;
 import org.junit.jupiter.api.Test;
+import org.fhirwall.respond.Refusals;
 
 /** Sensitive operations can ask for a fresher authentication than the role's ordinary requests. */
 class OperationAuthenticationTest {
@@ -44,8 +45,8 @@ class OperationAuthenticationTest {
     var principal = user(Set.of("physician"), Set.of("pwd", "otp"), NOW.minus(Duration.ofHours(2)));
     assertThat(engine.decide(principal, read(), null, 1, NOW)).isInstanceOf(Decision.Allow.class);
     assertThat(engine.decide(principal, everything(), null, 1, NOW)).isInstanceOfSatisfying(Decision.Deny.class, d -> {
-      assertThat(d.refusal().status()).isEqualTo(401);
-      assertThat(d.refusal().headers().get("WWW-Authenticate")).contains("insufficient_user_authentication").contains("max_age=900");
+      assertThat(Refusals.of(d).status()).isEqualTo(401);
+      assertThat(Refusals.of(d).headers().get("WWW-Authenticate")).contains("insufficient_user_authentication").contains("max_age=900");
     });
     var fresh = user(Set.of("physician"), Set.of("pwd", "otp"), NOW.minus(Duration.ofMinutes(5)));
     assertThat(engine.decide(fresh, everything(), null, 1, NOW)).isInstanceOf(Decision.Allow.class);

@@ -13,6 +13,7 @@ import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.QueryParam;
 import org.junit.jupiter.api.Test;
+import org.fhirwall.respond.Refusals;
 
 class PolicyEngineTest {
   static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
@@ -44,7 +45,7 @@ class PolicyEngineTest {
     assertThat(d).isInstanceOfSatisfying(Decision.Allow.class, a -> {
       assertThat(a.role().name()).isEqualTo("physician");
       assertThat(a.account()).isEqualTo("https://idp/realms/h|sub-1");
-      assertThat(a.windows()).extracting(w -> w.max()).containsExactly(40, 150);
+      assertThat(a.limits()).extracting(w -> w.max()).containsExactly(40, 150);
       assertThat(a.request().param("_count")).contains("50");
       assertThat(a.notes()).as("the rewrite is in the audit record").containsExactly("_count set to 50");
     });
@@ -55,15 +56,15 @@ class PolicyEngineTest {
     Decision d = engine.decide(user(Set.of("physician"), Set.of("pwd"), NOW.minusSeconds(60)),
         request(Interaction.READ, "Patient", List.of()), null, 1, NOW);
     assertThat(d).isInstanceOfSatisfying(Decision.Deny.class, deny -> {
-      assertThat(deny.refusal().status()).isEqualTo(401);
-      assertThat(deny.refusal().headers().get("WWW-Authenticate")).contains("insufficient_user_authentication");
+      assertThat(Refusals.of(deny).status()).isEqualTo(401);
+      assertThat(Refusals.of(deny).headers().get("WWW-Authenticate")).contains("insufficient_user_authentication");
     });
   }
 
   @Test
   void anUnknownRoleGetsNothing() {
     Decision d = engine.decide(user(Set.of("janitor"), Set.of("otp"), NOW), request(Interaction.READ, "Patient", List.of()), null, 1, NOW);
-    assertThat(d).isInstanceOfSatisfying(Decision.Deny.class, deny -> assertThat(deny.refusal().status()).isEqualTo(403));
+    assertThat(d).isInstanceOfSatisfying(Decision.Deny.class, deny -> assertThat(Refusals.of(deny).status()).isEqualTo(403));
   }
 
   @Test
@@ -103,16 +104,17 @@ class PolicyEngineTest {
   }
 
   @Test
-  void breakGlassNeedsAFreshLoginAndChargesItsOwnWindows() {
+  void breakGlassNeedsAFreshLoginAndRaisesTheCeilingOfTheSameAccount() {
     FhirRequest read = request(Interaction.READ, "Patient", List.of());
     Decision stale = engine.decide(user(Set.of("physician"), Set.of("otp"), NOW.minus(Duration.ofHours(1))), read, "unconscious patient", 1, NOW);
     assertThat(stale).isInstanceOfSatisfying(Decision.Deny.class, d ->
-        assertThat(d.refusal().headers().get("WWW-Authenticate")).contains("insufficient_user_authentication"));
+        assertThat(Refusals.of(d).headers().get("WWW-Authenticate")).contains("insufficient_user_authentication"));
     Decision fresh = engine.decide(user(Set.of("physician"), Set.of("otp"), NOW.minusSeconds(120)), read, "unconscious patient", 1, NOW);
     assertThat(fresh).isInstanceOfSatisfying(Decision.Allow.class, a -> {
       assertThat(a.breakGlass()).isTrue();
-      assertThat(a.account()).endsWith("#break-glass");
-      assertThat(a.windows()).extracting(w -> w.max()).containsExactly(400);
+      assertThat(a.account()).as("one account: break-glass is not a second pool").isEqualTo("https://idp/realms/h|sub-1");
+      assertThat(a.limits()).extracting(w -> w.max()).containsExactly(400);
+      assertThat(a.tracked()).as("every window of the role is kept up to date").contains(Duration.ofHours(1), Duration.ofHours(24));
     });
   }
 
@@ -123,7 +125,6 @@ class PolicyEngineTest {
     Decision d = e.decide(user(Set.of("physician"), Set.of("otp"), NOW), request(Interaction.READ, "Binary", List.of()), null, 1, NOW);
     assertThat(d).isInstanceOfSatisfying(Decision.Allow.class, a -> {
       assertThat(a.reportOnly()).isTrue();
-      assertThat(a.wouldRefuse()).isNotNull();
       assertThat(a.notes()).anyMatch(n -> n.contains("would refuse (resource-types)"));
     });
     Decision noMfa = e.decide(user(Set.of("physician"), Set.of("pwd"), NOW), request(Interaction.READ, "Patient", List.of()), null, 1, NOW);
@@ -151,8 +152,8 @@ class PolicyEngineTest {
     for (FhirRequest r : writesAndHistory) {
       Decision.Deny d = Fhir.denied(engine.decide(p, r, null, 1, NOW));
       assertThat(d.rule()).as(r.describe()).isEqualTo("interactions");
-      assertThat(d.refusal().status()).isEqualTo(403);
-      assertThat(d.refusal().diagnostics()).contains("Interaction " + r.interaction().code() + " is not allowed for role physician");
+      assertThat(Refusals.of(d).status()).isEqualTo(403);
+      assertThat(Refusals.of(d).diagnostics()).contains("Interaction " + r.interaction().code() + " is not allowed for role physician");
     }
     PolicyEngine writer = new PolicyEngine(new PolicySet(List.of(role(WRITER))));
     for (FhirRequest r : writesAndHistory) {
@@ -165,7 +166,7 @@ class PolicyEngineTest {
     PolicyEngine narrow = new PolicyEngine(new PolicySet(List.of(role(WRITER.replace("[\"*\"]", "[Patient, Observation]")))));
     Decision.Deny d = Fhir.denied(narrow.decide(user(Set.of("physician"), Set.of("otp"), NOW), Fhir.get("_history"), null, 1, NOW));
     assertThat(d.rule()).isEqualTo("resource-types");
-    assertThat(d.refusal().diagnostics()).contains("history-system returns every resource type");
+    assertThat(Refusals.of(d).diagnostics()).contains("history-system returns every resource type");
   }
 
   @Test
@@ -179,7 +180,7 @@ class PolicyEngineTest {
     assertThat(instanceOnly.decide(p, Fhir.get("Patient/1/$everything"), null, 1, NOW)).isInstanceOf(Decision.Allow.class);
     Decision.Deny typeLevel = Fhir.denied(instanceOnly.decide(p, Fhir.get("Patient/$everything"), null, 1, NOW));
     assertThat(typeLevel.rule()).isEqualTo("interactions");
-    assertThat(typeLevel.refusal().diagnostics()).contains("operation-type");
+    assertThat(Refusals.of(typeLevel).diagnostics()).contains("operation-type");
     assertThat(Fhir.denied(instanceOnly.decide(p, Fhir.get("$graphql?query=x"), null, 1, NOW)).rule()).isEqualTo("interactions");
     assertThat(Fhir.denied(instanceOnly.decide(p, Fhir.get("Patient/1/$graphql?query=x"), null, 1, NOW)).rule())
         .isEqualTo("operations");
@@ -189,7 +190,7 @@ class PolicyEngineTest {
     assertThat(wide.decide(p, Fhir.get("Patient/$everything"), null, 1, NOW)).as("type level once listed").isInstanceOf(Decision.Allow.class);
     Decision.Deny graphql = Fhir.denied(wide.decide(p, Fhir.get("$graphql?query=x"), null, 1, NOW));
     assertThat(graphql.rule()).isEqualTo("operations");
-    assertThat(graphql.refusal().diagnostics()).isEqualTo("Operation $graphql is not allowed for role physician");
+    assertThat(Refusals.of(graphql).diagnostics()).isEqualTo("Operation $graphql is not allowed for role physician");
   }
 
   @Test
@@ -213,7 +214,7 @@ class PolicyEngineTest {
       assertThat(Fhir.decide(e, svc, Fhir.get(target, "Prefer: respond-async"))).as(target).isInstanceOf(Decision.Allow.class);
     }
     Decision.Deny everyType = Fhir.denied(Fhir.decide(e, svc, Fhir.get("$export", "Prefer: respond-async")));
-    assertThat(everyType.refusal().diagnostics()).contains("$export without _type exports every resource type");
+    assertThat(Refusals.of(everyType).diagnostics()).contains("$export without _type exports every resource type");
     assertThat(Fhir.denied(Fhir.decide(e, svc, Fhir.get("$export?_type=Binary", "Prefer: respond-async"))).rule())
         .isEqualTo("resource-types");
     Principal other = Fhir.service("reporting");
@@ -233,8 +234,8 @@ class PolicyEngineTest {
     Decision missing = engine.decide(p, Fhir.get("Binary/never-stored"), null, 1, NOW);
     assertThat(existing).isEqualTo(missing).isInstanceOf(Decision.Deny.class);
     Decision.Deny d = (Decision.Deny) existing;
-    assertThat(d.refusal().status()).isEqualTo(403);
-    assertThat(d.refusal().diagnostics()).doesNotContain("present-on-the-epr");
+    assertThat(Refusals.of(d).status()).isEqualTo(403);
+    assertThat(Refusals.of(d).diagnostics()).doesNotContain("present-on-the-epr");
     Decision searchA = engine.decide(p, Fhir.get("Observation?code=1234-5"), null, 1, NOW);
     Decision searchB = engine.decide(p, Fhir.get("Observation?code=9999-9"), null, 1, NOW);
     assertThat(searchA).isEqualTo(searchB).isInstanceOf(Decision.Deny.class);

@@ -7,7 +7,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -24,19 +26,26 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Request-smuggling and malformed-framing shapes at the edge: each is answered 400 (or 413/414/431)
  * with an OperationOutcome, the connection is closed, and no request reaches the exchange (and so
- * nothing reaches the upstream).
+ * nothing reaches the upstream). A chunked body that grows over the limit is refused by the
+ * exchange's body reader ({@code ExchangeTest}).
  */
 class RequestSmugglingTest {
   static final DeploymentConfig.Limits LIMITS =
       new DeploymentConfig.Limits(1024, 1 << 20, 1024, 4096, 20, Duration.ofSeconds(30), Duration.ofSeconds(60));
 
-  /** Stands where the exchange handler sits and records every request that got through. */
-  static final class Reached extends SimpleChannelInboundHandler<FullHttpRequest> {
+  /** Stands where the exchange handler sits and records every request that got through whole. */
+  static final class Reached extends SimpleChannelInboundHandler<HttpObject> {
     final List<String> requests = new ArrayList<>();
+    private String head = "";
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
-      requests.add(msg.method() + " " + msg.uri());
+    protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+      if (msg instanceof HttpRequest r) {
+        head = r.method() + " " + r.uri();
+      }
+      if (msg instanceof LastHttpContent) {
+        requests.add(head);
+      }
     }
 
     @Override
@@ -69,7 +78,6 @@ class RequestSmugglingTest {
         Arguments.of("asterisk-form target", "OPTIONS * HTTP/1.1\r\nHost: proxy\r\n\r\n", 400),
         Arguments.of("garbage request line", "GARBAGE\r\n\r\n", 400),
         Arguments.of("declared body over the limit", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\nContent-Length: 5000\r\n\r\n", 413),
-        Arguments.of("chunked body over the limit", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + "x".repeat(2048) + "\r\n0\r\n\r\n", 413),
         Arguments.of("request line over the limit", "GET /fhir/Patient?name=" + "a".repeat(2000) + " HTTP/1.1\r\nHost: proxy\r\n\r\n", 414),
         Arguments.of("headers over the limit", get + "X-Big: " + "b".repeat(5000) + "\r\n\r\n", 431),
         Arguments.of("too many headers", get + "X-H: 1\r\n".repeat(30) + "\r\n", 400));

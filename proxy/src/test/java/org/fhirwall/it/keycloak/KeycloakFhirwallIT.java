@@ -102,7 +102,7 @@ class KeycloakFhirwallIT {
     // A user WITH OTP logs in through a client whose flow does not ask for it: Keycloak issues a token.
     TokenSet pwd = keycloak.passwordGrant(TestRealm.PWD_ONLY, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(), null);
     assertThat(pwd.accessClaims().path("amr").toString()).doesNotContain("otp");
-    HttpResponse<String> r = get("Patient?gender=female&_count=5", pwd.accessToken());
+    HttpResponse<String> r = get("Patient?family=Martin&_count=5", pwd.accessToken());
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow())
         .contains("error=\"insufficient_user_authentication\"");
@@ -117,7 +117,7 @@ class KeycloakFhirwallIT {
     TokenSet t = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
         TestRealm.DR_MARTIN.totpSecret());
     assertThat(t.accessClaims().has("auth_time")).isTrue();
-    HttpResponse<String> r = get("Patient?gender=female&_count=5", t.accessToken());
+    HttpResponse<String> r = get("Patient?family=Martin&_count=5", t.accessToken());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).contains("\"resourceType\":\"Patient\"");
   }
@@ -126,12 +126,12 @@ class KeycloakFhirwallIT {
   void passwordAndTotpThroughTheDirectGrantLetDataFlowWhereNoLoginAgeIsRequired() throws Exception {
     TokenSet t = keycloak.passwordGrant(TestRealm.WEB, TestRealm.NURSE_PETIT.username(), TestRealm.NURSE_PETIT.password(),
         TestRealm.NURSE_PETIT.totpNow());
-    HttpResponse<String> r = get("Patient?gender=female&_count=5", t.accessToken());
+    HttpResponse<String> r = get("Patient?family=Martin&_count=5", t.accessToken());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     // the physician policy asks for a login within 12 h, which a direct-grant token (no auth_time) cannot show
     TokenSet doctor = keycloak.passwordGrant(TestRealm.WEB, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
         TestRealm.DR_MARTIN.totpNow());
-    HttpResponse<String> noAge = get("Patient?gender=female&_count=5", doctor.accessToken());
+    HttpResponse<String> noAge = get("Patient?family=Martin&_count=5", doctor.accessToken());
     assertThat(noAge.statusCode()).isEqualTo(401);
     assertThat(noAge.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("insufficient_user_authentication")
         .contains("max_age=");
@@ -143,14 +143,14 @@ class KeycloakFhirwallIT {
     keycloak.setUserEnabled(TestRealm.DR_LEAVING.username(), true);
     TokenSet t = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_LEAVING.username(), TestRealm.DR_LEAVING.password(),
         TestRealm.DR_LEAVING.totpSecret());
-    assertThat(get("Patient?gender=female&_count=1", t.accessToken()).statusCode()).isEqualTo(200);
+    assertThat(get("Patient?family=Martin&_count=1", t.accessToken()).statusCode()).isEqualTo(200);
     keycloak.disableUser(TestRealm.DR_LEAVING.username());
     // Poll: refused at the latest once the cached "active" answer has expired.
     long deadline = System.nanoTime() + INTROSPECTION_CACHE.plusSeconds(5).toNanos();
     int status = 200;
     while (System.nanoTime() < deadline && status == 200) {
       Thread.sleep(250);
-      status = get("Patient?gender=female&_count=1", t.accessToken()).statusCode();
+      status = get("Patient?family=Martin&_count=1", t.accessToken()).statusCode();
     }
     assertThat(status).isEqualTo(401);
   }
@@ -159,13 +159,13 @@ class KeycloakFhirwallIT {
   void aTokenForAnotherClientOrAudienceIsRefused() throws Exception {
     TokenSet other = keycloak.browserLogin(TestRealm.OTHER_APP, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
         TestRealm.DR_MARTIN.totpSecret());
-    HttpResponse<String> r = get("Patient?gender=female&_count=1", other.accessToken());
+    HttpResponse<String> r = get("Patient?family=Martin&_count=1", other.accessToken());
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("invalid_token");
     // an ID token is not an access token, even from the right client
     TokenSet web = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
         TestRealm.DR_MARTIN.totpSecret());
     assertThat(web.idToken()).isNotNull();
-    assertThat(get("Patient?gender=female&_count=1", web.idToken()).statusCode()).isEqualTo(401);
+    assertThat(get("Patient?family=Martin&_count=1", web.idToken()).statusCode()).isEqualTo(401);
   }
 }

@@ -1,4 +1,4 @@
-package org.fhirwall.inspect;
+package org.fhirwall.respond;
 
 import static java.util.Objects.requireNonNull;
 
@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.fhirwall.inspect.UrlOccurrence;
 
 /**
  * Replaces JSON string tokens in a body at the offsets an {@link Inspection.Read} reported, without

@@ -1,10 +1,9 @@
-package org.fhirwall.server;
+package org.fhirwall.respond;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.fhirwall.fhir.QueryParam;
-import org.fhirwall.inspect.Projection;
 import org.junit.jupiter.api.Test;
 
 class PageTargetsTest {

@@ -1,4 +1,4 @@
-package org.fhirwall.inspect;
+package org.fhirwall.respond;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package org.fhirwall.server;
+package org.fhirwall.respond;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
@@ -7,7 +7,6 @@ import java.net.URLEncoder;
 import java.util.ArrayList;
 import java.util.List;
 import org.fhirwall.fhir.QueryParam;
-import org.fhirwall.inspect.Projection;
 import org.jspecify.annotations.Nullable;
 
 /**

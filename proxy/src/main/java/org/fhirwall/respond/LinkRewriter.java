@@ -1,4 +1,4 @@
-package org.fhirwall.server;
+package org.fhirwall.respond;
 
 import static java.util.Objects.requireNonNull;
 
@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Set;
 import org.fhirwall.fhir.PageLinks;
 import org.fhirwall.inspect.Inspection;
-import org.fhirwall.inspect.JsonSplicer;
 import org.fhirwall.inspect.UrlOccurrence;
 import org.jspecify.annotations.Nullable;
 

@@ -1,4 +1,4 @@
-package org.fhirwall.inspect;
+package org.fhirwall.respond;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
+import org.fhirwall.inspect.UrlOccurrence;
 import org.junit.jupiter.api.Test;
 
 class JsonSplicerTest {

@@ -1,0 +1,146 @@
+package org.fhirwall.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.fhir.CanonicalForm;
+import org.fhirwall.fhir.FhirRequest;
+import org.fhirwall.fhir.Interaction;
+import org.fhirwall.fhir.Refusal;
+import org.fhirwall.policy.Decision;
+import org.fhirwall.quota.ChargeResult;
+import org.fhirwall.quota.WindowUsage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What is known of one request so far, for its audit record: where it came from, then (as the
+ * request moves through the stages) who asked, what, and what the policy allowed. Immutable: each
+ * stage that learns something returns a new trail; every ending of a request turns the trail into
+ * exactly one {@link AuditRecord} ({@link #released} or {@link #refused}), and alerts and locks
+ * raised on the way into their own records ({@link #event}). Never holds the token or clinical content.
+ *
+ * @param startNanos {@link System#nanoTime()} at arrival, for the record's duration
+ * @param rawTarget the request-target as received (used when no canonical form exists)
+ */
+public record Trail(
+    String requestId,
+    Instant start,
+    long startNanos,
+    String remoteAddress,
+    String method,
+    String rawTarget,
+    @Nullable String traceparent,
+    @Nullable Principal principal,
+    @Nullable FhirRequest request,
+    @Nullable String pageTarget,
+    Decision.@Nullable Allow allow,
+    @Nullable String breakGlassReason) {
+
+  public Trail {
+    requireNonNull(requestId, "requestId");
+    requireNonNull(start, "start");
+    requireNonNull(remoteAddress, "remoteAddress");
+    requireNonNull(method, "method");
+    requireNonNull(rawTarget, "rawTarget");
+  }
+
+  /** A request that has just arrived. */
+  public static Trail arrived(String requestId, Instant start, long startNanos, String remoteAddress, String method,
+      String rawTarget, @Nullable String traceparent) {
+    return new Trail(requestId, start, startNanos, remoteAddress, method, rawTarget, traceparent, null, null, null, null,
+        null);
+  }
+
+  public Trail by(Principal p) {
+    return new Trail(requestId, start, startNanos, remoteAddress, method, rawTarget, traceparent, p, request, pageTarget,
+        allow, breakGlassReason);
+  }
+
+  public Trail asked(FhirRequest r, @Nullable String breakGlass) {
+    return new Trail(requestId, start, startNanos, remoteAddress, method, rawTarget, traceparent, principal, r, pageTarget,
+        allow, breakGlass);
+  }
+
+  /** The request is the next page of a search: {@code opened} is the request the link was made for. */
+  public Trail paging(FhirRequest opened, String upstreamTarget) {
+    return new Trail(requestId, start, startNanos, remoteAddress, method, rawTarget, traceparent, principal, opened,
+        upstreamTarget, allow, breakGlassReason);
+  }
+
+  public Trail allowed(Decision.Allow a) {
+    return new Trail(requestId, start, startNanos, remoteAddress, method, rawTarget, traceparent, principal, request,
+        pageTarget, a, breakGlassReason);
+  }
+
+  /** The record of a released answer: the patients it disclosed and the windows after the charge. */
+  public AuditRecord released(int status, Set<String> patients, ChargeResult.Admitted charge, long nowNanos) {
+    List<String> notes = new ArrayList<>(allow == null ? List.of() : allow.notes());
+    WindowUsage would = charge.wouldRefuse();
+    if (would != null) {
+      notes.add("report-only: over the " + would.window().name() + " limit (" + would.distinct() + "/"
+          + would.window().max() + ")");
+    }
+    return record(AuditRecord.Kind.DECISION, start, AuditRecord.Outcome.ALLOWED, status, List.copyOf(patients),
+        charge.newPatients(), usage(charge.usage()), null, "", notes, nowNanos);
+  }
+
+  /** The record of a refusal: what was refused, by which rule, and the windows as they stand. */
+  public AuditRecord refused(Refusal refusal, AuditRecord.Outcome outcome, String rule, List<WindowUsage> windows,
+      long nowNanos) {
+    return record(AuditRecord.Kind.DECISION, start, outcome, refusal.status(), List.of(), 0, usage(windows), rule,
+        refusal.diagnostics(), allow == null ? List.of() : allow.notes(), nowNanos);
+  }
+
+  /** The record of a lock, an alert or a break-glass access raised while serving this request. */
+  public AuditRecord event(AuditRecord.Kind kind, AuditRecord.Outcome outcome, int status, Instant at, String event,
+      String detail, @Nullable Instant lockedUntil, long nowNanos) {
+    return record(kind, at, outcome, status, List.of(), 0, Map.of(), event,
+        detail + (lockedUntil != null ? "; locked until " + lockedUntil : ""), List.of(), nowNanos);
+  }
+
+  /** The alert a security officer receives about this request's principal. */
+  public Alert alert(Instant at, String event, String detail, @Nullable Instant lockedUntil) {
+    Principal p = requireNonNull(principal, "principal");
+    return new Alert(at, event, p.accountKey(), p.displayName(), allow == null ? null : allow.role().name(), detail,
+        lockedUntil, requestId);
+  }
+
+  private AuditRecord record(AuditRecord.Kind kind, Instant at, AuditRecord.Outcome outcome, int status,
+      List<String> patients, int newPatients, Map<String, Integer> usage, @Nullable String rule, String reason,
+      List<String> notes, long nowNanos) {
+    return new AuditRecord(kind, at, requestId, outcome, status, principal, allow == null ? null : allow.role().name(),
+        allow == null ? null : allow.role().mode().code(), method, request == null ? null : request.interaction().code(),
+        request == null ? null : request.resourceType(), request == null ? null : request.operation(), target(),
+        patients, newPatients, usage, rule, reason, notes, breakGlassReason, remoteAddress, traceparent,
+        TimeUnit.NANOSECONDS.toMicros(nowNanos - startNanos));
+  }
+
+  private String target() {
+    if (pageTarget != null) {
+      return pageTarget;
+    }
+    if (request != null && request.interaction() != Interaction.PAGE) {
+      try {
+        return CanonicalForm.of(request).target();
+      } catch (RuntimeException e) {
+        return rawTarget;
+      }
+    }
+    return rawTarget;
+  }
+
+  private static Map<String, Integer> usage(List<WindowUsage> windows) {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    for (WindowUsage u : windows) {
+      out.put(u.window().name(), u.distinct());
+    }
+    return out;
+  }
+}

@@ -1,0 +1,133 @@
+package org.fhirwall.quota;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the quota stage does for one request, in the order the sequencer asks: is the account
+ * locked; may it send this many requests now; may this response's patients be charged (and what
+ * happens at a limit); and the two signals that lock or alert on their own (an id walk, a
+ * principal that makes the EPR fail). Plain Java over the {@link QuotaStore}: every answer is a
+ * value, a store failure completes exceptionally and callers refuse (never "unlimited").
+ * Thread-safe.
+ */
+public final class Enforcement {
+
+  private final QuotaStore store;
+  private final RateGate rates;
+  private final EventWatch notFound;
+  private final EventWatch failures;
+  private final FailureRules failureRules;
+
+  /**
+   * When one principal's requests make the EPR fail: more than {@code max} failures or timeouts
+   * within {@code window} throttle (lock) it for {@code throttleFor}, well before the EPR-wide
+   * circuit breaker would open for everyone.
+   */
+  public record FailureRules(int max, Duration window, Duration throttleFor) {
+    public static final FailureRules DEFAULT = new FailureRules(5, Duration.ofMinutes(1), Duration.ofMinutes(5));
+
+    public FailureRules {
+      if (max < 1) {
+        throw new IllegalArgumentException("max: " + max + " (expected: >= 1)");
+      }
+      requireNonNull(window, "window");
+      requireNonNull(throttleFor, "throttleFor");
+    }
+  }
+
+  /** The outcome of a charge: counted, or over a limit (and the lock that followed, if the role locks). */
+  public sealed interface Charged {
+    record Admitted(ChargeResult.Admitted result) implements Charged {}
+
+    record OverLimit(ChargeResult.Refused result, @Nullable Lock lock) implements Charged {}
+  }
+
+  /**
+   * A signal that crossed its threshold: {@code detail} says what (patient-free), {@code lock} is
+   * the lock it set, or null when it only alerts.
+   */
+  public record Signal(String kind, String detail, @Nullable Lock lock) {}
+
+  public Enforcement(QuotaStore store, RateGate rates, EventWatch notFound, EventWatch failures, FailureRules failureRules) {
+    this.store = requireNonNull(store, "store");
+    this.rates = requireNonNull(rates, "rates");
+    this.notFound = requireNonNull(notFound, "notFound");
+    this.failures = requireNonNull(failures, "failures");
+    this.failureRules = requireNonNull(failureRules, "failureRules");
+  }
+
+  public QuotaStore store() {
+    return store;
+  }
+
+  /** The account's lock in force, if any. */
+  public CompletionStage<Optional<Lock>> lockOf(String account, Instant now) {
+    return store.lockOf(account, now);
+  }
+
+  /** Admits a request worth {@code permits} against the rate (see {@link RateGate#tryEnter}). */
+  public RateGate.Entry enter(String account, RateLimit limit, int permits) {
+    return rates.tryEnter(account, limit, permits);
+  }
+
+  /**
+   * Charges a response's patients; over a limit with {@code lockFor} set, the account is locked
+   * too (for {@code lockFor}, with {@code reason}).
+   */
+  public CompletionStage<Charged> charge(ChargeRequest request, @Nullable Duration lockFor) {
+    return store.charge(request).thenCompose(result -> {
+      if (result instanceof ChargeResult.Admitted admitted) {
+        return CompletableFuture.completedFuture(new Charged.Admitted(admitted));
+      }
+      ChargeResult.Refused refused = (ChargeResult.Refused) result;
+      if (lockFor == null) {
+        return CompletableFuture.completedFuture(new Charged.OverLimit(refused, null));
+      }
+      return store.lock(request.account(), limitText(refused.breached()) + " reached", lockFor, request.now())
+          .thenApply(lock -> new Charged.OverLimit(refused, lock));
+    });
+  }
+
+  /** "the 1h limit of 60 distinct patients" */
+  public static String limitText(WindowUsage w) {
+    return "the " + w.window().name() + " limit of " + w.window().max() + " distinct patients";
+  }
+
+  /**
+   * Records {@code n} answers that found nothing (a 404 read, bundle entries with 404); past the
+   * role's threshold the signal fires: with {@code lockFor} set the account is locked.
+   */
+  public CompletionStage<Optional<Signal>> notFound(String account, int n, Duration window, int max,
+      @Nullable Duration lockFor, Instant now) {
+    if (!notFound.record(account, n, window, max, now)) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    String detail = "more than " + max + " reads of records that do not exist within " + window + " (an id walk)";
+    if (lockFor == null) {
+      return CompletableFuture.completedFuture(Optional.of(new Signal("enumeration-suspected", detail, null)));
+    }
+    return store.lock(account, detail, lockFor, now).thenApply(l -> Optional.of(new Signal("enumeration-suspected", detail, l)));
+  }
+
+  /**
+   * Records one EPR failure or timeout caused by a request of {@code account}; past the threshold
+   * the account is throttled (locked for a short while) and the signal fires.
+   */
+  public CompletionStage<Optional<Signal>> upstreamFailed(String account, Instant now) {
+    FailureRules r = failureRules;
+    if (!failures.record(account, 1, r.window(), r.max(), now)) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    String detail = "more than " + r.max() + " of this principal's requests made the EPR fail or time out within "
+        + r.window() + "; throttled for " + r.throttleFor();
+    return store.lock(account, detail, r.throttleFor(), now)
+        .thenApply(l -> Optional.of(new Signal("epr-failures", detail, l)));
+  }
+}

@@ -1,0 +1,164 @@
+package org.fhirwall.respond;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.Set;
+import org.fhirwall.inspect.Inspection;
+import org.fhirwall.policy.RolePolicy;
+
+/**
+ * The edits of a Bundle's entries that bound an answer to what the role may see (every patient in
+ * it was charged before; these only decide what the client is shown):
+ *
+ * <ul>
+ *   <li>entries whose resource is of a type the role may not read are removed ({@code $everything},
+ *       {@code _include}, history); in a batch or transaction response the entry stays (its
+ *       position answers a request entry) without its resource; nested Bundles are edited alike;
+ *   <li>a count fhirwall resolved by fetching the matches is reduced to {@code total};
+ *   <li>a search {@code total} that could tell of matches not shown is withheld until the last page.
+ * </ul>
+ */
+final class EntryEdits {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonFactory FACTORY = JSON.getFactory();
+  /** Containers and answers about the request itself: always shown. */
+  private static final Set<String> ALWAYS = Set.of("Bundle", "OperationOutcome");
+
+  private EntryEdits() {}
+
+  /** Whether the answer holds a resource of a type the role may not read (anywhere; the edit looks at entries). */
+  static boolean hasForeignTypes(Inspection.Read read, RolePolicy role) {
+    for (String t : read.resourceTypes()) {
+      if (!ALWAYS.contains(t) && !role.allowsType(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static byte[] apply(byte[] json, Plan plan, Inspection.Read read, boolean morePages) {
+    boolean foreign = hasForeignTypes(read, plan.role());
+    boolean stripTotal = !plan.releaseTotal() && morePages;
+    if (!foreign && !plan.countOnly()) {
+      return stripTotal ? withoutTopLevelTotal(json) : json;
+    }
+    try {
+      JsonNode root = JSON.readTree(json);
+      if (!(root instanceof ObjectNode bundle) || !"Bundle".equals(bundle.path("resourceType").asText())) {
+        return json;
+      }
+      if (plan.countOnly()) {
+        return JSON.writeValueAsBytes(countOf(bundle));
+      }
+      removeForeign(bundle, plan.role());
+      if (stripTotal) {
+        bundle.remove("total");
+      }
+      return JSON.writeValueAsBytes(bundle);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@code {"resourceType":"Bundle","type":"searchset","total":N}}: the EPR's total, else the matches counted. */
+  private static ObjectNode countOf(ObjectNode bundle) {
+    int matches = 0;
+    for (JsonNode e : bundle.path("entry")) {
+      if (!"include".equals(e.path("search").path("mode").asText())) {
+        matches++;
+      }
+    }
+    ObjectNode out = JSON.createObjectNode();
+    out.put("resourceType", "Bundle");
+    out.put("type", "searchset");
+    out.put("total", bundle.path("total").isInt() ? bundle.get("total").asInt() : matches);
+    return out;
+  }
+
+  private static void removeForeign(ObjectNode bundle, RolePolicy role) {
+    JsonNode entries = bundle.get("entry");
+    if (!(entries instanceof ArrayNode list)) {
+      return;
+    }
+    String type = bundle.path("type").asText();
+    boolean positional = type.equals("batch-response") || type.equals("transaction-response");
+    Iterator<JsonNode> it = list.elements();
+    while (it.hasNext()) {
+      JsonNode entry = it.next();
+      JsonNode resource = entry.get("resource");
+      if (!(resource instanceof ObjectNode r) || !(entry instanceof ObjectNode e)) {
+        continue;
+      }
+      String rt = r.path("resourceType").asText();
+      if (rt.equals("Bundle")) {
+        removeForeign(r, role);
+      } else if (!ALWAYS.contains(rt) && !role.allowsType(rt)) {
+        if (positional) {
+          e.remove("resource");
+        } else {
+          it.remove();
+        }
+      }
+    }
+  }
+
+  /** The body without the top-level {@code "total"} member, the rest byte for byte. */
+  static byte[] withoutTopLevelTotal(byte[] json) {
+    try (JsonParser p = FACTORY.createParser(json)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return json;
+      }
+      long previousEnd = p.currentLocation().getByteOffset();
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        boolean total = "total".equals(p.currentName());
+        long nameStart = p.currentTokenLocation().getByteOffset();
+        JsonToken value = p.nextToken();
+        if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+          p.skipChildren();
+        }
+        long valueEnd = p.currentLocation().getByteOffset();
+        if (total) {
+          return cut(json, (int) previousEnd, (int) nameStart, (int) valueEnd);
+        }
+        previousEnd = valueEnd;
+      }
+      return json;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Removes the member spanning [nameStart, valueEnd) with the comma that joins it to a neighbour. */
+  private static byte[] cut(byte[] json, int previousEnd, int nameStart, int valueEnd) {
+    int after = valueEnd;
+    while (after < json.length && Character.isWhitespace(json[after])) {
+      after++;
+    }
+    int from;
+    int to;
+    if (after < json.length && json[after] == ',') {
+      from = nameStart;
+      to = after + 1;
+    } else {
+      int comma = nameStart - 1;
+      while (comma > previousEnd && json[comma] != ',') {
+        comma--;
+      }
+      from = json[comma] == ',' ? comma : nameStart;
+      to = valueEnd;
+    }
+    byte[] out = new byte[json.length - (to - from)];
+    System.arraycopy(json, 0, out, 0, from);
+    System.arraycopy(json, to, out, from, json.length - to);
+    return out;
+  }
+}

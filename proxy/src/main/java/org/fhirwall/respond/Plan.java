@@ -1,0 +1,82 @@
+package org.fhirwall.respond;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.fhirwall.fhir.FhirRequest;
+import org.fhirwall.fhir.Format;
+import org.fhirwall.fhir.Interaction;
+import org.fhirwall.fhir.PageLinks;
+import org.fhirwall.policy.Decision;
+import org.fhirwall.policy.RolePolicy;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How one allowed request goes to the EPR and how its answer comes back: what is asked upstream
+ * (the canonical request without the client's projection, or the EPR's own page target), and how
+ * the answer is shaped for the client. Built once the policy has allowed the request. Immutable.
+ *
+ * @param upstreamRequest the request to forward, projection removed; null when following a page
+ * @param pageTarget the EPR's page target (relative to its base) when following a paging link
+ * @param projection what the client asked to see of each resource, applied after counting
+ * @param searchedType the resource type of the search (carried into paging links)
+ * @param pageNumber the page this answer is (1 for the search itself)
+ * @param binding what paging links issued in this answer are bound to (principal and session)
+ * @param format the format the client asked for
+ * @param role the role whose {@code resource-types} bound what the answer may show
+ * @param countOnly answer with the count alone (see {@link Decision.Allow#countOnly()})
+ * @param releaseTotal a search total may be shown with every page (else only with the last)
+ */
+public record Plan(
+    @Nullable FhirRequest upstreamRequest,
+    @Nullable String pageTarget,
+    @Nullable Projection projection,
+    @Nullable String searchedType,
+    int pageNumber,
+    String binding,
+    Format format,
+    boolean pretty,
+    RolePolicy role,
+    boolean countOnly,
+    boolean releaseTotal,
+    boolean bulkManifest,
+    boolean binaryAsNdjson) {
+
+  public Plan {
+    if ((upstreamRequest == null) == (pageTarget == null)) {
+      throw new IllegalArgumentException("expected exactly one of upstreamRequest and pageTarget");
+    }
+    requireNonNull(binding, "binding");
+    requireNonNull(format, "format");
+    requireNonNull(role, "role");
+  }
+
+  /** The plan of an allowed request; {@code page} is the opened paging link when the request follows one. */
+  public static Plan of(Decision.Allow allow, PageLinks.@Nullable PageLink page, String binding) {
+    FhirRequest r = allow.request();
+    boolean manifest = "export-poll-status".equals(r.operation());
+    boolean ndjsonBinary = r.interaction() == Interaction.READ && "Binary".equals(r.resourceType())
+        && r.responseFormat() == Format.NDJSON;
+    if (page != null) {
+      PageTargets.Split split = PageTargets.split(page.upstreamTarget());
+      return new Plan(null, split.target(), split.projection(), page.searchedType(), page.pageNumber(), binding,
+          r.responseFormat(), r.pretty(), allow.role(), false, allow.pinned(), false, false);
+    }
+    return new Plan(withoutProjections(r), null, Projection.of(r.params()), r.resourceType(), 1, binding,
+        r.responseFormat(), r.pretty(), allow.role(), allow.countOnly(), allow.pinned(), manifest, ndjsonBinary);
+  }
+
+  /** The request without the projection parameters, at top level and in every bundle entry. */
+  private static FhirRequest withoutProjections(FhirRequest r) {
+    FhirRequest out = r.withParams(Projection.without(r.params()));
+    if (!r.entries().isEmpty()) {
+      List<FhirRequest.BundleEntry> entries = new ArrayList<>(r.entries().size());
+      for (FhirRequest.BundleEntry e : r.entries()) {
+        entries.add(new FhirRequest.BundleEntry(e.index(), e.fullUrl(), withoutProjections(e.request()), e.resourceJson()));
+      }
+      out = out.withEntries(entries);
+    }
+    return out;
+  }
+}

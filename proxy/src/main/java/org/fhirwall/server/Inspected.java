@@ -1,0 +1,36 @@
+package org.fhirwall.server;
+
+import org.fhirwall.fhir.Interaction;
+import org.fhirwall.inspect.BatchOutcomes;
+import org.fhirwall.inspect.Inspection;
+import org.fhirwall.inspect.ResponseBody;
+import org.fhirwall.policy.Decision;
+import org.fhirwall.respond.Plan;
+
+/**
+ * What the inspect stage made of an EPR answer: the patients it discloses — with those the
+ * request named, since any answer about them (a count, an empty page, a 404) tells of them — and
+ * how many of its answers found nothing (a 404 read, or each 404 entry of a batch: the enumeration
+ * signal counts them one by one).
+ */
+record Inspected(Inspection inspection, int notFound) {
+
+  static Inspected of(Stages stages, Plan plan, Decision.Allow allow, Exchange.EprAnswer a) {
+    Inspection inspection = plan.bulkManifest() && a.status() == 200 ? stages.responder().manifest(a.body())
+        : stages.inspector().inspect(new ResponseBody(a.body(), a.contentType(), a.contentEncoding()));
+    if (!(inspection instanceof Inspection.Read read)) {
+      return new Inspected(inspection, 0);
+    }
+    if (a.status() < 500) {
+      read = read.withPatients(stages.patients().named(allow.request()));
+    }
+    Interaction i = allow.request().interaction();
+    int notFound = 0;
+    if ((i == Interaction.READ || i == Interaction.VREAD) && (a.status() == 404 || a.status() == 410)) {
+      notFound = 1;
+    } else if ((i == Interaction.BATCH || i == Interaction.TRANSACTION) && a.status() < 300) {
+      notFound = BatchOutcomes.notFound(read.json());
+    }
+    return new Inspected(read, notFound);
+  }
+}

@@ -1,0 +1,88 @@
+package org.fhirwall.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.fhirwall.audit.Trail;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How one exchange moves from stage to stage without blocking its event loop: an asynchronous
+ * stage's result, or work too large for the loop done on the bounded heavy-work pool, always
+ * continues on the exchange's own loop. A stage that throws ends the exchange through
+ * {@code crashed} (a refusal, never a release). The one place such plumbing is written.
+ */
+final class Steps {
+  private static final Logger LOG = LoggerFactory.getLogger(Steps.class);
+
+  private final EventExecutor loop;
+  private final Executor heavyWork;
+  private final BiConsumer<Trail, RuntimeException> crashed;
+
+  Steps(EventExecutor loop, Executor heavyWork, BiConsumer<Trail, RuntimeException> crashed) {
+    this.loop = requireNonNull(loop, "loop");
+    this.heavyWork = requireNonNull(heavyWork, "heavyWork");
+    this.crashed = requireNonNull(crashed, "crashed");
+  }
+
+  /** Runs a stage on the loop; an exception in it ends the exchange. */
+  void run(Trail trail, Runnable stage) {
+    try {
+      stage.run();
+    } catch (RuntimeException e) {
+      crashed.accept(trail, e);
+    }
+  }
+
+  /** Continues on the loop with the stage's result, or with its failure. */
+  <T> void await(Trail trail, CompletionStage<T> stage, Consumer<T> next, Consumer<Throwable> failed) {
+    stage.whenComplete((value, error) -> onLoop(() -> run(trail, () -> {
+      if (error != null) {
+        LOG.warn("request {}: asynchronous stage failed: {}", trail.requestId(), error.toString());
+        failed.accept(error);
+      } else {
+        next.accept(value);
+      }
+    })));
+  }
+
+  /**
+   * Does {@code work} on the loop when it is light, on the heavy-work pool when it is not, and
+   * continues on the loop with its result; {@code busy} runs when the pool is full.
+   */
+  <T> void offload(Trail trail, boolean heavy, Supplier<T> work, Consumer<T> next, Runnable busy) {
+    if (!heavy) {
+      run(trail, () -> next.accept(work.get()));
+      return;
+    }
+    try {
+      heavyWork.execute(() -> {
+        T result;
+        try {
+          result = work.get();
+        } catch (RuntimeException e) {
+          onLoop(() -> crashed.accept(trail, e));
+          return;
+        }
+        onLoop(() -> run(trail, () -> next.accept(result)));
+      });
+    } catch (RejectedExecutionException e) {
+      run(trail, busy);
+    }
+  }
+
+  private void onLoop(Runnable r) {
+    if (loop.inEventLoop()) {
+      r.run();
+    } else {
+      loop.execute(r);
+    }
+  }
+}

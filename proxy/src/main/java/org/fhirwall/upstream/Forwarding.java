@@ -1,0 +1,66 @@
+package org.fhirwall.upstream;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.fhirwall.fhir.CanonicalForm;
+import org.fhirwall.fhir.CanonicalRequest;
+import org.fhirwall.fhir.FhirRequest;
+import org.fhirwall.fhir.RawRequest;
+
+/**
+ * The request fhirwall sends the EPR for a client's request: its own canonical re-serialisation
+ * (never the raw request), the client headers that survived parsing, and the forwarding headers
+ * fhirwall sets itself ({@code X-Forwarded-For/-Proto/-Host}, {@code Forwarded}, the request id).
+ * Client-sent forwarding headers never get here: the parser drops them.
+ */
+public final class Forwarding {
+  private Forwarding() {}
+
+  /**
+   * Who the client is, as fhirwall saw it.
+   *
+   * @param publicScheme {@code https} or {@code http}, as clients reach fhirwall
+   * @param publicHost the host[:port] clients use
+   */
+  public record Client(String remoteAddress, String publicScheme, String publicHost, String requestId) {
+    public Client {
+      requireNonNull(remoteAddress, "remoteAddress");
+      requireNonNull(publicScheme, "publicScheme");
+      requireNonNull(publicHost, "publicHost");
+      requireNonNull(requestId, "requestId");
+    }
+  }
+
+  /** The canonical form of {@code request}. */
+  public static UpstreamRequest of(FhirRequest request, Client client) {
+    CanonicalRequest c = CanonicalForm.of(request);
+    List<Map.Entry<String, String>> headers = headers(request, client);
+    for (RawRequest.Header h : c.headers()) {
+      headers.add(Map.entry(h.name(), h.value()));
+    }
+    return new UpstreamRequest(c.method(), c.target(), headers, c.body().bytes());
+  }
+
+  /** The EPR's own page target of a search fhirwall is paging through for {@code page} (a PAGE request). */
+  public static UpstreamRequest page(String target, FhirRequest page, Client client) {
+    return new UpstreamRequest("GET", target, headers(page, client), new byte[0]);
+  }
+
+  private static List<Map.Entry<String, String>> headers(FhirRequest r, Client client) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>(r.forwardHeaders().size() + 6);
+    for (RawRequest.Header h : r.forwardHeaders()) {
+      headers.add(Map.entry(h.name(), h.value()));
+    }
+    String remote = client.remoteAddress();
+    headers.add(Map.entry("X-Forwarded-For", remote));
+    headers.add(Map.entry("X-Forwarded-Proto", client.publicScheme()));
+    headers.add(Map.entry("X-Forwarded-Host", client.publicHost()));
+    headers.add(Map.entry("Forwarded", "for=\"" + remote + "\";proto=" + client.publicScheme() + ";host=\""
+        + client.publicHost() + "\""));
+    headers.add(Map.entry("X-Request-Id", client.requestId()));
+    return headers;
+  }
+}
