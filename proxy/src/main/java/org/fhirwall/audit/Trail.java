@@ -58,6 +58,11 @@ public record Trail(
         null);
   }
 
+  /** The principal, once authenticated (a trail without one has not got that far). */
+  public Principal who() {
+    return requireNonNull(principal, "principal: not authenticated yet");
+  }
+
   public Trail by(Principal p) {
     return new Trail(requestId, start, startNanos, remoteAddress, method, rawTarget, traceparent, p, request, pageTarget,
         allow, breakGlassReason);

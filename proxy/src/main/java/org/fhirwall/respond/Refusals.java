@@ -37,10 +37,24 @@ public final class Refusals {
     return Refusal.of(429, IssueType.THROTTLED, message).withHeader("Retry-After", Long.toString(seconds));
   }
 
+  /** Over the role's request rate or concurrency. */
+  public static Refusal rate(String role, String reason, Duration retryAfter) {
+    return throttled("Too many requests: " + reason + " for role " + role, retryAfter);
+  }
+
   /** A locked account: 429 until the lock ends. */
   public static Refusal locked(Lock lock, Instant now) {
     return throttled("Account locked until " + lock.until() + " (" + lock.reason() + "); contact your security officer",
         Duration.between(now, lock.until()));
+  }
+
+  /** A response that would take the account over a limit: 429 until it fits again, or until the lock ends. */
+  public static Refusal overLimit(String role, org.fhirwall.quota.Enforcement.Charged.OverLimit over, Instant now) {
+    String detail = "This response would take you over " + org.fhirwall.quota.Enforcement.limitText(over.result().breached())
+        + " for role " + role;
+    Lock lock = over.lock();
+    return lock == null ? throttled(detail, over.result().retryAfter())
+        : throttled(detail + "; your account is locked until " + lock.until(), Duration.between(now, lock.until()));
   }
 
   /** The quota store could not answer: nothing is released until it can (fail closed). */

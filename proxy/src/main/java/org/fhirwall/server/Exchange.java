@@ -1,25 +1,17 @@
 package org.fhirwall.server;
 
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
-import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditRecord.Outcome;
 import org.fhirwall.audit.Trail;
 import org.fhirwall.auth.AuthOutcome;
 import org.fhirwall.auth.Principal;
 import org.fhirwall.fhir.FhirRequest;
-import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.PageLinks;
 import org.fhirwall.fhir.ParseResult;
@@ -32,15 +24,12 @@ import org.fhirwall.quota.ChargeRequest;
 import org.fhirwall.quota.ChargeResult;
 import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.RateGate;
-import org.fhirwall.quota.WindowUsage;
-import org.fhirwall.respond.Answer;
 import org.fhirwall.respond.Plan;
 import org.fhirwall.respond.Refusals;
 import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Forwarding;
-import org.fhirwall.upstream.UpstreamClient;
+import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamResult;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,17 +49,15 @@ final class Exchange {
 
   private final ChannelHandlerContext ctx;
   private final Stages stages;
-  private final UpstreamClient upstream;
+  private final Upstream upstream;
   private final ProxySettings settings;
   private final HttpRequest head;
   private final RequestBody body;
   private final Steps steps;
   private final Trail arrived;
-  /** What to give back when the exchange ends (its slot in the principal's concurrency). */
-  private final List<Runnable> onEnd = new ArrayList<>(1);
-  private boolean ended;
+  private final Endings end;
 
-  Exchange(ChannelHandlerContext ctx, Stages stages, UpstreamClient upstream, ProxySettings settings, HttpRequest head,
+  Exchange(ChannelHandlerContext ctx, Stages stages, Upstream upstream, ProxySettings settings, HttpRequest head,
       RequestBody body) {
     this.ctx = ctx;
     this.stages = stages;
@@ -79,6 +66,7 @@ final class Exchange {
     this.head = head;
     this.body = body;
     this.steps = new Steps(ctx.executor(), stages.heavyWork(), this::crashed);
+    this.end = new Endings(ctx, head, body, stages.audit(), settings.writeTimeout());
     this.arrived = Trail.arrived(RequestIds.next(), stages.clock().instant(), System.nanoTime(),
         RequestIds.address(ctx.channel().remoteAddress()), head.method().name(), head.uri(), head.headers().get("traceparent"));
   }
@@ -114,7 +102,7 @@ final class Exchange {
 
   /** 3. quota: a locked account gets nothing. */
   private void checkLock(Trail t, FhirRequest request) {
-    steps.await(t, stages.quota().lockOf(principal(t).accountKey(), now()), lock -> {
+    steps.await(t, stages.quota().lockOf(t.who().accountKey(), now()), lock -> {
       if (lock.isPresent()) {
         refuse(t, Refusals.locked(lock.get(), now()), Outcome.THROTTLED, "locked");
       } else {
@@ -125,7 +113,7 @@ final class Exchange {
 
   /** 4. fhir (a paging link must be this principal's own) and policy: may they do this? */
   private void decide(Trail asked, FhirRequest request) {
-    Principal p = principal(asked);
+    Principal p = asked.who();
     Trail t = asked;
     PageLinks.PageLink page = null;
     if (request.interaction() == Interaction.PAGE) {
@@ -152,18 +140,19 @@ final class Exchange {
     RateGate.Entry entry = stages.quota().enter(allow.account(), allow.role().rate().toLimit(),
         Math.max(1, allow.request().entries().size()));
     if (entry instanceof RateGate.Entry.Refused r) {
-      refuse(t, Refusals.throttled("Too many requests: " + r.reason() + " for role " + allow.role().name(), r.retryAfter()),
-          Outcome.THROTTLED, "rate");
+      refuse(t, Refusals.rate(allow.role().name(), r.reason(), r.retryAfter()), Outcome.THROTTLED, "rate");
       return;
     }
-    onEnd.add(((RateGate.Entry.Entered) entry).ticket()::exit);
+    end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
+    forward(t, allow, plan);
+  }
+
+  /** 6. upstream: fhirwall's own canonical request (or the EPR's page target), never the client's. */
+  private void forward(Trail t, Decision.Allow allow, Plan plan) {
     Forwarding.Client client = new Forwarding.Client(t.remoteAddress(), settings.publicScheme(), settings.publicHost(),
         t.requestId());
-    var up = plan.pageTarget() != null ? Forwarding.page(plan.pageTarget(), allow.request(), client)
-        : Forwarding.of(java.util.Objects.requireNonNull(plan.upstreamRequest()), client);
-    // 6. upstream
-    upstream.send(ctx.channel().eventLoop(), up).addListener(f -> steps.run(t, () -> answered(t, allow, plan,
-        (UpstreamResult) f.getNow())));
+    upstream.send(ctx.channel().eventLoop(), Forwarding.of(plan.upstreamRequest(), plan.pageTarget(), allow.request(), client))
+        .addListener(f -> steps.run(t, () -> answered(t, allow, plan, (UpstreamResult) f.getNow())));
   }
 
   private void answered(Trail t, Decision.Allow allow, Plan plan, UpstreamResult result) {
@@ -210,26 +199,13 @@ final class Exchange {
         !allow.reportOnly());
     steps.await(t, stages.quota().charge(request, allow.reportOnly() ? null : allow.role().atLimit().lockFor()), charged -> {
       if (charged instanceof Enforcement.Charged.OverLimit over) {
-        atLimit(t, allow, over);
+        stages.alarms().overLimit(t, over);
+        end.refuse(t, Refusals.overLimit(allow.role().name(), over, now()), Outcome.THROTTLED,
+            "patient-limit:" + over.result().breached().window().name(), over.result().usage());
       } else {
         release(t, plan, a, read, ((Enforcement.Charged.Admitted) charged).result());
       }
     }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
-  }
-
-  private void atLimit(Trail t, Decision.Allow allow, Enforcement.Charged.OverLimit over) {
-    WindowUsage w = over.result().breached();
-    String limit = Enforcement.limitText(w);
-    String detail = "This response would take you over " + limit + " for role " + allow.role().name();
-    var lock = over.lock();
-    boolean alert = allow.role().atLimit().alert();
-    if (lock != null || alert) {
-      raise(t, lock != null ? AuditRecord.Kind.LOCK : AuditRecord.Kind.ALERT, lock != null ? "account-locked"
-          : "patient-limit-reached", limit + " reached", lock == null ? null : lock.until(), alert);
-    }
-    Refusal refusal = lock == null ? Refusals.throttled(detail, over.result().retryAfter())
-        : Refusals.throttled(detail + "; your account is locked until " + lock.until(), Duration.between(now(), lock.until()));
-    refuse(t, refusal, Outcome.THROTTLED, "patient-limit:" + w.window().name(), over.result().usage());
   }
 
   /** 9. respond: the answer as the client may see it; 10. audit. */
@@ -240,80 +216,24 @@ final class Exchange {
         refuse(t, Refusals.unshapeable(), Outcome.FAILED, "shaping");
         return;
       }
-      if (!finish(shaped.get())) {
+      if (!end.answer(shaped.get())) {
         return;
       }
       stages.audit().write(t.released(a.status(), read.patients(), admitted, System.nanoTime()));
-      Decision.Allow allow = java.util.Objects.requireNonNull(t.allow());
-      if (allow.breakGlass()) {
-        raise(t, AuditRecord.Kind.ALERT, "break-glass-access", "break-glass access to " + read.patients().size()
-            + " patient(s): " + t.breakGlassReason(), null, true);
+      if (t.breakGlassReason() != null) {
+        stages.alarms().breakGlass(t, read.patients().size());
       }
     }, () -> refuse(t, Refusals.busy(), Outcome.FAILED, "convert-busy"));
   }
 
-  // endings -----------------------------------------------------------------------------------------
-
   private void refuse(Trail t, Refusal refusal, Outcome outcome, String rule) {
-    refuse(t, refusal, outcome, rule, List.of());
-  }
-
-  private void refuse(Trail t, Refusal refusal, Outcome outcome, String rule, List<WindowUsage> usage) {
-    Format format = t.request() != null ? t.request().responseFormat()
-        : Responses.sniffFormat(head.uri(), head.headers().get(HttpHeaderNames.ACCEPT));
-    if (finish(Refusals.answer(refusal, format, t.requestId()))) {
-      stages.audit().write(t.refused(refusal, outcome, rule, usage, System.nanoTime()));
-    }
-  }
-
-  /** Writes the one answer of this exchange; false when it already ended. */
-  private boolean finish(Answer answer) {
-    if (ended) {
-      return false;
-    }
-    ended = true;
-    onEnd.forEach(Runnable::run);
-    boolean keepOpen = HttpUtil.isKeepAlive(head) && body.complete() && !answer.closeConnection();
-    body.release();
-    var done = Responses.write(ctx, answer, keepOpen);
-    var writeDeadline = ctx.executor().schedule(() -> {
-      if (!done.isDone()) {
-        ctx.close();
-      }
-    }, settings.writeTimeout().toNanos(), TimeUnit.NANOSECONDS);
-    done.addListener(f -> {
-      writeDeadline.cancel(false);
-      if (keepOpen && f.isSuccess()) {
-        ctx.channel().pipeline().fireUserEventTriggered(RequestDeadline.EXCHANGE_DONE);
-        ctx.channel().config().setAutoRead(true);
-        ctx.read();
-      }
-    });
-    return true;
+    end.refuse(t, refusal, outcome, rule, List.of());
   }
 
   /** A signal from quota (an id walk, EPR failures): audited and alerted once it crosses its threshold. */
   private void signal(Trail t, CompletionStage<Optional<Enforcement.Signal>> stage) {
-    stage.whenComplete((s, e) -> ctx.executor().execute(() -> {
-      if (e != null) {
-        LOG.warn("request {}: signal could not be recorded: {}", t.requestId(), e.toString());
-      } else if (s.isPresent()) {
-        var lock = s.get().lock();
-        raise(t, lock != null ? AuditRecord.Kind.LOCK : AuditRecord.Kind.ALERT, lock != null ? "account-locked"
-            : s.get().kind(), s.get().detail(), lock == null ? null : lock.until(), true);
-      }
-    }));
-  }
-
-  private void raise(Trail t, AuditRecord.Kind kind, String event, String detail, @Nullable Instant lockedUntil,
-      boolean alert) {
-    Instant at = now();
-    if (alert) {
-      stages.alerts().alert(t.alert(at, event, detail, lockedUntil));
-    }
-    boolean allowed = "break-glass-access".equals(event);
-    stages.audit().write(t.event(kind, allowed ? Outcome.ALLOWED : Outcome.THROTTLED, allowed ? 200 : 429, at, event,
-        detail, lockedUntil, System.nanoTime()));
+    steps.await(t, stage, s -> s.ifPresent(signal -> stages.alarms().signal(t, signal)),
+        e -> LOG.warn("request {}: a signal could not be recorded", t.requestId()));
   }
 
   private void crashed(Trail t, RuntimeException e) {
@@ -321,28 +241,7 @@ final class Exchange {
     refuse(t, Refusals.internal(t.requestId()), Outcome.FAILED, "internal-error");
   }
 
-  private static Principal principal(Trail t) {
-    return java.util.Objects.requireNonNull(t.principal(), "principal");
-  }
-
   private Instant now() {
     return stages.clock().instant();
-  }
-
-  /** What the EPR answered, copied out of Netty's buffer (released here). */
-  record EprAnswer(int status, List<Map.Entry<String, String>> headers, @Nullable String contentType,
-      @Nullable String contentEncoding, byte[] body) {
-    static EprAnswer of(UpstreamResult.Response r) {
-      byte[] bytes;
-      try {
-        bytes = ByteBufUtil.getBytes(r.body());
-      } finally {
-        r.body().release();
-      }
-      List<Map.Entry<String, String>> headers = new ArrayList<>(r.headers().size());
-      r.headers().forEach(headers::add);
-      return new EprAnswer(r.status(), headers, r.headers().get(HttpHeaderNames.CONTENT_TYPE),
-          r.headers().get(HttpHeaderNames.CONTENT_ENCODING), bytes);
-    }
   }
 }

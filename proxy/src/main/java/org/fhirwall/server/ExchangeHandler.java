@@ -9,7 +9,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import org.fhirwall.upstream.UpstreamClient;
+import org.fhirwall.upstream.Upstream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,13 +24,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangeHandler.class);
 
   private final Stages stages;
-  private final UpstreamClient upstream;
+  private final Upstream upstream;
   private final ProxySettings settings;
   private final int maxBody;
   /** The body of the request under way; null between requests. */
   private @Nullable RequestBody body;
 
-  ExchangeHandler(Stages stages, UpstreamClient upstream, ProxySettings settings, int maxBody) {
+  ExchangeHandler(Stages stages, Upstream upstream, ProxySettings settings, int maxBody) {
     this.stages = requireNonNull(stages, "stages");
     this.upstream = requireNonNull(upstream, "upstream");
     this.settings = requireNonNull(settings, "settings");

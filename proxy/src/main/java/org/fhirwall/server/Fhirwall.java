@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirwall.admin.AdminApi;
+import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.audit.JsonLinesAuditLog;
 import org.fhirwall.audit.WebhookAlertSink;
@@ -132,7 +133,7 @@ public final class Fhirwall implements AutoCloseable {
           new Responder(fhir, upstreamBase, publicBase, pageLinks),
           enforcement,
           audit,
-          alerts,
+          new Alarms(audit, alerts, options.clock()),
           options.clock(),
           heavyWork);
       AtomicInteger ready = new AtomicInteger();

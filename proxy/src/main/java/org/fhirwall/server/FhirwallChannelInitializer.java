@@ -9,7 +9,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import org.fhirwall.policy.DeploymentConfig;
-import org.fhirwall.upstream.UpstreamClient;
+import org.fhirwall.upstream.Upstream;
 import org.jspecify.annotations.Nullable;
 
 /** The public port's pipeline, in the order bytes travel through it. */
@@ -17,11 +17,11 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
   private final @Nullable SslContext tls;
   private final DeploymentConfig.Limits limits;
   private final Stages stages;
-  private final UpstreamClient upstream;
+  private final Upstream upstream;
   private final ProxySettings settings;
 
   FhirwallChannelInitializer(@Nullable SslContext tls, DeploymentConfig.Limits limits, Stages stages,
-      UpstreamClient upstream, ProxySettings settings) {
+      Upstream upstream, ProxySettings settings) {
     this.tls = tls;
     this.limits = requireNonNull(limits, "limits");
     this.stages = requireNonNull(stages, "stages");

@@ -15,7 +15,7 @@ import org.fhirwall.respond.Plan;
  */
 record Inspected(Inspection inspection, int notFound) {
 
-  static Inspected of(Stages stages, Plan plan, Decision.Allow allow, Exchange.EprAnswer a) {
+  static Inspected of(Stages stages, Plan plan, Decision.Allow allow, EprAnswer a) {
     Inspection inspection = plan.bulkManifest() && a.status() == 200 ? stages.responder().manifest(a.body())
         : stages.inspector().inspect(new ResponseBody(a.body(), a.contentType(), a.contentEncoding()));
     if (!(inspection instanceof Inspection.Read read)) {

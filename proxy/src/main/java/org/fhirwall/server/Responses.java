@@ -43,6 +43,29 @@ final class Responses {
     return open ? done : done.addListener(ChannelFutureListener.CLOSE);
   }
 
+  /**
+   * Writes the answer of an exchange: a write that a slow reader does not take within
+   * {@code writeTimeout} closes the connection; after a kept-alive answer, the connection reads
+   * the next request.
+   */
+  static void finish(ChannelHandlerContext ctx, Answer answer, boolean keepAlive, java.time.Duration writeTimeout) {
+    boolean keepOpen = keepAlive && !answer.closeConnection();
+    ChannelFuture done = write(ctx, answer, keepOpen);
+    var deadline = ctx.executor().schedule(() -> {
+      if (!done.isDone()) {
+        ctx.close();
+      }
+    }, writeTimeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    done.addListener(f -> {
+      deadline.cancel(false);
+      if (keepOpen && f.isSuccess()) {
+        ctx.channel().pipeline().fireUserEventTriggered(RequestDeadline.EXCHANGE_DONE);
+        ctx.channel().config().setAutoRead(true);
+        ctx.read();
+      }
+    });
+  }
+
   /** A refusal at the edge, before any exchange (framing, deadlines): always closes the connection. */
   static ChannelFuture refuse(ChannelHandlerContext ctx, Refusal refusal, String uri) {
     return write(ctx, Refusals.answer(refusal, sniffFormat(uri, null), null), false);

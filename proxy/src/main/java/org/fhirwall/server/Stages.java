@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.time.Clock;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
-import org.fhirwall.audit.AlertSink;
+import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.fhir.PageLinks;
@@ -33,7 +33,7 @@ public record Stages(
     Responder responder,
     Enforcement quota,
     AuditSink audit,
-    AlertSink alerts,
+    Alarms alarms,
     Clock clock,
     Executor heavyWork) {
 
@@ -47,7 +47,7 @@ public record Stages(
     requireNonNull(responder, "responder");
     requireNonNull(quota, "quota");
     requireNonNull(audit, "audit");
-    requireNonNull(alerts, "alerts");
+    requireNonNull(alarms, "alarms");
     requireNonNull(clock, "clock");
     requireNonNull(heavyWork, "heavyWork");
   }

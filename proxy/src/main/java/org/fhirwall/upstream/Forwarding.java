@@ -9,6 +9,7 @@ import org.fhirwall.fhir.CanonicalForm;
 import org.fhirwall.fhir.CanonicalRequest;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.RawRequest;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The request fhirwall sends the EPR for a client's request: its own canonical re-serialisation
@@ -34,6 +35,18 @@ public final class Forwarding {
     }
   }
 
+  /**
+   * The request for the EPR: the canonical form of {@code canonical}, or when following a page,
+   * the EPR's own {@code pageTarget} (with the surviving headers of the {@code asked} request).
+   */
+  public static UpstreamRequest of(@Nullable FhirRequest canonical, @Nullable String pageTarget, FhirRequest asked,
+      Client client) {
+    if (pageTarget != null) {
+      return new UpstreamRequest("GET", pageTarget, headers(asked, client), new byte[0]);
+    }
+    return of(requireNonNull(canonical, "canonical"), client);
+  }
+
   /** The canonical form of {@code request}. */
   public static UpstreamRequest of(FhirRequest request, Client client) {
     CanonicalRequest c = CanonicalForm.of(request);
@@ -42,11 +55,6 @@ public final class Forwarding {
       headers.add(Map.entry(h.name(), h.value()));
     }
     return new UpstreamRequest(c.method(), c.target(), headers, c.body().bytes());
-  }
-
-  /** The EPR's own page target of a search fhirwall is paging through for {@code page} (a PAGE request). */
-  public static UpstreamRequest page(String target, FhirRequest page, Client client) {
-    return new UpstreamRequest("GET", target, headers(page, client), new byte[0]);
   }
 
   private static List<Map.Entry<String, String>> headers(FhirRequest r, Client client) {

@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * A request is sent again only when it is idempotent and the pooled connection it used was found
  * closed before any response byte arrived.
  */
-public final class UpstreamClient implements AutoCloseable {
+public final class UpstreamClient implements Upstream, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
   private static final AttributeKey<Call> CALL = AttributeKey.valueOf("fhirwall.upstream.call");
   private static final int MAX_WAITERS_PER_LOOP = 4096;
@@ -92,6 +92,7 @@ public final class UpstreamClient implements AutoCloseable {
    * Sends {@code request}; must be called on {@code loop}, which must belong to the group this
    * client was built with. The future completes on {@code loop} and never fails.
    */
+  @Override
   public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
     Promise<UpstreamResult> promise = loop.newPromise();
     LoopPool pool = pools.get(loop);

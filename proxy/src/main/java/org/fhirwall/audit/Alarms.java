@@ -1,0 +1,62 @@
+package org.fhirwall.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Clock;
+import java.time.Instant;
+import org.fhirwall.policy.Decision;
+import org.fhirwall.quota.Enforcement;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a security officer must hear about while a request is served, each written to the audit
+ * trail as its own record and, where the policy says so (always for break-glass, an id walk and
+ * EPR failures), sent as an alert: a lock at a patient limit, a limit reached, a signal from the
+ * quota stage, a break-glass access. Never blocks (the sinks queue). Thread-safe.
+ */
+public final class Alarms {
+  private final AuditSink audit;
+  private final AlertSink alerts;
+  private final Clock clock;
+
+  public Alarms(AuditSink audit, AlertSink alerts, Clock clock) {
+    this.audit = requireNonNull(audit, "audit");
+    this.alerts = requireNonNull(alerts, "alerts");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  /** A response refused at a patient limit: the lock it caused, or the limit reached when the role alerts. */
+  public void overLimit(Trail t, Enforcement.Charged.OverLimit over) {
+    Decision.Allow allow = requireNonNull(t.allow(), "allow");
+    boolean alert = allow.role().atLimit().alert();
+    String what = Enforcement.limitText(over.result().breached()) + " reached";
+    if (over.lock() != null) {
+      raise(t, AuditRecord.Kind.LOCK, AuditRecord.Outcome.THROTTLED, "account-locked", what, over.lock().until(), alert);
+    } else if (alert) {
+      raise(t, AuditRecord.Kind.ALERT, AuditRecord.Outcome.THROTTLED, "patient-limit-reached", what, null, true);
+    }
+  }
+
+  /** A quota signal that crossed its threshold (an id walk, EPR failures): always alerted. */
+  public void signal(Trail t, Enforcement.Signal s) {
+    var lock = s.lock();
+    raise(t, lock != null ? AuditRecord.Kind.LOCK : AuditRecord.Kind.ALERT, AuditRecord.Outcome.THROTTLED,
+        lock != null ? "account-locked" : s.kind(), s.detail(), lock == null ? null : lock.until(), true);
+  }
+
+  /** A response released under break-glass: every one is alerted on. */
+  public void breakGlass(Trail t, int patients) {
+    raise(t, AuditRecord.Kind.ALERT, AuditRecord.Outcome.ALLOWED, "break-glass-access",
+        "break-glass access to " + patients + " patient(s): " + t.breakGlassReason(), null, true);
+  }
+
+  private void raise(Trail t, AuditRecord.Kind kind, AuditRecord.Outcome outcome, String event, String detail,
+      @Nullable Instant lockedUntil, boolean alert) {
+    Instant at = clock.instant();
+    if (alert) {
+      alerts.alert(t.alert(at, event, detail, lockedUntil));
+    }
+    audit.write(t.event(kind, outcome, outcome == AuditRecord.Outcome.ALLOWED ? 200 : 429, at, event, detail,
+        lockedUntil, System.nanoTime()));
+  }
+}

@@ -1,0 +1,69 @@
+package org.fhirwall.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.audit.AuditSink;
+import org.fhirwall.audit.Trail;
+import org.fhirwall.fhir.Format;
+import org.fhirwall.fhir.Refusal;
+import org.fhirwall.quota.WindowUsage;
+import org.fhirwall.respond.Answer;
+import org.fhirwall.respond.Refusals;
+
+/**
+ * How an exchange ends: exactly once, with one answer written and one audit record. Gives back
+ * what the exchange took on the way (its slot in the principal's concurrency) and keeps the
+ * connection open only when the request was read whole. Confined to the channel's event loop.
+ */
+final class Endings {
+  private final ChannelHandlerContext ctx;
+  private final HttpRequest head;
+  private final RequestBody body;
+  private final AuditSink audit;
+  private final Duration writeTimeout;
+  private final List<Runnable> onEnd = new ArrayList<>(1);
+  private boolean ended;
+
+  Endings(ChannelHandlerContext ctx, HttpRequest head, RequestBody body, AuditSink audit, Duration writeTimeout) {
+    this.ctx = requireNonNull(ctx, "ctx");
+    this.head = requireNonNull(head, "head");
+    this.body = requireNonNull(body, "body");
+    this.audit = requireNonNull(audit, "audit");
+    this.writeTimeout = requireNonNull(writeTimeout, "writeTimeout");
+  }
+
+  /** Something to give back when the exchange ends, however it ends. */
+  void onEnd(Runnable r) {
+    onEnd.add(r);
+  }
+
+  /** Refuses: an OperationOutcome in the client's format, and the refusal's audit record. */
+  void refuse(Trail t, Refusal refusal, AuditRecord.Outcome outcome, String rule, List<WindowUsage> usage) {
+    Format format = t.request() != null ? t.request().responseFormat()
+        : Responses.sniffFormat(head.uri(), head.headers().get(HttpHeaderNames.ACCEPT));
+    if (answer(Refusals.answer(refusal, format, t.requestId()))) {
+      audit.write(t.refused(refusal, outcome, rule, usage, System.nanoTime()));
+    }
+  }
+
+  /** Writes the one answer of this exchange; false when it had already ended. */
+  boolean answer(Answer answer) {
+    if (ended) {
+      return false;
+    }
+    ended = true;
+    onEnd.forEach(Runnable::run);
+    boolean keepAlive = HttpUtil.isKeepAlive(head) && body.complete();
+    body.release();
+    Responses.finish(ctx, answer, keepAlive, writeTimeout);
+    return true;
+  }
+}

@@ -1,0 +1,383 @@
+package org.fhirwall.server;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.util.concurrent.Future;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.fhirwall.audit.Alarms;
+import org.fhirwall.audit.Alert;
+import org.fhirwall.audit.AlertSink;
+import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.audit.AuditSink;
+import org.fhirwall.auth.AuthOutcome;
+import org.fhirwall.auth.AuthenticationStrength;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.fhir.IssueType;
+import org.fhirwall.fhir.PageLinks;
+import org.fhirwall.fhir.ParserSettings;
+import org.fhirwall.fhir.PatientCompartment;
+import org.fhirwall.fhir.Refusal;
+import org.fhirwall.fhir.RequestParser;
+import org.fhirwall.fhir.RequestPatients;
+import org.fhirwall.inspect.InspectorSettings;
+import org.fhirwall.inspect.ResponseInspector;
+import org.fhirwall.policy.BatchRules;
+import org.fhirwall.policy.DeploymentConfig;
+import org.fhirwall.policy.EnumerationRules;
+import org.fhirwall.policy.Mode;
+import org.fhirwall.policy.PolicyEngine;
+import org.fhirwall.policy.PolicySet;
+import org.fhirwall.policy.RateRules;
+import org.fhirwall.policy.RolePolicy;
+import org.fhirwall.policy.SearchRules;
+import org.fhirwall.quota.Enforcement;
+import org.fhirwall.quota.EventWatch;
+import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.quota.PatientWindow;
+import org.fhirwall.quota.RateGate;
+import org.fhirwall.respond.Responder;
+import org.fhirwall.upstream.Upstream;
+import org.fhirwall.upstream.UpstreamRequest;
+import org.fhirwall.upstream.UpstreamResult;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every ending of a request's way, through the real pipeline on an {@link EmbeddedChannel}: the
+ * real parser, policy engine, quota store, inspector and responder; a fake authenticator and a
+ * fake EPR. Each ending writes exactly one answer and exactly one audit record, and nothing that
+ * is refused before the EPR reaches it.
+ */
+class ExchangeTest {
+  static final Instant NOW = Instant.parse("2026-12-06T10:00:00Z");
+  static final String EPR = "http://epr.internal/fhir";
+  static final DeploymentConfig.Limits LIMITS =
+      new DeploymentConfig.Limits(4096, 1 << 20, 4096, 8192, 50, Duration.ofSeconds(30), Duration.ofSeconds(60));
+  static final FhirContext FHIR = FhirContext.forR4Cached();
+
+  final List<AuditRecord> audit = new ArrayList<>();
+  final List<Alert> alerts = new ArrayList<>();
+  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
+  Function<UpstreamRequest, UpstreamResult> epr = r -> json(200, patient("p1"));
+  final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
+  EmbeddedChannel channel;
+
+  @AfterEach
+  void close() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+    store.close();
+  }
+
+  // --- the endings --------------------------------------------------------------------------------
+
+  @Test
+  void aCallerWithoutATokenGets401BeforeItsBodyIsEvenParsed() {
+    // Malformed XML would be a 400 if fhirwall parsed it; unauthenticated, it is never looked at.
+    String xml = "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"batch\"/><entry>" + "<broken>".repeat(200);
+    FullHttpResponse r = send("POST /fhir HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/fhir+xml\r\nContent-Length: "
+        + xml.length() + "\r\n\r\n" + xml);
+    assertThat(r.status().code()).isEqualTo(401);
+    assertThat(r.headers().get("WWW-Authenticate")).startsWith("Bearer");
+    assertThat(r.headers().get("Connection")).as("the body was drained, the connection serves the next request")
+        .isEqualToIgnoringCase("keep-alive");
+    assertEnding(r, AuditRecord.Outcome.REFUSED, "authentication");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
+  void theSameBodyWithAValidTokenIsParsedAndRefusedForItsForm() {
+    String xml = "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"batch\"/><entry>" + "<broken>".repeat(200);
+    FullHttpResponse r = send("POST /fhir HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+xml\r\nContent-Length: " + xml.length() + "\r\n\r\n" + xml);
+    assertThat(r.status().code()).isEqualTo(400);
+    assertEnding(r, AuditRecord.Outcome.REFUSED, "request-form");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
+  void anAuthenticatorThatFailsIs503() {
+    FullHttpResponse r = get("Patient/p1", "boom");
+    assertThat(r.status().code()).isEqualTo(503);
+    assertThat(r.headers().get("Retry-After")).isEqualTo("5");
+    assertEnding(r, AuditRecord.Outcome.FAILED, "authentication-unavailable");
+  }
+
+  @Test
+  void aChunkedBodyOverTheLimitIs413AndCloses() {
+    String chunk = "x".repeat(5000);
+    FullHttpResponse r = send("POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + Integer.toHexString(chunk.length()) + "\r\n" + chunk + "\r\n0\r\n\r\n");
+    assertThat(r.status().code()).isEqualTo(413);
+    assertThat(r.headers().get("Connection")).isEqualToIgnoringCase("close");
+    assertEnding(r, AuditRecord.Outcome.REFUSED, "request-body");
+  }
+
+  @Test
+  void aLockedAccountGets429() {
+    store.lock("https://idp|alice", "test", Duration.ofHours(1), NOW);
+    FullHttpResponse r = get("Patient/p1", "good");
+    assertThat(r.status().code()).isEqualTo(429);
+    assertEnding(r, AuditRecord.Outcome.THROTTLED, "locked");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
+  void aForgedPagingLinkIs403() {
+    FullHttpResponse r = get("?_fwpage=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "good");
+    assertThat(r.status().code()).isEqualTo(403);
+    assertEnding(r, AuditRecord.Outcome.REFUSED, "page-link");
+  }
+
+  @Test
+  void aPolicyRefusalIs403WithTheRule() {
+    FullHttpResponse r = get("Condition?patient=p1", "good");
+    assertThat(r.status().code()).isEqualTo(403);
+    assertEnding(r, AuditRecord.Outcome.REFUSED, "resource-types");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
+  void aStepUpRefusalIs401WithItsChallenge() {
+    FullHttpResponse r = get("Patient/p1", "password-only");
+    assertThat(r.status().code()).isEqualTo(401);
+    assertThat(r.headers().get("WWW-Authenticate")).contains("insufficient_user_authentication");
+    assertEnding(r, AuditRecord.Outcome.REFUSED, "authentication-strength");
+  }
+
+  @Test
+  void anEprFailureIs504AndNothingIsReleased() {
+    epr = req -> new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT, "no answer in 60s");
+    FullHttpResponse r = get("Patient/p1", "good");
+    assertThat(r.status().code()).isEqualTo(504);
+    assertEnding(r, AuditRecord.Outcome.FAILED, "upstream");
+  }
+
+  @Test
+  void anAnswerFhirwallCannotReadIsWithheld() {
+    epr = req -> new UpstreamResult.Response(200, headers("text/html"), buf("<html>Patient p1</html>"));
+    FullHttpResponse r = get("Patient/p1", "good");
+    assertThat(r.status().code()).isEqualTo(502);
+    assertThat(body(r)).doesNotContain("p1");
+    assertThat(audit).hasSize(1);
+    assertThat(audit.get(0).rule()).startsWith("inspect:");
+  }
+
+  @Test
+  void anAnswerOverTheLimitIs429AndLocks() {
+    epr = req -> json(200, bundle(List.of("a", "b", "c", "d")));
+    FullHttpResponse r = get("Patient?family=Martin", "good");
+    assertThat(r.status().code()).isEqualTo(429);
+    assertThat(body(r)).doesNotContain("\"Patient\"");
+    assertThat(audit).extracting(AuditRecord::kind).containsExactlyInAnyOrder(AuditRecord.Kind.LOCK, AuditRecord.Kind.DECISION);
+    assertThat(alerts).extracting(Alert::event).containsExactly("account-locked");
+    assertThat(store.lockOf("https://idp|alice", NOW).toCompletableFuture().join()).isPresent();
+  }
+
+  @Test
+  void aCountFhirwallCannotResolveInOnePageIsRefused() {
+    epr = req -> json(200, bundle(List.of("a")).replace("\"link\":[]",
+        "\"link\":[{\"relation\":\"next\",\"url\":\"" + EPR + "?_getpages=x\"}]"));
+    FullHttpResponse r = get("Patient?family=Martin&_summary=count", "good");
+    assertThat(r.status().code()).isEqualTo(403);
+    assertEnding(r, AuditRecord.Outcome.REFUSED, "search-count-unknowable");
+    assertThat(reachedEpr.get(0).target()).as("fhirwall asked for the matches, not a count").doesNotContain("_summary")
+        .contains("_count=");
+  }
+
+  @Test
+  void anAllowedReadIsReleasedWithTheEprHiddenAndOneAuditRecord() {
+    FullHttpResponse r = get("Patient/p1", "good");
+    assertThat(r.status().code()).isEqualTo(200);
+    assertThat(body(r)).contains("\"id\":\"p1\"").doesNotContain("epr.internal");
+    assertThat(r.headers().get("Cache-Control")).isEqualTo("no-store");
+    assertThat(audit).hasSize(1);
+    assertThat(audit.get(0).outcome()).isEqualTo(AuditRecord.Outcome.ALLOWED);
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p1");
+    assertThat(r.headers().get("X-Request-Id")).isEqualTo(audit.get(0).requestId());
+    assertThat(reachedEpr.get(0).headers()).anyMatch(h -> h.getKey().equals("X-Forwarded-For"));
+  }
+
+  @Test
+  void anExceptionInAStageIs500AndNothingIsReleased() {
+    FullHttpResponse r = get("Patient/p1", "null-outcome");
+    assertThat(r.status().code()).isEqualTo(500);
+    assertEnding(r, AuditRecord.Outcome.FAILED, "internal-error");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
+  void overTheRateIs429() {
+    assertThat(get("Patient/p1", "good").status().code()).isEqualTo(200);
+    FullHttpResponse second = get("Patient/p2", "good");
+    assertThat(second.status().code()).isEqualTo(429);
+    assertThat(audit.get(1).rule()).isEqualTo("rate");
+    assertThat(reachedEpr).hasSize(1);
+  }
+
+  // --- the set-up ---------------------------------------------------------------------------------
+
+  private void assertEnding(FullHttpResponse r, AuditRecord.Outcome outcome, String rule) {
+    assertThat(body(r)).contains("\"resourceType\":\"OperationOutcome\"");
+    assertThat(audit).as("exactly one audit record").hasSize(1);
+    assertThat(audit.get(0).outcome()).isEqualTo(outcome);
+    assertThat(audit.get(0).rule()).isEqualTo(rule);
+    assertThat(audit.get(0).status()).isEqualTo(r.status().code());
+    assertThat(r.headers().get("X-Request-Id")).isEqualTo(audit.get(0).requestId());
+  }
+
+  private FullHttpResponse get(String target, String token) {
+    return send("GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+  }
+
+  private FullHttpResponse send(String wire) {
+    if (channel == null) {
+      channel = new EmbeddedChannel();
+      FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), LIMITS);
+      FhirwallChannelInitializer.addLimits(channel.pipeline(), LIMITS);
+      channel.pipeline().addLast(new ExchangeHandler(stages(), fakeEpr(), new ProxySettings("https://proxy/fhir", EPR,
+          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), LIMITS.maxRequestBody()));
+    }
+    channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
+    channel.runPendingTasks();
+    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(1 << 20));
+    client.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpRequest(
+        io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/"));
+    for (Object o; (o = client.readOutbound()) != null; ) {
+      io.netty.util.ReferenceCountUtil.release(o);
+    }
+    for (Object out; (out = channel.readOutbound()) != null; ) {
+      client.writeInbound((ByteBuf) out);
+    }
+    FullHttpResponse r = client.readInbound();
+    assertThat(r).as("an answer was written").isNotNull();
+    FullHttpResponse copy = r.copy();
+    r.release();
+    client.finishAndReleaseAll();
+    return copy;
+  }
+
+  private Stages stages() {
+    Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+    RolePolicy role = new RolePolicy("ward", "test", "", Set.of("ward"), Principal.Kind.USER, 0, Mode.ENFORCE,
+        new AuthenticationStrength(Set.of(), Set.of("otp"), Set.of(), null),
+        Set.of(org.fhirwall.fhir.Interaction.READ, org.fhirwall.fhir.Interaction.SEARCH_TYPE), Set.of("Patient"), Set.of(),
+        List.of(PatientWindow.of(Duration.ofHours(1), 3)), new RolePolicy.AtLimit(Duration.ofHours(1), true),
+        RolePolicy.BreakGlass.DISABLED, SearchRules.defaults(Principal.Kind.USER), new BatchRules(10),
+        new RateRules(0.001, 1, 4), EnumerationRules.defaults(Principal.Kind.USER), Map.of());
+    PolicyEngine engine = new PolicyEngine(new PolicySet(List.of(role)));
+    PageLinks links = new PageLinks(new byte[32], Duration.ofHours(1));
+    AuditSink auditSink = new AuditSink() {
+      @Override
+      public void write(AuditRecord record) {
+        audit.add(record);
+      }
+
+      @Override
+      public long dropped() {
+        return 0;
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    AlertSink alertSink = new AlertSink() {
+      @Override
+      public void alert(Alert alert) {
+        alerts.add(alert);
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    return new Stages(new RequestParser(FHIR, ParserSettings.defaults("/fhir")), RequestPatients.R4, fakeIdp(), links,
+        () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
+        new Responder(FHIR, EPR, "https://proxy/fhir", links),
+        new Enforcement(store, new RateGate(100, 64), new EventWatch(100), new EventWatch(100), Enforcement.FailureRules.DEFAULT),
+        auditSink, new Alarms(auditSink, alertSink, clock), clock, Runnable::run);
+  }
+
+  private static Authenticator fakeIdp() {
+    return (header, now) -> {
+      String token = header == null ? "" : header.replace("Bearer ", "");
+      return switch (token) {
+        case "good" -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(alice(Set.of("pwd", "otp"))));
+        case "password-only" -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(alice(Set.of("pwd"))));
+        case "boom" -> CompletableFuture.failedFuture(new IllegalStateException("IdP down"));
+        case "null-outcome" -> CompletableFuture.completedFuture(null);
+        default -> CompletableFuture.completedFuture(new AuthOutcome.Refused(new Refusal(401, IssueType.LOGIN,
+            "no token", Map.of("WWW-Authenticate", "Bearer realm=\"fhirwall\""), false)));
+      };
+    };
+  }
+
+  private static Principal alice(Set<String> amr) {
+    return new Principal(Principal.Kind.USER, "https://idp", "alice", "alice", "web", Set.of("ward"), null, amr, NOW,
+        "sid-1", Set.of(), null, NOW.plusSeconds(600), "jti-1");
+  }
+
+  private Upstream fakeEpr() {
+    return new Upstream() {
+      @Override
+      public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
+        reachedEpr.add(request);
+        return loop.<UpstreamResult>newPromise().setSuccess(epr.apply(request));
+      }
+    };
+  }
+
+  private static UpstreamResult json(int status, String body) {
+    return new UpstreamResult.Response(status, headers("application/fhir+json"), buf(body));
+  }
+
+  private static DefaultHttpHeaders headers(String contentType) {
+    DefaultHttpHeaders h = new DefaultHttpHeaders();
+    h.set("Content-Type", contentType);
+    return h;
+  }
+
+  private static ByteBuf buf(String s) {
+    return Unpooled.copiedBuffer(s, UTF_8);
+  }
+
+  private static String patient(String id) {
+    return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"source\":\"" + EPR + "/Patient/" + id + "\"}}";
+  }
+
+  private static String bundle(List<String> ids) {
+    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":[],\"entry\":[");
+    for (int i = 0; i < ids.size(); i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"fullUrl\":\"").append(EPR).append("/Patient/").append(ids.get(i))
+          .append("\",\"resource\":").append(patient(ids.get(i))).append('}');
+    }
+    return sb.append("]}").toString();
+  }
+
+  private static String body(FullHttpResponse r) {
+    return r.content().toString(UTF_8);
+  }
+}
