@@ -92,13 +92,73 @@ class UpstreamFailureIT {
   }
 
   String token() {
-    return issuer.mint(DemoIssuer.Claims.builder("sub-ops", "fhirwall", "fhirwall-web").username("ops")
+    return token("sub-ops");
+  }
+
+  String token(String subject) {
+    return issuer.mint(DemoIssuer.Claims.builder(subject, "fhirwall", "fhirwall-web").username(subject)
         .roles(Set.of("physician")).amr(java.util.List.of("pwd", "otp")).authTime(Instant.now()).build());
   }
 
   HttpResponse<String> get(String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token())
+    return get(url, token());
+  }
+
+  HttpResponse<String> get(String url, String token) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
         .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aPrincipalWhoseRequestsMakeTheEprFailIsThrottledBeforeTheBreakerOpensForEveryone() throws Exception {
+    slowEpr = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    slowEpr.createContext("/", exchange -> {
+      try (exchange) {
+        if (exchange.getRequestURI().getPath().contains("Observation")) {
+          Thread.sleep(2500); // an expensive query: longer than fhirwall's 1 s response timeout
+        }
+        byte[] body = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}".getBytes(UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (java.io.IOException e) {
+        // fhirwall gave up on the slow answer and closed the connection
+      }
+    });
+    slowEpr.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(8));
+    slowEpr.start();
+    String base = startWithBreaker("http://127.0.0.1:" + slowEpr.getAddress().getPort() + "/fhir");
+    String attacker = token("sub-attacker");
+    String clinician = token("sub-clinician");
+    for (int i = 0; i < 6; i++) {
+      assertThat(get(base + "/Observation?subject=Patient/p1", attacker).statusCode()).isEqualTo(504);
+    }
+    HttpResponse<String> throttled = get(base + "/Patient/p1", attacker);
+    assertThat(throttled.statusCode()).as(throttled.body()).isEqualTo(429);
+    assertThat(throttled.body()).contains("made the EPR fail or time out");
+    HttpResponse<String> others = get(base + "/Patient/p1", clinician);
+    assertThat(others.statusCode()).as("the EPR-wide breaker stayed closed for everyone else").isEqualTo(200);
+    assertThat(Files.readString(dir.resolve("audit.jsonl"))).contains("\"account-locked\"").contains("made the EPR fail or time out");
+  }
+
+  /** fhirwall with the default breaker (20 calls before it may open), for the per-principal test. */
+  String startWithBreaker(String upstream) throws Exception {
+    int port = freePort();
+    Path config = Files.writeString(dir.resolve("fhirwall.yaml"), """
+        listen: 127.0.0.1:%d
+        upstream:
+          url: %s
+          response-timeout: 1s
+        identity: {issuer: %s, audience: [fhirwall]}
+        policies: %s
+        audit: {file: %s}
+        admin: {enabled: false}
+        """.formatted(port, upstream, issuer.issuer(), ItEnvironment.policies(), dir.resolve("audit.jsonl")), UTF_8);
+    DeploymentConfig c = new DeploymentLoader(n -> null).load(config, DeploymentLoader.Overrides.NONE);
+    fhirwall = Fhirwall.start(c, new Fhirwall.Options(Clock.systemUTC(), null, 1, 0));
+    return c.publicBaseUrl().toString();
   }
 
   @Test
