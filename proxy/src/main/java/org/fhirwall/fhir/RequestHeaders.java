@@ -46,30 +46,19 @@ final class RequestHeaders {
   private RequestHeaders() {}
 
   /**
-   * Refuses requests whose framing or method cannot be trusted: duplicate Host, Content-Length with
-   * Transfer-Encoding, several or wrong Content-Length, control characters, method overrides,
-   * {@code Upgrade} (other than an {@code h2c} offer, which is declined).
+   * Refuses headers that are malformed or switch the server's behaviour: header names that are not
+   * tokens, control characters in values, method overrides, {@code Upgrade} (other than an
+   * {@code h2c} offer, which is declined). Framing (Host, Content-Length, Transfer-Encoding) is
+   * checked once, at the edge, before a request reaches the stages.
    */
-  static void checkFraming(RawRequest raw) {
-    int hosts = 0;
-    int lengths = 0;
-    int encodings = 0;
+  static void checkHeaders(RawRequest raw) {
     for (RawRequest.Header h : raw.headers()) {
       String name = h.name();
       if (name.isEmpty() || !isToken(name)) {
         throw new Refused(Refusal.badFraming("Malformed header name"));
       }
       checkValueChars(h.value());
-      String lower = name.toLowerCase(Locale.ROOT);
-      switch (lower) {
-        case "host" -> hosts++;
-        case "content-length" -> lengths++;
-        case "transfer-encoding" -> {
-          encodings++;
-          if (!h.value().trim().equalsIgnoreCase("chunked")) {
-            throw new Refused(Refusal.badFraming("Transfer-Encoding other than 'chunked' is not accepted"));
-          }
-        }
+      switch (name.toLowerCase(Locale.ROOT)) {
         case "x-http-method-override", "x-method-override", "x-http-method" ->
             throw Refused.invalid("Method override headers (" + name + ") are refused; send the real method");
         case "upgrade" -> {
@@ -81,26 +70,6 @@ final class RequestHeaders {
           }
         }
         default -> { }
-      }
-    }
-    if (hosts > 1) {
-      throw new Refused(Refusal.badFraming("More than one Host header"));
-    }
-    if (lengths > 1) {
-      throw new Refused(Refusal.badFraming("More than one Content-Length header"));
-    }
-    if (lengths == 1 && encodings > 0) {
-      throw new Refused(Refusal.badFraming("Both Content-Length and Transfer-Encoding"));
-    }
-    if (encodings > 1) {
-      throw new Refused(Refusal.badFraming("More than one Transfer-Encoding header"));
-    }
-    String cl = raw.first("Content-Length");
-    if (cl != null) {
-      String v = cl.trim();
-      if (v.isEmpty() || v.length() > 10 || !v.chars().allMatch(c -> c >= '0' && c <= '9')
-          || Long.parseLong(v) != raw.body().length) {
-        throw new Refused(Refusal.badFraming("Content-Length does not match the body"));
       }
     }
   }
@@ -129,7 +98,7 @@ final class RequestHeaders {
     }
   }
 
-  /** Reads the headers the parser uses. {@link #checkFraming} must have passed. */
+  /** Reads the headers the parser uses. {@link #checkHeaders} must have passed. */
   static Info read(RawRequest raw) {
     List<String> accept = raw.all("Accept");
     Format acceptFormat = accept.isEmpty() ? null : acceptFormat(String.join(",", accept));

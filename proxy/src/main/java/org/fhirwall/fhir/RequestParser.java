@@ -105,7 +105,7 @@ public final class RequestParser {
     if (!METHODS.contains(method)) {
       throw methodNotAllowed("This method is not supported", ALL_METHODS);
     }
-    RequestHeaders.checkFraming(raw);
+    RequestHeaders.checkHeaders(raw);
     if (raw.body().length > settings.maxBodyBytes()) {
       throw Refused.of(413, IssueType.TOO_LONG, "Request body larger than " + settings.maxBodyBytes() + " bytes");
     }

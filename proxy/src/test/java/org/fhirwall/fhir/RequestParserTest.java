@@ -403,13 +403,7 @@ class RequestParserTest {
         bad("param in URL and form", req("POST", "/fhir/Patient/_search?name=a", "name=b", FORM), 400),
         bad("non-ASCII form body", req("POST", "/fhir/Patient/_search", "name=Müller", FORM), 400),
         // headers
-        bad("duplicate Host", get("/fhir/Patient/1", "Host: a", "Host: b"), 400),
-        bad("Content-Length and Transfer-Encoding", req("POST", "/fhir/Patient", PATIENT, FHIR_JSON,
-            "Content-Length: " + PATIENT.length(), "Transfer-Encoding: chunked"), 400),
-        bad("two Content-Length", req("POST", "/fhir/Patient", PATIENT, FHIR_JSON,
-            "Content-Length: " + PATIENT.length(), "Content-Length: " + PATIENT.length()), 400),
-        bad("wrong Content-Length", req("POST", "/fhir/Patient", PATIENT, FHIR_JSON, "Content-Length: 3"), 400),
-        bad("Transfer-Encoding gzip", req("POST", "/fhir/Patient", PATIENT, FHIR_JSON, "Transfer-Encoding: gzip, chunked"), 400),
+        // (Host, Content-Length and Transfer-Encoding framing is checked once, at the edge: RequestSmugglingTest)
         bad("X-HTTP-Method-Override", req("POST", "/fhir/Patient/_search", "", "X-HTTP-Method-Override: DELETE"), 400),
         bad("X-Method-Override", get("/fhir/Patient/1", "X-Method-Override: DELETE"), 400),
         bad("Upgrade", get("/fhir/Patient/1", "Upgrade: websocket"), 400),
@@ -511,11 +505,9 @@ class RequestParserTest {
   }
 
   @Test
-  void framingRefusalsCloseTheConnection() {
-    assertThat(refused(get("/fhir/Patient/1", "Host: a", "Host: b")).closeConnection()).isTrue();
-    assertThat(refused(req("POST", "/fhir/Patient", PATIENT, FHIR_JSON, "Content-Length: 1", "Transfer-Encoding: chunked"))
-        .closeConnection()).isTrue();
+  void headerRefusalsKeepTheConnection() {
     assertThat(refused(get("/fhir/Patient/1", "Upgrade: websocket")).closeConnection()).isFalse();
+    assertThat(refused(get("/fhir/Patient/1", "X-Method-Override: DELETE")).closeConnection()).isFalse();
   }
 
   @Test
