@@ -34,4 +34,58 @@ class EntryEditsTest {
     byte[] json = "{\"resourceType\":\"Bundle\",\"entry\":[{\"total\":3}]}".getBytes(UTF_8);
     assertThat(EntryEdits.withoutTopLevelTotal(json)).isSameAs(json);
   }
+
+  static org.fhirwall.policy.RolePolicy patientsAndObservationsOnly() {
+    return new org.fhirwall.policy.RolePolicy("ward", "test", "", java.util.Set.of("ward"),
+        org.fhirwall.auth.Principal.Kind.USER, 0, org.fhirwall.policy.Mode.ENFORCE,
+        new org.fhirwall.auth.AuthenticationStrength(java.util.Set.of(), java.util.Set.of("otp"), java.util.Set.of(), null),
+        java.util.Set.of(org.fhirwall.fhir.Interaction.READ), java.util.Set.of("Patient", "Observation"), java.util.Set.of(),
+        java.util.List.of(org.fhirwall.quota.PatientWindow.of(java.time.Duration.ofHours(1), 10)),
+        org.fhirwall.policy.RolePolicy.AtLimit.REFUSE_ONLY, org.fhirwall.policy.RolePolicy.BreakGlass.DISABLED,
+        org.fhirwall.policy.SearchRules.defaults(org.fhirwall.auth.Principal.Kind.USER), new org.fhirwall.policy.BatchRules(10),
+        org.fhirwall.policy.RateRules.USER_DEFAULTS,
+        org.fhirwall.policy.EnumerationRules.defaults(org.fhirwall.auth.Principal.Kind.USER), java.util.Map.of());
+  }
+
+  static org.fhirwall.inspect.Inspection.Read read(String json, String... types) {
+    return new org.fhirwall.inspect.Inspection.Read(json.getBytes(UTF_8), java.util.Set.of(), java.util.List.of(),
+        java.util.Set.of(types), types.length, "Bundle");
+  }
+
+  static Plan plan(org.fhirwall.policy.RolePolicy role) {
+    return new Plan(null, "Patient?x", null, "Patient", 1, "b", org.fhirwall.fhir.Format.JSON, false, role, false, true,
+        false, false);
+  }
+
+  @Test
+  void entriesOfTypesTheRoleMayNotReadLeaveASearchsetAndLoseTheirResourceInABatchResponse() throws Exception {
+    String json = "{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Condition\",\"id\":\"c1\"},\"response\":{\"status\":\"200 OK\"}},"
+        + "{\"resource\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"DocumentReference\",\"id\":\"d1\"}},"
+        + "{\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o1\"}}]},\"response\":{\"status\":\"200 OK\"}},"
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"},\"response\":{\"status\":\"200 OK\"}}]}";
+    var role = patientsAndObservationsOnly();
+    JsonNode out = JSON.readTree(EntryEdits.apply(json.getBytes(UTF_8), plan(role),
+        read(json, "Bundle", "Condition", "DocumentReference", "Observation", "Patient"), false));
+    assertThat(out.path("entry")).hasSize(3);
+    assertThat(out.path("entry").get(0).has("resource")).as("the batch entry stays, without its Condition").isFalse();
+    assertThat(out.path("entry").get(0).path("response").path("status").asText()).isEqualTo("200 OK");
+    JsonNode inner = out.path("entry").get(1).path("resource").path("entry");
+    assertThat(inner).hasSize(1);
+    assertThat(inner.get(0).path("resource").path("resourceType").asText()).isEqualTo("Observation");
+    assertThat(out.path("entry").get(2).path("resource").path("id").asText()).isEqualTo("p1");
+  }
+
+  @Test
+  void aResolvedCountKeepsOnlyItsTotal() throws Exception {
+    String json = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"},\"search\":{\"mode\":\"match\"}},"
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p2\"}}]}";
+    var role = patientsAndObservationsOnly();
+    Plan count = new Plan(null, "Patient?x", null, "Patient", 1, "b", org.fhirwall.fhir.Format.JSON, false, role, true, true,
+        false, false);
+    JsonNode out = JSON.readTree(EntryEdits.apply(json.getBytes(UTF_8), count, read(json, "Bundle", "Patient"), false));
+    assertThat(out.toString()).isEqualTo("{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":2}");
+  }
 }
