@@ -2,9 +2,7 @@ package org.fhirwall.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.MalformedURLException;
 import java.net.URISyntaxException;
-import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,9 +22,10 @@ import org.jspecify.annotations.Nullable;
  * the product's jar sits in a build's {@code target/} ({@code proxy/target/fhirwall.jar}),
  * {@code demo/target/fhirwall-demo.jar} of the same checkout.
  *
- * <p>A jar is opened with a child class loader whose parent is the product's class loader: the
- * product's classes and libraries come from the parent, so the jar holds only the demo's classes
- * and what the product does not ship (Jetty, {@code hapi-fhir-server}).
+ * <p>A jar is opened with a {@link DemoClassLoader}, a child of the product's class loader: the
+ * product's classes and libraries come from the parent, so the jar holds only the demo's classes,
+ * what the product does not ship (Jetty, {@code hapi-fhir-server}) and a HAPI FHIR of its own (see
+ * {@link DemoClassLoader} for why).
  */
 final class DemoJar {
   static final String FILE_NAME = "fhirwall-demo.jar";
@@ -82,7 +81,7 @@ final class DemoJar {
       }
       return open(explicit, product);
     }
-    Optional<Demo> onClassPath = first(ServiceLoader.load(Demo.class, product));
+    Optional<Demo> onClassPath = ServiceLoader.load(Demo.class, product).findFirst();
     if (onClassPath.isPresent()) {
       return new Found(onClassPath.get(), null);
     }
@@ -134,12 +133,16 @@ final class DemoJar {
   private static Lookup open(Path jar, ClassLoader parent) {
     URLClassLoader loader;
     try {
-      loader = new URLClassLoader("fhirwall-demo", new URL[] {jar.toUri().toURL()}, parent);
-    } catch (MalformedURLException e) {
+      loader = new DemoClassLoader(jar, parent);
+    } catch (IOException e) {
       return new Missing(jar + ": " + e.getMessage() + " (expected: a path to " + FILE_NAME + ")");
     }
     try {
-      Optional<Demo> demo = first(ServiceLoader.load(Demo.class, loader));
+      // Only a demo the jar itself defines: the loader also sees the class path's service files.
+      Optional<Demo> demo = ServiceLoader.load(Demo.class, loader).stream()
+          .filter(provider -> provider.type().getClassLoader() == loader)
+          .findFirst()
+          .map(ServiceLoader.Provider::get);
       if (demo.isPresent()) {
         return new Found(demo.get(), loader);
       }
@@ -151,10 +154,6 @@ final class DemoJar {
       return new Missing(jar + ": the demo could not be loaded: " + e.getMessage()
           + " (expected: " + FILE_NAME + " built together with this fhirwall.jar; " + BUILD_HINT + ")");
     }
-  }
-
-  private static Optional<Demo> first(ServiceLoader<Demo> loader) {
-    return loader.findFirst();
   }
 
   private static void closeQuietly(URLClassLoader loader) {
