@@ -94,7 +94,7 @@ final class DemoJar {
     return new Missing("fhirwall demo: the demo is not part of fhirwall.jar, and " + FILE_NAME + " was not found"
         + (candidates.isEmpty() ? "" : " (looked for " + candidates.stream().map(Path::toString).collect(Collectors.joining(", ")) + ")")
         + ".\nBuild it with `mvn -q -DskipTests package` in the source checkout (it writes demo/target/" + FILE_NAME
-        + " beside proxy/target/fhirwall.jar), put " + FILE_NAME + " next to fhirwall.jar, or name it with --demo-jar FILE"
+        + ", where proxy/target/fhirwall.jar finds it), put " + FILE_NAME + " next to fhirwall.jar, or name it with --demo-jar FILE"
         + " or FHIRWALL_DEMO_JAR.");
   }
 
