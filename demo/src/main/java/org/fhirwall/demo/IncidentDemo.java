@@ -58,6 +58,8 @@ public final class IncidentDemo implements Demo {
               + script.clinicianToken("bench.clinician", true, Duration.ofMinutes(1)) + "\nAUDIT_FILE=" + env.auditFile()
               + "\nISSUER=" + env.issuer().issuer() + "\n", UTF_8);
         }
+        // Ctrl-C or SIGTERM is the only way out: stop everything and delete the working directory then.
+        Runtime.getRuntime().addShutdownHook(new Thread(env::close, "fhirwall-demo-stop"));
         new CountDownLatch(1).await();
       }
       return result.passwordOnly().patientsDisclosed() == 0
