@@ -2,7 +2,7 @@
 # Load benchmark: the EPR directly, through fhirwall, and through nginx as a plain reverse proxy,
 # in one run on this machine, for a read and for a 50-entry search Bundle, at 1 and 50 connections.
 # Prints requests/s and p50/p99 latency for each, and the ratios fhirwall/direct and fhirwall/nginx.
-#   bench/run.sh                 (builds the jar if missing; installs nginx and wrk from Debian if missing)
+#   bench/run.sh                 (builds the jars if missing; installs nginx and wrk from Debian if missing)
 #   DURATION=20s bench/run.sh    (seconds per measurement, default 10s)
 # A run in which any answer is not 2xx is reported as INVALID (a fast refusal is not throughput).
 set -euo pipefail
@@ -26,7 +26,8 @@ if ! need nginx || ! need wrk; then
     || DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -q nginx wrk >/dev/null
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -f proxy/target/fhirwall.jar ] || mvn -q -DskipTests package
+# `demo` loads the demo module's jar, demo/target/fhirwall-demo.jar
+{ [ -f proxy/target/fhirwall.jar ] && [ -f demo/target/fhirwall-demo.jar ]; } || mvn -q -DskipTests package
 
 # 1. the EPR (HAPI FHIR over synthetic patients), the demo token issuer and fhirwall with the demo policy
 java -Xmx1g -jar proxy/target/fhirwall.jar demo --patients 2000 --keep-running --env-file "$work/env" >"$work/demo.log" 2>&1 &

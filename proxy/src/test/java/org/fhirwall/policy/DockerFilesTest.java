@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ca.uhn.fhir.context.FhirContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -51,5 +55,25 @@ class DockerFilesTest {
         .contains("COPY docker/fhirwall.yaml /etc/fhirwall/fhirwall.yaml")
         .contains("USER fhirwall");
     assertThat(Files.isDirectory(POLICIES.resolve("roles"))).isTrue();
+  }
+
+  /**
+   * Maven reads every module the root pom lists, even to build one: the build stage must copy each
+   * module's pom, or the image does not build. It builds the product alone; the demo stays out.
+   */
+  @Test
+  void theImageBuildsTheProductAloneWithEveryModulePomPresent() throws Exception {
+    String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
+    Matcher modules = Pattern.compile("<module>([^<]+)</module>").matcher(Files.readString(DOCKER.resolve("../pom.xml")));
+    List<String> listed = new ArrayList<>();
+    while (modules.find()) {
+      listed.add(modules.group(1));
+    }
+    assertThat(listed).contains("proxy", "demo");
+    for (String module : listed) {
+      assertThat(dockerfile).contains("COPY " + module + "/pom.xml " + module + "/");
+    }
+    assertThat(dockerfile).contains("-pl proxy package").contains("COPY --from=build /src/proxy/target/fhirwall.jar ")
+        .doesNotContain("COPY demo ").doesNotContain("fhirwall-demo.jar");
   }
 }
