@@ -1,4 +1,8 @@
-/** The immutable policy model, its YAML loading and validation, and the decision for one request. No I/O during a decision. */
+/**
+ * The immutable policy model ({@link org.fhirwall.policy.RolePolicy}, {@link org.fhirwall.policy.PolicySet})
+ * and the decision for one request ({@link org.fhirwall.policy.PolicyEngine}). Role files are read and
+ * reloaded by {@code org.fhirwall.config}, which this package never imports. No I/O during a decision.
+ */
 @NullMarked
 package org.fhirwall.policy;
 

@@ -25,17 +25,16 @@ import org.fhirwall.audit.AuditSink;
 import org.fhirwall.audit.JsonLinesAuditLog;
 import org.fhirwall.audit.WebhookAlertSink;
 import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.JwtAuthenticator;
+import org.fhirwall.config.ConfigException;
+import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.config.PolicyReloader;
+import org.fhirwall.config.ReloadListener;
 import org.fhirwall.fhir.FormatConversion;
 import org.fhirwall.fhir.PageLinks;
-import org.fhirwall.fhir.ParserSettings;
 import org.fhirwall.fhir.PatientCompartment;
 import org.fhirwall.fhir.RequestParser;
-import org.fhirwall.inspect.InspectorSettings;
 import org.fhirwall.inspect.ResponseInspector;
-import org.fhirwall.policy.ConfigException;
-import org.fhirwall.policy.DeploymentConfig;
-import org.fhirwall.policy.PolicyReloader;
-import org.fhirwall.policy.RolePolicyLoader;
 import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.quota.NotFoundWatch;
 import org.fhirwall.quota.QuotaStore;
@@ -101,16 +100,14 @@ public final class Fhirwall implements AutoCloseable {
       built.add(heavyWork::shutdownNow);
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(background).build();
 
-      PolicyReloader policies = new PolicyReloader(config.policies(), new RolePolicyLoader(fhir.getResourceTypes()),
-          options.policyReloadMillis());
+      PolicyReloader policies = PolicyReloader.start(config, fhir.getResourceTypes(), options.policyReloadMillis(), ReloadListener.NONE);
       built.add(policies);
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
-          : IdentityWiring.authenticator(config.identity(), http, background, options.clock());
+          : JwtAuthenticator.create(config.identity(), http, background, options.clock());
       PageLinks pageLinks = new PageLinks(pagingSecret(config.paging()), config.paging().linkTtl());
       String upstreamBase = stripSlash(config.upstream().url().toString());
       String publicBase = stripSlash(config.publicBaseUrl().toString());
-      ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir),
-          new InspectorSettings(List.of(upstreamBase), config.limits().maxResponseBody() * 8, 64));
+      ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir), config.inspectorSettings());
       QuotaStore quota = new LocalQuotaStore(config.quota().maxAccounts(), background);
       built.add(quota);
       AuditSink audit = auditSink(config.audit());
@@ -118,7 +115,7 @@ public final class Fhirwall implements AutoCloseable {
       WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
       Stages stages = new Stages(
           fhir,
-          new RequestParser(fhir, ParserSettings.defaults(config.basePath())),
+          new RequestParser(fhir, config.parserSettings()),
           authenticator,
           pageLinks,
           policies,

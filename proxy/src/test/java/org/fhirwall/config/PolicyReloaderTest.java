@@ -1,4 +1,4 @@
-package org.fhirwall.policy;
+package org.fhirwall.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,7 +14,7 @@ class PolicyReloaderTest {
   void aValidChangeReplacesThePoliciesAndAnInvalidOneNeverDoes(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("physician.yaml"), RolePolicyLoaderTest.PHYSICIAN);
     RolePolicyLoader loader = new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes());
-    try (PolicyReloader reloader = new PolicyReloader(dir, loader, 0)) {
+    try (PolicyReloader reloader = new PolicyReloader(dir, loader, false, 0, ReloadListener.NONE)) {
       assertThat(reloader.get().policies().roles().get(0).search().maxCount()).isEqualTo(50);
       assertThat(reloader.check()).isFalse();
 

@@ -1,4 +1,4 @@
-package org.fhirwall.policy;
+package org.fhirwall.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
