@@ -1,7 +1,6 @@
 package org.fhirwall.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.MissingNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,9 +139,5 @@ final class ConfigTree {
   /** A problem about item {@code index} of the list {@code key}. */
   void problemAt(String key, int index, String message) {
     problems.add(where.ofValue(Locations.child(Locations.child(pointer, key), index)), keyPath(key) + "[" + index + "]", message);
-  }
-
-  static ConfigTree empty(Locations where, Problems problems) {
-    return new ConfigTree(MissingNode.getInstance(), MissingNode.getInstance(), where, problems);
   }
 }

@@ -19,10 +19,6 @@ final class Locations {
     this.document = document;
   }
 
-  Location document() {
-    return document;
-  }
-
   void value(String pointer, Location where) {
     values.put(pointer, where);
   }

@@ -52,7 +52,7 @@ final class Units {
     };
   }
 
-  /** Whether {@code value} is a duration (else a size) by the schema's {@code $defs} name. */
+  /** {@code value} in milliseconds when a duration, in bytes when a size (the schema's {@code x-unit}). */
   static long magnitude(JsonNode value, boolean duration) {
     return duration ? duration(value.asText()).toMillis() : bytes(value);
   }

@@ -41,6 +41,8 @@ class DockerFilesTest {
     assertThat(c.identity().jwksUri()).hasToString("http://keycloak:8180/realms/fhirwall/protocol/openid-connect/certs");
     assertThat(c.publicBaseUrl()).hasToString("http://localhost:8080/fhir");
     assertThat(c.admin()).isNotNull();
+    assertThat(c.identity().clients()).as("the shipped deployment names its clients").isNotEmpty();
+    assertThat(c.warnings()).isEmpty();
     new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes()).loadDirectory(c.policies());
   }
 
