@@ -31,7 +31,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code file:line:column: key: message} per problem otherwise.
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
-    description = "Check deployment and role policy files; print file:line: key: message for each problem.")
+    description = "Check deployment and role policy files; print file:line:column: key: message for each problem.")
 final class ValidateCommand implements Callable<Integer> {
 
   @Parameters(arity = "1..*", paramLabel = "FILE|DIR", description = "Deployment files, role policy files, or directories of role policies.")
