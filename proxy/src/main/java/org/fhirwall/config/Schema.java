@@ -371,8 +371,9 @@ final class Schema {
         String key = property != null ? property : m.getArguments().length > 0 ? String.valueOf(m.getArguments()[0]) : "?";
         List<Object> named = new ArrayList<>(path);
         named.add(key);
-        return where.ofKey(Locations.pointer(named)).problem(Locations.display(named),
-            "not an allowed name (expected: a name matching " + rule.path("propertyNames").path("pattern").asText() + ")");
+        JsonNode names = rule.path("propertyNames");
+        return where.ofKey(Locations.pointer(named)).problem(Locations.display(named), "not an allowed name (expected: "
+            + names.path("x-expected").asText("a name matching " + names.path("pattern").asText()) + ")");
       }
       default -> {
         return where.ofValue(Locations.pointer(path)).problem(Locations.display(path), valueMessage(type, value, rule, m));

@@ -289,6 +289,13 @@ class DeploymentLoaderTest {
   }
 
   @Test
+  void aHeaderNameThatIsNoHeaderNameIsRefused() throws Exception {
+    Path f = write(MINIMAL.replace("upstream: {url: http://epr/fhir}", "upstream: {url: http://epr/fhir, headers: {\"X Key\": k}}"));
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(
+        f + ":1:44: upstream.headers.X Key: not an allowed name (expected: an HTTP header name: letters, digits and -)");
+  }
+
+  @Test
   void theAdminPortMayNotBeThePublicPort() throws Exception {
     Path f = write(MINIMAL + "listen: 127.0.0.1:8080\nadmin: {listen: 127.0.0.1:8080}\n");
     assertThat(problems(f, DeploymentLoader.Overrides.NONE)).singleElement().asString()
