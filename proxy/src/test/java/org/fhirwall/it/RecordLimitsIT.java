@@ -198,7 +198,9 @@ class RecordLimitsIT {
   @Test
   void postSearchWithAFormBody() throws Exception {
     Session s = new Session();
-    s.send(post("Patient/_search", "application/x-www-form-urlencoded", "_count=40"));
+    // a page is at most 25 patients (the role's max-count may not exceed its limit): two pages of distinct ones
+    s.send(post("Patient/_search", "application/x-www-form-urlencoded", "_id=" + ids(0, 20)));
+    s.send(post("Patient/_search", "application/x-www-form-urlencoded", "_id=" + ids(20, 20)));
     s.send(post("Observation/_search", "application/x-www-form-urlencoded", "_count=60"));
     s.assertCappedAtTheLimit();
   }
