@@ -17,9 +17,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
-import org.fhirwall.policy.ConfigException;
-import org.fhirwall.policy.DeploymentConfig;
-import org.fhirwall.policy.DeploymentLoader;
+import org.fhirwall.config.ConfigException;
+import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.config.DeploymentLoader;
 import org.fhirwall.server.Fhirwall;
 import org.jspecify.annotations.Nullable;
 

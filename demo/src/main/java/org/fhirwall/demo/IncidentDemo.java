@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.fhirwall.cli.Demo;
-import org.fhirwall.policy.ConfigException;
-import org.fhirwall.policy.ConfigProblem;
+import org.fhirwall.config.ConfigException;
+import org.fhirwall.config.ConfigProblem;
 
 /**
  * What {@code fhirwall demo} runs: a {@link DemoEnvironment}, the {@link IncidentScript} through

@@ -198,7 +198,9 @@ class RecordLimitsIT {
   @Test
   void postSearchWithAFormBody() throws Exception {
     Session s = new Session();
-    s.send(post("Patient/_search", "application/x-www-form-urlencoded", "_count=40"));
+    // a page is at most 25 patients (the role's max-count may not exceed its limit): two pages of distinct ones
+    s.send(post("Patient/_search", "application/x-www-form-urlencoded", "_id=" + ids(0, 20)));
+    s.send(post("Patient/_search", "application/x-www-form-urlencoded", "_id=" + ids(20, 20)));
     s.send(post("Observation/_search", "application/x-www-form-urlencoded", "_count=60"));
     s.assertCappedAtTheLimit();
   }
@@ -206,10 +208,11 @@ class RecordLimitsIT {
   @Test
   void batchAndTransactionOfManyReads() throws Exception {
     Session s = new Session();
-    List<String> reads = patientIds.subList(0, 40).stream().map(id -> "Patient/" + id).collect(Collectors.toList());
+    // at most 25 entries a bundle (the role's batch.max-entries may not exceed its limit)
+    List<String> reads = patientIds.subList(0, 20).stream().map(id -> "Patient/" + id).collect(Collectors.toList());
     s.send(post("", "application/fhir+json", getBundle("batch", reads)));
     List<String> searches = new ArrayList<>();
-    for (String id : patientIds.subList(40, 70)) {
+    for (String id : patientIds.subList(40, 60)) {
       searches.add("Observation?subject=Patient/" + id);
     }
     s.send(post("", "application/fhir+json", getBundle("transaction", searches)));

@@ -21,9 +21,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
+import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.config.DeploymentLoader;
 import org.fhirwall.demo.DemoIssuer;
-import org.fhirwall.policy.DeploymentConfig;
-import org.fhirwall.policy.DeploymentLoader;
 import org.fhirwall.server.Fhirwall;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -172,6 +172,19 @@ class UpstreamFailureIT {
       last = get(base + "/Patient/p1").statusCode();
     }
     assertThat(last).as("circuit breaker open").isEqualTo(503);
+  }
+
+  @Test
+  void aRequestBodyOverTenMibUnderTheConfiguredLimitIsForwarded() throws Exception {
+    String base = start("http://127.0.0.1:" + freePort() + "/fhir", "limits: {max-request-body: 12MiB}");
+    String observation = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"note\"},"
+        + "\"valueString\":\"" + "x".repeat(11 << 20) + "\"}";
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/Observation"))
+        .header("Authorization", "Bearer " + token()).header("Content-Type", "application/fhir+json")
+        .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(observation)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    // past the request parser's own 10 MiB default: forwarded, and the unreachable EPR gives 502, not 413
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
   }
 
   @Test

@@ -56,7 +56,9 @@ public record AuditRecord(
     DECISION,
     ALERT,
     LOCK,
-    UNLOCK
+    UNLOCK,
+    /** The role policies were reloaded, or a reload was refused. */
+    POLICY_RELOAD
   }
 
   /** What the client got. */

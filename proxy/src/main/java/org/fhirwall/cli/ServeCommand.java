@@ -2,12 +2,17 @@ package org.fhirwall.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import org.fhirwall.policy.ConfigException;
-import org.fhirwall.policy.ConfigProblem;
-import org.fhirwall.policy.DeploymentConfig;
-import org.fhirwall.policy.DeploymentLoader;
+import org.fhirwall.config.ConfigException;
+import org.fhirwall.config.ConfigProblem;
+import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.config.DeploymentLoader;
 import org.fhirwall.server.Fhirwall;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -15,11 +20,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code fhirwall serve}: runs the proxy until stopped (SIGTERM/SIGINT shut it down in order and
- * write out the audit log). Settings come from {@code --config FILE}; the common ones can be given
- * or overridden as flags, so a first try needs no file at all.
+ * write out the audit log). Settings come from {@code --config FILE}; each key can be overridden by
+ * its {@code FHIRWALL_...} environment variable, and the common ones by a flag (flag > environment >
+ * file > default, see {@link DeploymentLoader}), so a first try needs no file at all.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the proxy.")
 final class ServeCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
   @Option(names = "--config", paramLabel = "FILE", description = "The deployment file (YAML).")
   Path config;
@@ -37,7 +44,7 @@ final class ServeCommand implements Callable<Integer> {
   String audience;
 
   @Option(names = "--policies", paramLabel = "DIR", description = "The directory of role policy files.")
-  Path policies;
+  @Nullable Path policies;
 
   @Option(names = "--public-base-url", paramLabel = "URL", description = "The base URL clients use (default http://LISTEN/fhir).")
   String publicBaseUrl;
@@ -53,8 +60,7 @@ final class ServeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     DeploymentConfig deployment;
     try {
-      deployment = new DeploymentLoader(System::getenv).load(config,
-          new DeploymentLoader.Overrides(listen, upstream, issuer, audience, policies, publicBaseUrl));
+      deployment = new DeploymentLoader(System::getenv).load(config, flags());
     } catch (ConfigException e) {
       for (ConfigProblem p : e.problems()) {
         err.println(p);
@@ -62,6 +68,7 @@ final class ServeCommand implements Callable<Integer> {
       err.flush();
       return 1;
     }
+    deployment.warnings().forEach(w -> LOG.warn("{}", w));
     Fhirwall fhirwall;
     try {
       fhirwall = Fhirwall.start(deployment, new Fhirwall.Options(java.time.Clock.systemUTC(), null, workers, 2000));
@@ -78,5 +85,17 @@ final class ServeCommand implements Callable<Integer> {
     spec.commandLine().getOut().flush();
     fhirwall.awaitClose();
     return 0;
+  }
+
+  /** The flags given, by the names the deployment schema's {@code x-flag}s use. */
+  DeploymentLoader.Overrides flags() {
+    Map<String, @Nullable String> given = new LinkedHashMap<>();
+    given.put("--listen", listen);
+    given.put("--upstream", upstream);
+    given.put("--issuer", issuer);
+    given.put("--audience", audience);
+    given.put("--policies", policies == null ? null : policies.toString());
+    given.put("--public-base-url", publicBaseUrl);
+    return DeploymentLoader.Overrides.of(given);
   }
 }

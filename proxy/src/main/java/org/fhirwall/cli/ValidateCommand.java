@@ -10,13 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.fhirwall.policy.ConfigException;
-import org.fhirwall.policy.ConfigProblem;
-import org.fhirwall.policy.DeploymentConfig;
-import org.fhirwall.policy.DeploymentLoader;
+import org.fhirwall.config.ConfigException;
+import org.fhirwall.config.ConfigProblem;
+import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.config.DeploymentLoader;
+import org.fhirwall.config.RolePolicyLoader;
 import org.fhirwall.policy.PolicySet;
 import org.fhirwall.policy.RolePolicy;
-import org.fhirwall.policy.RolePolicyLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -26,11 +26,12 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code fhirwall validate FILE|DIR...}: checks deployment and role policy files without starting
  * anything. A directory is read as one set of role policies (every *.yaml in it); a file is a
  * deployment file when it has a top-level {@code upstream} or {@code identity} key, a role policy
- * otherwise. A deployment file's policy directory is validated with it. Exit code 0 when all is
- * valid, 1 with one {@code file:line: key: message} per problem otherwise.
+ * otherwise. A deployment file's policy directory is validated with it (and with its
+ * {@code identity.non-mfa-acr}); its warnings are printed. Exit code 0 when all is valid, 1 with one
+ * {@code file:line:column: key: message} per problem otherwise.
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
-    description = "Check deployment and role policy files; print file:line: key: message for each problem.")
+    description = "Check deployment and role policy files; print file:line:column: key: message for each problem.")
 final class ValidateCommand implements Callable<Integer> {
 
   @Parameters(arity = "1..*", paramLabel = "FILE|DIR", description = "Deployment files, role policy files, or directories of role policies.")
@@ -52,13 +53,14 @@ final class ValidateCommand implements Callable<Integer> {
       if (Files.isDirectory(p)) {
         checked += validateDirectory(roles, p, out, problems);
       } else if (!Files.isRegularFile(p)) {
-        problems.add(new ConfigProblem(p.toString(), 0, "", "no such file or directory"));
+        problems.add(new ConfigProblem(p.toString(), "", "no such file or directory"));
       } else if (isDeploymentFile(p)) {
         checked++;
         try {
           DeploymentConfig config = deployments.load(p, DeploymentLoader.Overrides.NONE);
           out.println(p + ": deployment file OK (upstream " + config.upstream().url() + ", issuer " + config.identity().issuer() + ")");
-          checked += validateDirectory(roles, config.policies(), out, problems);
+          config.warnings().forEach(w -> out.println(p + ": warning: " + w));
+          checked += validateDirectory(new RolePolicyLoader(knownTypes(), config.nonMfaAcr()), config.policies(), out, problems);
         } catch (ConfigException e) {
           problems.addAll(e.problems());
         }

@@ -7,9 +7,6 @@ package org.fhirwall.policy;
  * @param maxEntries the most entries one batch or transaction may carry
  */
 public record BatchRules(int maxEntries) {
-  public static final int DEFAULT_MAX_ENTRIES = 100;
-  public static final BatchRules DEFAULTS = new BatchRules(DEFAULT_MAX_ENTRIES);
-
   public BatchRules {
     if (maxEntries < 1) {
       throw new IllegalArgumentException("maxEntries: " + maxEntries + " (expected: >= 1)");

@@ -3,7 +3,6 @@ package org.fhirwall.policy;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import org.fhirwall.auth.Principal;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,10 +16,6 @@ import org.jspecify.annotations.Nullable;
  * @param lockFor how long the account stays locked; set exactly when {@code action} is {@link Action#LOCK}
  */
 public record EnumerationRules(int maxNotFound, Duration window, Action action, @Nullable Duration lockFor) {
-  public static final int DEFAULT_MAX_NOT_FOUND = 20;
-  public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(10);
-  public static final Duration DEFAULT_LOCK_FOR = Duration.ofHours(1);
-
   /** What an exceeded count does. Both write the audit record. */
   public enum Action {
     /** Lock the account (like a patient limit with {@code at-limit.action: lock}) and raise an alert. */
@@ -54,13 +49,6 @@ public record EnumerationRules(int maxNotFound, Duration window, Action action, 
     if (lockFor != null && (lockFor.isNegative() || lockFor.isZero())) {
       throw new IllegalArgumentException("lockFor: " + lockFor + " (expected: > 0)");
     }
-  }
-
-  /** User roles lock for an hour; service roles only alert (a lock would stop an integration; an operator decides). */
-  public static EnumerationRules defaults(Principal.Kind kind) {
-    return kind == Principal.Kind.USER
-        ? new EnumerationRules(DEFAULT_MAX_NOT_FOUND, DEFAULT_WINDOW, Action.LOCK, DEFAULT_LOCK_FOR)
-        : new EnumerationRules(DEFAULT_MAX_NOT_FOUND, DEFAULT_WINDOW, Action.ALERT, null);
   }
 
   public boolean locks() {

@@ -1,6 +1,5 @@
 package org.fhirwall.policy;
 
-import org.fhirwall.auth.Principal;
 import org.fhirwall.quota.RateLimit;
 
 /**
@@ -12,9 +11,6 @@ import org.fhirwall.quota.RateLimit;
  * @param concurrent requests in flight at the same time
  */
 public record RateRules(double requestsPerSecond, int burst, int concurrent) {
-  public static final RateRules USER_DEFAULTS = new RateRules(20, 40, 8);
-  public static final RateRules SERVICE_DEFAULTS = new RateRules(50, 100, 16);
-
   public RateRules {
     if (!(requestsPerSecond > 0) || Double.isInfinite(requestsPerSecond)) {
       throw new IllegalArgumentException("requestsPerSecond: " + requestsPerSecond + " (expected: > 0)");
@@ -25,11 +21,6 @@ public record RateRules(double requestsPerSecond, int burst, int concurrent) {
     if (concurrent < 1) {
       throw new IllegalArgumentException("concurrent: " + concurrent + " (expected: >= 1)");
     }
-  }
-
-  /** The defaults of a role whose {@code rate} section leaves a key out. */
-  public static RateRules defaults(Principal.Kind kind) {
-    return kind == Principal.Kind.USER ? USER_DEFAULTS : SERVICE_DEFAULTS;
   }
 
   /** These figures as the quota stage's limit. */

@@ -5,12 +5,11 @@ import static java.util.Objects.requireNonNull;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import org.fhirwall.auth.Principal;
 
 /**
  * Request-side search rules of a role (the {@code search} section of a role policy). They apply to
- * type, compartment and system searches, also as entries of a batch or transaction; the defaults
- * are documented in {@code docs/policy-rules.md}. Immutable.
+ * type, compartment and system searches, also as entries of a batch or transaction. Every key,
+ * its default and its meaning are in {@code policies/schema.json}. Immutable.
  *
  * @param maxCount a larger {@code _count} is lowered to this (not refused), and a search without
  *     {@code _count} gets it, so no single page can carry more
@@ -41,29 +40,6 @@ public record SearchRules(
     boolean requirePatientCriterion) {
 
   public static final String ANY = "*";
-  public static final int DEFAULT_MAX_COUNT = 100;
-  public static final int DEFAULT_MAX_PAGES = 50;
-  public static final int DEFAULT_MAX_OR_VALUES = 10;
-
-  /**
-   * The modifiers allowed when {@code search.modifiers} is absent: the ones that narrow a search or
-   * test presence. {@code contains}, {@code not}, {@code above}, {@code below}, {@code in} and
-   * {@code not-in} widen a search or turn a parameter into a value oracle and must be listed.
-   */
-  public static final Set<String> DEFAULT_MODIFIERS = Set.of("exact", "missing", "text", "of-type", "identifier");
-
-  /** Every search modifier fhirwall knows (FHIR R4 and R5); a policy may list only these. */
-  public static final Set<String> KNOWN_MODIFIERS = Set.of("missing", "exact", "contains", "text", "not", "above",
-      "below", "in", "not-in", "of-type", "identifier", "code-text", "text-advanced", "type");
-
-  /**
-   * The parameters allowed when {@code search.parameters} is absent: the usual clinical look-ups
-   * of the common types, and for every other type only {@code _id} and the patient references.
-   * Free-text and expression parameters ({@code _filter}, {@code _query}, {@code _text},
-   * {@code _content}, {@code _list}) are never allowed by default.
-   */
-  public static final Map<String, Set<String>> DEFAULT_PARAMETERS = defaultParameters();
-
   /** What happens to a search without any selective criterion ({@code GET /Patient?_count=50}). */
   public enum Unselective {
     /** Refused with 403. */
@@ -133,14 +109,11 @@ public record SearchRules(
   }
 
   /**
-   * The rules a role of this principal kind gets for every key it leaves out: user roles refuse
-   * unselective searches and need a patient criterion; service roles cap unselective searches and
-   * need none. Everything else is the same for both.
+   * Whether {@code name} is a result or control parameter ({@code _count}, {@code _sort}, ...) rather
+   * than a search criterion; such a parameter is never listed in {@link #parameters}.
    */
-  public static SearchRules defaults(Principal.Kind kind) {
-    boolean user = kind == Principal.Kind.USER;
-    return new SearchRules(DEFAULT_MAX_COUNT, DEFAULT_MAX_PAGES, user ? Unselective.REFUSE : Unselective.CAP,
-        IncludeRules.NONE, DEFAULT_PARAMETERS, DEFAULT_MODIFIERS, DEFAULT_MAX_OR_VALUES, false, false, user);
+  public static boolean isControlParameter(String name) {
+    return SearchCheck.CONTROL_PARAMETERS.contains(name);
   }
 
   /** Whether parameter {@code baseName} may be used to search {@code type}. */
@@ -166,30 +139,5 @@ public record SearchRules(
       }
     }
     return true;
-  }
-
-  private static Map<String, Set<String>> defaultParameters() {
-    Map<String, Set<String>> m = new LinkedHashMap<>();
-    m.put("Patient", Set.of("_id", "identifier", "name", "family", "given", "birthdate", "gender"));
-    m.put("Observation", Set.of("_id", "subject", "patient", "encounter", "code", "category", "date", "status"));
-    m.put("Condition", Set.of("_id", "subject", "patient", "encounter", "code", "category", "clinical-status", "onset-date"));
-    m.put("Encounter", Set.of("_id", "subject", "patient", "date", "status", "class", "type"));
-    m.put("MedicationRequest", Set.of("_id", "subject", "patient", "encounter", "code", "status", "intent", "authoredon"));
-    m.put("MedicationStatement", Set.of("_id", "subject", "patient", "code", "status", "effective"));
-    m.put("MedicationAdministration", Set.of("_id", "subject", "patient", "code", "status", "effective-time"));
-    m.put("MedicationDispense", Set.of("_id", "subject", "patient", "code", "status"));
-    m.put("AllergyIntolerance", Set.of("_id", "patient", "code", "category", "clinical-status"));
-    m.put("Procedure", Set.of("_id", "subject", "patient", "encounter", "code", "date", "status"));
-    m.put("DiagnosticReport", Set.of("_id", "subject", "patient", "encounter", "code", "category", "date", "status"));
-    m.put("DocumentReference", Set.of("_id", "subject", "patient", "encounter", "type", "category", "date", "status"));
-    m.put("Immunization", Set.of("_id", "patient", "date", "vaccine-code", "status"));
-    m.put("CarePlan", Set.of("_id", "subject", "patient", "encounter", "category", "date", "status"));
-    m.put("ServiceRequest", Set.of("_id", "subject", "patient", "encounter", "code", "category", "authored", "status"));
-    m.put("Specimen", Set.of("_id", "subject", "patient", "type", "collected"));
-    m.put("Practitioner", Set.of("_id", "identifier", "name", "family", "given"));
-    m.put("Organization", Set.of("_id", "identifier", "name"));
-    m.put("Location", Set.of("_id", "identifier", "name"));
-    m.put(ANY, Set.of("_id", "patient", "subject"));
-    return Map.copyOf(m);
   }
 }

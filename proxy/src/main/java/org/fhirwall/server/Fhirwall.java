@@ -22,21 +22,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.fhirwall.admin.AdminApi;
 import org.fhirwall.audit.Alarms;
+import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.audit.JsonLinesAuditLog;
 import org.fhirwall.audit.WebhookAlertSink;
 import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.JwtAuthenticator;
+import org.fhirwall.config.ConfigException;
+import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.config.PolicyReloader;
+import org.fhirwall.config.ReloadOutcome;
 import org.fhirwall.fhir.PageLinks;
-import org.fhirwall.fhir.ParserSettings;
 import org.fhirwall.fhir.PatientCompartment;
 import org.fhirwall.fhir.RequestParser;
 import org.fhirwall.fhir.RequestPatients;
-import org.fhirwall.inspect.InspectorSettings;
 import org.fhirwall.inspect.ResponseInspector;
-import org.fhirwall.policy.ConfigException;
-import org.fhirwall.policy.DeploymentConfig;
-import org.fhirwall.policy.PolicyReloader;
-import org.fhirwall.policy.RolePolicyLoader;
 import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.EventWatch;
@@ -104,27 +104,26 @@ public final class Fhirwall implements AutoCloseable {
       built.add(heavyWork::shutdownNow);
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(background).build();
 
-      PolicyReloader policies = new PolicyReloader(config.policies(), new RolePolicyLoader(fhir.getResourceTypes()),
-          options.policyReloadMillis());
+      AuditSink audit = auditSink(config.audit());
+      built.add(audit);
+      PolicyReloader policies = PolicyReloader.start(config, fhir.getResourceTypes(), options.policyReloadMillis(),
+          outcome -> audit.write(reloadRecord(options.clock().instant(), outcome)));
       built.add(policies);
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
-          : IdentityWiring.authenticator(config.identity(), http, background, options.clock());
+          : JwtAuthenticator.create(config.identity(), http, background, options.clock());
       PageLinks pageLinks = new PageLinks(pagingSecret(config.paging()), config.paging().linkTtl());
       String upstreamBase = stripSlash(config.upstream().url().toString());
       String publicBase = stripSlash(config.publicBaseUrl().toString());
-      ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir),
-          new InspectorSettings(List.of(upstreamBase), config.limits().maxResponseBody() * 8, 64));
+      ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir), config.inspectorSettings());
       QuotaStore quota = new LocalQuotaStore(config.quota().maxAccounts(), background);
       built.add(quota);
       int maxAccounts = config.quota().maxAccounts();
       Enforcement enforcement = new Enforcement(quota,
           new RateGate(maxAccounts, Math.max(1, config.upstream().maxConcurrent() / 4)),
           new EventWatch(maxAccounts), new EventWatch(maxAccounts), Enforcement.FailureRules.DEFAULT);
-      AuditSink audit = auditSink(config.audit());
-      built.add(audit);
       WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
       Stages stages = new Stages(
-          new RequestParser(fhir, ParserSettings.defaults(config.basePath())),
+          new RequestParser(fhir, config.parserSettings()),
           RequestPatients.R4,
           authenticator,
           pageLinks,
@@ -153,6 +152,17 @@ public final class Fhirwall implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** The audit record of a policy reload: what changed, every weakening, every problem. */
+  private static AuditRecord reloadRecord(java.time.Instant at, ReloadOutcome outcome) {
+    if (outcome instanceof ReloadOutcome.Applied a) {
+      return AuditRecord.policyReload(at, true, a.directory().toString(),
+          "applied; added " + a.added() + ", removed " + a.removed() + ", changed " + a.changed()
+              + (a.weakenings().isEmpty() ? "" : "; weakened (allowed by policy-reload.allow-weakening): " + a.weakenings()));
+    }
+    ReloadOutcome.Refused r = (ReloadOutcome.Refused) outcome;
+    return AuditRecord.policyReload(at, false, r.directory().toString(), "refused, the policies in force stay: " + r.problems());
   }
 
   private static String stripSlash(String s) {

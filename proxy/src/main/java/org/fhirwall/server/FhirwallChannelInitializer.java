@@ -8,7 +8,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
-import org.fhirwall.policy.DeploymentConfig;
+import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.upstream.Upstream;
 import org.jspecify.annotations.Nullable;
 

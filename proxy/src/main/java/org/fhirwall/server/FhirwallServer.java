@@ -31,7 +31,7 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.fhirwall.admin.AdminApi;
-import org.fhirwall.policy.DeploymentConfig;
+import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.upstream.UpstreamClient;
 import org.fhirwall.upstream.UpstreamSettings;
 import org.jspecify.annotations.Nullable;
@@ -80,8 +80,7 @@ public final class FhirwallServer implements AutoCloseable {
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, io);
     try {
       DeploymentConfig.Upstream u = config.upstream();
-      UpstreamSettings upstreamSettings = new UpstreamSettings(u.url(), u.connectTimeout(), u.responseTimeout(),
-          u.maxConnectionsPerLoop(), config.limits().maxResponseBody(), u.headers());
+      UpstreamSettings upstreamSettings = config.upstreamSettings();
       UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, breaker(u), bulkhead(u));
 
       String publicBase = stripSlash(config.publicBaseUrl().toString());

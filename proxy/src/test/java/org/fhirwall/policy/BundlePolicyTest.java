@@ -21,7 +21,7 @@ class BundlePolicyTest {
       interactions: [read, search-type, search-compartment, create, batch, transaction]
       resource-types: [Patient, Observation, Condition, Subscription]
       patient-limits:
-        - {window: 1h, max: 40}
+        - {window: 1h, max: 100}
       search:
         max-count: 20
       """;

@@ -25,7 +25,7 @@ class ClosedChannelsTest {
       operations: [process-message, evaluate-measure, cql, evaluate, collect-data, data-requirements, care-gaps,
                    submit-data, apply, everything]
       patient-limits:
-        - {window: 1h, max: 40}
+        - {window: 1h, max: 100}
       search:
         unselective: cap
       """;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirwall.policy.PolicyEngineTest.NOW;
 import static org.fhirwall.policy.PolicyEngineTest.user;
 
-import ca.uhn.fhir.context.FhirContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -51,13 +50,4 @@ class OperationAuthenticationTest {
     var fresh = user(Set.of("physician"), Set.of("pwd", "otp"), NOW.minus(Duration.ofMinutes(5)));
     assertThat(engine.decide(fresh, everything(), null, 1, NOW)).isInstanceOf(Decision.Allow.class);
   }
-
-  @Test
-  void anOperationTheRoleMayNotUseCannotBeConfigured() {
-    Problems problems = new Problems();
-    new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes()).parse("t.yaml",
-        ROLE.replace("$everything: {max-age: 15m}", "$export: {max-age: 15m}"), problems);
-    assertThat(problems.all()).extracting(Object::toString).anySatisfy(p -> assertThat(p).contains("export").contains("not in operations"));
-  }
-
 }

@@ -8,6 +8,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import org.fhirwall.auth.Principal;
+import org.fhirwall.config.ConfigException;
+import org.fhirwall.config.RolePolicyLoader;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.Interaction;
@@ -18,14 +20,46 @@ import org.fhirwall.respond.Refusals;
 class PolicyEngineTest {
   static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
 
-  private final RolePolicy physician = role(RolePolicyLoaderTest.PHYSICIAN);
+  static final String PHYSICIAN = """
+      role: physician
+      description: Hospital physicians
+      applies-to:
+        roles: [physician, doctor]
+      priority: 100
+      authentication:
+        amr: [otp]
+        max-age: 12h
+      interactions: [read, search-type, search-compartment]
+      resource-types: [Patient, Observation]
+      operations: [$everything]
+      patient-limits:
+        - window: 24h
+          max: 150
+        - window: 1h
+          max: 50
+      at-limit:
+        action: lock
+        lock-for: 24h
+        alert: true
+      break-glass:
+        patient-limits:
+          - {window: 24h, max: 400}
+        authentication:
+          max-age: 15m
+      search:
+        max-count: 50
+        max-pages: 10
+      """;
+
+  private final RolePolicy physician = role(PHYSICIAN);
   private final PolicyEngine engine = new PolicyEngine(new PolicySet(List.of(physician)));
 
   static RolePolicy role(String yaml) {
-    Problems problems = new Problems();
-    RolePolicy r = new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes()).parse("t.yaml", yaml, problems);
-    assertThat(problems.all()).isEmpty();
-    return r;
+    try {
+      return new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes()).parse("t.yaml", yaml);
+    } catch (ConfigException e) {
+      throw new AssertionError(e.getMessage(), e);
+    }
   }
 
   static Principal user(Set<String> roles, Set<String> amr, Instant authTime) {
@@ -45,7 +79,7 @@ class PolicyEngineTest {
     assertThat(d).isInstanceOfSatisfying(Decision.Allow.class, a -> {
       assertThat(a.role().name()).isEqualTo("physician");
       assertThat(a.account()).isEqualTo("https://idp/realms/h|sub-1");
-      assertThat(a.limits()).extracting(w -> w.max()).containsExactly(40, 150);
+      assertThat(a.limits()).extracting(w -> w.max()).containsExactly(50, 150);
       assertThat(a.request().param("_count")).contains("50");
       assertThat(a.notes()).as("the rewrite is in the audit record").containsExactly("_count set to 50");
     });
@@ -120,7 +154,7 @@ class PolicyEngineTest {
 
   @Test
   void reportOnlyAllowsButRecordsWhatWouldHaveBeenRefused() {
-    RolePolicy reportOnly = role(RolePolicyLoaderTest.PHYSICIAN.replace("priority: 100", "priority: 100\nmode: report-only"));
+    RolePolicy reportOnly = role(PHYSICIAN.replace("priority: 100", "priority: 100\nmode: report-only"));
     PolicyEngine e = new PolicyEngine(new PolicySet(List.of(reportOnly)));
     Decision d = e.decide(user(Set.of("physician"), Set.of("otp"), NOW), request(Interaction.READ, "Binary", List.of()), null, 1, NOW);
     assertThat(d).isInstanceOfSatisfying(Decision.Allow.class, a -> {
@@ -131,7 +165,7 @@ class PolicyEngineTest {
     assertThat(noMfa).as("MFA is never report-only").isInstanceOf(Decision.Deny.class);
   }
 
-  static final String WRITER = RolePolicyLoaderTest.PHYSICIAN
+  static final String WRITER = PHYSICIAN
       .replace("role: physician", "role: writer")
       .replace("[read, search-type, search-compartment]",
           "[read, create, update, patch, delete, history-instance, history-type, history-system, search-type]")
@@ -175,7 +209,7 @@ class PolicyEngineTest {
     Decision.Deny noInteraction = Fhir.denied(engine.decide(p, Fhir.get("Patient/1/$everything"), null, 1, NOW));
     assertThat(noInteraction.rule()).as("everything is listed, operation-instance is not").isEqualTo("interactions");
 
-    PolicyEngine instanceOnly = new PolicyEngine(new PolicySet(List.of(role(RolePolicyLoaderTest.PHYSICIAN
+    PolicyEngine instanceOnly = new PolicyEngine(new PolicySet(List.of(role(PHYSICIAN
         .replace("search-compartment]", "search-compartment, operation-instance]")))));
     assertThat(instanceOnly.decide(p, Fhir.get("Patient/1/$everything"), null, 1, NOW)).isInstanceOf(Decision.Allow.class);
     Decision.Deny typeLevel = Fhir.denied(instanceOnly.decide(p, Fhir.get("Patient/$everything"), null, 1, NOW));
@@ -185,7 +219,7 @@ class PolicyEngineTest {
     assertThat(Fhir.denied(instanceOnly.decide(p, Fhir.get("Patient/1/$graphql?query=x"), null, 1, NOW)).rule())
         .isEqualTo("operations");
 
-    PolicyEngine wide = new PolicyEngine(new PolicySet(List.of(role(RolePolicyLoaderTest.PHYSICIAN.replace("search-compartment]",
+    PolicyEngine wide = new PolicyEngine(new PolicySet(List.of(role(PHYSICIAN.replace("search-compartment]",
         "search-compartment, operation-system, operation-type, operation-instance]")))));
     assertThat(wide.decide(p, Fhir.get("Patient/$everything"), null, 1, NOW)).as("type level once listed").isInstanceOf(Decision.Allow.class);
     Decision.Deny graphql = Fhir.denied(wide.decide(p, Fhir.get("$graphql?query=x"), null, 1, NOW));

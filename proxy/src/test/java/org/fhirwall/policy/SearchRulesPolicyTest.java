@@ -20,7 +20,7 @@ class SearchRulesPolicyTest {
       interactions: [read, search-type, search-system, search-compartment, batch]
       resource-types: [Patient, Observation, Condition, Encounter, MedicationRequest, Group, Practitioner, Provenance]
       patient-limits:
-        - {window: 1h, max: 40}
+        - {window: 1h, max: 100}
       """;
 
   private static PolicyEngine engine(String search) {

@@ -3,21 +3,24 @@ package org.fhirwall.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
+import java.nio.file.Path;
 import java.util.List;
 import org.fhirwall.auth.Principal;
+import org.fhirwall.config.RolePolicyLoader;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The shipped role policies do what their comments promise, and the demo's scenes get what the demo needs. */
 class ShippedRolesBehaviourTest {
+  static final Path POLICIES = Path.of(System.getProperty("fhirwall.policies.dir", "../policies"));
   private static PolicyEngine demo;
   private static PolicyEngine roles;
 
   @BeforeAll
   static void load() throws Exception {
     RolePolicyLoader loader = new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes());
-    demo = new PolicyEngine(loader.loadDirectory(ShippedPoliciesContractTest.POLICIES.resolve("demo")));
-    roles = new PolicyEngine(loader.loadDirectory(ShippedPoliciesContractTest.POLICIES.resolve("roles")));
+    demo = new PolicyEngine(loader.loadDirectory(POLICIES.resolve("demo")));
+    roles = new PolicyEngine(loader.loadDirectory(POLICIES.resolve("roles")));
   }
 
   private static Decision decide(PolicyEngine e, Principal p, String target, String... headers) {

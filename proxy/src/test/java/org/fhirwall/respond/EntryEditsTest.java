@@ -35,16 +35,18 @@ class EntryEditsTest {
     assertThat(EntryEdits.withoutTopLevelTotal(json)).isSameAs(json);
   }
 
-  static org.fhirwall.policy.RolePolicy patientsAndObservationsOnly() {
-    return new org.fhirwall.policy.RolePolicy("ward", "test", "", java.util.Set.of("ward"),
-        org.fhirwall.auth.Principal.Kind.USER, 0, org.fhirwall.policy.Mode.ENFORCE,
-        new org.fhirwall.auth.AuthenticationStrength(java.util.Set.of(), java.util.Set.of("otp"), java.util.Set.of(), null),
-        java.util.Set.of(org.fhirwall.fhir.Interaction.READ), java.util.Set.of("Patient", "Observation"), java.util.Set.of(),
-        java.util.List.of(org.fhirwall.quota.PatientWindow.of(java.time.Duration.ofHours(1), 10)),
-        org.fhirwall.policy.RolePolicy.AtLimit.REFUSE_ONLY, org.fhirwall.policy.RolePolicy.BreakGlass.DISABLED,
-        org.fhirwall.policy.SearchRules.defaults(org.fhirwall.auth.Principal.Kind.USER), new org.fhirwall.policy.BatchRules(10),
-        org.fhirwall.policy.RateRules.USER_DEFAULTS,
-        org.fhirwall.policy.EnumerationRules.defaults(org.fhirwall.auth.Principal.Kind.USER), java.util.Map.of());
+  static org.fhirwall.policy.RolePolicy patientsAndObservationsOnly() throws Exception {
+    return new org.fhirwall.config.RolePolicyLoader(ca.uhn.fhir.context.FhirContext.forR4Cached().getResourceTypes())
+        .parse("ward.yaml", """
+            role: ward
+            applies-to: {roles: [ward]}
+            authentication: {amr: [otp]}
+            interactions: [read]
+            resource-types: [Patient, Observation]
+            patient-limits: [{window: 1h, max: 10}]
+            search: {max-count: 10}
+            batch: {max-entries: 10}
+            """);
   }
 
   static org.fhirwall.inspect.Inspection.Read read(String json, String... types) {

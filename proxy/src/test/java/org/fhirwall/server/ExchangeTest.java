@@ -24,12 +24,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.fhirwall.audit.Alarms;
+import org.fhirwall.config.RolePolicyLoader;
 import org.fhirwall.audit.Alert;
 import org.fhirwall.audit.AlertSink;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.auth.AuthOutcome;
-import org.fhirwall.auth.AuthenticationStrength;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.Principal;
 import org.fhirwall.fhir.IssueType;
@@ -41,19 +41,13 @@ import org.fhirwall.fhir.RequestParser;
 import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.inspect.InspectorSettings;
 import org.fhirwall.inspect.ResponseInspector;
-import org.fhirwall.policy.BatchRules;
-import org.fhirwall.policy.DeploymentConfig;
-import org.fhirwall.policy.EnumerationRules;
-import org.fhirwall.policy.Mode;
+import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.policy.PolicyEngine;
 import org.fhirwall.policy.PolicySet;
-import org.fhirwall.policy.RateRules;
 import org.fhirwall.policy.RolePolicy;
-import org.fhirwall.policy.SearchRules;
 import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.EventWatch;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.quota.PatientWindow;
 import org.fhirwall.quota.RateGate;
 import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
@@ -281,12 +275,23 @@ class ExchangeTest {
 
   private Stages stages() {
     Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-    RolePolicy role = new RolePolicy("ward", "test", "", Set.of("ward"), Principal.Kind.USER, 0, Mode.ENFORCE,
-        new AuthenticationStrength(Set.of(), Set.of("otp"), Set.of(), null),
-        Set.of(org.fhirwall.fhir.Interaction.READ, org.fhirwall.fhir.Interaction.SEARCH_TYPE), Set.of("Patient"), Set.of(),
-        List.of(PatientWindow.of(Duration.ofHours(1), 3)), new RolePolicy.AtLimit(Duration.ofHours(1), true),
-        RolePolicy.BreakGlass.DISABLED, SearchRules.defaults(Principal.Kind.USER), new BatchRules(10),
-        new RateRules(0.001, 1, 4), EnumerationRules.defaults(Principal.Kind.USER), Map.of());
+    RolePolicy role;
+    try {
+      role = new RolePolicyLoader(FHIR.getResourceTypes()).parse("ward.yaml", """
+          role: ward
+          applies-to: {roles: [ward]}
+          authentication: {amr: [otp]}
+          interactions: [read, search-type]
+          resource-types: [Patient]
+          patient-limits: [{window: 1h, max: 3}]
+          at-limit: {action: lock, lock-for: 1h, alert: true}
+          search: {max-count: 3}
+          batch: {max-entries: 3}
+          rate: {requests-per-second: 0.001, burst: 1, concurrent: 4}
+          """);
+    } catch (org.fhirwall.config.ConfigException e) {
+      throw new AssertionError(e.getMessage(), e);
+    }
     PolicyEngine engine = new PolicyEngine(new PolicySet(List.of(role)));
     PageLinks links = new PageLinks(new byte[32], Duration.ofHours(1));
     AuditSink auditSink = new AuditSink() {

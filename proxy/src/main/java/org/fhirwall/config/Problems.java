@@ -1,14 +1,22 @@
-package org.fhirwall.policy;
+package org.fhirwall.config;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** Collects problems while a set of files is read, so one run reports all of them. Not thread-safe. */
+/** Collects problems while files are read, so one run reports all of them. Not thread-safe. */
 final class Problems {
   private final List<ConfigProblem> found = new ArrayList<>();
 
-  void add(String file, int line, String key, String message) {
-    found.add(new ConfigProblem(file, line, key, message));
+  void add(ConfigProblem problem) {
+    found.add(problem);
+  }
+
+  void add(Location where, String key, String message) {
+    found.add(where.problem(key, message));
+  }
+
+  int size() {
+    return found.size();
   }
 
   boolean isEmpty() {

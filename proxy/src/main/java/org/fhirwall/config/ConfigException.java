@@ -1,4 +1,4 @@
-package org.fhirwall.policy;
+package org.fhirwall.config;
 
 import java.util.List;
 import java.util.stream.Collectors;

@@ -1,27 +1,39 @@
-package org.fhirwall.policy;
+package org.fhirwall.config;
 
 import static java.util.Objects.requireNonNull;
 
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.fhirwall.auth.AuthSettings;
+import org.fhirwall.fhir.ParserSettings;
+import org.fhirwall.inspect.InspectorSettings;
+import org.fhirwall.upstream.UpstreamSettings;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The deployment file (hospital IT): where fhirwall listens, where the EPR is, which identity
- * provider it trusts, where policies, audit and state live. Immutable; every field validated by
- * {@link DeploymentLoader}. The keys are documented in the README's configuration reference.
+ * provider it trusts, where policies, audit and state live. Immutable; read and validated by
+ * {@link DeploymentLoader} against {@code policies/deployment.schema.json}, whose descriptions
+ * are the README's key table. The settings of each stage are derived here, once
+ * ({@link #identity()} is the auth stage's own settings; {@link #upstreamSettings()},
+ * {@link #parserSettings()}, {@link #inspectorSettings()}), never copied field by field elsewhere.
+ *
+ * @param nonMfaAcr {@code identity.non-mfa-acr}: acr values a role policy may not accept as MFA evidence
  */
 public record DeploymentConfig(
     HostPort listen,
     URI publicBaseUrl,
     @Nullable Tls tls,
     Upstream upstream,
-    Identity identity,
+    AuthSettings identity,
+    Set<String> nonMfaAcr,
     Path policies,
+    PolicyReload policyReload,
     Limits limits,
     Quota quota,
     Audit audit,
@@ -35,7 +47,9 @@ public record DeploymentConfig(
     requireNonNull(publicBaseUrl, "publicBaseUrl");
     requireNonNull(upstream, "upstream");
     requireNonNull(identity, "identity");
+    nonMfaAcr = Set.copyOf(nonMfaAcr);
     requireNonNull(policies, "policies");
+    requireNonNull(policyReload, "policyReload");
     requireNonNull(limits, "limits");
     requireNonNull(quota, "quota");
     requireNonNull(audit, "audit");
@@ -51,6 +65,33 @@ public record DeploymentConfig(
       return "";
     }
     return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+  }
+
+  /** The request stage's bounds: the defaults, with the deployment's {@code limits.max-request-body}. */
+  public ParserSettings parserSettings() {
+    return ParserSettings.defaults(basePath()).withMaxBodyBytes(limits.maxRequestBody());
+  }
+
+  /** How the upstream stage reaches the EPR; responses are bounded by {@code limits.max-response-body}. */
+  public UpstreamSettings upstreamSettings() {
+    return new UpstreamSettings(upstream.url(), upstream.connectTimeout(), upstream.responseTimeout(),
+        upstream.maxConnectionsPerLoop(), limits.maxResponseBody(), upstream.headers());
+  }
+
+  /** How the inspect stage reads EPR responses: decoded bodies up to 8× the largest response read. */
+  public InspectorSettings inspectorSettings() {
+    return new InspectorSettings(List.of(upstreamSettings().baseUrlString()), limits.maxResponseBody() * 8, 64);
+  }
+
+  /** What an operator should know before trusting this deployment; {@code serve} logs each at start. */
+  public List<String> warnings() {
+    List<String> out = new ArrayList<>();
+    if (identity.clients().isEmpty()) {
+      out.add("identity.clients is empty: every client of " + identity.issuer()
+          + " whose tokens carry the audience " + identity.audiences()
+          + " is accepted, test and password-only clients included (expected: the clients allowed, e.g. clients: [fhirwall-web])");
+    }
+    return out;
   }
 
   /** An address to listen on. */
@@ -98,58 +139,18 @@ public record DeploymentConfig(
       requireNonNull(circuitBreaker, "circuitBreaker");
       headers = Map.copyOf(headers);
     }
+
+    @Override
+    public String toString() {
+      return "Upstream[url=" + url + ", headers=" + headers.keySet() + "]";
+    }
   }
 
   /** When to stop calling a failing EPR, and for how long. */
   public record CircuitBreaker(int failureRatePercent, int minimumCalls, Duration slowCall, Duration openFor) {}
 
-  /**
-   * The identity provider fhirwall trusts.
-   *
-   * @param discoveryUrl null: {@code issuer + /.well-known/openid-configuration}
-   * @param roleClaims dotted claim paths holding role lists; {@code <client>} in a path stands for
-   *     each allowed client
-   */
-  public record Identity(
-      String issuer,
-      Set<String> audiences,
-      Set<String> clients,
-      List<String> algorithms,
-      Duration clockSkew,
-      @Nullable URI discoveryUrl,
-      @Nullable URI jwksUri,
-      List<String> roleClaims,
-      String usernameClaim,
-      @Nullable Introspection introspection,
-      Duration jwksRefreshInterval,
-      Duration jwksMaxAge,
-      int maxTokenBytes) {
-    public Identity {
-      requireNonNull(issuer, "issuer");
-      audiences = Set.copyOf(audiences);
-      clients = Set.copyOf(clients);
-      algorithms = List.copyOf(algorithms);
-      requireNonNull(clockSkew, "clockSkew");
-      roleClaims = List.copyOf(roleClaims);
-      requireNonNull(usernameClaim, "usernameClaim");
-      requireNonNull(jwksRefreshInterval, "jwksRefreshInterval");
-      requireNonNull(jwksMaxAge, "jwksMaxAge");
-    }
-  }
-
-  /** RFC 7662 token introspection: a token the IdP reports inactive is refused within {@code cacheFor}. */
-  public record Introspection(@Nullable URI endpoint, String clientId, String clientSecret, Duration cacheFor) {
-    public Introspection {
-      requireNonNull(clientId, "clientId");
-      requireNonNull(clientSecret, "clientSecret");
-      requireNonNull(cacheFor, "cacheFor");
-    }
-
-    @Override
-    public String toString() {
-      return "Introspection[endpoint=" + endpoint + ", clientId=" + clientId + ", cacheFor=" + cacheFor + "]";
-    }
-  }
+  /** What a change of the policy directory may do while fhirwall runs ({@code policy-reload}). */
+  public record PolicyReload(boolean allowWeakening) {}
 
   /** Bounds on what clients send and how long they may take. */
   public record Limits(
@@ -164,7 +165,7 @@ public record DeploymentConfig(
   /** Where patient counts and locks live: this process only, or shared through Redis. */
   public record Quota(String store, int maxAccounts) {}
 
-  /** Where audit records go. */
+  /** Where audit records go: {@code file} when set, else standard output. */
   public record Audit(@Nullable Path file, boolean stdout) {}
 
   /** Where alerts go besides the audit log. */

@@ -1,4 +1,4 @@
-package org.fhirwall.policy;
+package org.fhirwall.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,6 +45,8 @@ class DockerFilesTest {
     assertThat(c.identity().jwksUri()).hasToString("http://keycloak:8180/realms/fhirwall/protocol/openid-connect/certs");
     assertThat(c.publicBaseUrl()).hasToString("http://localhost:8080/fhir");
     assertThat(c.admin()).isNotNull();
+    assertThat(c.identity().clients()).as("the shipped deployment names its clients").isNotEmpty();
+    assertThat(c.warnings()).isEmpty();
     new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes()).loadDirectory(c.policies());
   }
 

@@ -1,0 +1,304 @@
+package org.fhirwall.config;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.fhirwall.auth.AuthSettings;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads the deployment file: the one place deployment configuration comes from. Each key's value
+ * is, by precedence, the {@code serve} flag that sets it, else the environment variable named
+ * after it, else the file, else the schema's default:
+ *
+ * <ul>
+ *   <li>environment variables are named {@code FHIRWALL_} + the key path in upper case, {@code .}
+ *       and {@code -} written {@code _}: {@code upstream.url} is {@code FHIRWALL_UPSTREAM_URL},
+ *       {@code identity.clock-skew} is {@code FHIRWALL_IDENTITY_CLOCK_SKEW}; a list is given
+ *       comma-separated. Every key holding a value or a list of values can be set this way (the
+ *       free-form {@code upstream.headers} cannot);
+ *   <li>flags are the schema's {@code x-flag}s ({@code --listen}, {@code --upstream}, ...);
+ *   <li>{@code ${NAME}} in any value of the file is replaced from the environment before the
+ *       value is typed, so numbers, booleans and lists can come from variables; an unset variable
+ *       is an error, never an empty value.
+ * </ul>
+ *
+ * The merged tree is validated against {@code deployment.schema.json}; only what a schema cannot
+ * say is checked here (ports in range, the admin port apart from the public one, files that must
+ * exist, a secret given one way or the other). Paths in the file are relative to the file; paths
+ * from flags and variables to the working directory.
+ */
+public final class DeploymentLoader {
+
+  /** Values given as {@code serve} flags, by flag name ({@code --listen}); they win over everything else. */
+  public record Overrides(Map<String, String> flags) {
+    public static final Overrides NONE = new Overrides(Map.of());
+
+    public Overrides {
+      flags = Map.copyOf(flags);
+      flags.keySet().forEach(Schema.DEPLOYMENT::keyOfFlag);
+    }
+
+    /** The flags that were given (null values, flags left out, are dropped). */
+    public static Overrides of(Map<String, @Nullable String> given) {
+      Map<String, String> out = new LinkedHashMap<>();
+      given.forEach((flag, value) -> {
+        if (value != null) {
+          out.put(flag, value);
+        }
+      });
+      return new Overrides(out);
+    }
+  }
+
+  private final UnaryOperator<@Nullable String> environment;
+
+  /** @param environment looks up an environment variable, null when unset (e.g. {@code System::getenv}) */
+  public DeploymentLoader(UnaryOperator<@Nullable String> environment) {
+    this.environment = requireNonNull(environment, "environment");
+  }
+
+  /**
+   * Loads {@code file} (null: no file; every required key then comes from flags or variables).
+   *
+   * @throws ConfigException with every problem found, each naming its file, line, column and key
+   */
+  public DeploymentConfig load(@Nullable Path file, Overrides overrides) throws ConfigException {
+    Problems problems = new Problems();
+    String name = file == null ? "(no deployment file)" : file.toString();
+    Locations where = new Locations(Location.wholeFile(name));
+    ObjectNode tree = JsonNodeFactory.instance.objectNode();
+    if (file != null) {
+      String text;
+      try {
+        text = Files.readString(file, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        problems.add(Location.wholeFile(name), "", "cannot read: " + e.getMessage());
+        throw new ConfigException(problems.all());
+      }
+      tree = YamlDocument.read(name, text, Schema.DEPLOYMENT, environment, where, problems);
+      if (tree == null) {
+        throw new ConfigException(problems.all());
+      }
+    }
+    applyOverrides(tree, overrides, where);
+    Schema.DEPLOYMENT.validate(tree, where, problems);
+    Schema.DEPLOYMENT.checkBounds(tree, where, problems);
+    problems.throwIfAny();
+    ObjectNode full = tree.deepCopy();
+    Schema.DEPLOYMENT.applyDefaults(full, null);
+    Path dir = file == null ? Path.of("").toAbsolutePath() : file.toAbsolutePath().getParent();
+    DeploymentConfig config = bind(new ConfigTree(full, tree, where, problems), dir, problems);
+    problems.throwIfAny();
+    return requireNonNull(config, "config");
+  }
+
+  /** Environment variables, then flags, over the file: the later one wins. */
+  private void applyOverrides(ObjectNode tree, Overrides overrides, Locations where) {
+    Schema schema = Schema.DEPLOYMENT;
+    String prefix = requireNonNull(schema.envPrefix(), "x-env-prefix");
+    for (Schema.Key key : schema.scalarKeys()) {
+      String variable = Schema.envName(prefix, key.path());
+      String value = environment.apply(variable);
+      if (value != null) {
+        set(tree, key.path(), schema.override(value, key.schema()), Location.environment(variable), where);
+      }
+    }
+    overrides.flags().forEach((flag, value) -> {
+      Schema.Key key = schema.keyOfFlag(flag);
+      set(tree, key.path(), schema.override(value, key.schema()), Location.flag(flag), where);
+    });
+  }
+
+  private static void set(ObjectNode tree, List<String> path, JsonNode value, Location from, Locations where) {
+    ObjectNode parent = tree;
+    String pointer = "";
+    for (String name : path.subList(0, path.size() - 1)) {
+      pointer = Locations.child(pointer, name);
+      JsonNode child = parent.get(name);
+      if (child == null) {
+        child = parent.putObject(name);
+        where.value(pointer, from);
+      } else if (!child.isObject()) {
+        return; // the file's own value is wrong; the schema says so
+      }
+      parent = (ObjectNode) child;
+    }
+    String last = path.get(path.size() - 1);
+    pointer = Locations.child(pointer, last);
+    parent.set(last, value);
+    where.key(pointer, from);
+    where.value(pointer, from);
+    for (int i = 0; i < value.size(); i++) {
+      where.value(Locations.child(pointer, i), from);
+    }
+  }
+
+  private @Nullable DeploymentConfig bind(ConfigTree root, Path dir, Problems problems) {
+    DeploymentConfig.HostPort listen = hostPort(root, "listen");
+    String host = listen.host().equals("0.0.0.0") ? "127.0.0.1" : listen.host().contains(":") ? "[" + listen.host() + "]" : listen.host();
+    URI publicBaseUrl = root.has("public-base-url") ? url(root, "public-base-url")
+        : URI.create("http://" + host + ":" + listen.port() + "/fhir");
+
+    DeploymentConfig.Tls tls = null;
+    ConfigTree t = root.optional("tls");
+    if (t != null) {
+      tls = new DeploymentConfig.Tls(existingFile(t, "certificate", dir), existingFile(t, "private-key", dir),
+          t.has("client-ca") ? existingFile(t, "client-ca", dir) : null);
+    }
+
+    ConfigTree u = root.at("upstream");
+    ConfigTree cb = u.at("circuit-breaker");
+    Map<String, String> headers = new LinkedHashMap<>();
+    ConfigTree h = u.at("headers");
+    h.keys().forEach(k -> headers.put(k, h.text(k)));
+    DeploymentConfig.Upstream upstream = new DeploymentConfig.Upstream(url(u, "url"), u.duration("connect-timeout"),
+        u.duration("response-timeout"), u.integer("max-connections-per-loop"), u.integer("max-concurrent"),
+        new DeploymentConfig.CircuitBreaker(cb.integer("failure-rate"), cb.integer("minimum-calls"), cb.duration("slow-call"),
+            cb.duration("open-for")),
+        headers);
+
+    ConfigTree i = root.at("identity");
+    AuthSettings identity = identity(i, dir, problems);
+
+    Path policies = root.path("policies", dir);
+    if (policies != null && !Files.isDirectory(policies)) {
+      root.problem("policies", policies + " (expected: an existing directory of role policy files)");
+    }
+
+    ConfigTree l = root.at("limits");
+    DeploymentConfig.Limits limits = new DeploymentConfig.Limits((int) l.bytes("max-request-body"), l.bytes("max-response-body"),
+        (int) l.bytes("max-initial-line"), (int) l.bytes("max-header-size"), l.integer("max-headers"),
+        l.duration("request-timeout"), l.duration("idle-timeout"));
+
+    ConfigTree q = root.at("quota");
+    DeploymentConfig.Quota quota = new DeploymentConfig.Quota(q.text("store"), q.integer("max-accounts"));
+
+    DeploymentConfig.Audit audit = new DeploymentConfig.Audit(dir.resolve("fhirwall-audit.jsonl"), false);
+    ConfigTree a = root.optional("audit");
+    if (a != null) {
+      Path f = a.path("file", dir);
+      if (f == null && !a.bool("stdout")) {
+        a.problem("file", "missing (expected: an audit file, or stdout: true)");
+      }
+      audit = new DeploymentConfig.Audit(f, a.bool("stdout"));
+    }
+
+    ConfigTree al = root.at("alerts");
+    DeploymentConfig.Alerts alerts = new DeploymentConfig.Alerts(al.has("webhook") ? url(al, "webhook") : null);
+
+    ConfigTree ad = root.at("admin");
+    DeploymentConfig.HostPort admin = null;
+    if (ad.bool("enabled")) {
+      admin = hostPort(ad, "listen");
+      if (admin.port() != 0 && admin.port() == listen.port() && admin.host().equals(listen.host())) {
+        ad.problem("listen", admin + " (expected: a port other than the public one, " + listen + ")");
+      }
+    }
+
+    ConfigTree p = root.at("paging");
+    DeploymentConfig.Paging paging = new DeploymentConfig.Paging(p.path("secret-file", dir), p.duration("link-ttl"));
+    if (paging.secretFile() != null && !Files.isReadable(paging.secretFile())) {
+      p.problem("secret-file", paging.secretFile() + " (expected: a readable file of at least 32 bytes)");
+    }
+
+    if (!problems.isEmpty() || identity == null || policies == null) {
+      return null;
+    }
+    return new DeploymentConfig(listen, publicBaseUrl, tls, upstream, identity, Set.copyOf(i.strings("non-mfa-acr")),
+        policies, new DeploymentConfig.PolicyReload(root.at("policy-reload").bool("allow-weakening")), limits, quota, audit, alerts,
+        admin, paging, root.text("break-glass-header"));
+  }
+
+  private static @Nullable AuthSettings identity(ConfigTree i, Path dir, Problems problems) {
+    List<String> roleClaims = i.strings("role-claims");
+    for (int n = 0; n < roleClaims.size(); n++) {
+      String why = AuthSettings.claimPathProblem(roleClaims.get(n));
+      if (why != null) {
+        i.problemAt("role-claims", n, why);
+      }
+    }
+    String usernameProblem = AuthSettings.claimPathProblem(i.text("username-claim"));
+    if (usernameProblem != null) {
+      i.problem("username-claim", usernameProblem);
+    }
+    if (i.duration("jwks-max-age").compareTo(i.duration("jwks-refresh-interval")) < 0) {
+      i.problem("jwks-max-age", i.text("jwks-max-age") + " (expected: at least jwks-refresh-interval, "
+          + i.text("jwks-refresh-interval") + ")");
+    }
+    AuthSettings.Introspection introspection = null;
+    ConfigTree in = i.optional("introspection");
+    if (in != null) {
+      String secret = in.optionalText("client-secret");
+      Path secretFile = in.path("client-secret-file", dir);
+      if (secret == null && secretFile != null) {
+        try {
+          secret = Files.readString(secretFile, StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+          in.problem("client-secret-file", secretFile + ": cannot read (" + e.getMessage() + ")");
+        }
+      } else if (secret == null) {
+        in.problem("client-secret", "missing (expected: client-secret or client-secret-file)");
+      }
+      if (secret != null) {
+        introspection = new AuthSettings.Introspection(in.has("endpoint") ? url(in, "endpoint") : null, in.text("client-id"),
+            secret, in.duration("cache"));
+      }
+    }
+    if (!problems.isEmpty()) {
+      return null;
+    }
+    String issuer = i.text("issuer");
+    return new AuthSettings(issuer, Set.copyOf(i.strings("audience")), Set.copyOf(i.strings("clients")), i.strings("algorithms"), i.duration("clock-skew"),
+        i.has("discovery-url") ? url(i, "discovery-url") : AuthSettings.defaultDiscoveryUrl(issuer),
+        i.has("jwks-uri") ? url(i, "jwks-uri") : null, roleClaims, i.text("username-claim"), introspection,
+        i.duration("jwks-refresh-interval"), i.duration("jwks-max-age"), (int) i.bytes("max-token-size"));
+  }
+
+  private static DeploymentConfig.HostPort hostPort(ConfigTree s, String key) {
+    String v = s.text(key);
+    int colon = v.lastIndexOf(':');
+    String host = v.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port = Integer.parseInt(v.substring(colon + 1));
+    if (port > 65535) {
+      s.problem(key, v + " (expected: host:port with a port 0..65535)");
+      port = 0;
+    }
+    return new DeploymentConfig.HostPort(host, port);
+  }
+
+  /** A URL the schema's pattern accepted that Java can also parse. */
+  private static URI url(ConfigTree s, String key) {
+    String v = s.text(key);
+    try {
+      return new URI(v);
+    } catch (URISyntaxException e) {
+      s.problem(key, v + " (expected: an http(s) URL: " + e.getReason() + ")");
+      return URI.create("http://invalid.example");
+    }
+  }
+
+  private static Path existingFile(ConfigTree s, String key, Path dir) {
+    Path p = requireNonNull(s.path(key, dir), key);
+    if (!Files.isReadable(p)) {
+      s.problem(key, p + " (expected: a readable file)");
+    }
+    return p;
+  }
+}

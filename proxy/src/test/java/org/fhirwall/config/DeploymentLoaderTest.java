@@ -1,0 +1,319 @@
+package org.fhirwall.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.fhirwall.auth.AuthSettings;
+import org.fhirwall.fhir.ParseResult;
+import org.fhirwall.fhir.RawRequest;
+import org.fhirwall.fhir.RequestParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DeploymentLoaderTest {
+  @TempDir
+  Path dir;
+
+  static final String MINIMAL = """
+      upstream: {url: http://epr/fhir}
+      identity: {issuer: https://idp/realms/x, audience: fhirwall, clients: [web]}
+      policies: roles
+      """;
+
+  private Path write(String yaml) throws Exception {
+    Files.createDirectories(dir.resolve("roles"));
+    Path f = dir.resolve("fhirwall.yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  private final Map<String, String> env = new HashMap<>(Map.of("EPR_KEY", "s3cret"));
+  private final DeploymentLoader loader = new DeploymentLoader(env::get);
+
+  private List<String> problems(Path file, DeploymentLoader.Overrides overrides) {
+    try {
+      loader.load(file, overrides);
+    } catch (ConfigException e) {
+      return e.problems().stream().map(ConfigProblem::toString).toList();
+    }
+    throw new AssertionError("loaded without a problem");
+  }
+
+  @Test
+  void aFullDeploymentFileIsReadWithPathsRelativeToIt() throws Exception {
+    Path f = write("""
+        listen: 0.0.0.0:8443
+        public-base-url: https://fhir.hospital.example/fhir
+        upstream:
+          url: http://epr.internal:8080/fhir
+          connect-timeout: 1s
+          response-timeout: 20s
+          headers:
+            X-Api-Key: ${EPR_KEY}
+        identity:
+          issuer: https://sso.hospital.example/realms/fhirwall
+          audience: [fhirwall]
+          clients: [fhirwall-web]
+          clock-skew: 10s
+        policies: roles
+        limits:
+          max-request-body: 1MiB
+          max-initial-line: 4096
+          request-timeout: 15s
+        audit:
+          file: logs/audit.jsonl
+        admin:
+          listen: 127.0.0.1:9191
+        """);
+    DeploymentConfig c = loader.load(f, DeploymentLoader.Overrides.NONE);
+    assertThat(c.listen().toString()).isEqualTo("0.0.0.0:8443");
+    assertThat(c.basePath()).isEqualTo("/fhir");
+    assertThat(c.upstream().url().toString()).isEqualTo("http://epr.internal:8080/fhir");
+    assertThat(c.upstream().responseTimeout()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(c.upstream().headers()).containsEntry("X-Api-Key", "s3cret");
+    assertThat(c.upstream().toString()).doesNotContain("s3cret");
+    assertThat(c.identity().audiences()).containsExactly("fhirwall");
+    assertThat(c.identity().clockSkew()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.policies()).isEqualTo(dir.resolve("roles").toAbsolutePath().normalize());
+    assertThat(c.limits().maxRequestBody()).isEqualTo(1 << 20);
+    assertThat(c.limits().maxInitialLine()).isEqualTo(4096);
+    assertThat(c.audit().file()).isEqualTo(dir.resolve("logs/audit.jsonl").toAbsolutePath().normalize());
+    assertThat(c.admin().port()).isEqualTo(9191);
+    assertThat(c.warnings()).isEmpty();
+  }
+
+  @Test
+  void leftOutKeysGetTheSchemasDefaultsWhichAreAuthSettingsDefaults() throws Exception {
+    DeploymentConfig c = loader.load(write(MINIMAL), DeploymentLoader.Overrides.NONE);
+    assertThat(c.listen().toString()).isEqualTo("127.0.0.1:8080");
+    assertThat(c.publicBaseUrl()).hasToString("http://127.0.0.1:8080/fhir");
+    assertThat(c.limits()).isEqualTo(new DeploymentConfig.Limits(2 << 20, 64L << 20, 8192, 16384, 100, Duration.ofSeconds(30),
+        Duration.ofSeconds(60)));
+    assertThat(c.upstream().circuitBreaker()).isEqualTo(new DeploymentConfig.CircuitBreaker(50, 20, Duration.ofSeconds(30),
+        Duration.ofSeconds(10)));
+    assertThat(c.admin()).hasToString("127.0.0.1:9091");
+    assertThat(c.paging().linkTtl()).isEqualTo(Duration.ofHours(1));
+    assertThat(c.policyReload().allowWeakening()).isFalse();
+    assertThat(c.nonMfaAcr()).containsExactlyInAnyOrder("0", "1", "pwd");
+    assertThat(c.breakGlassHeader()).isEqualTo("X-Break-Glass-Reason");
+    assertThat(c.audit().file()).isEqualTo(dir.resolve("fhirwall-audit.jsonl"));
+    assertThat(c.identity()).isEqualTo(AuthSettings.builder("https://idp/realms/x", List.of("fhirwall")).clients(List.of("web")).build());
+  }
+
+  @Test
+  void aFirstTryNeedsNoFileAtAll() throws Exception {
+    Files.createDirectories(dir.resolve("roles"));
+    DeploymentConfig c = loader.load(null, DeploymentLoader.Overrides.of(Map.of("--listen", "127.0.0.1:9000",
+        "--upstream", "http://127.0.0.1:8081/fhir", "--issuer", "http://127.0.0.1:8180/realms/fhirwall", "--audience", "fhirwall",
+        "--policies", dir.resolve("roles").toString())));
+    assertThat(c.listen().port()).isEqualTo(9000);
+    assertThat(c.publicBaseUrl().toString()).isEqualTo("http://127.0.0.1:9000/fhir");
+    assertThat(c.identity().issuer()).isEqualTo("http://127.0.0.1:8180/realms/fhirwall");
+    assertThat(c.identity().audiences()).containsExactly("fhirwall");
+  }
+
+  @Test
+  void flagsOverrideTheKeysTheFileAlsoSets() throws Exception {
+    Path f = write("""
+        listen: 0.0.0.0:8080
+        public-base-url: http://localhost:8080/fhir
+        upstream: {url: http://epr/fhir}
+        identity: {issuer: https://idp/realms/x, audience: [fhirwall], clients: [web]}
+        policies: /nowhere
+        """);
+    Path roles = Files.createDirectories(dir.resolve("other-roles"));
+    DeploymentConfig c = loader.load(f, DeploymentLoader.Overrides.of(Map.of("--listen", "127.0.0.1:9443",
+        "--public-base-url", "https://fhir.example/r4", "--policies", roles.toString(), "--upstream", "http://epr2/fhir",
+        "--issuer", "https://idp2/realms/y", "--audience", "other")));
+    assertThat(c.listen()).hasToString("127.0.0.1:9443");
+    assertThat(c.publicBaseUrl()).hasToString("https://fhir.example/r4");
+    assertThat(c.policies()).isEqualTo(roles);
+    assertThat(c.upstream().url()).hasToString("http://epr2/fhir");
+    assertThat(c.identity().issuer()).isEqualTo("https://idp2/realms/y");
+    assertThat(c.identity().audiences()).containsExactly("other");
+  }
+
+  @Test
+  void precedenceIsFlagThenEnvironmentThenFileThenDefault() throws Exception {
+    Path f = write(MINIMAL + "listen: 127.0.0.1:8001\nlimits: {max-headers: 50}\n");
+    env.put("FHIRWALL_LISTEN", "127.0.0.1:8002");
+    env.put("FHIRWALL_LIMITS_MAX_HEADERS", "60");
+    env.put("FHIRWALL_UPSTREAM_CIRCUIT_BREAKER_FAILURE_RATE", "25");
+    env.put("FHIRWALL_IDENTITY_AUDIENCE", "fhirwall, billing");
+    env.put("FHIRWALL_ADMIN_ENABLED", "false");
+    DeploymentConfig fromEnv = loader.load(f, DeploymentLoader.Overrides.NONE);
+    assertThat(fromEnv.listen().port()).isEqualTo(8002);
+    assertThat(fromEnv.limits().maxHeaders()).isEqualTo(60);
+    assertThat(fromEnv.upstream().circuitBreaker().failureRatePercent()).isEqualTo(25);
+    assertThat(fromEnv.identity().audiences()).containsExactlyInAnyOrder("fhirwall", "billing");
+    assertThat(fromEnv.admin()).isNull();
+    assertThat(fromEnv.limits().maxInitialLine()).isEqualTo(8192);
+    DeploymentConfig fromFlag = loader.load(f, DeploymentLoader.Overrides.of(Map.of("--listen", "127.0.0.1:8003")));
+    assertThat(fromFlag.listen().port()).isEqualTo(8003);
+  }
+
+  @Test
+  void aBadValueFromTheEnvironmentNamesTheVariable() throws Exception {
+    env.put("FHIRWALL_UPSTREAM_MAX_CONCURRENT", "lots");
+    assertThat(problems(write(MINIMAL), DeploymentLoader.Overrides.NONE)).containsExactly(
+        "environment variable FHIRWALL_UPSTREAM_MAX_CONCURRENT: upstream.max-concurrent: lots (expected: a whole number 1..100000)");
+    assertThat(problems(write(MINIMAL), DeploymentLoader.Overrides.of(Map.of("--listen", "localhost")))).contains(
+        "flag --listen: listen: localhost (expected: host:port, e.g. 0.0.0.0:8080)");
+  }
+
+  @Test
+  void everyKeyHasItsOwnEnvironmentVariable() {
+    Set<String> names = new HashSet<>();
+    List<String> keys = new ArrayList<>();
+    for (Schema.Key k : Schema.DEPLOYMENT.scalarKeys()) {
+      String name = Schema.envName("FHIRWALL_", k.path());
+      assertThat(names.add(name)).as(name + " names one key only").isTrue();
+      keys.add(k.display() + "=" + name);
+    }
+    assertThat(keys).contains("upstream.url=FHIRWALL_UPSTREAM_URL", "identity.issuer=FHIRWALL_IDENTITY_ISSUER",
+        "identity.introspection.client-secret=FHIRWALL_IDENTITY_INTROSPECTION_CLIENT_SECRET",
+        "policy-reload.allow-weakening=FHIRWALL_POLICY_RELOAD_ALLOW_WEAKENING", "break-glass-header=FHIRWALL_BREAK_GLASS_HEADER");
+  }
+
+  @Test
+  void variablesExpandInListsNumbersBooleansAndDurations() throws Exception {
+    env.putAll(Map.of("AUD", "fhirwall", "CLIENTS", "web", "CONCURRENT", "12", "ADMIN", "false", "TIMEOUT", "5s", "RATE", "75"));
+    Path f = write("""
+        upstream:
+          url: http://epr/fhir
+          max-concurrent: ${CONCURRENT}
+          response-timeout: ${TIMEOUT}
+          circuit-breaker: {failure-rate: "${RATE}"}
+        identity:
+          issuer: https://idp/realms/x
+          audience: ["${AUD}", other]
+          clients: ${CLIENTS}
+        policies: roles
+        admin:
+          enabled: ${ADMIN}
+        """);
+    DeploymentConfig c = loader.load(f, DeploymentLoader.Overrides.NONE);
+    assertThat(c.upstream().maxConcurrent()).isEqualTo(12);
+    assertThat(c.upstream().responseTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.upstream().circuitBreaker().failureRatePercent()).isEqualTo(75);
+    assertThat(c.identity().audiences()).containsExactlyInAnyOrder("fhirwall", "other");
+    assertThat(c.identity().clients()).containsExactly("web");
+    assertThat(c.admin()).isNull();
+  }
+
+  @Test
+  void anUnsetVariableIsAnErrorWhereverItStands() throws Exception {
+    Path f = write("""
+        upstream:
+          url: http://epr/fhir
+          max-concurrent: ${NOT_SET}
+          headers:
+            X-Api-Key: ${ALSO_NOT_SET}
+        identity: {issuer: https://idp/realms/x, audience: [fhirwall], clients: [web]}
+        policies: roles
+        """);
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).anySatisfy(p -> assertThat(p).startsWith(f + ":3:19: upstream.max-concurrent: "
+        + "environment variable NOT_SET is not set")).anySatisfy(p -> assertThat(p).contains(":5:16: upstream.headers.X-Api-Key: "
+        + "environment variable ALSO_NOT_SET is not set"));
+  }
+
+  @Test
+  void aRequestBodyLimitAbove10MiBReachesTheRequestParser() throws Exception {
+    DeploymentConfig c = loader.load(write(MINIMAL + "limits: {max-request-body: 12MiB}\n"), DeploymentLoader.Overrides.NONE);
+    assertThat(c.parserSettings().maxBodyBytes()).isEqualTo(12 << 20);
+    byte[] body = ("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"" + "A".repeat(11 << 20) + "\"}")
+        .getBytes(StandardCharsets.UTF_8);
+    RawRequest post = new RawRequest("POST", "/fhir/Binary", List.of(new RawRequest.Header("Host", "fhir.example"),
+        new RawRequest.Header("Content-Type", "application/fhir+json"), new RawRequest.Header("Content-Length", "" + body.length)), body);
+    ParseResult r = new RequestParser(FhirContext.forR4Cached(), c.parserSettings()).parse(post);
+    assertThat(r).isInstanceOf(ParseResult.Parsed.class);
+  }
+
+  @Test
+  void missingEssentialsAreNamedWithTheirVariableAndFlag() throws Exception {
+    assertThat(problems(write("listen: 127.0.0.1:8080\nidentity: {audience: [a]}\n"), DeploymentLoader.Overrides.NONE))
+        .contains(dir.resolve("fhirwall.yaml") + ":1:1: upstream: missing (required)",
+            dir.resolve("fhirwall.yaml") + ":1:1: policies: missing (required; or FHIRWALL_POLICIES, or --policies)",
+            dir.resolve("fhirwall.yaml") + ":2:1: identity.issuer: missing (required; or FHIRWALL_IDENTITY_ISSUER, or --issuer)");
+  }
+
+  @Test
+  void duplicateKeysAreRefusedAtAnyDepth() throws Exception {
+    Path f = write(MINIMAL + """
+        limits:
+          max-headers: 50
+          request-timeout: 10s
+          max-headers: 500
+        listen: 127.0.0.1:1
+        """);
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(f + ":7:3: limits.max-headers: written twice "
+        + "(first at line 5; the later value would silently replace the earlier one)");
+  }
+
+  @Test
+  void unknownKeysAreRefusedWithTheKeysThatExist() throws Exception {
+    Path f = write(MINIMAL + "limits: {max-body: 1MiB}\n");
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(f + ":4:10: limits.max-body: unknown key "
+        + "(expected one of: max-request-body, max-response-body, max-initial-line, max-header-size, max-headers, request-timeout, "
+        + "idle-timeout)");
+  }
+
+  @Test
+  void hmacAlgorithmsTheClockSkewCapAndSizeBoundsAreTheSchemas() throws Exception {
+    Path f = write("""
+        upstream: {url: http://epr/fhir}
+        identity:
+          issuer: https://idp/realms/x
+          audience: fhirwall
+          algorithms: [RS256, HS256, none]
+          clock-skew: 10m
+        policies: roles
+        limits: {max-request-body: 1GiB}
+        """);
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(
+        f + ":5:23: identity.algorithms[1]: HS256 (expected one of: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA)",
+        f + ":5:30: identity.algorithms[2]: none (expected one of: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA)",
+        f + ":6:15: identity.clock-skew: 10m (expected: at most 5m)",
+        f + ":8:28: limits.max-request-body: 1GiB (expected: between 1KiB and 256MiB)");
+  }
+
+  @Test
+  void aHeaderNameThatIsNoHeaderNameIsRefused() throws Exception {
+    Path f = write(MINIMAL.replace("upstream: {url: http://epr/fhir}", "upstream: {url: http://epr/fhir, headers: {\"X Key\": k}}"));
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(
+        f + ":1:44: upstream.headers.X Key: not an allowed name (expected: an HTTP header name: letters, digits and -)");
+  }
+
+  @Test
+  void theAdminPortMayNotBeThePublicPort() throws Exception {
+    Path f = write(MINIMAL + "listen: 127.0.0.1:8080\nadmin: {listen: 127.0.0.1:8080}\n");
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).singleElement().asString()
+        .contains("admin.listen: 127.0.0.1:8080 (expected: a port other than the public one");
+  }
+
+  @Test
+  void anEmptyClientListIsWarnedAbout() throws Exception {
+    DeploymentConfig c = loader.load(write(MINIMAL.replace(", clients: [web]", "")), DeploymentLoader.Overrides.NONE);
+    assertThat(c.identity().clients()).isEmpty();
+    assertThat(c.warnings()).singleElement().asString().startsWith("identity.clients is empty: every client of https://idp/realms/x");
+  }
+
+  @Test
+  void theFlagsAreTheSchemasAndEachSetsOneKey() {
+    assertThat(Schema.DEPLOYMENT.flags()).containsExactly("--listen", "--public-base-url", "--upstream", "--issuer", "--audience",
+        "--policies");
+    assertThat(Schema.DEPLOYMENT.keyOfFlag("--upstream").display()).isEqualTo("upstream.url");
+    assertThatThrownBy(() -> DeploymentLoader.Overrides.of(Map.of("--upstream-url", "x"))).hasMessageContaining("--upstream-url");
+  }
+}
