@@ -69,6 +69,17 @@ public record AuditRecord(
     FAILED
   }
 
+  /**
+   * A change of the policy directory: applied, or refused (the policies in force stay). {@code detail}
+   * names the roles changed and every weakening or problem, never patient data.
+   */
+  public static AuditRecord policyReload(Instant at, boolean applied, String directory, String detail) {
+    return new AuditRecord(Kind.POLICY_RELOAD, at, "reload-" + Long.toHexString(System.nanoTime()),
+        applied ? Outcome.ALLOWED : Outcome.REFUSED, applied ? 200 : 400, null, null, null, "RELOAD", null, null, null,
+        directory, List.of(), 0, Map.of(), applied ? "policy-reload" : "policy-reload-refused", detail, List.of(), null,
+        "fhirwall", null, 0);
+  }
+
   public AuditRecord {
     requireNonNull(kind, "kind");
     requireNonNull(time, "time");
