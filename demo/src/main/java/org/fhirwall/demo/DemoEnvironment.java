@@ -97,6 +97,8 @@ public final class DemoEnvironment implements AutoCloseable {
         }
       }
       int port = freePort();
+      String operatorToken = randomToken();
+      Path tokens = Files.writeString(workDir.resolve("admin-tokens"), "demo " + operatorToken + "\n", UTF_8);
       Path deployment = workDir.resolve("fhirwall.yaml");
       Files.writeString(deployment, """
           # written by fhirwall demo
@@ -107,6 +109,7 @@ public final class DemoEnvironment implements AutoCloseable {
           identity:
             issuer: %s
             audience: [fhirwall]
+            clients: [fhirwall-web, research-export]
           policies: %s
           audit:
             file: %s
@@ -114,8 +117,9 @@ public final class DemoEnvironment implements AutoCloseable {
             webhook: http://127.0.0.1:%d/alerts
           admin:
             listen: 127.0.0.1:0
+            token-file: %s
           """.formatted(port, port, epr.baseUrl(), issuer.issuer(), policies.toAbsolutePath(),
-          workDir.resolve("audit.jsonl").toAbsolutePath(), webhook.getAddress().getPort()), UTF_8);
+          workDir.resolve("audit.jsonl").toAbsolutePath(), webhook.getAddress().getPort(), tokens.toAbsolutePath()), UTF_8);
       DeploymentConfig config = new DeploymentLoader(name -> null).load(deployment, DeploymentLoader.Overrides.NONE);
       Fhirwall fhirwall = Fhirwall.start(config, new Fhirwall.Options(Clock.systemUTC(), null, 0, 0));
       started.add(fhirwall);
@@ -124,6 +128,17 @@ public final class DemoEnvironment implements AutoCloseable {
       closeAll(started);
       throw e;
     }
+  }
+
+  /** The demo operator's token file for the admin API ({@code demo TOKEN}). */
+  public Path adminTokenFile() {
+    return workDir.resolve("admin-tokens");
+  }
+
+  private static String randomToken() {
+    byte[] b = new byte[32];
+    new java.security.SecureRandom().nextBytes(b);
+    return java.util.HexFormat.of().formatHex(b);
   }
 
   /** fhirwall's public FHIR base URL, e.g. {@code http://127.0.0.1:PORT/fhir}. */

@@ -52,14 +52,24 @@ class LocksIT {
 
     InetSocketAddress admin = it.env.fhirwall().adminAddress();
     String url = "http://127.0.0.1:" + admin.getPort();
-    String[] list = cli("locks", "--admin", url, "list");
+    String tokens = it.env.adminTokenFile().toString();
+    String[] anonymous = cli("locks", "--admin", url, "list");
+    assertThat(anonymous[0]).as("the lock API needs an operator token").isEqualTo("1");
+    assertThat(anonymous[2]).contains("operator token required");
+    String[] list = cli("locks", "--admin", url, "--token-file", tokens, "list");
     assertThat(list[0]).isEqualTo("0");
     assertThat(list[1]).contains("sub-locked-out");
     String account = it.env.issuer().issuer() + "|sub-locked-out";
 
-    String[] unlock = cli("locks", "--admin", url, "unlock", account);
+    assertThat(cli("locks", "--admin", url, "unlock", account)[0]).as("no unlock without a token").isEqualTo("1");
+    String[] unlock = cli("locks", "--admin", url, "--token-file", tokens, "unlock", account);
     assertThat(unlock[0]).as(unlock[2]).isEqualTo("0");
-    assertThat(cli("locks", "--admin", url, "list")[1]).doesNotContain("sub-locked-out");
+    assertThat(cli("locks", "--admin", url, "--token-file", tokens, "list")[1]).doesNotContain("sub-locked-out");
+    String unlocked = "lock lifted by operator demo for " + account;
+    for (int i = 0; i < 100 && !java.nio.file.Files.readString(it.env.auditFile()).contains(unlocked); i++) {
+      Thread.sleep(50);
+    }
+    assertThat(java.nio.file.Files.readString(it.env.auditFile())).as("the unlock is audited with the operator").contains(unlocked);
     assertThat(it.get("Patient/" + ids.get(0), token).statusCode()).isEqualTo(200);
   }
 

@@ -11,23 +11,29 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.BooleanSupplier;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.quota.Lock;
 import org.fhirwall.quota.QuotaStore;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The operator API, served on the admin port only (loopback by default):
  *
  * <ul>
- *   <li>{@code GET /health} — 200 while the process runs;
- *   <li>{@code GET /ready} — 200 once policies are loaded and the proxy listens, 503 before;
- *   <li>{@code GET /locks} — the accounts locked now, as JSON;
- *   <li>{@code DELETE /locks/{account}} — lift a lock (the account key, URL-encoded), audited.
+ *   <li>{@code GET /health} — 200 while the process runs (no credential);
+ *   <li>{@code GET /ready} — 200 while every {@link Readiness} check passes, 503 otherwise, with one
+ *       line per check and warning (no credential);
+ *   <li>{@code GET /locks} — the accounts locked now, as JSON (operator token);
+ *   <li>{@code DELETE /locks/{account}} — lift a lock (the account key, URL-encoded), audited with
+ *       the operator's name (operator token).
  * </ul>
+ *
+ * <p>Every request must carry an allowed {@code Host} (421 otherwise); the lock API needs an
+ * operator's bearer token ({@link AdminAccess}): 401 without one, 403 when none is configured.
  *
  * <p>Plain Java (no Netty): the server's admin handler passes method and path in and writes the
  * {@link AdminResponse} out.
@@ -37,13 +43,15 @@ public final class AdminApi {
 
   private final QuotaStore quota;
   private final AuditSink audit;
-  private final BooleanSupplier ready;
+  private final Readiness readiness;
   private final Clock clock;
+  private final AdminAccess access;
 
-  public AdminApi(QuotaStore quota, AuditSink audit, BooleanSupplier ready, Clock clock) {
+  public AdminApi(QuotaStore quota, AuditSink audit, Readiness readiness, Clock clock, AdminAccess access) {
+    this.access = requireNonNull(access, "access");
     this.quota = requireNonNull(quota, "quota");
     this.audit = requireNonNull(audit, "audit");
-    this.ready = requireNonNull(ready, "ready");
+    this.readiness = requireNonNull(readiness, "readiness");
     this.clock = requireNonNull(clock, "clock");
   }
 
@@ -58,11 +66,30 @@ public final class AdminApi {
     }
   }
 
-  public CompletionStage<AdminResponse> handle(String method, String rawPath, String remoteAddress) {
+  /**
+   * @param host the request's {@code Host} header, null when absent
+   * @param authorization the request's {@code Authorization} header, null when absent
+   */
+  public CompletionStage<AdminResponse> handle(String method, String rawPath, @Nullable String host,
+      @Nullable String authorization, String remoteAddress) {
     String path = rawPath;
     int q = path.indexOf('?');
     if (q >= 0) {
       path = path.substring(0, q);
+    }
+    if (!access.hostAllowed(host)) {
+      return done(AdminResponse.text(421, "misdirected request: Host " + (host == null ? "missing" : "not served here")));
+    }
+    if (path.equals("/locks") || path.startsWith("/locks/")) {
+      if (!access.locksEnabled()) {
+        return done(AdminResponse.text(403, "the lock API is closed: no operator token is configured (admin.token-file)"));
+      }
+      Optional<String> operator = access.operator(authorization);
+      if (operator.isEmpty()) {
+        return done(new AdminResponse(401, "text/plain; charset=utf-8",
+            "operator token required (Authorization: Bearer ...)\n".getBytes(StandardCharsets.UTF_8)));
+      }
+      return locks(method, path, operator.get(), remoteAddress);
     }
     if (path.equals("/health")) {
       return done(method.equals("GET") ? AdminResponse.text(200, "ok") : notAllowed());
@@ -71,8 +98,13 @@ public final class AdminApi {
       if (!method.equals("GET")) {
         return done(notAllowed());
       }
-      return done(ready.getAsBoolean() ? AdminResponse.text(200, "ready") : AdminResponse.text(503, "starting"));
+      Readiness.Report report = readiness.report();
+      return done(AdminResponse.text(report.ready() ? 200 : 503, report.text()));
     }
+    return done(AdminResponse.text(404, "not found (expected: /health, /ready, /locks, /locks/{account})"));
+  }
+
+  private CompletionStage<AdminResponse> locks(String method, String path, String operator, String remoteAddress) {
     if (path.equals("/locks")) {
       if (!method.equals("GET")) {
         return done(notAllowed());
@@ -91,16 +123,13 @@ public final class AdminApi {
       }
       return quota.unlock(account).thenApply(found -> {
         if (found) {
-          audit.write(new AuditRecord(AuditRecord.Kind.UNLOCK, clock.instant(), "admin-" + System.nanoTime(),
-              AuditRecord.Outcome.ALLOWED, 200, null, null, null, "DELETE", null, null, null, "/locks/" + account,
-              List.of(), 0, java.util.Map.of(), "unlock", "lock lifted by operator for " + account, List.of(), null,
-              remoteAddress, null, 0));
+          audit.write(AuditRecord.unlock(clock.instant(), account, operator, remoteAddress));
           return AdminResponse.text(200, "unlocked " + account);
         }
         return AdminResponse.text(404, "no lock for " + account);
       });
     }
-    return done(AdminResponse.text(404, "not found (expected: /health, /ready, /locks, /locks/{account})"));
+    return done(AdminResponse.text(404, "not found (expected: /locks, /locks/{account})"));
   }
 
   private static AdminResponse notAllowed() {

@@ -80,6 +80,13 @@ public record AuditRecord(
         "fhirwall", null, 0);
   }
 
+  /** An operator lifted an account's lock through the admin API. */
+  public static AuditRecord unlock(Instant at, String account, String operator, String remoteAddress) {
+    return new AuditRecord(Kind.UNLOCK, at, "admin-" + Long.toHexString(System.nanoTime()), Outcome.ALLOWED, 200, null, null,
+        null, "DELETE", null, null, null, "/locks/" + account, List.of(), 0, Map.of(), "unlock",
+        "lock lifted by operator " + operator + " for " + account, List.of(), null, remoteAddress, null, 0);
+  }
+
   public AuditRecord {
     requireNonNull(kind, "kind");
     requireNonNull(time, "time");

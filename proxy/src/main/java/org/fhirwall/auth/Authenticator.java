@@ -18,4 +18,16 @@ public interface Authenticator {
    * @param now the current time (injected so expiry is testable)
    */
   CompletionStage<AuthOutcome> authenticate(@Nullable String authorization, Instant now);
+
+  /** Whether tokens can be verified now (e.g. usable signing keys are cached); for readiness probes. */
+  default boolean canVerify() {
+    return true;
+  }
+
+  /**
+   * Fetches what verification needs (the issuer's keys) now rather than on the first request;
+   * never blocks, never fails (a failed fetch leaves {@link #canVerify} false).
+   */
+  default void prepare(Instant now) {
+  }
 }

@@ -84,6 +84,11 @@ public final class JwtAuthenticator implements Authenticator {
     return new JwtAuthenticator(settings, http, background, clock);
   }
 
+  @Override
+  public void prepare(Instant now) {
+    warmUp(now);
+  }
+
   /**
    * Fetches the issuer's keys now, so the first request need not wait. Completes (never
    * exceptionally) with whether usable keys are cached afterwards.
@@ -97,7 +102,8 @@ public final class JwtAuthenticator implements Authenticator {
   }
 
   /** Whether keys young enough to verify tokens are cached (for readiness checks). */
-  public boolean hasUsableKeys() {
+  @Override
+  public boolean canVerify() {
     return keys.hasUsableKeys();
   }
 

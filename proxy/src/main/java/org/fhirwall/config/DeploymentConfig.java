@@ -38,7 +38,7 @@ public record DeploymentConfig(
     Quota quota,
     Audit audit,
     Alerts alerts,
-    @Nullable HostPort admin,
+    @Nullable Admin admin,
     Paging paging,
     String breakGlassHeader) {
 
@@ -167,6 +167,18 @@ public record DeploymentConfig(
 
   /** Where audit records go: {@code file} when set, else standard output. */
   public record Audit(@Nullable Path file, boolean stdout) {}
+
+  /**
+   * The admin listener: health and readiness for everyone who can reach it, the lock API only for
+   * operators holding a token from {@code tokenFile}; {@code hosts} are the extra {@code Host}
+   * names it answers to.
+   */
+  public record Admin(HostPort listen, @Nullable Path tokenFile, List<String> hosts) {
+    public Admin {
+      requireNonNull(listen, "listen");
+      hosts = List.copyOf(hosts);
+    }
+  }
 
   /** Where alerts go besides the audit log. */
   public record Alerts(@Nullable URI webhook) {}

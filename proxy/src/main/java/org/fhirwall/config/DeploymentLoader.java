@@ -201,12 +201,18 @@ public final class DeploymentLoader {
     DeploymentConfig.Alerts alerts = new DeploymentConfig.Alerts(al.has("webhook") ? url(al, "webhook") : null);
 
     ConfigTree ad = root.at("admin");
-    DeploymentConfig.HostPort admin = null;
+    DeploymentConfig.Admin admin = null;
     if (ad.bool("enabled")) {
-      admin = hostPort(ad, "listen");
-      if (admin.port() != 0 && admin.port() == listen.port() && admin.host().equals(listen.host())) {
-        ad.problem("listen", admin + " (expected: a port other than the public one, " + listen + ")");
+      DeploymentConfig.HostPort adminListen = hostPort(ad, "listen");
+      if (adminListen.port() != 0 && adminListen.port() == listen.port() && adminListen.host().equals(listen.host())) {
+        ad.problem("listen", adminListen + " (expected: a port other than the public one, " + listen + ")");
       }
+      Path tokens = ad.has("token-file") ? existingFile(ad, "token-file", dir) : null;
+      if (tokens == null && !isLoopback(adminListen.host())) {
+        ad.problem("listen", adminListen + " without admin.token-file (expected: a loopback address, or operator tokens: "
+            + "the lock API may not be reachable beyond this host without a credential)");
+      }
+      admin = new DeploymentConfig.Admin(adminListen, tokens, ad.strings("hosts"));
     }
 
     ConfigTree p = root.at("paging");
@@ -221,6 +227,10 @@ public final class DeploymentLoader {
     return new DeploymentConfig(listen, publicBaseUrl, tls, upstream, identity, Set.copyOf(i.strings("non-mfa-acr")),
         policies, new DeploymentConfig.PolicyReload(root.at("policy-reload").bool("allow-weakening")), limits, quota, audit, alerts,
         admin, paging, root.text("break-glass-header"));
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
   }
 
   private static @Nullable AuthSettings identity(ConfigTree i, Path dir, Problems problems) {

@@ -25,7 +25,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     String remote = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getHostString() : "?";
-    api.handle(req.method().name(), req.uri(), remote).whenComplete((r, e) -> ctx.executor().execute(() -> {
+    api.handle(req.method().name(), req.uri(), req.headers().get("Host"), req.headers().get("Authorization"), remote).whenComplete((r, e) -> ctx.executor().execute(() -> {
       Answer answer = e != null
           ? new Answer(503, List.of(Map.entry("Content-Type", "text/plain; charset=utf-8"), Map.entry("Cache-Control", "no-store")),
               "store unavailable\n".getBytes(StandardCharsets.UTF_8), false)

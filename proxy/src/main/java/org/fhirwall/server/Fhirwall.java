@@ -20,7 +20,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.fhirwall.admin.AdminAccess;
 import org.fhirwall.admin.AdminApi;
+import org.fhirwall.admin.Readiness;
 import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
@@ -136,8 +138,30 @@ public final class Fhirwall implements AutoCloseable {
           options.clock(),
           heavyWork);
       AtomicInteger ready = new AtomicInteger();
-      AdminApi admin = new AdminApi(quota, audit, () -> ready.get() == 1, options.clock());
-      FhirwallServer server = FhirwallServer.start(config, stages, admin, options.workerThreads());
+      authenticator.prepare(options.clock().instant());
+      Readiness readiness = new Readiness()
+          .check("listening", Readiness.when(() -> ready.get() == 1, "starting"))
+          .check("policies", () -> policies.get().policies().roles().isEmpty() ? "no role policy in force" : null)
+          .check("identity-provider", () -> {
+            if (authenticator.canVerify()) {
+              return null;
+            }
+            authenticator.prepare(options.clock().instant());
+            return "no usable signing key from the issuer (none fetched yet, or the cached ones are older than jwks-max-age)";
+          });
+      if (config.identity().clients().isEmpty()) {
+        readiness.warn("identity.clients is empty: every client of the issuer whose tokens carry fhirwall's audience is "
+            + "accepted; name the clients that may call fhirwall");
+      }
+      AdminApi admin = null;
+      if (config.admin() != null) {
+        if (config.admin().tokenFile() == null) {
+          readiness.warn("admin.token-file is not set: the lock API is closed");
+        }
+        admin = new AdminApi(quota, audit, readiness, options.clock(), AdminAccess.of(config.admin().tokenFile(),
+            config.admin().listen().host(), config.admin().hosts()));
+      }
+      FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, options.workerThreads());
       ready.set(1);
       LOG.info("public base {} → upstream {}; policies {} from {}", publicBase, upstreamBase,
           policies.get().policies().roles().stream().map(r -> r.name()).toList(), config.policies());

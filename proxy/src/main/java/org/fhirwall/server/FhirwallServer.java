@@ -31,6 +31,7 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.fhirwall.admin.AdminApi;
+import org.fhirwall.admin.Readiness;
 import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.upstream.UpstreamClient;
 import org.fhirwall.upstream.UpstreamSettings;
@@ -67,7 +68,8 @@ public final class FhirwallServer implements AutoCloseable {
    *
    * @param workerThreads event loops for client and upstream connections (0: one per core)
    */
-  public static FhirwallServer start(DeploymentConfig config, Stages stages, @Nullable AdminApi admin, int workerThreads)
+  public static FhirwallServer start(DeploymentConfig config, Stages stages, @Nullable AdminApi admin, Readiness readiness,
+      int workerThreads)
       throws InterruptedException {
     requireNonNull(config, "config");
     requireNonNull(stages, "stages");
@@ -82,6 +84,8 @@ public final class FhirwallServer implements AutoCloseable {
       DeploymentConfig.Upstream u = config.upstream();
       UpstreamSettings upstreamSettings = config.upstreamSettings();
       UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, breaker(u), bulkhead(u));
+      readiness.check("epr", () -> upstream.breaker().getState() == CircuitBreaker.State.OPEN
+          ? "the EPR's circuit breaker is open after repeated failures (requests get 503)" : null);
 
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ProxySettings settings = new ProxySettings(publicBase, upstreamSettings.baseUrlString(), config.breakGlassHeader(),
@@ -112,7 +116,7 @@ public final class FhirwallServer implements AutoCloseable {
                 ch.pipeline().addLast(new AdminHandler(admin));
               }
             })
-            .bind(config.admin().host(), config.admin().port())
+            .bind(config.admin().listen().host(), config.admin().listen().port())
             .sync()
             .channel();
       }

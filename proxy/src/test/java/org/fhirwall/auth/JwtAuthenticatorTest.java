@@ -39,7 +39,7 @@ class JwtAuthenticatorTest {
   void onceKeysAreCachedATokenIsAnsweredSynchronouslyWithoutAnotherFetch() {
     JwtAuthenticator auth = f.authenticator();
     assertThat(auth.warmUp(f.now()).toCompletableFuture().join()).isTrue();
-    assertThat(auth.hasUsableKeys()).isTrue();
+    assertThat(auth.canVerify()).isTrue();
     for (int i = 0; i < 20; i++) {
       CompletionStage<AuthOutcome> stage = auth.authenticate("Bearer " + f.token(), f.now());
       assertThat(stage.toCompletableFuture().isDone()).isTrue();

@@ -28,7 +28,7 @@ class ServeCommandTest {
   }
 
   @Test
-  void theReadmesFlagsOverrideTheShippedDeploymentFile() throws Exception {
+  void theReadmesFlagsOverrideTheShippedDeploymentFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
     ServeCommand serve = new ServeCommand();
     new CommandLine(serve).parseArgs("--config", DOCKER.resolve("fhirwall.yaml").toString(),
         "--listen", "127.0.0.1:18080",
@@ -38,7 +38,10 @@ class ServeCommandTest {
         "--policies", POLICIES.resolve("roles").toString(),
         "--public-base-url", "https://fhir.hospital.example/fhir",
         "--workers", "2");
-    DeploymentConfig c = new DeploymentLoader(composeEnvironment()::get).load(serve.config, serve.flags());
+    Map<String, String> env = new java.util.HashMap<>(composeEnvironment());
+    // the compose secret, elsewhere on this machine: the environment overrides the file's key
+    env.put("FHIRWALL_ADMIN_TOKEN_FILE", Files.writeString(dir.resolve("tokens"), "ops " + "x".repeat(40)).toString());
+    DeploymentConfig c = new DeploymentLoader(env::get).load(serve.config, serve.flags());
     assertThat(c.listen()).hasToString("127.0.0.1:18080");
     assertThat(c.upstream().url()).hasToString("http://epr.internal:8080/fhir");
     assertThat(c.identity().issuer()).isEqualTo("https://sso.hospital.example/realms/fhirwall");
@@ -47,6 +50,7 @@ class ServeCommandTest {
     assertThat(c.publicBaseUrl()).hasToString("https://fhir.hospital.example/fhir");
     assertThat(c.identity().clients()).as("from the file").containsExactlyInAnyOrder("fhirwall-web", "research-export");
     assertThat(serve.workers).isEqualTo(2);
+    assertThat(c.admin().tokenFile()).isEqualTo(dir.resolve("tokens").toAbsolutePath().normalize());
   }
 
   @Test

@@ -89,8 +89,21 @@ class DeploymentLoaderTest {
     assertThat(c.limits().maxRequestBody()).isEqualTo(1 << 20);
     assertThat(c.limits().maxInitialLine()).isEqualTo(4096);
     assertThat(c.audit().file()).isEqualTo(dir.resolve("logs/audit.jsonl").toAbsolutePath().normalize());
-    assertThat(c.admin().port()).isEqualTo(9191);
+    assertThat(c.admin().listen().port()).isEqualTo(9191);
     assertThat(c.warnings()).isEmpty();
+  }
+
+  @Test
+  void anAdminListenerBeyondLoopbackNeedsOperatorTokens() throws Exception {
+    assertThat(problems(write(MINIMAL + "admin: {listen: 0.0.0.0:9091}\n"), DeploymentLoader.Overrides.NONE))
+        .singleElement().asString().contains("admin.listen: 0.0.0.0:9091 without admin.token-file");
+    Files.writeString(dir.resolve("tokens"), "alice " + "t".repeat(40) + "\n");
+    DeploymentConfig c = loader.load(write(MINIMAL + "admin: {listen: 0.0.0.0:9091, token-file: tokens, hosts: [admin.internal]}\n"),
+        DeploymentLoader.Overrides.NONE);
+    assertThat(c.admin().tokenFile()).isEqualTo(dir.resolve("tokens").toAbsolutePath().normalize());
+    assertThat(c.admin().hosts()).containsExactly("admin.internal");
+    assertThat(loader.load(write(MINIMAL), DeploymentLoader.Overrides.NONE).admin().tokenFile())
+        .as("on loopback the lock API may stay closed").isNull();
   }
 
   @Test
@@ -102,7 +115,7 @@ class DeploymentLoaderTest {
         Duration.ofSeconds(60)));
     assertThat(c.upstream().circuitBreaker()).isEqualTo(new DeploymentConfig.CircuitBreaker(50, 20, Duration.ofSeconds(30),
         Duration.ofSeconds(10)));
-    assertThat(c.admin()).hasToString("127.0.0.1:9091");
+    assertThat(c.admin().listen()).hasToString("127.0.0.1:9091");
     assertThat(c.paging().linkTtl()).isEqualTo(Duration.ofHours(1));
     assertThat(c.policyReload().allowWeakening()).isFalse();
     assertThat(c.nonMfaAcr()).containsExactlyInAnyOrder("0", "1", "pwd");

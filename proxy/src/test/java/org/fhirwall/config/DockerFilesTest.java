@@ -37,7 +37,8 @@ class DockerFilesTest {
     Map<String, String> env = fhirwallEnvironment();
     String yaml = Files.readString(DOCKER.resolve("fhirwall.yaml"))
         .replace("/etc/fhirwall/policies", POLICIES.resolve("roles").toAbsolutePath().toString())
-        .replace("/var/log/fhirwall", dir.toString());
+        .replace("/var/log/fhirwall", dir.toString())
+        .replace("/run/secrets/admin-tokens", Files.writeString(dir.resolve("admin-tokens"), "ops " + "x".repeat(40)).toString());
     Path file = Files.writeString(dir.resolve("fhirwall.yaml"), yaml);
     DeploymentConfig c = new DeploymentLoader(env::get).load(file, DeploymentLoader.Overrides.NONE);
     assertThat(c.upstream().url().toString()).isEqualTo("http://epr:8080/fhir");
@@ -45,6 +46,7 @@ class DockerFilesTest {
     assertThat(c.identity().jwksUri()).hasToString("http://keycloak:8180/realms/fhirwall/protocol/openid-connect/certs");
     assertThat(c.publicBaseUrl()).hasToString("http://localhost:8080/fhir");
     assertThat(c.admin()).isNotNull();
+    assertThat(c.admin().tokenFile()).as("the admin port listens beyond loopback: operators need tokens").isNotNull();
     assertThat(c.identity().clients()).as("the shipped deployment names its clients").isNotEmpty();
     assertThat(c.warnings()).isEmpty();
     new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes()).loadDirectory(c.policies());
