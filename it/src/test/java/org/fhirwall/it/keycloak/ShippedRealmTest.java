@@ -29,6 +29,16 @@ class ShippedRealmTest {
   }
 
   @Test
+  void theShippedRealmHasItsTestClientsOffAndNoClientSecret() {
+    for (JsonNode c : realm.path("clients")) {
+      assertThat(c.has("secret")).as("%s ships a secret", c.path("clientId").asText()).isFalse();
+    }
+    assertThat(client("fhirwall-pwd-only").path("enabled").asBoolean()).isFalse();
+    assertThat(client("other-app").path("enabled").asBoolean()).isFalse();
+    assertThat(client("fhirwall-web").path("enabled").asBoolean()).isTrue();
+  }
+
+  @Test
   void shipsNoPeopleOnlyTheResearchServiceAccount() {
     List<String> users = new ArrayList<>();
     realm.path("users").forEach(user -> users.add(user.path("username").asText()));

@@ -28,10 +28,10 @@ public final class TestRealm {
   public static final String OTHER_APP = "other-app";
   /** Confidential client fhirwall uses for RFC 7662 introspection. */
   public static final String INTROSPECT = "fhirwall-introspect";
-  public static final String INTROSPECT_SECRET = "fhirwall-introspect-secret-change-me";
+  public static final String INTROSPECT_SECRET = "test-only-introspect-secret-0f9c2a";
   /** Confidential client-credentials client whose service account has realm role bulk-export. */
   public static final String RESEARCH_EXPORT = "research-export";
-  public static final String RESEARCH_EXPORT_SECRET = "research-export-secret-change-me";
+  public static final String RESEARCH_EXPORT_SECRET = "test-only-research-export-secret-7b41d3";
 
   /** Physician with password and TOTP. */
   public static final TestUser DR_MARTIN =
@@ -70,6 +70,17 @@ public final class TestRealm {
             shippedRealm + ": realm '" + realm.path("realm").asText() + "' (expected: " + REALM + ")");
       }
       realm.put("otpPolicyCodeReusable", true);
+      // The shipped realm disables the clients that only exist to show refusals and ships no
+      // client secrets (Keycloak makes one at import); the tests enable them and set their own.
+      for (JsonNode c : realm.path("clients")) {
+        ObjectNode client = (ObjectNode) c;
+        switch (client.path("clientId").asText()) {
+          case PWD_ONLY, OTHER_APP -> client.put("enabled", true);
+          case INTROSPECT -> client.put("secret", INTROSPECT_SECRET);
+          case RESEARCH_EXPORT -> client.put("secret", RESEARCH_EXPORT_SECRET);
+          default -> { }
+        }
+      }
       JsonNode existing = realm.path("users");
       ArrayNode users = existing.isArray() ? (ArrayNode) existing : realm.putArray("users");
       for (TestUser user : USERS) {
