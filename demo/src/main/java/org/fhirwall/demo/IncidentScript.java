@@ -58,12 +58,31 @@ public final class IncidentScript {
 
   /** Scene 1: Dr Martin logs in with password and OTP and works through her patient list. */
   DemoReport.Workday workday() throws IOException, InterruptedException {
-    String token = clinicianToken("dr.martin", true, Duration.ofHours(2));
+    return workday(clinicianToken("dr.martin", true, Duration.ofHours(2)), true, Duration.ZERO);
+  }
+
+  /**
+   * The same working day (20 patients' charts, and one {@code $everything} when {@code everything}),
+   * for a clinician holding {@code roles} who logged in {@code loggedInAgo}, opening a chart every
+   * {@code perChart} at most: how the shipped role policies are checked against an ordinary day.
+   */
+  public DemoReport.Workday workday(Set<String> roles, Duration loggedInAgo, boolean everything, Duration perChart)
+      throws IOException, InterruptedException {
+    Instant now = Instant.now();
+    String token = env.issuer().mint(new DemoIssuer.Claims("user-day-" + UUID.randomUUID(), "day.clinician", roles, "1",
+        List.of("pwd", "otp"), now.minus(loggedInAgo), UUID.randomUUID().toString(), "fhirwall", "fhirwall-web",
+        Duration.ofMinutes(30)));
+    return workday(token, everything, perChart);
+  }
+
+  private DemoReport.Workday workday(String token, boolean withEverything, Duration perChart)
+      throws IOException, InterruptedException {
     Set<String> seen = new HashSet<>();
     int ok = 0;
     int refused = 0;
     List<String> patients = env.store().samplePatientIds(20, 7);
     for (String id : patients) {
+      Thread.sleep(perChart.toMillis());
       for (String path : List.of("Patient/" + id, "Observation?subject=Patient/" + id + "&_count=20",
           "Condition?patient=Patient/" + id, "MedicationRequest?patient=Patient/" + id)) {
         Answer a = get(path, token);
@@ -75,12 +94,14 @@ public final class IncidentScript {
         }
       }
     }
-    Answer everything = get("Patient/" + patients.get(0) + "/$everything", token);
-    if (everything.status() == 200) {
-      ok++;
-      seen.addAll(everything.patients());
-    } else {
-      refused++;
+    if (withEverything) {
+      Answer everything = get("Patient/" + patients.get(0) + "/$everything", token);
+      if (everything.status() == 200) {
+        ok++;
+        seen.addAll(everything.patients());
+      } else {
+        refused++;
+      }
     }
     return new DemoReport.Workday(ok, refused, seen.size());
   }
