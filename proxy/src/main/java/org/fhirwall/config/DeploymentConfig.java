@@ -130,10 +130,12 @@ public record DeploymentConfig(
       Duration responseTimeout,
       int maxConnectionsPerLoop,
       int maxConcurrent,
+      PerPrincipal perPrincipal,
       CircuitBreaker circuitBreaker,
       Map<String, String> headers) {
     public Upstream {
       requireNonNull(url, "url");
+      requireNonNull(perPrincipal, "perPrincipal");
       requireNonNull(connectTimeout, "connectTimeout");
       requireNonNull(responseTimeout, "responseTimeout");
       requireNonNull(circuitBreaker, "circuitBreaker");
@@ -143,6 +145,18 @@ public record DeploymentConfig(
     @Override
     public String toString() {
       return "Upstream[url=" + url + ", headers=" + headers.keySet() + "]";
+    }
+  }
+
+  /**
+   * What one principal may take of the EPR: requests in flight at once, and how many of its
+   * requests may make the EPR fail or time out within {@code failureWindow} before it is throttled
+   * for {@code throttleFor}.
+   */
+  public record PerPrincipal(int maxConcurrent, int maxFailures, Duration failureWindow, Duration throttleFor) {
+    public PerPrincipal {
+      requireNonNull(failureWindow, "failureWindow");
+      requireNonNull(throttleFor, "throttleFor");
     }
   }
 

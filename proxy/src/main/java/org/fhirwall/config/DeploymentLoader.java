@@ -165,8 +165,16 @@ public final class DeploymentLoader {
     Map<String, String> headers = new LinkedHashMap<>();
     ConfigTree h = u.at("headers");
     h.keys().forEach(k -> headers.put(k, h.text(k)));
+    ConfigTree pp = u.at("per-principal");
+    int maxConcurrent = u.integer("max-concurrent");
+    int share = pp.has("max-concurrent") ? pp.integer("max-concurrent") : Math.max(1, maxConcurrent / 4);
+    if (share > maxConcurrent) {
+      pp.problem("max-concurrent", share + " (expected: at most upstream.max-concurrent, " + maxConcurrent + ")");
+    }
     DeploymentConfig.Upstream upstream = new DeploymentConfig.Upstream(url(u, "url"), u.duration("connect-timeout"),
-        u.duration("response-timeout"), u.integer("max-connections-per-loop"), u.integer("max-concurrent"),
+        u.duration("response-timeout"), u.integer("max-connections-per-loop"), maxConcurrent,
+        new DeploymentConfig.PerPrincipal(share, pp.integer("max-failures"), pp.duration("failure-window"),
+            pp.duration("throttle-for")),
         new DeploymentConfig.CircuitBreaker(cb.integer("failure-rate"), cb.integer("minimum-calls"), cb.duration("slow-call"),
             cb.duration("open-for")),
         headers);

@@ -248,8 +248,9 @@ final class RequestHeaders {
     List<RawRequest.Header> out = new ArrayList<>(4);
     add(out, "Content-Type", contentType);
     add(out, "If-Match", info.ifMatch());
-    add(out, "If-None-Match", info.ifNoneMatch());
-    add(out, "If-Modified-Since", info.ifModifiedSince());
+    // If-None-Match and If-Modified-Since stay behind: a "304 Not Modified" would tell that a record
+    // exists, unchanged, without showing it (so without its patients being charged). The EPR always
+    // answers in full; a client that asked conditionally gets a 200, which HTTP allows.
     if (!ifNoneExist.isEmpty()) {
       out.add(new RawRequest.Header("If-None-Exist", QueryCodec.encode(ifNoneExist)));
     }

@@ -120,9 +120,10 @@ public final class Fhirwall implements AutoCloseable {
       QuotaStore quota = new LocalQuotaStore(config.quota().maxAccounts(), background);
       built.add(quota);
       int maxAccounts = config.quota().maxAccounts();
-      Enforcement enforcement = new Enforcement(quota,
-          new RateGate(maxAccounts, Math.max(1, config.upstream().maxConcurrent() / 4)),
-          new EventWatch(maxAccounts), new EventWatch(maxAccounts), Enforcement.FailureRules.DEFAULT);
+      DeploymentConfig.PerPrincipal share = config.upstream().perPrincipal();
+      Enforcement enforcement = new Enforcement(quota, new RateGate(maxAccounts, share.maxConcurrent()),
+          new EventWatch(maxAccounts), new EventWatch(maxAccounts),
+          new Enforcement.FailureRules(share.maxFailures(), share.failureWindow(), share.throttleFor()));
       WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
       Stages stages = new Stages(
           new RequestParser(fhir, config.parserSettings()),

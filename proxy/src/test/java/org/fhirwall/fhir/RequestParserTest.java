@@ -229,8 +229,8 @@ class RequestParserTest {
             "If-Modified-Since: Wed, 21 Oct 2015 07:28:00 GMT", "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             "tracestate: a=1", "tracestate: b=2", "X-Request-Id: r-42", "Prefer: handling=strict"), Interaction.READ)
             .type("Patient").id("1")
-            .forward("If-None-Match: W/\"1\"", "If-Modified-Since: Wed, 21 Oct 2015 07:28:00 GMT",
-                "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate: a=1,b=2", "X-Request-Id: r-42"),
+            // conditional-read headers stay behind: a 304 would tell of a record without showing (and charging) it
+            .forward("traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate: a=1,b=2", "X-Request-Id: r-42"),
         ok("invalid traceparent dropped", get("/fhir/Patient/1", "traceparent: nonsense"), Interaction.READ).type("Patient").id("1")
             .forward(),
         ok("Content-Length that matches", req("POST", "/fhir/Patient", PATIENT, FHIR_JSON, "Content-Length: " + PATIENT.length()),
