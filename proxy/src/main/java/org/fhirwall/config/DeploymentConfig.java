@@ -38,6 +38,7 @@ public record DeploymentConfig(
     Quota quota,
     Audit audit,
     Alerts alerts,
+    Logging logging,
     @Nullable Admin admin,
     Paging paging,
     String breakGlassHeader) {
@@ -54,6 +55,7 @@ public record DeploymentConfig(
     requireNonNull(quota, "quota");
     requireNonNull(audit, "audit");
     requireNonNull(alerts, "alerts");
+    requireNonNull(logging, "logging");
     requireNonNull(paging, "paging");
     requireNonNull(breakGlassHeader, "breakGlassHeader");
   }
@@ -193,6 +195,9 @@ public record DeploymentConfig(
       hosts = List.copyOf(hosts);
     }
   }
+
+  /** fhirwall's own log: whether it writes one access line per request. */
+  public record Logging(boolean access) {}
 
   /** Where alerts go besides the audit log. */
   public record Alerts(@Nullable URI webhook) {}

@@ -234,6 +234,7 @@ public final class DeploymentLoader {
     }
     return new DeploymentConfig(listen, publicBaseUrl, tls, upstream, identity, Set.copyOf(i.strings("non-mfa-acr")),
         policies, new DeploymentConfig.PolicyReload(root.at("policy-reload").bool("allow-weakening")), limits, quota, audit, alerts,
+        new DeploymentConfig.Logging(root.at("logging").bool("access")),
         admin, paging, root.text("break-glass-header"));
   }
 

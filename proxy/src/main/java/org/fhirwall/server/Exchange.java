@@ -73,8 +73,9 @@ final class Exchange {
 
   /** 1. auth: who is asking, from the {@code Authorization} header alone. */
   void start() {
-    steps.await(arrived, stages.authenticator().authenticate(head.headers().get(HttpHeaderNames.AUTHORIZATION), now()),
-        this::identified, e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable"));
+    steps.run(arrived, () -> steps.await(arrived, stages.authenticator().authenticate(
+        head.headers().get(HttpHeaderNames.AUTHORIZATION), now()), this::identified,
+        e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable")));
   }
 
   private void identified(AuthOutcome outcome) {

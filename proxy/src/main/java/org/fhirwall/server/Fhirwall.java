@@ -20,8 +20,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
+import io.micrometer.core.instrument.Gauge;
+import org.fhirwall.policy.RolePolicy;
 import org.fhirwall.admin.AdminAccess;
 import org.fhirwall.admin.AdminApi;
+import org.fhirwall.admin.Metrics;
+import org.fhirwall.admin.RequestMetrics;
 import org.fhirwall.admin.Readiness;
 import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditRecord;
@@ -83,9 +90,10 @@ public final class Fhirwall implements AutoCloseable {
   private final WebhookAlertSink alerts;
   private final ExecutorService heavyWork;
   private final ExecutorService background;
+  private final Metrics metrics;
 
   private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, WebhookAlertSink alerts,
-      ExecutorService heavyWork, ExecutorService background) {
+      ExecutorService heavyWork, ExecutorService background, Metrics metrics) {
     this.server = server;
     this.policies = policies;
     this.quota = quota;
@@ -93,6 +101,7 @@ public final class Fhirwall implements AutoCloseable {
     this.alerts = alerts;
     this.heavyWork = heavyWork;
     this.background = background;
+    this.metrics = metrics;
   }
 
   public static Fhirwall start(DeploymentConfig config, Options options) throws ConfigException, IOException, InterruptedException {
@@ -106,13 +115,29 @@ public final class Fhirwall implements AutoCloseable {
       built.add(heavyWork::shutdownNow);
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(background).build();
 
-      AuditSink audit = auditSink(config.audit());
+      Metrics metrics = new Metrics();
+      built.add(metrics);
+      AtomicReference<@Nullable PolicyReloader> inForce = new AtomicReference<>();
+      AuditSink audit = new RequestMetrics(auditSink(config.audit()), metrics.registry(),
+          role -> Optional.ofNullable(inForce.get()).flatMap(p -> p.get().policies().byName(role)).map(RolePolicy::patientLimits),
+          config.logging().access());
       built.add(audit);
-      PolicyReloader policies = PolicyReloader.start(config, fhir.getResourceTypes(), options.policyReloadMillis(),
-          outcome -> audit.write(reloadRecord(options.clock().instant(), outcome)));
+      AtomicLong policyVersion = new AtomicLong(1);
+      PolicyReloader policies = PolicyReloader.start(config, fhir.getResourceTypes(), options.policyReloadMillis(), outcome -> {
+        if (outcome instanceof ReloadOutcome.Applied) {
+          policyVersion.incrementAndGet();
+        }
+        audit.write(reloadRecord(options.clock().instant(), outcome));
+      });
       built.add(policies);
+      inForce.set(policies);
+      Gauge.builder("fhirwall.policy.version", policyVersion, AtomicLong::get)
+          .description("How many times the role policies in force were loaded (1 at start)").register(metrics.registry());
+      Gauge.builder("fhirwall.policy.roles", policies, p -> p.get().policies().roles().size())
+          .description("Role policies in force").register(metrics.registry());
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
           : JwtAuthenticator.create(config.identity(), http, background, options.clock());
+      authenticator.bindMetrics(metrics.registry());
       PageLinks pageLinks = new PageLinks(pagingSecret(config.paging()), config.paging().linkTtl());
       String upstreamBase = stripSlash(config.upstream().url().toString());
       String publicBase = stripSlash(config.publicBaseUrl().toString());
@@ -159,14 +184,14 @@ public final class Fhirwall implements AutoCloseable {
         if (config.admin().tokenFile() == null) {
           readiness.warn("admin.token-file is not set: the lock API is closed");
         }
-        admin = new AdminApi(quota, audit, readiness, options.clock(), AdminAccess.of(config.admin().tokenFile(),
+        admin = new AdminApi(quota, audit, readiness, metrics, options.clock(), AdminAccess.of(config.admin().tokenFile(),
             config.admin().listen().host(), config.admin().hosts()));
       }
-      FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, options.workerThreads());
+      FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, metrics.registry(), options.workerThreads());
       ready.set(1);
       LOG.info("public base {} → upstream {}; policies {} from {}", publicBase, upstreamBase,
           policies.get().policies().roles().stream().map(r -> r.name()).toList(), config.policies());
-      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background);
+      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, metrics);
     } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
       for (int i = built.size() - 1; i >= 0; i--) {
         try {
@@ -268,5 +293,6 @@ public final class Fhirwall implements AutoCloseable {
     quota.close();
     heavyWork.shutdownNow();
     background.shutdownNow();
+    metrics.close();
   }
 }

@@ -4,9 +4,18 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -69,7 +78,7 @@ public final class FhirwallServer implements AutoCloseable {
    * @param workerThreads event loops for client and upstream connections (0: one per core)
    */
   public static FhirwallServer start(DeploymentConfig config, Stages stages, @Nullable AdminApi admin, Readiness readiness,
-      int workerThreads)
+      MeterRegistry metrics, int workerThreads)
       throws InterruptedException {
     requireNonNull(config, "config");
     requireNonNull(stages, "stages");
@@ -83,7 +92,14 @@ public final class FhirwallServer implements AutoCloseable {
     try {
       DeploymentConfig.Upstream u = config.upstream();
       UpstreamSettings upstreamSettings = config.upstreamSettings();
-      UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, breaker(u), bulkhead(u));
+      var breakers = CircuitBreakerRegistry.ofDefaults();
+      var bulkheads = BulkheadRegistry.ofDefaults();
+      CircuitBreaker breaker = breakers.circuitBreaker("upstream", breakerConfig(u));
+      Bulkhead bulkhead = bulkheads.bulkhead("upstream", bulkheadConfig(u));
+      TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(metrics);
+      TaggedBulkheadMetrics.ofBulkheadRegistry(bulkheads).bindTo(metrics);
+      observe(breaker, metrics);
+      UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, breaker, bulkhead);
       readiness.check("epr", () -> upstream.breaker().getState() == CircuitBreaker.State.OPEN
           ? "the EPR's circuit breaker is open after repeated failures (requests get 503)" : null);
 
@@ -135,9 +151,36 @@ public final class FhirwallServer implements AutoCloseable {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
-  private static CircuitBreaker breaker(DeploymentConfig.Upstream u) {
+  /**
+   * The EPR's breaker and bulkhead in the metrics (Resilience4j's binding: state, calls, slow
+   * calls, permits), the EPR's answer time as a histogram, the allocator's buffers; every breaker
+   * state change is logged (an open breaker means 503 for everyone).
+   */
+  private static void observe(CircuitBreaker breaker, MeterRegistry metrics) {
+    Timer.Builder epr = Timer.builder("fhirwall.epr.duration").description("Time the EPR took to answer")
+        .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofMillis(1))
+        .maximumExpectedValue(java.time.Duration.ofSeconds(60));
+    breaker.getEventPublisher()
+        .onSuccess(e -> epr.tag("outcome", "ok").register(metrics).record(e.getElapsedDuration()))
+        .onError(e -> epr.tag("outcome", "error").register(metrics).record(e.getElapsedDuration()))
+        .onStateTransition(e -> {
+          if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+            LOG.error("EPR circuit breaker {}: every request gets 503 until it closes again", e.getStateTransition());
+          } else {
+            LOG.warn("EPR circuit breaker {}", e.getStateTransition());
+          }
+        });
+    if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
+      Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedDirectMemory()).tag("memory", "direct")
+          .description("Buffer memory Netty's allocator holds").register(metrics);
+      Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedHeapMemory()).tag("memory", "heap")
+          .description("Buffer memory Netty's allocator holds").register(metrics);
+    }
+  }
+
+  private static CircuitBreakerConfig breakerConfig(DeploymentConfig.Upstream u) {
     DeploymentConfig.CircuitBreaker c = u.circuitBreaker();
-    return CircuitBreaker.of("upstream", CircuitBreakerConfig.custom()
+    return CircuitBreakerConfig.custom()
         .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
         .slidingWindowSize(Math.max(100, c.minimumCalls()))
         .minimumNumberOfCalls(c.minimumCalls())
@@ -147,14 +190,14 @@ public final class FhirwallServer implements AutoCloseable {
         .waitDurationInOpenState(c.openFor())
         .permittedNumberOfCallsInHalfOpenState(5)
         .automaticTransitionFromOpenToHalfOpenEnabled(false)
-        .build());
+        .build();
   }
 
-  private static Bulkhead bulkhead(DeploymentConfig.Upstream u) {
-    return Bulkhead.of("upstream", BulkheadConfig.custom()
+  private static BulkheadConfig bulkheadConfig(DeploymentConfig.Upstream u) {
+    return BulkheadConfig.custom()
         .maxConcurrentCalls(u.maxConcurrent())
         .maxWaitDuration(java.time.Duration.ZERO)
-        .build());
+        .build();
   }
 
   private static @Nullable SslContext tls(DeploymentConfig.@Nullable Tls tls) {
