@@ -3,9 +3,11 @@ package org.fhirwall.audit;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import org.fhirwall.policy.Decision;
 import org.fhirwall.quota.Enforcement;
+import org.fhirwall.quota.EventWatch;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,11 +20,32 @@ public final class Alarms {
   private final AuditSink audit;
   private final AlertSink alerts;
   private final Clock clock;
+  private final EventWatch refusals;
+  private final int burst;
+  private final Duration burstWindow;
 
-  public Alarms(AuditSink audit, AlertSink alerts, Clock clock) {
+  /**
+   * @param burst more refusals than this for one principal within {@code burstWindow} raise an alert
+   */
+  public Alarms(AuditSink audit, AlertSink alerts, Clock clock, int burst, Duration burstWindow) {
     this.audit = requireNonNull(audit, "audit");
     this.alerts = requireNonNull(alerts, "alerts");
     this.clock = requireNonNull(clock, "clock");
+    this.refusals = new EventWatch(100_000);
+    this.burst = burst;
+    this.burstWindow = requireNonNull(burstWindow, "burstWindow");
+  }
+
+  /**
+   * A request of a known principal was refused (401, 403, 429): past the burst threshold — someone
+   * probing what the policy allows — an alert is raised.
+   */
+  public void refused(Trail t) {
+    var p = t.principal();
+    if (p != null && refusals.record(p.accountKey(), 1, burstWindow, burst, clock.instant())) {
+      raise(t, AuditRecord.Kind.ALERT, AuditRecord.Outcome.REFUSED, "refusal-burst", "more than " + burst
+          + " requests of this principal refused within " + burstWindow, null, true);
+    }
   }
 
   /** A response refused at a patient limit: the lock it caused, or the limit reached when the role alerts. */
@@ -56,7 +79,8 @@ public final class Alarms {
     if (alert) {
       alerts.alert(t.alert(at, event, detail, lockedUntil));
     }
-    audit.write(t.event(kind, outcome, outcome == AuditRecord.Outcome.ALLOWED ? 200 : 429, at, event, detail,
+    audit.write(t.event(kind, outcome, outcome == AuditRecord.Outcome.ALLOWED ? 200 : outcome == AuditRecord.Outcome.REFUSED
+        ? 403 : 429, at, event, detail,
         lockedUntil, System.nanoTime()));
   }
 }

@@ -199,8 +199,19 @@ public record DeploymentConfig(
   /** fhirwall's own log: whether it writes one access line per request. */
   public record Logging(boolean access) {}
 
-  /** Where alerts go besides the audit log. */
-  public record Alerts(@Nullable URI webhook) {}
+  /**
+   * Where alerts go besides the audit log, and how.
+   *
+   * @param secretFile the HMAC key shared with the webhook's receiver, null to send unsigned
+   * @param refusalBurst more refusals than this for one principal within {@code refusalWindow} alert
+   */
+  public record Alerts(@Nullable URI webhook, @Nullable Path secretFile, int retries, Duration firstRetry, int refusalBurst,
+      Duration refusalWindow) {
+    public Alerts {
+      requireNonNull(firstRetry, "firstRetry");
+      requireNonNull(refusalWindow, "refusalWindow");
+    }
+  }
 
   /**
    * Paging links fhirwall hands out. Replicas must share {@code secretFile}; without one, a random

@@ -206,7 +206,10 @@ public final class DeploymentLoader {
     }
 
     ConfigTree al = root.at("alerts");
-    DeploymentConfig.Alerts alerts = new DeploymentConfig.Alerts(al.has("webhook") ? url(al, "webhook") : null);
+    ConfigTree burst = al.at("refusal-burst");
+    DeploymentConfig.Alerts alerts = new DeploymentConfig.Alerts(al.has("webhook") ? url(al, "webhook") : null,
+        al.has("secret-file") ? existingFile(al, "secret-file", dir) : null, al.integer("retries"), al.duration("first-retry"),
+        burst.integer("max"), burst.duration("window"));
 
     ConfigTree ad = root.at("admin");
     DeploymentConfig.Admin admin = null;

@@ -66,7 +66,7 @@ final class Exchange {
     this.head = head;
     this.body = body;
     this.steps = new Steps(ctx.executor(), stages.heavyWork(), this::crashed);
-    this.end = new Endings(ctx, head, body, stages.audit(), settings.writeTimeout());
+    this.end = new Endings(ctx, head, body, stages.audit(), stages.alarms(), settings.writeTimeout());
     this.arrived = Trail.arrived(RequestIds.next(), stages.clock().instant(), System.nanoTime(),
         RequestIds.address(ctx.channel().remoteAddress()), head.method().name(), head.uri(), head.headers().get("traceparent"));
   }

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.Optional;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import org.fhirwall.policy.RolePolicy;
 import org.fhirwall.admin.AdminAccess;
@@ -149,7 +150,14 @@ public final class Fhirwall implements AutoCloseable {
       Enforcement enforcement = new Enforcement(quota, new RateGate(maxAccounts, share.maxConcurrent()),
           new EventWatch(maxAccounts), new EventWatch(maxAccounts),
           new Enforcement.FailureRules(share.maxFailures(), share.failureWindow(), share.throttleFor()));
-      WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
+      DeploymentConfig.Alerts alerting = config.alerts();
+      WebhookAlertSink alerts = new WebhookAlertSink(new WebhookAlertSink.Delivery(alerting.webhook(),
+          alerting.secretFile() == null ? null : Files.readAllBytes(alerting.secretFile()), alerting.retries(),
+          alerting.firstRetry()), http, background, options.clock());
+      FunctionCounter.builder("fhirwall.alerts.delivered", alerts, WebhookAlertSink::delivered)
+          .description("Alerts the webhook took").register(metrics.registry());
+      FunctionCounter.builder("fhirwall.alerts.undelivered", alerts, WebhookAlertSink::failed)
+          .description("Alerts given up on after every retry").register(metrics.registry());
       Stages stages = new Stages(
           new RequestParser(fhir, config.parserSettings()),
           RequestPatients.R4,
@@ -160,7 +168,7 @@ public final class Fhirwall implements AutoCloseable {
           new Responder(fhir, upstreamBase, publicBase, pageLinks),
           enforcement,
           audit,
-          new Alarms(audit, alerts, options.clock()),
+          new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow()),
           options.clock(),
           heavyWork);
       AtomicInteger ready = new AtomicInteger();

@@ -223,6 +223,15 @@ class ExchangeTest {
   }
 
   @Test
+  void aBurstOfRefusalsForOnePrincipalRaisesAnAlert() {
+    for (int i = 0; i < 4; i++) {
+      assertThat(get("Condition?patient=p" + i, "good").status().code()).isEqualTo(403);
+    }
+    assertThat(alerts).extracting(Alert::event).containsExactly("refusal-burst");
+    assertThat(audit).filteredOn(r -> r.kind() == AuditRecord.Kind.ALERT).hasSize(1);
+  }
+
+  @Test
   void overTheRateIs429() {
     assertThat(get("Patient/p1", "good").status().code()).isEqualTo(200);
     FullHttpResponse second = get("Patient/p2", "good");
@@ -323,7 +332,7 @@ class ExchangeTest {
         () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
         new Responder(FHIR, EPR, "https://proxy/fhir", links),
         new Enforcement(store, new RateGate(100, 64), new EventWatch(100), new EventWatch(100), Enforcement.FailureRules.DEFAULT),
-        auditSink, new Alarms(auditSink, alertSink, clock), clock, Runnable::run);
+        auditSink, new Alarms(auditSink, alertSink, clock, 3, Duration.ofMinutes(1)), clock, Runnable::run);
   }
 
   private static Authenticator fakeIdp() {
