@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import org.fhirwall.policy.Decision;
+import org.fhirwall.auth.SessionTermination;
 import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.EventWatch;
 import org.jspecify.annotations.Nullable;
@@ -23,11 +24,22 @@ public final class Alarms {
   private final EventWatch refusals;
   private final int burst;
   private final Duration burstWindow;
+  private final @Nullable SessionTermination idpSessions;
 
   /**
    * @param burst more refusals than this for one principal within {@code burstWindow} raise an alert
    */
   public Alarms(AuditSink audit, AlertSink alerts, Clock clock, int burst, Duration burstWindow) {
+    this(audit, alerts, clock, burst, burstWindow, null);
+  }
+
+  /**
+   * @param idpSessions when set, every lock of a user also ends the user's sessions at the IdP
+   *     (a failure there is alerted on; the lock stands either way)
+   */
+  public Alarms(AuditSink audit, AlertSink alerts, Clock clock, int burst, Duration burstWindow,
+      @Nullable SessionTermination idpSessions) {
+    this.idpSessions = idpSessions;
     this.audit = requireNonNull(audit, "audit");
     this.alerts = requireNonNull(alerts, "alerts");
     this.clock = requireNonNull(clock, "clock");
@@ -73,14 +85,35 @@ public final class Alarms {
         "break-glass access to " + patients + " patient(s): " + t.breakGlassReason(), null, true);
   }
 
+  /** Contain a locked user at the source: end its sessions at the IdP; a failure is itself an alarm. */
+  private void endIdpSessions(Trail t) {
+    var p = t.principal();
+    if (idpSessions == null || p == null || p.kind() != org.fhirwall.auth.Principal.Kind.USER) {
+      return;
+    }
+    idpSessions.endSessions(p.subject()).whenComplete((ok, e) -> {
+      if (e == null) {
+        audit.write(t.event(AuditRecord.Kind.ALERT, AuditRecord.Outcome.ALLOWED, 200, clock.instant(), "idp-sessions-ended",
+            "the user's sessions at the identity provider were ended after the lock", null, System.nanoTime()));
+      } else {
+        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        raise(t, AuditRecord.Kind.ALERT, AuditRecord.Outcome.FAILED, "idp-session-termination-failed",
+            "the locked user's sessions at the identity provider could not be ended: " + cause.getMessage(), null, true);
+      }
+    });
+  }
+
   private void raise(Trail t, AuditRecord.Kind kind, AuditRecord.Outcome outcome, String event, String detail,
       @Nullable Instant lockedUntil, boolean alert) {
+    if (kind == AuditRecord.Kind.LOCK) {
+      endIdpSessions(t);
+    }
     Instant at = clock.instant();
     if (alert) {
       alerts.alert(t.alert(at, event, detail, lockedUntil));
     }
     audit.write(t.event(kind, outcome, outcome == AuditRecord.Outcome.ALLOWED ? 200 : outcome == AuditRecord.Outcome.REFUSED
-        ? 403 : 429, at, event, detail,
+        ? 403 : outcome == AuditRecord.Outcome.FAILED ? 502 : 429, at, event, detail,
         lockedUntil, System.nanoTime()));
   }
 }

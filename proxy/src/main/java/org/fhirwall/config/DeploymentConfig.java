@@ -39,6 +39,7 @@ public record DeploymentConfig(
     Audit audit,
     Alerts alerts,
     Logging logging,
+    Containment containment,
     @Nullable Admin admin,
     Paging paging,
     String breakGlassHeader) {
@@ -56,6 +57,7 @@ public record DeploymentConfig(
     requireNonNull(audit, "audit");
     requireNonNull(alerts, "alerts");
     requireNonNull(logging, "logging");
+    requireNonNull(containment, "containment");
     requireNonNull(paging, "paging");
     requireNonNull(breakGlassHeader, "breakGlassHeader");
   }
@@ -77,7 +79,8 @@ public record DeploymentConfig(
   /** How the upstream stage reaches the EPR; responses are bounded by {@code limits.max-response-body}. */
   public UpstreamSettings upstreamSettings() {
     return new UpstreamSettings(upstream.url(), upstream.connectTimeout(), upstream.responseTimeout(),
-        upstream.maxConnectionsPerLoop(), limits.maxResponseBody(), upstream.headers());
+        upstream.maxConnectionsPerLoop(), limits.maxResponseBody(), upstream.headers(), upstream.tls().ca(),
+        upstream.tls().certificate(), upstream.tls().privateKey());
   }
 
   /** How the inspect stage reads EPR responses: decoded bodies up to 8× the largest response read. */
@@ -132,12 +135,14 @@ public record DeploymentConfig(
       Duration responseTimeout,
       int maxConnectionsPerLoop,
       int maxConcurrent,
+      UpstreamTls tls,
       PerPrincipal perPrincipal,
       CircuitBreaker circuitBreaker,
       Map<String, String> headers) {
     public Upstream {
       requireNonNull(url, "url");
       requireNonNull(perPrincipal, "perPrincipal");
+      requireNonNull(tls, "tls");
       requireNonNull(connectTimeout, "connectTimeout");
       requireNonNull(responseTimeout, "responseTimeout");
       requireNonNull(circuitBreaker, "circuitBreaker");
@@ -148,6 +153,11 @@ public record DeploymentConfig(
     public String toString() {
       return "Upstream[url=" + url + ", headers=" + headers.keySet() + "]";
     }
+  }
+
+  /** TLS towards the EPR: a CA to trust instead of the JVM's, and a client certificate (all PEM, each optional). */
+  public record UpstreamTls(@Nullable Path ca, @Nullable Path certificate, @Nullable Path privateKey) {
+    public static final UpstreamTls DEFAULT = new UpstreamTls(null, null, null);
   }
 
   /**
@@ -176,7 +186,8 @@ public record DeploymentConfig(
       int maxHeaderSize,
       int maxHeaders,
       Duration requestTimeout,
-      Duration idleTimeout) {}
+      Duration idleTimeout,
+      Duration shutdownGrace) {}
 
   /** Where patient counts and locks live: this process only, or shared through Redis. */
   public record Quota(String store, int maxAccounts) {}
@@ -195,6 +206,13 @@ public record DeploymentConfig(
       hosts = List.copyOf(hosts);
     }
   }
+
+  /**
+   * What happens at the IdP when fhirwall locks a user: with {@code endIdpSessions}, the user's
+   * sessions are ended there through {@code clientId}'s service account.
+   */
+  public record Containment(boolean endIdpSessions, @Nullable String clientId, @Nullable Path clientSecretFile,
+      @Nullable URI adminUrl) {}
 
   /** fhirwall's own log: whether it writes one access line per request. */
   public record Logging(boolean access) {}

@@ -71,8 +71,13 @@ final class Exchange {
         RequestIds.address(ctx.channel().remoteAddress()), head.method().name(), head.uri(), head.headers().get("traceparent"));
   }
 
-  /** 1. auth: who is asking, from the {@code Authorization} header alone. */
-  void start() {
+  /** 1. auth: who is asking, from the {@code Authorization} header alone (none while shutting down). */
+  void start(InFlight inFlight) {
+    if (!inFlight.enter()) {
+      body.discard(close -> refuse(arrived, Refusals.shuttingDown().closing(), Outcome.FAILED, "shutting-down"));
+      return;
+    }
+    end.onEnd(inFlight::exit);
     steps.run(arrived, () -> steps.await(arrived, stages.authenticator().authenticate(
         head.headers().get(HttpHeaderNames.AUTHORIZATION), now()), this::identified,
         e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable")));

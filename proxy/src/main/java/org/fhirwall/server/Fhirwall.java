@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +40,7 @@ import org.fhirwall.audit.JsonLinesAuditLog;
 import org.fhirwall.audit.WebhookAlertSink;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.JwtAuthenticator;
+import org.fhirwall.auth.SessionTermination;
 import org.fhirwall.config.ConfigException;
 import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.config.PolicyReloader;
@@ -92,9 +95,13 @@ public final class Fhirwall implements AutoCloseable {
   private final ExecutorService heavyWork;
   private final ExecutorService background;
   private final Metrics metrics;
+  /** Watches the certificate files and reloads them when they change. */
+  private final ScheduledExecutorService certificates;
+  private boolean closed;
 
   private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, WebhookAlertSink alerts,
-      ExecutorService heavyWork, ExecutorService background, Metrics metrics) {
+      ExecutorService heavyWork, ExecutorService background, Metrics metrics,
+      ScheduledExecutorService certificates) {
     this.server = server;
     this.policies = policies;
     this.quota = quota;
@@ -103,6 +110,7 @@ public final class Fhirwall implements AutoCloseable {
     this.heavyWork = heavyWork;
     this.background = background;
     this.metrics = metrics;
+    this.certificates = certificates;
   }
 
   public static Fhirwall start(DeploymentConfig config, Options options) throws ConfigException, IOException, InterruptedException {
@@ -168,7 +176,8 @@ public final class Fhirwall implements AutoCloseable {
           new Responder(fhir, upstreamBase, publicBase, pageLinks),
           enforcement,
           audit,
-          new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow()),
+          new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow(),
+              idpSessions(config, http, background, options.clock())),
           options.clock(),
           heavyWork);
       AtomicInteger ready = new AtomicInteger();
@@ -199,7 +208,13 @@ public final class Fhirwall implements AutoCloseable {
       ready.set(1);
       LOG.info("public base {} → upstream {}; policies {} from {}", publicBase, upstreamBase,
           policies.get().policies().roles().stream().map(r -> r.name()).toList(), config.policies());
-      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, metrics);
+      ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "fhirwall-certificates");
+        t.setDaemon(true);
+        return t;
+      });
+      watchCertificates(config, server, watch);
+      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, metrics, watch);
     } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
       for (int i = built.size() - 1; i >= 0; i--) {
         try {
@@ -210,6 +225,60 @@ public final class Fhirwall implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** Reloads the certificates when one of their files changes (checked every 30 s, off the event loops). */
+  private static void watchCertificates(DeploymentConfig config, FhirwallServer server, ScheduledExecutorService watch) {
+    List<Path> files = new ArrayList<>();
+    if (config.tls() != null) {
+      files.add(config.tls().certificate());
+      files.add(config.tls().privateKey());
+      if (config.tls().clientCa() != null) {
+        files.add(config.tls().clientCa());
+      }
+    }
+    DeploymentConfig.UpstreamTls u = config.upstream().tls();
+    for (Path p : new Path[] {u.ca(), u.certificate(), u.privateKey()}) {
+      if (p != null) {
+        files.add(p);
+      }
+    }
+    if (files.isEmpty()) {
+      return;
+    }
+    AtomicReference<String> seen = new AtomicReference<>(stamp(files));
+    watch.scheduleWithFixedDelay(() -> {
+      String now = stamp(files);
+      if (!now.equals(seen.getAndSet(now))) {
+        LOG.info("a certificate file changed: reloading");
+        server.reloadCertificates();
+      }
+    }, 30, 30, TimeUnit.SECONDS);
+  }
+
+  private static String stamp(List<Path> files) {
+    StringBuilder sb = new StringBuilder();
+    for (Path p : files) {
+      try {
+        sb.append(Files.getLastModifiedTime(p).toMillis()).append(':').append(Files.size(p)).append(';');
+      } catch (IOException e) {
+        sb.append("missing;");
+      }
+    }
+    return sb.toString();
+  }
+
+  /** Ending a locked user's sessions at the IdP, when the deployment asks for it. */
+  private static @Nullable SessionTermination idpSessions(DeploymentConfig config, HttpClient http, ExecutorService background,
+      Clock clock) throws IOException {
+    DeploymentConfig.Containment c = config.containment();
+    if (!c.endIdpSessions() || c.clientId() == null || c.clientSecretFile() == null) {
+      return null;
+    }
+    String secret = Files.readString(c.clientSecretFile()).strip();
+    SessionTermination.Settings keycloak = SessionTermination.Settings.keycloak(config.identity().issuer(), c.clientId(), secret);
+    return new SessionTermination(c.adminUrl() == null ? keycloak
+        : new SessionTermination.Settings(keycloak.tokenEndpoint(), c.adminUrl(), c.clientId(), secret), http, background, clock);
   }
 
   /** The audit record of a policy reload: what changed, every weakening, every problem. */
@@ -287,13 +356,32 @@ public final class Fhirwall implements AutoCloseable {
     return policies;
   }
 
+  /**
+   * What {@code SIGHUP} does: checks the policy directory now, and reads the certificates again
+   * (the public port's and the EPR client's); whatever cannot be read leaves what is in force.
+   */
+  public void reload() {
+    LOG.info("reload requested: policies and certificates");
+    policies.check();
+    server.reloadCertificates();
+  }
+
   /** Blocks until the public port closes (the {@code serve} command's main thread). */
   public void awaitClose() throws InterruptedException {
     server.awaitClose();
   }
 
+  /**
+   * Stops accepting, lets the requests under way finish (up to {@code limits.shutdown-grace}), then
+   * closes every stage in order; the audit trail is written out before it returns. Idempotent.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    certificates.shutdownNow();
     server.close();
     policies.close();
     alerts.close();

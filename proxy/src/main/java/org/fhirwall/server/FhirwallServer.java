@@ -37,7 +37,10 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 import org.fhirwall.admin.AdminApi;
 import org.fhirwall.admin.Readiness;
@@ -62,14 +65,22 @@ public final class FhirwallServer implements AutoCloseable {
   private final UpstreamClient upstream;
   private final Channel publicChannel;
   private final @Nullable Channel adminChannel;
+  private final InFlight inFlight;
+  private final DeploymentConfig config;
+  private final AtomicReference<@Nullable SslContext> tls;
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private final AtomicBoolean closing = new AtomicBoolean();
 
   private FhirwallServer(EventLoopGroup boss, EventLoopGroup workers, UpstreamClient upstream, Channel publicChannel,
-      @Nullable Channel adminChannel) {
+      @Nullable Channel adminChannel, InFlight inFlight, DeploymentConfig config, AtomicReference<@Nullable SslContext> tls) {
     this.boss = boss;
     this.workers = workers;
     this.upstream = upstream;
     this.publicChannel = publicChannel;
     this.adminChannel = adminChannel;
+    this.inFlight = inFlight;
+    this.config = config;
+    this.tls = tls;
   }
 
   /**
@@ -106,7 +117,9 @@ public final class FhirwallServer implements AutoCloseable {
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ProxySettings settings = new ProxySettings(publicBase, upstreamSettings.baseUrlString(), config.breakGlassHeader(),
           config.limits().requestTimeout(), 256 * 1024);
-      SslContext tls = tls(config.tls());
+      AtomicReference<@Nullable SslContext> tls = new AtomicReference<>(tls(config.tls()));
+      InFlight inFlight = new InFlight();
+      readiness.check("accepting", () -> inFlight.draining() ? "shutting down: finishing the requests under way" : null);
 
       Channel publicChannel = new ServerBootstrap()
           .group(boss, workers)
@@ -114,7 +127,7 @@ public final class FhirwallServer implements AutoCloseable {
           .option(ChannelOption.SO_BACKLOG, 1024)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.SO_KEEPALIVE, true)
-          .childHandler(new FhirwallChannelInitializer(tls, config.limits(), stages, upstream, settings))
+          .childHandler(new FhirwallChannelInitializer(tls::get, config.limits(), stages, inFlight, upstream, settings))
           .bind(config.listen().host(), config.listen().port())
           .sync()
           .channel();
@@ -136,7 +149,7 @@ public final class FhirwallServer implements AutoCloseable {
             .sync()
             .channel();
       }
-      FhirwallServer server = new FhirwallServer(boss, workers, upstream, publicChannel, adminChannel);
+      FhirwallServer server = new FhirwallServer(boss, workers, upstream, publicChannel, adminChannel, inFlight, config, tls);
       LOG.info("fhirwall listening on {} ({}), admin on {}, upstream {}", server.publicAddress(), epoll ? "epoll" : "nio",
           adminChannel == null ? "off" : adminChannel.localAddress(), upstreamSettings.baseUrlString());
       return server;
@@ -224,19 +237,63 @@ public final class FhirwallServer implements AutoCloseable {
     return adminChannel == null ? null : (InetSocketAddress) adminChannel.localAddress();
   }
 
-  /** Blocks until the public port is closed. For the {@code serve} command's main thread only. */
+  /** Blocks until the server is closed ({@link #close}). For the {@code serve} command's main thread only. */
   public void awaitClose() throws InterruptedException {
-    publicChannel.closeFuture().await();
+    closed.await();
   }
 
+  /**
+   * Reads the public port's certificate and key (and client CA) again, and the EPR client's: new
+   * connections use them; a file that cannot be read leaves the ones in force (logged).
+   */
+  public void reloadCertificates() {
+    if (config.tls() != null) {
+      try {
+        tls.set(tls(config.tls()));
+        LOG.info("public TLS certificate reloaded from {}", config.tls().certificate());
+      } catch (RuntimeException e) {
+        LOG.error("public TLS certificate NOT reloaded, the one in force stays: {}", e.getMessage());
+      }
+    }
+    upstream.reloadTls();
+  }
+
+  /**
+   * Stops accepting connections, lets the requests under way finish (new ones on kept-alive
+   * connections get 503) up to {@code limits.shutdown-grace}, then closes every connection and
+   * thread. Idempotent.
+   */
   @Override
   public void close() {
-    publicChannel.close().awaitUninterruptibly();
-    if (adminChannel != null) {
-      adminChannel.close().awaitUninterruptibly();
+    if (!closing.compareAndSet(false, true)) {
+      awaitQuietly();
+      return;
     }
-    upstream.close();
-    workers.shutdownGracefully(200, 10_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
-    boss.shutdownGracefully(0, 1_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+    try {
+      publicChannel.close().awaitUninterruptibly();
+      try {
+        if (!inFlight.drain(config.limits().shutdownGrace())) {
+          LOG.warn("{} request(s) still under way after {}: closing anyway", inFlight.running(), config.limits().shutdownGrace());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (adminChannel != null) {
+        adminChannel.close().awaitUninterruptibly();
+      }
+      upstream.close();
+      workers.shutdownGracefully(0, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+      boss.shutdownGracefully(0, 1_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+    } finally {
+      closed.countDown();
+    }
+  }
+
+  private void awaitQuietly() {
+    try {
+      closed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -66,7 +66,8 @@ class ExchangeTest {
   static final Instant NOW = Instant.parse("2026-12-06T10:00:00Z");
   static final String EPR = "http://epr.internal/fhir";
   static final DeploymentConfig.Limits LIMITS =
-      new DeploymentConfig.Limits(4096, 1 << 20, 4096, 8192, 50, Duration.ofSeconds(30), Duration.ofSeconds(60));
+      new DeploymentConfig.Limits(4096, 1 << 20, 4096, 8192, 50, Duration.ofSeconds(30), Duration.ofSeconds(60),
+          Duration.ofSeconds(20));
   static final FhirContext FHIR = FhirContext.forR4Cached();
 
   final List<AuditRecord> audit = new ArrayList<>();
@@ -74,6 +75,7 @@ class ExchangeTest {
   final List<UpstreamRequest> reachedEpr = new ArrayList<>();
   Function<UpstreamRequest, UpstreamResult> epr = r -> json(200, patient("p1"));
   final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
+  final InFlight inFlight = new InFlight();
   EmbeddedChannel channel;
 
   @AfterEach
@@ -232,6 +234,16 @@ class ExchangeTest {
   }
 
   @Test
+  void whileShuttingDownNewRequestsGet503AndTheConnectionCloses() throws Exception {
+    assertThat(inFlight.drain(Duration.ZERO)).isTrue();
+    FullHttpResponse r = get("Patient/p1", "good");
+    assertThat(r.status().code()).isEqualTo(503);
+    assertThat(r.headers().get("Connection")).isEqualToIgnoringCase("close");
+    assertEnding(r, AuditRecord.Outcome.FAILED, "shutting-down");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
   void overTheRateIs429() {
     assertThat(get("Patient/p1", "good").status().code()).isEqualTo(200);
     FullHttpResponse second = get("Patient/p2", "good");
@@ -261,7 +273,7 @@ class ExchangeTest {
       FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), LIMITS);
       FhirwallChannelInitializer.addLimits(channel.pipeline(), LIMITS);
       channel.pipeline().addLast(new ExchangeHandler(stages(), fakeEpr(), new ProxySettings("https://proxy/fhir", EPR,
-          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), LIMITS.maxRequestBody()));
+          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), LIMITS.maxRequestBody(), inFlight));
     }
     channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
     channel.runPendingTasks();

@@ -216,6 +216,19 @@ public final class KeycloakServer implements AutoCloseable {
   }
 
   /**
+   * Refresh-token grant for a public client.
+   *
+   * @throws KeycloakRefusal when the token endpoint does not answer 200 (e.g. the session is over)
+   */
+  public TokenSet refresh(String clientId, @Nullable String refreshToken) {
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "refresh_token");
+    form.put("client_id", clientId);
+    form.put("refresh_token", refreshToken == null ? "" : refreshToken);
+    return TokenSet.fromResponse(tokenRequest(form));
+  }
+
+  /**
    * Client-credentials grant for a confidential client; returns the access token.
    *
    * @throws KeycloakRefusal when the token endpoint does not answer 200

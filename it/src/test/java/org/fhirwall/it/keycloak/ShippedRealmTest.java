@@ -39,12 +39,16 @@ class ShippedRealmTest {
   }
 
   @Test
-  void shipsNoPeopleOnlyTheResearchServiceAccount() {
+  void shipsNoPeopleOnlyServiceAccounts() {
     List<String> users = new ArrayList<>();
     realm.path("users").forEach(user -> users.add(user.path("username").asText()));
-    assertThat(users).containsExactly("service-account-research-export");
-    assertThat(realm.path("users").get(0).path("serviceAccountClientId").asText()).isEqualTo("research-export");
-    assertThat(realm.path("users").get(0).has("credentials")).isFalse();
+    assertThat(users).containsExactly("service-account-research-export", "service-account-fhirwall-containment");
+    for (var user : realm.path("users")) {
+      assertThat(user.path("serviceAccountClientId").asText()).isNotEmpty();
+      assertThat(user.has("credentials")).isFalse();
+    }
+    assertThat(realm.path("users").get(1).path("clientRoles").toString())
+        .as("the containment account may end sessions and nothing else").isEqualTo("{\"realm-management\":[\"manage-users\"]}");
   }
 
   @Test

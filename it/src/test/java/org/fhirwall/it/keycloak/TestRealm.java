@@ -32,6 +32,9 @@ public final class TestRealm {
   /** Confidential client-credentials client whose service account has realm role bulk-export. */
   public static final String RESEARCH_EXPORT = "research-export";
   public static final String RESEARCH_EXPORT_SECRET = "test-only-research-export-secret-7b41d3";
+  /** Confidential client whose service account may end user sessions (containment.end-idp-sessions). */
+  public static final String CONTAINMENT = "fhirwall-containment";
+  public static final String CONTAINMENT_SECRET = "test-only-containment-secret-5e8a19";
 
   /** Physician with password and TOTP. */
   public static final TestUser DR_MARTIN =
@@ -45,7 +48,11 @@ public final class TestRealm {
   public static final TestUser DR_LEAVING =
       new TestUser("dr.leaving", "leaving-pw-4M", List.of("physician"), "MFZWIZLSORSXG5DJNZTSA33OMUQHI53P");
 
-  public static final List<TestUser> USERS = List.of(DR_MARTIN, NURSE_PETIT, NO_OTP, DR_LEAVING);
+  /** An emergency physician whose session is stolen in the containment test (no other test uses it). */
+  public static final TestUser DR_STOLEN =
+      new TestUser("dr.stolen", "stolen-pw-8P", List.of("emergency"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+
+  public static final List<TestUser> USERS = List.of(DR_MARTIN, NURSE_PETIT, NO_OTP, DR_LEAVING, DR_STOLEN);
 
   private TestRealm() {}
 
@@ -78,6 +85,7 @@ public final class TestRealm {
           case PWD_ONLY, OTHER_APP -> client.put("enabled", true);
           case INTROSPECT -> client.put("secret", INTROSPECT_SECRET);
           case RESEARCH_EXPORT -> client.put("secret", RESEARCH_EXPORT_SECRET);
+          case CONTAINMENT -> client.put("secret", CONTAINMENT_SECRET);
           default -> { }
         }
       }
