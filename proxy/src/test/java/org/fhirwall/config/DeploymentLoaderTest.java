@@ -279,7 +279,7 @@ class DeploymentLoaderTest {
     Path f = write(MINIMAL + "limits: {max-body: 1MiB}\n");
     assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(f + ":4:10: limits.max-body: unknown key "
         + "(expected one of: max-request-body, max-response-body, max-initial-line, max-header-size, max-headers, request-timeout, "
-        + "idle-timeout)");
+        + "idle-timeout, shutdown-grace)");
   }
 
   @Test
