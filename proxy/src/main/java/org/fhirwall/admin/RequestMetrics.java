@@ -36,6 +36,11 @@ public final class RequestMetrics implements AuditSink {
   private final Function<String, Optional<java.util.List<PatientWindow>>> limitsOfRole;
   private final boolean accessLog;
   private final Timer.Builder latency;
+  /** Meters by their tags: registering a meter is a lookup, a map hit is cheaper on every request. */
+  private final java.util.concurrent.ConcurrentHashMap<RequestKey, Counter> requests = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, Timer> durations = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record RequestKey(String interaction, String outcome, int status, String rule) {}
   private final Cache<String, Boolean> nearLimit =
       Caffeine.newBuilder().expireAfterWrite(Duration.ofHours(1)).maximumSize(100_000).executor(Runnable::run).build();
 
@@ -75,10 +80,13 @@ public final class RequestMetrics implements AuditSink {
     switch (r.kind()) {
       case DECISION -> {
         String interaction = r.interaction() == null ? "unclassified" : r.interaction();
-        Counter.builder("fhirwall.requests").description("Requests by interaction, outcome and status")
-            .tag("interaction", interaction).tag("outcome", outcome).tag("status", Integer.toString(r.status()))
-            .tag("rule", r.rule() == null ? "" : ruleFamily(r.rule())).register(registry).increment();
-        latency.tag("outcome", outcome).register(registry).record(Duration.ofNanos(r.durationMicros() * 1000));
+        String rule = r.rule() == null ? "" : ruleFamily(r.rule());
+        requests.computeIfAbsent(new RequestKey(interaction, outcome, r.status(), rule), k -> Counter.builder("fhirwall.requests")
+            .description("Requests by interaction, outcome and status").tag("interaction", k.interaction())
+            .tag("outcome", k.outcome()).tag("status", Integer.toString(k.status())).tag("rule", k.rule()).register(registry))
+            .increment();
+        durations.computeIfAbsent(outcome, o -> latency.tag("outcome", o).register(registry))
+            .record(r.durationMicros(), java.util.concurrent.TimeUnit.MICROSECONDS);
         if (r.newPatients() > 0) {
           Counter.builder("fhirwall.patients.disclosed").description("Patients disclosed, new to the principal's longest window")
               .tag("role", r.role() == null ? "" : r.role()).register(registry).increment(r.newPatients());
