@@ -63,6 +63,33 @@ public final class RequestMetrics implements AuditSink {
         .register(registry);
     Gauge.builder("fhirwall.audit.dropped", delegate, AuditSink::dropped)
         .description("Audit records accepted but not written").register(registry);
+    // The event counters exist from the start (at 0), so dashboards and alert rules see them before the first event.
+    locks("account-locked");
+    for (String event : new String[] {"patient-limit-reached", "break-glass-access", "enumeration-suspected",
+        "refusal-burst", "idp-session-termination-failed"}) {
+      alerts(event);
+    }
+    unlocks();
+    reloads("applied");
+    reloads("refused");
+  }
+
+  private Counter locks(String event) {
+    return Counter.builder("fhirwall.locks").description("Accounts locked (patient limit, id walk, EPR failures)")
+        .tag("event", event).register(registry);
+  }
+
+  private Counter alerts(String event) {
+    return Counter.builder("fhirwall.alerts").description("Alerts raised").tag("event", event).register(registry);
+  }
+
+  private Counter unlocks() {
+    return Counter.builder("fhirwall.unlocks").description("Locks lifted by an operator").register(registry);
+  }
+
+  private Counter reloads(String result) {
+    return Counter.builder("fhirwall.policy.reloads").description("Policy reloads, applied or refused")
+        .tag("result", result).register(registry);
   }
 
   @Override
@@ -97,13 +124,10 @@ public final class RequestMetrics implements AuditSink {
               r.durationMicros(), r.patients().size(), r.rule() == null ? "-" : r.rule());
         }
       }
-      case LOCK -> Counter.builder("fhirwall.locks").description("Accounts locked (patient limit, id walk, EPR failures)")
-          .tag("event", r.rule() == null ? "" : r.rule()).register(registry).increment();
-      case ALERT -> Counter.builder("fhirwall.alerts").description("Alerts raised")
-          .tag("event", r.rule() == null ? "" : r.rule()).register(registry).increment();
-      case UNLOCK -> Counter.builder("fhirwall.unlocks").description("Locks lifted by an operator").register(registry).increment();
-      case POLICY_RELOAD -> Counter.builder("fhirwall.policy.reloads").description("Policy reloads, applied or refused")
-          .tag("result", r.outcome() == AuditRecord.Outcome.ALLOWED ? "applied" : "refused").register(registry).increment();
+      case LOCK -> locks(r.rule() == null ? "" : r.rule()).increment();
+      case ALERT -> alerts(r.rule() == null ? "" : r.rule()).increment();
+      case UNLOCK -> unlocks().increment();
+      case POLICY_RELOAD -> reloads(r.outcome() == AuditRecord.Outcome.ALLOWED ? "applied" : "refused").increment();
     }
   }
 

@@ -185,9 +185,9 @@ public final class FhirwallServer implements AutoCloseable {
         });
     if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
       Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedDirectMemory()).tag("memory", "direct")
-          .description("Buffer memory Netty's allocator holds").register(metrics);
+          .baseUnit("bytes").description("Buffer memory Netty's allocator holds").register(metrics);
       Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedHeapMemory()).tag("memory", "heap")
-          .description("Buffer memory Netty's allocator holds").register(metrics);
+          .baseUnit("bytes").description("Buffer memory Netty's allocator holds").register(metrics);
     }
   }
 
