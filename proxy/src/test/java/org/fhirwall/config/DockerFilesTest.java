@@ -463,6 +463,25 @@ class DockerFilesTest {
     assertThat(list(seed, "entrypoint")).contains("/seed/seed.sh", "http://epr:8080/fhir");
   }
 
+  /** The walkthrough and the kit's READMEs name files of the repository that exist (secrets are made by the scripts). */
+  @Test
+  void theWalkthroughAndTheKitsReadmesNameFilesThatExist() {
+    Pattern path = Pattern.compile("(?<![\\w./-])((?:docker|docs|policies|proxy|it)/[\\w./-]*[\\w])");
+    int checked = 0;
+    for (Path doc : List.of(REPO.resolve("docs/walkthrough.md"), DOCKER.resolve("README.md"), DOCKER.resolve("k8s/README.md"))) {
+      Matcher m = path.matcher(read(doc));
+      while (m.find()) {
+        String p = m.group(1);
+        if (p.startsWith("docker/secrets") || p.contains("*")) {
+          continue;
+        }
+        assertThat(REPO.resolve(p)).as("%s names %s", REPO.relativize(doc), p).exists();
+        checked++;
+      }
+    }
+    assertThat(checked).isGreaterThanOrEqualTo(20);
+  }
+
   static String keycloakVersion() {
     Matcher m = Pattern.compile("<keycloak.version>([^<]+)</keycloak.version>").matcher(read(REPO.resolve("pom.xml")));
     assertThat(m.find()).isTrue();
