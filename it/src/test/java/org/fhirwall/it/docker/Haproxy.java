@@ -25,7 +25,8 @@ final class Haproxy {
       binary = find();
       if (binary.isEmpty() && canInstall()) {
         LOG.info("haproxy not found; installing it from Debian's packages");
-        Map<String, String> env = Map.of("DEBIAN_FRONTEND", "noninteractive");
+        // RUNLEVEL=1: should no policy-rc.d be there, the packaged service is still not started
+        Map<String, String> env = Map.of("DEBIAN_FRONTEND", "noninteractive", "RUNLEVEL", "1");
         List<String> install = List.of("apt-get", "install", "-y", "-q", "--no-install-recommends", "haproxy");
         Command.Result r = Command.of(Path.of("/"), install).with(env).run(600);
         if (r.exit() != 0) {
