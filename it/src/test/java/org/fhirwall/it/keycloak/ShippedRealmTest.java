@@ -144,6 +144,43 @@ class ShippedRealmTest {
     assertThat(JSON.readTree(otp.path("credentialData").asText()).path("secretEncoding").asText()).isEqualTo("BASE32");
   }
 
+  /**
+   * The walkthrough's users file (compose imports it beside the realm) holds one physician with a
+   * password and an OTP secret set up the way the realm's OTP policy asks, and nothing else: no
+   * client, no realm setting, so the realm hospital IT imports stays the shipped file alone.
+   */
+  @Test
+  void theWalkthroughUserFileAddsOnePhysicianWithAnOtpOfTheRealmsPolicy() throws IOException {
+    Path file = KeycloakServer.walkthroughUsersFile(TestRealm.shippedRealmFile());
+    JsonNode users = JSON.readTree(file.toFile());
+    List<String> keys = new ArrayList<>();
+    users.fieldNames().forEachRemaining(keys::add);
+    assertThat(keys).containsExactlyInAnyOrder("realm", "users");
+    assertThat(users.path("realm").asText()).isEqualTo(realm.path("realm").asText());
+    assertThat(file.getFileName()).hasToString(realm.path("realm").asText() + "-users-0.json");
+
+    TestUser user = TestRealm.walkthroughUser();
+    List<String> realmRoles = new ArrayList<>();
+    realm.path("roles").path("realm").forEach(r -> realmRoles.add(r.path("name").asText()));
+    assertThat(user.realmRoles()).containsExactly("physician");
+    assertThat(realmRoles).containsAll(user.realmRoles());
+    assertThat(user.totpSecret()).matches("[A-Z2-7]{32}");
+    for (JsonNode c : users.path("users").get(0).path("credentials")) {
+      if (c.path("type").asText().equals("otp")) {
+        JsonNode data = JSON.readTree(c.path("credentialData").asText());
+        assertThat(data.path("algorithm").asText()).isEqualTo(realm.path("otpPolicyAlgorithm").asText());
+        assertThat(data.path("digits").asInt()).isEqualTo(realm.path("otpPolicyDigits").asInt());
+        assertThat(data.path("period").asInt()).isEqualTo(realm.path("otpPolicyPeriod").asInt());
+        assertThat(data.path("secretEncoding").asText()).isEqualTo("BASE32");
+      }
+    }
+    // the walkthrough tells the reader all three
+    String walkthrough = Files.readString(TestRealm.shippedRealmFile().toAbsolutePath().getParent().getParent().getParent()
+        .resolve("docs").resolve("walkthrough.md"));
+    assertThat(walkthrough).contains(user.username(), user.password(), user.totpSecret());
+    assertThat(TestRealm.USERS).noneMatch(u -> u.username().equals(user.username()));
+  }
+
   private static JsonNode client(String clientId) {
     for (JsonNode client : realm.path("clients")) {
       if (clientId.equals(client.path("clientId").asText())) {

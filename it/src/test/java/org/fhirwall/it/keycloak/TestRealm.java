@@ -67,6 +67,39 @@ public final class TestRealm {
     return file;
   }
 
+  /**
+   * The walkthrough's user (docs/walkthrough.md), read from the users file compose imports beside
+   * the shipped realm: its name, password, roles and OTP secret are public, for trying the stack.
+   */
+  public static TestUser walkthroughUser() {
+    Path file = KeycloakServer.walkthroughUsersFile(shippedRealmFile());
+    try {
+      ObjectMapper json = new ObjectMapper();
+      JsonNode users = json.readTree(file.toFile()).path("users");
+      if (users.size() != 1) {
+        throw new IllegalStateException(file + ": " + users.size() + " users (expected: 1)");
+      }
+      JsonNode user = users.get(0);
+      String password = null;
+      String totp = null;
+      for (JsonNode c : user.path("credentials")) {
+        switch (c.path("type").asText()) {
+          case "password" -> password = c.path("value").asText();
+          case "otp" -> totp = json.readTree(c.path("secretData").asText()).path("value").asText();
+          default -> throw new IllegalStateException(file + ": credential " + c.path("type") + " (expected: password, otp)");
+        }
+      }
+      java.util.List<String> roles = new java.util.ArrayList<>();
+      user.path("realmRoles").forEach(r -> roles.add(r.asText()));
+      if (password == null) {
+        throw new IllegalStateException(file + ": no password credential");
+      }
+      return new TestUser(user.path("username").asText(), password, roles, totp);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + file, e);
+    }
+  }
+
   /** Writes the test realm (shipped realm + {@link #USERS}, reusable OTP codes) to {@code target}. */
   public static void write(Path shippedRealm, Path target) {
     ObjectMapper json = new ObjectMapper();
