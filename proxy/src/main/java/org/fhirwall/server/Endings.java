@@ -44,6 +44,15 @@ final class Endings {
     this.writeTimeout = requireNonNull(writeTimeout, "writeTimeout");
   }
 
+  /** Counts the exchange among those under way; false while shutting down (the request is then refused). */
+  boolean admit(InFlight inFlight) {
+    if (!inFlight.enter()) {
+      return false;
+    }
+    onEnd(inFlight::exit);
+    return true;
+  }
+
   /** Something to give back when the exchange ends, however it ends. */
   void onEnd(Runnable r) {
     onEnd.add(r);

@@ -30,7 +30,6 @@ import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Forwarding;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamResult;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -45,8 +44,6 @@ import org.slf4j.LoggerFactory;
  * record. An unexpected exception ends in a refusal (fail closed).
  */
 final class Exchange {
-  private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
-
   private final ChannelHandlerContext ctx;
   private final Stages stages;
   private final Upstream upstream;
@@ -73,11 +70,10 @@ final class Exchange {
 
   /** 1. auth: who is asking, from the {@code Authorization} header alone (none while shutting down). */
   void start(InFlight inFlight) {
-    if (!inFlight.enter()) {
+    if (!end.admit(inFlight)) {
       body.discard(close -> refuse(arrived, Refusals.shuttingDown().closing(), Outcome.FAILED, "shutting-down"));
       return;
     }
-    end.onEnd(inFlight::exit);
     steps.run(arrived, () -> steps.await(arrived, stages.authenticator().authenticate(
         head.headers().get(HttpHeaderNames.AUTHORIZATION), now()), this::identified,
         e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable")));
@@ -180,7 +176,6 @@ final class Exchange {
   private void inspect(Trail t, Decision.Allow allow, Plan plan, EprAnswer a) {
     steps.offload(t, a.body().length > settings.inlineInspectBytes(), () -> Inspected.of(stages, plan, allow, a), seen -> {
       if (seen.inspection() instanceof Inspection.Unreadable u) {
-        LOG.warn("request {}: upstream response could not be inspected: {}", t.requestId(), u.reason());
         refuse(t, Refusals.unreadable(), Outcome.FAILED, "inspect:" + u.reason());
         return;
       }
@@ -239,11 +234,11 @@ final class Exchange {
   /** A signal from quota (an id walk, EPR failures): audited and alerted once it crosses its threshold. */
   private void signal(Trail t, CompletionStage<Optional<Enforcement.Signal>> stage) {
     steps.await(t, stage, s -> s.ifPresent(signal -> stages.alarms().signal(t, signal)),
-        e -> LOG.warn("request {}: a signal could not be recorded", t.requestId()));
+        e -> LoggerFactory.getLogger(Exchange.class).warn("a signal could not be recorded: {}", e.toString()));
   }
 
   private void crashed(Trail t, RuntimeException e) {
-    LOG.error("request {} failed in a stage", t.requestId(), e);
+    LoggerFactory.getLogger(Exchange.class).error("request {} failed in a stage", t.requestId(), e);
     refuse(t, Refusals.internal(t.requestId()), Outcome.FAILED, "internal-error");
   }
 
