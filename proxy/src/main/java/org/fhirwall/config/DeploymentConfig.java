@@ -39,6 +39,7 @@ public record DeploymentConfig(
     Audit audit,
     Alerts alerts,
     Logging logging,
+    Tracing tracing,
     Containment containment,
     @Nullable Admin admin,
     Paging paging,
@@ -57,6 +58,7 @@ public record DeploymentConfig(
     requireNonNull(audit, "audit");
     requireNonNull(alerts, "alerts");
     requireNonNull(logging, "logging");
+    requireNonNull(tracing, "tracing");
     requireNonNull(containment, "containment");
     requireNonNull(paging, "paging");
     requireNonNull(breakGlassHeader, "breakGlassHeader");
@@ -216,6 +218,17 @@ public record DeploymentConfig(
 
   /** fhirwall's own log: whether it writes one access line per request. */
   public record Logging(boolean access) {}
+
+  /**
+   * OpenTelemetry traces: off when {@code otlpEndpoint} is null.
+   *
+   * @param otlpEndpoint the collector's OTLP/HTTP traces URL ({@code http://collector:4318/v1/traces})
+   */
+  public record Tracing(@Nullable URI otlpEndpoint, String serviceName) {
+    public Tracing {
+      requireNonNull(serviceName, "serviceName");
+    }
+  }
 
   /**
    * Where alerts go besides the audit log, and how.

@@ -237,7 +237,10 @@ public final class DeploymentLoader {
     }
     return new DeploymentConfig(listen, publicBaseUrl, tls, upstream, identity, Set.copyOf(i.strings("non-mfa-acr")),
         policies, new DeploymentConfig.PolicyReload(root.at("policy-reload").bool("allow-weakening")), limits, quota, audit, alerts,
-        new DeploymentConfig.Logging(root.at("logging").bool("access")), containment(root.at("containment"), dir),
+        new DeploymentConfig.Logging(root.at("logging").bool("access")),
+        new DeploymentConfig.Tracing(root.at("tracing").has("otlp-endpoint") ? url(root.at("tracing"), "otlp-endpoint") : null,
+            root.at("tracing").text("service-name")),
+        containment(root.at("containment"), dir),
         admin, paging, root.text("break-glass-header"));
   }
 

@@ -7,6 +7,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import org.fhirwall.policy.RolePolicy;
@@ -33,6 +35,7 @@ import org.fhirwall.admin.AdminApi;
 import org.fhirwall.admin.Metrics;
 import org.fhirwall.admin.RequestMetrics;
 import org.fhirwall.admin.Readiness;
+import org.fhirwall.admin.Tracing;
 import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
@@ -56,6 +59,7 @@ import org.fhirwall.quota.EventWatch;
 import org.fhirwall.quota.QuotaStore;
 import org.fhirwall.quota.RateGate;
 import org.fhirwall.respond.Responder;
+import org.fhirwall.upstream.Upstream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,10 +131,19 @@ public final class Fhirwall implements AutoCloseable {
       Metrics metrics = new Metrics();
       built.add(metrics);
       AtomicReference<@Nullable PolicyReloader> inForce = new AtomicReference<>();
-      AuditSink audit = new RequestMetrics(auditSink(config.audit()), metrics.registry(),
+      AuditSink counted = new RequestMetrics(auditSink(config.audit()), metrics.registry(),
           role -> Optional.ofNullable(inForce.get()).flatMap(p -> p.get().policies().byName(role)).map(RolePolicy::patientLimits),
           config.logging().access());
-      built.add(audit);
+      built.add(counted);
+      URI otlp = config.tracing().otlpEndpoint();
+      Tracing tracing = otlp == null ? null : new Tracing(otlp, config.tracing().serviceName(), http);
+      if (tracing != null) {
+        built.add(tracing);
+        FunctionCounter.builder("fhirwall.traces.dropped", tracing, Tracing::dropped)
+            .description("Spans not sent: the queue was full or the collector failed").register(metrics.registry());
+      }
+      AuditSink audit = tracing == null ? counted : tracing.requests(counted);
+      UnaryOperator<Upstream> eprCalls = tracing == null ? UnaryOperator.identity() : tracing::calls;
       AtomicLong policyVersion = new AtomicLong(1);
       PolicyReloader policies = PolicyReloader.start(config, fhir.getResourceTypes(), options.policyReloadMillis(), outcome -> {
         if (outcome instanceof ReloadOutcome.Applied) {
@@ -204,7 +217,8 @@ public final class Fhirwall implements AutoCloseable {
         admin = new AdminApi(quota, audit, readiness, metrics, options.clock(), AdminAccess.of(config.admin().tokenFile(),
             config.admin().listen().host(), config.admin().hosts()));
       }
-      FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, metrics.registry(), options.workerThreads());
+      FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, metrics.registry(), options.workerThreads(),
+          eprCalls);
       ready.set(1);
       LOG.info("public base {} → upstream {}; policies {} from {}", publicBase, upstreamBase,
           policies.get().policies().roles().stream().map(r -> r.name()).toList(), config.policies());

@@ -41,10 +41,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLException;
 import org.fhirwall.admin.AdminApi;
 import org.fhirwall.admin.Readiness;
 import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamClient;
 import org.fhirwall.upstream.UpstreamSettings;
 import org.jspecify.annotations.Nullable;
@@ -87,9 +89,10 @@ public final class FhirwallServer implements AutoCloseable {
    * Binds the public and admin ports and returns once both listen.
    *
    * @param workerThreads event loops for client and upstream connections (0: one per core)
+   * @param eprCalls what wraps the EPR's client (tracing), or the identity
    */
   public static FhirwallServer start(DeploymentConfig config, Stages stages, @Nullable AdminApi admin, Readiness readiness,
-      MeterRegistry metrics, int workerThreads)
+      MeterRegistry metrics, int workerThreads, UnaryOperator<Upstream> eprCalls)
       throws InterruptedException {
     requireNonNull(config, "config");
     requireNonNull(stages, "stages");
@@ -127,7 +130,8 @@ public final class FhirwallServer implements AutoCloseable {
           .option(ChannelOption.SO_BACKLOG, 1024)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.SO_KEEPALIVE, true)
-          .childHandler(new FhirwallChannelInitializer(tls::get, config.limits(), stages, inFlight, upstream, settings))
+          .childHandler(new FhirwallChannelInitializer(tls::get, config.limits(), stages, inFlight,
+              eprCalls.apply(upstream), settings))
           .bind(config.listen().host(), config.listen().port())
           .sync()
           .channel();
