@@ -47,6 +47,9 @@ public final class PageLinks {
   private final SecretKeySpec key;
   private final Duration ttl;
   private final SecureRandom random = new SecureRandom();
+  /** One AES-GCM cipher and one SHA-256 digest per thread: looking them up costs more than sealing a link. */
+  private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(PageLinks::newCipher);
+  private final ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(PageLinks::newDigest);
 
   /** The outcome of opening a paging token. */
   public sealed interface PageOpen {
@@ -147,7 +150,7 @@ public final class PageLinks {
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
     try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher cipher = ciphers.get();
       cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
       cipher.updateAAD(new byte[] {VERSION});
       byte[] sealed = cipher.doFinal(payload.array());
@@ -188,7 +191,7 @@ public final class PageLinks {
     }
     byte[] payload;
     try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher cipher = ciphers.get();
       cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, raw, 1, NONCE_BYTES));
       cipher.updateAAD(raw, 0, 1);
       payload = cipher.doFinal(raw, 1 + NONCE_BYTES, raw.length - 1 - NONCE_BYTES);
@@ -239,9 +242,21 @@ public final class PageLinks {
         .toString();
   }
 
-  private static byte[] sha256(String s) {
+  private byte[] sha256(String s) {
+    return digests.get().digest(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Cipher newCipher() {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return Cipher.getInstance("AES/GCM/NoPadding");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM unavailable", e);
+    }
+  }
+
+  private static MessageDigest newDigest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 unavailable", e);
     }

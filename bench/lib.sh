@@ -1,0 +1,107 @@
+# Shared by the load benchmarks (run.sh, profile.sh, cluster.sh): sourced, not run.
+# Gives: $work (a temporary directory, removed on exit, with everything started here stopped),
+# need/free_port, the tools (nginx, wrk, and whatever else EXTRA_PACKAGES names) installed from
+# Debian's packages when missing, the jars built when missing, and:
+#   start_issuer PATIENTS          the demo (its token issuer, a clinician $TOKEN, its EPR at $EPR_BASE)
+#   start_nginx NAME CONF-BODY     an nginx of its own
+#   start_fast_epr                 nginx serving a fixed Patient and 50-entry searchset: $FAST_BASE
+#   proxy_conf PORT HOST:PORT      nginx as a plain reverse proxy (the baseline)
+#   start_fhirwall NAME UPSTREAM [EXTRA-YAML]  fhirwall `serve` with $JAVA_OPTS: $PROXY_BASE, $FHIRWALL_PID
+# shellcheck shell=bash
+# The README's production launch flags (section "Running it in front of your EPR").
+JAVA_OPTS=${JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError}
+work=$(mktemp -d /tmp/fhirwall-bench.XXXXXX)
+chmod 755 "$work"   # nginx workers (nobody) read the fixed files
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for f in "$work"/nginx-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+missing=()
+for tool in nginx wrk ${EXTRA_PACKAGES:-}; do need "$tool" || missing+=("$tool"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]} from Debian's packages..."
+  apt_get=(apt-get); [ "$(id -u)" = 0 ] || apt_get=(sudo apt-get)
+  DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -q "${missing[@]}" >/dev/null 2>&1 \
+    || { "${apt_get[@]}" update -q >/dev/null; DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -q "${missing[@]}" >/dev/null; }
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+{ [ -f proxy/target/fhirwall.jar ] && [ -f demo/target/fhirwall-demo.jar ]; } || mvn -q -DskipTests package
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_issuer() { # patients
+  java -Xmx1g -jar proxy/target/fhirwall.jar demo --patients "$1" --keep-running --env-file "$work/env" >"$work/demo.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 600); do [ -s "$work/env" ] && break; sleep 0.5; done
+  [ -s "$work/env" ] || { echo "demo did not start:"; cat "$work/demo.log"; exit 1; }
+  # shellcheck disable=SC1091
+  source "$work/env"
+}
+
+start_nginx() { # name conf-body
+  local name=$1 body=$2
+  mkdir -p "$work/nginx-$name"
+  cat >"$work/nginx-$name.conf" <<CONF
+worker_processes auto;
+pid $work/nginx-$name.pid;
+error_log $work/nginx-$name/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-$name; proxy_temp_path $work/nginx-$name; fastcgi_temp_path $work/nginx-$name;
+  uwsgi_temp_path $work/nginx-$name; scgi_temp_path $work/nginx-$name;
+  $body
+}
+CONF
+  "$NGINX" -c "$work/nginx-$name.conf"
+}
+
+proxy_conf() { # port upstream-host:port
+  echo "upstream epr { server $2; keepalive 64; }
+  server { listen 127.0.0.1:$1;
+    location / { proxy_pass http://epr; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering on;
+                 proxy_buffer_size 64k; proxy_buffers 32 64k; proxy_busy_buffers_size 128k; proxy_max_temp_file_size 0; } }"
+}
+
+start_fast_epr() {
+  local port
+  port=$(free_port)
+  FAST_BASE="http://127.0.0.1:$port/fhir"
+  python3 bench/static-fhir.py "$FAST_BASE" "$work/static"
+  start_nginx fast "server { listen 127.0.0.1:$port; root $work/static; default_type application/fhir+json;
+    keepalive_requests 1000000;
+    location = /fhir/Patient/p1 { try_files /fhir/patient.json =404; }
+    location = /fhir/Patient { try_files /fhir/search.json =404; } }"
+}
+
+# fhirwall's policies: the demo's clinician, with a rate no load here reaches.
+mkdir -p "$work/policies" && cp policies/demo/*.yaml "$work/policies/"
+sed -i '/^rate:/,$d' "$work/policies/clinician.yaml"
+printf 'rate:\n  requests-per-second: 100000\n  burst: 1000000\n  concurrent: 10000\n' >> "$work/policies/clinician.yaml"
+FHIRWALL_PID=
+start_fhirwall() { # name upstream [extra yaml]
+  local name=$1 upstream=$2 extra=${3:-} port start
+  port=$(free_port)
+  cat >"$work/fhirwall-$name.yaml" <<CONF
+listen: 127.0.0.1:$port
+upstream: { url: $upstream, max-concurrent: 1024, per-principal: { max-concurrent: 1024 } }
+identity: { issuer: $ISSUER, audience: [fhirwall], clients: [fhirwall-web] }
+policies: $work/policies
+audit: { file: $work/audit-$name.jsonl }
+admin: { enabled: false }
+$extra
+CONF
+  start=$(date +%s%N)
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS -jar proxy/target/fhirwall.jar serve --config "$work/fhirwall-$name.yaml" >"$work/serve-$name.log" 2>&1 &
+  FHIRWALL_PID=$!
+  pids+=($FHIRWALL_PID)
+  for _ in $(seq 1 1200); do grep -q "fhirwall ready" "$work/serve-$name.log" && break; sleep 0.05; done
+  grep -q "fhirwall ready" "$work/serve-$name.log" || { echo "fhirwall did not start:"; cat "$work/serve-$name.log"; exit 1; }
+  SERVE_READY_MS=$(( ($(date +%s%N) - start) / 1000000 ))
+  PROXY_BASE="http://127.0.0.1:$port/fhir"
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Where fhirwall's CPU goes under load: fhirwall `serve` in front of the fast EPR (nginx serving a fixed
+# Patient and a 50-entry searchset), warmed up with wrk, then profiled with async-profiler (CPU time of
+# every thread, kernel included: itimer) while wrk keeps the load on. Writes a flame graph (HTML) and the
+# collapsed stacks to bench/target/profile/, and prints the share of each stage of the request's way
+# (bench/profile-summary.py). Findings: bench/README.md ("Where the CPU goes").
+#
+#   bench/profile.sh                   (the read and the 50-entry search, 50 connections)
+#   CONNS=1 DURATION=30s WARMUP=30s bench/profile.sh
+# async-profiler comes from Maven Central (tools.profiler:async-profiler); Linux x64 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-30s}
+WARMUP=${WARMUP:-30s}
+CONNS=${CONNS:-50}
+AP_VERSION=4.2
+out=bench/target/profile
+mkdir -p "$out"
+lib=$out/libasyncProfiler.so
+if [ ! -f "$lib" ]; then
+  mvn -q dependency:copy -Dartifact=tools.profiler:async-profiler:$AP_VERSION -DoutputDirectory="$out" -Dmdep.stripVersion=true
+  unzip -o -q -j "$out/async-profiler.jar" linux-x64/libasyncProfiler.so -d "$out"
+fi
+lib=$(cd "$out" && pwd)/libasyncProfiler.so
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+start_issuer 100
+start_fast_epr
+start_fhirwall profiled "$FAST_BASE"
+threads=$(( CONNS < 2 ? 1 : 2 ))
+load() { # path duration
+  wrk -t"$threads" -c"$CONNS" -d"$2" --latency -H "Authorization: Bearer $TOKEN" "$PROXY_BASE/$1" \
+    | grep -E "Requests/sec|  50%|  99%|Non-2xx" | sed 's/^/    /'
+}
+agent() { jcmd "$FHIRWALL_PID" JVMTI.agent_load "$lib" "\"$1\"" >/dev/null; }
+for shape in read search; do
+  path=Patient/p1; [ "$shape" = search ] && path='Patient?_count=50'
+  echo "== $shape ($path), $CONNS connections: warm-up $WARMUP, then profiled for $DURATION"
+  load "$path" "$WARMUP" >/dev/null
+  agent "start,event=itimer,interval=1ms,threads"
+  load "$path" "$DURATION"
+  agent "dump,file=$(pwd)/$out/$shape.collapsed,collapsed"
+  agent "stop,file=$(pwd)/$out/$shape.html,flamegraph"
+  python3 bench/profile-summary.py "$out/$shape.collapsed" | sed 's/^/    /'
+  echo "    flame graph: $out/$shape.html"
+done
