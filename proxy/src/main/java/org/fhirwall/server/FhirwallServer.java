@@ -177,9 +177,11 @@ public final class FhirwallServer implements AutoCloseable {
     Timer.Builder epr = Timer.builder("fhirwall.epr.duration").description("Time the EPR took to answer")
         .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofMillis(1))
         .maximumExpectedValue(java.time.Duration.ofSeconds(60));
+    Timer ok = epr.tag("outcome", "ok").register(metrics);
+    Timer error = epr.tag("outcome", "error").register(metrics);
     breaker.getEventPublisher()
-        .onSuccess(e -> epr.tag("outcome", "ok").register(metrics).record(e.getElapsedDuration()))
-        .onError(e -> epr.tag("outcome", "error").register(metrics).record(e.getElapsedDuration()))
+        .onSuccess(e -> ok.record(e.getElapsedDuration()))
+        .onError(e -> error.record(e.getElapsedDuration()))
         .onStateTransition(e -> {
           if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
             LOG.error("EPR circuit breaker {}: every request gets 503 until it closes again", e.getStateTransition());
