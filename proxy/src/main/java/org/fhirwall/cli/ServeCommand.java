@@ -49,6 +49,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--public-base-url", paramLabel = "URL", description = "The base URL clients use (default http://LISTEN/fhir).")
   String publicBaseUrl;
 
+  @Option(names = "--redis", paramLabel = "URL",
+      description = "Share limits, locks and paging links with other replicas through this Redis (sets quota.store: redis).")
+  String redis;
+
+  @Option(names = "--admin-listen", paramLabel = "HOST:PORT",
+      description = "Admin address (default 127.0.0.1:9091; port 0 picks a free port).")
+  String adminListen;
+
   @Option(names = "--workers", paramLabel = "N", defaultValue = "0", description = "Event loop threads (default: one per core).")
   int workers;
 
@@ -81,7 +89,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(fhirwall::close, "fhirwall-shutdown"));
     spec.commandLine().getOut().println("fhirwall ready on " + deployment.publicBaseUrl() + " (listening on "
-        + fhirwall.publicAddress() + ")");
+        + fhirwall.publicAddress() + (fhirwall.adminAddress() == null ? "" : ", admin on " + fhirwall.adminAddress()) + ")");
     spec.commandLine().getOut().flush();
     fhirwall.awaitClose();
     return 0;
@@ -96,6 +104,8 @@ final class ServeCommand implements Callable<Integer> {
     given.put("--audience", audience);
     given.put("--policies", policies == null ? null : policies.toString());
     given.put("--public-base-url", publicBaseUrl);
+    given.put("--redis", redis);
+    given.put("--admin-listen", adminListen);
     return DeploymentLoader.Overrides.of(given);
   }
 }

@@ -135,16 +135,17 @@ final class Exchange {
     enter(t.allowed(allow), allow, Plan.of(allow, page, p.pagingBinding()));
   }
 
-  /** 5. quota: request rate (each entry of a bundle counts) and concurrency. */
+  /** 5. quota: request rate (each entry of a bundle counts) and concurrency, shared by every replica. */
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
-    RateGate.Entry entry = stages.quota().enter(allow.account(), allow.role().rate().toLimit(),
-        Math.max(1, allow.request().entries().size()));
-    if (entry instanceof RateGate.Entry.Refused r) {
-      refuse(t, Refusals.rate(allow.role().name(), r.reason(), r.retryAfter()), Outcome.THROTTLED, "rate");
-      return;
-    }
-    end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
-    forward(t, allow, plan);
+    steps.await(t, stages.quota().enter(allow.account(), allow.role().rate().toLimit(),
+        Math.max(1, allow.request().entries().size()), now()), entry -> {
+          if (entry instanceof RateGate.Entry.Refused r) {
+            refuse(t, Refusals.rate(allow.role().name(), r.reason(), r.retryAfter()), Outcome.THROTTLED, "rate");
+            return;
+          }
+          end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
+          forward(t, allow, plan);
+        }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
 
   /** 6. upstream: fhirwall's own canonical request (or the EPR's page target), never the client's. */
@@ -198,12 +199,13 @@ final class Exchange {
     ChargeRequest request = new ChargeRequest(allow.account(), allow.limits(), allow.tracked(), read.patients(), now(),
         !allow.reportOnly());
     steps.await(t, stages.quota().charge(request, allow.reportOnly() ? null : allow.role().atLimit().lockFor()), charged -> {
+      Trail n = Steps.noted(t, charged.note());
       if (charged instanceof Enforcement.Charged.OverLimit over) {
-        stages.alarms().overLimit(t, over);
-        end.refuse(t, Refusals.overLimit(allow.role().name(), over, now()), Outcome.THROTTLED,
+        stages.alarms().overLimit(n, over);
+        end.refuse(n, Refusals.overLimit(allow.role().name(), over, now()), Outcome.THROTTLED,
             "patient-limit:" + over.result().breached().window().name(), over.result().usage());
       } else {
-        release(t, plan, a, read, ((Enforcement.Charged.Admitted) charged).result());
+        release(n, plan, a, read, ((Enforcement.Charged.Admitted) charged).result());
       }
     }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }

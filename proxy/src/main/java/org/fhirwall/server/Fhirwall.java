@@ -16,7 +16,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,11 +43,12 @@ import org.fhirwall.fhir.PatientCompartment;
 import org.fhirwall.fhir.RequestParser;
 import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.inspect.ResponseInspector;
-import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.quota.Enforcement;
-import org.fhirwall.quota.EventWatch;
+import org.fhirwall.quota.FallbackQuotaStore;
+import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.quota.QuotaStore;
-import org.fhirwall.quota.RateGate;
+import org.fhirwall.quota.RedisQuotaStore;
+import org.fhirwall.quota.StateFile;
 import org.fhirwall.respond.Responder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -83,9 +88,10 @@ public final class Fhirwall implements AutoCloseable {
   private final WebhookAlertSink alerts;
   private final ExecutorService heavyWork;
   private final ExecutorService background;
+  private final ScheduledExecutorService ticks;
 
   private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, WebhookAlertSink alerts,
-      ExecutorService heavyWork, ExecutorService background) {
+      ExecutorService heavyWork, ExecutorService background, ScheduledExecutorService ticks) {
     this.server = server;
     this.policies = policies;
     this.quota = quota;
@@ -93,6 +99,7 @@ public final class Fhirwall implements AutoCloseable {
     this.alerts = alerts;
     this.heavyWork = heavyWork;
     this.background = background;
+    this.ticks = ticks;
   }
 
   public static Fhirwall start(DeploymentConfig config, Options options) throws ConfigException, IOException, InterruptedException {
@@ -113,16 +120,21 @@ public final class Fhirwall implements AutoCloseable {
       built.add(policies);
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
           : JwtAuthenticator.create(config.identity(), http, background, options.clock());
-      PageLinks pageLinks = new PageLinks(pagingSecret(config.paging()), config.paging().linkTtl());
+
       String upstreamBase = stripSlash(config.upstream().url().toString());
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir), config.inspectorSettings());
-      QuotaStore quota = new LocalQuotaStore(config.quota().maxAccounts(), background);
+      ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "fhirwall-quota-ticks");
+        t.setDaemon(true);
+        return t;
+      });
+      built.add(ticks::shutdownNow);
+      QuotaStore quota = quotaStore(config, options, background, ticks);
       built.add(quota);
-      int maxAccounts = config.quota().maxAccounts();
+      PageLinks pageLinks = new PageLinks(pagingSecret(config.paging(), quota), config.paging().linkTtl());
       DeploymentConfig.PerPrincipal share = config.upstream().perPrincipal();
-      Enforcement enforcement = new Enforcement(quota, new RateGate(maxAccounts, share.maxConcurrent()),
-          new EventWatch(maxAccounts), new EventWatch(maxAccounts),
+      Enforcement enforcement = new Enforcement(quota, share.maxConcurrent(),
           new Enforcement.FailureRules(share.maxFailures(), share.failureWindow(), share.throttleFor()));
       WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
       Stages stages = new Stages(
@@ -166,7 +178,7 @@ public final class Fhirwall implements AutoCloseable {
       ready.set(1);
       LOG.info("public base {} → upstream {}; policies {} from {}", publicBase, upstreamBase,
           policies.get().policies().roles().stream().map(r -> r.name()).toList(), config.policies());
-      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background);
+      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, ticks);
     } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
       for (int i = built.size() - 1; i >= 0; i--) {
         try {
@@ -194,11 +206,45 @@ public final class Fhirwall implements AutoCloseable {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
-  private static byte[] pagingSecret(DeploymentConfig.Paging paging) throws IOException {
+  /**
+   * The quota stage's store: this process's (kept in {@code quota.state-dir} when set), or Redis
+   * (waiting for it at start up to {@code quota.redis.start-wait}), with this replica's share of the
+   * limits as fallback when the deployment chose {@code local-fallback}.
+   */
+  private static QuotaStore quotaStore(DeploymentConfig config, Options options, ExecutorService background,
+      ScheduledExecutorService ticks) throws InterruptedException {
+    DeploymentConfig.Quota q = config.quota();
+    DeploymentConfig.Redis r = q.redis();
+    if (r == null) {
+      LocalQuotaStore local = new LocalQuotaStore(q.maxAccounts(), background,
+          q.stateDir() == null ? null : new StateFile(q.stateDir()));
+      if (q.stateDir() != null) {
+        ticks.scheduleWithFixedDelay(local::persist, 5, 5, TimeUnit.SECONDS);
+      }
+      return local;
+    }
+    // A slot of a request whose replica died is held until its lease ends: the longest a request may take.
+    Duration lease = config.upstream().responseTimeout().plus(config.limits().requestTimeout()).plusSeconds(30);
+    RedisQuotaStore redis = RedisQuotaStore.connect(new RedisQuotaStore.Settings(r.url(), r.cluster(), r.username(),
+        r.password(), r.caFile(), r.timeout(), lease, r.replay(), r.keyPrefix()), r.startWait());
+    if (!q.localFallback()) {
+      return redis;
+    }
+    FallbackQuotaStore fallback = new FallbackQuotaStore(redis, q.replicas(), q.maxAccounts(), background);
+    ticks.scheduleWithFixedDelay(() -> fallback.refreshLocks(options.clock().instant()), 0, 3, TimeUnit.SECONDS);
+    return fallback;
+  }
+
+  /** The paging links' key: from {@code paging.secret-file}, else the one the quota store keeps (shared by replicas). */
+  private static byte[] pagingSecret(DeploymentConfig.Paging paging, QuotaStore quota) throws IOException, InterruptedException {
     if (paging.secretFile() == null) {
-      byte[] secret = new byte[32];
-      new SecureRandom().nextBytes(secret);
-      return secret;
+      byte[] proposed = new byte[32];
+      new SecureRandom().nextBytes(proposed);
+      try {
+        return quota.sharedSecret("paging", proposed).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IOException("the paging key could not be read from the quota store: " + e.getMessage(), e);
+      }
     }
     byte[] secret = Files.readAllBytes(paging.secretFile());
     if (secret.length < 32) {
@@ -265,6 +311,7 @@ public final class Fhirwall implements AutoCloseable {
     policies.close();
     alerts.close();
     audit.close();
+    ticks.shutdownNow();
     quota.close();
     heavyWork.shutdownNow();
     background.shutdownNow();

@@ -46,9 +46,7 @@ import org.fhirwall.policy.PolicyEngine;
 import org.fhirwall.policy.PolicySet;
 import org.fhirwall.policy.RolePolicy;
 import org.fhirwall.quota.Enforcement;
-import org.fhirwall.quota.EventWatch;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.quota.RateGate;
 import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
@@ -322,7 +320,7 @@ class ExchangeTest {
     return new Stages(new RequestParser(FHIR, ParserSettings.defaults("/fhir")), RequestPatients.R4, fakeIdp(), links,
         () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
         new Responder(FHIR, EPR, "https://proxy/fhir", links),
-        new Enforcement(store, new RateGate(100, 64), new EventWatch(100), new EventWatch(100), Enforcement.FailureRules.DEFAULT),
+        new Enforcement(store, 64, Enforcement.FailureRules.DEFAULT),
         auditSink, new Alarms(auditSink, alertSink, clock), clock, Runnable::run);
   }
 

@@ -1,0 +1,188 @@
+package org.fhirwall.quota;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A Redis server of a test's own, on a free loopback port, never the machine's shared one: the
+ * {@code redis-server} on {@code PATH} when there is one, else the Redis 7.0 binary inside the
+ * {@code org.signal:embedded-redis} jar (extracted to a temporary directory), so a machine with
+ * only Java and Maven runs the suite. Stopped by its process id ({@link #close()}, and a shutdown
+ * hook whatever happens); killed and restarted on the same port by the fault tests. Persistence
+ * off: a restart starts empty unless {@code appendonly} is asked for.
+ */
+public final class RedisProcess implements AutoCloseable {
+  private static final Duration READY_WITHIN = Duration.ofSeconds(20);
+
+  private final Path dir;
+  private final int port;
+  private final List<String> extra;
+  private Process process;
+
+  private RedisProcess(Path dir, int port, List<String> extra) {
+    this.dir = dir;
+    this.port = port;
+    this.extra = extra;
+  }
+
+  /** Starts a Redis on a free loopback port. {@code extra}: more {@code --option value} arguments. */
+  public static RedisProcess start(String... extra) throws IOException, InterruptedException {
+    Path dir = Files.createTempDirectory("fhirwall-redis");
+    RedisProcess r = new RedisProcess(dir, freePort(), List.of(extra));
+    r.launch();
+    return r;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String url() {
+    return "redis://127.0.0.1:" + port;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean alive() {
+    return process != null && process.isAlive();
+  }
+
+  /** Kills the server by its process id (SIGKILL: no shutdown, no save) and waits until it is gone. */
+  public void kill() throws InterruptedException {
+    if (process != null) {
+      ProcessHandle.of(process.pid()).ifPresent(ProcessHandle::destroyForcibly);
+      process.waitFor();
+    }
+  }
+
+  /** Starts the server again on the same port (after {@link #kill()}). */
+  public void restart() throws IOException, InterruptedException {
+    kill();
+    launch();
+  }
+
+  /** Sends one command on a fresh connection and returns the raw reply's first line (e.g. {@code +OK}). */
+  public String command(String... args) throws IOException {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      StringBuilder b = new StringBuilder("*" + args.length + "\r\n");
+      for (String a : args) {
+        b.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+      }
+      out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      InputStream in = s.getInputStream();
+      StringBuilder line = new StringBuilder();
+      int c;
+      while ((c = in.read()) != -1 && c != '\n') {
+        if (c != '\r') {
+          line.append((char) c);
+        }
+      }
+      return line.toString();
+    }
+  }
+
+  /**
+   * Makes the server sleep for {@code seconds} (DEBUG SLEEP, allowed for local connections only),
+   * on a thread of its own; returns at once.
+   */
+  public Thread sleep(double seconds) {
+    Thread t = new Thread(() -> {
+      try {
+        command("DEBUG", "SLEEP", Double.toString(seconds));
+      } catch (IOException e) {
+        // the server was killed meanwhile
+      }
+    }, "redis-debug-sleep");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private void launch() throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--port", Integer.toString(port),
+        "--bind", "127.0.0.1", "--protected-mode", "yes", "--save", "", "--appendonly", "no",
+        "--dir", dir.toString(), "--enable-debug-command", "local", "--logfile", dir.resolve("redis.log").toString()));
+    cmd.addAll(extra);
+    process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
+    Process p = process;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly)));
+    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
+    while (true) {
+      try {
+        if (command("PING").equals("+PONG")) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        String log = Files.exists(dir.resolve("redis.out")) ? Files.readString(dir.resolve("redis.out")) : "";
+        kill();
+        throw new IOException("redis-server did not start on port " + port + ": " + log);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** {@code redis-server} on PATH, else the binary shipped in the embedded-redis jar. */
+  static synchronized Path binary() throws IOException {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      Path p = Path.of(d.isEmpty() ? "." : d, "redis-server");
+      if (Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
+    String os = System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("mac") ? "darwin" : "linux";
+    String name = "redis-server-7.0.15-" + os + "-" + (arch.contains("aarch64") || arch.contains("arm64") ? "arm64" : "amd64");
+    Path target = Path.of(System.getProperty("java.io.tmpdir"), "fhirwall-" + name);
+    if (!Files.isExecutable(target)) {
+      try (InputStream in = RedisProcess.class.getClassLoader().getResourceAsStream(name)) {
+        if (in == null) {
+          throw new IOException("no redis-server on PATH and no " + name + " in the embedded-redis jar");
+        }
+        Path tmp = Files.createTempFile("redis-server", ".part");
+        Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+        tmp.toFile().setExecutable(true);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
+    return target;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    kill();
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory left behind
+    }
+  }
+}
