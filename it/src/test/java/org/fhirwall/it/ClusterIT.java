@@ -32,8 +32,8 @@ class ClusterIT {
   @BeforeAll
   static void start() throws Exception {
     cluster = Replicas.start(2000);
-    a = cluster.shared("a", "deny");
-    b = cluster.shared("b", "deny");
+    a = cluster.shared("a", "deny", "3s");
+    b = cluster.shared("b", "deny", "3s");
   }
 
   @AfterAll
@@ -141,11 +141,11 @@ class ClusterIT {
     HttpResponse<String> first = cluster.get(a, "Patient?_id=" + String.join(",", ids.subList(0, 15)) + "&_count=10", token);
     Set<String> shown = new LinkedHashSet<>(Replicas.patientsIn(first.body()));
     String link = Replicas.next(first.body());
-    Replicas.Replica old = cluster.shared("restarted", "deny");
+    Replicas.Replica old = cluster.shared("restarted", "deny", "3s");
     HttpResponse<String> more = cluster.get(old, "Patient?_id=" + String.join(",", ids.subList(15, 20)), token);
     shown.addAll(Replicas.patientsIn(more.body()));
     cluster.stop(old);
-    Replicas.Replica fresh = cluster.shared("restarted-again", "deny");
+    Replicas.Replica fresh = cluster.shared("restarted-again", "deny", "3s");
     HttpResponse<String> paged = cluster.get(fresh, Replicas.onReplica(link, fresh), token);
     assertThat(paged.statusCode()).as("a link issued before the restart still opens").isEqualTo(200);
     shown.addAll(Replicas.patientsIn(paged.body()));

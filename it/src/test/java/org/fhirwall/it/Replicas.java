@@ -112,17 +112,20 @@ final class Replicas implements AutoCloseable {
     return r;
   }
 
-  /** A replica sharing the test's Redis. */
-  Replica shared(String name, String onFailure) throws Exception {
+  /**
+   * A replica sharing the test's Redis; {@code timeout} is {@code quota.redis.timeout} (generous
+   * where a test is about counting, not faults: the machine is shared).
+   */
+  Replica shared(String name, String onFailure, String timeout) throws Exception {
     return replica(name, """
         store: redis
         on-store-failure: %s
         replicas: 2
         redis:
           url: %s
-          timeout: 300ms
+          timeout: %s
           start-wait: 10s
-        """.formatted(onFailure, redis.url()));
+        """.formatted(onFailure, redis.url(), timeout));
   }
 
   void stop(Replica r) {

@@ -31,8 +31,8 @@ class StoreFailureIT {
   static void start() throws Exception {
     // Persistence on, so that a killed Redis comes back with its data (as the README asks of production).
     cluster = Replicas.start(1000, "--appendonly", "yes", "--appendfsync", "always");
-    deny = cluster.shared("deny", "deny");
-    fallback = cluster.shared("fallback", "local-fallback");
+    deny = cluster.shared("deny", "deny", "1s");
+    fallback = cluster.shared("fallback", "local-fallback", "1s");
   }
 
   @AfterAll
@@ -125,7 +125,7 @@ class StoreFailureIT {
     String token = cluster.token("slow", "counted");
     assertThat(cluster.get(deny, "Patient/" + ids.get(250), token).statusCode()).isEqualTo(200);
     Thread sleeper = cluster.redis.sleep(8);
-    // DEBUG SLEEP holds Redis for 8 s; the replicas' calls time out after 300 ms. A request that
+    // DEBUG SLEEP holds Redis for 8 s; the replicas' calls time out after 1 s. A request that
     // waited for Redis would be answered 200 once it wakes, or hit the client's 10 s timeout.
     Replicas.await("the deny replica refusing", Duration.ofSeconds(5), () -> {
       try {

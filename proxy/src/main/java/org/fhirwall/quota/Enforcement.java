@@ -90,8 +90,9 @@ public final class Enforcement {
   }
 
   /**
-   * Admits a request worth {@code permits} against the rate and one slot of the concurrency (at
-   * most the principal's share of the EPR, whatever the role says); see {@link RateGate}.
+   * Admits a request of an account that is not locked, worth {@code permits} against the rate and
+   * one slot of the concurrency (at most the principal's share of the EPR, whatever the role says);
+   * see {@link QuotaStore#enter}.
    */
   public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
     RateLimit bounded = limit.concurrent() <= maxConcurrentShare ? limit

@@ -162,8 +162,19 @@ public final class FallbackQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
-    return either(s -> s.enter(account, limit, permits, now), () -> local.enter(account,
-        new RateLimit(limit.perSecond() / replicas, share(limit.burst()), share(limit.concurrent())), permits, now));
+    return either(s -> s.enter(account, limit, permits, now).thenApply(e -> {
+      if (e instanceof RateGate.Entry.Locked l) {
+        knownLocks.put(account, l.lock());
+      }
+      return e;
+    }), () -> {
+      Lock known = knownLocks.get(account);
+      if (known != null && known.activeAt(now)) {
+        return CompletableFuture.completedFuture(new RateGate.Entry.Locked(known));
+      }
+      return local.enter(account, new RateLimit(limit.perSecond() / replicas, share(limit.burst()), share(limit.concurrent())),
+          permits, now);
+    });
   }
 
   @Override

@@ -275,6 +275,10 @@ public final class LocalQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
+    Lock l = locks.get(account);
+    if (l != null && l.activeAt(now)) {
+      return CompletableFuture.completedFuture(new RateGate.Entry.Locked(l));
+    }
     return CompletableFuture.completedFuture(rates.tryEnter(account, limit, permits, now));
   }
 

@@ -35,8 +35,9 @@ public interface QuotaStore extends AutoCloseable {
   CompletionStage<List<WindowUsage>> usage(String account, List<PatientWindow> windows, Instant now);
 
   /**
-   * Admits a request worth {@code permits} requests against the account's rate and one slot of its
-   * concurrency (see {@link RateGate}); the ticket of an admitted request must be exited once it ends.
+   * Admits a request of an account that is not locked (else {@link RateGate.Entry.Locked}), worth
+   * {@code permits} requests against its rate and one slot of its concurrency (see
+   * {@link RateGate}), in one step; the ticket of an admitted request must be exited once it ends.
    */
   CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now);
 

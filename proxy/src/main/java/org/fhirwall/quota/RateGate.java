@@ -24,8 +24,18 @@ public final class RateGate {
     private int inFlight;
   }
 
-  /** The outcome of {@link #tryEnter}: entered (call {@link Ticket#exit()} once done) or refused. */
+  /**
+   * The outcome of {@link #tryEnter} and of {@link QuotaStore#enter}: entered (call
+   * {@link Ticket#exit()} once done), refused for rate or concurrency, or (from a store, which
+   * checks the lock in the same step) refused because the account is locked.
+   */
   public sealed interface Entry {
+    record Locked(Lock lock) implements Entry {
+      public Locked {
+        requireNonNull(lock, "lock");
+      }
+    }
+
     record Entered(Ticket ticket) implements Entry {
       public Entered {
         requireNonNull(ticket, "ticket");

@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  *       window length; expires one window after its last write ({@code charge.lua}: check and
  *       charge in one round trip, exact at the limit however many replicas charge at once);
  *   <li><code>{A}:rate</code> and <code>{A}:inflight</code> — the GCRA arrival time and the
- *       requests in flight, scored by the end of their lease ({@code enter.lua});
+ *       requests in flight, scored by the end of their lease ({@code enter.lua}, which also
+ *       refuses a locked account: one round trip before a request is forwarded);
  *   <li><code>{A}:ev:WATCH</code> — sorted set of events of a watch ({@code events.lua});
  *   <li><code>{A}:lock</code> — hash (since, until, reason), expiring at {@code until}
  *       ({@code lock.lua}), listed in the sorted set {@code locks} (account → until);
@@ -343,7 +344,7 @@ public final class RedisQuotaStore implements QuotaStore {
     }
     String ticket = UUID.randomUUID().toString();
     String inflight = key(account, "inflight");
-    return this.<List<Object>>run(ENTER, ScriptOutputType.MULTI, new String[] {key(account, "rate"), inflight},
+    return this.<List<Object>>run(ENTER, ScriptOutputType.MULTI, new String[] {key(account, "rate"), inflight, key(account, "lock")},
         Long.toString(RateGate.micros(now)), Long.toString(RateGate.intervalMicros(limit)), Integer.toString(limit.burst()),
         Integer.toString(permits), Integer.toString(limit.concurrent()), ticket,
         Long.toString(now.plus(settings.lease()).toEpochMilli()))
@@ -357,6 +358,10 @@ public final class RedisQuotaStore implements QuotaStore {
                 })));
           }
           long wait = number(reply.get(1));
+          if (wait == -2) {
+            return new RateGate.Entry.Locked(new Lock(account, text(reply.get(4)), Instant.ofEpochMilli(number(reply.get(2))),
+                Instant.ofEpochMilli(number(reply.get(3)))));
+          }
           return wait < 0 ? RateGate.concurrencyRefusal(limit) : RateGate.rateRefusal(limit, wait);
         });
   }

@@ -278,6 +278,18 @@ abstract class QuotaStoreContract {
   }
 
   @Test
+  void aLockedAccountIsRefusedInTheSameStepAsItsRateAndTakesNoSlot() {
+    RateLimit limit = new RateLimit(1000, 1000, 1);
+    done(store.lock("gina", "limit reached", Duration.ofHours(1), t0));
+    assertThat(done(store.enter("gina", limit, 1, t0.plusSeconds(1)))).isInstanceOfSatisfying(RateGate.Entry.Locked.class,
+        l -> assertThat(l.lock().until()).isEqualTo(t0.plus(Duration.ofHours(1))));
+    done(store.unlock("gina"));
+    assertThat(done(store.enter("gina", limit, 1, t0.plusSeconds(2)))).as("the locked tries held no concurrency slot")
+        .isInstanceOf(RateGate.Entry.Entered.class);
+    assertThat(done(store.enter("gina", limit, 1, t0.plusSeconds(3)))).as("that one holds it").isInstanceOf(RateGate.Entry.Refused.class);
+  }
+
+  @Test
   void eachEntryOfABundleCountsAgainstTheRate() {
     RateLimit limit = new RateLimit(1, 10, 10);
     RateGate.Entry batch = done(store.enter("dave", limit, 8, t0));

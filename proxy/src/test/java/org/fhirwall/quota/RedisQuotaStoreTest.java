@@ -73,6 +73,16 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
   }
 
   @Test
+  void aSlotHeldByAReplicaThatDiedIsGivenBackWhenItsLeaseEnds() {
+    RateLimit one = new RateLimit(1000, 1000, 1);
+    assertThat(done(store.enter("orphan", one, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);
+    // never exited: the replica that admitted it is gone
+    assertThat(done(store.enter("orphan", one, 1, t0.plusSeconds(119)))).isInstanceOf(RateGate.Entry.Refused.class);
+    assertThat(done(store.enter("orphan", one, 1, t0.plusSeconds(121)))).as("lease of 2 minutes over")
+        .isInstanceOf(RateGate.Entry.Entered.class);
+  }
+
+  @Test
   void scriptsLostByARestartedRedisAreLoadedAgain() throws Exception {
     PatientWindow w = PatientWindow.of(Duration.ofHours(1), 10);
     done(store.charge(new ChargeRequest("a", List.of(w), Set.of("p1"), t0, true)));
