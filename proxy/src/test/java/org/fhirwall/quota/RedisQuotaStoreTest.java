@@ -73,6 +73,33 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
   }
 
   @Test
+  void anAclUserLimitedToFhirwallsKeysAsTheReadmeSaysCanDoEverything() throws Exception {
+    // the ACL line of the README's "Running a cluster"
+    assertThat(redis.command("ACL", "SETUSER", "fhirwall", "on", ">acl-secret", "resetkeys", "~fhirwall:*", "resetchannels",
+        "-@all", "+@read", "+@write", "+@scripting", "+@connection", "-@dangerous")).isEqualTo("+OK");
+    RedisQuotaStore.Settings s = new RedisQuotaStore.Settings(redis.url(), false, "fhirwall", "acl-secret", null,
+        Duration.ofSeconds(2), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
+    try (RedisQuotaStore acl = RedisQuotaStore.connect(s, Duration.ofSeconds(5))) {
+      PatientWindow w = PatientWindow.of(Duration.ofHours(1), 2);
+      assertThat(done(acl.charge(new ChargeRequest("acl", List.of(w), Set.of("p1", "p2"), t0, true)))).isInstanceOf(ChargeResult.Admitted.class);
+      assertThat(done(acl.charge(new ChargeRequest("acl", List.of(w), Set.of("p3"), t0, true)))).isInstanceOf(ChargeResult.Refused.class);
+      assertThat(done(acl.usage("acl", List.of(w), t0))).extracting(WindowUsage::distinct).containsExactly(2);
+      RateGate.Entry e = done(acl.enter("acl", new RateLimit(10, 10, 2), 1, t0));
+      assertThat(e).isInstanceOf(RateGate.Entry.Entered.class);
+      ((RateGate.Entry.Entered) e).ticket().exit();
+      assertThat(done(acl.recordEvents("not-found", "acl", 2, Duration.ofMinutes(1), 1, t0))).isTrue();
+      done(acl.lock("acl", "test", Duration.ofHours(1), t0));
+      assertThat(done(acl.locks(t0))).extracting(Lock::account).contains("acl");
+      assertThat(done(acl.unlock("acl"))).isTrue();
+      assertThat(done(acl.sharedSecret("paging", new byte[] {7}))).isEqualTo(new byte[] {7});
+    }
+    RedisQuotaStore.Settings wrong = new RedisQuotaStore.Settings(redis.url(), false, "fhirwall", "not-the-password", null,
+        Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RedisQuotaStore.connect(wrong, Duration.ofMillis(500)))
+        .hasMessageContaining("not reachable").hasMessageNotContaining("not-the-password");
+  }
+
+  @Test
   void aSlotHeldByAReplicaThatDiedIsGivenBackWhenItsLeaseEnds() {
     RateLimit one = new RateLimit(1000, 1000, 1);
     assertThat(done(store.enter("orphan", one, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);
