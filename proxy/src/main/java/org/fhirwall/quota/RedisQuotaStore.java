@@ -40,9 +40,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -342,7 +342,7 @@ public final class RedisQuotaStore implements QuotaStore {
     if (beyond != null) {
       return CompletableFuture.completedFuture(beyond);
     }
-    String ticket = UUID.randomUUID().toString();
+    String ticket = Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime());
     String inflight = key(account, "inflight");
     return this.<List<Object>>run(ENTER, ScriptOutputType.MULTI, new String[] {key(account, "rate"), inflight, key(account, "lock")},
         Long.toString(RateGate.micros(now)), Long.toString(RateGate.intervalMicros(limit)), Integer.toString(limit.burst()),
@@ -375,7 +375,7 @@ public final class RedisQuotaStore implements QuotaStore {
     }
     return this.<Long>run(EVENTS, ScriptOutputType.INTEGER, new String[] {key(account, "ev:" + watch)},
         Long.toString(now.toEpochMilli()), Long.toString(window.toMillis()), Integer.toString(n), Integer.toString(max),
-        UUID.randomUUID().toString()).thenApply(r -> r == 1L);
+        Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime())).thenApply(r -> r == 1L);
   }
 
   // --- locks -----------------------------------------------------------------------------------
