@@ -155,6 +155,12 @@ final class Replicas implements AutoCloseable {
         .header("Authorization", "Bearer " + operatorToken).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
+  /** The admin API's {@code GET /metrics} of a replica (Prometheus text). */
+  String metrics(Replica r) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(r.admin() + "/metrics")).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
   /** A paging link of one replica, sent to another: the same {@code _fwpage} token on the other's base. */
   static String onReplica(String link, Replica other) {
     return other.base() + link.substring(link.indexOf('?'));

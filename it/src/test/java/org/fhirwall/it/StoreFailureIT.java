@@ -92,6 +92,9 @@ class StoreFailureIT {
       }
     });
 
+    assertThat(cluster.metrics(fallback)).contains("fhirwall_quota_store_fallback 1.0")
+        .containsPattern("fhirwall_quota_fallback_charges_total [1-9]");
+
     cluster.redis.restart();
 
     Replicas.await("the deny replica serving again", Duration.ofSeconds(20), () -> {
@@ -117,6 +120,7 @@ class StoreFailureIT {
     assertThat(cluster.get(fallback, "Patient/" + ids.get(61), outage).statusCode()).as("the fallback replica is back on Redis")
         .isEqualTo(200);
     assertThat(cluster.get(fallback, "Patient/" + ids.get(150), outage).statusCode()).isEqualTo(429);
+    assertThat(cluster.metrics(fallback)).contains("fhirwall_quota_store_fallback 0.0");
   }
 
   @Test

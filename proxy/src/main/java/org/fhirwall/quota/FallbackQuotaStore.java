@@ -14,6 +14,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -47,6 +48,7 @@ public final class FallbackQuotaStore implements QuotaStore {
   private final List<ChargeRequest> chargedMeanwhile = new ArrayList<>();
   private final List<Lock> lockedMeanwhile = new ArrayList<>();
   private final AtomicBoolean probing = new AtomicBoolean();
+  private final AtomicLong fallbackCharges = new AtomicLong();
   private volatile LocalQuotaStore local;
   private volatile boolean degraded;
   private volatile long nextProbeNanos;
@@ -67,6 +69,11 @@ public final class FallbackQuotaStore implements QuotaStore {
   /** True while this replica enforces its share of the limits alone. */
   public boolean degraded() {
     return degraded;
+  }
+
+  /** Responses charged by this replica alone so far. */
+  public long fallbackCharges() {
+    return fallbackCharges.get();
   }
 
   // --- the shared store first, this replica's share when it fails --------------------------------
@@ -103,6 +110,7 @@ public final class FallbackQuotaStore implements QuotaStore {
     return either(s -> s.charge(request), () -> {
       ChargeRequest share = new ChargeRequest(request.account(), request.limits().stream().map(this::share).toList(),
           request.tracked(), request.patients(), request.now(), request.enforce());
+      fallbackCharges.incrementAndGet();
       return local.charge(share).thenApply(r -> {
         if (r instanceof ChargeResult.Admitted a) {
           if (!request.patients().isEmpty()) {

@@ -24,6 +24,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.fhirwall.admin.AdminAccess;
 import org.fhirwall.admin.AdminApi;
 import org.fhirwall.admin.Readiness;
@@ -172,7 +176,7 @@ public final class Fhirwall implements AutoCloseable {
           readiness.warn("admin.token-file is not set: the lock API is closed");
         }
         admin = new AdminApi(quota, audit, readiness, options.clock(), AdminAccess.of(config.admin().tokenFile(),
-            config.admin().listen().host(), config.admin().hosts()));
+            config.admin().listen().host(), config.admin().hosts()), metrics(quota)::scrape);
       }
       FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, options.workerThreads());
       ready.set(1);
@@ -233,6 +237,23 @@ public final class Fhirwall implements AutoCloseable {
     FallbackQuotaStore fallback = new FallbackQuotaStore(redis, q.replicas(), q.maxAccounts(), background);
     ticks.scheduleWithFixedDelay(() -> fallback.refreshLocks(options.clock().instant()), 0, 3, TimeUnit.SECONDS);
     return fallback;
+  }
+
+  /**
+   * The metrics {@code /metrics} shows: whether this replica enforces its share of the limits
+   * alone because Redis does not answer, and how many charges it made so.
+   */
+  private static PrometheusMeterRegistry metrics(QuotaStore quota) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    if (quota instanceof FallbackQuotaStore fallback) {
+      Gauge.builder("fhirwall.quota.store.fallback", fallback, f -> f.degraded() ? 1 : 0)
+          .description("1 while Redis does not answer and this replica enforces 1/replicas of every limit alone")
+          .register(registry);
+      FunctionCounter.builder("fhirwall.quota.fallback.charges", fallback, FallbackQuotaStore::fallbackCharges)
+          .description("Responses charged by this replica alone while Redis did not answer")
+          .register(registry);
+    }
+    return registry;
   }
 
   /** The paging links' key: from {@code paging.secret-file}, else the one the quota store keeps (shared by replicas). */
