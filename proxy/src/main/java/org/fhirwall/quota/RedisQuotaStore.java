@@ -178,9 +178,12 @@ public final class RedisQuotaStore implements QuotaStore {
         if (s.cluster()) {
           RedisClusterClient c = RedisClusterClient.create(resources, uri);
           client = c;
+          // The cluster client connects to each node on first use: commands wait for that (bounded
+          // by the timeout and the queue) instead of being rejected while a node's link comes up.
           c.setOptions(ClusterClientOptions.builder()
               .timeoutOptions(TimeoutOptions.enabled(s.timeout()))
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+              .requestQueueSize(100_000)
               .socketOptions(socket)
               .sslOptions(ssl.build())
               .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()

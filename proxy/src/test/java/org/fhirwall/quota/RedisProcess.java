@@ -77,8 +77,54 @@ public final class RedisProcess implements AutoCloseable {
     launch();
   }
 
+  /**
+   * A Redis Cluster of {@code nodes} primaries of the test's own (no replicas), its slots spread
+   * evenly, once every node says {@code cluster_state:ok}. Close each node.
+   */
+  public static List<RedisProcess> cluster(int nodes) throws IOException, InterruptedException {
+    List<RedisProcess> all = new ArrayList<>();
+    try {
+      for (int i = 0; i < nodes; i++) {
+        all.add(start("--cluster-enabled", "yes", "--cluster-node-timeout", "2000"));
+      }
+      int per = 16384 / nodes;
+      for (int i = 0; i < nodes; i++) {
+        int from = i * per;
+        int to = i == nodes - 1 ? 16383 : from + per - 1;
+        all.get(i).command("CLUSTER", "ADDSLOTSRANGE", Integer.toString(from), Integer.toString(to));
+        if (i > 0) {
+          all.get(0).command("CLUSTER", "MEET", "127.0.0.1", Integer.toString(all.get(i).port()));
+        }
+      }
+      long deadline = System.nanoTime() + READY_WITHIN.toNanos();
+      for (RedisProcess r : all) {
+        while (!r.bulk("CLUSTER", "INFO").contains("cluster_state:ok")) {
+          if (System.nanoTime() > deadline) {
+            throw new IOException("the test cluster did not become ok");
+          }
+          Thread.sleep(50);
+        }
+      }
+      return all;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      for (RedisProcess r : all) {
+        r.close();
+      }
+      throw e;
+    }
+  }
+
+  /** Sends one command whose reply is a bulk string, and returns it. */
+  public String bulk(String... args) throws IOException {
+    return send(true, args);
+  }
+
   /** Sends one command on a fresh connection and returns the raw reply's first line (e.g. {@code +OK}). */
   public String command(String... args) throws IOException {
+    return send(false, args);
+  }
+
+  private String send(boolean bulk, String... args) throws IOException {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
       s.setSoTimeout(30_000);
@@ -96,6 +142,10 @@ public final class RedisProcess implements AutoCloseable {
         if (c != '\r') {
           line.append((char) c);
         }
+      }
+      if (bulk && line.length() > 0 && line.charAt(0) == '$') {
+        int n = Integer.parseInt(line.substring(1));
+        return n < 0 ? "" : new String(in.readNBytes(n), StandardCharsets.UTF_8);
       }
       return line.toString();
     }
