@@ -133,7 +133,6 @@ public final class RedisQuotaStore implements QuotaStore {
   private final Settings settings;
   private final ArrayDeque<Written> written = new ArrayDeque<>();
   private final ArrayDeque<LockWritten> locksWritten = new ArrayDeque<>();
-  private volatile boolean connectedOnce;
 
   private RedisQuotaStore(AbstractRedisClient client, ClientResources resources, StatefulConnection<String, String> connection,
       RedisClusterAsyncCommands<String, String> redis, Settings settings) {
@@ -231,11 +230,7 @@ public final class RedisQuotaStore implements QuotaStore {
   private final class Reconnects implements RedisConnectionStateListener {
     @Override
     public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-      if (!connectedOnce) {
-        connectedOnce = true;
-        return;
-      }
-      replayRecent();
+      replayRecent(); // nothing to write on the first connection; idempotent on every later one
     }
   }
 

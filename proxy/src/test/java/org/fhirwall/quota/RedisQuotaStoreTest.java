@@ -100,6 +100,32 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
   }
 
   @Test
+  void writesAFailoverLostAreWrittenAgainWhenTheConnectionComesBack() throws Exception {
+    PatientWindow w = PatientWindow.of(Duration.ofHours(1), 10);
+    done(store.charge(new ChargeRequest("replayed", List.of(w), Set.of("p1", "p2", "p3"), t0, true)));
+    done(store.lock("locked-then-lost", "limit reached", Duration.ofHours(1), t0));
+    // What a failover to a replica that had not received them looks like to this replica: the writes
+    // are gone and its connection is cut.
+    redis.command("FLUSHALL");
+    redis.command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      try {
+        if (done(store.usage("replayed", List.of(w), t0)).get(0).distinct() == 3
+            && done(store.lockOf("locked-then-lost", t0)).isPresent()) {
+          break;
+        }
+      } catch (java.util.concurrent.CompletionException reconnecting) {
+        // commands are refused until the connection is back
+      }
+      assertThat(System.nanoTime()).as("the replay within 10 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    assertThat(done(store.charge(new ChargeRequest("replayed", List.of(w), Set.of("p1"), t0.plusSeconds(1), true))))
+        .isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> assertThat(a.newPatients()).isZero());
+  }
+
+  @Test
   void aSlotHeldByAReplicaThatDiedIsGivenBackWhenItsLeaseEnds() {
     RateLimit one = new RateLimit(1000, 1000, 1);
     assertThat(done(store.enter("orphan", one, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);

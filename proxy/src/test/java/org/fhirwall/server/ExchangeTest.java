@@ -137,6 +137,15 @@ class ExchangeTest {
   }
 
   @Test
+  void aLockedAccountGets429EvenForARequestThePolicyRefuses() {
+    store.lock("https://idp|alice", "test", Duration.ofHours(1), NOW);
+    FullHttpResponse r = get("Observation/o1", "good");
+    assertThat(r.status().code()).as("the lock's answer, like every other request of the account").isEqualTo(429);
+    assertEnding(r, AuditRecord.Outcome.THROTTLED, "locked");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
   void aForgedPagingLinkIs403() {
     FullHttpResponse r = get("?_fwpage=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "good");
     assertThat(r.status().code()).isEqualTo(403);
