@@ -43,6 +43,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -133,6 +134,8 @@ public final class RedisQuotaStore implements QuotaStore {
   private final Settings settings;
   private final ArrayDeque<Written> written = new ArrayDeque<>();
   private final ArrayDeque<LockWritten> locksWritten = new ArrayDeque<>();
+  private final AtomicBoolean replaying = new AtomicBoolean();
+  private final AtomicBoolean replayAgain = new AtomicBoolean();
 
   private RedisQuotaStore(AbstractRedisClient client, ClientResources resources, StatefulConnection<String, String> connection,
       RedisClusterAsyncCommands<String, String> redis, Settings settings) {
@@ -230,7 +233,11 @@ public final class RedisQuotaStore implements QuotaStore {
   private final class Reconnects implements RedisConnectionStateListener {
     @Override
     public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-      replayRecent(); // nothing to write on the first connection; idempotent on every later one
+      // Nothing to write on the first connection; idempotent on every later one.
+      replayAgain.set(true);
+      if (replaying.compareAndSet(false, true)) {
+        scheduleReplay(System.nanoTime() + settings.replay().toNanos());
+      }
     }
   }
 
@@ -470,8 +477,21 @@ public final class RedisQuotaStore implements QuotaStore {
     }
   }
 
-  /** Writes this replica's charges and locks of the last {@code replay} again (after a reconnect: a failover may have lost them). */
-  void replayRecent() {
+  /**
+   * Writes this replica's charges and locks of the last {@code replay} again, shortly after a
+   * (re)connection: a failover may have lost them. A connection just established may still refuse
+   * commands, so a failed replay is tried again every 100 ms until {@code deadline}.
+   */
+  private void scheduleReplay(long deadline) {
+    try {
+      resources.eventExecutorGroup().schedule(() -> replayRecent(deadline), 100, TimeUnit.MILLISECONDS);
+    } catch (RuntimeException shuttingDown) {
+      replaying.set(false);
+    }
+  }
+
+  private void replayRecent(long deadline) {
+    replayAgain.set(false);
     List<Written> charges;
     List<LockWritten> locks;
     long horizon = System.nanoTime() - settings.replay().toNanos();
@@ -479,17 +499,24 @@ public final class RedisQuotaStore implements QuotaStore {
       charges = written.stream().filter(w -> w.nanos() >= horizon).toList();
       locks = locksWritten.stream().filter(w -> w.nanos() >= horizon).toList();
     }
-    if (charges.isEmpty() && locks.isEmpty()) {
-      return;
-    }
-    LOG.info("quota store: connection to Redis re-established; writing again this replica's {} charge(s) and {} lock(s) "
-        + "of the last {}", charges.size(), locks.size(), settings.replay());
-    charges.forEach(w -> record(w.account(), w.tracked(), w.patients(), w.at()).whenComplete((v, e) -> {
-      if (e != null) {
-        LOG.warn("quota store: replay of a charge failed: {}", e.toString());
+    List<CompletableFuture<?>> writes = new ArrayList<>();
+    charges.forEach(w -> writes.add(record(w.account(), w.tracked(), w.patients(), w.at()).toCompletableFuture()));
+    Instant now = Instant.now();
+    locks.forEach(w -> writes.add(writeLock(w.lock(), now).toCompletableFuture()));
+    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+      boolean retry = e != null || replayAgain.get();
+      if (retry && System.nanoTime() < deadline) {
+        scheduleReplay(deadline);
+        return;
       }
-    }));
-    locks.forEach(w -> writeLock(w.lock(), Instant.now()));
+      replaying.set(false);
+      if (e != null) {
+        LOG.warn("quota store: this replica's recent charges could not be written again after a reconnect: {}", e.toString());
+      } else if (!writes.isEmpty()) {
+        LOG.info("quota store: connection to Redis re-established; this replica's {} charge(s) and {} lock(s) of the last {} "
+            + "written again", charges.size(), locks.size(), settings.replay());
+      }
+    });
   }
 
   /** Writes a lock set elsewhere (a reconciliation after the fallback). */

@@ -168,11 +168,39 @@ public final class RedisProcess implements AutoCloseable {
     return t;
   }
 
+  /**
+   * A Sentinel of the test's own watching the primary on {@code primaryPort} as {@code mymaster}
+   * (quorum 1, down after 1 s), so that killing the primary promotes its replica within seconds.
+   */
+  public static RedisProcess sentinel(int primaryPort) throws IOException, InterruptedException {
+    Path dir = Files.createTempDirectory("fhirwall-sentinel");
+    int port = freePort();
+    Files.writeString(dir.resolve("sentinel.conf"), """
+        port %d
+        bind 127.0.0.1
+        sentinel monitor mymaster 127.0.0.1 %d 1
+        sentinel down-after-milliseconds mymaster 1000
+        sentinel failover-timeout mymaster 5000
+        sentinel parallel-syncs mymaster 1
+        """.formatted(port, primaryPort));
+    RedisProcess r = new RedisProcess(dir, port, List.of(SENTINEL));
+    r.launch();
+    return r;
+  }
+
+  private static final String SENTINEL = "--sentinel";
+
   private void launch() throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--port", Integer.toString(port),
-        "--bind", "127.0.0.1", "--protected-mode", "yes", "--save", "", "--appendonly", "no",
-        "--dir", dir.toString(), "--enable-debug-command", "local", "--logfile", dir.resolve("redis.log").toString()));
-    cmd.addAll(extra);
+    List<String> cmd;
+    if (extra.equals(List.of(SENTINEL))) {
+      cmd = new ArrayList<>(List.of(binary().toString(), dir.resolve("sentinel.conf").toString(), SENTINEL,
+          "--logfile", dir.resolve("redis.log").toString()));
+    } else {
+      cmd = new ArrayList<>(List.of(binary().toString(), "--port", Integer.toString(port),
+          "--bind", "127.0.0.1", "--protected-mode", "yes", "--save", "", "--appendonly", "no",
+          "--dir", dir.toString(), "--enable-debug-command", "local", "--logfile", dir.resolve("redis.log").toString()));
+      cmd.addAll(extra);
+    }
     process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
     Process p = process;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly)));
