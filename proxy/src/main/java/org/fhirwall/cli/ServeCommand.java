@@ -86,6 +86,11 @@ final class ServeCommand implements Callable<Integer> {
       }
       err.flush();
       return 1;
+    } catch (IllegalStateException e) {
+      // a store that cannot be reached or read (Redis down past quota.redis.start-wait, an unreadable state file)
+      err.println("fhirwall: cannot start: " + e.getMessage());
+      err.flush();
+      return 1;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(fhirwall::close, "fhirwall-shutdown"));
     spec.commandLine().getOut().println("fhirwall ready on " + deployment.publicBaseUrl() + " (listening on "
