@@ -134,9 +134,9 @@ ms() { echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else i
 
 echo "fhirwall quota store bench — $(date -u +%FT%TZ), $(nproc) cores, ${DURATION} per run; wrk, nginx (static upstream), redis-server and both fhirwall processes share this machine"
 printf "%-7s %-6s %-6s %10s %10s %10s %8s\n" shape conns store "req/s" "p50 ms" "p99 ms" non-2xx
-for shape in read search; do
+for shape in ${SHAPES:-read search}; do
   path="Patient/p1"; [ "$shape" = search ] && path="Patient?_count=50"
-  for conns in 1 50; do
+  for conns in ${CONNS:-1 50}; do
     for store in local redis; do
       key="$shape-$conns-$store"
       measure "$key" "${BASE[$store]}" "$path" "$conns"
@@ -147,8 +147,8 @@ done
 echo
 echo "redis store against local store (budget: >= 0.90x throughput, p99 <= +1 ms):"
 invalid=0
-for shape in read search; do
-  for conns in 1 50; do
+for shape in ${SHAPES:-read search}; do
+  for conns in ${CONNS:-1 50}; do
     r="$shape-$conns-redis"; l="$shape-$conns-local"
     python3 - "$shape" "$conns" "${RPS[$r]}" "${RPS[$l]}" "$(ms "${P99[$r]}")" "$(ms "${P99[$l]}")" <<'PY'
 import sys
@@ -159,5 +159,8 @@ PY
     for k in "$r" "$l"; do [ "${NON2XX[$k]}" = 0 ] || invalid=1; done
   done
 done
-echo "  keys in Redis after the run: $(redis-cli -p "$redis_port" dbsize)"
+echo "  keys in Redis after the run: $(redis-cli -p "$redis_port" dbsize); Redis's own time per call (INFO commandstats):"
+redis-cli -p "$redis_port" info commandstats | tr -d '\r' \
+  | awk -F'[:,=]' '/^cmdstat_/ {printf "    %-10s %9s calls %8s us/call\n", substr($1, 9), $3, $7}'
+echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$invalid" = 1 ]; then echo "INVALID: some answers were not 2xx (see the non-2xx column)"; exit 1; fi

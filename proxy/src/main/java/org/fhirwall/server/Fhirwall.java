@@ -261,10 +261,18 @@ public final class Fhirwall implements AutoCloseable {
     if (paging.secretFile() == null) {
       byte[] proposed = new byte[32];
       new SecureRandom().nextBytes(proposed);
-      try {
-        return quota.sharedSecret("paging", proposed).toCompletableFuture().get(30, TimeUnit.SECONDS);
-      } catch (ExecutionException | TimeoutException e) {
-        throw new IOException("the paging key could not be read from the quota store: " + e.getMessage(), e);
+      // Retried for a while: a store just connected may still be settling (a reconnect, a failover).
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (true) {
+        try {
+          return quota.sharedSecret("paging", proposed).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+          if (System.nanoTime() > deadline) {
+            throw new IOException("the paging key could not be read from the quota store: " + e.getMessage(), e);
+          }
+          LOG.warn("the paging key could not be read from the quota store yet ({}); retrying", e.getMessage());
+          Thread.sleep(250);
+        }
       }
     }
     byte[] secret = Files.readAllBytes(paging.secretFile());
