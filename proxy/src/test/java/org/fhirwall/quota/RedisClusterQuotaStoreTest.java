@@ -7,8 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The quota store contract against a real Redis Cluster of three primaries (processes of this
- * test's own): every script touches the keys of one principal only, all in its hash slot, and the
- * cluster client routes it there.
+ * test's own), as an ACL user limited to fhirwall's keys: every script touches the keys of one
+ * principal only, all in its hash slot, and the cluster client routes it there.
  */
 class RedisClusterQuotaStoreTest extends QuotaStoreContract {
   static List<RedisProcess> nodes;
@@ -16,6 +16,11 @@ class RedisClusterQuotaStoreTest extends QuotaStoreContract {
   @BeforeAll
   static void startCluster() throws Exception {
     nodes = RedisProcess.cluster(3);
+    for (RedisProcess n : nodes) {
+      // the README's ACL line, with what the cluster client needs besides
+      n.command("ACL", "SETUSER", "fhirwall", "on", ">cluster-secret", "resetkeys", "~fw:*", "resetchannels", "-@all", "+@read",
+          "+@write", "+@scripting", "+@connection", "-@dangerous", "+cluster|nodes", "+cluster|myid", "+cluster|shards", "+info");
+    }
   }
 
   @AfterAll
@@ -32,7 +37,8 @@ class RedisClusterQuotaStoreTest extends QuotaStoreContract {
     for (RedisProcess n : nodes) {
       n.command("FLUSHALL");
     }
-    return RedisQuotaStore.connect(new RedisQuotaStore.Settings(nodes.get(0).url(), true, null, null, null, Duration.ofSeconds(2),
+    return RedisQuotaStore.connect(new RedisQuotaStore.Settings(nodes.get(0).url(), true, "fhirwall", "cluster-secret", null,
+        Duration.ofSeconds(2),
         Duration.ofMinutes(2), Duration.ofSeconds(10), "fw:"), Duration.ofSeconds(10));
   }
 }
