@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.quota.Lock;
@@ -28,7 +27,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code GET /health} — 200 while the process runs (no credential);
  *   <li>{@code GET /ready} — 200 while every {@link Readiness} check passes, 503 otherwise, with one
  *       line per check and warning (no credential);
- *   <li>{@code GET /metrics} — Prometheus text exposition (no credential: counts, never patients);
+ *   <li>{@code GET /metrics} — Prometheus text: requests, latency, patients disclosed, locks, alerts,
+ *       the EPR's breaker and bulkhead, the issuer's keys, policy reloads, the JVM (no credential);
  *   <li>{@code GET /locks} — the accounts locked now, as JSON (operator token);
  *   <li>{@code DELETE /locks/{account}} — lift a lock (the account key, URL-encoded), audited with
  *       the operator's name (operator token).
@@ -48,17 +48,11 @@ public final class AdminApi {
   private final Readiness readiness;
   private final Clock clock;
   private final AdminAccess access;
-  private final Supplier<String> metrics;
+  private final Metrics metrics;
 
-  public AdminApi(QuotaStore quota, AuditSink audit, Readiness readiness, Clock clock, AdminAccess access) {
-    this(quota, audit, readiness, clock, access, () -> "");
-  }
-
-  /** @param metrics the Prometheus text exposition of fhirwall's metrics, read on each scrape */
-  public AdminApi(QuotaStore quota, AuditSink audit, Readiness readiness, Clock clock, AdminAccess access,
-      Supplier<String> metrics) {
-    this.metrics = requireNonNull(metrics, "metrics");
+  public AdminApi(QuotaStore quota, AuditSink audit, Readiness readiness, Metrics metrics, Clock clock, AdminAccess access) {
     this.access = requireNonNull(access, "access");
+    this.metrics = requireNonNull(metrics, "metrics");
     this.quota = requireNonNull(quota, "quota");
     this.audit = requireNonNull(audit, "audit");
     this.readiness = requireNonNull(readiness, "readiness");
@@ -104,17 +98,19 @@ public final class AdminApi {
     if (path.equals("/health")) {
       return done(method.equals("GET") ? AdminResponse.text(200, "ok") : notAllowed());
     }
+    if (path.equals("/metrics")) {
+      if (!method.equals("GET")) {
+        return done(notAllowed());
+      }
+      return done(new AdminResponse(200, "text/plain; version=0.0.4; charset=utf-8",
+          metrics.scrape().getBytes(StandardCharsets.UTF_8)));
+    }
     if (path.equals("/ready")) {
       if (!method.equals("GET")) {
         return done(notAllowed());
       }
       Readiness.Report report = readiness.report();
       return done(AdminResponse.text(report.ready() ? 200 : 503, report.text()));
-    }
-    if (path.equals("/metrics")) {
-      return done(method.equals("GET")
-          ? new AdminResponse(200, "text/plain; version=0.0.4; charset=utf-8", metrics.get().getBytes(StandardCharsets.UTF_8))
-          : notAllowed());
     }
     return done(AdminResponse.text(404, "not found (expected: /health, /ready, /metrics, /locks, /locks/{account})"));
   }

@@ -3,9 +3,12 @@ package org.fhirwall.audit;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import org.fhirwall.policy.Decision;
+import org.fhirwall.auth.SessionTermination;
 import org.fhirwall.quota.Enforcement;
+import org.fhirwall.quota.EventWatch;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,11 +21,43 @@ public final class Alarms {
   private final AuditSink audit;
   private final AlertSink alerts;
   private final Clock clock;
+  private final EventWatch refusals;
+  private final int burst;
+  private final Duration burstWindow;
+  private final @Nullable SessionTermination idpSessions;
 
-  public Alarms(AuditSink audit, AlertSink alerts, Clock clock) {
+  /**
+   * @param burst more refusals than this for one principal within {@code burstWindow} raise an alert
+   */
+  public Alarms(AuditSink audit, AlertSink alerts, Clock clock, int burst, Duration burstWindow) {
+    this(audit, alerts, clock, burst, burstWindow, null);
+  }
+
+  /**
+   * @param idpSessions when set, every lock of a user also ends the user's sessions at the IdP
+   *     (a failure there is alerted on; the lock stands either way)
+   */
+  public Alarms(AuditSink audit, AlertSink alerts, Clock clock, int burst, Duration burstWindow,
+      @Nullable SessionTermination idpSessions) {
+    this.idpSessions = idpSessions;
     this.audit = requireNonNull(audit, "audit");
     this.alerts = requireNonNull(alerts, "alerts");
     this.clock = requireNonNull(clock, "clock");
+    this.refusals = new EventWatch(100_000);
+    this.burst = burst;
+    this.burstWindow = requireNonNull(burstWindow, "burstWindow");
+  }
+
+  /**
+   * A request of a known principal was refused (401, 403, 429): past the burst threshold — someone
+   * probing what the policy allows — an alert is raised.
+   */
+  public void refused(Trail t) {
+    var p = t.principal();
+    if (p != null && refusals.record(p.accountKey(), 1, burstWindow, burst, clock.instant())) {
+      raise(t, AuditRecord.Kind.ALERT, AuditRecord.Outcome.REFUSED, "refusal-burst", "more than " + burst
+          + " requests of this principal refused within " + burstWindow, null, true);
+    }
   }
 
   /** A response refused at a patient limit: the lock it caused, or the limit reached when the role alerts. */
@@ -50,13 +85,35 @@ public final class Alarms {
         "break-glass access to " + patients + " patient(s): " + t.breakGlassReason(), null, true);
   }
 
+  /** Contain a locked user at the source: end its sessions at the IdP; a failure is itself an alarm. */
+  private void endIdpSessions(Trail t) {
+    var p = t.principal();
+    if (idpSessions == null || p == null || p.kind() != org.fhirwall.auth.Principal.Kind.USER) {
+      return;
+    }
+    idpSessions.endSessions(p.subject()).whenComplete((ok, e) -> {
+      if (e == null) {
+        audit.write(t.event(AuditRecord.Kind.ALERT, AuditRecord.Outcome.ALLOWED, 200, clock.instant(), "idp-sessions-ended",
+            "the user's sessions at the identity provider were ended after the lock", null, System.nanoTime()));
+      } else {
+        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        raise(t, AuditRecord.Kind.ALERT, AuditRecord.Outcome.FAILED, "idp-session-termination-failed",
+            "the locked user's sessions at the identity provider could not be ended: " + cause.getMessage(), null, true);
+      }
+    });
+  }
+
   private void raise(Trail t, AuditRecord.Kind kind, AuditRecord.Outcome outcome, String event, String detail,
       @Nullable Instant lockedUntil, boolean alert) {
+    if (kind == AuditRecord.Kind.LOCK) {
+      endIdpSessions(t);
+    }
     Instant at = clock.instant();
     if (alert) {
       alerts.alert(t.alert(at, event, detail, lockedUntil));
     }
-    audit.write(t.event(kind, outcome, outcome == AuditRecord.Outcome.ALLOWED ? 200 : 429, at, event, detail,
+    audit.write(t.event(kind, outcome, outcome == AuditRecord.Outcome.ALLOWED ? 200 : outcome == AuditRecord.Outcome.REFUSED
+        ? 403 : outcome == AuditRecord.Outcome.FAILED ? 502 : 429, at, event, detail,
         lockedUntil, System.nanoTime()));
   }
 }

@@ -30,4 +30,8 @@ public interface Authenticator {
    */
   default void prepare(Instant now) {
   }
+
+  /** Registers what this authenticator counts (key refreshes and their failures, ...). */
+  default void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+  }
 }

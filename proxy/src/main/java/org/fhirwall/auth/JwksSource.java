@@ -69,6 +69,8 @@ final class JwksSource {
   private final AtomicReference<@Nullable Attempt> attempt = new AtomicReference<>();
   private final AtomicReference<@Nullable URI> introspectionEndpoint = new AtomicReference<>();
   private volatile boolean lastAttemptFailed;
+  private final java.util.concurrent.atomic.AtomicLong refreshes = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong failedRefreshes = new java.util.concurrent.atomic.AtomicLong();
 
   JwksSource(AuthSettings settings, IdpHttp http, Clock clock) {
     this.settings = requireNonNull(settings, "settings");
@@ -131,10 +133,12 @@ final class JwksSource {
       Attempt mine = new Attempt(now, new CompletableFuture<>());
       if (attempt.compareAndSet(last, mine)) {
         fetch().whenComplete((fetched, error) -> {
+          refreshes.incrementAndGet();
           if (error == null) {
             keys.set(fetched);
             lastAttemptFailed = false;
           } else {
+            failedRefreshes.incrementAndGet();
             lastAttemptFailed = true;
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             log.warn("Could not refresh the signing keys of {}: {}", settings.issuer(), cause.toString());
@@ -144,6 +148,16 @@ final class JwksSource {
         return mine.done();
       }
     }
+  }
+
+  /** Key fetches attempted so far. */
+  long refreshes() {
+    return refreshes.get();
+  }
+
+  /** Key fetches that failed so far. */
+  long failedRefreshes() {
+    return failedRefreshes.get();
   }
 
   /** The introspection endpoint named by the last discovery document, null when none was read. */

@@ -85,6 +85,16 @@ public final class JwtAuthenticator implements Authenticator {
   }
 
   @Override
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.FunctionCounter.builder("fhirwall.idp.key.refreshes", keys, JwksSource::refreshes)
+        .description("Fetches of the issuer's signing keys").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("fhirwall.idp.key.refresh.failures", keys, JwksSource::failedRefreshes)
+        .description("Fetches of the issuer's signing keys that failed").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("fhirwall.idp.keys.usable", this, a -> a.canVerify() ? 1 : 0)
+        .description("1 while signing keys young enough to verify tokens are cached").register(registry);
+  }
+
+  @Override
   public void prepare(Instant now) {
     warmUp(now);
   }

@@ -92,7 +92,12 @@ final class ServeCommand implements Callable<Integer> {
       err.flush();
       return 1;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(fhirwall::close, "fhirwall-shutdown"));
+    Fhirwall running = fhirwall;
+    // SIGTERM: stop accepting, finish the requests under way, write out the audit trail, exit 0.
+    // SIGHUP: reload policies and certificates. Any other way out still closes in order (the hook).
+    Signals.on("TERM", () -> new Thread(running::close, "fhirwall-sigterm").start());
+    Signals.on("HUP", () -> new Thread(running::reload, "fhirwall-sighup").start());
+    Runtime.getRuntime().addShutdownHook(new Thread(running::close, "fhirwall-shutdown"));
     spec.commandLine().getOut().println("fhirwall ready on " + deployment.publicBaseUrl() + " (listening on "
         + fhirwall.publicAddress() + (fhirwall.adminAddress() == null ? "" : ", admin on " + fhirwall.adminAddress()) + ")");
     spec.commandLine().getOut().flush();

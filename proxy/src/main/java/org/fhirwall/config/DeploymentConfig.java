@@ -38,6 +38,9 @@ public record DeploymentConfig(
     Quota quota,
     Audit audit,
     Alerts alerts,
+    Logging logging,
+    Tracing tracing,
+    Containment containment,
     @Nullable Admin admin,
     Paging paging,
     String breakGlassHeader) {
@@ -54,6 +57,9 @@ public record DeploymentConfig(
     requireNonNull(quota, "quota");
     requireNonNull(audit, "audit");
     requireNonNull(alerts, "alerts");
+    requireNonNull(logging, "logging");
+    requireNonNull(tracing, "tracing");
+    requireNonNull(containment, "containment");
     requireNonNull(paging, "paging");
     requireNonNull(breakGlassHeader, "breakGlassHeader");
   }
@@ -75,7 +81,8 @@ public record DeploymentConfig(
   /** How the upstream stage reaches the EPR; responses are bounded by {@code limits.max-response-body}. */
   public UpstreamSettings upstreamSettings() {
     return new UpstreamSettings(upstream.url(), upstream.connectTimeout(), upstream.responseTimeout(),
-        upstream.maxConnectionsPerLoop(), limits.maxResponseBody(), upstream.headers());
+        upstream.maxConnectionsPerLoop(), limits.maxResponseBody(), upstream.headers(), upstream.tls().ca(),
+        upstream.tls().certificate(), upstream.tls().privateKey());
   }
 
   /** How the inspect stage reads EPR responses: decoded bodies up to 8× the largest response read. */
@@ -130,12 +137,14 @@ public record DeploymentConfig(
       Duration responseTimeout,
       int maxConnectionsPerLoop,
       int maxConcurrent,
+      UpstreamTls tls,
       PerPrincipal perPrincipal,
       CircuitBreaker circuitBreaker,
       Map<String, String> headers) {
     public Upstream {
       requireNonNull(url, "url");
       requireNonNull(perPrincipal, "perPrincipal");
+      requireNonNull(tls, "tls");
       requireNonNull(connectTimeout, "connectTimeout");
       requireNonNull(responseTimeout, "responseTimeout");
       requireNonNull(circuitBreaker, "circuitBreaker");
@@ -146,6 +155,11 @@ public record DeploymentConfig(
     public String toString() {
       return "Upstream[url=" + url + ", headers=" + headers.keySet() + "]";
     }
+  }
+
+  /** TLS towards the EPR: a CA to trust instead of the JVM's, and a client certificate (all PEM, each optional). */
+  public record UpstreamTls(@Nullable Path ca, @Nullable Path certificate, @Nullable Path privateKey) {
+    public static final UpstreamTls DEFAULT = new UpstreamTls(null, null, null);
   }
 
   /**
@@ -174,7 +188,8 @@ public record DeploymentConfig(
       int maxHeaderSize,
       int maxHeaders,
       Duration requestTimeout,
-      Duration idleTimeout) {}
+      Duration idleTimeout,
+      Duration shutdownGrace) {}
 
   /**
    * Where everything that limits a principal lives: this process only ({@code store} {@code local},
@@ -235,8 +250,40 @@ public record DeploymentConfig(
     }
   }
 
-  /** Where alerts go besides the audit log. */
-  public record Alerts(@Nullable URI webhook) {}
+  /**
+   * What happens at the IdP when fhirwall locks a user: with {@code endIdpSessions}, the user's
+   * sessions are ended there through {@code clientId}'s service account.
+   */
+  public record Containment(boolean endIdpSessions, @Nullable String clientId, @Nullable Path clientSecretFile,
+      @Nullable URI adminUrl) {}
+
+  /** fhirwall's own log: whether it writes one access line per request. */
+  public record Logging(boolean access) {}
+
+  /**
+   * OpenTelemetry traces: off when {@code otlpEndpoint} is null.
+   *
+   * @param otlpEndpoint the collector's OTLP/HTTP traces URL ({@code http://collector:4318/v1/traces})
+   */
+  public record Tracing(@Nullable URI otlpEndpoint, String serviceName) {
+    public Tracing {
+      requireNonNull(serviceName, "serviceName");
+    }
+  }
+
+  /**
+   * Where alerts go besides the audit log, and how.
+   *
+   * @param secretFile the HMAC key shared with the webhook's receiver, null to send unsigned
+   * @param refusalBurst more refusals than this for one principal within {@code refusalWindow} alert
+   */
+  public record Alerts(@Nullable URI webhook, @Nullable Path secretFile, int retries, Duration firstRetry, int refusalBurst,
+      Duration refusalWindow) {
+    public Alerts {
+      requireNonNull(firstRetry, "firstRetry");
+      requireNonNull(refusalWindow, "refusalWindow");
+    }
+  }
 
   /**
    * Paging links fhirwall hands out. Without {@code secretFile} the key is kept in the quota store:

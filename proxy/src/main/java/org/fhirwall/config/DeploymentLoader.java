@@ -177,7 +177,7 @@ public final class DeploymentLoader {
       pp.problem("max-concurrent", share + " (expected: at most upstream.max-concurrent, " + maxConcurrent + ")");
     }
     DeploymentConfig.Upstream upstream = new DeploymentConfig.Upstream(url(u, "url"), u.duration("connect-timeout"),
-        u.duration("response-timeout"), u.integer("max-connections-per-loop"), maxConcurrent,
+        u.duration("response-timeout"), u.integer("max-connections-per-loop"), maxConcurrent, upstreamTls(u, dir),
         new DeploymentConfig.PerPrincipal(share, pp.integer("max-failures"), pp.duration("failure-window"),
             pp.duration("throttle-for")),
         new DeploymentConfig.CircuitBreaker(cb.integer("failure-rate"), cb.integer("minimum-calls"), cb.duration("slow-call"),
@@ -195,7 +195,7 @@ public final class DeploymentLoader {
     ConfigTree l = root.at("limits");
     DeploymentConfig.Limits limits = new DeploymentConfig.Limits((int) l.bytes("max-request-body"), l.bytes("max-response-body"),
         (int) l.bytes("max-initial-line"), (int) l.bytes("max-header-size"), l.integer("max-headers"),
-        l.duration("request-timeout"), l.duration("idle-timeout"));
+        l.duration("request-timeout"), l.duration("idle-timeout"), l.duration("shutdown-grace"));
 
     DeploymentConfig.Quota quota = quota(root.at("quota"), dir);
 
@@ -210,7 +210,10 @@ public final class DeploymentLoader {
     }
 
     ConfigTree al = root.at("alerts");
-    DeploymentConfig.Alerts alerts = new DeploymentConfig.Alerts(al.has("webhook") ? url(al, "webhook") : null);
+    ConfigTree burst = al.at("refusal-burst");
+    DeploymentConfig.Alerts alerts = new DeploymentConfig.Alerts(al.has("webhook") ? url(al, "webhook") : null,
+        al.has("secret-file") ? existingFile(al, "secret-file", dir) : null, al.integer("retries"), al.duration("first-retry"),
+        burst.integer("max"), burst.duration("window"));
 
     ConfigTree ad = root.at("admin");
     DeploymentConfig.Admin admin = null;
@@ -238,6 +241,10 @@ public final class DeploymentLoader {
     }
     return new DeploymentConfig(listen, publicBaseUrl, tls, upstream, identity, Set.copyOf(i.strings("non-mfa-acr")),
         policies, new DeploymentConfig.PolicyReload(root.at("policy-reload").bool("allow-weakening")), limits, quota, audit, alerts,
+        new DeploymentConfig.Logging(root.at("logging").bool("access")),
+        new DeploymentConfig.Tracing(root.at("tracing").has("otlp-endpoint") ? url(root.at("tracing"), "otlp-endpoint") : null,
+            root.at("tracing").text("service-name")),
+        containment(root.at("containment"), dir),
         admin, paging, root.text("break-glass-header"));
   }
 
@@ -266,6 +273,31 @@ public final class DeploymentLoader {
     }
     return new DeploymentConfig.Quota(store, q.integer("max-accounts"), q.path("state-dir", dir), q.text("on-store-failure"),
         q.integer("replicas"), redis);
+  }
+
+  private static DeploymentConfig.UpstreamTls upstreamTls(ConfigTree u, Path dir) {
+    ConfigTree t = u.optional("tls");
+    if (t == null) {
+      return DeploymentConfig.UpstreamTls.DEFAULT;
+    }
+    if (t.has("certificate") != t.has("private-key")) {
+      t.problem(t.has("certificate") ? "private-key" : "certificate",
+          "missing (expected: a client certificate and its private key together)");
+    }
+    return new DeploymentConfig.UpstreamTls(t.has("ca") ? existingFile(t, "ca", dir) : null,
+        t.has("certificate") ? existingFile(t, "certificate", dir) : null,
+        t.has("private-key") ? existingFile(t, "private-key", dir) : null);
+  }
+
+  private static DeploymentConfig.Containment containment(ConfigTree c, Path dir) {
+    boolean on = c.bool("end-idp-sessions");
+    if (on && (!c.has("client-id") || !c.has("client-secret-file"))) {
+      c.problem("end-idp-sessions", "true without client-id and client-secret-file (expected: fhirwall's service account "
+          + "at the IdP, allowed to end user sessions)");
+    }
+    return new DeploymentConfig.Containment(on, c.has("client-id") ? c.text("client-id") : null,
+        c.has("client-secret-file") ? existingFile(c, "client-secret-file", dir) : null,
+        c.has("admin-url") ? url(c, "admin-url") : null);
   }
 
   private static boolean isLoopback(String host) {

@@ -57,8 +57,12 @@ final class RequestHeaders {
       if (name.isEmpty() || !isToken(name)) {
         throw new Refused(Refusal.badFraming("Malformed header name"));
       }
-      checkValueChars(h.value());
-      switch (name.toLowerCase(Locale.ROOT)) {
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (!lower.equals("authorization")) {
+        // the token was read by the auth stage already (strictly), and is never forwarded
+        checkValueChars(h.value());
+      }
+      switch (lower) {
         case "x-http-method-override", "x-method-override", "x-http-method" ->
             throw Refused.invalid("Method override headers (" + name + ") are refused; send the real method");
         case "upgrade" -> {

@@ -40,6 +40,11 @@ public record PolicySet(List<RolePolicy> roles) {
   }
 
   public Optional<RolePolicy> byName(String name) {
-    return roles.stream().filter(r -> r.name().equals(name)).findFirst();
+    for (RolePolicy role : roles) {
+      if (role.name().equals(name)) {
+        return Optional.of(role);
+      }
+    }
+    return Optional.empty();
   }
 }

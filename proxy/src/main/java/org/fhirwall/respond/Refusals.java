@@ -69,6 +69,11 @@ public final class Refusals {
         .withHeader("Retry-After", "5");
   }
 
+  /** fhirwall is shutting down: another replica (or this one, restarted) will answer. */
+  public static Refusal shuttingDown() {
+    return Refusal.of(503, IssueType.TRANSIENT, "fhirwall is shutting down, try again").withHeader("Retry-After", "1");
+  }
+
   /** fhirwall's bounded work queue is full. */
   public static Refusal busy() {
     return Refusal.of(503, IssueType.TRANSIENT, "fhirwall is busy, try again shortly").withHeader("Retry-After", "2");

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.audit.Trail;
@@ -28,16 +29,28 @@ final class Endings {
   private final HttpRequest head;
   private final RequestBody body;
   private final AuditSink audit;
+  private final Alarms alarms;
   private final Duration writeTimeout;
   private final List<Runnable> onEnd = new ArrayList<>(1);
   private boolean ended;
 
-  Endings(ChannelHandlerContext ctx, HttpRequest head, RequestBody body, AuditSink audit, Duration writeTimeout) {
+  Endings(ChannelHandlerContext ctx, HttpRequest head, RequestBody body, AuditSink audit, Alarms alarms,
+      Duration writeTimeout) {
     this.ctx = requireNonNull(ctx, "ctx");
     this.head = requireNonNull(head, "head");
     this.body = requireNonNull(body, "body");
     this.audit = requireNonNull(audit, "audit");
+    this.alarms = requireNonNull(alarms, "alarms");
     this.writeTimeout = requireNonNull(writeTimeout, "writeTimeout");
+  }
+
+  /** Counts the exchange among those under way; false while shutting down (the request is then refused). */
+  boolean admit(InFlight inFlight) {
+    if (!inFlight.enter()) {
+      return false;
+    }
+    onEnd(inFlight::exit);
+    return true;
   }
 
   /** Something to give back when the exchange ends, however it ends (at once when it has already ended). */
@@ -55,6 +68,9 @@ final class Endings {
         : Responses.sniffFormat(head.uri(), head.headers().get(HttpHeaderNames.ACCEPT));
     if (answer(Refusals.answer(refusal, format, t.requestId()))) {
       audit.write(t.refused(refusal, outcome, rule, usage, System.nanoTime()));
+      if (outcome == AuditRecord.Outcome.REFUSED || outcome == AuditRecord.Outcome.THROTTLED) {
+        alarms.refused(t);
+      }
     }
   }
 

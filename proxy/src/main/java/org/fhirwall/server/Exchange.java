@@ -30,23 +30,19 @@ import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Forwarding;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamResult;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One request's way through fhirwall, in order — the only place that knows it: {@code auth} (from
- * the header, before the body is read), {@code fhir} (what is asked), {@code policy} (may they?),
- * {@code quota} (locked? rate? in one step), {@code upstream}, {@code inspect} (which patients?),
- * {@code quota} (charge them, or refuse), {@code respond}, {@code audit}. Each step is a call into
- * its stage with immutable values; what is known so far travels in the {@link Trail}.
+ * the header, before the body is read), {@code fhir}, {@code policy}, {@code quota} (locked? rate?
+ * in one step), {@code upstream}, {@code inspect} (which patients?), {@code quota} (charge them, or
+ * refuse), {@code respond}, {@code audit}: each a call into its stage with immutable values.
  *
  * <p>Confined to the channel's event loop ({@link Steps} brings asynchronous results back to it).
  * Every ending goes through {@link #refuse} or {@link #release}: exactly one answer and one audit
  * record. An unexpected exception ends in a refusal (fail closed).
  */
 final class Exchange {
-  private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
-
   private final ChannelHandlerContext ctx;
   private final Stages stages;
   private final Upstream upstream;
@@ -66,15 +62,20 @@ final class Exchange {
     this.head = head;
     this.body = body;
     this.steps = new Steps(ctx.executor(), stages.heavyWork(), this::crashed);
-    this.end = new Endings(ctx, head, body, stages.audit(), settings.writeTimeout());
+    this.end = new Endings(ctx, head, body, stages.audit(), stages.alarms(), settings.writeTimeout());
     this.arrived = Trail.arrived(RequestIds.next(), stages.clock().instant(), System.nanoTime(),
         RequestIds.address(ctx.channel().remoteAddress()), head.method().name(), head.uri(), head.headers().get("traceparent"));
   }
 
-  /** 1. auth: who is asking, from the {@code Authorization} header alone. */
-  void start() {
-    steps.await(arrived, stages.authenticator().authenticate(head.headers().get(HttpHeaderNames.AUTHORIZATION), now()),
-        this::identified, e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable"));
+  /** 1. auth: who is asking, from the {@code Authorization} header alone (none while shutting down). */
+  void start(InFlight inFlight) {
+    if (!end.admit(inFlight)) {
+      body.discard(close -> refuse(arrived, Refusals.shuttingDown().closing(), Outcome.FAILED, "shutting-down"));
+      return;
+    }
+    steps.run(arrived, () -> steps.await(arrived, stages.authenticator().authenticate(
+        head.headers().get(HttpHeaderNames.AUTHORIZATION), now()), this::identified,
+        e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable")));
   }
 
   private void identified(AuthOutcome outcome) {
@@ -168,7 +169,6 @@ final class Exchange {
   private void inspect(Trail t, Decision.Allow allow, Plan plan, EprAnswer a) {
     steps.offload(t, a.body().length > settings.inlineInspectBytes(), () -> Inspected.of(stages, plan, allow, a), seen -> {
       if (seen.inspection() instanceof Inspection.Unreadable u) {
-        LOG.warn("request {}: upstream response could not be inspected: {}", t.requestId(), u.reason());
         refuse(t, Refusals.unreadable(), Outcome.FAILED, "inspect:" + u.reason());
         return;
       }
@@ -235,11 +235,11 @@ final class Exchange {
   /** A signal from quota (an id walk, EPR failures): audited and alerted once it crosses its threshold. */
   private void signal(Trail t, CompletionStage<Optional<Enforcement.Signal>> stage) {
     steps.await(t, stage, s -> s.ifPresent(signal -> stages.alarms().signal(t, signal)),
-        e -> LOG.warn("request {}: a signal could not be recorded", t.requestId()));
+        e -> LoggerFactory.getLogger(Exchange.class).warn("a signal could not be recorded: {}", e.toString()));
   }
 
   private void crashed(Trail t, RuntimeException e) {
-    LOG.error("request {} failed in a stage", t.requestId(), e);
+    LoggerFactory.getLogger(Exchange.class).error("request {} failed in a stage", t.requestId(), e);
     refuse(t, Refusals.internal(t.requestId()), Outcome.FAILED, "internal-error");
   }
 

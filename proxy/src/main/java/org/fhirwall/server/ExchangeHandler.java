@@ -27,10 +27,12 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final Upstream upstream;
   private final ProxySettings settings;
   private final int maxBody;
+  private final InFlight inFlight;
   /** The body of the request under way; null between requests. */
   private @Nullable RequestBody body;
 
-  ExchangeHandler(Stages stages, Upstream upstream, ProxySettings settings, int maxBody) {
+  ExchangeHandler(Stages stages, Upstream upstream, ProxySettings settings, int maxBody, InFlight inFlight) {
+    this.inFlight = requireNonNull(inFlight, "inFlight");
     this.stages = requireNonNull(stages, "stages");
     this.upstream = requireNonNull(upstream, "upstream");
     this.settings = requireNonNull(settings, "settings");
@@ -43,7 +45,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       ctx.channel().config().setAutoRead(false);
       RequestBody current = new RequestBody(ctx, maxBody, HttpUtil.is100ContinueExpected(head));
       body = current;
-      new Exchange(ctx, stages, upstream, settings, head, current).start();
+      new Exchange(ctx, stages, upstream, settings, head, current).start(inFlight);
       if (msg instanceof HttpContent content) {
         current.offer(content);
       }

@@ -7,6 +7,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,17 +21,24 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.fhirwall.policy.RolePolicy;
 import org.fhirwall.admin.AdminAccess;
 import org.fhirwall.admin.AdminApi;
+import org.fhirwall.admin.Metrics;
+import org.fhirwall.admin.RequestMetrics;
 import org.fhirwall.admin.Readiness;
+import org.fhirwall.admin.Tracing;
 import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
@@ -38,6 +46,7 @@ import org.fhirwall.audit.JsonLinesAuditLog;
 import org.fhirwall.audit.WebhookAlertSink;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.JwtAuthenticator;
+import org.fhirwall.auth.SessionTermination;
 import org.fhirwall.config.ConfigException;
 import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.config.PolicyReloader;
@@ -54,6 +63,7 @@ import org.fhirwall.quota.QuotaStore;
 import org.fhirwall.quota.RedisQuotaStore;
 import org.fhirwall.quota.StateFile;
 import org.fhirwall.respond.Responder;
+import org.fhirwall.upstream.Upstream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,10 +102,16 @@ public final class Fhirwall implements AutoCloseable {
   private final WebhookAlertSink alerts;
   private final ExecutorService heavyWork;
   private final ExecutorService background;
+  private final Metrics metrics;
+  /** Watches the certificate files and reloads them when they change. */
+  private final ScheduledExecutorService certificates;
+  /** The quota store's periodic work: the local state file, the fallback's lock mirror and probe. */
   private final ScheduledExecutorService ticks;
+  private boolean closed;
 
   private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, WebhookAlertSink alerts,
-      ExecutorService heavyWork, ExecutorService background, ScheduledExecutorService ticks) {
+      ExecutorService heavyWork, ExecutorService background, Metrics metrics,
+      ScheduledExecutorService certificates, ScheduledExecutorService ticks) {
     this.server = server;
     this.policies = policies;
     this.quota = quota;
@@ -103,6 +119,8 @@ public final class Fhirwall implements AutoCloseable {
     this.alerts = alerts;
     this.heavyWork = heavyWork;
     this.background = background;
+    this.metrics = metrics;
+    this.certificates = certificates;
     this.ticks = ticks;
   }
 
@@ -117,14 +135,38 @@ public final class Fhirwall implements AutoCloseable {
       built.add(heavyWork::shutdownNow);
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(background).build();
 
-      AuditSink audit = auditSink(config.audit());
-      built.add(audit);
-      PolicyReloader policies = PolicyReloader.start(config, fhir.getResourceTypes(), options.policyReloadMillis(),
-          outcome -> audit.write(reloadRecord(options.clock().instant(), outcome)));
+      Metrics metrics = new Metrics();
+      built.add(metrics);
+      AtomicReference<@Nullable PolicyReloader> inForce = new AtomicReference<>();
+      AuditSink counted = new RequestMetrics(auditSink(config.audit()), metrics.registry(),
+          role -> Optional.ofNullable(inForce.get()).flatMap(p -> p.get().policies().byName(role)).map(RolePolicy::patientLimits),
+          config.logging().access());
+      built.add(counted);
+      URI otlp = config.tracing().otlpEndpoint();
+      Tracing tracing = otlp == null ? null : new Tracing(otlp, config.tracing().serviceName(), http);
+      if (tracing != null) {
+        built.add(tracing);
+        FunctionCounter.builder("fhirwall.traces.dropped", tracing, Tracing::dropped)
+            .description("Spans not sent: the queue was full or the collector failed").register(metrics.registry());
+      }
+      AuditSink audit = tracing == null ? counted : tracing.requests(counted);
+      UnaryOperator<Upstream> eprCalls = tracing == null ? UnaryOperator.identity() : tracing::calls;
+      AtomicLong policyVersion = new AtomicLong(1);
+      PolicyReloader policies = PolicyReloader.start(config, fhir.getResourceTypes(), options.policyReloadMillis(), outcome -> {
+        if (outcome instanceof ReloadOutcome.Applied) {
+          policyVersion.incrementAndGet();
+        }
+        audit.write(reloadRecord(options.clock().instant(), outcome));
+      });
       built.add(policies);
+      inForce.set(policies);
+      Gauge.builder("fhirwall.policy.version", policyVersion, AtomicLong::get)
+          .description("How many times the role policies in force were loaded (1 at start)").register(metrics.registry());
+      Gauge.builder("fhirwall.policy.roles", policies, p -> p.get().policies().roles().size())
+          .description("Role policies in force").register(metrics.registry());
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
           : JwtAuthenticator.create(config.identity(), http, background, options.clock());
-
+      authenticator.bindMetrics(metrics.registry());
       String upstreamBase = stripSlash(config.upstream().url().toString());
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir), config.inspectorSettings());
@@ -136,11 +178,19 @@ public final class Fhirwall implements AutoCloseable {
       built.add(ticks::shutdownNow);
       QuotaStore quota = quotaStore(config, options, background, ticks);
       built.add(quota);
+      bindQuotaMetrics(quota, metrics.registry());
       PageLinks pageLinks = new PageLinks(pagingSecret(config.paging(), quota), config.paging().linkTtl());
       DeploymentConfig.PerPrincipal share = config.upstream().perPrincipal();
       Enforcement enforcement = new Enforcement(quota, share.maxConcurrent(),
           new Enforcement.FailureRules(share.maxFailures(), share.failureWindow(), share.throttleFor()));
-      WebhookAlertSink alerts = new WebhookAlertSink(config.alerts().webhook(), http);
+      DeploymentConfig.Alerts alerting = config.alerts();
+      WebhookAlertSink alerts = new WebhookAlertSink(new WebhookAlertSink.Delivery(alerting.webhook(),
+          alerting.secretFile() == null ? null : Files.readAllBytes(alerting.secretFile()), alerting.retries(),
+          alerting.firstRetry()), http, background, options.clock());
+      FunctionCounter.builder("fhirwall.alerts.delivered", alerts, WebhookAlertSink::delivered)
+          .description("Alerts the webhook took").register(metrics.registry());
+      FunctionCounter.builder("fhirwall.alerts.undelivered", alerts, WebhookAlertSink::failed)
+          .description("Alerts given up on after every retry").register(metrics.registry());
       Stages stages = new Stages(
           new RequestParser(fhir, config.parserSettings()),
           RequestPatients.R4,
@@ -151,7 +201,8 @@ public final class Fhirwall implements AutoCloseable {
           new Responder(fhir, upstreamBase, publicBase, pageLinks),
           enforcement,
           audit,
-          new Alarms(audit, alerts, options.clock()),
+          new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow(),
+              idpSessions(config, http, background, options.clock())),
           options.clock(),
           heavyWork);
       AtomicInteger ready = new AtomicInteger();
@@ -175,14 +226,21 @@ public final class Fhirwall implements AutoCloseable {
         if (config.admin().tokenFile() == null) {
           readiness.warn("admin.token-file is not set: the lock API is closed");
         }
-        admin = new AdminApi(quota, audit, readiness, options.clock(), AdminAccess.of(config.admin().tokenFile(),
-            config.admin().listen().host(), config.admin().hosts()), metrics(quota)::scrape);
+        admin = new AdminApi(quota, audit, readiness, metrics, options.clock(), AdminAccess.of(config.admin().tokenFile(),
+            config.admin().listen().host(), config.admin().hosts()));
       }
-      FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, options.workerThreads());
+      FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, metrics.registry(), options.workerThreads(),
+          eprCalls);
       ready.set(1);
       LOG.info("public base {} → upstream {}; policies {} from {}", publicBase, upstreamBase,
           policies.get().policies().roles().stream().map(r -> r.name()).toList(), config.policies());
-      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, ticks);
+      ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "fhirwall-certificates");
+        t.setDaemon(true);
+        return t;
+      });
+      watchCertificates(config, server, watch);
+      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, metrics, watch, ticks);
     } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
       for (int i = built.size() - 1; i >= 0; i--) {
         try {
@@ -193,6 +251,60 @@ public final class Fhirwall implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** Reloads the certificates when one of their files changes (checked every 30 s, off the event loops). */
+  private static void watchCertificates(DeploymentConfig config, FhirwallServer server, ScheduledExecutorService watch) {
+    List<Path> files = new ArrayList<>();
+    if (config.tls() != null) {
+      files.add(config.tls().certificate());
+      files.add(config.tls().privateKey());
+      if (config.tls().clientCa() != null) {
+        files.add(config.tls().clientCa());
+      }
+    }
+    DeploymentConfig.UpstreamTls u = config.upstream().tls();
+    for (Path p : new Path[] {u.ca(), u.certificate(), u.privateKey()}) {
+      if (p != null) {
+        files.add(p);
+      }
+    }
+    if (files.isEmpty()) {
+      return;
+    }
+    AtomicReference<String> seen = new AtomicReference<>(stamp(files));
+    watch.scheduleWithFixedDelay(() -> {
+      String now = stamp(files);
+      if (!now.equals(seen.getAndSet(now))) {
+        LOG.info("a certificate file changed: reloading");
+        server.reloadCertificates();
+      }
+    }, 30, 30, TimeUnit.SECONDS);
+  }
+
+  private static String stamp(List<Path> files) {
+    StringBuilder sb = new StringBuilder();
+    for (Path p : files) {
+      try {
+        sb.append(Files.getLastModifiedTime(p).toMillis()).append(':').append(Files.size(p)).append(';');
+      } catch (IOException e) {
+        sb.append("missing;");
+      }
+    }
+    return sb.toString();
+  }
+
+  /** Ending a locked user's sessions at the IdP, when the deployment asks for it. */
+  private static @Nullable SessionTermination idpSessions(DeploymentConfig config, HttpClient http, ExecutorService background,
+      Clock clock) throws IOException {
+    DeploymentConfig.Containment c = config.containment();
+    if (!c.endIdpSessions() || c.clientId() == null || c.clientSecretFile() == null) {
+      return null;
+    }
+    String secret = Files.readString(c.clientSecretFile()).strip();
+    SessionTermination.Settings keycloak = SessionTermination.Settings.keycloak(config.identity().issuer(), c.clientId(), secret);
+    return new SessionTermination(c.adminUrl() == null ? keycloak
+        : new SessionTermination.Settings(keycloak.tokenEndpoint(), c.adminUrl(), c.clientId(), secret), http, background, clock);
   }
 
   /** The audit record of a policy reload: what changed, every weakening, every problem. */
@@ -240,11 +352,10 @@ public final class Fhirwall implements AutoCloseable {
   }
 
   /**
-   * The metrics {@code /metrics} shows: whether this replica enforces its share of the limits
-   * alone because Redis does not answer, and how many charges it made so.
+   * The quota store's metrics: whether this replica enforces its share of the limits alone because
+   * Redis does not answer, and how many charges it made so.
    */
-  private static PrometheusMeterRegistry metrics(QuotaStore quota) {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private static void bindQuotaMetrics(QuotaStore quota, MeterRegistry registry) {
     if (quota instanceof FallbackQuotaStore fallback) {
       Gauge.builder("fhirwall.quota.store.fallback", fallback, f -> f.degraded() ? 1 : 0)
           .description("1 while Redis does not answer and this replica enforces 1/replicas of every limit alone")
@@ -253,7 +364,6 @@ public final class Fhirwall implements AutoCloseable {
           .description("Responses charged by this replica alone while Redis did not answer")
           .register(registry);
     }
-    return registry;
   }
 
   /** The paging links' key: from {@code paging.secret-file}, else the one the quota store keeps (shared by replicas). */
@@ -329,13 +439,32 @@ public final class Fhirwall implements AutoCloseable {
     return policies;
   }
 
+  /**
+   * What {@code SIGHUP} does: checks the policy directory now, and reads the certificates again
+   * (the public port's and the EPR client's); whatever cannot be read leaves what is in force.
+   */
+  public void reload() {
+    LOG.info("reload requested: policies and certificates");
+    policies.check();
+    server.reloadCertificates();
+  }
+
   /** Blocks until the public port closes (the {@code serve} command's main thread). */
   public void awaitClose() throws InterruptedException {
     server.awaitClose();
   }
 
+  /**
+   * Stops accepting, lets the requests under way finish (up to {@code limits.shutdown-grace}), then
+   * closes every stage in order; the audit trail is written out before it returns. Idempotent.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    certificates.shutdownNow();
     server.close();
     policies.close();
     alerts.close();
@@ -344,5 +473,6 @@ public final class Fhirwall implements AutoCloseable {
     quota.close();
     heavyWork.shutdownNow();
     background.shutdownNow();
+    metrics.close();
   }
 }

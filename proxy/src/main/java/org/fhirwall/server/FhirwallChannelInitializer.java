@@ -10,19 +10,23 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.upstream.Upstream;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /** The public port's pipeline, in the order bytes travel through it. */
 final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel> {
-  private final @Nullable SslContext tls;
+  /** The public port's TLS context: read anew for each connection, so reloaded certificates apply at once. */
+  private final Supplier<@Nullable SslContext> tls;
+  private final InFlight inFlight;
   private final DeploymentConfig.Limits limits;
   private final Stages stages;
   private final Upstream upstream;
   private final ProxySettings settings;
 
-  FhirwallChannelInitializer(@Nullable SslContext tls, DeploymentConfig.Limits limits, Stages stages,
+  FhirwallChannelInitializer(Supplier<@Nullable SslContext> tls, DeploymentConfig.Limits limits, Stages stages, InFlight inFlight,
       Upstream upstream, ProxySettings settings) {
-    this.tls = tls;
+    this.tls = requireNonNull(tls, "tls");
+    this.inFlight = requireNonNull(inFlight, "inFlight");
     this.limits = requireNonNull(limits, "limits");
     this.stages = requireNonNull(stages, "stages");
     this.upstream = requireNonNull(upstream, "upstream");
@@ -39,8 +43,9 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
   }
 
   private void addTlsHandlers(SocketChannel ch, ChannelPipeline p) {
-    if (tls != null) {
-      p.addLast("tls", tls.newHandler(ch.alloc()));
+    SslContext context = tls.get();
+    if (context != null) {
+      p.addLast("tls", context.newHandler(ch.alloc()));
     }
   }
 
@@ -67,6 +72,6 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
   }
 
   private void addProxyHandler(ChannelPipeline p) {
-    p.addLast("exchange", new ExchangeHandler(stages, upstream, settings, limits.maxRequestBody()));
+    p.addLast("exchange", new ExchangeHandler(stages, upstream, settings, limits.maxRequestBody(), inFlight));
   }
 }

@@ -4,9 +4,18 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -28,11 +37,16 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLException;
 import org.fhirwall.admin.AdminApi;
 import org.fhirwall.admin.Readiness;
 import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamClient;
 import org.fhirwall.upstream.UpstreamSettings;
 import org.jspecify.annotations.Nullable;
@@ -53,23 +67,32 @@ public final class FhirwallServer implements AutoCloseable {
   private final UpstreamClient upstream;
   private final Channel publicChannel;
   private final @Nullable Channel adminChannel;
+  private final InFlight inFlight;
+  private final DeploymentConfig config;
+  private final AtomicReference<@Nullable SslContext> tls;
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private final AtomicBoolean closing = new AtomicBoolean();
 
   private FhirwallServer(EventLoopGroup boss, EventLoopGroup workers, UpstreamClient upstream, Channel publicChannel,
-      @Nullable Channel adminChannel) {
+      @Nullable Channel adminChannel, InFlight inFlight, DeploymentConfig config, AtomicReference<@Nullable SslContext> tls) {
     this.boss = boss;
     this.workers = workers;
     this.upstream = upstream;
     this.publicChannel = publicChannel;
     this.adminChannel = adminChannel;
+    this.inFlight = inFlight;
+    this.config = config;
+    this.tls = tls;
   }
 
   /**
    * Binds the public and admin ports and returns once both listen.
    *
    * @param workerThreads event loops for client and upstream connections (0: one per core)
+   * @param eprCalls what wraps the EPR's client (tracing), or the identity
    */
   public static FhirwallServer start(DeploymentConfig config, Stages stages, @Nullable AdminApi admin, Readiness readiness,
-      int workerThreads)
+      MeterRegistry metrics, int workerThreads, UnaryOperator<Upstream> eprCalls)
       throws InterruptedException {
     requireNonNull(config, "config");
     requireNonNull(stages, "stages");
@@ -83,14 +106,23 @@ public final class FhirwallServer implements AutoCloseable {
     try {
       DeploymentConfig.Upstream u = config.upstream();
       UpstreamSettings upstreamSettings = config.upstreamSettings();
-      UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, breaker(u), bulkhead(u));
+      var breakers = CircuitBreakerRegistry.ofDefaults();
+      var bulkheads = BulkheadRegistry.ofDefaults();
+      CircuitBreaker breaker = breakers.circuitBreaker("upstream", breakerConfig(u));
+      Bulkhead bulkhead = bulkheads.bulkhead("upstream", bulkheadConfig(u));
+      TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(metrics);
+      TaggedBulkheadMetrics.ofBulkheadRegistry(bulkheads).bindTo(metrics);
+      observe(breaker, metrics);
+      UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, breaker, bulkhead);
       readiness.check("epr", () -> upstream.breaker().getState() == CircuitBreaker.State.OPEN
           ? "the EPR's circuit breaker is open after repeated failures (requests get 503)" : null);
 
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ProxySettings settings = new ProxySettings(publicBase, upstreamSettings.baseUrlString(), config.breakGlassHeader(),
           config.limits().requestTimeout(), 256 * 1024);
-      SslContext tls = tls(config.tls());
+      AtomicReference<@Nullable SslContext> tls = new AtomicReference<>(tls(config.tls()));
+      InFlight inFlight = new InFlight();
+      readiness.check("accepting", () -> inFlight.draining() ? "shutting down: finishing the requests under way" : null);
 
       Channel publicChannel = new ServerBootstrap()
           .group(boss, workers)
@@ -98,7 +130,8 @@ public final class FhirwallServer implements AutoCloseable {
           .option(ChannelOption.SO_BACKLOG, 1024)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.SO_KEEPALIVE, true)
-          .childHandler(new FhirwallChannelInitializer(tls, config.limits(), stages, upstream, settings))
+          .childHandler(new FhirwallChannelInitializer(tls::get, config.limits(), stages, inFlight,
+              eprCalls.apply(upstream), settings))
           .bind(config.listen().host(), config.listen().port())
           .sync()
           .channel();
@@ -120,7 +153,7 @@ public final class FhirwallServer implements AutoCloseable {
             .sync()
             .channel();
       }
-      FhirwallServer server = new FhirwallServer(boss, workers, upstream, publicChannel, adminChannel);
+      FhirwallServer server = new FhirwallServer(boss, workers, upstream, publicChannel, adminChannel, inFlight, config, tls);
       LOG.info("fhirwall listening on {} ({}), admin on {}, upstream {}", server.publicAddress(), epoll ? "epoll" : "nio",
           adminChannel == null ? "off" : adminChannel.localAddress(), upstreamSettings.baseUrlString());
       return server;
@@ -135,9 +168,36 @@ public final class FhirwallServer implements AutoCloseable {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
-  private static CircuitBreaker breaker(DeploymentConfig.Upstream u) {
+  /**
+   * The EPR's breaker and bulkhead in the metrics (Resilience4j's binding: state, calls, slow
+   * calls, permits), the EPR's answer time as a histogram, the allocator's buffers; every breaker
+   * state change is logged (an open breaker means 503 for everyone).
+   */
+  private static void observe(CircuitBreaker breaker, MeterRegistry metrics) {
+    Timer.Builder epr = Timer.builder("fhirwall.epr.duration").description("Time the EPR took to answer")
+        .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofMillis(1))
+        .maximumExpectedValue(java.time.Duration.ofSeconds(60));
+    breaker.getEventPublisher()
+        .onSuccess(e -> epr.tag("outcome", "ok").register(metrics).record(e.getElapsedDuration()))
+        .onError(e -> epr.tag("outcome", "error").register(metrics).record(e.getElapsedDuration()))
+        .onStateTransition(e -> {
+          if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+            LOG.error("EPR circuit breaker {}: every request gets 503 until it closes again", e.getStateTransition());
+          } else {
+            LOG.warn("EPR circuit breaker {}", e.getStateTransition());
+          }
+        });
+    if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
+      Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedDirectMemory()).tag("memory", "direct")
+          .baseUnit("bytes").description("Buffer memory Netty's allocator holds").register(metrics);
+      Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedHeapMemory()).tag("memory", "heap")
+          .baseUnit("bytes").description("Buffer memory Netty's allocator holds").register(metrics);
+    }
+  }
+
+  private static CircuitBreakerConfig breakerConfig(DeploymentConfig.Upstream u) {
     DeploymentConfig.CircuitBreaker c = u.circuitBreaker();
-    return CircuitBreaker.of("upstream", CircuitBreakerConfig.custom()
+    return CircuitBreakerConfig.custom()
         .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
         .slidingWindowSize(Math.max(100, c.minimumCalls()))
         .minimumNumberOfCalls(c.minimumCalls())
@@ -147,14 +207,14 @@ public final class FhirwallServer implements AutoCloseable {
         .waitDurationInOpenState(c.openFor())
         .permittedNumberOfCallsInHalfOpenState(5)
         .automaticTransitionFromOpenToHalfOpenEnabled(false)
-        .build());
+        .build();
   }
 
-  private static Bulkhead bulkhead(DeploymentConfig.Upstream u) {
-    return Bulkhead.of("upstream", BulkheadConfig.custom()
+  private static BulkheadConfig bulkheadConfig(DeploymentConfig.Upstream u) {
+    return BulkheadConfig.custom()
         .maxConcurrentCalls(u.maxConcurrent())
         .maxWaitDuration(java.time.Duration.ZERO)
-        .build());
+        .build();
   }
 
   private static @Nullable SslContext tls(DeploymentConfig.@Nullable Tls tls) {
@@ -181,19 +241,63 @@ public final class FhirwallServer implements AutoCloseable {
     return adminChannel == null ? null : (InetSocketAddress) adminChannel.localAddress();
   }
 
-  /** Blocks until the public port is closed. For the {@code serve} command's main thread only. */
+  /** Blocks until the server is closed ({@link #close}). For the {@code serve} command's main thread only. */
   public void awaitClose() throws InterruptedException {
-    publicChannel.closeFuture().await();
+    closed.await();
   }
 
+  /**
+   * Reads the public port's certificate and key (and client CA) again, and the EPR client's: new
+   * connections use them; a file that cannot be read leaves the ones in force (logged).
+   */
+  public void reloadCertificates() {
+    if (config.tls() != null) {
+      try {
+        tls.set(tls(config.tls()));
+        LOG.info("public TLS certificate reloaded from {}", config.tls().certificate());
+      } catch (RuntimeException e) {
+        LOG.error("public TLS certificate NOT reloaded, the one in force stays: {}", e.getMessage());
+      }
+    }
+    upstream.reloadTls();
+  }
+
+  /**
+   * Stops accepting connections, lets the requests under way finish (new ones on kept-alive
+   * connections get 503) up to {@code limits.shutdown-grace}, then closes every connection and
+   * thread. Idempotent.
+   */
   @Override
   public void close() {
-    publicChannel.close().awaitUninterruptibly();
-    if (adminChannel != null) {
-      adminChannel.close().awaitUninterruptibly();
+    if (!closing.compareAndSet(false, true)) {
+      awaitQuietly();
+      return;
     }
-    upstream.close();
-    workers.shutdownGracefully(200, 10_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
-    boss.shutdownGracefully(0, 1_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+    try {
+      publicChannel.close().awaitUninterruptibly();
+      try {
+        if (!inFlight.drain(config.limits().shutdownGrace())) {
+          LOG.warn("{} request(s) still under way after {}: closing anyway", inFlight.running(), config.limits().shutdownGrace());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (adminChannel != null) {
+        adminChannel.close().awaitUninterruptibly();
+      }
+      upstream.close();
+      workers.shutdownGracefully(0, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+      boss.shutdownGracefully(0, 1_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+    } finally {
+      closed.countDown();
+    }
+  }
+
+  private void awaitQuietly() {
+    try {
+      closed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -19,6 +19,8 @@ record Inspected(Inspection inspection, int notFound) {
     Inspection inspection = plan.bulkManifest() && a.status() == 200 ? stages.responder().manifest(a.body())
         : stages.inspector().inspect(new ResponseBody(a.body(), a.contentType(), a.contentEncoding()));
     if (!(inspection instanceof Inspection.Read read)) {
+      org.slf4j.LoggerFactory.getLogger(Inspected.class).warn("upstream response could not be inspected: {}",
+          ((Inspection.Unreadable) inspection).reason());
       return new Inspected(inspection, 0);
     }
     if (a.status() < 500) {

@@ -16,6 +16,7 @@ import org.fhirwall.policy.Decision;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * How one exchange moves from stage to stage without blocking its event loop: an asynchronous
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Steps {
   private static final Logger LOG = LoggerFactory.getLogger(Steps.class);
+  private static final String REQUEST_ID = "request_id";
 
   private final EventExecutor loop;
   private final Executor heavyWork;
@@ -36,12 +38,23 @@ final class Steps {
     this.crashed = requireNonNull(crashed, "crashed");
   }
 
-  /** Runs a stage on the loop; an exception in it ends the exchange. */
+  /**
+   * Runs a stage on the loop; an exception in it ends the exchange. While it runs, log lines carry
+   * the request's id ({@code request_id}).
+   */
   void run(Trail trail, Runnable stage) {
+    String outer = MDC.get(REQUEST_ID);
+    MDC.put(REQUEST_ID, trail.requestId());
     try {
       stage.run();
     } catch (RuntimeException e) {
       crashed.accept(trail, e);
+    } finally {
+      if (outer == null) {
+        MDC.remove(REQUEST_ID);
+      } else {
+        MDC.put(REQUEST_ID, outer);
+      }
     }
   }
 

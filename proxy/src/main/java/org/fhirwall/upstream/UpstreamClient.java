@@ -39,6 +39,7 @@ import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -63,7 +64,8 @@ public final class UpstreamClient implements Upstream, AutoCloseable {
   private final CircuitBreaker breaker;
   private final Bulkhead bulkhead;
   private final Map<EventLoop, LoopPool> pools = new IdentityHashMap<>();
-  private final @Nullable SslContext ssl;
+  /** TLS towards an https EPR; swapped whole when the certificates are reloaded. */
+  private final AtomicReference<@Nullable SslContext> ssl;
   private final Class<? extends SocketChannel> channelType;
 
   public UpstreamClient(UpstreamSettings settings, EventLoopGroup group, Class<? extends SocketChannel> channelType,
@@ -73,10 +75,41 @@ public final class UpstreamClient implements Upstream, AutoCloseable {
     this.bulkhead = requireNonNull(bulkhead, "bulkhead");
     this.channelType = requireNonNull(channelType, "channelType");
     group.forEach(e -> pools.put((EventLoop) e, new LoopPool((EventLoop) e)));
+    this.ssl = new AtomicReference<>(sslContext(settings));
+  }
+
+  /**
+   * TLS towards the EPR: the hospital's CA when one is configured (else the JVM's trust store), and
+   * fhirwall's client certificate when the EPR asks for one; null for an http EPR.
+   */
+  private static @Nullable SslContext sslContext(UpstreamSettings settings) {
+    if (!settings.tls()) {
+      return null;
+    }
     try {
-      this.ssl = settings.tls() ? SslContextBuilder.forClient().build() : null;
-    } catch (SSLException e) {
+      SslContextBuilder b = SslContextBuilder.forClient().protocols("TLSv1.3", "TLSv1.2");
+      if (settings.trust() != null) {
+        b.trustManager(settings.trust().toFile());
+      }
+      if (settings.clientCertificate() != null && settings.clientKey() != null) {
+        b.keyManager(settings.clientCertificate().toFile(), settings.clientKey().toFile());
+      }
+      return b.build();
+    } catch (SSLException | IllegalArgumentException e) {
       throw new IllegalStateException("cannot set up TLS to the upstream: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads the EPR's CA and fhirwall's client certificate again; new connections use them (old ones finish). */
+  public void reloadTls() {
+    if (!settings.tls()) {
+      return;
+    }
+    try {
+      ssl.set(sslContext(settings));
+      LOG.info("TLS towards the EPR reloaded");
+    } catch (RuntimeException e) {
+      LOG.error("TLS towards the EPR NOT reloaded, the one in force stays: {}", e.getMessage());
     }
   }
 
@@ -319,8 +352,9 @@ public final class UpstreamClient implements Upstream, AutoCloseable {
           .handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-              if (ssl != null) {
-                ch.pipeline().addLast(ssl.newHandler(ch.alloc(), settings.host(), settings.port()));
+              SslContext context = ssl.get();
+              if (context != null) {
+                ch.pipeline().addLast(context.newHandler(ch.alloc(), settings.host(), settings.port()));
               }
               ch.pipeline().addLast(new HttpClientCodec(4096, 64 * 1024, 64 * 1024));
               ch.pipeline().addLast(new ResponseReader());

@@ -3,8 +3,10 @@ package org.fhirwall.upstream;
 import static java.util.Objects.requireNonNull;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How fhirwall reaches the EPR.
@@ -13,6 +15,9 @@ import java.util.Map;
  * @param maxConnectionsPerLoop keep-alive connections each event loop may hold open
  * @param maxResponseBody the largest response body read, in bytes; larger responses fail
  * @param staticHeaders headers sent with every request (e.g. the EPR's API key)
+ * @param trust CA certificates (PEM) trusted for the EPR, null for the JVM's defaults
+ * @param clientCertificate fhirwall's client certificate chain (PEM) for an EPR asking for one, or null
+ * @param clientKey its private key (PEM, PKCS#8), set exactly with {@code clientCertificate}
  */
 public record UpstreamSettings(
     URI baseUrl,
@@ -20,7 +25,10 @@ public record UpstreamSettings(
     Duration responseTimeout,
     int maxConnectionsPerLoop,
     long maxResponseBody,
-    Map<String, String> staticHeaders) {
+    Map<String, String> staticHeaders,
+    @Nullable Path trust,
+    @Nullable Path clientCertificate,
+    @Nullable Path clientKey) {
 
   public UpstreamSettings {
     requireNonNull(baseUrl, "baseUrl");
@@ -37,6 +45,14 @@ public record UpstreamSettings(
       throw new IllegalArgumentException("maxResponseBody: " + maxResponseBody + " (expected: 1.." + Integer.MAX_VALUE + ")");
     }
     staticHeaders = Map.copyOf(staticHeaders);
+    if ((clientCertificate == null) != (clientKey == null)) {
+      throw new IllegalArgumentException("clientCertificate and clientKey: expected both or neither");
+    }
+  }
+
+  public UpstreamSettings(URI baseUrl, Duration connectTimeout, Duration responseTimeout, int maxConnectionsPerLoop,
+      long maxResponseBody, Map<String, String> staticHeaders) {
+    this(baseUrl, connectTimeout, responseTimeout, maxConnectionsPerLoop, maxResponseBody, staticHeaders, null, null, null);
   }
 
   public boolean tls() {

@@ -33,10 +33,12 @@ class AdminApiTest {
   @TempDir Path dir;
   final List<AuditRecord> audit = new ArrayList<>();
   final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
+  final Metrics metrics = new Metrics();
 
   @AfterEach
   void close() {
     store.close();
+    metrics.close();
   }
 
   AdminApi api(AdminAccess access) {
@@ -56,7 +58,7 @@ class AdminApiTest {
       }
     };
     Readiness readiness = new Readiness().check("listening", () -> null).warn("identity.clients is empty");
-    return new AdminApi(store, sink, readiness, Clock.fixed(NOW, ZoneOffset.UTC), access);
+    return new AdminApi(store, sink, readiness, metrics, Clock.fixed(NOW, ZoneOffset.UTC), access);
   }
 
   AdminAccess withTokens() throws IOException {
@@ -75,6 +77,10 @@ class AdminApiTest {
     AdminApi.AdminResponse ready = call(api, "GET", "/ready", "localhost:9091", null);
     assertThat(ready.status()).isEqualTo(200);
     assertThat(new String(ready.body(), UTF_8)).startsWith("ready").contains("warn  identity.clients is empty");
+    AdminApi.AdminResponse scrape = call(api, "GET", "/metrics", "127.0.0.1:9091", null);
+    assertThat(scrape.status()).isEqualTo(200);
+    assertThat(scrape.contentType()).startsWith("text/plain; version=0.0.4");
+    assertThat(new String(scrape.body(), UTF_8)).contains("jvm_memory_used_bytes");
   }
 
   @Test

@@ -9,10 +9,8 @@ import java.util.List;
 import java.util.Map;
 import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.config.DeploymentLoader;
+import org.fhirwall.config.DeploymentKit;
 import org.junit.jupiter.api.Test;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -21,10 +19,9 @@ class ServeCommandTest {
   static final Path POLICIES = Path.of(System.getProperty("fhirwall.policies.dir", "../policies"));
   static final Path DOCKER = Path.of(System.getProperty("fhirwall.docker.dir", "../docker"));
 
-  @SuppressWarnings("unchecked")
-  static Map<String, String> composeEnvironment() throws Exception {
-    Map<String, Object> compose = new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(DOCKER.resolve("compose.yaml")));
-    return (Map<String, String>) ((Map<String, Object>) ((Map<String, Object>) compose.get("services")).get("fhirwall")).get("environment");
+  /** A replica's environment in docker/compose.yaml, as this build can load it. */
+  static Map<String, String> composeEnvironment() {
+    return DeploymentKit.loadable(DeploymentKit.replicaEnvironment());
   }
 
   @Test
@@ -41,6 +38,7 @@ class ServeCommandTest {
     Map<String, String> env = new java.util.HashMap<>(composeEnvironment());
     // the compose secret, elsewhere on this machine: the environment overrides the file's key
     env.put("FHIRWALL_ADMIN_TOKEN_FILE", Files.writeString(dir.resolve("tokens"), "ops " + "x".repeat(40)).toString());
+    env.put("FHIRWALL_PAGING_SECRET_FILE", Files.writeString(dir.resolve("paging-key"), "k".repeat(64)).toString());
     DeploymentConfig c = new DeploymentLoader(env::get).load(serve.config, serve.flags());
     assertThat(c.listen()).hasToString("127.0.0.1:18080");
     assertThat(c.upstream().url()).hasToString("http://epr.internal:8080/fhir");

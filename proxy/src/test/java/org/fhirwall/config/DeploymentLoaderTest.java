@@ -112,7 +112,7 @@ class DeploymentLoaderTest {
     assertThat(c.listen().toString()).isEqualTo("127.0.0.1:8080");
     assertThat(c.publicBaseUrl()).hasToString("http://127.0.0.1:8080/fhir");
     assertThat(c.limits()).isEqualTo(new DeploymentConfig.Limits(2 << 20, 64L << 20, 8192, 16384, 100, Duration.ofSeconds(30),
-        Duration.ofSeconds(60)));
+        Duration.ofSeconds(60), Duration.ofSeconds(20)));
     assertThat(c.upstream().circuitBreaker()).isEqualTo(new DeploymentConfig.CircuitBreaker(50, 20, Duration.ofSeconds(30),
         Duration.ofSeconds(10)));
     assertThat(c.admin().listen()).hasToString("127.0.0.1:9091");
@@ -279,7 +279,7 @@ class DeploymentLoaderTest {
     Path f = write(MINIMAL + "limits: {max-body: 1MiB}\n");
     assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(f + ":4:10: limits.max-body: unknown key "
         + "(expected one of: max-request-body, max-response-body, max-initial-line, max-header-size, max-headers, request-timeout, "
-        + "idle-timeout)");
+        + "idle-timeout, shutdown-grace)");
   }
 
   @Test

@@ -64,7 +64,8 @@ class ExchangeTest {
   static final Instant NOW = Instant.parse("2026-12-06T10:00:00Z");
   static final String EPR = "http://epr.internal/fhir";
   static final DeploymentConfig.Limits LIMITS =
-      new DeploymentConfig.Limits(4096, 1 << 20, 4096, 8192, 50, Duration.ofSeconds(30), Duration.ofSeconds(60));
+      new DeploymentConfig.Limits(4096, 1 << 20, 4096, 8192, 50, Duration.ofSeconds(30), Duration.ofSeconds(60),
+          Duration.ofSeconds(20));
   static final FhirContext FHIR = FhirContext.forR4Cached();
 
   final List<AuditRecord> audit = new ArrayList<>();
@@ -72,6 +73,7 @@ class ExchangeTest {
   final List<UpstreamRequest> reachedEpr = new ArrayList<>();
   Function<UpstreamRequest, UpstreamResult> epr = r -> json(200, patient("p1"));
   final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
+  final InFlight inFlight = new InFlight();
   EmbeddedChannel channel;
 
   @AfterEach
@@ -230,6 +232,25 @@ class ExchangeTest {
   }
 
   @Test
+  void aBurstOfRefusalsForOnePrincipalRaisesAnAlert() {
+    for (int i = 0; i < 4; i++) {
+      assertThat(get("Condition?patient=p" + i, "good").status().code()).isEqualTo(403);
+    }
+    assertThat(alerts).extracting(Alert::event).containsExactly("refusal-burst");
+    assertThat(audit).filteredOn(r -> r.kind() == AuditRecord.Kind.ALERT).hasSize(1);
+  }
+
+  @Test
+  void whileShuttingDownNewRequestsGet503AndTheConnectionCloses() throws Exception {
+    assertThat(inFlight.drain(Duration.ZERO)).isTrue();
+    FullHttpResponse r = get("Patient/p1", "good");
+    assertThat(r.status().code()).isEqualTo(503);
+    assertThat(r.headers().get("Connection")).isEqualToIgnoringCase("close");
+    assertEnding(r, AuditRecord.Outcome.FAILED, "shutting-down");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
   void overTheRateIs429() {
     assertThat(get("Patient/p1", "good").status().code()).isEqualTo(200);
     FullHttpResponse second = get("Patient/p2", "good");
@@ -259,7 +280,7 @@ class ExchangeTest {
       FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), LIMITS);
       FhirwallChannelInitializer.addLimits(channel.pipeline(), LIMITS);
       channel.pipeline().addLast(new ExchangeHandler(stages(), fakeEpr(), new ProxySettings("https://proxy/fhir", EPR,
-          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), LIMITS.maxRequestBody()));
+          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), LIMITS.maxRequestBody(), inFlight));
     }
     channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
     channel.runPendingTasks();
@@ -330,7 +351,7 @@ class ExchangeTest {
         () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
         new Responder(FHIR, EPR, "https://proxy/fhir", links),
         new Enforcement(store, 64, Enforcement.FailureRules.DEFAULT),
-        auditSink, new Alarms(auditSink, alertSink, clock), clock, Runnable::run);
+        auditSink, new Alarms(auditSink, alertSink, clock, 3, Duration.ofMinutes(1)), clock, Runnable::run);
   }
 
   private static Authenticator fakeIdp() {

@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RequestSmugglingTest {
   static final DeploymentConfig.Limits LIMITS =
-      new DeploymentConfig.Limits(1024, 1 << 20, 1024, 4096, 20, Duration.ofSeconds(30), Duration.ofSeconds(60));
+      new DeploymentConfig.Limits(1024, 1 << 20, 1024, 4096, 20, Duration.ofSeconds(30), Duration.ofSeconds(60),
+          Duration.ofSeconds(20));
 
   /** Stands where the exchange handler sits and records every request that got through whole. */
   static final class Reached extends SimpleChannelInboundHandler<HttpObject> {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.config.DeploymentLoader;
 import org.fhirwall.demo.DemoFhirServer;
@@ -36,6 +37,7 @@ class KeycloakFhirwallIT {
   @TempDir static Path dir;
   static KeycloakServer keycloak;
   static DemoFhirServer epr;
+  static DemoStore store;
   static Fhirwall fhirwall;
   static String base;
   final HttpClient http = HttpClient.newHttpClient();
@@ -43,7 +45,8 @@ class KeycloakFhirwallIT {
   @BeforeAll
   static void start(KeycloakServer server) throws Exception {
     keycloak = server;
-    epr = DemoFhirServer.start(DemoStore.withSyntheticData(3, 300, Clock.systemUTC()), 0);
+    store = DemoStore.withSyntheticData(3, 300, Clock.systemUTC());
+    epr = DemoFhirServer.start(store, 0);
     Path policies = Files.createDirectories(dir.resolve("policies"));
     // The shipped physician example, as a hospital would deploy it (OTP within the working day).
     Files.copy(Path.of(System.getProperty("fhirwall.policies.dir", "../policies"), "roles", "physician.yaml"),
@@ -57,6 +60,18 @@ class KeycloakFhirwallIT {
         resource-types: [Patient, Observation]
         patient-limits: [{window: 1h, max: 100}]
         """, UTF_8);
+    // Emergency physicians in this test: a limit of 2 patients an hour that locks.
+    Files.writeString(policies.resolve("emergency.yaml"), """
+        role: emergency-test
+        applies-to: {roles: [emergency]}
+        authentication: {amr: [otp], max-age: 12h}
+        interactions: [read]
+        resource-types: [Patient]
+        patient-limits: [{window: 1h, max: 2}]
+        at-limit: {action: lock, lock-for: 1h, alert: true}
+        batch: {max-entries: 2}
+        """, UTF_8);
+    Path containmentSecret = Files.writeString(dir.resolve("containment-secret"), TestRealm.CONTAINMENT_SECRET, UTF_8);
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
@@ -75,8 +90,13 @@ class KeycloakFhirwallIT {
         policies: %s
         audit: {file: %s}
         admin: {enabled: false}
+        containment:
+          end-idp-sessions: true
+          client-id: %s
+          client-secret-file: %s
         """.formatted(port, epr.baseUrl(), keycloak.issuer(), TestRealm.INTROSPECT, TestRealm.INTROSPECT_SECRET,
-        INTROSPECTION_CACHE.toSeconds(), policies, dir.resolve("audit.jsonl")), UTF_8);
+        INTROSPECTION_CACHE.toSeconds(), policies, dir.resolve("audit.jsonl"), TestRealm.CONTAINMENT, containmentSecret),
+        UTF_8);
     DeploymentConfig deployment = new DeploymentLoader(n -> null).load(config, DeploymentLoader.Overrides.NONE);
     fhirwall = Fhirwall.start(deployment, new Fhirwall.Options(Clock.systemUTC(), null, 1, 0));
     base = deployment.publicBaseUrl().toString();
@@ -135,6 +155,30 @@ class KeycloakFhirwallIT {
     assertThat(noAge.statusCode()).isEqualTo(401);
     assertThat(noAge.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("insufficient_user_authentication")
         .contains("max_age=");
+  }
+
+  @Test
+  void aLockEndsTheStolenSessionAtKeycloakToo() throws Exception {
+    TokenSet t = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_STOLEN.username(), TestRealm.DR_STOLEN.password(),
+        TestRealm.DR_STOLEN.totpSecret());
+    assertThat(keycloak.introspect(t.accessToken(), TestRealm.INTROSPECT, TestRealm.INTROSPECT_SECRET).path("active")
+        .asBoolean()).isTrue();
+    List<String> ids = store.samplePatientIds(3, 5);
+    assertThat(get("Patient/" + ids.get(0), t.accessToken()).statusCode()).isEqualTo(200);
+    assertThat(get("Patient/" + ids.get(1), t.accessToken()).statusCode()).isEqualTo(200);
+    assertThat(get("Patient/" + ids.get(2), t.accessToken()).statusCode()).as("the third patient locks").isEqualTo(429);
+    // The lock is at fhirwall at once; the session at Keycloak ends shortly after (asynchronously).
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    boolean active = true;
+    while (active && System.nanoTime() < deadline) {
+      active = keycloak.introspect(t.accessToken(), TestRealm.INTROSPECT, TestRealm.INTROSPECT_SECRET).path("active").asBoolean();
+      if (active) {
+        Thread.sleep(200);
+      }
+    }
+    assertThat(active).as("the stolen session is over at the IdP, not only at fhirwall").isFalse();
+    assertThatThrownBy(() -> keycloak.refresh(TestRealm.WEB, t.refreshToken())).isInstanceOf(KeycloakRefusal.class);
+    assertThat(Files.readString(dir.resolve("audit.jsonl"))).contains("idp-sessions-ended");
   }
 
   @Test

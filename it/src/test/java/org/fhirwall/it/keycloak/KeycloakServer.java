@@ -67,6 +67,7 @@ public final class KeycloakServer implements AutoCloseable {
 
   private final Process process;
   private final URI base;
+  private final URI management;
   private final Path logFile;
   private final String adminUser;
   private final String adminPassword;
@@ -76,9 +77,10 @@ public final class KeycloakServer implements AutoCloseable {
   private final Thread shutdownHook;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private KeycloakServer(Process process, URI base, Path logFile, String adminUser, String adminPassword) {
+  private KeycloakServer(Process process, URI base, URI management, Path logFile, String adminUser, String adminPassword) {
     this.process = process;
     this.base = base;
+    this.management = management;
     this.logFile = logFile;
     this.adminUser = adminUser;
     this.adminPassword = adminPassword;
@@ -107,10 +109,12 @@ public final class KeycloakServer implements AutoCloseable {
   }
 
   /**
-   * Starts the distribution in {@code home} with the test realm made from {@code shippedRealm},
+   * Starts the distribution in {@code home} with the test realm made from {@code shippedRealm} and,
+   * beside it as docker/compose.yaml imports them, the walkthrough's users
+   * ({@code keycloak/walkthrough/fhirwall-users-0.json} next to the realm file, when present),
    * writing Keycloak's output to a file in {@code logDir}; returns once the realm's OpenID
-   * configuration is served. Fails (after stopping what it started) if Keycloak exits or is not
-   * ready within four minutes.
+   * configuration is served. Health endpoints are on (the management port), as in compose. Fails
+   * (after stopping what it started) if Keycloak exits or is not ready within four minutes.
    */
   public static KeycloakServer start(Path home, Path shippedRealm, Path logDir) {
     Path kcSh = home.resolve("bin").resolve("kc.sh");
@@ -120,6 +124,17 @@ public final class KeycloakServer implements AutoCloseable {
     }
     Path importDir = home.resolve("data").resolve("import");
     TestRealm.write(shippedRealm, importDir.resolve(TestRealm.REALM + "-realm.json"));
+    Path walkthroughUsers = walkthroughUsersFile(shippedRealm);
+    Path importedUsers = importDir.resolve(walkthroughUsers.getFileName());
+    try {
+      if (Files.isRegularFile(walkthroughUsers)) {
+        Files.copy(walkthroughUsers, importedUsers, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      } else {
+        Files.deleteIfExists(importedUsers);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("copying " + walkthroughUsers + " to " + importDir, e);
+    }
 
     int port = freeLoopbackPort();
     int managementPort = freeLoopbackPort();
@@ -140,6 +155,7 @@ public final class KeycloakServer implements AutoCloseable {
                   "--http-host=127.0.0.1",
                   "--http-port=" + port,
                   "--http-management-port=" + managementPort,
+                  "--health-enabled=true",
                   "--db=dev-mem",
                   "--import-realm")
               .directory(home.toFile())
@@ -155,7 +171,8 @@ public final class KeycloakServer implements AutoCloseable {
       throw new UncheckedIOException("starting " + kcSh, e);
     }
     URI base = URI.create("http://127.0.0.1:" + port);
-    KeycloakServer server = new KeycloakServer(process, base, logFile, adminUser, adminPassword);
+    URI management = URI.create("http://127.0.0.1:" + managementPort);
+    KeycloakServer server = new KeycloakServer(process, base, management, logFile, adminUser, adminPassword);
     try {
       server.awaitReady();
     } catch (RuntimeException | Error e) {
@@ -174,6 +191,16 @@ public final class KeycloakServer implements AutoCloseable {
   /** Keycloak's base URL, {@code http://127.0.0.1:<port>}. */
   public URI baseUri() {
     return base;
+  }
+
+  /** The management interface ({@code /health/ready}, {@code /health/live}), {@code http://127.0.0.1:<port>}. */
+  public URI managementUri() {
+    return management;
+  }
+
+  /** The walkthrough's users file that belongs with {@code shippedRealm} (docker/keycloak/walkthrough/fhirwall-users-0.json). */
+  public static Path walkthroughUsersFile(Path shippedRealm) {
+    return shippedRealm.toAbsolutePath().getParent().resolve("walkthrough").resolve(TestRealm.REALM + "-users-0.json");
   }
 
   /** The realm's JWKS URL. */
@@ -212,6 +239,19 @@ public final class KeycloakServer implements AutoCloseable {
     if (totp != null) {
       form.put("totp", totp);
     }
+    return TokenSet.fromResponse(tokenRequest(form));
+  }
+
+  /**
+   * Refresh-token grant for a public client.
+   *
+   * @throws KeycloakRefusal when the token endpoint does not answer 200 (e.g. the session is over)
+   */
+  public TokenSet refresh(String clientId, @Nullable String refreshToken) {
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "refresh_token");
+    form.put("client_id", clientId);
+    form.put("refresh_token", refreshToken == null ? "" : refreshToken);
     return TokenSet.fromResponse(tokenRequest(form));
   }
 

@@ -39,12 +39,16 @@ class ShippedRealmTest {
   }
 
   @Test
-  void shipsNoPeopleOnlyTheResearchServiceAccount() {
+  void shipsNoPeopleOnlyServiceAccounts() {
     List<String> users = new ArrayList<>();
     realm.path("users").forEach(user -> users.add(user.path("username").asText()));
-    assertThat(users).containsExactly("service-account-research-export");
-    assertThat(realm.path("users").get(0).path("serviceAccountClientId").asText()).isEqualTo("research-export");
-    assertThat(realm.path("users").get(0).has("credentials")).isFalse();
+    assertThat(users).containsExactly("service-account-research-export", "service-account-fhirwall-containment");
+    for (var user : realm.path("users")) {
+      assertThat(user.path("serviceAccountClientId").asText()).isNotEmpty();
+      assertThat(user.has("credentials")).isFalse();
+    }
+    assertThat(realm.path("users").get(1).path("clientRoles").toString())
+        .as("the containment account may end sessions and nothing else").isEqualTo("{\"realm-management\":[\"manage-users\"]}");
   }
 
   @Test
@@ -138,6 +142,43 @@ class ShippedRealmTest {
     assertThat(JSON.readTree(otp.path("secretData").asText()).path("value").asText())
         .isEqualTo(TestRealm.DR_MARTIN.totpSecret());
     assertThat(JSON.readTree(otp.path("credentialData").asText()).path("secretEncoding").asText()).isEqualTo("BASE32");
+  }
+
+  /**
+   * The walkthrough's users file (compose imports it beside the realm) holds one physician with a
+   * password and an OTP secret set up the way the realm's OTP policy asks, and nothing else: no
+   * client, no realm setting, so the realm hospital IT imports stays the shipped file alone.
+   */
+  @Test
+  void theWalkthroughUserFileAddsOnePhysicianWithAnOtpOfTheRealmsPolicy() throws IOException {
+    Path file = KeycloakServer.walkthroughUsersFile(TestRealm.shippedRealmFile());
+    JsonNode users = JSON.readTree(file.toFile());
+    List<String> keys = new ArrayList<>();
+    users.fieldNames().forEachRemaining(keys::add);
+    assertThat(keys).containsExactlyInAnyOrder("realm", "users");
+    assertThat(users.path("realm").asText()).isEqualTo(realm.path("realm").asText());
+    assertThat(file.getFileName()).hasToString(realm.path("realm").asText() + "-users-0.json");
+
+    TestUser user = TestRealm.walkthroughUser();
+    List<String> realmRoles = new ArrayList<>();
+    realm.path("roles").path("realm").forEach(r -> realmRoles.add(r.path("name").asText()));
+    assertThat(user.realmRoles()).containsExactly("physician");
+    assertThat(realmRoles).containsAll(user.realmRoles());
+    assertThat(user.totpSecret()).matches("[A-Z2-7]{32}");
+    for (JsonNode c : users.path("users").get(0).path("credentials")) {
+      if (c.path("type").asText().equals("otp")) {
+        JsonNode data = JSON.readTree(c.path("credentialData").asText());
+        assertThat(data.path("algorithm").asText()).isEqualTo(realm.path("otpPolicyAlgorithm").asText());
+        assertThat(data.path("digits").asInt()).isEqualTo(realm.path("otpPolicyDigits").asInt());
+        assertThat(data.path("period").asInt()).isEqualTo(realm.path("otpPolicyPeriod").asInt());
+        assertThat(data.path("secretEncoding").asText()).isEqualTo("BASE32");
+      }
+    }
+    // the walkthrough tells the reader all three
+    String walkthrough = Files.readString(TestRealm.shippedRealmFile().toAbsolutePath().getParent().getParent().getParent()
+        .resolve("docs").resolve("walkthrough.md"));
+    assertThat(walkthrough).contains(user.username(), user.password(), user.totpSecret());
+    assertThat(TestRealm.USERS).noneMatch(u -> u.username().equals(user.username()));
   }
 
   private static JsonNode client(String clientId) {

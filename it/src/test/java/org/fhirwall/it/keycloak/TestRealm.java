@@ -32,6 +32,9 @@ public final class TestRealm {
   /** Confidential client-credentials client whose service account has realm role bulk-export. */
   public static final String RESEARCH_EXPORT = "research-export";
   public static final String RESEARCH_EXPORT_SECRET = "test-only-research-export-secret-7b41d3";
+  /** Confidential client whose service account may end user sessions (containment.end-idp-sessions). */
+  public static final String CONTAINMENT = "fhirwall-containment";
+  public static final String CONTAINMENT_SECRET = "test-only-containment-secret-5e8a19";
 
   /** Physician with password and TOTP. */
   public static final TestUser DR_MARTIN =
@@ -45,7 +48,11 @@ public final class TestRealm {
   public static final TestUser DR_LEAVING =
       new TestUser("dr.leaving", "leaving-pw-4M", List.of("physician"), "MFZWIZLSORSXG5DJNZTSA33OMUQHI53P");
 
-  public static final List<TestUser> USERS = List.of(DR_MARTIN, NURSE_PETIT, NO_OTP, DR_LEAVING);
+  /** An emergency physician whose session is stolen in the containment test (no other test uses it). */
+  public static final TestUser DR_STOLEN =
+      new TestUser("dr.stolen", "stolen-pw-8P", List.of("emergency"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+
+  public static final List<TestUser> USERS = List.of(DR_MARTIN, NURSE_PETIT, NO_OTP, DR_LEAVING, DR_STOLEN);
 
   private TestRealm() {}
 
@@ -58,6 +65,39 @@ public final class TestRealm {
       throw new IllegalStateException("shipped realm: " + file.toAbsolutePath() + " (expected: a file)");
     }
     return file;
+  }
+
+  /**
+   * The walkthrough's user (docs/walkthrough.md), read from the users file compose imports beside
+   * the shipped realm: its name, password, roles and OTP secret are public, for trying the stack.
+   */
+  public static TestUser walkthroughUser() {
+    Path file = KeycloakServer.walkthroughUsersFile(shippedRealmFile());
+    try {
+      ObjectMapper json = new ObjectMapper();
+      JsonNode users = json.readTree(file.toFile()).path("users");
+      if (users.size() != 1) {
+        throw new IllegalStateException(file + ": " + users.size() + " users (expected: 1)");
+      }
+      JsonNode user = users.get(0);
+      String password = null;
+      String totp = null;
+      for (JsonNode c : user.path("credentials")) {
+        switch (c.path("type").asText()) {
+          case "password" -> password = c.path("value").asText();
+          case "otp" -> totp = json.readTree(c.path("secretData").asText()).path("value").asText();
+          default -> throw new IllegalStateException(file + ": credential " + c.path("type") + " (expected: password, otp)");
+        }
+      }
+      java.util.List<String> roles = new java.util.ArrayList<>();
+      user.path("realmRoles").forEach(r -> roles.add(r.asText()));
+      if (password == null) {
+        throw new IllegalStateException(file + ": no password credential");
+      }
+      return new TestUser(user.path("username").asText(), password, roles, totp);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + file, e);
+    }
   }
 
   /** Writes the test realm (shipped realm + {@link #USERS}, reusable OTP codes) to {@code target}. */
@@ -78,6 +118,7 @@ public final class TestRealm {
           case PWD_ONLY, OTHER_APP -> client.put("enabled", true);
           case INTROSPECT -> client.put("secret", INTROSPECT_SECRET);
           case RESEARCH_EXPORT -> client.put("secret", RESEARCH_EXPORT_SECRET);
+          case CONTAINMENT -> client.put("secret", CONTAINMENT_SECRET);
           default -> { }
         }
       }

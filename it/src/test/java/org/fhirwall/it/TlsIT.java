@@ -1,0 +1,209 @@
+package org.fhirwall.it;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.config.DeploymentLoader;
+import org.fhirwall.demo.DemoIssuer;
+import org.fhirwall.server.Fhirwall;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TLS both ways with the hospital's own CA: towards an EPR that asks for a client certificate
+ * (fhirwall trusts the hospital CA it is given, shows its own certificate, and refuses an EPR it
+ * cannot trust), and on the public port, whose certificate is reloaded without a restart.
+ */
+class TlsIT {
+  @TempDir Path dir;
+  static DemoIssuer issuer;
+  Fhirwall fhirwall;
+  HttpsServer epr;
+
+  @BeforeAll
+  static void startIssuer() {
+    issuer = DemoIssuer.start();
+  }
+
+  @AfterAll
+  static void stopIssuer() {
+    issuer.close();
+  }
+
+  @AfterEach
+  void stop() {
+    if (fhirwall != null) {
+      fhirwall.close();
+    }
+    if (epr != null) {
+      epr.stop(0);
+    }
+  }
+
+  /** An EPR over TLS with a certificate of the hospital CA, answering only clients with a certificate of it. */
+  URI startEpr(TestCertificates hospital) throws Exception {
+    TestCertificates.Identity server = hospital.issue("epr", true);
+    SSLContext ctx = hospital.sslContext(server);
+    epr = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    epr.setHttpsConfigurator(new HttpsConfigurator(ctx) {
+      @Override
+      public void configure(HttpsParameters params) {
+        SSLParameters p = ctx.getDefaultSSLParameters();
+        p.setNeedClientAuth(true);
+        params.setSSLParameters(p);
+      }
+    });
+    epr.createContext("/fhir", exchange -> {
+      try (exchange) {
+        byte[] body = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}".getBytes(UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+      }
+    });
+    epr.setExecutor(Executors.newFixedThreadPool(2));
+    epr.start();
+    return URI.create("https://127.0.0.1:" + epr.getAddress().getPort() + "/fhir");
+  }
+
+  Fhirwall start(String yaml) throws Exception {
+    Path config = Files.writeString(dir.resolve("fhirwall.yaml"), yaml, UTF_8);
+    DeploymentConfig c = new DeploymentLoader(n -> null).load(config, DeploymentLoader.Overrides.NONE);
+    fhirwall = Fhirwall.start(c, new Fhirwall.Options(Clock.systemUTC(), null, 1, 0));
+    return fhirwall;
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  String token() {
+    return issuer.mint(DemoIssuer.Claims.builder("sub-tls", "fhirwall", "fhirwall-web").username("tls")
+        .roles(Set.of("physician")).amr(List.of("pwd", "otp")).authTime(Instant.now()).build());
+  }
+
+  String deployment(int port, URI upstream, String upstreamTls, String publicTls) throws Exception {
+    return """
+        listen: 127.0.0.1:%d
+        upstream:
+          url: %s
+          response-timeout: 5s
+        %s
+        identity: {issuer: %s, audience: [fhirwall], clients: [fhirwall-web]}
+        policies: %s
+        audit: {file: %s}
+        admin: {enabled: false}
+        %s
+        """.formatted(port, upstream, upstreamTls, issuer.issuer(), ItEnvironment.policies(), dir.resolve("audit.jsonl"),
+        publicTls);
+  }
+
+  HttpResponse<String> read(HttpClient client, String base) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create(base + "/Patient/p1")).header("Authorization", "Bearer " + token())
+        .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void fhirwallTrustsTheHospitalCaAndShowsItsClientCertificateToTheEpr() throws Exception {
+    TestCertificates hospital = TestCertificates.ca(Files.createDirectories(dir.resolve("hospital")), "Hospital CA");
+    URI upstream = startEpr(hospital);
+    TestCertificates.Identity client = hospital.issue("fhirwall", false);
+    int port = freePort();
+    start(deployment(port, upstream, """
+          tls:
+            ca: %s
+            certificate: %s
+            private-key: %s""".formatted(hospital.caPem, client.chain(), client.key()).indent(2), ""));
+    HttpResponse<String> r = read(HttpClient.newHttpClient(), "http://127.0.0.1:" + port + "/fhir");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"id\":\"p1\"");
+  }
+
+  @Test
+  void anEprFhirwallCannotTrustOrThatRefusesItsCertificateGets502() throws Exception {
+    TestCertificates hospital = TestCertificates.ca(Files.createDirectories(dir.resolve("hospital")), "Hospital CA");
+    URI upstream = startEpr(hospital);
+    int port = freePort();
+    // no hospital CA: the JVM's trust store does not know it
+    start(deployment(port, upstream, "", ""));
+    HttpResponse<String> untrusted = read(HttpClient.newHttpClient(), "http://127.0.0.1:" + port + "/fhir");
+    assertThat(untrusted.statusCode()).isEqualTo(502);
+    assertThat(untrusted.body()).contains("OperationOutcome").doesNotContain("p1");
+    fhirwall.close();
+    // the CA but no client certificate: the EPR refuses the handshake
+    int port2 = freePort();
+    start(deployment(port2, upstream, "  tls: {ca: %s}".formatted(hospital.caPem), ""));
+    assertThat(read(HttpClient.newHttpClient(), "http://127.0.0.1:" + port2 + "/fhir").statusCode()).isEqualTo(502);
+  }
+
+  @Test
+  void thePublicCertificateIsReloadedWithoutARestart() throws Exception {
+    TestCertificates first = TestCertificates.ca(Files.createDirectories(dir.resolve("first")), "First CA");
+    TestCertificates.Identity one = first.issue("fhirwall-one", true);
+    Path cert = Files.copy(one.chain(), dir.resolve("public-chain.pem"));
+    Path key = Files.copy(one.key(), dir.resolve("public-key.pem"));
+    int port = freePort();
+    start(deployment(port, URI.create("http://127.0.0.1:" + freePort() + "/fhir"), "",
+        "tls: {certificate: %s, private-key: %s}".formatted(cert, key)));
+    assertThat(presented(port)).isEqualTo("CN=fhirwall-one");
+
+    TestCertificates second = TestCertificates.ca(Files.createDirectories(dir.resolve("second")), "Second CA");
+    TestCertificates.Identity two = second.issue("fhirwall-two", true);
+    Files.copy(two.chain(), cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(two.key(), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    fhirwall.reload(); // what SIGHUP does; the file watcher does the same within 30 s
+    assertThat(presented(port)).as("new connections get the new certificate").isEqualTo("CN=fhirwall-two");
+  }
+
+  /** The subject of the certificate the public port presents to a new connection. */
+  static String presented(int port) throws Exception {
+    SSLContext trustAll = SSLContext.getInstance("TLS");
+    trustAll.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType) {
+      }
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType) {
+      }
+
+      @Override
+      public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    }}, null);
+    try (SSLSocket s = (SSLSocket) trustAll.getSocketFactory().createSocket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      s.startHandshake();
+      return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+    }
+  }
+}
