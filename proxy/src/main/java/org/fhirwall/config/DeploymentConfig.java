@@ -230,7 +230,7 @@ public record DeploymentConfig(
 
     @Override
     public String toString() {
-      return "Redis[url=" + url + ", cluster=" + cluster + ", username=" + username + ", password="
+      return "Redis[url=" + url.replaceAll("//[^@/]*@", "//***@") + ", cluster=" + cluster + ", username=" + username + ", password="
           + (password == null ? "none" : "***") + "]";
     }
   }

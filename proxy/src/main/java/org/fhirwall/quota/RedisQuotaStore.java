@@ -156,7 +156,7 @@ public final class RedisQuotaStore implements QuotaStore {
     RedisURI uri = RedisURI.create(s.url());
     if (s.password() != null) {
       uri.setAuthentication(s.username() != null ? s.username() : "default", s.password().toCharArray());
-    } else if (s.username() != null) {
+    } else if (s.username() != null && !s.url().contains("@")) {
       throw new IllegalArgumentException("quota.redis.username without a password (expected: quota.redis.password-file)");
     }
     uri.setTimeout(s.timeout());

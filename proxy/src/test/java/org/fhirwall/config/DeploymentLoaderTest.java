@@ -367,11 +367,20 @@ class DeploymentLoaderTest {
   }
 
   @Test
-  void aRedisStoreWithoutAUrlOrWithCredentialsInTheUrlIsRefused() throws Exception {
+  void aRedisStoreWithoutARedisUrlIsRefused() throws Exception {
     assertThat(problems(write(MINIMAL + "quota: {store: redis}\n"), DeploymentLoader.Overrides.NONE))
         .anySatisfy(p -> assertThat(p).contains("quota.store").contains("quota.redis.url"));
-    assertThat(problems(write(MINIMAL + "quota: {store: redis, redis: {url: 'redis://:pw@host:6379'}}\n"),
+    assertThat(problems(write(MINIMAL + "quota: {store: redis, redis: {url: 'http://host:6379'}}\n"),
         DeploymentLoader.Overrides.NONE)).anySatisfy(p -> assertThat(p).contains("quota.redis.url"));
+  }
+
+  @Test
+  void credentialsInTheRedisUrlAreAcceptedAndNeverPrinted() throws Exception {
+    env.put("FHIRWALL_QUOTA_STORE", "redis");
+    env.put("FHIRWALL_QUOTA_REDIS_URL", "redis://fhirwall:s3cret-in-url@redis:6379");
+    DeploymentConfig c = new DeploymentLoader(env::get).load(write(MINIMAL), DeploymentLoader.Overrides.NONE);
+    assertThat(c.quota().redis().url()).isEqualTo("redis://fhirwall:s3cret-in-url@redis:6379");
+    assertThat(c.quota().redis().toString()).doesNotContain("s3cret-in-url");
   }
 
   @Test

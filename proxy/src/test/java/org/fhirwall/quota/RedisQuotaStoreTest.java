@@ -93,6 +93,11 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
       assertThat(done(acl.unlock("acl"))).isTrue();
       assertThat(done(acl.sharedSecret("paging", new byte[] {7}))).isEqualTo(new byte[] {7});
     }
+    RedisQuotaStore.Settings inUrl = new RedisQuotaStore.Settings("redis://fhirwall:acl-secret@127.0.0.1:" + redis.port(), false,
+        null, null, null, Duration.ofSeconds(2), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
+    try (RedisQuotaStore acl = RedisQuotaStore.connect(inUrl, Duration.ofSeconds(5))) {
+      assertThat(done(acl.sharedSecret("paging", new byte[] {8}))).as("credentials in the URL").isEqualTo(new byte[] {7});
+    }
     RedisQuotaStore.Settings wrong = new RedisQuotaStore.Settings(redis.url(), false, "fhirwall", "not-the-password", null,
         Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> RedisQuotaStore.connect(wrong, Duration.ofMillis(500)))
