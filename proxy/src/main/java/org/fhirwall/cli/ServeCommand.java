@@ -49,6 +49,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--public-base-url", paramLabel = "URL", description = "The base URL clients use (default http://LISTEN/fhir).")
   String publicBaseUrl;
 
+  @Option(names = "--redis", paramLabel = "URL",
+      description = "Share limits, locks and paging links with other replicas through this Redis (sets quota.store: redis).")
+  String redis;
+
+  @Option(names = "--admin-listen", paramLabel = "HOST:PORT",
+      description = "Admin address (default 127.0.0.1:9091; port 0 picks a free port).")
+  String adminListen;
+
   @Option(names = "--workers", paramLabel = "N", defaultValue = "0", description = "Event loop threads (default: one per core).")
   int workers;
 
@@ -78,6 +86,11 @@ final class ServeCommand implements Callable<Integer> {
       }
       err.flush();
       return 1;
+    } catch (IllegalStateException e) {
+      // a store that cannot be reached or read (Redis down past quota.redis.start-wait, an unreadable state file)
+      err.println("fhirwall: cannot start: " + e.getMessage());
+      err.flush();
+      return 1;
     }
     Fhirwall running = fhirwall;
     // SIGTERM: stop accepting, finish the requests under way, write out the audit trail, exit 0.
@@ -86,7 +99,7 @@ final class ServeCommand implements Callable<Integer> {
     Signals.on("HUP", () -> new Thread(running::reload, "fhirwall-sighup").start());
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "fhirwall-shutdown"));
     spec.commandLine().getOut().println("fhirwall ready on " + deployment.publicBaseUrl() + " (listening on "
-        + fhirwall.publicAddress() + ")");
+        + fhirwall.publicAddress() + (fhirwall.adminAddress() == null ? "" : ", admin on " + fhirwall.adminAddress()) + ")");
     spec.commandLine().getOut().flush();
     fhirwall.awaitClose();
     return 0;
@@ -101,6 +114,8 @@ final class ServeCommand implements Callable<Integer> {
     given.put("--audience", audience);
     given.put("--policies", policies == null ? null : policies.toString());
     given.put("--public-base-url", publicBaseUrl);
+    given.put("--redis", redis);
+    given.put("--admin-listen", adminListen);
     return DeploymentLoader.Overrides.of(given);
   }
 }

@@ -191,8 +191,49 @@ public record DeploymentConfig(
       Duration idleTimeout,
       Duration shutdownGrace) {}
 
-  /** Where patient counts and locks live: this process only, or shared through Redis. */
-  public record Quota(String store, int maxAccounts) {}
+  /**
+   * Where everything that limits a principal lives: this process only ({@code store} {@code local},
+   * kept across restarts in {@code stateDir} when set), or shared through Redis ({@code redis}).
+   *
+   * @param onStoreFailure {@code deny} or {@code local-fallback}
+   * @param replicas how many replicas share the limits (each enforces 1/replicas in local fallback)
+   */
+  public record Quota(String store, int maxAccounts, @Nullable Path stateDir, String onStoreFailure, int replicas,
+      @Nullable Redis redis) {
+    public Quota {
+      requireNonNull(store, "store");
+      requireNonNull(onStoreFailure, "onStoreFailure");
+    }
+
+    public Quota(String store, int maxAccounts) {
+      this(store, maxAccounts, null, "deny", 1, null);
+    }
+
+    public boolean localFallback() {
+      return onStoreFailure.equals("local-fallback");
+    }
+  }
+
+  /**
+   * The Redis the replicas share ({@code quota.redis}); {@code password} is read from
+   * {@code password-file} at load time and never printed.
+   */
+  public record Redis(String url, boolean cluster, @Nullable String username, @Nullable String password,
+      @Nullable Path caFile, Duration timeout, Duration replay, Duration startWait, String keyPrefix) {
+    public Redis {
+      requireNonNull(url, "url");
+      requireNonNull(timeout, "timeout");
+      requireNonNull(replay, "replay");
+      requireNonNull(startWait, "startWait");
+      requireNonNull(keyPrefix, "keyPrefix");
+    }
+
+    @Override
+    public String toString() {
+      return "Redis[url=" + url.replaceAll("//[^@/]*@", "//***@") + ", cluster=" + cluster + ", username=" + username + ", password="
+          + (password == null ? "none" : "***") + "]";
+    }
+  }
 
   /** Where audit records go: {@code file} when set, else standard output. */
   public record Audit(@Nullable Path file, boolean stdout) {}
@@ -245,8 +286,9 @@ public record DeploymentConfig(
   }
 
   /**
-   * Paging links fhirwall hands out. Replicas must share {@code secretFile}; without one, a random
-   * secret is made at start and links only work on this process.
+   * Paging links fhirwall hands out. Without {@code secretFile} the key is kept in the quota store:
+   * shared by every replica with Redis, kept in {@code quota.state-dir} by the local store, or
+   * random per start.
    */
   public record Paging(@Nullable Path secretFile, Duration linkTtl) {}
 }

@@ -42,6 +42,7 @@ import org.jspecify.annotations.Nullable;
  * from flags and variables to the working directory.
  */
 public final class DeploymentLoader {
+  private static final String REDIS_FLAG = "--redis";
 
   /** Values given as {@code serve} flags, by flag name ({@code --listen}); they win over everything else. */
   public record Overrides(Map<String, String> flags) {
@@ -121,6 +122,10 @@ public final class DeploymentLoader {
       Schema.Key key = schema.keyOfFlag(flag);
       set(tree, key.path(), schema.override(value, key.schema()), Location.flag(flag), where);
     });
+    if (overrides.flags().containsKey(REDIS_FLAG)) {
+      // --redis URL is the whole switch to the shared store: the URL and the store that uses it.
+      set(tree, List.of("quota", "store"), JsonNodeFactory.instance.textNode("redis"), Location.flag(REDIS_FLAG), where);
+    }
   }
 
   private static void set(ObjectNode tree, List<String> path, JsonNode value, Location from, Locations where) {
@@ -192,8 +197,7 @@ public final class DeploymentLoader {
         (int) l.bytes("max-initial-line"), (int) l.bytes("max-header-size"), l.integer("max-headers"),
         l.duration("request-timeout"), l.duration("idle-timeout"), l.duration("shutdown-grace"));
 
-    ConfigTree q = root.at("quota");
-    DeploymentConfig.Quota quota = new DeploymentConfig.Quota(q.text("store"), q.integer("max-accounts"));
+    DeploymentConfig.Quota quota = quota(root.at("quota"), dir);
 
     DeploymentConfig.Audit audit = new DeploymentConfig.Audit(dir.resolve("fhirwall-audit.jsonl"), false);
     ConfigTree a = root.optional("audit");
@@ -242,6 +246,33 @@ public final class DeploymentLoader {
             root.at("tracing").text("service-name")),
         containment(root.at("containment"), dir),
         admin, paging, root.text("break-glass-header"));
+  }
+
+  private static DeploymentConfig.Quota quota(ConfigTree q, Path dir) {
+    String store = q.text("store");
+    ConfigTree r = q.at("redis");
+    DeploymentConfig.Redis redis = null;
+    if (store.equals("redis")) {
+      String password = null;
+      Path passwordFile = r.path("password-file", dir);
+      if (passwordFile != null) {
+        try {
+          password = Files.readString(passwordFile, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+          r.problem("password-file", passwordFile + ": cannot read (" + e.getMessage() + ")");
+        }
+      }
+      String url = r.optionalText("url");
+      if (url == null) {
+        q.problem("store", "redis without quota.redis.url (expected: the Redis URL, or store: local)");
+        url = "redis://invalid";
+      }
+      redis = new DeploymentConfig.Redis(url, r.bool("cluster"), r.optionalText("username"), password,
+          r.has("ca-file") ? existingFile(r, "ca-file", dir) : null, r.duration("timeout"), r.duration("replay"),
+          r.duration("start-wait"), r.text("key-prefix"));
+    }
+    return new DeploymentConfig.Quota(store, q.integer("max-accounts"), q.path("state-dir", dir), q.text("on-store-failure"),
+        q.integer("replicas"), redis);
   }
 
   private static DeploymentConfig.UpstreamTls upstreamTls(ConfigTree u, Path dir) {

@@ -18,11 +18,13 @@ import org.jspecify.annotations.Nullable;
  * Thread-safe.
  */
 public final class Enforcement {
+  /** The watch of answers that found nothing (an id walk). */
+  static final String NOT_FOUND = LocalQuotaStore.NOT_FOUND;
+  /** The watch of EPR failures and timeouts caused by one principal. */
+  static final String EPR_FAILURE = "epr-failure";
 
   private final QuotaStore store;
-  private final RateGate rates;
-  private final EventWatch notFound;
-  private final EventWatch failures;
+  private final int maxConcurrentShare;
   private final FailureRules failureRules;
 
   /**
@@ -42,8 +44,18 @@ public final class Enforcement {
     }
   }
 
-  /** The outcome of a charge: counted, or over a limit (and the lock that followed, if the role locks). */
+  /**
+   * The outcome of a charge: counted, or over a limit (and the lock that followed, if the role
+   * locks). {@link #note()} is the store's remark for the audit record, if any (e.g. a replica
+   * charging under its own share of the limits while the shared store is unreachable).
+   */
   public sealed interface Charged {
+    ChargeResult result();
+
+    default @Nullable String note() {
+      return result().note();
+    }
+
     record Admitted(ChargeResult.Admitted result) implements Charged {}
 
     record OverLimit(ChargeResult.Refused result, @Nullable Lock lock) implements Charged {}
@@ -55,11 +67,16 @@ public final class Enforcement {
    */
   public record Signal(String kind, String detail, @Nullable Lock lock) {}
 
-  public Enforcement(QuotaStore store, RateGate rates, EventWatch notFound, EventWatch failures, FailureRules failureRules) {
+  /**
+   * @param maxConcurrentShare the most requests one principal may have in flight whatever its
+   *     role says: a share of the EPR's bulkhead, so that one principal can never take it all
+   */
+  public Enforcement(QuotaStore store, int maxConcurrentShare, FailureRules failureRules) {
+    if (maxConcurrentShare < 1) {
+      throw new IllegalArgumentException("maxConcurrentShare: " + maxConcurrentShare + " (expected: >= 1)");
+    }
     this.store = requireNonNull(store, "store");
-    this.rates = requireNonNull(rates, "rates");
-    this.notFound = requireNonNull(notFound, "notFound");
-    this.failures = requireNonNull(failures, "failures");
+    this.maxConcurrentShare = maxConcurrentShare;
     this.failureRules = requireNonNull(failureRules, "failureRules");
   }
 
@@ -72,9 +89,15 @@ public final class Enforcement {
     return store.lockOf(account, now);
   }
 
-  /** Admits a request worth {@code permits} against the rate (see {@link RateGate#tryEnter}). */
-  public RateGate.Entry enter(String account, RateLimit limit, int permits) {
-    return rates.tryEnter(account, limit, permits);
+  /**
+   * Admits a request of an account that is not locked, worth {@code permits} against the rate and
+   * one slot of the concurrency (at most the principal's share of the EPR, whatever the role says);
+   * see {@link QuotaStore#enter}.
+   */
+  public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
+    RateLimit bounded = limit.concurrent() <= maxConcurrentShare ? limit
+        : new RateLimit(limit.perSecond(), limit.burst(), maxConcurrentShare);
+    return store.enter(account, bounded, permits, now);
   }
 
   /**
@@ -106,9 +129,16 @@ public final class Enforcement {
    */
   public CompletionStage<Optional<Signal>> notFound(String account, int n, Duration window, int max,
       @Nullable Duration lockFor, Instant now) {
-    if (!notFound.record(account, n, window, max, now)) {
-      return CompletableFuture.completedFuture(Optional.empty());
-    }
+    return store.recordEvents(NOT_FOUND, account, n, window, max, now).thenCompose(crossed -> {
+      if (!crossed) {
+        return CompletableFuture.completedFuture(Optional.<Signal>empty());
+      }
+      return notFoundSignal(account, window, max, lockFor, now);
+    });
+  }
+
+  private CompletionStage<Optional<Signal>> notFoundSignal(String account, Duration window, int max,
+      @Nullable Duration lockFor, Instant now) {
     String detail = "more than " + max + " reads of records that do not exist within " + window + " (an id walk)";
     if (lockFor == null) {
       return CompletableFuture.completedFuture(Optional.of(new Signal("enumeration-suspected", detail, null)));
@@ -122,12 +152,14 @@ public final class Enforcement {
    */
   public CompletionStage<Optional<Signal>> upstreamFailed(String account, Instant now) {
     FailureRules r = failureRules;
-    if (!failures.record(account, 1, r.window(), r.max(), now)) {
-      return CompletableFuture.completedFuture(Optional.empty());
-    }
-    String detail = "more than " + r.max() + " of this principal's requests made the EPR fail or time out within "
-        + r.window() + "; throttled for " + r.throttleFor();
-    return store.lock(account, detail, r.throttleFor(), now)
-        .thenApply(l -> Optional.of(new Signal("epr-failures", detail, l)));
+    return store.recordEvents(EPR_FAILURE, account, 1, r.window(), r.max(), now).thenCompose(crossed -> {
+      if (!crossed) {
+        return CompletableFuture.completedFuture(Optional.<Signal>empty());
+      }
+      String detail = "more than " + r.max() + " of this principal's requests made the EPR fail or time out within "
+          + r.window() + "; throttled for " + r.throttleFor();
+      return store.lock(account, detail, r.throttleFor(), now)
+          .thenApply(l -> Optional.of(new Signal("epr-failures", detail, l)));
+    });
   }
 }

@@ -20,9 +20,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The single-node store: distinct-patient windows and locks in this process's memory.
+ * The single-node store: distinct-patient windows, locks, rates and event watches in this
+ * process's memory; with a state file, locks, open windows and shared secrets also survive a
+ * restart ({@link StateFile}: a lock or a secret is written out at once, windows every few seconds
+ * by {@link #persist()}, and everything on {@link #close()}).
  *
  * <p>Each account keeps, per window length, its patients in order of last disclosure; a window is
  * exact (sliding, per patient, millisecond precision). A charge holds the account's monitor for
@@ -38,15 +44,35 @@ public final class LocalQuotaStore implements QuotaStore {
 
   private final Cache<String, Account> accounts;
   private final Map<String, Lock> locks = new ConcurrentHashMap<>();
+  private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
   private final int maxAccounts;
+  private final RateGate rates;
+  private final EventWatch notFound;
+  private final EventWatch failures;
+  private final Executor maintenance;
+  private final @Nullable StateFile state;
+  private final AtomicBoolean writeQueued = new AtomicBoolean();
 
   public LocalQuotaStore(int maxAccounts, Executor maintenance) {
+    this(maxAccounts, maintenance, null);
+  }
+
+  /**
+   * @param state where locks, open windows and secrets are kept across restarts (read here, at
+   *     construction), or null to keep them in memory only
+   */
+  public LocalQuotaStore(int maxAccounts, Executor maintenance, @Nullable StateFile state) {
     if (maxAccounts < 1) {
       throw new IllegalArgumentException("maxAccounts: " + maxAccounts + " (expected: >= 1)");
     }
     this.maxAccounts = maxAccounts;
+    this.maintenance = requireNonNull(maintenance, "maintenance");
+    this.rates = new RateGate(maxAccounts);
+    this.notFound = new EventWatch(maxAccounts);
+    this.failures = new EventWatch(maxAccounts);
+    this.state = state;
     this.accounts = Caffeine.newBuilder()
-        .executor(requireNonNull(maintenance, "maintenance"))
+        .executor(maintenance)
         .expireAfter(new Expiry<String, Account>() {
           @Override
           public long expireAfterCreate(String key, Account value, long currentTime) {
@@ -64,6 +90,9 @@ public final class LocalQuotaStore implements QuotaStore {
           }
         })
         .build();
+    if (state != null) {
+      state.read().restore(this);
+    }
   }
 
   /** The patients of one account, per window length, oldest disclosure first. Guarded by its monitor. */
@@ -185,6 +214,92 @@ public final class LocalQuotaStore implements QuotaStore {
     return accounts.get(key, k -> new Account());
   }
 
+  /** Records a disclosure read back from the state file: {@code patients} (id → epoch ms) under {@code length}. */
+  void restoreWindow(String account, Duration length, Map<String, Long> patients) {
+    Account a = account(account);
+    synchronized (a) {
+      LinkedHashMap<String, Long> seen = a.window(length, 0);
+      patients.entrySet().stream().sorted(Map.Entry.comparingByValue()).forEach(e -> {
+        seen.remove(e.getKey());
+        seen.put(e.getKey(), e.getValue());
+      });
+    }
+    accounts.put(account, a);
+  }
+
+  void restoreLock(Lock lock) {
+    locks.put(lock.account(), lock);
+  }
+
+  void restoreSecret(String name, byte[] secret) {
+    secrets.put(name, secret.clone());
+  }
+
+  /**
+   * Writes locks, open windows and secrets to the state file (no-op without one). Blocking file
+   * I/O: call it from a background thread, never an event loop.
+   */
+  public void persist() {
+    if (state == null) {
+      return;
+    }
+    StateFile.Snapshot snapshot = new StateFile.Snapshot();
+    locks.values().forEach(snapshot.locks::add);
+    secrets.forEach(snapshot.secrets::put);
+    accounts.asMap().forEach((key, a) -> {
+      synchronized (a) {
+        a.windows.forEach((length, seen) -> {
+          if (!seen.isEmpty()) {
+            snapshot.windows.add(new StateFile.Window(key, length, new LinkedHashMap<>(seen)));
+          }
+        });
+      }
+    });
+    state.write(snapshot);
+  }
+
+  /** A lock or a secret changed: write the state out soon, on the maintenance executor. */
+  private void persistSoon() {
+    if (state == null || !writeQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      maintenance.execute(() -> {
+        writeQueued.set(false);
+        persist();
+      });
+    } catch (RejectedExecutionException e) {
+      writeQueued.set(false);
+    }
+  }
+
+  @Override
+  public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
+    Lock l = locks.get(account);
+    if (l != null && l.activeAt(now)) {
+      return CompletableFuture.completedFuture(new RateGate.Entry.Locked(l));
+    }
+    return CompletableFuture.completedFuture(rates.tryEnter(account, limit, permits, now));
+  }
+
+  @Override
+  public CompletionStage<Boolean> recordEvents(String watch, String account, int n, Duration window, int max, Instant now) {
+    EventWatch events = watch.equals(NOT_FOUND) ? notFound : failures;
+    return CompletableFuture.completedFuture(events.record(account, n, window, max, now));
+  }
+
+  /** The watch of "not found" answers (an id walk); every other name is the EPR-failure watch. */
+  static final String NOT_FOUND = "not-found";
+
+  @Override
+  public CompletionStage<byte[]> sharedSecret(String name, byte[] proposed) {
+    byte[] had = secrets.putIfAbsent(name, proposed.clone());
+    if (had == null) {
+      persistSoon();
+    }
+    return CompletableFuture.completedFuture((had == null ? proposed : had).clone());
+  }
+
   @Override
   public CompletionStage<Optional<Lock>> lockOf(String account, Instant now) {
     Lock l = locks.get(account);
@@ -200,12 +315,15 @@ public final class LocalQuotaStore implements QuotaStore {
     Lock fresh = new Lock(account, reason, now, now.plus(lockFor));
     Lock result = locks.merge(account, fresh,
         (old, neu) -> old.activeAt(now) && !old.until().isBefore(neu.until()) ? old : neu);
+    persistSoon();
     return CompletableFuture.completedFuture(result);
   }
 
   @Override
   public CompletionStage<Boolean> unlock(String account) {
-    return CompletableFuture.completedFuture(locks.remove(account) != null);
+    boolean had = locks.remove(account) != null;
+    persistSoon();
+    return CompletableFuture.completedFuture(had);
   }
 
   @Override
@@ -232,8 +350,10 @@ public final class LocalQuotaStore implements QuotaStore {
     return CompletableFuture.completedFuture(out);
   }
 
+  /** Writes the state out (with a state file) and forgets everything. */
   @Override
   public void close() {
+    persist();
     accounts.invalidateAll();
   }
 }

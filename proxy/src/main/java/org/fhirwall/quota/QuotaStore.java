@@ -7,9 +7,12 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Where distinct-patient windows and locks live: this process ({@link LocalQuotaStore}) or a
- * cluster. Every method is non-blocking; a store that cannot answer completes exceptionally, and
- * callers treat that as a refusal (never as "unlimited").
+ * Where everything that limits a principal lives: distinct-patient windows, locks, request rate and
+ * concurrency, and the event watches (id walk, EPR failures). In this process
+ * ({@link LocalQuotaStore}) or shared by every replica ({@link RedisQuotaStore}); one contract test
+ * suite holds both to the same answers. Every method is non-blocking; a store that cannot answer
+ * completes exceptionally, and callers treat that as a refusal (never as "unlimited"). Times are
+ * the caller's {@code now}, so a store follows the clock it is given.
  */
 public interface QuotaStore extends AutoCloseable {
 
@@ -30,6 +33,26 @@ public interface QuotaStore extends AutoCloseable {
 
   /** The account's current distinct-patient counts for these windows. */
   CompletionStage<List<WindowUsage>> usage(String account, List<PatientWindow> windows, Instant now);
+
+  /**
+   * Admits a request of an account that is not locked (else {@link RateGate.Entry.Locked}), worth
+   * {@code permits} requests against its rate and one slot of its concurrency (see
+   * {@link RateGate}), in one step; the ticket of an admitted request must be exited once it ends.
+   */
+  CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now);
+
+  /**
+   * Records {@code n} events of one watch ({@code watch} names it: {@code not-found},
+   * {@code epr-failure}) for the account; true when they make more than {@code max} within the
+   * last {@code window} (the signal fires once per crossing, then counting starts over).
+   */
+  CompletionStage<Boolean> recordEvents(String watch, String account, int n, Duration window, int max, Instant now);
+
+  /**
+   * A secret every user of this store shares (e.g. the paging links' key): the one stored under
+   * {@code name}, or {@code proposed} when there was none (stored from then on).
+   */
+  CompletionStage<byte[]> sharedSecret(String name, byte[] proposed);
 
   @Override
   void close();

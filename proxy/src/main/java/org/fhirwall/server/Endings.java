@@ -53,9 +53,13 @@ final class Endings {
     return true;
   }
 
-  /** Something to give back when the exchange ends, however it ends. */
+  /** Something to give back when the exchange ends, however it ends (at once when it has already ended). */
   void onEnd(Runnable r) {
-    onEnd.add(r);
+    if (ended) {
+      r.run();
+    } else {
+      onEnd.add(r);
+    }
   }
 
   /** Refuses: an OperationOutcome in the client's format, and the refusal's audit record. */

@@ -34,10 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One request's way through fhirwall, in order — the only place that knows it: {@code auth} (from
- * the header, before the body is read), {@code fhir} (what is asked), {@code quota} (locked?),
- * {@code policy} (may they?), {@code quota} (rate), {@code upstream}, {@code inspect} (which
- * patients?), {@code quota} (charge them, or refuse), {@code respond}, {@code audit}. Each step is
- * a call into its stage with immutable values; what is known so far travels in the {@link Trail}.
+ * the header, before the body is read), {@code fhir}, {@code policy}, {@code quota} (locked? rate?
+ * in one step), {@code upstream}, {@code inspect} (which patients?), {@code quota} (charge them, or
+ * refuse), {@code respond}, {@code audit}: each a call into its stage with immutable values.
  *
  * <p>Confined to the channel's event loop ({@link Steps} brings asynchronous results back to it).
  * Every ending goes through {@link #refuse} or {@link #release}: exactly one answer and one audit
@@ -98,22 +97,11 @@ final class Exchange {
         return;
       }
       FhirRequest request = ((ParseResult.Parsed) parsed).request();
-      checkLock(who.asked(request, raw.first(settings.breakGlassHeader())), request);
+      decide(who.asked(request, raw.first(settings.breakGlassHeader())), request);
     }, () -> refuse(who, Refusals.busy(), Outcome.FAILED, "parse-busy"));
   }
 
-  /** 3. quota: a locked account gets nothing. */
-  private void checkLock(Trail t, FhirRequest request) {
-    steps.await(t, stages.quota().lockOf(t.who().accountKey(), now()), lock -> {
-      if (lock.isPresent()) {
-        refuse(t, Refusals.locked(lock.get(), now()), Outcome.THROTTLED, "locked");
-      } else {
-        decide(t, request);
-      }
-    }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
-  }
-
-  /** 4. fhir (a paging link must be this principal's own) and policy: may they do this? */
+  /** 3. fhir (a paging link must be this principal's own) and policy: may they do this? */
   private void decide(Trail asked, FhirRequest request) {
     Principal p = asked.who();
     Trail t = asked;
@@ -121,7 +109,7 @@ final class Exchange {
     if (request.interaction() == Interaction.PAGE) {
       PageLinks.PageOpen opened = stages.pageLinks().open(request, p.pagingBinding(), now());
       if (opened instanceof PageLinks.PageOpen.Invalid invalid) {
-        refuse(t, invalid.refusal(), Outcome.REFUSED, "page-link");
+        refuseUnlessLocked(t, invalid.refusal(), "page-link");
         return;
       }
       page = ((PageLinks.PageOpen.Opened) opened).link();
@@ -130,26 +118,31 @@ final class Exchange {
     Decision decision = stages.policy().get().decide(p, page == null ? request : page.request(), t.breakGlassReason(),
         page == null ? 1 : page.pageNumber(), now());
     if (decision instanceof Decision.Deny deny) {
-      refuse(t, Refusals.of(deny), Outcome.REFUSED, deny.rule());
+      refuseUnlessLocked(t, Refusals.of(deny), deny.rule());
       return;
     }
     Decision.Allow allow = (Decision.Allow) decision;
     enter(t.allowed(allow), allow, Plan.of(allow, page, p.pagingBinding()));
   }
 
-  /** 5. quota: request rate (each entry of a bundle counts) and concurrency. */
+  /** 4. quota: a locked account gets nothing; request rate (each entry of a bundle counts) and concurrency. */
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
-    RateGate.Entry entry = stages.quota().enter(allow.account(), allow.role().rate().toLimit(),
-        Math.max(1, allow.request().entries().size()));
-    if (entry instanceof RateGate.Entry.Refused r) {
-      refuse(t, Refusals.rate(allow.role().name(), r.reason(), r.retryAfter()), Outcome.THROTTLED, "rate");
-      return;
-    }
-    end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
-    forward(t, allow, plan);
+    steps.await(t, stages.quota().enter(allow.account(), allow.role().rate().toLimit(),
+        Math.max(1, allow.request().entries().size()), now()), entry -> {
+          if (entry instanceof RateGate.Entry.Locked l) {
+            refuse(t, Refusals.locked(l.lock(), now()), Outcome.THROTTLED, "locked");
+            return;
+          }
+          if (entry instanceof RateGate.Entry.Refused r) {
+            refuse(t, Refusals.rate(allow.role().name(), r.reason(), r.retryAfter()), Outcome.THROTTLED, "rate");
+            return;
+          }
+          end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
+          forward(t, allow, plan);
+        }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
 
-  /** 6. upstream: fhirwall's own canonical request (or the EPR's page target), never the client's. */
+  /** 5. upstream: fhirwall's own canonical request (or the EPR's page target), never the client's. */
   private void forward(Trail t, Decision.Allow allow, Plan plan) {
     Forwarding.Client client = new Forwarding.Client(t.remoteAddress(), settings.publicScheme(), settings.publicHost(),
         t.requestId());
@@ -172,7 +165,7 @@ final class Exchange {
     inspect(t, allow, plan, answer);
   }
 
-  /** 7. inspect: which patients the answer discloses (and those the request named: it tells of them too). */
+  /** 6. inspect: which patients the answer discloses (and those the request named: it tells of them too). */
   private void inspect(Trail t, Decision.Allow allow, Plan plan, EprAnswer a) {
     steps.offload(t, a.body().length > settings.inlineInspectBytes(), () -> Inspected.of(stages, plan, allow, a), seen -> {
       if (seen.inspection() instanceof Inspection.Unreadable u) {
@@ -194,22 +187,23 @@ final class Exchange {
     }, () -> refuse(t, Refusals.busy(), Outcome.FAILED, "inspect-busy"));
   }
 
-  /** 8. quota: charge the patients, or refuse the answer (and lock, alert) at a limit. */
+  /** 7. quota: charge the patients, or refuse the answer (and lock, alert) at a limit. */
   private void charge(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, Inspection.Read read) {
     ChargeRequest request = new ChargeRequest(allow.account(), allow.limits(), allow.tracked(), read.patients(), now(),
         !allow.reportOnly());
     steps.await(t, stages.quota().charge(request, allow.reportOnly() ? null : allow.role().atLimit().lockFor()), charged -> {
+      Trail n = Steps.noted(t, charged.note());
       if (charged instanceof Enforcement.Charged.OverLimit over) {
-        stages.alarms().overLimit(t, over);
-        end.refuse(t, Refusals.overLimit(allow.role().name(), over, now()), Outcome.THROTTLED,
+        stages.alarms().overLimit(n, over);
+        end.refuse(n, Refusals.overLimit(allow.role().name(), over, now()), Outcome.THROTTLED,
             "patient-limit:" + over.result().breached().window().name(), over.result().usage());
       } else {
-        release(t, plan, a, read, ((Enforcement.Charged.Admitted) charged).result());
+        release(n, plan, a, read, ((Enforcement.Charged.Admitted) charged).result());
       }
     }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
 
-  /** 9. respond: the answer as the client may see it; 10. audit. */
+  /** 8. respond: the answer as the client may see it; 9. audit. */
   private void release(Trail t, Plan plan, EprAnswer a, Inspection.Read read, ChargeResult.Admitted admitted) {
     var out = new Responder.Outgoing(a.status(), a.contentType(), a.headers(), read, plan, t.requestId(), now());
     steps.offload(t, stages.responder().isHeavy(out), () -> stages.responder().shape(out), shaped -> {
@@ -229,6 +223,13 @@ final class Exchange {
 
   private void refuse(Trail t, Refusal refusal, Outcome outcome, String rule) {
     end.refuse(t, refusal, outcome, rule, List.of());
+  }
+
+  /** A refused request of a locked account gets the lock's refusal (429), like every other request of it. */
+  private void refuseUnlessLocked(Trail t, Refusal refusal, String rule) {
+    steps.await(t, stages.quota().lockOf(t.who().accountKey(), now()), lock -> lock.ifPresentOrElse(
+        l -> refuse(t, Refusals.locked(l, now()), Outcome.THROTTLED, "locked"), () -> refuse(t, refusal, Outcome.REFUSED, rule)),
+        e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
 
   /** A signal from quota (an id walk, EPR failures): audited and alerted once it crosses its threshold. */

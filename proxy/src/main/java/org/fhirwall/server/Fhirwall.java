@@ -17,11 +17,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,6 +31,7 @@ import java.util.Optional;
 import java.util.function.UnaryOperator;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.fhirwall.policy.RolePolicy;
 import org.fhirwall.admin.AdminAccess;
 import org.fhirwall.admin.AdminApi;
@@ -53,11 +56,12 @@ import org.fhirwall.fhir.PatientCompartment;
 import org.fhirwall.fhir.RequestParser;
 import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.inspect.ResponseInspector;
-import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.quota.Enforcement;
-import org.fhirwall.quota.EventWatch;
+import org.fhirwall.quota.FallbackQuotaStore;
+import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.quota.QuotaStore;
-import org.fhirwall.quota.RateGate;
+import org.fhirwall.quota.RedisQuotaStore;
+import org.fhirwall.quota.StateFile;
 import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
 import org.jspecify.annotations.Nullable;
@@ -101,11 +105,13 @@ public final class Fhirwall implements AutoCloseable {
   private final Metrics metrics;
   /** Watches the certificate files and reloads them when they change. */
   private final ScheduledExecutorService certificates;
+  /** The quota store's periodic work: the local state file, the fallback's lock mirror and probe. */
+  private final ScheduledExecutorService ticks;
   private boolean closed;
 
   private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, WebhookAlertSink alerts,
       ExecutorService heavyWork, ExecutorService background, Metrics metrics,
-      ScheduledExecutorService certificates) {
+      ScheduledExecutorService certificates, ScheduledExecutorService ticks) {
     this.server = server;
     this.policies = policies;
     this.quota = quota;
@@ -115,6 +121,7 @@ public final class Fhirwall implements AutoCloseable {
     this.background = background;
     this.metrics = metrics;
     this.certificates = certificates;
+    this.ticks = ticks;
   }
 
   public static Fhirwall start(DeploymentConfig config, Options options) throws ConfigException, IOException, InterruptedException {
@@ -160,16 +167,21 @@ public final class Fhirwall implements AutoCloseable {
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
           : JwtAuthenticator.create(config.identity(), http, background, options.clock());
       authenticator.bindMetrics(metrics.registry());
-      PageLinks pageLinks = new PageLinks(pagingSecret(config.paging()), config.paging().linkTtl());
       String upstreamBase = stripSlash(config.upstream().url().toString());
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir), config.inspectorSettings());
-      QuotaStore quota = new LocalQuotaStore(config.quota().maxAccounts(), background);
+      ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "fhirwall-quota-ticks");
+        t.setDaemon(true);
+        return t;
+      });
+      built.add(ticks::shutdownNow);
+      QuotaStore quota = quotaStore(config, options, background, ticks);
       built.add(quota);
-      int maxAccounts = config.quota().maxAccounts();
+      bindQuotaMetrics(quota, metrics.registry());
+      PageLinks pageLinks = new PageLinks(pagingSecret(config.paging(), quota), config.paging().linkTtl());
       DeploymentConfig.PerPrincipal share = config.upstream().perPrincipal();
-      Enforcement enforcement = new Enforcement(quota, new RateGate(maxAccounts, share.maxConcurrent()),
-          new EventWatch(maxAccounts), new EventWatch(maxAccounts),
+      Enforcement enforcement = new Enforcement(quota, share.maxConcurrent(),
           new Enforcement.FailureRules(share.maxFailures(), share.failureWindow(), share.throttleFor()));
       DeploymentConfig.Alerts alerting = config.alerts();
       WebhookAlertSink alerts = new WebhookAlertSink(new WebhookAlertSink.Delivery(alerting.webhook(),
@@ -228,7 +240,7 @@ public final class Fhirwall implements AutoCloseable {
         return t;
       });
       watchCertificates(config, server, watch);
-      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, metrics, watch);
+      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, metrics, watch, ticks);
     } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
       for (int i = built.size() - 1; i >= 0; i--) {
         try {
@@ -310,11 +322,68 @@ public final class Fhirwall implements AutoCloseable {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
-  private static byte[] pagingSecret(DeploymentConfig.Paging paging) throws IOException {
+  /**
+   * The quota stage's store: this process's (kept in {@code quota.state-dir} when set), or Redis
+   * (waiting for it at start up to {@code quota.redis.start-wait}), with this replica's share of the
+   * limits as fallback when the deployment chose {@code local-fallback}.
+   */
+  private static QuotaStore quotaStore(DeploymentConfig config, Options options, ExecutorService background,
+      ScheduledExecutorService ticks) throws InterruptedException {
+    DeploymentConfig.Quota q = config.quota();
+    DeploymentConfig.Redis r = q.redis();
+    if (r == null) {
+      LocalQuotaStore local = new LocalQuotaStore(q.maxAccounts(), background,
+          q.stateDir() == null ? null : new StateFile(q.stateDir()));
+      if (q.stateDir() != null) {
+        ticks.scheduleWithFixedDelay(local::persist, 5, 5, TimeUnit.SECONDS);
+      }
+      return local;
+    }
+    // A slot of a request whose replica died is held until its lease ends: the longest a request may take.
+    Duration lease = config.upstream().responseTimeout().plus(config.limits().requestTimeout()).plusSeconds(30);
+    RedisQuotaStore redis = RedisQuotaStore.connect(new RedisQuotaStore.Settings(r.url(), r.cluster(), r.username(),
+        r.password(), r.caFile(), r.timeout(), lease, r.replay(), r.keyPrefix()), r.startWait());
+    if (!q.localFallback()) {
+      return redis;
+    }
+    FallbackQuotaStore fallback = new FallbackQuotaStore(redis, q.replicas(), q.maxAccounts(), background);
+    ticks.scheduleWithFixedDelay(() -> fallback.refreshLocks(options.clock().instant()), 0, 3, TimeUnit.SECONDS);
+    return fallback;
+  }
+
+  /**
+   * The quota store's metrics: whether this replica enforces its share of the limits alone because
+   * Redis does not answer, and how many charges it made so.
+   */
+  private static void bindQuotaMetrics(QuotaStore quota, MeterRegistry registry) {
+    if (quota instanceof FallbackQuotaStore fallback) {
+      Gauge.builder("fhirwall.quota.store.fallback", fallback, f -> f.degraded() ? 1 : 0)
+          .description("1 while Redis does not answer and this replica enforces 1/replicas of every limit alone")
+          .register(registry);
+      FunctionCounter.builder("fhirwall.quota.fallback.charges", fallback, FallbackQuotaStore::fallbackCharges)
+          .description("Responses charged by this replica alone while Redis did not answer")
+          .register(registry);
+    }
+  }
+
+  /** The paging links' key: from {@code paging.secret-file}, else the one the quota store keeps (shared by replicas). */
+  private static byte[] pagingSecret(DeploymentConfig.Paging paging, QuotaStore quota) throws IOException, InterruptedException {
     if (paging.secretFile() == null) {
-      byte[] secret = new byte[32];
-      new SecureRandom().nextBytes(secret);
-      return secret;
+      byte[] proposed = new byte[32];
+      new SecureRandom().nextBytes(proposed);
+      // Retried for a while: a store just connected may still be settling (a reconnect, a failover).
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (true) {
+        try {
+          return quota.sharedSecret("paging", proposed).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+          if (System.nanoTime() > deadline) {
+            throw new IOException("the paging key could not be read from the quota store: " + e.getMessage(), e);
+          }
+          LOG.warn("the paging key could not be read from the quota store yet ({}); retrying", e.getMessage());
+          Thread.sleep(250);
+        }
+      }
     }
     byte[] secret = Files.readAllBytes(paging.secretFile());
     if (secret.length < 32) {
@@ -400,6 +469,7 @@ public final class Fhirwall implements AutoCloseable {
     policies.close();
     alerts.close();
     audit.close();
+    ticks.shutdownNow();
     quota.close();
     heavyWork.shutdownNow();
     background.shutdownNow();

@@ -9,7 +9,11 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.ArrayList;
+import java.util.List;
 import org.fhirwall.audit.Trail;
+import org.fhirwall.policy.Decision;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -89,6 +93,18 @@ final class Steps {
     } catch (RejectedExecutionException e) {
       run(trail, busy);
     }
+  }
+
+  /** The trail with a remark of the quota store for the audit record (e.g. a replica enforcing its share alone). */
+  static Trail noted(Trail t, @Nullable String note) {
+    Decision.Allow a = t.allow();
+    if (note == null || a == null) {
+      return t;
+    }
+    List<String> notes = new ArrayList<>(a.notes());
+    notes.add(note);
+    return t.allowed(new Decision.Allow(a.role(), a.request(), a.account(), a.limits(), a.breakGlass(), notes, a.countOnly(),
+        a.pinned()));
   }
 
   private void onLoop(Runnable r) {

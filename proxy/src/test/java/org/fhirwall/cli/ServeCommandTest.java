@@ -64,6 +64,6 @@ class ServeCommandTest {
     DeploymentLoader.Overrides all = DeploymentLoader.Overrides.of(flags.stream().collect(
         java.util.stream.Collectors.toMap(f -> f, f -> "x")));
     assertThat(all.flags().keySet()).containsExactlyInAnyOrder("--listen", "--upstream", "--issuer", "--audience", "--policies",
-        "--public-base-url");
+        "--public-base-url", "--redis", "--admin-listen");
   }
 }

@@ -325,8 +325,69 @@ class DeploymentLoaderTest {
   @Test
   void theFlagsAreTheSchemasAndEachSetsOneKey() {
     assertThat(Schema.DEPLOYMENT.flags()).containsExactly("--listen", "--public-base-url", "--upstream", "--issuer", "--audience",
-        "--policies");
+        "--policies", "--redis", "--admin-listen");
     assertThat(Schema.DEPLOYMENT.keyOfFlag("--upstream").display()).isEqualTo("upstream.url");
     assertThatThrownBy(() -> DeploymentLoader.Overrides.of(Map.of("--upstream-url", "x"))).hasMessageContaining("--upstream-url");
+  }
+  @Test
+  void theRedisStoreIsChosenInTheFileWithItsPasswordFromAFile() throws Exception {
+    Files.writeString(dir.resolve("redis-password"), "s3cret-pw\n");
+    Path f = write(MINIMAL + """
+        quota:
+          store: redis
+          on-store-failure: local-fallback
+          replicas: 2
+          redis:
+            url: rediss://redis.internal:6380/0
+            username: fhirwall
+            password-file: redis-password
+            timeout: 250ms
+        """);
+    DeploymentConfig c = loader.load(f, DeploymentLoader.Overrides.NONE);
+    assertThat(c.quota().store()).isEqualTo("redis");
+    assertThat(c.quota().localFallback()).isTrue();
+    assertThat(c.quota().replicas()).isEqualTo(2);
+    DeploymentConfig.Redis r = c.quota().redis();
+    assertThat(r.url()).isEqualTo("rediss://redis.internal:6380/0");
+    assertThat(r.username()).isEqualTo("fhirwall");
+    assertThat(r.password()).isEqualTo("s3cret-pw");
+    assertThat(r.timeout()).isEqualTo(Duration.ofMillis(250));
+    assertThat(r.keyPrefix()).isEqualTo("fhirwall:");
+    assertThat(r.toString()).doesNotContain("s3cret-pw");
+  }
+
+  @Test
+  void theRedisFlagSwitchesToTheSharedStoreAndTheAdminFlagMovesTheAdminPort() throws Exception {
+    DeploymentConfig c = loader.load(write(MINIMAL), DeploymentLoader.Overrides.of(Map.of("--redis", "redis://127.0.0.1:6390",
+        "--admin-listen", "127.0.0.1:0")));
+    assertThat(c.quota().store()).isEqualTo("redis");
+    assertThat(c.quota().redis().url()).isEqualTo("redis://127.0.0.1:6390");
+    assertThat(c.quota().localFallback()).as("fail closed by default").isFalse();
+    assertThat(c.admin().listen().port()).isZero();
+  }
+
+  @Test
+  void aRedisStoreWithoutARedisUrlIsRefused() throws Exception {
+    assertThat(problems(write(MINIMAL + "quota: {store: redis}\n"), DeploymentLoader.Overrides.NONE))
+        .anySatisfy(p -> assertThat(p).contains("quota.store").contains("quota.redis.url"));
+    assertThat(problems(write(MINIMAL + "quota: {store: redis, redis: {url: 'http://host:6379'}}\n"),
+        DeploymentLoader.Overrides.NONE)).anySatisfy(p -> assertThat(p).contains("quota.redis.url"));
+  }
+
+  @Test
+  void credentialsInTheRedisUrlAreAcceptedAndNeverPrinted() throws Exception {
+    env.put("FHIRWALL_QUOTA_STORE", "redis");
+    env.put("FHIRWALL_QUOTA_REDIS_URL", "redis://fhirwall:s3cret-in-url@redis:6379");
+    DeploymentConfig c = new DeploymentLoader(env::get).load(write(MINIMAL), DeploymentLoader.Overrides.NONE);
+    assertThat(c.quota().redis().url()).isEqualTo("redis://fhirwall:s3cret-in-url@redis:6379");
+    assertThat(c.quota().redis().toString()).doesNotContain("s3cret-in-url");
+  }
+
+  @Test
+  void theLocalStoreKeepsItsStateWhereTheFileSays() throws Exception {
+    DeploymentConfig c = loader.load(write(MINIMAL + "quota: {state-dir: state}\n"), DeploymentLoader.Overrides.NONE);
+    assertThat(c.quota().store()).isEqualTo("local");
+    assertThat(c.quota().stateDir()).isEqualTo(dir.resolve("state"));
+    assertThat(c.quota().redis()).isNull();
   }
 }

@@ -46,9 +46,7 @@ import org.fhirwall.policy.PolicyEngine;
 import org.fhirwall.policy.PolicySet;
 import org.fhirwall.policy.RolePolicy;
 import org.fhirwall.quota.Enforcement;
-import org.fhirwall.quota.EventWatch;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.quota.RateGate;
 import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
@@ -136,6 +134,15 @@ class ExchangeTest {
     store.lock("https://idp|alice", "test", Duration.ofHours(1), NOW);
     FullHttpResponse r = get("Patient/p1", "good");
     assertThat(r.status().code()).isEqualTo(429);
+    assertEnding(r, AuditRecord.Outcome.THROTTLED, "locked");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
+  void aLockedAccountGets429EvenForARequestThePolicyRefuses() {
+    store.lock("https://idp|alice", "test", Duration.ofHours(1), NOW);
+    FullHttpResponse r = get("Observation/o1", "good");
+    assertThat(r.status().code()).as("the lock's answer, like every other request of the account").isEqualTo(429);
     assertEnding(r, AuditRecord.Outcome.THROTTLED, "locked");
     assertThat(reachedEpr).isEmpty();
   }
@@ -343,7 +350,7 @@ class ExchangeTest {
     return new Stages(new RequestParser(FHIR, ParserSettings.defaults("/fhir")), RequestPatients.R4, fakeIdp(), links,
         () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
         new Responder(FHIR, EPR, "https://proxy/fhir", links),
-        new Enforcement(store, new RateGate(100, 64), new EventWatch(100), new EventWatch(100), Enforcement.FailureRules.DEFAULT),
+        new Enforcement(store, 64, Enforcement.FailureRules.DEFAULT),
         auditSink, new Alarms(auditSink, alertSink, clock, 3, Duration.ofMinutes(1)), clock, Runnable::run);
   }
 

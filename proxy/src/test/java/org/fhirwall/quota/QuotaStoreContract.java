@@ -1,0 +1,346 @@
+package org.fhirwall.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every quota store must answer alike: the local store and the Redis store run this same
+ * suite ({@link LocalQuotaStoreTest}, {@link RedisQuotaStoreTest}). Time is the test's: {@code T0}
+ * is the start of the test (Redis expires keys by its own clock, so the tests stay near it) and
+ * later instants are given explicitly, never slept for.
+ */
+abstract class QuotaStoreContract {
+  static final PatientWindow HOUR = PatientWindow.of(Duration.ofHours(1), 5);
+  static final PatientWindow DAY = PatientWindow.of(Duration.ofHours(24), 8);
+
+  final Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+  QuotaStore store;
+
+  /** A fresh, empty store. */
+  abstract QuotaStore newStore() throws Exception;
+
+  @BeforeEach
+  void open() throws Exception {
+    store = newStore();
+  }
+
+  @AfterEach
+  void closeStore() {
+    store.close();
+  }
+
+  static <T> T done(java.util.concurrent.CompletionStage<T> stage) {
+    return stage.toCompletableFuture().join();
+  }
+
+  private ChargeResult charge(Instant at, String... patients) {
+    return done(store.charge(new ChargeRequest("acct", List.of(HOUR, DAY), Set.of(patients), at, true)));
+  }
+
+  private ChargeResult hourOnly(Instant at, String... patients) {
+    return done(store.charge(new ChargeRequest("acct-hour", List.of(HOUR), Set.of(patients), at, true)));
+  }
+
+  // --- windows --------------------------------------------------------------------------------
+
+  @Test
+  void aPatientSeenAgainInsideTheWindowCostsNothing() {
+    assertThat(charge(t0, "Patient/1", "Patient/2")).isInstanceOfSatisfying(ChargeResult.Admitted.class, a ->
+        assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(2, 2));
+    assertThat(charge(t0.plusSeconds(60), "Patient/1", "Patient/2", "Patient/3")).isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> {
+      assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(3, 3);
+      assertThat(a.newPatients()).isEqualTo(1);
+    });
+  }
+
+  @Test
+  void aResponseThatWouldBreakTheLimitIsRefusedWholeAndCountsNothing() {
+    charge(t0, "Patient/1", "Patient/2", "Patient/3", "Patient/4");
+    ChargeResult r = charge(t0.plusSeconds(10), "Patient/5", "Patient/6");
+    assertThat(r).isInstanceOfSatisfying(ChargeResult.Refused.class, refused -> {
+      assertThat(refused.breached().window()).isEqualTo(HOUR);
+      assertThat(refused.breached().distinct()).isEqualTo(6);
+      assertThat(refused.usage()).extracting(WindowUsage::distinct).containsExactly(4, 4);
+      assertThat(refused.retryAfter()).isEqualTo(Duration.ofHours(1).minusSeconds(10));
+    });
+    assertThat(charge(t0.plusSeconds(20), "Patient/5")).isInstanceOf(ChargeResult.Admitted.class);
+  }
+
+  @Test
+  void exactlyAtTheLimitIsAllowed() {
+    assertThat(charge(t0, "Patient/1", "Patient/2", "Patient/3", "Patient/4", "Patient/5")).isInstanceOf(ChargeResult.Admitted.class);
+    assertThat(charge(t0, "Patient/6")).isInstanceOf(ChargeResult.Refused.class);
+  }
+
+  @Test
+  void theWindowSlides() {
+    charge(t0, "Patient/1", "Patient/2", "Patient/3", "Patient/4", "Patient/5");
+    assertThat(charge(t0.plus(Duration.ofMinutes(59)), "Patient/6")).isInstanceOf(ChargeResult.Refused.class);
+    assertThat(charge(t0.plus(Duration.ofMinutes(61)), "Patient/6")).isInstanceOfSatisfying(ChargeResult.Admitted.class, a ->
+        assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(1, 6));
+    ChargeResult daily = charge(t0.plus(Duration.ofMinutes(62)), "Patient/7", "Patient/8", "Patient/9");
+    assertThat(daily).isInstanceOfSatisfying(ChargeResult.Refused.class, r -> assertThat(r.breached().window()).isEqualTo(DAY));
+  }
+
+  @Test
+  void reSeeingAPatientKeepsItInTheWindowFromItsLastDisclosure() {
+    hourOnly(t0, "Patient/1", "Patient/2", "Patient/3", "Patient/4", "Patient/5");
+    hourOnly(t0.plus(Duration.ofMinutes(50)), "Patient/1");
+    assertThat(hourOnly(t0.plus(Duration.ofMinutes(70)), "Patient/6", "Patient/7", "Patient/8", "Patient/9"))
+        .isInstanceOf(ChargeResult.Admitted.class);
+    assertThat(hourOnly(t0.plus(Duration.ofMinutes(71)), "Patient/10")).as("Patient/1 is still in the hour")
+        .isInstanceOf(ChargeResult.Refused.class);
+  }
+
+  @Test
+  void aResponseLargerThanTheWholeLimitMayRetryOnlyAfterTheWindow() {
+    ChargeResult r = charge(t0, "a", "b", "c", "d", "e", "f", "g");
+    assertThat(r).isInstanceOfSatisfying(ChargeResult.Refused.class, x -> assertThat(x.retryAfter()).isEqualTo(Duration.ofHours(1)));
+  }
+
+  @Test
+  void reportOnlyCountsBeyondTheLimitAndSaysWhichWindowWouldHaveRefused() {
+    charge(t0, "Patient/1", "Patient/2", "Patient/3", "Patient/4", "Patient/5");
+    ChargeResult r = done(store.charge(new ChargeRequest("acct", List.of(HOUR, DAY), Set.of("Patient/6"), t0, false)));
+    assertThat(r).isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> {
+      assertThat(a.wouldRefuse()).isNotNull();
+      assertThat(a.wouldRefuse().window()).isEqualTo(HOUR);
+      assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(6, 6);
+    });
+  }
+
+  @Test
+  void breakGlassRaisesTheCeilingOfTheSameAccountAndSeesEverythingDisclosedBefore() {
+    PatientWindow role = PatientWindow.of(Duration.ofHours(1), 3);
+    PatientWindow glass = PatientWindow.of(Duration.ofHours(24), 5);
+    Set<Duration> tracked = Set.of(role.length(), glass.length());
+    assertThat(done(store.charge(new ChargeRequest("doc", List.of(role), tracked, Set.of("a", "b", "c"), t0, true))))
+        .isInstanceOf(ChargeResult.Admitted.class);
+    assertThat(done(store.charge(new ChargeRequest("doc", List.of(role), tracked, Set.of("d"), t0, true))))
+        .isInstanceOf(ChargeResult.Refused.class);
+    assertThat(done(store.charge(new ChargeRequest("doc", List.of(glass), tracked, Set.of("d", "e"), t0.plusSeconds(1), true))))
+        .as("under break-glass the 24h ceiling counts the three seen before").isInstanceOfSatisfying(ChargeResult.Admitted.class,
+            a -> assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(5));
+    assertThat(done(store.charge(new ChargeRequest("doc", List.of(glass), tracked, Set.of("f"), t0.plusSeconds(2), true))))
+        .as("not a second pool").isInstanceOf(ChargeResult.Refused.class);
+  }
+
+  @Test
+  void usageReadsTheWindowsAsTheyStand() {
+    charge(t0, "Patient/1", "Patient/2");
+    assertThat(done(store.usage("acct", List.of(HOUR, DAY), t0.plusSeconds(5)))).extracting(WindowUsage::distinct)
+        .containsExactly(2, 2);
+    assertThat(done(store.usage("acct", List.of(HOUR, DAY), t0.plus(Duration.ofMinutes(90))))).extracting(WindowUsage::distinct)
+        .containsExactly(0, 2);
+    assertThat(done(store.usage("nobody", List.of(HOUR), t0))).extracting(WindowUsage::distinct).containsExactly(0);
+  }
+
+  @Test
+  void concurrentChargesOfOneAccountNeverSlipPastTheLimit() throws Exception {
+    PatientWindow w = PatientWindow.of(Duration.ofHours(1), 100);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    CountDownLatch go = new CountDownLatch(1);
+    AtomicInteger admittedPatients = new AtomicInteger();
+    Set<String> all = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    List<CompletableFuture<Void>> runs = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      int thread = t;
+      runs.add(CompletableFuture.runAsync(() -> {
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        for (int i = 0; i < 50; i++) {
+          Set<String> batch = new HashSet<>();
+          for (int k = 0; k < 3; k++) {
+            batch.add("Patient/" + thread + "-" + i + "-" + k);
+          }
+          ChargeResult r = done(store.charge(new ChargeRequest("shared", List.of(w), batch, t0, true)));
+          if (r instanceof ChargeResult.Admitted) {
+            admittedPatients.addAndGet(batch.size());
+            all.addAll(batch);
+          }
+        }
+      }, pool));
+    }
+    go.countDown();
+    CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).join();
+    pool.shutdown();
+    assertThat(all).hasSize(admittedPatients.get());
+    assertThat(admittedPatients.get()).isEqualTo(99);
+    assertThat(done(store.usage("shared", List.of(w), t0)).get(0).distinct()).isEqualTo(99);
+  }
+
+  @Test
+  void aLargeResponseIsChargedWhole() {
+    PatientWindow w = PatientWindow.of(Duration.ofHours(1), 5000);
+    Set<String> many = new HashSet<>();
+    for (int i = 0; i < 2500; i++) {
+      many.add("Patient/" + i);
+    }
+    assertThat(done(store.charge(new ChargeRequest("bulk", List.of(w), many, t0, true)))).isInstanceOfSatisfying(
+        ChargeResult.Admitted.class, a -> assertThat(a.newPatients()).isEqualTo(2500));
+    many.add("Patient/new");
+    assertThat(done(store.charge(new ChargeRequest("bulk", List.of(w), many, t0, true)))).isInstanceOfSatisfying(
+        ChargeResult.Admitted.class, a -> assertThat(a.newPatients()).isEqualTo(1));
+  }
+
+  // --- locks ----------------------------------------------------------------------------------
+
+  @Test
+  void locksLastTheirTimeAndCanBeLifted() {
+    done(store.lock("acct", "limit", Duration.ofHours(24), t0));
+    assertThat(done(store.lockOf("acct", t0.plusSeconds(3600)))).isPresent();
+    assertThat(done(store.locks(t0))).extracting(Lock::account).containsExactly("acct");
+    assertThat(done(store.lockOf("acct", t0.plus(Duration.ofHours(25))))).isEqualTo(Optional.empty());
+    done(store.lock("acct", "limit", Duration.ofHours(24), t0));
+    assertThat(done(store.unlock("acct"))).isTrue();
+    assertThat(done(store.lockOf("acct", t0))).isEmpty();
+    assertThat(done(store.unlock("acct"))).isFalse();
+  }
+
+  @Test
+  void aShorterLockNeverShortensOneInForce() {
+    done(store.lock("acct", "limit", Duration.ofHours(24), t0));
+    Lock l = done(store.lock("acct", "again", Duration.ofHours(1), t0.plusSeconds(10)));
+    assertThat(l.until()).isEqualTo(t0.plus(Duration.ofHours(24)));
+    assertThat(l.reason()).isEqualTo("limit");
+  }
+
+  @Test
+  void anAccountNameWithBracesIsItsOwnAccount() {
+    done(store.lock("https://idp|{x}", "limit", Duration.ofHours(1), t0));
+    assertThat(done(store.lockOf("https://idp|{x}", t0))).isPresent();
+    assertThat(done(store.lockOf("https://idp|x", t0))).isEmpty();
+  }
+
+  // --- rate and concurrency -------------------------------------------------------------------
+
+  @Test
+  void aBurstAboveTheRateIsRefusedWithARetryTime() {
+    RateLimit limit = new RateLimit(0.5, 3, 10);
+    List<RateGate.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      RateGate.Entry e = done(store.enter("alice", limit, 1, t0));
+      entries.add(e);
+      if (e instanceof RateGate.Entry.Entered in) {
+        in.ticket().exit();
+      }
+    }
+    assertThat(entries).filteredOn(e -> e instanceof RateGate.Entry.Entered).hasSize(3);
+    assertThat(entries.get(4)).isInstanceOfSatisfying(RateGate.Entry.Refused.class,
+        r -> assertThat(r.retryAfter().toMillis()).isEqualTo(2000));
+    assertThat(done(store.enter("alice", limit, 1, t0.plusMillis(1999)))).isInstanceOf(RateGate.Entry.Refused.class);
+    assertThat(done(store.enter("alice", limit, 1, t0.plusSeconds(2)))).as("one permit back after 1/rate")
+        .isInstanceOf(RateGate.Entry.Entered.class);
+  }
+
+  @Test
+  void concurrencyIsPerPrincipalAndReleasedOnExit() throws Exception {
+    RateLimit limit = new RateLimit(1000, 1000, 2);
+    RateGate.Entry a = done(store.enter("bob", limit, 1, t0));
+    RateGate.Entry b = done(store.enter("bob", limit, 1, t0));
+    assertThat(done(store.enter("bob", limit, 1, t0))).isInstanceOfSatisfying(RateGate.Entry.Refused.class,
+        r -> assertThat(r.reason()).contains("more than 2 requests at once"));
+    assertThat(done(store.enter("carol", limit, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);
+    ((RateGate.Entry.Entered) a).ticket().exit();
+    ((RateGate.Entry.Entered) a).ticket().exit();
+    awaitEntered("bob", limit);
+    assertThat(done(store.enter("bob", limit, 1, t0.plusMillis(2)))).as("a double exit frees one slot only")
+        .isInstanceOf(RateGate.Entry.Refused.class);
+    assertThat(b).isInstanceOf(RateGate.Entry.Entered.class);
+  }
+
+  /** An exit may travel to the store asynchronously: poll, with a deadline, until the slot is back. */
+  private void awaitEntered(String account, RateLimit limit) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!(done(store.enter(account, limit, 1, t0.plusMillis(1))) instanceof RateGate.Entry.Entered)) {
+      assertThat(System.nanoTime()).as("the slot given back").isLessThan(deadline);
+      Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void aLockedAccountIsRefusedInTheSameStepAsItsRateAndTakesNoSlot() {
+    RateLimit limit = new RateLimit(1000, 1000, 1);
+    done(store.lock("gina", "limit reached", Duration.ofHours(1), t0));
+    assertThat(done(store.enter("gina", limit, 1, t0.plusSeconds(1)))).isInstanceOfSatisfying(RateGate.Entry.Locked.class,
+        l -> assertThat(l.lock().until()).isEqualTo(t0.plus(Duration.ofHours(1))));
+    done(store.unlock("gina"));
+    assertThat(done(store.enter("gina", limit, 1, t0.plusSeconds(2)))).as("the locked tries held no concurrency slot")
+        .isInstanceOf(RateGate.Entry.Entered.class);
+    assertThat(done(store.enter("gina", limit, 1, t0.plusSeconds(3)))).as("that one holds it").isInstanceOf(RateGate.Entry.Refused.class);
+  }
+
+  @Test
+  void eachEntryOfABundleCountsAgainstTheRate() {
+    RateLimit limit = new RateLimit(1, 10, 10);
+    RateGate.Entry batch = done(store.enter("dave", limit, 8, t0));
+    assertThat(batch).isInstanceOf(RateGate.Entry.Entered.class);
+    ((RateGate.Entry.Entered) batch).ticket().exit();
+    assertThat(done(store.enter("dave", limit, 3, t0))).as("8 of the burst of 10 used").isInstanceOf(RateGate.Entry.Refused.class);
+    assertThat(done(store.enter("erin", limit, 11, t0))).as("more entries than the burst can ever take")
+        .isInstanceOfSatisfying(RateGate.Entry.Refused.class, r -> assertThat(r.reason()).contains("11 requests in one"));
+  }
+
+  @Test
+  void noPrincipalTakesMoreThanItsShareOfTheEpr() {
+    Enforcement e = new Enforcement(store, 2, Enforcement.FailureRules.DEFAULT);
+    RateLimit generous = new RateLimit(1000, 1000, 50);
+    assertThat(done(e.enter("frank", generous, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);
+    assertThat(done(e.enter("frank", generous, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);
+    assertThat(done(e.enter("frank", generous, 1, t0))).isInstanceOfSatisfying(RateGate.Entry.Refused.class,
+        r -> assertThat(r.reason()).contains("more than 2 requests at once"));
+  }
+
+  // --- event watches --------------------------------------------------------------------------
+
+  @Test
+  void manyMissesInTheWindowFireTheSignalOnce() {
+    for (int i = 0; i < 5; i++) {
+      assertThat(done(store.recordEvents("not-found", "walker", 1, Duration.ofMinutes(10), 5, t0.plusSeconds(i)))).isFalse();
+    }
+    assertThat(done(store.recordEvents("not-found", "walker", 1, Duration.ofMinutes(10), 5, t0.plusSeconds(6)))).isTrue();
+    assertThat(done(store.recordEvents("not-found", "walker", 1, Duration.ofMinutes(10), 5, t0.plusSeconds(7)))).isFalse();
+    assertThat(done(store.recordEvents("epr-failure", "walker", 1, Duration.ofMinutes(10), 5, t0.plusSeconds(8))))
+        .as("each watch counts its own events").isFalse();
+  }
+
+  @Test
+  void severalEventsAtOnceCountOneByOneAndOldOnesLeaveTheWindow() {
+    assertThat(done(store.recordEvents("not-found", "batch", 5, Duration.ofMinutes(10), 5, t0))).isFalse();
+    assertThat(done(store.recordEvents("not-found", "batch", 1, Duration.ofMinutes(10), 5, t0.plusSeconds(1)))).isTrue();
+    for (int i = 0; i < 5; i++) {
+      done(store.recordEvents("not-found", "slow", 1, Duration.ofMinutes(10), 5, t0.plus(Duration.ofMinutes(3L * i))));
+    }
+    assertThat(done(store.recordEvents("not-found", "slow", 1, Duration.ofMinutes(10), 5, t0.plus(Duration.ofMinutes(15)))))
+        .isFalse();
+  }
+
+  // --- secrets --------------------------------------------------------------------------------
+
+  @Test
+  void theFirstProposedSecretIsTheOneEveryoneGets() {
+    byte[] first = done(store.sharedSecret("paging", "a".repeat(32).getBytes()));
+    byte[] second = done(store.sharedSecret("paging", "b".repeat(32).getBytes()));
+    assertThat(first).isEqualTo("a".repeat(32).getBytes());
+    assertThat(second).isEqualTo(first);
+  }
+}

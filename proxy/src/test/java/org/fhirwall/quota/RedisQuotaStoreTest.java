@@ -1,0 +1,152 @@
+package org.fhirwall.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The quota store contract against a real Redis (a process of this test's own), and what only
+ * Redis does: keys in one hash slot per principal, keys that expire on their own, scripts reloaded
+ * after Redis lost them.
+ */
+class RedisQuotaStoreTest extends QuotaStoreContract {
+  static RedisProcess redis;
+  static int database;
+
+  @BeforeAll
+  static void startRedis() throws Exception {
+    redis = RedisProcess.start();
+  }
+
+  @AfterAll
+  static void stopRedis() throws Exception {
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  static RedisQuotaStore.Settings settings(String url, Duration timeout) {
+    return new RedisQuotaStore.Settings(url, false, null, null, null, timeout, Duration.ofMinutes(2), Duration.ofSeconds(10),
+        "fw:");
+  }
+
+  @Override
+  QuotaStore newStore() throws Exception {
+    redis.command("FLUSHALL");
+    return RedisQuotaStore.connect(settings(redis.url(), Duration.ofSeconds(2)), Duration.ofSeconds(10));
+  }
+
+  private List<String> keys() throws Exception {
+    try (var c = io.lettuce.core.RedisClient.create(redis.url()); var conn = c.connect()) {
+      return conn.sync().keys("*");
+    }
+  }
+
+  @Test
+  void everyKeyOfOnePrincipalSharesItsHashSlotAndExpiresOnItsOwn() throws Exception {
+    String account = "https://idp.example/realms/x|sub-1";
+    Set<Duration> tracked = Set.of(Duration.ofHours(1), Duration.ofHours(24));
+    done(store.charge(new ChargeRequest(account, List.of(PatientWindow.of(Duration.ofHours(1), 10)), tracked, Set.of("p1"), t0, true)));
+    RateGate.Entry e = done(store.enter(account, new RateLimit(10, 10, 2), 1, t0));
+    done(store.recordEvents("not-found", account, 1, Duration.ofMinutes(10), 20, t0));
+    done(store.lock(account, "test", Duration.ofHours(1), t0));
+    Pattern tag = Pattern.compile("^fw:\\{([^}]*)\\}:(.*)$");
+    try (var c = io.lettuce.core.RedisClient.create(redis.url()); var conn = c.connect()) {
+      List<String> perAccount = conn.sync().keys("fw:{*");
+      assertThat(perAccount).extracting(k -> k.replaceFirst("^fw:\\{[^}]*\\}:", ""))
+          .containsExactlyInAnyOrder("w:3600000", "w:86400000", "rate", "inflight", "ev:not-found", "lock");
+      for (String k : perAccount) {
+        Matcher m = tag.matcher(k);
+        assertThat(m.matches()).isTrue();
+        assertThat(m.group(1)).as(k).isEqualTo(account);
+        assertThat(conn.sync().pttl(k)).as("%s expires on its own", k).isPositive();
+      }
+    }
+    ((RateGate.Entry.Entered) e).ticket().exit();
+  }
+
+  @Test
+  void anAclUserLimitedToFhirwallsKeysAsTheReadmeSaysCanDoEverything() throws Exception {
+    // the ACL line of the README's "Running a cluster"
+    assertThat(redis.command("ACL", "SETUSER", "fhirwall", "on", ">acl-secret", "resetkeys", "~fhirwall:*", "resetchannels",
+        "-@all", "+@read", "+@write", "+@scripting", "+@connection", "-@dangerous")).isEqualTo("+OK");
+    RedisQuotaStore.Settings s = new RedisQuotaStore.Settings(redis.url(), false, "fhirwall", "acl-secret", null,
+        Duration.ofSeconds(2), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
+    try (RedisQuotaStore acl = RedisQuotaStore.connect(s, Duration.ofSeconds(5))) {
+      PatientWindow w = PatientWindow.of(Duration.ofHours(1), 2);
+      assertThat(done(acl.charge(new ChargeRequest("acl", List.of(w), Set.of("p1", "p2"), t0, true)))).isInstanceOf(ChargeResult.Admitted.class);
+      assertThat(done(acl.charge(new ChargeRequest("acl", List.of(w), Set.of("p3"), t0, true)))).isInstanceOf(ChargeResult.Refused.class);
+      assertThat(done(acl.usage("acl", List.of(w), t0))).extracting(WindowUsage::distinct).containsExactly(2);
+      RateGate.Entry e = done(acl.enter("acl", new RateLimit(10, 10, 2), 1, t0));
+      assertThat(e).isInstanceOf(RateGate.Entry.Entered.class);
+      ((RateGate.Entry.Entered) e).ticket().exit();
+      assertThat(done(acl.recordEvents("not-found", "acl", 2, Duration.ofMinutes(1), 1, t0))).isTrue();
+      done(acl.lock("acl", "test", Duration.ofHours(1), t0));
+      assertThat(done(acl.locks(t0))).extracting(Lock::account).contains("acl");
+      assertThat(done(acl.unlock("acl"))).isTrue();
+      assertThat(done(acl.sharedSecret("paging", new byte[] {7}))).isEqualTo(new byte[] {7});
+    }
+    RedisQuotaStore.Settings inUrl = new RedisQuotaStore.Settings("redis://fhirwall:acl-secret@127.0.0.1:" + redis.port(), false,
+        null, null, null, Duration.ofSeconds(2), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
+    try (RedisQuotaStore acl = RedisQuotaStore.connect(inUrl, Duration.ofSeconds(5))) {
+      assertThat(done(acl.sharedSecret("paging", new byte[] {8}))).as("credentials in the URL").isEqualTo(new byte[] {7});
+    }
+    RedisQuotaStore.Settings wrong = new RedisQuotaStore.Settings(redis.url(), false, "fhirwall", "not-the-password", null,
+        Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RedisQuotaStore.connect(wrong, Duration.ofMillis(500)))
+        .hasMessageContaining("not reachable").hasMessageNotContaining("not-the-password");
+  }
+
+  @Test
+  void writesAFailoverLostAreWrittenAgainWhenTheConnectionComesBack() throws Exception {
+    PatientWindow w = PatientWindow.of(Duration.ofHours(1), 10);
+    done(store.charge(new ChargeRequest("replayed", List.of(w), Set.of("p1", "p2", "p3"), t0, true)));
+    done(store.lock("locked-then-lost", "limit reached", Duration.ofHours(1), t0));
+    // What a failover to a replica that had not received them looks like to this replica: the writes
+    // are gone and its connection is cut.
+    redis.command("FLUSHALL");
+    redis.command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      try {
+        if (done(store.usage("replayed", List.of(w), t0)).get(0).distinct() == 3
+            && done(store.lockOf("locked-then-lost", t0)).isPresent()) {
+          break;
+        }
+      } catch (java.util.concurrent.CompletionException reconnecting) {
+        // commands are refused until the connection is back
+      }
+      assertThat(System.nanoTime()).as("the replay within 10 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    assertThat(done(store.charge(new ChargeRequest("replayed", List.of(w), Set.of("p1"), t0.plusSeconds(1), true))))
+        .isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> assertThat(a.newPatients()).isZero());
+  }
+
+  @Test
+  void aSlotHeldByAReplicaThatDiedIsGivenBackWhenItsLeaseEnds() {
+    RateLimit one = new RateLimit(1000, 1000, 1);
+    assertThat(done(store.enter("orphan", one, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);
+    // never exited: the replica that admitted it is gone
+    assertThat(done(store.enter("orphan", one, 1, t0.plusSeconds(119)))).isInstanceOf(RateGate.Entry.Refused.class);
+    assertThat(done(store.enter("orphan", one, 1, t0.plusSeconds(121)))).as("lease of 2 minutes over")
+        .isInstanceOf(RateGate.Entry.Entered.class);
+  }
+
+  @Test
+  void scriptsLostByARestartedRedisAreLoadedAgain() throws Exception {
+    PatientWindow w = PatientWindow.of(Duration.ofHours(1), 10);
+    done(store.charge(new ChargeRequest("a", List.of(w), Set.of("p1"), t0, true)));
+    redis.command("SCRIPT", "FLUSH");
+    assertThat(done(store.charge(new ChargeRequest("a", List.of(w), Set.of("p2"), t0, true))))
+        .isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> assertThat(a.usage().get(0).distinct()).isEqualTo(2));
+    assertThat(keys()).isNotEmpty();
+  }
+}
