@@ -72,7 +72,7 @@ public final class LocalQuotaStore implements QuotaStore {
     this.failures = new EventWatch(maxAccounts);
     this.state = state;
     this.accounts = Caffeine.newBuilder()
-        .executor(maintenance)
+        .executor(Runnable::run) // upkeep in the caller (no I/O in it): no pool hand-off per charge
         .expireAfter(new Expiry<String, Account>() {
           @Override
           public long expireAfterCreate(String key, Account value, long currentTime) {
