@@ -235,8 +235,22 @@ public record DeploymentConfig(
     }
   }
 
-  /** Where audit records go: {@code file} when set, else standard output. */
-  public record Audit(@Nullable Path file, boolean stdout) {}
+  /**
+   * Where audit records go and how: the file and standard output, each when set (at least one is).
+   *
+   * @param onFailure {@code alarm} or {@code refuse}
+   * @param maxSize rotate the file at this size (bytes)
+   * @param checkpointKey the HMAC key of checkpoints (read from {@code checkpoint.key-file}), null for none
+   */
+  public record Audit(@Nullable Path file, boolean stdout, int queue, String onFailure, Duration fsyncInterval, long maxSize,
+      Duration rotateEvery, byte @Nullable [] checkpointKey, int checkpointRecords, Duration checkpointEvery) {
+
+    /** Standard output only, with the defaults. */
+    public static Audit toStdout() {
+      return new Audit(null, true, 65_536, "alarm", Duration.ofSeconds(1), 256L << 20, Duration.ofDays(1), null, 1000,
+          Duration.ofMinutes(1));
+    }
+  }
 
   /**
    * The admin listener: health and readiness for everyone who can reach it, the lock API only for
