@@ -1,7 +1,6 @@
 package org.fhirwall.server;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import java.time.Instant;
 import java.util.List;
@@ -82,7 +81,7 @@ final class Exchange {
       return;
     }
     steps.run(arrived, () -> steps.await(arrived, stages.authenticator().authenticate(
-        head.headers().get(HttpHeaderNames.AUTHORIZATION), now()), this::identified,
+        Senders.credentials(ctx, head, settings), now()), this::identified,
         e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable")));
   }
 
