@@ -20,6 +20,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code sessionId}: {@code sid}, null when absent.
  *   <li>{@code patientContext}: a SMART launch {@code patient}, null when absent.
  *   <li>{@code tokenId}: {@code jti} when present, else a hash of the token; never the token itself.
+ *   <li>{@code fhirUser}: the SMART {@code fhirUser} claim ({@code Practitioner/123}, or an absolute
+ *       URL ending so), null when absent: whose care relationships explain this principal's access.
  * </ul>
  */
 public record Principal(
@@ -36,7 +38,8 @@ public record Principal(
     Set<String> scopes,
     @Nullable String patientContext,
     Instant expiresAt,
-    String tokenId) {
+    String tokenId,
+    @Nullable String fhirUser) {
 
   /** Whether a person or a client acting for itself holds the token. */
   public enum Kind {
@@ -54,6 +57,14 @@ public record Principal(
     scopes = Set.copyOf(scopes);
     requireNonNull(expiresAt, "expiresAt");
     requireNonNull(tokenId, "tokenId");
+  }
+
+  /** A principal whose token carries no {@code fhirUser} claim. */
+  public Principal(Kind kind, String issuer, String subject, @Nullable String username, String clientId, Set<String> roles,
+      @Nullable String acr, Set<String> amr, @Nullable Instant authTime, @Nullable String sessionId, Set<String> scopes,
+      @Nullable String patientContext, Instant expiresAt, String tokenId) {
+    this(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sessionId, scopes, patientContext, expiresAt,
+        tokenId, null);
   }
 
   /**

@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * {@code client_id}) → clientId; every role claim path → roles (deduplicated); {@code acr} (a
  * string) → acr; {@code amr} (an array of strings or one string) → amr; {@code auth_time} →
  * authTime; {@code sid} → sessionId; {@code scope} (space-separated; else {@code scp}, array or
- * string) → scopes; SMART {@code patient} → patientContext; {@code exp} → expiresAt; {@code jti}
+ * string) → scopes; SMART {@code patient} → patientContext; SMART {@code fhirUser} → fhirUser; {@code exp} → expiresAt; {@code jti}
  * (else {@code sha256:} and the token's hash) → tokenId.
  *
  * <p>Service or user: a token is a {@link Principal.Kind#SERVICE} token only when it belongs to no
@@ -71,8 +71,9 @@ final class PrincipalMapper {
     String jti = TokenReader.text(claims, "jti");
     String tokenId = jti != null && !jti.isEmpty() ? jti : "sha256:" + sha256(token.token());
     Principal.Kind kind = isService(claims, subject, username, clientId) ? Principal.Kind.SERVICE : Principal.Kind.USER;
+    String fhirUser = TokenReader.text(claims, "fhirUser");
     return new Principal(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sid, scopes, patient,
-        expiresAt, tokenId);
+        expiresAt, tokenId, fhirUser == null || fhirUser.isBlank() ? null : fhirUser);
   }
 
   private static boolean isService(JsonNode claims, String subject, @Nullable String username, String clientId) {
