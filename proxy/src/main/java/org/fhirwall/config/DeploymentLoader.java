@@ -260,7 +260,13 @@ public final class DeploymentLoader {
       }
     }
     ConfigTree r = a.at("rotate");
-    return new DeploymentConfig.Audit(file, stdout, a.integer("queue"), a.text("on-failure"), a.duration("fsync-interval"),
+    ConfigTree sl = a.optional("syslog");
+    DeploymentConfig.Syslog syslog = null;
+    if (sl != null) {
+      Path ca = sl.has("ca-file") ? existingFile(sl, "ca-file", dir) : null;
+      syslog = new DeploymentConfig.Syslog(hostPort(sl, "address"), ca, sl.duration("timeout"));
+    }
+    return new DeploymentConfig.Audit(file, stdout, syslog, a.integer("queue"), a.text("on-failure"), a.duration("fsync-interval"),
         r.bytes("max-size"), r.duration("every"), key, c.integer("every-records"), c.duration("every"));
   }
 

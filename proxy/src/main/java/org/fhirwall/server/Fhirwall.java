@@ -408,7 +408,10 @@ public final class Fhirwall implements AutoCloseable {
         flush();
       }
     } : null;
-    return AuditTrail.open(file, stdout, audit.queue(),
+    DeploymentConfig.Syslog s = audit.syslog();
+    AuditTrail.SyslogSettings syslog = s == null ? null
+        : new AuditTrail.SyslogSettings(s.address().host(), s.address().port(), s.caFile(), s.timeout());
+    return AuditTrail.open(file, stdout, syslog, audit.queue(),
         audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
   }
 
