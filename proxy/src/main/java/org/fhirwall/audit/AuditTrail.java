@@ -104,14 +104,26 @@ public final class AuditTrail implements AuditSink {
   /** A syslog server over TLS (RFC 5425) that receives every record. */
   public record SyslogSettings(String host, int port, @Nullable Path caFile, Duration timeout) {}
 
+  /** A FHIR audit repository that receives every record in batch Bundles. */
+  public record RepositorySettings(java.net.URI base, @Nullable String bearer, Duration timeout) {}
+
+  public static AuditTrail open(@Nullable FileSettings file, @Nullable OutputStream stdout, @Nullable SyslogSettings syslog,
+      int capacity, OnFailure onFailure, Clock clock) throws IOException {
+    return open(file, stdout, syslog, null, capacity, onFailure, clock);
+  }
+
   /**
-   * A trail to the file, standard output and a syslog server, each when set, all at once.
+   * A trail to the file, standard output, a syslog server and a FHIR audit repository, each when
+   * set, all at once.
    *
    * @throws IOException when the file cannot be opened or the syslog CA file read
    */
   public static AuditTrail open(@Nullable FileSettings file, @Nullable OutputStream stdout, @Nullable SyslogSettings syslog,
-      int capacity, OnFailure onFailure, Clock clock) throws IOException {
+      @Nullable RepositorySettings repository, int capacity, OnFailure onFailure, Clock clock) throws IOException {
     List<Destination> d = new ArrayList<>();
+    if (repository != null) {
+      d.add(new FhirRepositoryDestination(repository.base(), repository.bearer(), repository.timeout()));
+    }
     if (syslog != null) {
       d.add(new SyslogDestination(syslog.host(), syslog.port(), syslog.caFile(), syslog.timeout()));
     }

@@ -411,7 +411,10 @@ public final class Fhirwall implements AutoCloseable {
     DeploymentConfig.Syslog s = audit.syslog();
     AuditTrail.SyslogSettings syslog = s == null ? null
         : new AuditTrail.SyslogSettings(s.address().host(), s.address().port(), s.caFile(), s.timeout());
-    return AuditTrail.open(file, stdout, syslog, audit.queue(),
+    DeploymentConfig.Repository r = audit.repository();
+    AuditTrail.RepositorySettings repository = r == null ? null
+        : new AuditTrail.RepositorySettings(r.url(), r.bearer(), r.timeout());
+    return AuditTrail.open(file, stdout, syslog, repository, audit.queue(),
         audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
   }
 
