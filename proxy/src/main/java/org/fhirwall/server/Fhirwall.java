@@ -460,8 +460,8 @@ public final class Fhirwall implements AutoCloseable {
    * (the public port's and the EPR client's); whatever cannot be read leaves what is in force.
    */
   public void reload() {
-    LOG.info("reload requested: audit files, policies and certificates");
     trail.reopen();
+    LOG.info("reload requested: audit files, policies and certificates");
     policies.check();
     server.reloadCertificates();
   }
