@@ -421,7 +421,13 @@ public final class Fhirwall implements AutoCloseable {
         flush();
       }
     } : null;
-    return AuditTrail.open(file, stdout, audit.queue(),
+    DeploymentConfig.Syslog s = audit.syslog();
+    AuditTrail.SyslogSettings syslog = s == null ? null
+        : new AuditTrail.SyslogSettings(s.address().host(), s.address().port(), s.caFile(), s.timeout());
+    DeploymentConfig.Repository r = audit.repository();
+    AuditTrail.RepositorySettings repository = r == null ? null
+        : new AuditTrail.RepositorySettings(r.url(), r.bearer(), r.timeout());
+    return AuditTrail.open(file, stdout, syslog, repository, audit.queue(),
         audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
   }
 
@@ -467,8 +473,8 @@ public final class Fhirwall implements AutoCloseable {
    * (the public port's and the EPR client's); whatever cannot be read leaves what is in force.
    */
   public void reload() {
-    LOG.info("reload requested: audit files, policies and certificates");
     trail.reopen();
+    LOG.info("reload requested: audit files, policies and certificates");
     policies.check();
     server.reloadCertificates();
   }
