@@ -50,12 +50,13 @@ public final class DpopKey {
   }
 
   /** A proof for one request: {@code htm} the method, {@code htu} the URL without query, {@code ath} the token's hash. */
-  public String proof(String method, String url, String accessToken) {
+  public String proof(String method, String url, @org.jspecify.annotations.Nullable String accessToken) {
     return proof(method, url, accessToken, null);
   }
 
   /** As {@link #proof(String, String, String)}, with a server nonce (null: none). */
-  public String proof(String method, String url, String accessToken, @org.jspecify.annotations.Nullable String nonce) {
+  public String proof(String method, String url, @org.jspecify.annotations.Nullable String accessToken,
+      @org.jspecify.annotations.Nullable String nonce) {
     URI u = URI.create(url);
     String htu = u.getScheme() + "://" + u.getRawAuthority() + u.getRawPath();
     JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
