@@ -211,7 +211,9 @@ public final class Fhirwall implements AutoCloseable {
           new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow(),
               idpSessions(config, http, background, options.clock())),
           options.clock(),
-          heavyWork);
+          heavyWork,
+          new PublicAccess(new org.fhirwall.respond.Cors(config.cors().allowedOrigins(), config.cors().maxAge()),
+              org.fhirwall.auth.SmartConfiguration.create(config.identity(), http, background, options.clock())));
       AtomicInteger ready = new AtomicInteger();
       authenticator.prepare(options.clock().instant());
       Readiness readiness = new Readiness()
