@@ -414,7 +414,9 @@ public final class Fhirwall implements AutoCloseable {
     DeploymentConfig.Repository r = audit.repository();
     AuditTrail.RepositorySettings repository = r == null ? null
         : new AuditTrail.RepositorySettings(r.url(), r.bearer(), r.timeout());
-    return AuditTrail.open(file, stdout, syslog, repository, audit.queue(),
+    AuditTrail.SpoolSettings spool = audit.spoolDir() == null ? null
+        : new AuditTrail.SpoolSettings(audit.spoolDir(), audit.spoolMaxSize());
+    return AuditTrail.open(file, stdout, syslog, repository, spool, audit.queue(),
         audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
   }
 
