@@ -162,8 +162,11 @@ public final class AuditTrail implements AuditSink {
   public void write(AuditRecord record) {
     if (closed || !queue.offer(record)) {
       long n = dropped.incrementAndGet();
-      LOG.error("audit record NOT written ({}), {} so far: {} {} {}", closed ? "the trail is closed" : "the queue is full", n,
-          record.requestId(), record.outcome(), record.target());
+      if (n <= 10 || n % 1000 == 0) {
+        // every drop is counted; the log says so for the first ones and every thousandth, not flooding itself
+        LOG.error("audit record NOT written ({}), {} so far: {} {} {}", closed ? "the trail is closed" : "the queue is full", n,
+            record.requestId(), record.outcome(), record.target());
+      }
     }
   }
 

@@ -427,7 +427,7 @@ public final class Fhirwall implements AutoCloseable {
         .description("Audit records a failing destination still owes (held in memory, written when it recovers)")
         .register(registry);
     FunctionCounter.builder("fhirwall.audit.written", trail, AuditTrail::written)
-        .description("Audit records written").register(registry);
+        .description("Audit records the writer took and handed to its destinations").register(registry);
     FunctionCounter.builder("fhirwall.audit.sink.failures", trail, AuditTrail::failures)
         .description("Failed writes to an audit destination (each retried)").register(registry);
   }
