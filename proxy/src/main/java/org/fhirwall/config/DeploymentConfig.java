@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.fhirwall.auth.AuthSettings;
+import org.fhirwall.auth.DpopSettings;
 import org.fhirwall.fhir.ParserSettings;
 import org.fhirwall.inspect.InspectorSettings;
 import org.fhirwall.upstream.UpstreamSettings;
@@ -28,9 +29,11 @@ import org.jspecify.annotations.Nullable;
 public record DeploymentConfig(
     HostPort listen,
     URI publicBaseUrl,
+    Cors cors,
     @Nullable Tls tls,
     Upstream upstream,
     AuthSettings identity,
+    DpopSettings dpop,
     Set<String> nonMfaAcr,
     Path policies,
     PolicyReload policyReload,
@@ -50,6 +53,8 @@ public record DeploymentConfig(
     requireNonNull(publicBaseUrl, "publicBaseUrl");
     requireNonNull(upstream, "upstream");
     requireNonNull(identity, "identity");
+    requireNonNull(cors, "cors");
+    requireNonNull(dpop, "dpop");
     nonMfaAcr = Set.copyOf(nonMfaAcr);
     requireNonNull(policies, "policies");
     requireNonNull(policyReload, "policyReload");
@@ -311,4 +316,19 @@ public record DeploymentConfig(
    * random per start.
    */
   public record Paging(@Nullable Path secretFile, Duration linkTtl) {}
+
+  /**
+   * Cross-origin access for browser apps ({@code cors}).
+   *
+   * @param allowedOrigins origins ({@code scheme://host[:port]}) whose pages may call fhirwall; empty: none
+   * @param maxAge how long a preflight answer may be cached
+   */
+  public record Cors(List<String> allowedOrigins, Duration maxAge) {
+    public Cors {
+      allowedOrigins = List.copyOf(allowedOrigins);
+      requireNonNull(maxAge, "maxAge");
+    }
+
+    public static final Cors NONE = new Cors(List.of(), Duration.ofMinutes(10));
+  }
 }

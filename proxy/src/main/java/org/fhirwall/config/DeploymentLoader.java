@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.fhirwall.auth.AuthSettings;
+import org.fhirwall.auth.DpopSettings;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -228,10 +229,15 @@ public final class DeploymentLoader {
       p.problem("secret-file", paging.secretFile() + " (expected: a readable file of at least 32 bytes)");
     }
 
+    ConfigTree dp = i.at("dpop");
+    DpopSettings dpop = new DpopSettings(dp.duration("proof-max-age"), dp.bool("nonces"), dp.duration("nonce-lifetime"));
+    ConfigTree co = root.at("cors");
+    DeploymentConfig.Cors cors = new DeploymentConfig.Cors(co.strings("allowed-origins"), co.duration("max-age"));
+
     if (!problems.isEmpty() || identity == null || policies == null) {
       return null;
     }
-    return new DeploymentConfig(listen, publicBaseUrl, tls, upstream, identity, Set.copyOf(i.strings("non-mfa-acr")),
+    return new DeploymentConfig(listen, publicBaseUrl, cors, tls, upstream, identity, dpop, Set.copyOf(i.strings("non-mfa-acr")),
         policies, new DeploymentConfig.PolicyReload(root.at("policy-reload").bool("allow-weakening")), limits, quota, audit, alerts,
         new DeploymentConfig.Logging(root.at("logging").bool("access")),
         new DeploymentConfig.Tracing(root.at("tracing").has("otlp-endpoint") ? url(root.at("tracing"), "otlp-endpoint") : null,

@@ -28,6 +28,7 @@ public final class Refusals {
       case TOO_COSTLY -> Refusal.of(403, IssueType.TOO_COSTLY, deny.reason());
       case INVALID -> Refusal.of(400, IssueType.REQUIRED, deny.reason());
       case STEP_UP -> java.util.Objects.requireNonNull(deny.shortfall(), "shortfall").refusal();
+      case UNBOUND_TOKEN -> java.util.Objects.requireNonNull(deny.challenge(), "challenge");
     };
   }
 

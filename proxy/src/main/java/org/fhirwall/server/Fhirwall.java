@@ -169,9 +169,6 @@ public final class Fhirwall implements AutoCloseable {
           .description("How many times the role policies in force were loaded (1 at start)").register(metrics.registry());
       Gauge.builder("fhirwall.policy.roles", policies, p -> p.get().policies().roles().size())
           .description("Role policies in force").register(metrics.registry());
-      Authenticator authenticator = options.authenticator() != null ? options.authenticator()
-          : JwtAuthenticator.create(config.identity(), http, background, options.clock());
-      authenticator.bindMetrics(metrics.registry());
       String upstreamBase = stripSlash(config.upstream().url().toString());
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir), config.inspectorSettings());
@@ -184,7 +181,12 @@ public final class Fhirwall implements AutoCloseable {
       QuotaStore quota = quotaStore(config, options, background, ticks);
       built.add(quota);
       bindQuotaMetrics(quota, metrics.registry());
-      PageLinks pageLinks = new PageLinks(pagingSecret(config.paging(), quota), config.paging().linkTtl());
+      byte[] pagingKey = pagingSecret(config.paging(), quota);
+      PageLinks pageLinks = new PageLinks(pagingKey, config.paging().linkTtl());
+      Authenticator authenticator = options.authenticator() != null ? options.authenticator()
+          : JwtAuthenticator.create(config.identity(), new JwtAuthenticator.Binding(config.dpop(), quota::seenOnce,
+              derivedKey(pagingKey, "fhirwall dpop nonce")), http, background, options.clock());
+      authenticator.bindMetrics(metrics.registry());
       DeploymentConfig.PerPrincipal share = config.upstream().perPrincipal();
       Enforcement enforcement = new Enforcement(quota, share.maxConcurrent(),
           new Enforcement.FailureRules(share.maxFailures(), share.failureWindow(), share.throttleFor()));
@@ -209,7 +211,9 @@ public final class Fhirwall implements AutoCloseable {
           new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow(),
               idpSessions(config, http, background, options.clock())),
           options.clock(),
-          heavyWork);
+          heavyWork,
+          new PublicAccess(new org.fhirwall.respond.Cors(config.cors().allowedOrigins(), config.cors().maxAge()),
+              org.fhirwall.auth.SmartConfiguration.create(config.identity(), http, background, options.clock())));
       AtomicInteger ready = new AtomicInteger();
       authenticator.prepare(options.clock().instant());
       Readiness readiness = new Readiness()
@@ -373,6 +377,17 @@ public final class Fhirwall implements AutoCloseable {
   }
 
   /** The paging links' key: from {@code paging.secret-file}, else the one the quota store keeps (shared by replicas). */
+  /** A key for another purpose derived from a shared one (HMAC-SHA256 of the purpose), so replicas agree on it too. */
+  private static byte[] derivedKey(byte[] shared, String purpose) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(shared, "HmacSHA256"));
+      return mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 missing from the JDK", e);
+    }
+  }
+
   private static byte[] pagingSecret(DeploymentConfig.Paging paging, QuotaStore quota) throws IOException, InterruptedException {
     if (paging.secretFile() == null) {
       byte[] proposed = new byte[32];
