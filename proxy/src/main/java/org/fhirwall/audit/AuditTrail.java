@@ -256,8 +256,21 @@ public final class AuditTrail implements AuditSink {
         break;
       }
     }
+    // A record offered while close() was being called (the request path had not seen it yet).
+    List<AuditRecord> late = new ArrayList<>();
+    queue.drainTo(late);
+    List<byte[]> lateLines = new ArrayList<>();
+    for (AuditRecord r : late) {
+      try {
+        lateLines.add(AuditEventJson.line(r));
+      } catch (RuntimeException e) {
+        dropped.incrementAndGet();
+        LOG.error("audit record {} could not be written as JSON", r.requestId(), e);
+      }
+    }
+    written.addAndGet(lateLines.size());
     for (int i = 0; i < destinations.size(); i++) {
-      deliver(i, List.of(), clock.instant(), true);
+      deliver(i, lateLines, clock.instant(), true);
       try {
         destinations.get(i).close();
       } catch (IOException | RuntimeException e) {
