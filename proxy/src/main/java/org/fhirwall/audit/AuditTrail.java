@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -40,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class AuditTrail implements AuditSink {
   private static final Logger LOG = LoggerFactory.getLogger(AuditTrail.class);
   private static final int BATCH = 512;
+  /** How long the writer waits after a partial batch before it takes the next (records gather). */
+  private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
   /** What the deployment chose for a destination that does not take records. */
   public enum OnFailure {
@@ -250,10 +253,16 @@ public final class AuditTrail implements AuditSink {
         deliver(i, lines, now, false);
       }
       written.addAndGet(lines.size());
+      int taken = batch.size();
       batch.clear();
       lines.clear();
       if (wasClosed && queue.isEmpty()) {
         break;
+      }
+      if (taken > 0 && taken < BATCH && !closed) {
+        // Let records gather for a moment: under load the request path then finds the writer busy
+        // and enqueues without waking it for every record (a futex call each, on the event loop).
+        LockSupport.parkNanos(LINGER_NANOS);
       }
     }
     // A record offered while close() was being called (the request path had not seen it yet).
