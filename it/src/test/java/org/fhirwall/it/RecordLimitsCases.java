@@ -156,11 +156,29 @@ abstract class RecordLimitsCases {
   @Test
   void compartmentSearchesOneAfterAnother() throws Exception {
     Session s = session();
-    for (String id : patientIds.subList(0, 40)) {
-      s.get("Patient/" + id + "/Observation");
+    if (!it.isJpa()) {
+      for (String id : patientIds.subList(0, 40)) {
+        s.get("Patient/" + id + "/Observation");
+      }
+      s.assertCappedAtTheLimit();
+      assertThat(s.received).hasSize(LIMIT);
+      return;
     }
-    s.assertCappedAtTheLimit();
-    assertThat(s.received).hasSize(LIMIT);
+    // HAPI's JPA server has no compartment search (Patient/ID/Observation is its own 400): fhirwall passes the EPR's
+    // answer on, and still charges the patient each request names, so the 26th distinct one is refused unasked
+    int eprRefused = 0;
+    for (String id : patientIds.subList(0, 40)) {
+      HttpResponse<String> r = it.get("Patient/" + id + "/Observation", s.token);
+      if (r.statusCode() == 429) {
+        s.throttled++;
+      } else {
+        ItEnvironment.assertOperationOutcome(r, 400);
+        assertThat(r.body()).contains("not-supported");
+        eprRefused++;
+      }
+    }
+    assertThat(eprRefused).isEqualTo(LIMIT);
+    assertThat(s.throttled).isEqualTo(40 - LIMIT);
   }
 
   @Test
