@@ -119,6 +119,15 @@ public final class DemoIssuer implements AutoCloseable {
    * optional fields are left out.
    */
   public String mint(Claims c) {
+    return mint(c, null);
+  }
+
+  /**
+   * As {@link #mint(Claims)}, bound to a client's DPoP key when {@code jkt} is given: {@code cnf.jkt}
+   * its thumbprint and {@code typ} DPoP, as Keycloak issues them to a client that requires
+   * DPoP-bound tokens.
+   */
+  public String mint(Claims c, @Nullable String jkt) {
     requireNonNull(c, "c");
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
@@ -128,7 +137,7 @@ public final class DemoIssuer implements AutoCloseable {
         .issueTime(Date.from(now))
         .expirationTime(Date.from(now.plus(c.lifetime())))
         .jwtID(UUID.randomUUID().toString())
-        .claim("typ", "Bearer")
+        .claim("typ", jkt == null ? "Bearer" : "DPoP")
         .claim("azp", c.azp())
         .claim("scope", "openid profile");
     if (c.username() != null) {
@@ -151,6 +160,9 @@ public final class DemoIssuer implements AutoCloseable {
     }
     if (c.sid() != null) {
       claims.claim("sid", c.sid());
+    }
+    if (jkt != null) {
+      claims.claim("cnf", Map.of("jkt", jkt));
     }
     SignedJWT jwt = new SignedJWT(
         new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(),

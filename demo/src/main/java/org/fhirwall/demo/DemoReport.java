@@ -6,10 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
 
 /**
- * What the demo's three scenes showed. {@link #toJson()} writes the keys scripts rely on
+ * What the demo's four scenes showed. {@link #toJson()} writes the keys scripts rely on
  * ({@code patients_in_epr}, {@code clinician_workday.requests_ok}, ...): extend them, never rename.
  */
-public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwordOnly, StolenSession stolen, long elapsedMillis) {
+public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwordOnly, StolenSession stolen,
+    StolenDpopToken stolenDpop, long elapsedMillis) {
 
   /** Scene 1: a clinician's ordinary day, MFA login, a few dozen patients. */
   public record Workday(int requestsOk, int requestsRefused, int patientsSeen) {}
@@ -20,6 +21,13 @@ public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwo
   /** Scene 3: a stolen MFA-backed session paging through every patient it can. */
   public record StolenSession(int roleLimit, int requests, int requestsOk, int patientsDisclosed, int cutOffStatus,
       boolean locked, int alerts) {}
+
+  /**
+   * Scene 4: a DPoP-bound token copied without its key, tried four ways; {@code ownerStatus} is
+   * what the clinician herself got with it (and her key) just before.
+   */
+  public record StolenDpopToken(int requests, int requestsRefused, int firstStatus, String challenge,
+      int patientsDisclosed, int ownerStatus) {}
 
   public String toJson() {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -42,6 +50,13 @@ public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwo
     s.put("cut_off_status", stolen.cutOffStatus());
     s.put("locked", stolen.locked());
     s.put("alerts", stolen.alerts());
+    ObjectNode d = root.putObject("stolen_dpop_token");
+    d.put("requests", stolenDpop.requests());
+    d.put("requests_refused", stolenDpop.requestsRefused());
+    d.put("first_status", stolenDpop.firstStatus());
+    d.put("challenge", stolenDpop.challenge());
+    d.put("patients_disclosed", stolenDpop.patientsDisclosed());
+    d.put("owner_status", stolenDpop.ownerStatus());
     root.put("elapsed_ms", elapsedMillis);
     try {
       return mapper.writeValueAsString(root) + "\n";
@@ -61,12 +76,16 @@ public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwo
         passwordOnly.patientsDisclosed()));
     sb.append(String.format(Locale.ROOT, row, "3. stolen MFA session paging all patients", stolen.requestsOk(),
         stolen.requests() - stolen.requestsOk(), stolen.patientsDisclosed()));
+    sb.append(String.format(Locale.ROOT, row, "4. stolen DPoP-bound token, no key", stolenDpop.requests()
+        - stolenDpop.requestsRefused(), stolenDpop.requestsRefused(), stolenDpop.patientsDisclosed()));
     sb.append('\n');
     sb.append(String.format(Locale.ROOT, "  1: every request answered; the clinician notices nothing.%n"));
     sb.append(String.format(Locale.ROOT, "  2: HTTP %d, step-up challenge: %s%n", passwordOnly.firstStatus(), passwordOnly.challenge()));
     sb.append(String.format(Locale.ROOT, "  3: cut off with HTTP %d at %d of the role's %d-patient limit; account %s; %d alert(s) sent.%n",
         stolen.cutOffStatus(), stolen.patientsDisclosed(), stolen.roleLimit(), stolen.locked() ? "locked" : "NOT locked",
         stolen.alerts()));
+    sb.append(String.format(Locale.ROOT, "  4: HTTP %d every time (as Bearer, without proof, with the attacker's key, with a "
+        + "replayed proof); the token is worth nothing without the key on the clinician's device.%n", stolenDpop.firstStatus()));
     sb.append(String.format(Locale.ROOT, "  The EPR held %,d patients; without fhirwall scene 3 could have taken all of them.%n",
         patientsInEpr));
     return sb.toString();

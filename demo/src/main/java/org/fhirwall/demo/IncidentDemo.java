@@ -63,7 +63,8 @@ public final class IncidentDemo implements Demo {
         new CountDownLatch(1).await();
       }
       return result.passwordOnly().patientsDisclosed() == 0
-          && result.stolen().patientsDisclosed() <= result.stolen().roleLimit() ? 0 : 1;
+          && result.stolen().patientsDisclosed() <= result.stolen().roleLimit()
+          && result.stolenDpop().patientsDisclosed() == 0 ? 0 : 1;
     }
   }
 

@@ -38,5 +38,11 @@ class DemoIT {
     assertThat(r.path("stolen_mfa_session").path("patients_disclosed").asInt()).isPositive().isLessThanOrEqualTo(ROLE_LIMIT);
     assertThat(r.path("stolen_mfa_session").path("locked").asBoolean()).isTrue();
     assertThat(r.path("stolen_mfa_session").path("alerts").asInt()).isPositive();
+    assertThat(out.toString()).contains("stolen DPoP-bound token");
+    assertThat(r.path("stolen_dpop_token").path("owner_status").asInt()).as("the clinician with her key").isEqualTo(200);
+    assertThat(r.path("stolen_dpop_token").path("requests_refused").asInt()).isEqualTo(4);
+    assertThat(r.path("stolen_dpop_token").path("first_status").asInt()).isEqualTo(401);
+    assertThat(r.path("stolen_dpop_token").path("challenge").asText()).startsWith("DPoP ").contains("invalid_dpop_proof");
+    assertThat(r.path("stolen_dpop_token").path("patients_disclosed").asInt()).isZero();
   }
 }

@@ -35,7 +35,16 @@ public record Stages(
     AuditSink audit,
     Alarms alarms,
     Clock clock,
-    Executor heavyWork) {
+    Executor heavyWork,
+    PublicAccess publicAccess) {
+
+  /** Stages without anything public (no CORS, no SMART discovery). */
+  public Stages(RequestParser parser, RequestPatients patients, Authenticator authenticator, PageLinks pageLinks,
+      Supplier<PolicyEngine> policy, ResponseInspector inspector, Responder responder, Enforcement quota, AuditSink audit,
+      Alarms alarms, Clock clock, Executor heavyWork) {
+    this(parser, patients, authenticator, pageLinks, policy, inspector, responder, quota, audit, alarms, clock, heavyWork,
+        PublicAccess.NONE);
+  }
 
   public Stages {
     requireNonNull(parser, "parser");
@@ -50,5 +59,6 @@ public record Stages(
     requireNonNull(alarms, "alarms");
     requireNonNull(clock, "clock");
     requireNonNull(heavyWork, "heavyWork");
+    requireNonNull(publicAccess, "publicAccess");
   }
 }
