@@ -112,6 +112,11 @@ final class Exchange {
 
   /** The EPR's CapabilityStatement, reduced to its public part, with where to log in. */
   private void publicMetadata(org.fhirwall.auth.SmartConfiguration.Endpoints idp) {
+    byte[] kept = stages.publicAccess().metadata().fresh(now());
+    if (kept != null) {
+      end.answer(PublicEndpoints.json(kept, "application/fhir+json;charset=utf-8"));
+      return;
+    }
     RawRequest raw = RequestIds.raw(head, new byte[0]);
     ParseResult parsed = stages.parser().parse(raw);
     if (parsed instanceof ParseResult.Rejected rejected) {
@@ -138,6 +143,7 @@ final class Exchange {
         refuse(arrived, Refusals.unreadable(), Outcome.FAILED, "metadata");
         return;
       }
+      stages.publicAccess().metadata().keep(shown.get(), now());
       end.answer(PublicEndpoints.json(shown.get(), "application/fhir+json;charset=utf-8"));
     }));
   }
