@@ -162,6 +162,11 @@ public final class RequestMetrics implements AuditSink {
   }
 
   @Override
+  public boolean accepting() {
+    return delegate.accepting();
+  }
+
+  @Override
   public void close() {
     delegate.close();
   }

@@ -61,6 +61,7 @@ public final class JwtAuthenticator implements Authenticator {
       .maximumWeight(8L << 20)
       .weigher((String token, Principal p) -> token.length())
       .expireAfterWrite(VERIFIED_FOR)
+      .executor(Runnable::run) // upkeep in the caller: no pool hand-off on the request's way
       .build();
 
   private JwtAuthenticator(AuthSettings settings, Binding binding, HttpClient http, Executor background, Clock clock) {

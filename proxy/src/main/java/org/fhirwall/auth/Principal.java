@@ -23,6 +23,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code confirmation}: the key the token is bound to ({@code cnf}: a DPoP key's thumbprint,
  *       a client certificate's), {@link Confirmation#NONE} for a bearer token. A principal with a
  *       confirmation was only made after the request proved possession of that key.
+ *   <li>{@code fhirUser}: the SMART {@code fhirUser} claim ({@code Practitioner/123}, or an absolute
+ *       URL ending so), null when absent: whose care relationships explain this principal's access.
  * </ul>
  */
 public record Principal(
@@ -40,7 +42,8 @@ public record Principal(
     @Nullable String patientContext,
     Instant expiresAt,
     String tokenId,
-    Confirmation confirmation) {
+    Confirmation confirmation,
+    @Nullable String fhirUser) {
 
   /**
    * What a sender-constrained token is bound to (its {@code cnf} claim).
@@ -61,12 +64,20 @@ public record Principal(
     }
   }
 
-  /** A bearer token's principal (no confirmation). */
+  /** A bearer token's principal (no confirmation, no {@code fhirUser}). */
   public Principal(Kind kind, String issuer, String subject, @Nullable String username, String clientId, Set<String> roles,
       @Nullable String acr, Set<String> amr, @Nullable Instant authTime, @Nullable String sessionId, Set<String> scopes,
       @Nullable String patientContext, Instant expiresAt, String tokenId) {
     this(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sessionId, scopes, patientContext, expiresAt,
-        tokenId, Confirmation.NONE);
+        tokenId, Confirmation.NONE, null);
+  }
+
+  /** A principal whose token carries no {@code fhirUser} claim. */
+  public Principal(Kind kind, String issuer, String subject, @Nullable String username, String clientId, Set<String> roles,
+      @Nullable String acr, Set<String> amr, @Nullable Instant authTime, @Nullable String sessionId, Set<String> scopes,
+      @Nullable String patientContext, Instant expiresAt, String tokenId, Confirmation confirmation) {
+    this(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sessionId, scopes, patientContext, expiresAt,
+        tokenId, confirmation, null);
   }
 
   /** Whether a person or a client acting for itself holds the token. */
@@ -86,6 +97,14 @@ public record Principal(
     requireNonNull(expiresAt, "expiresAt");
     requireNonNull(tokenId, "tokenId");
     requireNonNull(confirmation, "confirmation");
+  }
+
+  /** A bearer token's principal with a {@code fhirUser} claim. */
+  public Principal(Kind kind, String issuer, String subject, @Nullable String username, String clientId, Set<String> roles,
+      @Nullable String acr, Set<String> amr, @Nullable Instant authTime, @Nullable String sessionId, Set<String> scopes,
+      @Nullable String patientContext, Instant expiresAt, String tokenId, @Nullable String fhirUser) {
+    this(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sessionId, scopes, patientContext, expiresAt,
+        tokenId, Confirmation.NONE, fhirUser);
   }
 
   /**

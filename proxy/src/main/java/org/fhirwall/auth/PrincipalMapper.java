@@ -21,8 +21,9 @@ import org.jspecify.annotations.Nullable;
  * {@code client_id}) → clientId; every role claim path → roles (deduplicated); {@code acr} (a
  * string) → acr; {@code amr} (an array of strings or one string) → amr; {@code auth_time} →
  * authTime; {@code sid} → sessionId; {@code scope} (space-separated; else {@code scp}, array or
- * string) → scopes; SMART {@code patient} → patientContext; {@code exp} → expiresAt; {@code jti}
- * (else {@code sha256:} and the token's hash) → tokenId; {@code cnf} → confirmation.
+ * string) → scopes; SMART {@code patient} → patientContext; SMART {@code fhirUser} → fhirUser;
+ * {@code exp} → expiresAt; {@code jti} (else {@code sha256:} and the token's hash) → tokenId;
+ * {@code cnf} → confirmation.
  *
  * <p>Service or user: a token is a {@link Principal.Kind#SERVICE} token only when it belongs to no
  * login session (no {@code sid}, no {@code session_state}) and names its own client as the user:
@@ -71,8 +72,9 @@ final class PrincipalMapper {
     String jti = TokenReader.text(claims, "jti");
     String tokenId = jti != null && !jti.isEmpty() ? jti : "sha256:" + sha256(token.token());
     Principal.Kind kind = isService(claims, subject, username, clientId) ? Principal.Kind.SERVICE : Principal.Kind.USER;
+    String fhirUser = TokenReader.text(claims, "fhirUser");
     return new Principal(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sid, scopes, patient,
-        expiresAt, tokenId, confirmation(claims.get("cnf")));
+        expiresAt, tokenId, confirmation(claims.get("cnf")), fhirUser == null || fhirUser.isBlank() ? null : fhirUser);
   }
 
   /**

@@ -240,8 +240,27 @@ public record DeploymentConfig(
     }
   }
 
-  /** Where audit records go: {@code file} when set, else standard output. */
-  public record Audit(@Nullable Path file, boolean stdout) {}
+  /**
+   * Where audit records go and how: the file and standard output, each when set (at least one is).
+   *
+   * @param onFailure {@code alarm} or {@code refuse}
+   * @param maxSize rotate the file at this size (bytes)
+   * @param checkpointKey the HMAC key of checkpoints (read from {@code checkpoint.key-file}), null for none
+   */
+  public record Audit(@Nullable Path file, boolean stdout, @Nullable Syslog syslog, @Nullable Repository repository, int queue, String onFailure,
+      Duration fsyncInterval, long maxSize, Duration rotateEvery, byte @Nullable [] checkpointKey, int checkpointRecords,
+      Duration checkpointEvery) {}
+
+  /** A FHIR audit repository for the audit records; {@code bearer} read from its token file. */
+  public record Repository(URI url, @Nullable String bearer, Duration timeout) {
+    @Override
+    public String toString() {
+      return "Repository[url=" + url + ", bearer=" + (bearer == null ? "none" : "***") + ", timeout=" + timeout + "]";
+    }
+  }
+
+  /** A syslog server over TLS for the audit records. */
+  public record Syslog(HostPort address, @Nullable Path caFile, Duration timeout) {}
 
   /**
    * The admin listener: health and readiness for everyone who can reach it, the lock API only for

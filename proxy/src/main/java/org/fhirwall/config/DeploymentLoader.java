@@ -200,15 +200,7 @@ public final class DeploymentLoader {
 
     DeploymentConfig.Quota quota = quota(root.at("quota"), dir);
 
-    DeploymentConfig.Audit audit = new DeploymentConfig.Audit(dir.resolve("fhirwall-audit.jsonl"), false);
-    ConfigTree a = root.optional("audit");
-    if (a != null) {
-      Path f = a.path("file", dir);
-      if (f == null && !a.bool("stdout")) {
-        a.problem("file", "missing (expected: an audit file, or stdout: true)");
-      }
-      audit = new DeploymentConfig.Audit(f, a.bool("stdout"));
-    }
+    DeploymentConfig.Audit audit = audit(root.at("audit"), dir);
 
     ConfigTree al = root.at("alerts");
     ConfigTree burst = al.at("refusal-burst");
@@ -252,6 +244,50 @@ public final class DeploymentLoader {
             root.at("tracing").text("service-name")),
         containment(root.at("containment"), dir),
         admin, paging, root.text("break-glass-header"));
+  }
+
+  private static DeploymentConfig.Audit audit(ConfigTree a, Path dir) {
+    boolean stdout = a.bool("stdout");
+    Path file = a.path("file", dir);
+    if (file == null && !stdout) {
+      file = dir.resolve("fhirwall-audit.jsonl");
+    }
+    ConfigTree c = a.at("checkpoint");
+    byte[] key = null;
+    Path keyFile = c.path("key-file", dir);
+    if (keyFile != null) {
+      try {
+        key = Files.readAllBytes(keyFile);
+        if (key.length < 32) {
+          c.problem("key-file", keyFile + ": " + key.length + " bytes (expected: at least 32)");
+        }
+      } catch (IOException e) {
+        c.problem("key-file", keyFile + " (expected: a readable file of at least 32 bytes): " + e.getMessage());
+      }
+    }
+    ConfigTree r = a.at("rotate");
+    ConfigTree sl = a.optional("syslog");
+    DeploymentConfig.Syslog syslog = null;
+    if (sl != null) {
+      Path ca = sl.has("ca-file") ? existingFile(sl, "ca-file", dir) : null;
+      syslog = new DeploymentConfig.Syslog(hostPort(sl, "address"), ca, sl.duration("timeout"));
+    }
+    ConfigTree fr = a.optional("fhir-repository");
+    DeploymentConfig.Repository repository = null;
+    if (fr != null) {
+      String bearer = null;
+      if (fr.has("token-file")) {
+        Path tokenFile = existingFile(fr, "token-file", dir);
+        try {
+          bearer = tokenFile == null ? null : Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+          fr.problem("token-file", tokenFile + " (expected: a readable file): " + e.getMessage());
+        }
+      }
+      repository = new DeploymentConfig.Repository(url(fr, "url"), bearer, fr.duration("timeout"));
+    }
+    return new DeploymentConfig.Audit(file, stdout, syslog, repository, a.integer("queue"), a.text("on-failure"), a.duration("fsync-interval"),
+        r.bytes("max-size"), r.duration("every"), key, c.integer("every-records"), c.duration("every"));
   }
 
   private static DeploymentConfig.Quota quota(ConfigTree q, Path dir) {

@@ -18,9 +18,47 @@ import java.util.TreeSet;
  *     are always recorded too
  * @param enforce false in report-only mode: the patients are recorded even beyond a limit, and
  *     the result says which limit would have refused them
+ * @param unexplained the second budget: which of {@code patients} no care relationship explains,
+ *     and the windows they are charged to besides ({@link Unexplained#NONE} when the role has none)
  */
 public record ChargeRequest(String account, List<PatientWindow> limits, Set<Duration> tracked, Set<String> patients,
-    Instant now, boolean enforce) {
+    Instant now, boolean enforce, Unexplained unexplained) {
+
+  /**
+   * The patients of a charge outside the principal's care relationships, charged to their own
+   * windows ({@code unexplained-limits}) as well as to the ordinary ones, in the same atomic step.
+   *
+   * @param limits the windows whose maxima this charge must respect (empty: recorded, never refused)
+   * @param tracked every window length unexplained disclosures are recorded under
+   * @param patients the unexplained patients (a subset of the charge's patients)
+   * @param enforce false when the budget is report-only: recorded beyond a limit, noted, never refused
+   */
+  public record Unexplained(List<PatientWindow> limits, Set<Duration> tracked, Set<String> patients, boolean enforce) {
+    public static final Unexplained NONE = new Unexplained(List.of(), Set.of(), Set.of(), false);
+
+    public Unexplained {
+      limits = List.copyOf(limits);
+      for (PatientWindow w : limits) {
+        if (!w.unexplained()) {
+          throw new IllegalArgumentException("limits: " + w.name() + " (expected: an unexplained window, PatientWindow.unexplained)");
+        }
+      }
+      Set<Duration> all = new TreeSet<>(tracked);
+      limits.forEach(w -> all.add(w.length()));
+      tracked = Collections.unmodifiableSet(all);
+      patients = Set.copyOf(patients);
+    }
+
+    public boolean isEmpty() {
+      return tracked.isEmpty();
+    }
+  }
+
+  public ChargeRequest(String account, List<PatientWindow> limits, Set<Duration> tracked, Set<String> patients,
+      Instant now, boolean enforce) {
+    this(account, limits, tracked, patients, now, enforce, Unexplained.NONE);
+  }
+
   public ChargeRequest {
     requireNonNull(account, "account");
     limits = List.copyOf(limits);
@@ -32,6 +70,20 @@ public record ChargeRequest(String account, List<PatientWindow> limits, Set<Dura
     tracked = Collections.unmodifiableSet(all);
     patients = Set.copyOf(patients);
     requireNonNull(now, "now");
+    requireNonNull(unexplained, "unexplained");
+    if (!patients.containsAll(unexplained.patients())) {
+      throw new IllegalArgumentException("unexplained.patients: not all among patients (expected: a subset)");
+    }
+  }
+
+  /** The windows of both budgets, ordinary first: the order of a result's usage. */
+  public List<PatientWindow> allLimits() {
+    if (unexplained.limits().isEmpty()) {
+      return limits;
+    }
+    List<PatientWindow> all = new java.util.ArrayList<>(limits);
+    all.addAll(unexplained.limits());
+    return List.copyOf(all);
   }
 
   public ChargeRequest(String account, List<PatientWindow> limits, Set<String> patients, Instant now, boolean enforce) {
@@ -41,7 +93,9 @@ public record ChargeRequest(String account, List<PatientWindow> limits, Set<Dura
   /** The longest window recorded: how long the account's disclosures must be kept. */
   public Duration retention() {
     Duration longest = Duration.ZERO;
-    for (Duration d : tracked) {
+    Set<Duration> all = new TreeSet<>(tracked);
+    all.addAll(unexplained.tracked());
+    for (Duration d : all) {
       longest = d.compareTo(longest) > 0 ? d : longest;
     }
     return longest;

@@ -118,9 +118,14 @@ public final class Enforcement {
     });
   }
 
-  /** "the 1h limit of 60 distinct patients" */
+  /** "the 1h limit of 60 distinct patients", "the 24h limit of 10 distinct patients outside the principal's care relationships" */
   public static String limitText(WindowUsage w) {
-    return "the " + w.window().name() + " limit of " + w.window().max() + " distinct patients";
+    PatientWindow pw = w.window();
+    if (pw.unexplained()) {
+      return "the " + PatientWindow.nameOf(pw.length()) + " limit of " + pw.max()
+          + " distinct patients outside the principal's care relationships (unexplained)";
+    }
+    return "the " + pw.name() + " limit of " + pw.max() + " distinct patients";
   }
 
   /**

@@ -108,8 +108,10 @@ public final class FallbackQuotaStore implements QuotaStore {
   @Override
   public CompletionStage<ChargeResult> charge(ChargeRequest request) {
     return either(s -> s.charge(request), () -> {
+      ChargeRequest.Unexplained u = request.unexplained();
       ChargeRequest share = new ChargeRequest(request.account(), request.limits().stream().map(this::share).toList(),
-          request.tracked(), request.patients(), request.now(), request.enforce());
+          request.tracked(), request.patients(), request.now(), request.enforce(),
+          new ChargeRequest.Unexplained(u.limits().stream().map(this::share).toList(), u.tracked(), u.patients(), u.enforce()));
       fallbackCharges.incrementAndGet();
       return local.charge(share).thenApply(r -> {
         if (r instanceof ChargeResult.Admitted a) {
@@ -260,7 +262,8 @@ public final class FallbackQuotaStore implements QuotaStore {
     }
     List<CompletableFuture<?>> writes = new ArrayList<>();
     Instant now = Instant.now();
-    charges.forEach(c -> writes.add(shared.record(c.account(), c.tracked(), c.patients(), c.now()).toCompletableFuture()));
+    charges.forEach(c -> writes.add(shared.record(c.account(), c.tracked(), c.patients(), c.unexplained(), c.now())
+        .toCompletableFuture()));
     locks.forEach(l -> writes.add(shared.restoreLock(l, now).toCompletableFuture()));
     CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
       if (e != null) {

@@ -74,7 +74,7 @@ public final class LocalQuotaStore implements QuotaStore {
     this.failures = new EventWatch(maxAccounts);
     this.state = state;
     this.accounts = Caffeine.newBuilder()
-        .executor(maintenance)
+        .executor(Runnable::run) // upkeep in the caller (no I/O in it): no pool hand-off per charge
         .expireAfter(new Expiry<String, Account>() {
           @Override
           public long expireAfterCreate(String key, Account value, long currentTime) {
@@ -128,53 +128,99 @@ public final class LocalQuotaStore implements QuotaStore {
     }
   }
 
+  /** One budget's window as one charge sees it. */
+  private record Budget(PatientWindow window, LinkedHashMap<String, Long> seen, Set<String> patients, boolean enforce) {}
+
+  /** The key of an account's unexplained budget (patients outside its care relationships). */
+  static String unexplainedKey(String account) {
+    return account + "\u0000unexplained";
+  }
+
+  /**
+   * Both budgets in one step: the account's monitor, then its unexplained budget's (always in this
+   * order), so a response is admitted or refused against both at once.
+   */
   @Override
   public CompletionStage<ChargeResult> charge(ChargeRequest request) {
     Account account;
+    Account unexplained;
     try {
       account = account(request.account());
+      unexplained = request.unexplained().isEmpty() ? null : account(unexplainedKey(request.account()));
     } catch (IllegalStateException e) {
       return CompletableFuture.failedFuture(e);
     }
-    long now = request.now().toEpochMilli();
     synchronized (account) {
-      List<WindowUsage> before = new ArrayList<>(request.limits().size());
-      WindowUsage breached = null;
-      LinkedHashMap<String, Long> breachedSeen = null;
-      int newInLongest = 0;
-      for (PatientWindow w : request.limits()) {
-        LinkedHashMap<String, Long> seen = account.window(w, now);
-        int fresh = 0;
-        for (String p : request.patients()) {
-          if (!seen.containsKey(p)) {
-            fresh++;
-          }
+      if (unexplained == null) {
+        return CompletableFuture.completedFuture(chargeLocked(request, account, null));
+      }
+      synchronized (unexplained) {
+        return CompletableFuture.completedFuture(chargeLocked(request, account, unexplained));
+      }
+    }
+  }
+
+  private ChargeResult chargeLocked(ChargeRequest request, Account account, @Nullable Account unexplained) {
+    long now = request.now().toEpochMilli();
+    List<Budget> budgets = new ArrayList<>();
+    for (PatientWindow w : request.limits()) {
+      budgets.add(new Budget(w, account.window(w, now), request.patients(), request.enforce()));
+    }
+    ChargeRequest.Unexplained u = request.unexplained();
+    if (unexplained != null) {
+      for (PatientWindow w : u.limits()) {
+        budgets.add(new Budget(w, unexplained.window(w, now), u.patients(), u.enforce()));
+      }
+    }
+    List<WindowUsage> after = new ArrayList<>(budgets.size());
+    Budget refusing = null;
+    WindowUsage refused = null;
+    WindowUsage would = null;
+    int newInLongest = 0;
+    for (Budget b : budgets) {
+      int fresh = 0;
+      for (String p : b.patients()) {
+        if (!b.seen().containsKey(p)) {
+          fresh++;
         }
-        WindowUsage after = new WindowUsage(w, seen.size() + fresh);
-        before.add(after);
+      }
+      WindowUsage usage = new WindowUsage(b.window(), b.seen().size() + fresh);
+      after.add(usage);
+      if (!b.window().unexplained()) {
         newInLongest = Math.max(newInLongest, fresh);
-        if (after.exceeded() && breached == null) {
-          breached = after;
-          breachedSeen = seen;
+      }
+      if (usage.exceeded()) {
+        if (b.enforce() && refusing == null) {
+          refusing = b;
+          refused = usage;
+        } else if (!b.enforce() && would == null) {
+          would = usage;
         }
       }
-      if (breached != null && request.enforce()) {
-        List<WindowUsage> current = new ArrayList<>();
-        for (PatientWindow w : request.limits()) {
-          current.add(new WindowUsage(w, account.window(w, now).size()));
-        }
-        return CompletableFuture.completedFuture(new ChargeResult.Refused(breached, current,
-            retryAfter(breached, breachedSeen, request.patients(), now)));
+    }
+    if (refusing != null) {
+      List<WindowUsage> current = new ArrayList<>();
+      for (Budget b : budgets) {
+        current.add(new WindowUsage(b.window(), b.seen().size()));
       }
-      for (Duration length : request.tracked()) {
-        LinkedHashMap<String, Long> seen = account.window(length, now);
-        for (String p : request.patients()) {
-          seen.remove(p);
-          seen.put(p, now);
-        }
+      return new ChargeResult.Refused(refused, current, retryAfter(refused, refusing.seen(), refusing.patients(), now));
+    }
+    record(account, request.tracked(), request.patients(), now);
+    accounts.put(request.account(), account);
+    if (unexplained != null) {
+      record(unexplained, u.tracked(), u.patients(), now);
+      accounts.put(unexplainedKey(request.account()), unexplained);
+    }
+    return new ChargeResult.Admitted(after, newInLongest, would);
+  }
+
+  private static void record(Account account, Set<Duration> lengths, Set<String> patients, long now) {
+    for (Duration length : lengths) {
+      LinkedHashMap<String, Long> seen = account.window(length, now);
+      for (String p : patients) {
+        seen.remove(p);
+        seen.put(p, now);
       }
-      accounts.put(request.account(), account);
-      return CompletableFuture.completedFuture(new ChargeResult.Admitted(before, newInLongest, breached));
     }
   }
 

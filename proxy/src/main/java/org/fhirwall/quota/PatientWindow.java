@@ -6,7 +6,9 @@ import java.time.Duration;
 
 /**
  * A sliding window over which at most {@code max} distinct patients may be disclosed to one
- * account. {@code name} identifies the window in stores, audit records and refusals (e.g. {@code 1h}).
+ * account. {@code name} identifies the window in stores, audit records and refusals (e.g. {@code 1h});
+ * a window of the unexplained budget (patients outside the principal's care relationships) is
+ * named {@code unexplained-24h}.
  */
 public record PatientWindow(String name, Duration length, int max) {
   public PatientWindow {
@@ -23,6 +25,18 @@ public record PatientWindow(String name, Duration length, int max) {
   /** A window named after its length: {@code 1h}, {@code 24h}, {@code 15m}. */
   public static PatientWindow of(Duration length, int max) {
     return new PatientWindow(nameOf(length), length, max);
+  }
+
+  /** A window of the unexplained budget, named {@code unexplained-} and its length. */
+  public static PatientWindow unexplained(Duration length, int max) {
+    return new PatientWindow(UNEXPLAINED + nameOf(length), length, max);
+  }
+
+  private static final String UNEXPLAINED = "unexplained-";
+
+  /** Whether this window counts only patients outside the principal's care relationships. */
+  public boolean unexplained() {
+    return name.startsWith(UNEXPLAINED);
   }
 
   static String nameOf(Duration d) {

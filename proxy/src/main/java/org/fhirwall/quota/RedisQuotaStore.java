@@ -62,6 +62,8 @@ import org.slf4j.LoggerFactory;
  *   <li><code>{A}:w:MILLIS</code> — sorted set, patient → epoch ms of its last disclosure, one per
  *       window length; expires one window after its last write ({@code charge.lua}: check and
  *       charge in one round trip, exact at the limit however many replicas charge at once);
+ *   <li><code>{A}:u:MILLIS</code> — the same for the patients disclosed outside the principal's care
+ *       relationships (the unexplained budget), checked and charged by the same script call;
  *   <li><code>{A}:rate</code> and <code>{A}:inflight</code> — the GCRA arrival time and the
  *       requests in flight, scored by the end of their lease ({@code enter.lua}, which also
  *       refuses a locked account: one round trip before a request is forwarded);
@@ -123,7 +125,8 @@ public final class RedisQuotaStore implements QuotaStore {
   private static final Script LOCK = Script.load("lock");
 
   /** A charge admitted by this replica, kept for {@code replay} to be written again after a reconnect. */
-  private record Written(String account, Set<Duration> tracked, Set<String> patients, Instant at, long nanos) {}
+  private record Written(String account, Set<Duration> tracked, Set<String> patients, ChargeRequest.Unexplained unexplained,
+      Instant at, long nanos) {}
 
   private record LockWritten(Lock lock, long nanos) {}
 
@@ -271,26 +274,35 @@ public final class RedisQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<ChargeResult> charge(ChargeRequest request) {
-    return chargeScript(request.account(), request.tracked(), request.limits(), request.patients(), request.now(),
-        request.enforce()).thenApply(reply -> {
+    return chargeScript(request.account(), request.tracked(), request.limits(), request.patients(), request.unexplained(),
+        request.now(), request.enforce()).thenApply(reply -> {
           ChargeResult result = result(request, reply);
           if (result instanceof ChargeResult.Admitted && !request.patients().isEmpty()) {
-            remember(new Written(request.account(), request.tracked(), request.patients(), request.now(), System.nanoTime()));
+            remember(new Written(request.account(), request.tracked(), request.patients(), recorded(request.unexplained()),
+                request.now(), System.nanoTime()));
           }
           return result;
         });
   }
 
+  /** What of an unexplained charge is written again by a replay: its windows and patients, no limit. */
+  static ChargeRequest.Unexplained recorded(ChargeRequest.Unexplained u) {
+    return u.limits().isEmpty() ? u : new ChargeRequest.Unexplained(List.of(), u.tracked(), u.patients(), false);
+  }
+
   /** Records disclosures made elsewhere (a replay, a reconciliation): no limit, original times. */
-  CompletionStage<Void> record(String account, Set<Duration> tracked, Set<String> patients, Instant at) {
-    return chargeScript(account, tracked, List.of(), patients, at, false).thenApply(r -> null);
+  CompletionStage<Void> record(String account, Set<Duration> tracked, Set<String> patients,
+      ChargeRequest.Unexplained unexplained, Instant at) {
+    return chargeScript(account, tracked, List.of(), patients, recorded(unexplained), at, false).thenApply(r -> null);
   }
 
   private CompletionStage<List<Object>> chargeScript(String account, Set<Duration> tracked, List<PatientWindow> limits,
-      Set<String> patients, Instant now, boolean enforce) {
+      Set<String> patients, ChargeRequest.Unexplained unexplained, Instant now, boolean enforce) {
     List<Duration> lengths = new ArrayList<>(tracked);
-    String[] keys = new String[lengths.size()];
-    List<String> args = new ArrayList<>(4 + lengths.size() + 2 * limits.size() + patients.size());
+    List<Duration> uLengths = new ArrayList<>(unexplained.tracked());
+    String[] keys = new String[lengths.size() + uLengths.size()];
+    List<String> args = new ArrayList<>(8 + lengths.size() + uLengths.size() + 2 * limits.size()
+        + 2 * unexplained.limits().size() + patients.size() + unexplained.patients().size());
     args.add(Long.toString(now.toEpochMilli()));
     args.add(enforce ? "1" : "0");
     args.add(Integer.toString(lengths.size()));
@@ -303,7 +315,20 @@ public final class RedisQuotaStore implements QuotaStore {
       args.add(Integer.toString(lengths.indexOf(w.length()) + 1));
       args.add(Integer.toString(w.max()));
     }
+    args.add(Integer.toString(uLengths.size()));
+    args.add(Integer.toString(unexplained.limits().size()));
+    args.add(unexplained.enforce() ? "1" : "0");
+    for (int i = 0; i < uLengths.size(); i++) {
+      keys[lengths.size() + i] = key(account, "u:" + uLengths.get(i).toMillis());
+      args.add(Long.toString(uLengths.get(i).toMillis()));
+    }
+    for (PatientWindow w : unexplained.limits()) {
+      args.add(Integer.toString(uLengths.indexOf(w.length()) + 1));
+      args.add(Integer.toString(w.max()));
+    }
+    args.add(Integer.toString(patients.size()));
     args.addAll(patients);
+    args.addAll(unexplained.patients());
     return run(CHARGE, ScriptOutputType.MULTI, keys, args.toArray(String[]::new));
   }
 
@@ -311,14 +336,15 @@ public final class RedisQuotaStore implements QuotaStore {
     boolean admitted = number(reply.get(0)) == 1;
     int breached = (int) number(reply.get(1));
     int first = admitted ? 3 : 4;
-    List<WindowUsage> usage = new ArrayList<>(request.limits().size());
-    for (int j = 0; j < request.limits().size(); j++) {
-      usage.add(new WindowUsage(request.limits().get(j), (int) number(reply.get(first + j))));
+    List<PatientWindow> all = request.allLimits();
+    List<WindowUsage> usage = new ArrayList<>(all.size());
+    for (int j = 0; j < all.size(); j++) {
+      usage.add(new WindowUsage(all.get(j), (int) number(reply.get(first + j))));
     }
     if (admitted) {
       return new ChargeResult.Admitted(usage, (int) number(reply.get(2)), breached == 0 ? null : usage.get(breached - 1));
     }
-    WindowUsage breach = new WindowUsage(request.limits().get(breached - 1), (int) number(reply.get(3)));
+    WindowUsage breach = new WindowUsage(all.get(breached - 1), (int) number(reply.get(3)));
     return new ChargeResult.Refused(breach, usage, Duration.ofMillis(number(reply.get(2))));
   }
 
@@ -507,7 +533,8 @@ public final class RedisQuotaStore implements QuotaStore {
       locks = locksWritten.stream().filter(w -> w.nanos() >= horizon).toList();
     }
     List<CompletableFuture<?>> writes = new ArrayList<>();
-    charges.forEach(w -> writes.add(record(w.account(), w.tracked(), w.patients(), w.at()).toCompletableFuture()));
+    charges.forEach(w -> writes.add(record(w.account(), w.tracked(), w.patients(), w.unexplained(), w.at())
+        .toCompletableFuture()));
     Instant now = Instant.now();
     locks.forEach(w -> writes.add(writeLock(w.lock(), now).toCompletableFuture()));
     CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {

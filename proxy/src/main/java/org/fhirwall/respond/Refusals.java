@@ -75,6 +75,15 @@ public final class Refusals {
     return Refusal.of(503, IssueType.TRANSIENT, "fhirwall is shutting down, try again").withHeader("Retry-After", "1");
   }
 
+  /**
+   * The audit trail does not take records and the deployment chose {@code audit.on-failure: refuse}:
+   * nothing is served unaudited.
+   */
+  public static Refusal auditUnavailable() {
+    return Refusal.of(503, IssueType.TRANSIENT, "The audit trail is unavailable; fhirwall serves no request it cannot record")
+        .withHeader("Retry-After", "5");
+  }
+
   /** fhirwall's bounded work queue is full. */
   public static Refusal busy() {
     return Refusal.of(503, IssueType.TRANSIENT, "fhirwall is busy, try again shortly").withHeader("Retry-After", "2");

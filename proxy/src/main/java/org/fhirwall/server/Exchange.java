@@ -69,10 +69,18 @@ final class Exchange {
         RequestIds.address(ctx.channel().remoteAddress()), head.method().name(), head.uri(), head.headers().get("traceparent"));
   }
 
-  /** 1. auth: who is asking, from the {@code Authorization} header alone (none while shutting down). */
+  /**
+   * 1. auth: who is asking, from the {@code Authorization} header alone (none while shutting down,
+   * nor while the audit trail cannot record and the deployment refuses then).
+   */
   void start(InFlight inFlight) {
     if (!end.admit(inFlight)) {
       body.discard(close -> refuse(arrived, Refusals.shuttingDown().closing(), Outcome.FAILED, "shutting-down"));
+      return;
+    }
+    if (!stages.audit().accepting()) {
+      body.discard(close -> refuse(arrived, close ? Refusals.auditUnavailable().closing() : Refusals.auditUnavailable(),
+          Outcome.FAILED, "audit-unavailable"));
       return;
     }
     PublicEndpoints.Route route = PublicEndpoints.route(head, settings, stages.publicAccess());

@@ -141,6 +141,98 @@ abstract class QuotaStoreContract {
         .as("not a second pool").isInstanceOf(ChargeResult.Refused.class);
   }
 
+  // --- the unexplained budget (patients outside the principal's care relationships) -----------
+
+  static final PatientWindow STRANGERS = PatientWindow.unexplained(Duration.ofHours(24), 3);
+
+  private ChargeResult withStrangers(Instant at, boolean enforceStrangers, Set<String> patients, Set<String> strangers) {
+    return done(store.charge(new ChargeRequest("acct-care", List.of(HOUR, DAY), Set.of(), patients, at, true,
+        new ChargeRequest.Unexplained(List.of(STRANGERS), Set.of(), strangers, enforceStrangers))));
+  }
+
+  @Test
+  void explainedPatientsNeverTouchTheUnexplainedBudget() {
+    ChargeResult r = withStrangers(t0, true, Set.of("Patient/1", "Patient/2", "Patient/3", "Patient/4"), Set.of());
+    assertThat(r).isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> {
+      assertThat(a.usage()).extracting(u -> u.window().name()).containsExactly("1h", "24h", "unexplained-24h");
+      assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(4, 4, 0);
+    });
+  }
+
+  @Test
+  void theUnexplainedBudgetRefusesLongBeforeTheOverallLimitAndCountsNothing() {
+    assertThat(withStrangers(t0, true, Set.of("Patient/1", "Patient/s1", "Patient/s2"),
+        Set.of("Patient/s1", "Patient/s2"))).isInstanceOf(ChargeResult.Admitted.class);
+    ChargeResult r = withStrangers(t0.plusSeconds(10), true, Set.of("Patient/s3", "Patient/s4"), Set.of("Patient/s3", "Patient/s4"));
+    assertThat(r).isInstanceOfSatisfying(ChargeResult.Refused.class, refused -> {
+      assertThat(refused.breached().window()).isEqualTo(STRANGERS);
+      assertThat(refused.breached().distinct()).isEqualTo(4);
+      assertThat(refused.usage()).extracting(WindowUsage::distinct).containsExactly(3, 3, 2);
+      assertThat(refused.retryAfter()).isEqualTo(Duration.ofHours(24).minusSeconds(10));
+    });
+    // nothing of the refused response was counted, in either budget
+    assertThat(withStrangers(t0.plusSeconds(20), true, Set.of("Patient/s3"), Set.of("Patient/s3")))
+        .isInstanceOfSatisfying(ChargeResult.Admitted.class, a ->
+            assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(4, 4, 3));
+  }
+
+  @Test
+  void theOverallLimitStillRefusesWhenTheUnexplainedBudgetHasRoom() {
+    withStrangers(t0, true, Set.of("Patient/1", "Patient/2", "Patient/3", "Patient/4", "Patient/5"), Set.of());
+    ChargeResult r = withStrangers(t0.plusSeconds(1), true, Set.of("Patient/6"), Set.of());
+    assertThat(r).isInstanceOfSatisfying(ChargeResult.Refused.class, refused ->
+        assertThat(refused.breached().window()).isEqualTo(HOUR));
+  }
+
+  @Test
+  void aPatientExplainedOnceAndUnexplainedLaterCountsAsUnexplainedThen() {
+    withStrangers(t0, true, Set.of("Patient/1"), Set.of());
+    assertThat(withStrangers(t0.plusSeconds(5), true, Set.of("Patient/1"), Set.of("Patient/1")))
+        .isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> {
+          assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(1, 1, 1);
+          assertThat(a.newPatients()).isZero();
+        });
+  }
+
+  @Test
+  void aReportOnlyUnexplainedBudgetRecordsBeyondItsLimitAndSaysSoWhileTheOverallOneEnforces() {
+    withStrangers(t0, false, Set.of("Patient/s1", "Patient/s2", "Patient/s3"), Set.of("Patient/s1", "Patient/s2", "Patient/s3"));
+    assertThat(withStrangers(t0.plusSeconds(1), false, Set.of("Patient/s4"), Set.of("Patient/s4")))
+        .isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> {
+          assertThat(a.wouldRefuse()).isNotNull();
+          assertThat(a.wouldRefuse().window()).isEqualTo(STRANGERS);
+          assertThat(a.usage()).extracting(WindowUsage::distinct).containsExactly(4, 4, 4);
+        });
+    assertThat(withStrangers(t0.plusSeconds(2), false, Set.of("Patient/s5", "Patient/s6"), Set.of("Patient/s5", "Patient/s6")))
+        .isInstanceOfSatisfying(ChargeResult.Refused.class, r -> assertThat(r.breached().window()).isEqualTo(HOUR));
+  }
+
+  @Test
+  void concurrentChargesNeverSlipPastTheUnexplainedLimit() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<CompletableFuture<ChargeResult>> results = new ArrayList<>();
+      CountDownLatch go = new CountDownLatch(1);
+      for (int i = 0; i < 16; i++) {
+        String stranger = "Patient/c" + i;
+        results.add(CompletableFuture.supplyAsync(() -> {
+          try {
+            go.await();
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+          return done(store.charge(new ChargeRequest("acct-race", List.of(PatientWindow.of(Duration.ofHours(1), 100)), Set.of(),
+              Set.of(stranger), t0, true, new ChargeRequest.Unexplained(List.of(STRANGERS), Set.of(), Set.of(stranger), true))));
+        }, pool));
+      }
+      go.countDown();
+      long admitted = results.stream().map(CompletableFuture::join).filter(r -> r instanceof ChargeResult.Admitted).count();
+      assertThat(admitted).isEqualTo(STRANGERS.max());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void usageReadsTheWindowsAsTheyStand() {
     charge(t0, "Patient/1", "Patient/2");
