@@ -70,7 +70,8 @@ class TlsExampleIT {
     assertThat(config.tls()).isNotNull();
 
     try (Fhirwall fhirwall = Fhirwall.start(config, new Fhirwall.Options(Clock.systemUTC(), null, 1, 0))) {
-      URI metadata = URI.create("https://localhost:" + port + "/fhir/metadata");
+      // a data request: /metadata is answered without a token (SMART discovery), so it would need the IdP
+      URI metadata = URI.create("https://localhost:" + port + "/fhir/Patient");
       HttpClient trusting = HttpClient.newBuilder().sslContext(trusting(certs.resolve("ca.crt"))).connectTimeout(Duration.ofSeconds(5)).build();
       HttpResponse<String> r = trusting.send(HttpRequest.newBuilder(metadata).timeout(Duration.ofSeconds(20)).GET().build(),
           HttpResponse.BodyHandlers.ofString());
