@@ -351,7 +351,7 @@ class DeploymentKitIT {
     HttpResponse<String> otherUrl = get(search, "DPoP " + token(), proof("GET", base + "/Patient/walk-01", token()));
     for (HttpResponse<String> r : List.of(asBearer, bearerWithProof, noProof, replayed, otherUrl)) {
       assertThat(r.statusCode()).as("the bound token without a good proof: %s", r.body()).isEqualTo(401);
-      assertThat(r.body()).contains("OperationOutcome").doesNotContain("walk-01");
+      assertThat(r.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Patient\"", "\"id\":\"walk-01\"");
       assertThat(r.headers().allValues("WWW-Authenticate")).as("the challenge names DPoP").anyMatch(v -> v.startsWith("DPoP "));
     }
 
