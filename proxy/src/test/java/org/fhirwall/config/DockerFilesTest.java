@@ -405,7 +405,7 @@ class DockerFilesTest {
     assertThat(checked).isGreaterThanOrEqualTo(10);
     Map<String, Object> build = map(service(compose(), REPLICAS.get(0)), "build");
     assertThat(DOCKER.resolve(String.valueOf(build.get("context"))).resolve(String.valueOf(build.get("dockerfile")))).exists();
-    for (String script : List.of("make-secrets.sh", "tls/make-certs.sh", "epr/seed.sh", "walkthrough/login.sh")) {
+    for (String script : List.of("make-secrets.sh", "tls/make-certs.sh", "epr/seed.sh", "walkthrough/login.sh", "walkthrough/dpop.py")) {
       assertThat(Files.isExecutable(DOCKER.resolve(script))).as(script).isTrue();
     }
   }
