@@ -212,6 +212,38 @@ class KeycloakFhirwallIT {
   }
 
   @Test
+  void theScopesTheSmartAppAskedKeycloakForNarrowWhatTheRoleAllows() throws Exception {
+    String patient = store.samplePatientIds(1, 21).get(0);
+    DpopKey device = DpopKey.generate();
+    TokenSet observations = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, TestRealm.DR_MARTIN.username(),
+        TestRealm.DR_MARTIN.password(), TestRealm.DR_MARTIN.totpSecret(), device,
+        java.util.Map.of("scope", "openid user/Observation.rs"));
+    assertThat(observations.accessClaims().path("scope").asText()).contains("user/Observation.rs");
+    // the physician role reads patients; this token's scope does not
+    HttpResponse<String> readPatient = withFreshProof("Patient/" + patient, observations.accessToken(), device);
+    assertThat(readPatient.statusCode()).as(readPatient.body()).isEqualTo(403);
+    assertThat(readPatient.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Patient\"");
+    HttpResponse<String> searchPatients = withFreshProof("Patient?family=Martin&_count=5", observations.accessToken(), device);
+    assertThat(searchPatients.statusCode()).as(searchPatients.body()).isEqualTo(403);
+    HttpResponse<String> readObservations =
+        withFreshProof("Observation?subject=Patient/" + patient + "&_count=5", observations.accessToken(), device);
+    assertThat(readObservations.statusCode()).as(readObservations.body()).isEqualTo(200);
+    assertThat(readObservations.body()).contains("\"resourceType\":\"Bundle\"");
+
+    // a patient/ scope without a launch context (stock Keycloak gives none) grants nothing
+    DpopKey other = DpopKey.generate();
+    TokenSet patientScoped = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, TestRealm.DR_MARTIN.username(),
+        TestRealm.DR_MARTIN.password(), TestRealm.DR_MARTIN.totpSecret(), other,
+        java.util.Map.of("scope", "openid launch/patient patient/Observation.rs"));
+    assertThat(patientScoped.accessClaims().path("scope").asText()).contains("patient/Observation.rs");
+    assertThat(patientScoped.accessClaims().has("patient")).isFalse();
+    HttpResponse<String> noContext =
+        withFreshProof("Observation?subject=Patient/" + patient + "&_count=5", patientScoped.accessToken(), other);
+    assertThat(noContext.statusCode()).as(noContext.body()).isEqualTo(403);
+    assertThat(noContext.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Observation\"");
+  }
+
+  @Test
   void aSmartAppFindsWhereToLogInWithoutAToken() throws Exception {
     HttpResponse<String> config = http.send(HttpRequest.newBuilder(URI.create(base + "/.well-known/smart-configuration"))
         .GET().build(), HttpResponse.BodyHandlers.ofString());

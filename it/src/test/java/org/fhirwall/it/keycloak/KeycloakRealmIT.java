@@ -249,6 +249,48 @@ class KeycloakRealmIT {
     assertThat(refusal.error()).isEqualTo("unauthorized_client");
   }
 
+  @Test
+  void theSmartAppGetsTheScopesItAsksForAndStillTheClaimsFhirwallNeeds() {
+    org.fhirwall.demo.DpopKey device = org.fhirwall.demo.DpopKey.generate();
+    TokenSet tokens = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, DR_MARTIN.username(), DR_MARTIN.password(),
+        DR_MARTIN.totpSecret(), device, Map.of("scope",
+            "openid fhirUser launch/patient patient/Observation.rs patient/*.read"));
+
+    JsonNode claims = tokens.accessClaims();
+    List<String> scope = List.of(claims.path("scope").asText().split(" "));
+    assertThat(scope).as("scope in %s", claims)
+        .contains("openid", "fhirUser", "launch/patient", "patient/Observation.rs", "patient/*.read")
+        .doesNotContain("user/*.rs", "user/Observation.rs", "patient/*.rs");
+    assertThat(audiences(claims)).contains(TestRealm.AUDIENCE);
+    assertThat(claims.path("azp").asText()).isEqualTo(TestRealm.SMART_APP);
+    assertThat(strings(claims.path("realm_access").path("roles"))).contains("physician");
+    assertThat(strings(claims.path("amr"))).containsExactlyInAnyOrder("pwd", "otp");
+    assertThat(claims.path("acr").asText()).isEqualTo("mfa");
+    assertThat(claims.path("auth_time").asLong()).isPositive();
+    assertThat(claims.path("sid").asText()).isNotEmpty();
+    assertThat(claims.path("preferred_username").asText()).isEqualTo(DR_MARTIN.username());
+    assertThat(claims.path("cnf").path("jkt").asText()).isEqualTo(device.thumbprint());
+  }
+
+  @Test
+  void aSmartAppAskingForNoResourceScopeGetsNoneAndScopesAClientDoesNotOfferAreRefused() {
+    JsonNode plain = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, DR_MARTIN.username(), DR_MARTIN.password(),
+        DR_MARTIN.totpSecret(), org.fhirwall.demo.DpopKey.generate()).accessClaims();
+    assertThat(plain.path("scope").asText()).as("optional scopes only when asked").doesNotContain("/");
+    assertThat(strings(plain.path("realm_access").path("roles"))).contains("physician");
+
+    KeycloakRefusal system = catchThrowableOfType(KeycloakRefusal.class,
+        () -> keycloak.dpopBrowserLogin(TestRealm.SMART_APP, DR_MARTIN.username(), DR_MARTIN.password(),
+            DR_MARTIN.totpSecret(), org.fhirwall.demo.DpopKey.generate(), Map.of("scope", "openid system/*.rs")));
+    assertThat(system).as("a scope the app is not offered").isNotNull();
+    assertThat(system.error()).isEqualTo("invalid_scope");
+    KeycloakRefusal web = catchThrowableOfType(KeycloakRefusal.class,
+        () -> keycloak.browserLogin(TestRealm.WEB, DR_MARTIN.username(), DR_MARTIN.password(),
+            DR_MARTIN.totpSecret(), Map.of("scope", "openid user/*.rs")));
+    assertThat(web).as("SMART scopes are for the SMART app only").isNotNull();
+    assertThat(web.error()).isEqualTo("invalid_scope");
+  }
+
   /** {@code aud} is a string when there is one audience and an array otherwise. */
   private static List<String> audiences(JsonNode claims) {
     return strings(claims.path("aud"));

@@ -336,7 +336,17 @@ public final class KeycloakServer implements AutoCloseable {
    */
   public TokenSet dpopBrowserLogin(String clientId, String user, String password, @Nullable String totpSecret,
       org.fhirwall.demo.DpopKey key) {
-    return browserLogin(newBrowser(), clientId, user, password, totpSecret, Map.of(), key);
+    return dpopBrowserLogin(clientId, user, password, totpSecret, key, Map.of());
+  }
+
+  /**
+   * As {@link #dpopBrowserLogin(String, String, String, String, org.fhirwall.demo.DpopKey)}, with
+   * {@code extraAuthParams} added to the authorization request (e.g. {@code scope}, which replaces
+   * the default {@code openid}).
+   */
+  public TokenSet dpopBrowserLogin(String clientId, String user, String password, @Nullable String totpSecret,
+      org.fhirwall.demo.DpopKey key, Map<String, String> extraAuthParams) {
+    return browserLogin(newBrowser(), clientId, user, password, totpSecret, extraAuthParams, key);
   }
 
   private TokenSet browserLogin(

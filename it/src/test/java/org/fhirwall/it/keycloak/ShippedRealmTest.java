@@ -50,6 +50,29 @@ class ShippedRealmTest {
   }
 
   @Test
+  void theSmartScopesAreOptionalForTheAppOnlyAndKeycloaksDefaultScopesAreKept() {
+    Map<String, JsonNode> scopes = new HashMap<>();
+    realm.path("clientScopes").forEach(s -> scopes.put(s.path("name").asText(), s));
+    // listing clientScopes stops Keycloak creating its own: the ones tokens need must be in the file
+    assertThat(scopes).containsKeys("basic", "roles", "acr", "profile", "email", "web-origins", "offline_access",
+        "service_account");
+    assertThat(scopes.get("roles").toString()).contains("oidc-usermodel-realm-role-mapper", "realm_access.roles");
+    List<String> defaults = new ArrayList<>();
+    realm.path("defaultDefaultClientScopes").forEach(s -> defaults.add(s.asText()));
+    assertThat(defaults).contains("basic", "roles", "acr", "profile", "email", "web-origins");
+    List<String> smart = List.of("fhirUser", "launch/patient", "patient/*.rs", "user/*.rs", "patient/Observation.rs",
+        "user/Observation.rs", "patient/*.read");
+    List<String> optional = new ArrayList<>();
+    client(TestRealm.SMART_APP).path("optionalClientScopes").forEach(s -> optional.add(s.asText()));
+    assertThat(optional).contains("offline_access").containsAll(smart);
+    for (String name : smart) {
+      assertThat(scopes).containsKey(name);
+      assertThat(scopes.get(name).path("attributes").path("include.in.token.scope").asText()).as(name).isEqualTo("true");
+    }
+    assertThat(client(TestRealm.WEB).has("optionalClientScopes")).as("SMART scopes are for the app only").isFalse();
+  }
+
+  @Test
   void everyDescriptionFitsKeycloaksColumn() {
     // Keycloak stores a client's description in a VARCHAR(255): a longer one fails the whole import
     for (JsonNode c : realm.path("clients")) {
