@@ -188,6 +188,15 @@ public final class AuditEventJson {
       g.writeEndObject();
       codingObjectPlain(g, "type", "http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person");
       codingObjectPlain(g, "role", "http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient");
+      if (r.explainedBy() != null) {
+        String by = r.explainedBy().get(patient);
+        g.writeArrayFieldStart("detail");
+        detail(g, "care-relationship", by == null ? "unexplained" : "explained");
+        if (by != null) {
+          detail(g, "explained-by", by);
+        }
+        g.writeEndArray();
+      }
       g.writeEndObject();
     }
     g.writeEndArray();

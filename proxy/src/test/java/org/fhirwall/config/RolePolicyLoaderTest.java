@@ -108,8 +108,8 @@ class RolePolicyLoaderTest {
   void unknownKeysAreRefusedWithTheKeysThatExist() {
     assertThat(problems(PHYSICIAN.replace("priority: 100", "priority: 100\nmax-patients: 20"))).containsExactly(
         "physician.yaml:6:1: max-patients: unknown key (expected one of: role, description, applies-to, priority, mode, "
-            + "authentication, interactions, resource-types, operations, operation-authentication, patient-limits, at-limit, "
-            + "break-glass, search, batch, rate, enumeration)");
+            + "authentication, interactions, resource-types, operations, operation-authentication, patient-limits, unexplained-limits, "
+            + "unexplained-mode, at-limit, break-glass, search, batch, rate, enumeration)");
   }
 
   @Test
