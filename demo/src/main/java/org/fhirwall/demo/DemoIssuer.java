@@ -119,6 +119,11 @@ public final class DemoIssuer implements AutoCloseable {
    * optional fields are left out.
    */
   public String mint(Claims c) {
+    return mint(c, Map.of());
+  }
+
+  /** A token with {@code c} and the {@code extra} claims (e.g. SMART's {@code fhirUser}). */
+  public String mint(Claims c, Map<String, Object> extra) {
     requireNonNull(c, "c");
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
@@ -152,6 +157,7 @@ public final class DemoIssuer implements AutoCloseable {
     if (c.sid() != null) {
       claims.claim("sid", c.sid());
     }
+    extra.forEach(claims::claim);
     SignedJWT jwt = new SignedJWT(
         new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(),
         claims.build());
