@@ -9,7 +9,7 @@
 #   start_fhirwall NAME UPSTREAM [EXTRA-YAML]  fhirwall `serve` with $JAVA_OPTS: $PROXY_BASE, $FHIRWALL_PID
 # shellcheck shell=bash
 # The README's production launch flags (section "Running it in front of your EPR").
-JAVA_OPTS=${JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError}
+JAVA_OPTS=${JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled}
 work=$(mktemp -d /tmp/fhirwall-bench.XXXXXX)
 chmod 755 "$work"   # nginx workers (nobody) read the fixed files
 pids=()

@@ -17,26 +17,132 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.nio.file.Files;
+import java.time.Clock;
+import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.config.DeploymentLoader;
 import org.fhirwall.demo.DemoEnvironment;
 import org.fhirwall.demo.DemoIssuer;
+import org.fhirwall.it.jpa.JpaEpr;
+import org.fhirwall.server.Fhirwall;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The real parts an integration test talks to: a HAPI FHIR server (the EPR) with synthetic
- * patients, the demo token issuer, and fhirwall between them, started with the test policies in
- * {@code src/test/resources/it-policies}. One per test class; close it in {@code @AfterAll}.
+ * The real parts an integration test talks to: an EPR with synthetic patients (the demo's HAPI FHIR
+ * server, or the run's HAPI FHIR JPA server), the demo token issuer, and fhirwall between them,
+ * started with the test policies in {@code src/test/resources/it-policies}. One per test class;
+ * close it in {@code @AfterAll} (closing never stops the shared JPA server).
  */
 final class ItEnvironment implements AutoCloseable {
   static final FhirContext FHIR = FhirContext.forR4Cached();
 
-  final DemoEnvironment env;
+  /** The demo environment, when the EPR is the demo's; null in front of the JPA server. */
+  final @Nullable DemoEnvironment env;
+  private final @Nullable JpaEpr jpa;
+  private final @Nullable Front front;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private ItEnvironment(DemoEnvironment env) {
+  /** fhirwall and the demo issuer started by this class in front of an EPR. */
+  private record Front(Path dir, DemoIssuer issuer, Fhirwall fhirwall, DeploymentConfig config, String eprBase) {}
+
+  private ItEnvironment(@Nullable DemoEnvironment env, @Nullable JpaEpr jpa, @Nullable Front front) {
     this.env = env;
+    this.jpa = jpa;
+    this.front = front;
   }
 
   static ItEnvironment start(int patients) throws Exception {
-    return new ItEnvironment(DemoEnvironment.start(new DemoEnvironment.Settings(patients, 7, policies())));
+    return new ItEnvironment(DemoEnvironment.start(new DemoEnvironment.Settings(patients, 7, policies())), null, null);
+  }
+
+  /** fhirwall with the test policies in front of the run's JPA server. */
+  static ItEnvironment inFrontOf(JpaEpr epr) throws Exception {
+    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), "");
+  }
+
+  /**
+   * A fhirwall of its own (and a demo issuer) in front of this environment's EPR, on {@code clock}, with
+   * {@code extraYaml} appended to its deployment file; the EPR stays this environment's.
+   */
+  ItEnvironment anotherFhirwall(Clock clock, String extraYaml) throws Exception {
+    return inFrontOf(eprBase(), jpa, clock, extraYaml);
+  }
+
+  private static ItEnvironment inFrontOf(String eprBase, @Nullable JpaEpr epr, Clock clock, String extraYaml)
+      throws Exception {
+    Path dir = Files.createTempDirectory("fhirwall-it");
+    DemoIssuer issuer = DemoIssuer.start();
+    try {
+      int port;
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        port = s.getLocalPort();
+      }
+      Path deployment = Files.writeString(dir.resolve("fhirwall.yaml"), """
+          listen: 127.0.0.1:%d
+          upstream:
+            url: %s
+          identity:
+            issuer: %s
+            audience: [fhirwall]
+            clients: [fhirwall-web, research-export]
+          policies: %s
+          audit:
+            file: %s
+          admin: {enabled: false}
+          %s
+          """.formatted(port, eprBase, issuer.issuer(), policies(), dir.resolve("audit.jsonl"), extraYaml));
+      DeploymentConfig config = new DeploymentLoader(name -> null).load(deployment, DeploymentLoader.Overrides.NONE);
+      Fhirwall fhirwall = Fhirwall.start(config, new Fhirwall.Options(clock, null, 0, 0));
+      return new ItEnvironment(null, epr, new Front(dir, issuer, fhirwall, config, eprBase));
+    } catch (Exception | Error e) {
+      issuer.close();
+      throw e;
+    }
+  }
+
+  /** Which EPR this is, for test names and messages. */
+  Fhirwall fhirwall() {
+    return front != null ? front.fhirwall() : demo().fhirwall();
+  }
+
+  String eprName() {
+    return jpa != null ? "HAPI FHIR JPA server" : "demo EPR";
+  }
+
+  boolean isJpa() {
+    return jpa != null;
+  }
+
+  DemoIssuer issuer() {
+    return front != null ? front.issuer() : demo().issuer();
+  }
+
+  String eprBase() {
+    return front != null ? front.eprBase() : demo().eprBase();
+  }
+
+  Path auditFile() {
+    return front != null ? front.dir().resolve("audit.jsonl") : demo().auditFile();
+  }
+
+  /** {@code n} distinct ids of patients the EPR holds, drawn with {@code seed}. */
+  List<String> samplePatientIds(int n, long seed) {
+    return jpa != null ? jpa.samplePatientIds(n, seed) : demo().store().samplePatientIds(n, seed);
+  }
+
+  /** The JPA server's request log; only in front of the JPA server. */
+  org.fhirwall.it.jpa.EprRequestLog eprRequestLog() {
+    if (jpa == null) {
+      throw new IllegalStateException("the demo EPR keeps no request log");
+    }
+    return jpa.requestLog();
+  }
+
+  private DemoEnvironment demo() {
+    if (env == null) {
+      throw new IllegalStateException("not the demo EPR");
+    }
+    return env;
   }
 
   static Path policies() throws URISyntaxException {
@@ -44,7 +150,7 @@ final class ItEnvironment implements AutoCloseable {
   }
 
   String proxyBase() {
-    return env.proxyBase();
+    return front != null ? front.config().publicBaseUrl().toString() : demo().proxyBase();
   }
 
   /** An MFA-backed user token with these token roles, for a fresh session. */
@@ -53,7 +159,7 @@ final class ItEnvironment implements AutoCloseable {
   }
 
   String token(String user, List<String> amr, String... roles) {
-    return env.issuer().mint(new DemoIssuer.Claims("sub-" + user, user, Set.of(roles), "1", amr,
+    return issuer().mint(new DemoIssuer.Claims("sub-" + user, user, Set.of(roles), "1", amr,
         Instant.now().minusSeconds(600), UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(20)));
   }
 
@@ -88,6 +194,17 @@ final class ItEnvironment implements AutoCloseable {
 
   @Override
   public void close() {
-    env.close();
+    if (env != null) {
+      env.close();
+    }
+    if (front != null) {
+      front.fhirwall().close();
+      front.issuer().close();
+      try (java.util.stream.Stream<Path> files = Files.walk(front.dir())) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (java.io.IOException e) {
+        // a temporary directory left behind
+      }
+    }
   }
 }

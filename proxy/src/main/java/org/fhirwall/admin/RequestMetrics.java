@@ -164,6 +164,11 @@ public final class RequestMetrics implements AuditSink {
   }
 
   @Override
+  public boolean accepting() {
+    return delegate.accepting();
+  }
+
+  @Override
   public void close() {
     delegate.close();
   }

@@ -91,6 +91,11 @@ public final class Tracing implements AutoCloseable {
         return delegate.dropped();
       }
 
+      @Override
+      public boolean accepting() {
+        return delegate.accepting();
+      }
+
       /** Closes the audit sink, then sends the spans still queued. */
       @Override
       public void close() {

@@ -9,6 +9,14 @@ public interface AuditSink extends AutoCloseable {
 
   void write(AuditRecord record);
 
+  /**
+   * Whether the trail takes records as it must: false only when a destination fails and the
+   * deployment chose to refuse requests rather than serve them unaudited.
+   */
+  default boolean accepting() {
+    return true;
+  }
+
   /** Records accepted but not written because the sink could not keep up or failed. */
   long dropped();
 

@@ -25,6 +25,9 @@ import org.jspecify.annotations.Nullable;
  *       in {@code amr} (a role's {@code amr-any-of} and an operation's each keep their own list).
  *   <li>{@code maxAge}: the time since {@code auth_time} must not exceed this; a token without
  *       {@code auth_time} fails such a requirement (null: no age requirement).
+ *   <li>{@code senderConstrained}: the token must be bound to a key the request proved
+ *       ({@link SenderConstraint}); not part of {@link #requiresNothing()}, since a service
+ *       account can meet it too.
  * </ul>
  *
  * <p>{@link #and} only ever adds requirements, so combining a role's requirement with an
@@ -32,9 +35,16 @@ import org.jspecify.annotations.Nullable;
  * and is meant for service accounts only. Immutable.
  */
 public record AuthenticationStrength(
-    @Nullable Set<String> acr, Set<String> requiredAmr, List<Set<String>> anyAmrOf, @Nullable Duration maxAge) {
+    @Nullable Set<String> acr, Set<String> requiredAmr, List<Set<String>> anyAmrOf, @Nullable Duration maxAge,
+    SenderConstraint senderConstrained) {
 
   public static final AuthenticationStrength NONE = new AuthenticationStrength(null, Set.of(), List.of(), null);
+
+  /** No sender constraint. */
+  public AuthenticationStrength(@Nullable Set<String> acr, Set<String> requiredAmr, List<Set<String>> anyAmrOf,
+      @Nullable Duration maxAge) {
+    this(acr, requiredAmr, anyAmrOf, maxAge, SenderConstraint.NONE);
+  }
 
   public AuthenticationStrength {
     acr = acr == null ? null : Set.copyOf(acr);
@@ -53,6 +63,12 @@ public record AuthenticationStrength(
     if (maxAge != null && (maxAge.isNegative() || maxAge.isZero())) {
       throw new IllegalArgumentException("maxAge: " + maxAge + " (expected: > 0)");
     }
+    requireNonNull(senderConstrained, "senderConstrained");
+  }
+
+  /** The same requirement, with the token also bound to a key as {@code constraint} says. */
+  public AuthenticationStrength withSenderConstraint(SenderConstraint constraint) {
+    return new AuthenticationStrength(acr, requiredAmr, anyAmrOf, maxAge, senderConstrained.and(constraint));
   }
 
   /**
@@ -103,7 +119,7 @@ public record AuthenticationStrength(
     Duration age = maxAge == null ? other.maxAge
         : other.maxAge == null ? maxAge
         : (maxAge.compareTo(other.maxAge) <= 0 ? maxAge : other.maxAge);
-    return new AuthenticationStrength(both, req, any, age);
+    return new AuthenticationStrength(both, req, any, age, senderConstrained.and(other.senderConstrained));
   }
 
   /** Why no token can satisfy this requirement, or empty when some token can. */
@@ -128,6 +144,9 @@ public record AuthenticationStrength(
     }
     if (maxAge != null) {
       parts.add("login within " + maxAge);
+    }
+    if (senderConstrained != SenderConstraint.NONE) {
+      parts.add(senderConstrained.code() + "-bound token");
     }
     return parts.isEmpty() ? "nothing" : String.join(" and ", parts);
   }

@@ -19,6 +19,20 @@ public interface Authenticator {
    */
   CompletionStage<AuthOutcome> authenticate(@Nullable String authorization, Instant now);
 
+  /**
+   * Authenticates with everything the request shows of its sender (DPoP proofs, the URL they must
+   * name, the TLS client certificate). This default knows bearer tokens only: it refuses the DPoP
+   * scheme rather than accept a bound token without its proof.
+   */
+  default CompletionStage<AuthOutcome> authenticate(Credentials credentials, Instant now) {
+    String a = credentials.authorization();
+    if (a != null && TokenReader.schemeOf(a.strip()) == TokenReader.Scheme.DPOP) {
+      return java.util.concurrent.CompletableFuture.completedFuture(new AuthOutcome.Refused(
+          Challenges.invalidDpopToken("DPoP-bound tokens are not accepted here", AuthSettings.DEFAULT_ALGORITHMS)));
+    }
+    return authenticate(a, now);
+  }
+
   /** Whether tokens can be verified now (e.g. usable signing keys are cached); for readiness probes. */
   default boolean canVerify() {
     return true;

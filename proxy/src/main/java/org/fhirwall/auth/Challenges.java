@@ -1,6 +1,7 @@
 package org.fhirwall.auth;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.fhirwall.fhir.IssueType;
 import org.fhirwall.fhir.Refusal;
@@ -36,6 +37,36 @@ final class Challenges {
     String d = quotable(description);
     return new Refusal(401, code, "Access token refused: " + d,
         Map.of(HEADER, BARE + ", error=\"invalid_token\", error_description=\"" + d + "\""), false);
+  }
+
+  /**
+   * A DPoP proof that is missing, malformed, or about another method, URL, token or key; or a
+   * DPoP-bound token sent as a bearer token (RFC 9449 §7.1). {@code algs} are the proof
+   * algorithms accepted.
+   */
+  static Refusal invalidDpopProof(String description, List<String> algs) {
+    String d = quotable(description);
+    return new Refusal(401, IssueType.LOGIN, "DPoP proof refused: " + d,
+        Map.of(HEADER, dpop(algs) + ", error=\"invalid_dpop_proof\", error_description=\"" + d + "\""), false);
+  }
+
+  /** Server nonces are on and the proof lacks a current one (RFC 9449 §8): the fresh nonce is sent along. */
+  static Refusal useDpopNonce(String description, List<String> algs, String nonce) {
+    String d = quotable(description);
+    return new Refusal(401, IssueType.LOGIN, "DPoP proof refused: " + d,
+        Map.of(HEADER, dpop(algs) + ", error=\"use_dpop_nonce\", error_description=\"" + d + "\"",
+            "DPoP-Nonce", nonce), false);
+  }
+
+  /** A token refused under the DPoP scheme (not bound, or a role needs a bound one): a DPoP challenge. */
+  static Refusal invalidDpopToken(String description, List<String> algs) {
+    String d = quotable(description);
+    return new Refusal(401, IssueType.LOGIN, "Access token refused: " + d,
+        Map.of(HEADER, dpop(algs) + ", error=\"invalid_token\", error_description=\"" + d + "\""), false);
+  }
+
+  private static String dpop(List<String> algs) {
+    return "DPoP algs=\"" + quotable(String.join(" ", algs)) + "\"";
   }
 
   /** The token could not be checked (no usable key, introspection down): try again later. */

@@ -48,6 +48,9 @@ public final class JwtAuthenticator implements Authenticator {
   private final JwksSource keys;
   private final @Nullable Introspector introspector;
   private final Duration clockSkew;
+  private final DpopProofs proofs;
+  private final @Nullable DpopNonces nonces;
+  private final ReplayCache replay;
   /**
    * Tokens already verified in full (signature, claims, mapping), for a short while: a client
    * sends the same token with every request, and verifying it again each time is most of the
@@ -58,9 +61,10 @@ public final class JwtAuthenticator implements Authenticator {
       .maximumWeight(8L << 20)
       .weigher((String token, Principal p) -> token.length())
       .expireAfterWrite(VERIFIED_FOR)
+      .executor(Runnable::run) // upkeep in the caller: no pool hand-off on the request's way
       .build();
 
-  private JwtAuthenticator(AuthSettings settings, HttpClient http, Executor background, Clock clock) {
+  private JwtAuthenticator(AuthSettings settings, Binding binding, HttpClient http, Executor background, Clock clock) {
     IdpHttp idp = new IdpHttp(http, background);
     this.reader = new TokenReader(settings);
     this.mapper = new PrincipalMapper(settings);
@@ -68,6 +72,31 @@ public final class JwtAuthenticator implements Authenticator {
     AuthSettings.Introspection in = settings.introspection();
     this.introspector = in == null ? null : new Introspector(in, idp, keys, background, clock);
     this.clockSkew = settings.clockSkew();
+    this.nonces = binding.dpop().nonces() ? new DpopNonces(requireNonNull(binding.nonceSecret(), "nonceSecret"),
+        binding.dpop().nonceLifetime()) : null;
+    this.proofs = new DpopProofs(settings.algorithms(), binding.dpop(), clockSkew, nonces);
+    this.replay = binding.replay();
+  }
+
+  /**
+   * How sender-constrained tokens are checked: DPoP proof rules, where used proofs are remembered
+   * (shared by every replica in a cluster), and the secret server nonces are made with (shared
+   * too; required when nonces are on).
+   */
+  public record Binding(DpopSettings dpop, ReplayCache replay, byte @Nullable [] nonceSecret) {
+    public Binding {
+      requireNonNull(dpop, "dpop");
+      requireNonNull(replay, "replay");
+      if (dpop.nonces() && (nonceSecret == null || nonceSecret.length < 16)) {
+        throw new IllegalArgumentException("nonceSecret: missing or under 16 bytes (expected: with nonces on)");
+      }
+      nonceSecret = nonceSecret == null ? null : nonceSecret.clone();
+    }
+
+    /** Default proof rules, no nonces, proofs remembered in this process only. */
+    public static Binding inProcess() {
+      return new Binding(DpopSettings.DEFAULTS, new InProcessReplayCache(), null);
+    }
   }
 
   /**
@@ -77,11 +106,18 @@ public final class JwtAuthenticator implements Authenticator {
    * @param clock the time for key and introspection cache ages
    */
   public static JwtAuthenticator create(AuthSettings settings, HttpClient http, Executor background, Clock clock) {
+    return create(settings, Binding.inProcess(), http, background, clock);
+  }
+
+  /** As {@link #create(AuthSettings, HttpClient, Executor, Clock)}, with the sender-constrained token rules. */
+  public static JwtAuthenticator create(AuthSettings settings, Binding binding, HttpClient http, Executor background,
+      Clock clock) {
     requireNonNull(settings, "settings");
+    requireNonNull(binding, "binding");
     requireNonNull(http, "http");
     requireNonNull(background, "background");
     requireNonNull(clock, "clock");
-    return new JwtAuthenticator(settings, http, background, clock);
+    return new JwtAuthenticator(settings, binding, http, background, clock);
   }
 
   @Override
@@ -119,14 +155,23 @@ public final class JwtAuthenticator implements Authenticator {
 
   @Override
   public CompletionStage<AuthOutcome> authenticate(@Nullable String authorization, Instant now) {
+    return authenticate(Credentials.bearer(authorization), now);
+  }
+
+  @Override
+  public CompletionStage<AuthOutcome> authenticate(Credentials credentials, Instant now) {
+    requireNonNull(credentials, "credentials");
     requireNonNull(now, "now");
-    if (authorization != null && authorization.length() > 7 && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      Principal known = verified.getIfPresent(authorization.substring(7));
+    String authorization = credentials.authorization();
+    String presented = authorization == null ? null : TokenReader.tokenOf(authorization.strip());
+    if (presented != null) {
+      String token = presented.stripLeading();
+      Principal known = verified.getIfPresent(token);
       if (known != null) {
         if (known.expiresAt().plus(clockSkew).isAfter(now)) {
-          return active(authorization.substring(7), known);
+          return bound(credentials, TokenReader.schemeOf(authorization.strip()), token, known, now);
         }
-        verified.invalidate(authorization.substring(7));
+        verified.invalidate(token);
       }
     }
     TokenReader.Unverified token;
@@ -140,9 +185,56 @@ public final class JwtAuthenticator implements Authenticator {
     }
     return keys.find(token.kid(), token.alg())
         .thenCompose(lookup -> verified(token, lookup))
+        .thenCompose(outcome -> outcome instanceof AuthOutcome.Authenticated a
+            ? bound(credentials, token.scheme(), token.token(), a.principal(), now)
+            : CompletableFuture.completedFuture(outcome))
         .exceptionally(e -> {
           log.warn("Unexpected error verifying a token; refused", e);
           return new AuthOutcome.Refused(Challenges.invalidToken("token could not be verified"));
+        });
+  }
+
+  /**
+   * Whether the request proves it holds the key a verified token is bound to (RFC 9449, RFC 8705),
+   * then whether the token is still active. A token bound to nothing passes under the Bearer
+   * scheme only; a DPoP-bound token passes only under the DPoP scheme with a valid, unused proof;
+   * a certificate-bound token only over a connection authenticated with that certificate.
+   */
+  private CompletableFuture<AuthOutcome> bound(Credentials c, TokenReader.@Nullable Scheme scheme, String token, Principal p,
+      Instant now) {
+    Principal.Confirmation cnf = p.confirmation();
+    if (cnf.x5t() != null && !cnf.x5t().equals(c.clientCertificate())) {
+      return refused(Challenges.invalidToken(c.clientCertificate() == null
+          ? "the token is bound to a client certificate (cnf.x5t#S256); it is accepted only over TLS with that certificate"
+          : "the token is bound to another client certificate than this connection's"));
+    }
+    String jkt = cnf.jkt();
+    if (jkt == null) {
+      if (scheme == TokenReader.Scheme.DPOP) {
+        return refused(Challenges.invalidDpopToken("the token is not bound to a DPoP key (no cnf.jkt)", proofs.algorithms()));
+      }
+      return active(token, p);
+    }
+    if (scheme != TokenReader.Scheme.DPOP) {
+      return refused(Challenges.invalidDpopProof("a DPoP-bound token is accepted only as 'Authorization: DPoP <token>' "
+          + "with a DPoP proof", proofs.algorithms()));
+    }
+    DpopProofs.Check check = proofs.check(c.dpopProofs(), c.method(), c.url(), token, jkt, now);
+    if (check instanceof DpopProofs.Check.Invalid invalid) {
+      return refused(Challenges.invalidDpopProof(invalid.why(), proofs.algorithms()));
+    }
+    if (check instanceof DpopProofs.Check.NonceNeeded needed) {
+      return refused(Challenges.useDpopNonce(needed.why(), proofs.algorithms(), requireNonNull(nonces, "nonces").issue(now)));
+    }
+    String jti = ((DpopProofs.Check.Valid) check).jti();
+    return replay.seenOnce("dpop:" + jkt + ":" + PrincipalMapper.sha256(jti), proofs.replayWindow(), now)
+        .toCompletableFuture()
+        .thenCompose(first -> first ? active(token, p)
+            : refused(Challenges.invalidDpopProof("DPoP proof replayed (its jti was used before); send a fresh proof",
+                proofs.algorithms())))
+        .exceptionally(e -> {
+          log.warn("DPoP replay cache unavailable; proof refused: {}", e.toString());
+          return new AuthOutcome.Refused(Challenges.unavailable("used DPoP proofs cannot be checked now", INTROSPECTION_RETRY));
         });
   }
 
@@ -173,7 +265,7 @@ public final class JwtAuthenticator implements Authenticator {
       return refused(r.refusal());
     }
     verified.put(token.token(), principal);
-    return active(token.token(), principal);
+    return CompletableFuture.completedFuture(new AuthOutcome.Authenticated(principal));
   }
 
   /** With introspection configured, whether the IdP still holds the token active; else authenticated. */

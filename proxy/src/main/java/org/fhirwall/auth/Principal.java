@@ -20,6 +20,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code sessionId}: {@code sid}, null when absent.
  *   <li>{@code patientContext}: a SMART launch {@code patient}, null when absent.
  *   <li>{@code tokenId}: {@code jti} when present, else a hash of the token; never the token itself.
+ *   <li>{@code confirmation}: the key the token is bound to ({@code cnf}: a DPoP key's thumbprint,
+ *       a client certificate's), {@link Confirmation#NONE} for a bearer token. A principal with a
+ *       confirmation was only made after the request proved possession of that key.
  *   <li>{@code fhirUser}: the SMART {@code fhirUser} claim ({@code Practitioner/123}, or an absolute
  *       URL ending so), null when absent: whose care relationships explain this principal's access.
  * </ul>
@@ -39,7 +42,43 @@ public record Principal(
     @Nullable String patientContext,
     Instant expiresAt,
     String tokenId,
+    Confirmation confirmation,
     @Nullable String fhirUser) {
+
+  /**
+   * What a sender-constrained token is bound to (its {@code cnf} claim).
+   *
+   * @param jkt the DPoP key's JWK SHA-256 thumbprint (RFC 9449 §6), base64url; null when not DPoP-bound
+   * @param x5t the client certificate's SHA-256 thumbprint ({@code x5t#S256}, RFC 8705 §3.1),
+   *     base64url; null when not certificate-bound
+   */
+  public record Confirmation(@Nullable String jkt, @Nullable String x5t) {
+    public static final Confirmation NONE = new Confirmation(null, null);
+
+    public boolean dpop() {
+      return jkt != null;
+    }
+
+    public boolean mtls() {
+      return x5t != null;
+    }
+  }
+
+  /** A bearer token's principal (no confirmation, no {@code fhirUser}). */
+  public Principal(Kind kind, String issuer, String subject, @Nullable String username, String clientId, Set<String> roles,
+      @Nullable String acr, Set<String> amr, @Nullable Instant authTime, @Nullable String sessionId, Set<String> scopes,
+      @Nullable String patientContext, Instant expiresAt, String tokenId) {
+    this(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sessionId, scopes, patientContext, expiresAt,
+        tokenId, Confirmation.NONE, null);
+  }
+
+  /** A principal whose token carries no {@code fhirUser} claim. */
+  public Principal(Kind kind, String issuer, String subject, @Nullable String username, String clientId, Set<String> roles,
+      @Nullable String acr, Set<String> amr, @Nullable Instant authTime, @Nullable String sessionId, Set<String> scopes,
+      @Nullable String patientContext, Instant expiresAt, String tokenId, Confirmation confirmation) {
+    this(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sessionId, scopes, patientContext, expiresAt,
+        tokenId, confirmation, null);
+  }
 
   /** Whether a person or a client acting for itself holds the token. */
   public enum Kind {
@@ -57,14 +96,15 @@ public record Principal(
     scopes = Set.copyOf(scopes);
     requireNonNull(expiresAt, "expiresAt");
     requireNonNull(tokenId, "tokenId");
+    requireNonNull(confirmation, "confirmation");
   }
 
-  /** A principal whose token carries no {@code fhirUser} claim. */
+  /** A bearer token's principal with a {@code fhirUser} claim. */
   public Principal(Kind kind, String issuer, String subject, @Nullable String username, String clientId, Set<String> roles,
       @Nullable String acr, Set<String> amr, @Nullable Instant authTime, @Nullable String sessionId, Set<String> scopes,
-      @Nullable String patientContext, Instant expiresAt, String tokenId) {
+      @Nullable String patientContext, Instant expiresAt, String tokenId, @Nullable String fhirUser) {
     this(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sessionId, scopes, patientContext, expiresAt,
-        tokenId, null);
+        tokenId, Confirmation.NONE, fhirUser);
   }
 
   /**
@@ -77,10 +117,17 @@ public record Principal(
 
   /**
    * What fhirwall's paging links issued to this principal are bound to: issuer, subject, session
-   * and client, so a link replayed by anybody else (another user, session or app) opens nothing.
+   * and client, so a link replayed by anybody else (another user, session or app) opens nothing;
+   * and for a sender-constrained token its key too, so a link copied with the token is worth as
+   * little as the token without the key.
    */
   public String pagingBinding() {
-    return issuer + "\n" + subject + "\n" + (sessionId == null ? "" : sessionId) + "\n" + clientId;
+    String base = issuer + "\n" + subject + "\n" + (sessionId == null ? "" : sessionId) + "\n" + clientId;
+    if (confirmation.jkt() == null && confirmation.x5t() == null) {
+      return base;
+    }
+    return base + "\njkt=" + (confirmation.jkt() == null ? "" : confirmation.jkt())
+        + "\nx5t=" + (confirmation.x5t() == null ? "" : confirmation.x5t());
   }
 
   /** A name for humans (audit, operator API): the username when known, else the subject. */

@@ -21,8 +21,9 @@ import org.jspecify.annotations.Nullable;
  * {@code client_id}) → clientId; every role claim path → roles (deduplicated); {@code acr} (a
  * string) → acr; {@code amr} (an array of strings or one string) → amr; {@code auth_time} →
  * authTime; {@code sid} → sessionId; {@code scope} (space-separated; else {@code scp}, array or
- * string) → scopes; SMART {@code patient} → patientContext; SMART {@code fhirUser} → fhirUser; {@code exp} → expiresAt; {@code jti}
- * (else {@code sha256:} and the token's hash) → tokenId.
+ * string) → scopes; SMART {@code patient} → patientContext; SMART {@code fhirUser} → fhirUser;
+ * {@code exp} → expiresAt; {@code jti} (else {@code sha256:} and the token's hash) → tokenId;
+ * {@code cnf} → confirmation.
  *
  * <p>Service or user: a token is a {@link Principal.Kind#SERVICE} token only when it belongs to no
  * login session (no {@code sid}, no {@code session_state}) and names its own client as the user:
@@ -73,7 +74,31 @@ final class PrincipalMapper {
     Principal.Kind kind = isService(claims, subject, username, clientId) ? Principal.Kind.SERVICE : Principal.Kind.USER;
     String fhirUser = TokenReader.text(claims, "fhirUser");
     return new Principal(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sid, scopes, patient,
-        expiresAt, tokenId, fhirUser == null || fhirUser.isBlank() ? null : fhirUser);
+        expiresAt, tokenId, confirmation(claims.get("cnf")), fhirUser == null || fhirUser.isBlank() ? null : fhirUser);
+  }
+
+  /**
+   * The token's binding ({@code cnf}, RFC 7800): {@code jkt} (RFC 9449) and {@code x5t#S256}
+   * (RFC 8705). A {@code cnf} that is not an object, or whose members are not strings, refuses the
+   * token: it claims a binding fhirwall could not enforce.
+   */
+  private static Principal.Confirmation confirmation(@Nullable JsonNode cnf) throws TokenReader.Rejected {
+    if (cnf == null) {
+      return Principal.Confirmation.NONE;
+    }
+    if (!cnf.isObject()) {
+      throw TokenReader.invalid("claim cnf is not an object");
+    }
+    JsonNode jkt = cnf.get("jkt");
+    JsonNode x5t = cnf.get("x5t#S256");
+    if ((jkt != null && (!jkt.isTextual() || jkt.textValue().isEmpty()))
+        || (x5t != null && (!x5t.isTextual() || x5t.textValue().isEmpty()))) {
+      throw TokenReader.invalid("claim cnf has a jkt or x5t#S256 that is not a string");
+    }
+    if (jkt == null && x5t == null && cnf.size() > 0) {
+      throw TokenReader.invalid("claim cnf binds the token to a key fhirwall cannot check (expected jkt or x5t#S256)");
+    }
+    return new Principal.Confirmation(jkt == null ? null : jkt.textValue(), x5t == null ? null : x5t.textValue());
   }
 
   private static boolean isService(JsonNode claims, String subject, @Nullable String username, String clientId) {

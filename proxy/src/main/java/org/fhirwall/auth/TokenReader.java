@@ -19,7 +19,9 @@ import org.jspecify.annotations.Nullable;
  * fetch. Pure and thread-safe.
  *
  * <p>Access token or not: Keycloak marks its tokens with a {@code typ} claim; when present it must
- * be {@code Bearer} (ID, refresh, offline and logout tokens are refused). When absent (other
+ * be {@code Bearer}, or {@code DPoP} for a token bound to a DPoP key ({@code cnf.jkt}) (ID,
+ * refresh, offline and logout tokens are refused). The scheme may be {@code Bearer} or
+ * {@code DPoP} (RFC 9449 §7.1); whether it fits the token's binding is judged after verification. When absent (other
  * IdPs), the token is refused if it carries any claim only ID or logout tokens carry
  * ({@code nonce}, {@code at_hash}, {@code c_hash}, {@code events}). A JWS header {@code typ} must
  * be absent, {@code JWT} or {@code at+jwt} (RFC 9068).
@@ -43,7 +45,7 @@ final class TokenReader {
 
   /** A token whose shape and claims passed; its signature is still to be verified. */
   record Unverified(String token, String alg, @Nullable String kid, byte[] signingInput, byte[] signature,
-      JsonNode claims, String clientId) {}
+      JsonNode claims, String clientId, Scheme scheme) {}
 
   private static final Set<String> KEY_HEADERS = Set.of("jku", "x5u", "jwk", "x5c");
   private static final Set<String> ID_OR_LOGOUT_CLAIMS = Set.of("nonce", "at_hash", "c_hash", "events");
@@ -63,19 +65,20 @@ final class TokenReader {
   Unverified read(@Nullable String authorization, Instant now) throws Rejected {
     if (authorization == null || authorization.isBlank()) {
       throw new Rejected(Challenges.missing("Authentication required: send an OAuth 2.0 access token as "
-          + "'Authorization: Bearer <token>'"));
+          + "'Authorization: Bearer <token>' (or 'Authorization: DPoP <token>' with a DPoP proof)"));
     }
     String value = authorization.strip();
-    if (value.equalsIgnoreCase("Bearer")) {
-      throw invalid("empty bearer token");
+    if (value.equalsIgnoreCase("Bearer") || value.equalsIgnoreCase("DPoP")) {
+      throw invalid("empty access token");
     }
-    if (value.length() < 7 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      throw new Rejected(Challenges.missing("Authentication required: only 'Authorization: Bearer <token>' is "
-          + "accepted"));
+    boolean dpop = schemeOf(value) == Scheme.DPOP;
+    if (schemeOf(value) == null) {
+      throw new Rejected(Challenges.missing("Authentication required: only 'Authorization: Bearer <token>' and "
+          + "'Authorization: DPoP <token>' are accepted"));
     }
-    String token = value.substring(7).stripLeading();
+    String token = value.substring(dpop ? 5 : 7).stripLeading();
     if (token.isEmpty()) {
-      throw invalid("empty bearer token");
+      throw invalid("empty access token");
     }
     if (token.length() > settings.maxTokenBytes()) {
       throw invalid("token too large (" + token.length() + " bytes, at most " + settings.maxTokenBytes() + ")");
@@ -104,7 +107,36 @@ final class TokenReader {
     JsonNode kidNode = header.get("kid");
     String kid = kidNode == null ? null : kidNode.textValue();
     byte[] signingInput = token.substring(0, second).getBytes(StandardCharsets.US_ASCII);
-    return new Unverified(token, alg, kid, signingInput, signature, claims, clientId);
+    return new Unverified(token, alg, kid, signingInput, signature, claims, clientId, dpop ? Scheme.DPOP : Scheme.BEARER);
+  }
+
+  /** How the token was presented. */
+  enum Scheme {
+    BEARER,
+    DPOP
+  }
+
+  /** The scheme of an {@code Authorization} value, null for any other than Bearer and DPoP. */
+  static @Nullable Scheme schemeOf(String value) {
+    if (value.length() > 7 && value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return Scheme.BEARER;
+    }
+    if (value.length() > 5 && value.regionMatches(true, 0, "DPoP ", 0, 5)) {
+      return Scheme.DPOP;
+    }
+    return null;
+  }
+
+  /** The token of an {@code Authorization} value under either scheme, null under another. */
+  static @Nullable String tokenOf(@Nullable String authorization) {
+    if (authorization == null) {
+      return null;
+    }
+    Scheme scheme = schemeOf(authorization);
+    if (scheme == null) {
+      return null;
+    }
+    return authorization.substring(scheme == Scheme.DPOP ? 5 : 7);
   }
 
   private String checkHeader(JsonNode header) throws Rejected {
@@ -149,7 +181,8 @@ final class TokenReader {
   private String checkClaims(JsonNode claims, Instant now) throws Rejected {
     JsonNode typ = claims.get("typ");
     if (typ != null) {
-      if (!typ.isTextual() || !typ.textValue().equals("Bearer")) {
+      boolean dpopBound = typ.isTextual() && typ.textValue().equals("DPoP") && claims.path("cnf").path("jkt").isTextual();
+      if (!typ.isTextual() || !(typ.textValue().equals("Bearer") || dpopBound)) {
         throw invalid("not an access token (typ " + (typ.isTextual() ? Challenges.quotable(cut(typ.textValue())) : "?")
             + ", expected Bearer)");
       }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "fhirwall",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {ServeCommand.class, DemoCommand.class, ValidateCommand.class, LocksCommand.class},
+    subcommands = {ServeCommand.class, DemoCommand.class, ValidateCommand.class, LocksCommand.class, AuditCommand.class},
     description = "FHIR access-control proxy: MFA-only access and distinct-patient limits in front of an EPR.")
 public final class Main implements Runnable {
 

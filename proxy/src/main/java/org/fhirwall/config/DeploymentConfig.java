@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.fhirwall.auth.AuthSettings;
+import org.fhirwall.auth.DpopSettings;
 import org.fhirwall.fhir.ParserSettings;
 import org.fhirwall.inspect.InspectorSettings;
 import org.fhirwall.upstream.UpstreamSettings;
@@ -30,9 +31,11 @@ import org.jspecify.annotations.Nullable;
 public record DeploymentConfig(
     HostPort listen,
     URI publicBaseUrl,
+    Cors cors,
     @Nullable Tls tls,
     Upstream upstream,
     AuthSettings identity,
+    DpopSettings dpop,
     Set<String> nonMfaAcr,
     Path policies,
     PolicyReload policyReload,
@@ -53,6 +56,8 @@ public record DeploymentConfig(
     requireNonNull(publicBaseUrl, "publicBaseUrl");
     requireNonNull(upstream, "upstream");
     requireNonNull(identity, "identity");
+    requireNonNull(cors, "cors");
+    requireNonNull(dpop, "dpop");
     nonMfaAcr = Set.copyOf(nonMfaAcr);
     requireNonNull(policies, "policies");
     requireNonNull(policyReload, "policyReload");
@@ -238,8 +243,22 @@ public record DeploymentConfig(
     }
   }
 
-  /** Where audit records go: {@code file} when set, else standard output. */
-  public record Audit(@Nullable Path file, boolean stdout) {}
+  /**
+   * Where audit records go and how: the file and standard output, each when set (at least one is).
+   *
+   * @param onFailure {@code alarm} or {@code refuse}
+   * @param maxSize rotate the file at this size (bytes)
+   * @param checkpointKey the HMAC key of checkpoints (read from {@code checkpoint.key-file}), null for none
+   */
+  public record Audit(@Nullable Path file, boolean stdout, int queue, String onFailure, Duration fsyncInterval, long maxSize,
+      Duration rotateEvery, byte @Nullable [] checkpointKey, int checkpointRecords, Duration checkpointEvery) {
+
+    /** Standard output only, with the defaults. */
+    public static Audit toStdout() {
+      return new Audit(null, true, 65_536, "alarm", Duration.ofSeconds(1), 256L << 20, Duration.ofDays(1), null, 1000,
+          Duration.ofMinutes(1));
+    }
+  }
 
   /**
    * The admin listener: health and readiness for everyone who can reach it, the lock API only for
@@ -294,4 +313,19 @@ public record DeploymentConfig(
    * random per start.
    */
   public record Paging(@Nullable Path secretFile, Duration linkTtl) {}
+
+  /**
+   * Cross-origin access for browser apps ({@code cors}).
+   *
+   * @param allowedOrigins origins ({@code scheme://host[:port]}) whose pages may call fhirwall; empty: none
+   * @param maxAge how long a preflight answer may be cached
+   */
+  public record Cors(List<String> allowedOrigins, Duration maxAge) {
+    public Cors {
+      allowedOrigins = List.copyOf(allowedOrigins);
+      requireNonNull(maxAge, "maxAge");
+    }
+
+    public static final Cors NONE = new Cors(List.of(), Duration.ofMinutes(10));
+  }
 }

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.fhirwall.auth.AuthSettings;
+import org.fhirwall.auth.DpopSettings;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -199,15 +200,7 @@ public final class DeploymentLoader {
 
     DeploymentConfig.Quota quota = quota(root.at("quota"), dir);
 
-    DeploymentConfig.Audit audit = new DeploymentConfig.Audit(dir.resolve("fhirwall-audit.jsonl"), false);
-    ConfigTree a = root.optional("audit");
-    if (a != null) {
-      Path f = a.path("file", dir);
-      if (f == null && !a.bool("stdout")) {
-        a.problem("file", "missing (expected: an audit file, or stdout: true)");
-      }
-      audit = new DeploymentConfig.Audit(f, a.bool("stdout"));
-    }
+    DeploymentConfig.Audit audit = audit(root.at("audit"), dir);
 
     ConfigTree al = root.at("alerts");
     ConfigTree burst = al.at("refusal-burst");
@@ -236,10 +229,15 @@ public final class DeploymentLoader {
       p.problem("secret-file", paging.secretFile() + " (expected: a readable file of at least 32 bytes)");
     }
 
+    ConfigTree dp = i.at("dpop");
+    DpopSettings dpop = new DpopSettings(dp.duration("proof-max-age"), dp.bool("nonces"), dp.duration("nonce-lifetime"));
+    ConfigTree co = root.at("cors");
+    DeploymentConfig.Cors cors = new DeploymentConfig.Cors(co.strings("allowed-origins"), co.duration("max-age"));
+
     if (!problems.isEmpty() || identity == null || policies == null) {
       return null;
     }
-    return new DeploymentConfig(listen, publicBaseUrl, tls, upstream, identity, Set.copyOf(i.strings("non-mfa-acr")),
+    return new DeploymentConfig(listen, publicBaseUrl, cors, tls, upstream, identity, dpop, Set.copyOf(i.strings("non-mfa-acr")),
         policies, new DeploymentConfig.PolicyReload(root.at("policy-reload").bool("allow-weakening")), limits, quota, audit, alerts,
         new DeploymentConfig.Logging(root.at("logging").bool("access")),
         new DeploymentConfig.Tracing(root.at("tracing").has("otlp-endpoint") ? url(root.at("tracing"), "otlp-endpoint") : null,
@@ -247,6 +245,30 @@ public final class DeploymentLoader {
         containment(root.at("containment"), dir),
         relationships(root.optional("relationships")),
         admin, paging, root.text("break-glass-header"));
+  }
+
+  private static DeploymentConfig.Audit audit(ConfigTree a, Path dir) {
+    boolean stdout = a.bool("stdout");
+    Path file = a.path("file", dir);
+    if (file == null && !stdout) {
+      file = dir.resolve("fhirwall-audit.jsonl");
+    }
+    ConfigTree c = a.at("checkpoint");
+    byte[] key = null;
+    Path keyFile = c.path("key-file", dir);
+    if (keyFile != null) {
+      try {
+        key = Files.readAllBytes(keyFile);
+        if (key.length < 32) {
+          c.problem("key-file", keyFile + ": " + key.length + " bytes (expected: at least 32)");
+        }
+      } catch (IOException e) {
+        c.problem("key-file", keyFile + " (expected: a readable file of at least 32 bytes): " + e.getMessage());
+      }
+    }
+    ConfigTree r = a.at("rotate");
+    return new DeploymentConfig.Audit(file, stdout, a.integer("queue"), a.text("on-failure"), a.duration("fsync-interval"),
+        r.bytes("max-size"), r.duration("every"), key, c.integer("every-records"), c.duration("every"));
   }
 
   private static DeploymentConfig.Quota quota(ConfigTree q, Path dir) {

@@ -19,6 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.fhirwall.auth.AuthenticationStrength;
+import org.fhirwall.auth.SenderConstraint;
 import org.fhirwall.auth.Principal;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.policy.BatchRules;
@@ -352,8 +353,10 @@ public final class RolePolicyLoader {
   }
 
   private static AuthenticationStrength strength(ConfigTree a) {
-    return new AuthenticationStrength(new HashSet<>(a.strings("acr")), new HashSet<>(a.strings("amr")),
+    AuthenticationStrength s = new AuthenticationStrength(new HashSet<>(a.strings("acr")), new HashSet<>(a.strings("amr")),
         new HashSet<>(a.strings("amr-any-of")), a.optionalDuration("max-age"));
+    String bound = a.optionalText("sender-constrained");
+    return bound == null ? s : s.withSenderConstraint(SenderConstraint.parse(bound));
   }
 
   private static List<PatientWindow> windows(ConfigTree parent, String key) {

@@ -86,6 +86,10 @@ public record Weakening(String role, String file, String key, String before, Str
         out.add(new Weakening(role.name(), role.source(), prefix + "amr-any-of", list(was.anyAmr()), orAny(now.anyAmr())));
       }
     }
+    if (!now.senderConstrained().atLeast(was.senderConstrained())) {
+      out.add(new Weakening(role.name(), role.source(), prefix + "sender-constrained", was.senderConstrained().code(),
+          now.senderConstrained().code()));
+    }
     Duration before = was.maxAge();
     Duration after = now.maxAge();
     if (before != null && (after == null || after.compareTo(before) > 0)) {

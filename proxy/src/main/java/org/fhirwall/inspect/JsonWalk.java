@@ -1,12 +1,9 @@
 package org.fhirwall.inspect;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.base.ParserBase;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.core.json.UTF8StreamJsonParser;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,7 +17,9 @@ import org.jspecify.annotations.Nullable;
  * One streaming pass over a JSON (or NDJSON) body that names the patients it discloses. Not
  * thread-safe: one instance per body, used once.
  *
- * <p>No object model is built. A stack of {@link Frame}s, one per open object or array, holds what
+ * <p>No object model is built, and no token object either: {@link JsonTokens} reads the UTF-8 bytes
+ * in place (as strictly as Jackson would), and names, types and references are matched on those
+ * bytes; a String is made only for what is kept. A stack of {@link Frame}s, one per open object or array, holds what
  * the pass must remember about it; resources are recognised by their {@code resourceType} member
  * wherever they stand (top level, Bundle entries, nested Bundles, contained resources, Parameters,
  * outcomes), also when {@code resourceType} is not their first member.
@@ -65,6 +64,7 @@ final class JsonWalk {
   private final EmbeddedReader embedded;
   private final int nesting;
   private final ReferenceText referenceText;
+  private @Nullable JsonTokens tokens;
 
   private final Set<String> patients;
   private final List<UrlOccurrence> urls = new ArrayList<>();
@@ -78,8 +78,6 @@ final class JsonWalk {
   /** Full URLs of the entries that hold a resource; only read when a {@code urn:} reference needs resolving. */
   private final List<String> entryUrls = new ArrayList<>();
   private final List<Candidate> urnCandidates = new ArrayList<>();
-  /** Whether token offsets can be read from the parser without building a JsonLocation. */
-  private boolean utf8Parser;
 
   JsonWalk(byte[] json, WalkModel model, boolean multipleRoots, EmbeddedReader embedded, int nesting) {
     this.json = json;
@@ -94,35 +92,18 @@ final class JsonWalk {
 
   /** Walks the whole body; the result's {@code json} is the walked array itself. */
   Inspection.Read run() throws UnreadableException {
-    int roots = 0;
-    try (JsonParser p = model.factory.createParser(json)) {
-      utf8Parser = p instanceof UTF8StreamJsonParser;
-      JsonToken t;
-      while ((t = p.nextToken()) != null) {
-        if (depth < 0) {
-          if (t != JsonToken.START_OBJECT) {
-            throw new UnreadableException("JSON body is not a FHIR resource (top level is " + t.asString() + ")");
-          }
-          if (++roots > 1 && !multipleRoots) {
-            throw new UnreadableException("JSON body has content after its resource");
-          }
-        }
-        switch (t) {
-          case START_OBJECT -> push(p, false);
-          case START_ARRAY -> push(p, true);
-          case END_OBJECT -> endObject(p);
-          case END_ARRAY -> depth--;
-          case VALUE_STRING -> string(p);
-          case FIELD_NAME -> { }
-          default -> scalar(p, t);
-        }
+    JsonTokens t = new JsonTokens(json, multipleRoots);
+    tokens = t;
+    int token;
+    while ((token = t.next()) != JsonTokens.END) {
+      switch (token) {
+        case JsonTokens.START_OBJECT -> push(t, false);
+        case JsonTokens.START_ARRAY -> push(t, true);
+        case JsonTokens.END_OBJECT -> endObject(t);
+        case JsonTokens.END_ARRAY -> depth--;
+        case JsonTokens.STRING -> string(t);
+        default -> scalar(t, token);
       }
-    } catch (StreamConstraintsException e) {
-      throw new UnreadableException("JSON body exceeds a parser limit");
-    } catch (JsonProcessingException e) {
-      throw new UnreadableException("malformed JSON near byte " + errorOffset(e));
-    } catch (IOException e) {
-      throw new UnreadableException("JSON body could not be read");
     }
     if (depth >= 0) {
       throw new UnreadableException("JSON body is truncated");
@@ -140,13 +121,9 @@ final class JsonWalk {
         Set.of(resourceTypes.toArray(new String[0])), resourceCount, multipleRoots ? null : rootType);
   }
 
-  private static long errorOffset(JsonProcessingException e) {
-    return e.getLocation() == null ? -1 : e.getLocation().getByteOffset();
-  }
-
   // ---- structure
 
-  private void push(JsonParser p, boolean array) throws IOException, UnreadableException {
+  private void push(JsonTokens t, boolean array) throws UnreadableException {
     if (depth + 2 > model.maxDepth) {
       throw new UnreadableException("JSON nesting deeper than " + model.maxDepth);
     }
@@ -158,14 +135,16 @@ final class JsonWalk {
     Frame f = frames.get(depth);
     f.reset();
     f.array = array;
-    f.start = array ? -1 : tokenStart(p);
+    f.start = array ? -1 : t.start;
     f.candidateMark = candidates.size();
     if (parent == null) {
       return;
     }
     if (!parent.array) {
-      f.name = p.currentName();
-      f.nameCode = model.members.code(f.name);
+      f.nameStart = t.nameStart;
+      f.nameEnd = t.nameEnd;
+      f.nameFlags = t.nameFlags;
+      f.nameCode = memberCode(t);
     }
     if (array) {
       return;
@@ -189,79 +168,82 @@ final class JsonWalk {
     f.ownerLeaf = (leaf & WalkModel.OWNER_LEAF) != 0;
   }
 
-  /** Byte offset of the current (non-name) token in {@link #json}. */
-  private int tokenStart(JsonParser p) {
-    // UTF8StreamJsonParser's token location is its token input total less one; read it without a JsonLocation.
-    return utf8Parser ? (int) ((ParserBase) p).getTokenCharacterOffset() - 1 : (int) p.currentTokenLocation().getByteOffset();
+  /** The {@link WalkModel#members} code of the current member name (0 for none). */
+  private int memberCode(JsonTokens t) {
+    return t.nameFlags == 0
+        ? model.members.code(json, t.nameStart, t.nameEnd - t.nameStart, t.nameHash)
+        : model.members.code(t.name());
   }
 
-  private void scalar(JsonParser p, JsonToken t) throws IOException, UnreadableException {
+  private void scalar(JsonTokens t, int token) throws UnreadableException {
     Frame f = frames.get(depth);
     if (f.array) {
       return;
     }
-    String name = p.currentName();
-    if ("resourceType".equals(name) || ("reference".equals(name) && t != JsonToken.VALUE_NULL)) {
-      throw new UnreadableException("JSON member '" + name + "' is not a string");
+    int code = memberCode(t) & WalkModel.MEMBER;
+    if (code == WalkModel.RESOURCE_TYPE || (code == WalkModel.REFERENCE && token != JsonTokens.NULL)) {
+      throw new UnreadableException("JSON member '" + t.name() + "' is not a string");
     }
   }
 
-  private void string(JsonParser p) throws IOException, UnreadableException {
+  private void string(JsonTokens t) throws UnreadableException {
     Frame f = frames.get(depth);
     if (f.array) {
-      checkBase(p);
+      checkBase(t);
       return;
     }
-    switch (model.member(p.currentName())) {
-      case WalkModel.RESOURCE_TYPE -> resourceType(f, p);
-      case WalkModel.ID -> f.addId(p.getText());
-      case WalkModel.REFERENCE -> reference(f, p);
-      case WalkModel.TYPE -> f.referenceType = p.getText();
-      case WalkModel.CONTENT_TYPE -> f.contentType = p.getText();
+    switch (memberCode(t) & WalkModel.MEMBER) {
+      case WalkModel.RESOURCE_TYPE -> resourceType(f, t);
+      case WalkModel.ID -> f.addId(t.text());
+      case WalkModel.REFERENCE -> reference(f, t);
+      case WalkModel.TYPE -> f.referenceType = t.text();
+      case WalkModel.CONTENT_TYPE -> f.contentType = t.text();
       case WalkModel.RELATION -> {
         if (f.linkItem) {
-          f.relation = p.getText();
+          f.relation = t.text();
         }
       }
       case WalkModel.DATA -> {
-        f.dataStart = tokenStart(p);
-        f.dataEnd = stringEnd(f.dataStart);
+        f.dataStart = t.start;
+        f.dataEnd = t.end;
         return;
       }
       case WalkModel.FULL_URL -> {
         if (f.entryItem) {
-          f.fullUrl = p.getText();
-          countPatientIn(p);
-          urls.add(occurrence(p, f.fullUrl, null));
+          f.fullUrl = t.text();
+          countPatientIn(t);
+          urls.add(new UrlOccurrence(t.start, t.end, f.fullUrl, null));
           return;
         }
       }
       case WalkModel.LOCATION -> {
         if (f.entryResponse) {
-          countPatientIn(p);
-          urls.add(occurrence(p, p.getText(), null));
+          countPatientIn(t);
+          urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
           return;
         }
       }
       case WalkModel.URL -> {
         if (f.linkItem) {
-          f.url = p.getText();
-          f.urlStart = tokenStart(p);
-          f.urlEnd = stringEnd(f.urlStart);
+          f.url = t.text();
+          f.urlStart = t.start;
+          f.urlEnd = t.end;
           return;
         }
         if (f.entryRequest) {
-          countPatientIn(p);
+          countPatientIn(t);
         }
       }
       default -> { }
     }
-    checkBase(p);
+    checkBase(t);
   }
 
-  private void resourceType(Frame f, JsonParser p) throws IOException, UnreadableException {
+  private void resourceType(Frame f, JsonTokens t) throws UnreadableException {
     // The known type's own String: no allocation, and identity stands for equality below.
-    String type = model.types.find(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+    String type = t.flags == 0
+        ? model.types.find(json, t.start + 1, t.end - t.start - 2)
+        : model.types.key(t.text());
     if (f.resourceType != null && f.resourceType != type) {
       throw new UnreadableException("JSON object has two different resourceType members");
     }
@@ -271,9 +253,9 @@ final class JsonWalk {
     f.resourceType = type;
   }
 
-  private void endObject(JsonParser p) throws UnreadableException {
+  private void endObject(JsonTokens t) throws UnreadableException {
     Frame f = frames.get(depth);
-    int end = tokenStart(p) + 1;
+    int end = t.start + 1;
     if (f.resourceType != null) {
       endResource(f, end);
     } else {
@@ -300,10 +282,17 @@ final class JsonWalk {
 
   // ---- references
 
-  private void reference(Frame f, JsonParser p) throws IOException {
-    char[] buf = p.getTextCharacters();
-    int off = p.getTextOffset();
-    int len = p.getTextLength();
+  private void reference(Frame f, JsonTokens t) {
+    byte[] buf = json;
+    int off = t.start + 1;
+    int len = t.end - t.start - 2;
+    String decoded = null;
+    if (t.flags != 0) {
+      decoded = t.text();
+      buf = classifiable(decoded);
+      off = 0;
+      len = buf.length;
+    }
     switch (referenceText.classify(buf, off, len)) {
       case PATIENT -> {
         patients.add(patientKey(buf));
@@ -313,51 +302,73 @@ final class JsonWalk {
         }
       }
       case PATIENT_UNRESOLVED -> {
-        patients.add(PatientKeys.unresolved("reference\u0000" + new String(buf, off, len)));
+        patients.add(PatientKeys.unresolved("reference\u0000" + text(decoded, buf, off, len)));
         f.referenceKind = PATIENT;
       }
       case OTHER_TYPE -> f.referenceKind = OTHER_TYPE;
       case CONTAINED -> {
         f.referenceKind = CONTAINED;
-        f.reference = new String(buf, off, len);
+        f.reference = text(decoded, buf, off, len);
       }
       case URN -> {
         f.referenceKind = URN;
-        f.reference = new String(buf, off, len);
+        f.reference = text(decoded, buf, off, len);
       }
       case UNTYPED -> f.referenceKind = UNTYPED;
     }
   }
 
   /** Counts the patient a full URL, location or request URL names, if it names one. */
-  private void countPatientIn(JsonParser p) throws IOException {
-    char[] buf = p.getTextCharacters();
-    int off = p.getTextOffset();
-    int len = p.getTextLength();
+  private void countPatientIn(JsonTokens t) {
+    byte[] buf = json;
+    int off = t.start + 1;
+    int len = t.end - t.start - 2;
+    String decoded = null;
+    if (t.flags != 0) {
+      decoded = t.text();
+      buf = classifiable(decoded);
+      off = 0;
+      len = buf.length;
+    }
     ReferenceText.Kind kind = referenceText.classify(buf, off, len, false);
     if (kind == ReferenceText.Kind.PATIENT) {
       patients.add(patientKey(buf));
     } else if (kind == ReferenceText.Kind.PATIENT_UNRESOLVED) {
-      patients.add(PatientKeys.unresolved("reference\u0000" + new String(buf, off, len)));
+      patients.add(PatientKeys.unresolved("reference\u0000" + text(decoded, buf, off, len)));
     }
   }
 
+  /**
+   * A decoded text as bytes {@link ReferenceText} reads alike: its ASCII characters as they are,
+   * any other character as one byte above 0x7F (never a separator, never an id character), so
+   * that offsets in it are offsets in the text.
+   */
+  private static byte[] classifiable(String text) {
+    byte[] out = new byte[text.length()];
+    for (int i = 0; i < out.length; i++) {
+      char c = text.charAt(i);
+      out[i] = c < 0x80 ? (byte) c : (byte) 0x80;
+    }
+    return out;
+  }
+
+  /** The text of a reference: the decoded one, or the plain ASCII bytes as they are. */
+  private static String text(@Nullable String decoded, byte[] buf, int off, int len) {
+    return decoded != null ? decoded : new String(buf, off, len, StandardCharsets.ISO_8859_1);
+  }
+
+  private static final byte[] PATIENT_PREFIX = PatientKeys.PATIENT_PREFIX.getBytes(StandardCharsets.US_ASCII);
+
   /** {@code Patient/{id}} for the id {@link #referenceText} just found in {@code buf}, in one String when it can. */
-  private String patientKey(char[] buf) {
+  private String patientKey(byte[] buf) {
     int s = referenceText.idStart;
     int e = referenceText.idEnd;
-    String prefix = PatientKeys.PATIENT_PREFIX;
-    int n = prefix.length();
-    if (s >= n) {
-      boolean same = true;
-      for (int i = 0; i < n && same; i++) {
-        same = buf[s - n + i] == prefix.charAt(i);
-      }
-      if (same) {
-        return new String(buf, s - n, e - s + n);
-      }
+    int n = PATIENT_PREFIX.length;
+    // A valid id is ASCII: ISO-8859-1 is the cheapest exact decoding.
+    if (s >= n && java.util.Arrays.equals(buf, s - n, s, PATIENT_PREFIX, 0, n)) {
+      return new String(buf, s - n, e - s + n, StandardCharsets.ISO_8859_1);
     }
-    return PatientKeys.patient(new String(buf, s, e - s));
+    return PatientKeys.patient(new String(buf, s, e - s, StandardCharsets.ISO_8859_1));
   }
 
   /** End of an object that is not a resource: is it a Reference that may name a patient unresolved? */
@@ -378,7 +389,8 @@ final class JsonWalk {
     }
     String[] names = new String[depth + 1];
     for (int i = 0; i <= depth; i++) {
-      names[i] = frames.get(i).name;
+      Frame frame = frames.get(i);
+      names[i] = frame.nameStart < 0 ? null : tokens.text(frame.nameStart, frame.nameEnd, frame.nameFlags);
     }
     candidates.add(new Candidate(names, kind, f.reference, f.start, end, typedPatient));
   }
@@ -504,82 +516,43 @@ final class JsonWalk {
   // ---- URLs
 
   /**
-   * Reports a string value that starts with an upstream base. Most strings are rejected on their
-   * raw bytes, so that Jackson skips them undecoded; a string with an escape near its start, or a
-   * base that is not ASCII, is compared after decoding.
+   * Reports a string value that starts with an upstream base. Compared on the raw bytes (a string
+   * without escapes is its own UTF-8 text); a string with escapes, or a base that cannot be
+   * compared so, after decoding.
    */
-  private void checkBase(JsonParser p) throws IOException {
+  private void checkBase(JsonTokens t) {
     byte[][] bases = model.baseBytes;
     if (bases.length == 0) {
       return;
     }
-    int start = tokenStart(p);
-    boolean decode = false;
+    boolean escaped = (t.flags & JsonTokens.ESCAPED) != 0;
     for (int b = 0; b < bases.length; b++) {
       byte[] base = bases[b];
-      int raw = base == null ? UNKNOWN : rawStartsWith(start + 1, base);
-      if (raw == YES) {
-        String value = p.getText(); // decodes, so a malformed or unterminated string fails here as it should
-        urls.add(new UrlOccurrence(start, stringEnd(start), value, null));
+      if (base == null || escaped) {
+        String value = t.text();
+        if (startsWithBase(value)) {
+          urls.add(new UrlOccurrence(t.start, t.end, value, null));
+        }
         return;
       }
-      decode |= raw == UNKNOWN;
-    }
-    if (decode && decodedStartsWithBase(p)) {
-      String value = p.getText();
-      urls.add(new UrlOccurrence(start, stringEnd(start), value, null));
+      if (rawStartsWith(t.start + 1, t.end - 1, base)) {
+        urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
+        return;
+      }
     }
   }
 
-  private static final int NO = 0;
-  private static final int YES = 1;
-  private static final int UNKNOWN = 2;
-
-  /** Whether the string whose content starts at {@code from} starts with {@code base}, as a base (see {@link #startsWithBase}). */
-  private int rawStartsWith(int from, byte[] base) {
+  /** Whether the unescaped string content {@code from..to} starts with {@code base}, as a base (see {@link #startsWithBase}). */
+  private boolean rawStartsWith(int from, int to, byte[] base) {
     int n = base.length;
-    for (int i = 0; i <= n; i++) {
-      if (from + i >= json.length) {
-        return NO; // an unterminated string: Jackson refuses the body
-      }
-      byte c = json[from + i];
-      if (c == '\\') {
-        return UNKNOWN;
-      }
-      if (i == n) {
-        return c == '"' || c == '/' || c == '?' || c == '#' ? YES : NO;
-      }
-      if (c != base[i]) {
-        return NO; // including the closing quote: base has none
-      }
-    }
-    return NO;
-  }
-
-  private boolean decodedStartsWithBase(JsonParser p) throws IOException {
-    List<String> bases = model.baseStrings;
-    char[] buf = p.getTextCharacters();
-    int off = p.getTextOffset();
-    int len = p.getTextLength();
-    if (len == 0) {
+    if (to - from < n || json[from] != base[0] || !java.util.Arrays.equals(json, from, from + n, base, 0, n)) {
       return false;
     }
-    char c0 = buf[off];
-    for (int b = 0; b < bases.size(); b++) {
-      String base = bases.get(b);
-      int n = base.length();
-      if (c0 != base.charAt(0) || len < n) {
-        continue;
-      }
-      boolean same = true;
-      for (int i = 1; i < n && same; i++) {
-        same = buf[off + i] == base.charAt(i);
-      }
-      if (same && (len == n || buf[off + n] == '/' || buf[off + n] == '?' || buf[off + n] == '#')) {
-        return true;
-      }
+    if (to - from == n) {
+      return true;
     }
-    return false;
+    byte c = json[from + n];
+    return c == '/' || c == '?' || c == '#';
   }
 
   private boolean startsWithBase(String value) {
@@ -595,27 +568,6 @@ final class JsonWalk {
       }
     }
     return false;
-  }
-
-  /** Offset just past the closing quote of the string token that opens at {@code start}. */
-  private int stringEnd(int start) {
-    int i = start + 1;
-    while (i < json.length) {
-      byte b = json[i];
-      if (b == '\\') {
-        i += 2;
-      } else if (b == '"') {
-        return i + 1;
-      } else {
-        i++;
-      }
-    }
-    throw new IllegalStateException("unterminated string token at " + start);
-  }
-
-  private UrlOccurrence occurrence(JsonParser p, String value, @Nullable String relation) {
-    int start = tokenStart(p);
-    return new UrlOccurrence(start, stringEnd(start), value, relation);
   }
 
   // ---- state
@@ -637,7 +589,10 @@ final class JsonWalk {
   /** What the walk remembers about one open object or array; reused across the walk by depth. */
   private static final class Frame {
     boolean array;
-    @Nullable String name;
+    /** The member name's raw bytes (between the quotes) and {@link JsonTokens} flags; -1 for none. */
+    int nameStart;
+    int nameEnd;
+    int nameFlags;
     /** {@link WalkModel#members} code of {@link #name} (0 for none). */
     int nameCode;
     int start;
@@ -669,7 +624,7 @@ final class JsonWalk {
 
     void reset() {
       array = false;
-      name = null;
+      nameStart = -1;
       nameCode = 0;
       linkItem = false;
       entryItem = false;

@@ -5,13 +5,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An immutable map from strings to small int codes, for the walk's hot lookups: JSON member names
- * (by {@link #code(String)}) and resource type names read straight from Jackson's char buffer (by
- * {@link #find(char[], int, int)}, without allocating). Open addressing on a power-of-two table at
- * most a quarter full; Jackson's canonical (interned) member names usually match by identity.
- * Thread-safe.
+ * and resource type names read straight from the body's UTF-8 bytes (by
+ * {@link #code(byte[], int, int, int)} and {@link #find(byte[], int, int)}, without allocating), or
+ * from a String when the bytes hold escapes. Open addressing on a power-of-two table at most a
+ * quarter full; a miss usually costs one comparison of hashes. Keys are ASCII (their bytes are their
+ * chars). Thread-safe.
  */
 final class NameTable {
   private final String[] keys;
+  private final byte[][] keyBytes;
+  private final int[] hashes;
   private final int[] codes;
   private final int mask;
 
@@ -22,6 +25,8 @@ final class NameTable {
       size <<= 1;
     }
     keys = new String[size];
+    keyBytes = new byte[size][];
+    hashes = new int[size];
     codes = new int[size];
     mask = size - 1;
     for (Map.Entry<String, Integer> e : entries.entrySet()) {
@@ -32,7 +37,12 @@ final class NameTable {
       while (keys[i] != null) {
         i = (i + 1) & mask;
       }
+      if (!e.getKey().chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
+        throw new IllegalArgumentException("key '" + e.getKey() + "' (expected: printable ASCII)");
+      }
       keys[i] = e.getKey();
+      keyBytes[i] = e.getKey().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      hashes[i] = e.getKey().hashCode();
       codes[i] = e.getValue();
     }
   }
@@ -45,7 +55,7 @@ final class NameTable {
     int i = spread(name.hashCode()) & mask;
     String k;
     while ((k = keys[i]) != null) {
-      if (k == name || k.equals(name)) {
+      if (k.equals(name)) {
         return codes[i];
       }
       i = (i + 1) & mask;
@@ -53,30 +63,50 @@ final class NameTable {
     return 0;
   }
 
-  /** The key spelled by {@code buf[off..off+len)}, or null when there is none. */
-  @Nullable String find(char[] buf, int off, int len) {
+  /**
+   * The code of the key spelled by the bytes {@code buf[off..off+len)}, whose {@link String#hashCode}
+   * style hash ({@code h = 31 * h + byte}) is {@code hash}; 0 when absent.
+   */
+  int code(byte[] buf, int off, int len, int hash) {
+    int i = spread(hash) & mask;
+    byte[] k;
+    while ((k = keyBytes[i]) != null) {
+      if (hashes[i] == hash && k.length == len && java.util.Arrays.equals(k, 0, len, buf, off, off + len)) {
+        return codes[i];
+      }
+      i = (i + 1) & mask;
+    }
+    return 0;
+  }
+
+  /** The key spelled by the bytes {@code buf[off..off+len)}, or null when there is none. */
+  @Nullable String find(byte[] buf, int off, int len) {
     int h = 0;
     for (int i = off; i < off + len; i++) {
       h = 31 * h + buf[i];
     }
     int i = spread(h) & mask;
-    String k;
-    while ((k = keys[i]) != null) {
-      if (k.length() == len && same(k, buf, off)) {
-        return k;
+    byte[] k;
+    while ((k = keyBytes[i]) != null) {
+      if (hashes[i] == h && k.length == len && java.util.Arrays.equals(k, 0, len, buf, off, off + len)) {
+        return keys[i];
       }
       i = (i + 1) & mask;
     }
     return null;
   }
 
-  private static boolean same(String k, char[] buf, int off) {
-    for (int i = 0; i < k.length(); i++) {
-      if (k.charAt(i) != buf[off + i]) {
-        return false;
+  /** The table's own String equal to {@code name}, or null when there is none. */
+  @Nullable String key(String name) {
+    int i = spread(name.hashCode()) & mask;
+    String k;
+    while ((k = keys[i]) != null) {
+      if (k.equals(name)) {
+        return k;
       }
+      i = (i + 1) & mask;
     }
-    return true;
+    return null;
   }
 
   private static int spread(int h) {

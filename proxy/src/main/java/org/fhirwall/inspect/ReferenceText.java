@@ -7,7 +7,8 @@ import java.util.Set;
 /**
  * Classifies the text of a FHIR reference (or of a full URL or location) without allocating: is
  * it a patient, another typed resource, a contained or {@code urn:} reference, or untyped? Reads
- * from a char range (Jackson's text buffer). One instance per walk; not thread-safe.
+ * the text's UTF-8 bytes in place (every byte it looks for is ASCII, which never occurs inside a
+ * multi-byte sequence). One instance per walk; not thread-safe.
  *
  * <p>"When in doubt, count": a {@code Patient/{id}} pair of path segments anywhere in the text
  * names a patient (relative, absolute on any base, followed by {@code _history} or not; the type
@@ -30,7 +31,7 @@ final class ReferenceText {
     UNTYPED
   }
 
-  private static final char[] PATIENT = "patient".toCharArray();
+  private static final byte[] PATIENT = {'p', 'a', 't', 'i', 'e', 'n', 't'};
   /** FHIR id characters as bit sets: chars 0..63 ({@code -.0-9}) and 64..127 ({@code A-Za-z}). */
   private static final long ID_LOW = bits(0, "-.0123456789");
   private static final long ID_HIGH = bits(64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
@@ -65,16 +66,16 @@ final class ReferenceText {
     return new NameTable(codes);
   }
 
-  Kind classify(char[] buf, int off, int len) {
+  Kind classify(byte[] buf, int off, int len) {
     return classify(buf, off, len, true);
   }
 
   /**
-   * As {@link #classify(char[], int, int)}; when {@code typed} is false, a reference to another
+   * As {@link #classify(byte[], int, int)}; when {@code typed} is false, a reference to another
    * type is not told apart from an untyped one ({@link Kind#UNTYPED} for both), which saves a type
    * lookup where only patients matter.
    */
-  Kind classify(char[] buf, int off, int len, boolean typed) {
+  Kind classify(byte[] buf, int off, int len, boolean typed) {
     int end = off + len;
     kind = Kind.UNTYPED;
     if (len == 0) {
@@ -142,15 +143,15 @@ final class ReferenceText {
     return kind;
   }
 
-  private boolean isTypeName(char[] buf, int s, int e) {
-    char c = buf[s];
+  private boolean isTypeName(byte[] buf, int s, int e) {
+    byte c = buf[s];
     if (c < 'A' || c > 'Z' || e - s > 64) {
       return false;
     }
     return knownTypes.find(buf, s, e - s) != null;
   }
 
-  private static boolean isPatient(char[] buf, int s, int e) {
+  private static boolean isPatient(byte[] buf, int s, int e) {
     if (e - s != PATIENT.length) {
       return false;
     }
@@ -162,7 +163,10 @@ final class ReferenceText {
     return true;
   }
 
-  private static boolean matches(char[] buf, int s, String text) {
+  private static boolean matches(byte[] buf, int s, String text) {
+    if (s + text.length() > buf.length) {
+      return false;
+    }
     for (int i = 0; i < text.length(); i++) {
       if (buf[s + i] != text.charAt(i)) {
         return false;
@@ -172,10 +176,10 @@ final class ReferenceText {
   }
 
   /** FHIR id characters ({@code [A-Za-z0-9\-.]}); the 64-character limit is not enforced (counting is safe). */
-  static boolean validId(char[] buf, int s, int e) {
+  static boolean validId(byte[] buf, int s, int e) {
     for (int i = s; i < e; i++) {
-      char c = buf[i];
-      long set = c < 64 ? ID_LOW : c < 128 ? ID_HIGH : 0;
+      int c = buf[i]; // negative for a byte above 0x7F: never an id character
+      long set = c < 0 ? 0 : c < 64 ? ID_LOW : ID_HIGH;
       if ((set & (1L << c)) == 0) {
         return false;
       }
@@ -183,7 +187,7 @@ final class ReferenceText {
     return e > s;
   }
 
-  private static char lower(char c) {
-    return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+  private static int lower(byte c) {
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
   }
 }

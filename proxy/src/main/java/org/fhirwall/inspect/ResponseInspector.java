@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * Reads an upstream response body and names every patient it discloses.
  *
  * <p>Bodies are read by their {@code Content-Type}: FHIR JSON (any type naming json) in one
- * streaming pass with Jackson, no object model; NDJSON ({@code application/fhir+ndjson},
+ * pass over its UTF-8 bytes ({@link JsonTokens}, as strict as Jackson's parser), no object model; NDJSON ({@code application/fhir+ndjson},
  * {@code application/ndjson}) the same, one resource per line; XML (any type naming xml) with
  * HAPI FHIR's parser, re-encoded to JSON and then read as JSON (that JSON is
  * {@link Inspection.Read#json()}). A {@code Content-Encoding} of gzip or deflate is undone first,

@@ -3,9 +3,7 @@ package org.fhirwall.inspect;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -49,13 +47,11 @@ final class WalkModel {
   final List<String> baseStrings;
   /** The member names the walk acts on, with {@link #OWNER_LEAF} on those that end an owner path. */
   final NameTable members;
-  /** The known resource types (code 1), found from a char range without allocating. */
+  /** The known resource types (code 1), found from a byte range without allocating. */
   final NameTable types;
-  /** The bases in UTF-8, or null for a base that is not ASCII (compared after decoding). */
+  /** The bases in ASCII, or null for a base that is not plain ASCII (compared after decoding). */
   final byte[] @Nullable [] baseBytes;
   final int maxDepth;
-  /** Whether the factory's parsers hand out interned member names (checked, not assumed): see {@link #member}. */
-  final boolean internedNames;
   final long maxDecodedBytes;
 
   WalkModel(Set<String> knownTypes, PatientCompartment compartment, InspectorSettings settings) {
@@ -78,65 +74,19 @@ final class WalkModel {
     this.baseBytes = new byte[baseStrings.size()][];
     for (int i = 0; i < baseStrings.size(); i++) {
       String base = baseStrings.get(i);
-      boolean ascii = !base.isEmpty() && base.chars().allMatch(c -> c < 0x80 && c != '"' && c != '\\');
+      boolean ascii = !base.isEmpty() && base.chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\');
       baseBytes[i] = ascii ? base.getBytes(StandardCharsets.US_ASCII) : null;
     }
     this.maxDepth = settings.maxDepth();
     this.maxDecodedBytes = settings.maxDecodedBytes();
-    // Jackson's own nesting limit sits one above ours, so that ours reports the reason.
+    // Only for inline base64 content (JsonTokens reads the bodies); its limits as they were.
     this.factory = JsonFactory.builder()
-        .enable(JsonFactory.Feature.INTERN_FIELD_NAMES) // the default: lets NameTable match names by identity
         .streamReadConstraints(StreamReadConstraints.builder()
             .maxNestingDepth(settings.maxDepth() + 1)
             .maxDocumentLength(settings.maxDecodedBytes())
             .maxStringLength((int) settings.maxDecodedBytes())
             .build())
         .build();
-    this.internedNames = namesAreInterned(factory);
-  }
-
-  private static boolean namesAreInterned(JsonFactory factory) {
-    byte[] probe = "{\"referen\\u0063e\":1}".getBytes(StandardCharsets.US_ASCII);
-    try (JsonParser p = factory.createParser(probe)) {
-      p.nextToken();
-      p.nextToken();
-      return p.currentName() == "reference"; // identity on purpose
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /**
-   * The member code (without {@link #OWNER_LEAF}) of the name of a string value. With interned names
-   * a few identity comparisons, which touch no memory; otherwise a {@link #members} lookup.
-   */
-  @SuppressWarnings("StringEquality")
-  int member(String name) {
-    if (!internedNames) {
-      return members.code(name) & MEMBER;
-    }
-    if (name == "reference") {
-      return REFERENCE;
-    } else if (name == "id") {
-      return ID;
-    } else if (name == "resourceType") {
-      return RESOURCE_TYPE;
-    } else if (name == "fullUrl") {
-      return FULL_URL;
-    } else if (name == "url") {
-      return URL;
-    } else if (name == "type") {
-      return TYPE;
-    } else if (name == "location") {
-      return LOCATION;
-    } else if (name == "relation") {
-      return RELATION;
-    } else if (name == "contentType") {
-      return CONTENT_TYPE;
-    } else if (name == "data") {
-      return DATA;
-    }
-    return 0;
   }
 
   private static Map<String, Integer> memberCodes(Set<String> ownerLeaves) {

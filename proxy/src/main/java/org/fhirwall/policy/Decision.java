@@ -81,7 +81,8 @@ public sealed interface Decision {
    * caller (patient-free), {@code kind} says what sort of refusal it is. A {@link Kind#STEP_UP}
    * refusal carries the {@code shortfall} its challenge is built from.
    */
-  record Deny(Kind kind, String rule, String reason, StepUp.@Nullable Shortfall shortfall) implements Decision {
+  record Deny(Kind kind, String rule, String reason, StepUp.@Nullable Shortfall shortfall,
+      org.fhirwall.fhir.@Nullable Refusal challenge) implements Decision {
     public Deny {
       requireNonNull(kind, "kind");
       requireNonNull(rule, "rule");
@@ -89,10 +90,22 @@ public sealed interface Decision {
       if ((kind == Kind.STEP_UP) != (shortfall != null)) {
         throw new IllegalArgumentException("shortfall: " + shortfall + " (expected: exactly with kind STEP_UP)");
       }
+      if ((kind == Kind.UNBOUND_TOKEN) != (challenge != null)) {
+        throw new IllegalArgumentException("challenge: " + challenge + " (expected: exactly with kind UNBOUND_TOKEN)");
+      }
+    }
+
+    public Deny(Kind kind, String rule, String reason, StepUp.@Nullable Shortfall shortfall) {
+      this(kind, rule, reason, shortfall, null);
     }
 
     public Deny(Kind kind, String rule, String reason) {
-      this(kind, rule, reason, null);
+      this(kind, rule, reason, null, null);
+    }
+
+    /** A bearer token where the role needs a sender-constrained one: the 401 and challenge to send. */
+    static Deny unbound(String rule, org.fhirwall.fhir.Refusal challenge) {
+      return new Deny(Kind.UNBOUND_TOKEN, rule, challenge.diagnostics(), null, challenge);
     }
 
     static Deny stepUp(String rule, StepUp.Shortfall shortfall) {
@@ -109,6 +122,8 @@ public sealed interface Decision {
     /** The request lacks something it needs (a break-glass reason). */
     INVALID,
     /** The principal must authenticate more strongly or more recently first. */
-    STEP_UP
+    STEP_UP,
+    /** The role needs a token bound to a key (DPoP, certificate); this one is a bearer token. */
+    UNBOUND_TOKEN
   }
 }

@@ -147,6 +147,11 @@ public final class PolicyEngine {
       return Optional.of(new Decision.Deny(Decision.Kind.FORBIDDEN, rule, "The authentication this request needs cannot be "
           + "satisfied: " + conflict.get() + "; the role policy must be fixed"));
     }
+    Optional<org.fhirwall.fhir.Refusal> unbound = required.senderConstrained().check(principal,
+        description.replace("a stronger or more recent authentication", "a sender-constrained token"));
+    if (unbound.isPresent()) {
+      return Optional.of(Decision.Deny.unbound("sender-constrained", unbound.get()));
+    }
     return StepUp.check(principal, required, now, description).map(s -> Decision.Deny.stepUp(rule, s));
   }
 

@@ -18,7 +18,9 @@ public final class EventWatch {
   private final Cache<String, ArrayDeque<Instant>> events;
 
   public EventWatch(long maxAccounts) {
-    this.events = Caffeine.newBuilder().maximumSize(maxAccounts).expireAfterAccess(Duration.ofHours(1)).build();
+    this.events = Caffeine.newBuilder().maximumSize(maxAccounts).expireAfterAccess(Duration.ofHours(1))
+        .executor(Runnable::run) // upkeep in the caller: no pool hand-off per request
+        .build();
   }
 
   /**

@@ -198,6 +198,12 @@ public final class FallbackQuotaStore implements QuotaStore {
     return shared.sharedSecret(name, proposed);
   }
 
+  /** During an outage, each replica remembers the keys it was shown itself (a replay to another replica is not seen). */
+  @Override
+  public CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now) {
+    return either(s -> s.seenOnce(key, ttl, now), () -> local.seenOnce(key, ttl, now));
+  }
+
   private PatientWindow share(PatientWindow w) {
     return new PatientWindow(w.name(), w.length(), share(w.max()));
   }

@@ -45,6 +45,8 @@ public final class LocalQuotaStore implements QuotaStore {
   private final Cache<String, Account> accounts;
   private final Map<String, Lock> locks = new ConcurrentHashMap<>();
   private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
+  /** Keys presented once ({@link #seenOnce}), with when they may be presented again (epoch ms). */
+  private final Map<String, Long> seen = new ConcurrentHashMap<>();
   private final int maxAccounts;
   private final RateGate rates;
   private final EventWatch notFound;
@@ -72,7 +74,7 @@ public final class LocalQuotaStore implements QuotaStore {
     this.failures = new EventWatch(maxAccounts);
     this.state = state;
     this.accounts = Caffeine.newBuilder()
-        .executor(maintenance)
+        .executor(Runnable::run) // upkeep in the caller (no I/O in it): no pool hand-off per charge
         .expireAfter(new Expiry<String, Account>() {
           @Override
           public long expireAfterCreate(String key, Account value, long currentTime) {
@@ -344,6 +346,31 @@ public final class LocalQuotaStore implements QuotaStore {
       persistSoon();
     }
     return CompletableFuture.completedFuture((had == null ? proposed : had).clone());
+  }
+
+  /** Most keys {@link #seenOnce} keeps; beyond it (after the expired ones are dropped) keys are refused: fail closed. */
+  static final int MAX_SEEN = 1_000_000;
+
+  @Override
+  public CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now) {
+    requireNonNull(key, "key");
+    long nowMillis = now.toEpochMilli();
+    if (seen.size() >= MAX_SEEN) {
+      seen.values().removeIf(until -> until <= nowMillis);
+      if (seen.size() >= MAX_SEEN) {
+        return CompletableFuture.completedFuture(false);
+      }
+    }
+    long until = nowMillis + ttl.toMillis();
+    boolean[] first = {false};
+    seen.compute(key, (k, old) -> {
+      if (old == null || old <= nowMillis) {
+        first[0] = true;
+        return until;
+      }
+      return old;
+    });
+    return CompletableFuture.completedFuture(first[0]);
   }
 
   @Override

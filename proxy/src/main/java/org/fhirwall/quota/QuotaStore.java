@@ -54,6 +54,16 @@ public interface QuotaStore extends AutoCloseable {
    */
   CompletionStage<byte[]> sharedSecret(String name, byte[] proposed);
 
+  /**
+   * Whether {@code key} is presented for the first time within {@code ttl}: true the first time,
+   * false for every later presentation until it expires (a replay cache, e.g. of DPoP proof
+   * {@code jti}s). Shared by every user of the store, so a value used on one replica is refused on
+   * all of them; atomic (two replicas presenting the same key at once: exactly one gets true).
+   *
+   * @param now the local store's clock for the expiry; a cluster store expires the key by its own
+   */
+  CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now);
+
   @Override
   void close();
 }

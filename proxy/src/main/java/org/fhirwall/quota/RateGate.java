@@ -66,7 +66,9 @@ public final class RateGate {
   }
 
   public RateGate(long maxPrincipals) {
-    this.gates = Caffeine.newBuilder().maximumSize(maxPrincipals).expireAfterAccess(Duration.ofMinutes(30)).build();
+    this.gates = Caffeine.newBuilder().maximumSize(maxPrincipals).expireAfterAccess(Duration.ofMinutes(30))
+        .executor(Runnable::run) // upkeep in the caller: no pool hand-off per request
+        .build();
   }
 
   /**

@@ -483,6 +483,13 @@ public final class RedisQuotaStore implements QuotaStore {
         .thenApply(v -> Base64.getDecoder().decode(requireNonNull(v, "secret " + name + " vanished")));
   }
 
+  @Override
+  public CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now) {
+    requireNonNull(key, "key");
+    return redis.set(settings.keyPrefix() + "once:" + key, "1", SetArgs.Builder.nx().px(Math.max(1, ttl.toMillis())))
+        .thenApply("OK"::equals);
+  }
+
   // --- health, replay --------------------------------------------------------------------------
 
   /** Completes normally when Redis answers a PING within the timeout. */

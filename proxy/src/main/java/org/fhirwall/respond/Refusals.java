@@ -28,6 +28,7 @@ public final class Refusals {
       case TOO_COSTLY -> Refusal.of(403, IssueType.TOO_COSTLY, deny.reason());
       case INVALID -> Refusal.of(400, IssueType.REQUIRED, deny.reason());
       case STEP_UP -> java.util.Objects.requireNonNull(deny.shortfall(), "shortfall").refusal();
+      case UNBOUND_TOKEN -> java.util.Objects.requireNonNull(deny.challenge(), "challenge");
     };
   }
 
@@ -72,6 +73,15 @@ public final class Refusals {
   /** fhirwall is shutting down: another replica (or this one, restarted) will answer. */
   public static Refusal shuttingDown() {
     return Refusal.of(503, IssueType.TRANSIENT, "fhirwall is shutting down, try again").withHeader("Retry-After", "1");
+  }
+
+  /**
+   * The audit trail does not take records and the deployment chose {@code audit.on-failure: refuse}:
+   * nothing is served unaudited.
+   */
+  public static Refusal auditUnavailable() {
+    return Refusal.of(503, IssueType.TRANSIENT, "The audit trail is unavailable; fhirwall serves no request it cannot record")
+        .withHeader("Retry-After", "5");
   }
 
   /** fhirwall's bounded work queue is full. */

@@ -1,7 +1,6 @@
 package org.fhirwall.server;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import java.time.Instant;
 import java.util.List;
@@ -78,14 +77,22 @@ final class Exchange {
         RequestIds.address(ctx.channel().remoteAddress()), head.method().name(), head.uri(), head.headers().get("traceparent"));
   }
 
-  /** 1. auth: who is asking, from the {@code Authorization} header alone (none while shutting down). */
+  /**
+   * 1. auth: who is asking, from the {@code Authorization} header alone (none while shutting down,
+   * nor while the audit trail cannot record and the deployment refuses then).
+   */
   void start(InFlight inFlight) {
     if (!end.admit(inFlight)) {
       body.discard(close -> refuse(arrived, Refusals.shuttingDown().closing(), Outcome.FAILED, "shutting-down"));
       return;
     }
+    if (!stages.audit().accepting()) {
+      body.discard(close -> refuse(arrived, close ? Refusals.auditUnavailable().closing() : Refusals.auditUnavailable(),
+          Outcome.FAILED, "audit-unavailable"));
+      return;
+    }
     steps.run(arrived, () -> steps.await(arrived, stages.authenticator().authenticate(
-        head.headers().get(HttpHeaderNames.AUTHORIZATION), now()), this::identified,
+        Senders.credentials(ctx, head, settings), now()), this::identified,
         e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable")));
   }
 

@@ -3,7 +3,6 @@ package org.fhirwall.server;
 import static java.util.Objects.requireNonNull;
 
 import ca.uhn.fhir.context.FhirContext;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -42,7 +41,7 @@ import org.fhirwall.admin.Tracing;
 import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
-import org.fhirwall.audit.JsonLinesAuditLog;
+import org.fhirwall.audit.AuditTrail;
 import org.fhirwall.audit.WebhookAlertSink;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.JwtAuthenticator;
@@ -101,6 +100,7 @@ public final class Fhirwall implements AutoCloseable {
   private final PolicyReloader policies;
   private final QuotaStore quota;
   private final AuditSink audit;
+  private final AuditTrail trail;
   private final WebhookAlertSink alerts;
   private final ExecutorService heavyWork;
   private final ExecutorService background;
@@ -111,13 +111,15 @@ public final class Fhirwall implements AutoCloseable {
   private final ScheduledExecutorService ticks;
   private boolean closed;
 
-  private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, WebhookAlertSink alerts,
+  private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, AuditTrail trail,
+      WebhookAlertSink alerts,
       ExecutorService heavyWork, ExecutorService background, Metrics metrics,
       ScheduledExecutorService certificates, ScheduledExecutorService ticks) {
     this.server = server;
     this.policies = policies;
     this.quota = quota;
     this.audit = audit;
+    this.trail = trail;
     this.alerts = alerts;
     this.heavyWork = heavyWork;
     this.background = background;
@@ -140,7 +142,10 @@ public final class Fhirwall implements AutoCloseable {
       Metrics metrics = new Metrics();
       built.add(metrics);
       AtomicReference<@Nullable PolicyReloader> inForce = new AtomicReference<>();
-      AuditSink counted = new RequestMetrics(auditSink(config.audit()), metrics.registry(),
+      AuditTrail trail = auditTrail(config.audit(), options.clock());
+      built.add(trail);
+      bindAuditMetrics(trail, metrics.registry());
+      AuditSink counted = new RequestMetrics(trail, metrics.registry(),
           role -> Optional.ofNullable(inForce.get()).flatMap(p -> p.get().policies().byName(role)).map(RolePolicy::patientLimits),
           config.logging().access());
       built.add(counted);
@@ -166,9 +171,6 @@ public final class Fhirwall implements AutoCloseable {
           .description("How many times the role policies in force were loaded (1 at start)").register(metrics.registry());
       Gauge.builder("fhirwall.policy.roles", policies, p -> p.get().policies().roles().size())
           .description("Role policies in force").register(metrics.registry());
-      Authenticator authenticator = options.authenticator() != null ? options.authenticator()
-          : JwtAuthenticator.create(config.identity(), http, background, options.clock());
-      authenticator.bindMetrics(metrics.registry());
       String upstreamBase = stripSlash(config.upstream().url().toString());
       String publicBase = stripSlash(config.publicBaseUrl().toString());
       ResponseInspector inspector = new ResponseInspector(fhir, PatientCompartment.from(fhir), config.inspectorSettings());
@@ -181,7 +183,12 @@ public final class Fhirwall implements AutoCloseable {
       QuotaStore quota = quotaStore(config, options, background, ticks);
       built.add(quota);
       bindQuotaMetrics(quota, metrics.registry());
-      PageLinks pageLinks = new PageLinks(pagingSecret(config.paging(), quota), config.paging().linkTtl());
+      byte[] pagingKey = pagingSecret(config.paging(), quota);
+      PageLinks pageLinks = new PageLinks(pagingKey, config.paging().linkTtl());
+      Authenticator authenticator = options.authenticator() != null ? options.authenticator()
+          : JwtAuthenticator.create(config.identity(), new JwtAuthenticator.Binding(config.dpop(), quota::seenOnce,
+              derivedKey(pagingKey, "fhirwall dpop nonce")), http, background, options.clock());
+      authenticator.bindMetrics(metrics.registry());
       DeploymentConfig.PerPrincipal share = config.upstream().perPrincipal();
       Enforcement enforcement = new Enforcement(quota, share.maxConcurrent(),
           new Enforcement.FailureRules(share.maxFailures(), share.failureWindow(), share.throttleFor()));
@@ -214,6 +221,7 @@ public final class Fhirwall implements AutoCloseable {
       authenticator.prepare(options.clock().instant());
       Readiness readiness = new Readiness()
           .check("listening", Readiness.when(() -> ready.get() == 1, "starting"))
+          .check("audit", trail::problem)
           .check("policies", () -> policies.get().policies().roles().isEmpty() ? "no role policy in force" : null)
           .check("identity-provider", () -> {
             if (authenticator.canVerify()) {
@@ -250,7 +258,7 @@ public final class Fhirwall implements AutoCloseable {
         return t;
       });
       watchCertificates(config, server, watch);
-      return new Fhirwall(server, policies, quota, audit, alerts, heavyWork, background, metrics, watch, ticks);
+      return new Fhirwall(server, policies, quota, audit, trail, alerts, heavyWork, background, metrics, watch, ticks);
     } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
       for (int i = built.size() - 1; i >= 0; i--) {
         try {
@@ -400,6 +408,17 @@ public final class Fhirwall implements AutoCloseable {
   }
 
   /** The paging links' key: from {@code paging.secret-file}, else the one the quota store keeps (shared by replicas). */
+  /** A key for another purpose derived from a shared one (HMAC-SHA256 of the purpose), so replicas agree on it too. */
+  private static byte[] derivedKey(byte[] shared, String purpose) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(shared, "HmacSHA256"));
+      return mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 missing from the JDK", e);
+    }
+  }
+
   private static byte[] pagingSecret(DeploymentConfig.Paging paging, QuotaStore quota) throws IOException, InterruptedException {
     if (paging.secretFile() == null) {
       byte[] proposed = new byte[32];
@@ -425,26 +444,30 @@ public final class Fhirwall implements AutoCloseable {
     return secret;
   }
 
-  private static AuditSink auditSink(DeploymentConfig.Audit audit) throws IOException {
-    OutputStream out;
-    String name;
-    if (audit.file() != null) {
-      Path file = audit.file();
-      if (file.getParent() != null) {
-        Files.createDirectories(file.getParent());
+  /** The audit writer: the file (chained, rotated, synced) and standard output, each when configured. */
+  private static AuditTrail auditTrail(DeploymentConfig.Audit audit, Clock clock) throws IOException {
+    AuditTrail.FileSettings file = audit.file() == null ? null : new AuditTrail.FileSettings(audit.file(), audit.maxSize(),
+        audit.rotateEvery(), audit.fsyncInterval(), audit.checkpointKey(), audit.checkpointRecords(), audit.checkpointEvery());
+    OutputStream stdout = audit.stdout() ? new java.io.FilterOutputStream(System.out) {
+      @Override
+      public void close() throws IOException {
+        flush();
       }
-      out = new FileOutputStream(file.toFile(), true);
-      name = file.getFileName().toString();
-    } else {
-      out = new java.io.FilterOutputStream(System.out) {
-        @Override
-        public void close() throws IOException {
-          flush();
-        }
-      };
-      name = "stdout";
-    }
-    return new JsonLinesAuditLog(out, 65_536, name);
+    } : null;
+    return AuditTrail.open(file, stdout, audit.queue(),
+        audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
+  }
+
+  private static void bindAuditMetrics(AuditTrail trail, MeterRegistry registry) {
+    Gauge.builder("fhirwall.audit.queue", trail, AuditTrail::queueDepth)
+        .description("Audit records waiting for the writer").register(registry);
+    Gauge.builder("fhirwall.audit.owed", trail, AuditTrail::owed)
+        .description("Audit records a failing destination still owes (held in memory, written when it recovers)")
+        .register(registry);
+    FunctionCounter.builder("fhirwall.audit.written", trail, AuditTrail::written)
+        .description("Audit records written").register(registry);
+    FunctionCounter.builder("fhirwall.audit.sink.failures", trail, AuditTrail::failures)
+        .description("Failed writes to an audit destination (each retried)").register(registry);
   }
 
   private static ExecutorService executor(String name, int threads, int queue) {
@@ -473,11 +496,12 @@ public final class Fhirwall implements AutoCloseable {
   }
 
   /**
-   * What {@code SIGHUP} does: checks the policy directory now, and reads the certificates again
+   * What {@code SIGHUP} does: reopens the audit file (after an external rotation), checks the policy directory now, and reads the certificates again
    * (the public port's and the EPR client's); whatever cannot be read leaves what is in force.
    */
   public void reload() {
-    LOG.info("reload requested: policies and certificates");
+    LOG.info("reload requested: audit files, policies and certificates");
+    trail.reopen();
     policies.check();
     server.reloadCertificates();
   }

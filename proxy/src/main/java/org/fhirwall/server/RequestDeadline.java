@@ -28,6 +28,17 @@ final class RequestDeadline extends ChannelDuplexHandler {
     }
   };
 
+  /**
+   * User event: a pipelined request held by the exchange handler starts now, and all of it has
+   * arrived (its timeouts from here are the exchange's).
+   */
+  static final Object HELD_REQUEST = new Object() {
+    @Override
+    public String toString() {
+      return "HELD_REQUEST";
+    }
+  };
+
   /** User event: bytes of a request arrived (fired by {@link FirstBytes}, before HTTP decoding). */
   static final Object REQUEST_BYTES = new Object() {
     @Override
@@ -81,6 +92,12 @@ final class RequestDeadline extends ChannelDuplexHandler {
     if (evt == EXCHANGE_DONE) {
       inRequest = false;
       armIdle(ctx);
+      ctx.fireUserEventTriggered(evt); // the exchange handler starts a held request, or reads on
+      return;
+    }
+    if (evt == HELD_REQUEST) {
+      inRequest = true;
+      cancel();
       return;
     }
     if (evt == REQUEST_BYTES) {

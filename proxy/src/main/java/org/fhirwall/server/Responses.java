@@ -60,8 +60,6 @@ final class Responses {
       deadline.cancel(false);
       if (keepOpen && f.isSuccess()) {
         ctx.channel().pipeline().fireUserEventTriggered(RequestDeadline.EXCHANGE_DONE);
-        ctx.channel().config().setAutoRead(true);
-        ctx.read();
       }
     });
   }

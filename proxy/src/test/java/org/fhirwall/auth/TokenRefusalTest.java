@@ -75,7 +75,7 @@ class TokenRefusalTest {
   void aTokenOnlyInTheQueryIsNeverSeen() {
     // The authenticator's only input is the Authorization header: ?access_token=... cannot reach it,
     // and a request carrying the token only there is a request without credentials.
-    Refusal r = refused(await(auth.authenticate(null, f.now())));
+    Refusal r = refused(await(auth.authenticate((String) null, f.now())));
     assertThat(r.headers()).containsEntry("WWW-Authenticate", "Bearer realm=\"fhirwall\"");
   }
 

@@ -463,6 +463,6 @@ class RolePolicyLoaderTest {
         "physician.yaml:13:12: operation-authentication.$export: not in operations (expected: an operation this role may use: [everything])");
     assertThat(problems(PHYSICIAN.replace("operations: [$everything]",
         "operations: [$everything]\noperation-authentication:\n  $everything: {}"))).containsExactly(
-        "physician.yaml:13:16: operation-authentication.$everything: empty (expected: at least one of: acr, amr, amr-any-of, max-age)");
+        "physician.yaml:13:16: operation-authentication.$everything: empty (expected: at least one of: acr, amr, amr-any-of, max-age, sender-constrained)");
   }
 }

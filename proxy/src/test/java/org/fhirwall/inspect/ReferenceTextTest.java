@@ -1,5 +1,6 @@
 package org.fhirwall.inspect;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Set;
@@ -12,14 +13,14 @@ class ReferenceTextTest {
   final ReferenceText text = new ReferenceText(Set.of("Patient", "Practitioner", "Observation", "Group", "Device"));
 
   private Kind classify(String reference) {
-    char[] padded = ("xx" + reference + "yy").toCharArray();
-    return text.classify(padded, 2, reference.length());
+    byte[] padded = ("xx" + reference + "yy").getBytes(UTF_8);
+    return text.classify(padded, 2, padded.length - 4);
   }
 
   private String idOf(String reference) {
-    char[] padded = ("xx" + reference + "yy").toCharArray();
-    assertThat(text.classify(padded, 2, reference.length())).isEqualTo(Kind.PATIENT);
-    return new String(padded, text.idStart, text.idEnd - text.idStart);
+    byte[] padded = ("xx" + reference + "yy").getBytes(UTF_8);
+    assertThat(text.classify(padded, 2, padded.length - 4)).isEqualTo(Kind.PATIENT);
+    return new String(padded, text.idStart, text.idEnd - text.idStart, UTF_8);
   }
 
   @ParameterizedTest

@@ -59,7 +59,16 @@ final class Fhir {
     return req("POST", "", sb.toString());
   }
 
+  /** A clinician with password and OTP, whose token is bound to the DPoP key of their device. */
   static Principal user(String... roles) {
+    Principal p = PolicyEngineTest.user(Set.of(roles), Set.of("pwd", "otp"), PolicyEngineTest.NOW.minusSeconds(60));
+    return new Principal(p.kind(), p.issuer(), p.subject(), p.username(), p.clientId(), p.roles(), p.acr(), p.amr(),
+        p.authTime(), p.sessionId(), p.scopes(), p.patientContext(), p.expiresAt(), p.tokenId(),
+        new Principal.Confirmation("device-key-thumbprint", null));
+  }
+
+  /** The same clinician with a plain bearer token. */
+  static Principal bearerUser(String... roles) {
     return PolicyEngineTest.user(Set.of(roles), Set.of("pwd", "otp"), PolicyEngineTest.NOW.minusSeconds(60));
   }
 

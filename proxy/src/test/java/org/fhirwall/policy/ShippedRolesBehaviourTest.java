@@ -102,4 +102,20 @@ class ShippedRolesBehaviourTest {
       }
     }
   }
+
+  @Test
+  void clinicalRolesRefuseABearerTokenWithADpopChallengeAndTheOthersDoNot() throws Exception {
+    PolicyEngine e = roles;
+    for (String role : List.of("physician", "nurse", "emergency", "pharmacist")) {
+      Decision d = decide(e, Fhir.bearerUser(role), "Patient/1");
+      assertThat(d).as(role).isInstanceOfSatisfying(Decision.Deny.class, deny -> {
+        assertThat(deny.rule()).isEqualTo("sender-constrained");
+        org.fhirwall.fhir.Refusal r = org.fhirwall.respond.Refusals.of(deny);
+        assertThat(r.status()).isEqualTo(401);
+        assertThat(r.headers().get("WWW-Authenticate")).startsWith("DPoP ").contains("error=\"invalid_token\"");
+      });
+      assertThat(decide(e, Fhir.user(role), "Patient/1")).as(role).isInstanceOf(Decision.Allow.class);
+    }
+    assertThat(decide(e, Fhir.bearerUser("clerical"), "Patient/1")).isInstanceOf(Decision.Allow.class);
+  }
 }

@@ -21,6 +21,13 @@ class LocalQuotaStoreTest extends QuotaStoreContract {
   }
 
   @Test
+  void aKeySeenOnceMayBeSeenAgainOnlyAfterItsTtl() {
+    assertThat(done(store.seenOnce("k", Duration.ofSeconds(30), t0))).isTrue();
+    assertThat(done(store.seenOnce("k", Duration.ofSeconds(30), t0.plusSeconds(29)))).isFalse();
+    assertThat(done(store.seenOnce("k", Duration.ofSeconds(30), t0.plusSeconds(30)))).isTrue();
+  }
+
+  @Test
   void aFullStoreRefusesNewAccountsInsteadOfForgettingLiveOnes() {
     LocalQuotaStore small = new LocalQuotaStore(2, Runnable::run);
     PatientWindow w = PatientWindow.of(Duration.ofHours(1), 10);

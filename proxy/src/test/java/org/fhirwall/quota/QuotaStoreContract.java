@@ -435,4 +435,20 @@ abstract class QuotaStoreContract {
     assertThat(first).isEqualTo("a".repeat(32).getBytes());
     assertThat(second).isEqualTo(first);
   }
+
+  // --- seen once ------------------------------------------------------------------------------
+
+  @Test
+  void aKeyIsSeenOnceThenRefusedWhateverTheCaller() {
+    assertThat(done(store.seenOnce("dpop:jkt1:jti-1", Duration.ofMinutes(2), t0))).isTrue();
+    assertThat(done(store.seenOnce("dpop:jkt1:jti-1", Duration.ofMinutes(2), t0.plusSeconds(1)))).isFalse();
+    assertThat(done(store.seenOnce("dpop:jkt1:jti-2", Duration.ofMinutes(2), t0.plusSeconds(1)))).isTrue();
+  }
+
+  @Test
+  void twoCallersPresentingTheSameKeyAtOnceGetOneTrue() {
+    var stages = java.util.stream.IntStream.range(0, 16)
+        .mapToObj(i -> store.seenOnce("dpop:race", Duration.ofMinutes(2), t0).toCompletableFuture()).toList();
+    assertThat(stages.stream().map(java.util.concurrent.CompletableFuture::join).filter(b -> b).count()).isEqualTo(1);
+  }
 }

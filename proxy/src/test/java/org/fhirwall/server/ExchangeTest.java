@@ -51,6 +51,7 @@ import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -72,6 +73,8 @@ class ExchangeTest {
   final List<Alert> alerts = new ArrayList<>();
   final List<UpstreamRequest> reachedEpr = new ArrayList<>();
   Function<UpstreamRequest, UpstreamResult> epr = r -> json(200, patient("p1"));
+  /** When set, the fake EPR answers only when the test completes the promise it leaves here. */
+  @Nullable List<io.netty.util.concurrent.Promise<UpstreamResult>> deferred;
   final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
   final InFlight inFlight = new InFlight();
   EmbeddedChannel channel;
@@ -261,6 +264,30 @@ class ExchangeTest {
 
   // --- the set-up ---------------------------------------------------------------------------------
 
+  @Test
+  void pipelinedRequestsAreAnsweredOneAtATimeAndInOrder() {
+    deferred = new ArrayList<>();
+    String first = "GET /fhir/Patient/p1 HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n";
+    String second = "GET /fhir/Patient/p2 HTTP/1.1\r\nHost: proxy\r\n\r\n";
+    List<FullHttpResponse> answers = sendAll(first + second, 0);
+    assertThat(answers).as("nothing answered while the first request waits for the EPR").isEmpty();
+    assertThat(reachedEpr).hasSize(1);
+    assertThat(audit).as("the second request is not started before the first is answered").isEmpty();
+
+    deferred.get(0).setSuccess(json(200, patient("p1")));
+    answers = sendAll("", 2);
+    assertThat(answers).extracting(r -> r.status().code()).containsExactly(200, 401);
+    assertThat(audit).extracting(AuditRecord::outcome).containsExactly(AuditRecord.Outcome.ALLOWED, AuditRecord.Outcome.REFUSED);
+    assertThat(channel.isOpen()).isTrue();
+  }
+
+  @Test
+  void aRequestOnAKeptAliveConnectionAfterAnAnswerIsServed() {
+    assertThat(get("Patient/p1", "good").status().code()).isEqualTo(200);
+    assertThat(send("GET /fhir/Patient/p1 HTTP/1.1\r\nHost: proxy\r\n\r\n").status().code()).isEqualTo(401);
+    assertThat(audit).hasSize(2);
+  }
+
   private void assertEnding(FullHttpResponse r, AuditRecord.Outcome outcome, String rule) {
     assertThat(body(r)).contains("\"resourceType\":\"OperationOutcome\"");
     assertThat(audit).as("exactly one audit record").hasSize(1);
@@ -272,6 +299,40 @@ class ExchangeTest {
 
   private FullHttpResponse get(String target, String token) {
     return send("GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+  }
+
+  /** Writes the bytes in, then decodes every answer written so far (expecting {@code count}). */
+  private List<FullHttpResponse> sendAll(String wire, int count) {
+    if (channel == null) {
+      channel = new EmbeddedChannel();
+      FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), LIMITS);
+      FhirwallChannelInitializer.addLimits(channel.pipeline(), LIMITS);
+      channel.pipeline().addLast(new ExchangeHandler(stages(), fakeEpr(), new ProxySettings("https://proxy/fhir", EPR,
+          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), LIMITS.maxRequestBody(), inFlight));
+    }
+    if (!wire.isEmpty()) {
+      channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
+    }
+    channel.runPendingTasks();
+    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(1 << 20));
+    for (int i = 0; i < Math.max(count, 1); i++) {
+      client.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpRequest(
+          io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/"));
+    }
+    for (Object o; (o = client.readOutbound()) != null; ) {
+      io.netty.util.ReferenceCountUtil.release(o);
+    }
+    for (Object out; (out = channel.readOutbound()) != null; ) {
+      client.writeInbound((ByteBuf) out);
+    }
+    List<FullHttpResponse> answers = new ArrayList<>();
+    for (FullHttpResponse r; (r = client.readInbound()) != null; ) {
+      answers.add(r.replace(Unpooled.wrappedBuffer(io.netty.buffer.ByteBufUtil.getBytes(r.content()))));
+      r.release();
+    }
+    client.finishAndReleaseAll();
+    assertThat(answers).hasSize(count);
+    return answers;
   }
 
   private FullHttpResponse send(String wire) {
@@ -379,7 +440,12 @@ class ExchangeTest {
       @Override
       public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
         reachedEpr.add(request);
-        return loop.<UpstreamResult>newPromise().setSuccess(epr.apply(request));
+        io.netty.util.concurrent.Promise<UpstreamResult> answer = loop.newPromise();
+        if (deferred != null) {
+          deferred.add(answer);
+          return answer;
+        }
+        return answer.setSuccess(epr.apply(request));
       }
     };
   }

@@ -30,6 +30,7 @@ import org.fhirwall.it.keycloak.KeycloakServer;
 import org.fhirwall.it.keycloak.TestRealm;
 import org.fhirwall.it.keycloak.TestUser;
 import org.fhirwall.it.keycloak.Totp;
+import org.fhirwall.quota.RedisProcess;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,8 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
  * (docker/walkthrough/login.sh), read a chart, be refused an unselective search, page past the
  * physician's hourly limit and be locked, and have an operator lift the lock.
  *
- * <p>One replica with the local store: the replicas' cluster variables are left out (the cluster
- * work's own tests run Redis).
+ * <p>One replica, in cluster mode as compose runs it: the quota store is a Redis of the test's own
+ * (never the machine's), at the address compose's {@code FHIRWALL_QUOTA_REDIS_URL} names on its
+ * network; the lock the walkthrough sets lives there.
  */
 @ExtendWith(KeycloakExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -62,6 +64,7 @@ class DeploymentKitIT {
   static KeycloakServer keycloak;
   static DemoFhirServer epr;
   static Process fhirwall;
+  static RedisProcess redis;
   static @Nullable Process haproxy;
   static int fhirwallPort;
   static int adminPort;
@@ -95,6 +98,7 @@ class DeploymentKitIT {
     lbPort = Kit.freePort();
     Haproxy.binary().ifPresent(h -> haproxy = startHaproxy(h));
     base = "http://127.0.0.1:" + (haproxy != null ? lbPort : fhirwallPort) + "/fhir";
+    redis = RedisProcess.start();
     fhirwall = startFhirwall();
     awaitHealthy();
     if (haproxy != null) {
@@ -122,7 +126,9 @@ class DeploymentKitIT {
     argv.add(2, "-Dio.netty.native.deleteLibAfterLoading=false");
     assertThat(argv).as("every image path mapped").noneMatch(a -> a.contains("/opt/fhirwall") || a.contains("/etc/fhirwall"));
 
-    Map<String, String> env = new HashMap<>(Kit.replicaEnvironment());
+    Map<String, String> env = new HashMap<>(Kit.clusterReplicaEnvironment());
+    assertThat(env).containsEntry("FHIRWALL_QUOTA_STORE", "redis").containsEntry("FHIRWALL_QUOTA_REDIS_URL", "redis://redis:6379");
+    env.put("FHIRWALL_QUOTA_REDIS_URL", redis.url());
     env.put("FHIRWALL_PUBLIC_BASE_URL", base);
     env.put("EPR_FHIR_BASE_URL", epr.baseUrl());
     env.put("OIDC_ISSUER", keycloak.issuer());
@@ -220,6 +226,13 @@ class DeploymentKitIT {
     }
     if (epr != null) {
       epr.close();
+    }
+    if (redis != null) {
+      try {
+        redis.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -343,6 +356,7 @@ class DeploymentKitIT {
     }
     assertThat(statuses).containsExactly(200, 200, 429);
     assertThat(get(base + "/Patient/walk-01", token()).statusCode()).as("locked").isEqualTo(429);
+    assertThat(redis.command("ZCARD", "fhirwall:locks")).as("the lock is in the replicas' shared Redis").isEqualTo(":1");
 
     HttpResponse<String> locks = admin("GET", "/locks");
     assertThat(locks.statusCode()).as(locks.body()).isEqualTo(200);
@@ -365,7 +379,7 @@ class DeploymentKitIT {
   @Test
   @Order(6)
   void fhirwallValidateAcceptsTheDeploymentFileWithTheComposeEnvironment() {
-    Map<String, String> env = new HashMap<>(Kit.replicaEnvironment());
+    Map<String, String> env = new HashMap<>(Kit.clusterReplicaEnvironment());
     env.put("FHIRWALL_POLICIES", Kit.POLICIES.resolve("roles").toString());
     env.put("FHIRWALL_AUDIT_FILE", dir.resolve("validate-audit.jsonl").toString());
     env.put("FHIRWALL_ADMIN_TOKEN_FILE", secrets.resolve("admin-tokens").toString());

@@ -27,7 +27,7 @@ final class Kit {
   static final Path REPO = DOCKER.getParent();
   static final Path POLICIES = Path.of(System.getProperty("fhirwall.policies.dir", "../policies")).toAbsolutePath().normalize();
   static final Path PRODUCT_JAR = Path.of(System.getProperty("fhirwall.jar", "../proxy/target/fhirwall.jar")).toAbsolutePath().normalize();
-  /** The cluster-mode variables of the replicas; these tests run one replica with the local store. */
+  /** The cluster-mode variables of the replicas (quota store in Redis). */
   static final Set<String> CLUSTER_VARIABLES = Set.of("FHIRWALL_QUOTA_STORE", "FHIRWALL_QUOTA_REDIS_URL",
       "FHIRWALL_QUOTA_ON_STORE_FAILURE", "FHIRWALL_QUOTA_REPLICAS");
   /** The epoll library the Dockerfile copies beside the jar (x86_64, the one the jar carries). */
@@ -75,12 +75,18 @@ final class Kit {
   }
 
   /** A replica's environment in compose.yaml, without the cluster variables (one replica, local store). */
-  @SuppressWarnings("unchecked")
   static Map<String, String> replicaEnvironment() {
+    Map<String, String> env = clusterReplicaEnvironment();
+    env.keySet().removeAll(CLUSTER_VARIABLES);
+    return env;
+  }
+
+  /** A replica's environment in compose.yaml, as it is: the quota store in Redis. */
+  @SuppressWarnings("unchecked")
+  static Map<String, String> clusterReplicaEnvironment() {
     Map<String, String> env = new LinkedHashMap<>();
     ((Map<String, Object>) service(compose("compose.yaml"), "fhirwall-1").get("environment"))
         .forEach((k, v) -> env.put(k, String.valueOf(v)));
-    env.keySet().removeAll(CLUSTER_VARIABLES);
     return env;
   }
 

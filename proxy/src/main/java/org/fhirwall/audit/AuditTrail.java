@@ -1,0 +1,296 @@
+package org.fhirwall.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The audit writer: {@link #write} puts a record on a bounded queue (never blocking an event
+ * loop); one thread of its own takes records off it in batches of up to 512, turns each into its
+ * line once ({@link AuditEventJson}) and hands the batch to every destination — the file
+ * ({@link AuditFile}: chained, rotated, synced), standard output, a syslog server — so several
+ * sinks are written at once.
+ *
+ * <p>A destination that fails (a full disk, an unreachable server) keeps the lines it owes in
+ * memory, up to the queue's capacity, and is retried with backoff (1 s doubling to 30 s); the
+ * others go on. While any destination fails, {@link #problem()} says so (readiness) and, with
+ * {@link OnFailure#REFUSE}, {@link #accepting()} is false: the request path refuses new requests
+ * with 503 rather than serve them unaudited. With {@link OnFailure#ALARM} requests go on; records
+ * a failing destination cannot hold any more, or that find the queue full, are counted in
+ * {@link #dropped()} and logged at error level — never silently. {@link #close()} stops accepting,
+ * writes every queued record to every destination that takes it, syncs and closes them.
+ *
+ * <p>Thread-safe.
+ */
+public final class AuditTrail implements AuditSink {
+  private static final Logger LOG = LoggerFactory.getLogger(AuditTrail.class);
+  private static final int BATCH = 512;
+
+  /** What the deployment chose for a destination that does not take records. */
+  public enum OnFailure {
+    /** Keep serving; the failure shows in readiness, metrics and the error log. */
+    ALARM,
+    /** Refuse requests with 503 until every destination takes records again (a complete trail). */
+    REFUSE
+  }
+
+  /** How the file is written. */
+  public record FileSettings(Path path, long maxSize, Duration rotateEvery, Duration fsyncInterval,
+      byte @Nullable [] checkpointKey, int checkpointRecords, Duration checkpointEvery) {}
+
+  private final ArrayBlockingQueue<AuditRecord> queue;
+  private final int capacity;
+  private final OnFailure onFailure;
+  private final Clock clock;
+  private final List<Destination> destinations;
+  private final List<ArrayDeque<byte[]>> owed = new ArrayList<>();
+  private final List<Instant> retryAt = new ArrayList<>();
+  private final List<Duration> backoff = new ArrayList<>();
+  private final Map<String, String> failing = new ConcurrentHashMap<>();
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong owedLines = new AtomicLong();
+  private final Thread writer;
+  private volatile boolean closed;
+  private volatile boolean reopen;
+
+  AuditTrail(List<Destination> destinations, int capacity, OnFailure onFailure, Clock clock) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
+    }
+    this.destinations = List.copyOf(destinations);
+    this.capacity = capacity;
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.onFailure = requireNonNull(onFailure, "onFailure");
+    this.clock = requireNonNull(clock, "clock");
+    Instant now = clock.instant();
+    for (int i = 0; i < this.destinations.size(); i++) {
+      owed.add(new ArrayDeque<>());
+      retryAt.add(now);
+      backoff.add(Duration.ofSeconds(1));
+    }
+    this.writer = new Thread(this::run, "fhirwall-audit");
+    this.writer.setDaemon(false);
+    this.writer.start();
+  }
+
+  /**
+   * A trail to the file (when {@code file} is set) and to {@code stdout} (when set), both at once.
+   *
+   * @throws IOException when the file cannot be opened
+   */
+  public static AuditTrail open(@Nullable FileSettings file, @Nullable OutputStream stdout, int capacity, OnFailure onFailure,
+      Clock clock) throws IOException {
+    List<Destination> d = new ArrayList<>();
+    if (file != null) {
+      d.add(AuditFile.open(new AuditFile.Settings(file.path(), file.maxSize(), file.rotateEvery(), file.fsyncInterval(),
+          file.checkpointKey(), file.checkpointRecords(), file.checkpointEvery()), clock.instant()));
+    }
+    if (stdout != null) {
+      d.add(new StreamDestination(stdout, "stdout"));
+    }
+    if (d.isEmpty()) {
+      throw new IllegalArgumentException("no audit destination (expected: a file, stdout, or both)");
+    }
+    return new AuditTrail(d, capacity, onFailure, clock);
+  }
+
+  @Override
+  public void write(AuditRecord record) {
+    if (closed || !queue.offer(record)) {
+      long n = dropped.incrementAndGet();
+      LOG.error("audit record NOT written ({}), {} so far: {} {} {}", closed ? "the trail is closed" : "the queue is full", n,
+          record.requestId(), record.outcome(), record.target());
+    }
+  }
+
+  @Override
+  public boolean accepting() {
+    return onFailure == OnFailure.ALARM || (failing.isEmpty() && queue.remainingCapacity() > 0);
+  }
+
+  /** Why the trail does not take records as it should (readiness), null while it does. */
+  public @Nullable String problem() {
+    if (!failing.isEmpty()) {
+      return "audit destination failing: " + failing;
+    }
+    return queue.remainingCapacity() == 0 ? "audit queue full (" + capacity + " records)" : null;
+  }
+
+  /** Records waiting in the queue. */
+  public int queueDepth() {
+    return queue.size();
+  }
+
+  /** Lines failing destinations still owe (held in memory, written once they recover). */
+  public long owed() {
+    return owedLines.get();
+  }
+
+  /** Records written to the destinations. */
+  public long written() {
+    return written.get();
+  }
+
+  /** Failed writes to a destination (each retried). */
+  public long failures() {
+    return failures.get();
+  }
+
+  @Override
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /** {@code SIGHUP}: the writer reopens its files before its next batch. */
+  public void reopen() {
+    reopen = true;
+  }
+
+  private void run() {
+    List<AuditRecord> batch = new ArrayList<>(BATCH);
+    List<byte[]> lines = new ArrayList<>(BATCH);
+    while (true) {
+      boolean wasClosed = closed;
+      try {
+        AuditRecord first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first != null) {
+          batch.add(first);
+          queue.drainTo(batch, BATCH - 1);
+        }
+      } catch (InterruptedException e) {
+        // close() never interrupts; keep draining
+      }
+      for (AuditRecord r : batch) {
+        try {
+          lines.add(AuditEventJson.line(r));
+        } catch (RuntimeException e) {
+          dropped.incrementAndGet();
+          LOG.error("audit record {} could not be written as JSON", r.requestId(), e);
+        }
+      }
+      Instant now = clock.instant();
+      if (reopen) {
+        reopen = false;
+        for (Destination d : destinations) {
+          try {
+            d.reopen();
+          } catch (IOException | RuntimeException e) {
+            LOG.error("audit destination {} could not be reopened", d.name(), e);
+          }
+        }
+      }
+      for (int i = 0; i < destinations.size(); i++) {
+        deliver(i, lines, now, false);
+      }
+      written.addAndGet(lines.size());
+      batch.clear();
+      lines.clear();
+      if (wasClosed && queue.isEmpty()) {
+        break;
+      }
+    }
+    for (int i = 0; i < destinations.size(); i++) {
+      deliver(i, List.of(), clock.instant(), true);
+      try {
+        destinations.get(i).close();
+      } catch (IOException | RuntimeException e) {
+        LOG.error("audit destination {} could not be closed", destinations.get(i).name(), e);
+      }
+      if (!owed.get(i).isEmpty()) {
+        dropped.addAndGet(owed.get(i).size());
+        LOG.error("audit destination {} still failing at shutdown: {} records not written to it", destinations.get(i).name(),
+            owed.get(i).size());
+      }
+    }
+  }
+
+  private void deliver(int i, List<byte[]> lines, Instant now, boolean last) {
+    Destination d = destinations.get(i);
+    ArrayDeque<byte[]> debt = owed.get(i);
+    if (!debt.isEmpty()) {
+      debt.addAll(lines);
+      owedLines.addAndGet(lines.size());
+      trim(d, debt);
+      if (!last && now.isBefore(retryAt.get(i))) {
+        return;
+      }
+    }
+    List<byte[]> out = debt.isEmpty() ? lines : new ArrayList<>(debt);
+    try {
+      if (!out.isEmpty()) {
+        d.write(out, now);
+      }
+      d.tick(now);
+      if (!debt.isEmpty()) {
+        owedLines.addAndGet(-debt.size());
+        debt.clear();
+      }
+      backoff.set(i, Duration.ofSeconds(1));
+      if (failing.remove(d.name()) != null) {
+        LOG.info("audit destination {} takes records again", d.name());
+      }
+    } catch (IOException | RuntimeException e) {
+      failures.incrementAndGet();
+      int done = e instanceof Destination.PartialWrite p ? p.written : 0;
+      if (debt.isEmpty()) {
+        debt.addAll(lines);
+        owedLines.addAndGet(lines.size());
+      }
+      for (int k = 0; k < done && !debt.isEmpty(); k++) {
+        debt.removeFirst();
+        owedLines.decrementAndGet();
+      }
+      trim(d, debt);
+      Duration wait = backoff.get(i);
+      retryAt.set(i, now.plus(wait));
+      backoff.set(i, wait.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : wait.multipliedBy(2));
+      if (failing.put(d.name(), String.valueOf(e.getMessage())) == null) {
+        LOG.error("audit destination {} fails ({}); {} records held for it, retried in {}", d.name(), e, debt.size(), wait);
+      }
+    }
+  }
+
+  private void trim(Destination d, ArrayDeque<byte[]> debt) {
+    int over = debt.size() - capacity;
+    if (over > 0) {
+      for (int k = 0; k < over; k++) {
+        debt.removeFirst();
+      }
+      owedLines.addAndGet(-over);
+      long n = dropped.addAndGet(over);
+      LOG.error("audit destination {} has failed for longer than {} records: {} NOT written to it ({} so far)", d.name(),
+          capacity, over, n);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      writer.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

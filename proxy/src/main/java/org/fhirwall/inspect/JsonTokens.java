@@ -1,0 +1,472 @@
+package org.fhirwall.inspect;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A strict JSON tokenizer over UTF-8 bytes, for {@link JsonWalk}: no copy of the input, no object
+ * per token, member names hashed while they are scanned. Not thread-safe: one instance per body.
+ *
+ * <p>It accepts exactly what Jackson's {@code UTF8StreamJsonParser} accepts with its default
+ * features and constraints (the parser the inspector was first written on; the equivalence test
+ * holds the two together): RFC 8259 JSON; a UTF-8 byte order mark at the very start; whitespace of
+ * space, tab, CR and LF only; no comments, trailing commas, single quotes, unquoted names, leading
+ * zeros, {@code NaN} or leading {@code +}; no unescaped control character in a string; escapes
+ * {@code \" \\ \/ \b \f \n \r \t \\uXXXX} only; UTF-8 sequences checked as Jackson checks them (a
+ * lead byte {@code C0..F7} followed by as many continuation bytes as it announces); a number of at
+ * most 1,000 digits, a member name of at most 50,000 bytes. At the top level only objects are
+ * accepted (one, or any number for NDJSON): anything else is not a FHIR body.
+ */
+final class JsonTokens {
+  static final int END = 0;
+  static final int START_OBJECT = 1;
+  static final int END_OBJECT = 2;
+  static final int START_ARRAY = 3;
+  static final int END_ARRAY = 4;
+  static final int STRING = 5;
+  static final int NUMBER = 6;
+  static final int TRUE = 7;
+  static final int FALSE = 8;
+  static final int NULL = 9;
+
+  /** Flag of a string or name: it holds an escape (its raw bytes are not its text). */
+  static final int ESCAPED = 1;
+  /** Flag of a string or name: it holds a byte above 0x7F. */
+  static final int NON_ASCII = 2;
+
+  /** Jackson's limits (StreamReadConstraints defaults). */
+  private static final int MAX_NUMBER_LENGTH = 1000;
+  private static final int MAX_NAME_LENGTH = 50_000;
+
+  private final byte[] b;
+  private final int n;
+  private final boolean multipleRoots;
+  private int pos;
+  private int roots;
+  /** Open containers: true for an object. */
+  private boolean[] objects = new boolean[32];
+  private int depth;
+  /** Whether the next thing in the open container is a separator (a value was just read). */
+  private boolean afterValue;
+
+  /** The current token: for a string, {@code start} at its opening quote and {@code end} past its closing one. */
+  int start;
+  int end;
+  int flags;
+  /** The member name of the current value, when it stands in an object: its bytes between the quotes. */
+  int nameStart = -1;
+  int nameEnd = -1;
+  int nameFlags;
+  int nameHash;
+
+  JsonTokens(byte[] json, boolean multipleRoots) {
+    this.b = json;
+    this.n = json.length;
+    this.multipleRoots = multipleRoots;
+    if (n >= 3 && (json[0] & 0xFF) == 0xEF && (json[1] & 0xFF) == 0xBB && (json[2] & 0xFF) == 0xBF) {
+      pos = 3;
+    }
+  }
+
+  /** Whether the current value stands in an object (so that it has a member name). */
+  boolean inObject() {
+    return depth > 0 && objects[depth - 1];
+  }
+
+  int next() throws UnreadableException {
+    int i = skipWhitespace(pos);
+    if (depth == 0) {
+      if (i >= n) {
+        pos = i;
+        return END;
+      }
+      if (b[i] != '{') {
+        throw new UnreadableException(isValueStart(b[i])
+            ? "JSON body is not a FHIR resource (top level is not an object)" : malformed(i));
+      }
+      if (++roots > 1 && !multipleRoots) {
+        throw new UnreadableException("JSON body has content after its resource");
+      }
+      return open(i, true);
+    }
+    if (i >= n) {
+      throw truncated();
+    }
+    boolean object = objects[depth - 1];
+    int c = b[i];
+    if (afterValue) {
+      if (c == ',') {
+        i = skipWhitespace(i + 1);
+        if (i >= n) {
+          throw truncated();
+        }
+        c = b[i];
+      } else {
+        return close(i, c, object);
+      }
+    } else if (c == (object ? '}' : ']')) {
+      return close(i, c, object);
+    }
+    if (object) {
+      if (c != '"') {
+        throw new UnreadableException(malformed(i));
+      }
+      i = name(i);
+      i = skipWhitespace(i);
+      if (i >= n) {
+        throw truncated();
+      }
+      if (b[i] != ':') {
+        throw new UnreadableException(malformed(i));
+      }
+      i = skipWhitespace(i + 1);
+      if (i >= n) {
+        throw truncated();
+      }
+      c = b[i];
+    }
+    return value(i, c);
+  }
+
+  private int value(int i, int c) throws UnreadableException {
+    switch (c) {
+      case '{':
+        return open(i, true);
+      case '[':
+        return open(i, false);
+      case '"':
+        start = i;
+        end = string(i);
+        pos = end;
+        afterValue = true;
+        return STRING;
+      case 't':
+        return literal(i, "true", TRUE);
+      case 'f':
+        return literal(i, "false", FALSE);
+      case 'n':
+        return literal(i, "null", NULL);
+      default:
+        if (c == '-' || (c >= '0' && c <= '9')) {
+          start = i;
+          end = number(i);
+          pos = end;
+          afterValue = true;
+          return NUMBER;
+        }
+        throw new UnreadableException(malformed(i));
+    }
+  }
+
+  private int open(int i, boolean object) {
+    if (depth == objects.length) {
+      objects = java.util.Arrays.copyOf(objects, depth * 2);
+    }
+    objects[depth++] = object;
+    start = i;
+    pos = i + 1;
+    afterValue = false;
+    return object ? START_OBJECT : START_ARRAY;
+  }
+
+  private int close(int i, int c, boolean object) throws UnreadableException {
+    if (c != (object ? '}' : ']')) {
+      throw new UnreadableException(malformed(i));
+    }
+    depth--;
+    start = i;
+    pos = i + 1;
+    afterValue = true;
+    return object ? END_OBJECT : END_ARRAY;
+  }
+
+  private int literal(int i, String word, int token) throws UnreadableException {
+    int len = word.length();
+    for (int k = 0; k < len; k++) {
+      if (i + k >= n) {
+        throw truncated();
+      }
+      if (b[i + k] != word.charAt(k)) {
+        throw new UnreadableException(malformed(i + k));
+      }
+    }
+    start = i;
+    end = i + len;
+    pos = end;
+    afterValue = true;
+    return token;
+  }
+
+  /** Scans a number from {@code i}; returns the offset just past it. */
+  private int number(int i) throws UnreadableException {
+    if (b[i] == '-') {
+      i++;
+    }
+    if (i >= n) {
+      throw truncated();
+    }
+    int from = i;
+    if (b[i] == '0') {
+      i++;
+      if (i < n && isDigit(b[i])) {
+        throw new UnreadableException(malformed(i)); // leading zero
+      }
+    } else if (isDigit(b[i])) {
+      while (i < n && isDigit(b[i])) {
+        i++;
+      }
+    } else {
+      throw new UnreadableException(malformed(i));
+    }
+    int intLength = i - from;
+    int fractionLength = 0;
+    int exponentLength = 0;
+    boolean floating = false;
+    if (i < n && b[i] == '.') {
+      floating = true;
+      int f = ++i;
+      while (i < n && isDigit(b[i])) {
+        i++;
+      }
+      fractionLength = i - f;
+      if (fractionLength == 0) {
+        throw i >= n ? truncated() : new UnreadableException(malformed(i));
+      }
+    }
+    if (i < n && (b[i] == 'e' || b[i] == 'E')) {
+      floating = true;
+      i++;
+      if (i < n && (b[i] == '+' || b[i] == '-')) {
+        i++;
+      }
+      int e = i;
+      while (i < n && isDigit(b[i])) {
+        i++;
+      }
+      exponentLength = i - e;
+      if (exponentLength == 0) {
+        throw i >= n ? truncated() : new UnreadableException(malformed(i));
+      }
+    }
+    if ((floating ? intLength + fractionLength + exponentLength : intLength) > MAX_NUMBER_LENGTH) {
+      throw new UnreadableException("JSON body exceeds a parser limit");
+    }
+    return i;
+  }
+
+  /** Scans a member name whose opening quote is at {@code i}; returns the offset past its closing quote. */
+  private int name(int i) throws UnreadableException {
+    int from = i + 1;
+    int h = 0;
+    int f = 0;
+    int k = from;
+    byte[] bytes = b;
+    int limit = n;
+    while (true) {
+      if (k >= limit) {
+        throw truncated();
+      }
+      int c = bytes[k];
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        h = 31 * h + c;
+        k++;
+        continue;
+      }
+      if (c == '"') {
+        break;
+      }
+      k = special(k, c);
+      f |= c == '\\' ? ESCAPED : NON_ASCII;
+    }
+    nameStart = from;
+    nameEnd = k;
+    nameFlags = f;
+    nameHash = h;
+    // Escapes only shorten a name: decode it only when its raw form is over the limit.
+    if (k - from > MAX_NAME_LENGTH
+        && ((f & ESCAPED) == 0 || decode(from, k).getBytes(StandardCharsets.UTF_8).length > MAX_NAME_LENGTH)) {
+      throw new UnreadableException("JSON body exceeds a parser limit");
+    }
+    return k + 1;
+  }
+
+  /** Scans a string value whose opening quote is at {@code i}; returns the offset past its closing quote. */
+  private int string(int i) throws UnreadableException {
+    int k = i + 1;
+    int f = 0;
+    byte[] bytes = b;
+    int limit = n;
+    while (true) {
+      if (k >= limit) {
+        throw truncated();
+      }
+      int c = bytes[k];
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        k++;
+        continue;
+      }
+      if (c == '"') {
+        break;
+      }
+      k = special(k, c);
+      f |= c == '\\' ? ESCAPED : NON_ASCII;
+    }
+    flags = f;
+    return k + 1;
+  }
+
+  /** An escape, a multi-byte UTF-8 sequence or a control character at {@code k}; returns the offset past it. */
+  private int special(int k, int c) throws UnreadableException {
+    if (c == '\\') {
+      if (k + 1 >= n) {
+        throw truncated();
+      }
+      switch (b[k + 1]) {
+        case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+          return k + 2;
+        case 'u':
+          for (int j = k + 2; j < k + 6; j++) {
+            if (j >= n) {
+              throw truncated();
+            }
+            if (hex(b[j]) < 0) {
+              throw new UnreadableException(malformed(j));
+            }
+          }
+          return k + 6;
+        default:
+          throw new UnreadableException(malformed(k + 1));
+      }
+    }
+    if (c >= 0) {
+      throw new UnreadableException(malformed(k)); // a control character
+    }
+    int u = c & 0xFF;
+    int more;
+    if ((u & 0xE0) == 0xC0) {
+      more = 1;
+    } else if ((u & 0xF0) == 0xE0) {
+      more = 2;
+    } else if ((u & 0xF8) == 0xF0) {
+      more = 3;
+    } else {
+      throw new UnreadableException(malformed(k));
+    }
+    for (int j = k + 1; j <= k + more; j++) {
+      if (j >= n) {
+        throw truncated();
+      }
+      if ((b[j] & 0xC0) != 0x80) {
+        throw new UnreadableException(malformed(j));
+      }
+    }
+    return k + 1 + more;
+  }
+
+  private int skipWhitespace(int i) {
+    byte[] bytes = b;
+    while (i < n) {
+      byte c = bytes[i];
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+        return i;
+      }
+      i++;
+    }
+    return i;
+  }
+
+  // ---- text of the current string or name
+
+  /** The text of the current string token. */
+  String text() {
+    return text(start + 1, end - 1, flags);
+  }
+
+  /** The current member name. */
+  String name() {
+    return text(nameStart, nameEnd, nameFlags);
+  }
+
+  /** The text of the (already validated) string content {@code from..to}. */
+  String text(int from, int to, int f) {
+    if (f == 0) {
+      return new String(b, from, to - from, StandardCharsets.ISO_8859_1); // ASCII
+    }
+    return decode(from, to);
+  }
+
+  /**
+   * Decodes validated string content that holds escapes or multi-byte sequences, with Jackson's
+   * arithmetic (which checks the shape of a sequence, not its value: an overlong form decodes to
+   * the character it spells), so that every text reads as it did with Jackson.
+   */
+  private String decode(int from, int to) {
+    StringBuilder s = new StringBuilder(to - from);
+    int k = from;
+    while (k < to) {
+      int c = b[k];
+      if (c == '\\') {
+        byte e = b[k + 1];
+        switch (e) {
+          case 'b' -> s.append('\b');
+          case 'f' -> s.append('\f');
+          case 'n' -> s.append('\n');
+          case 'r' -> s.append('\r');
+          case 't' -> s.append('\t');
+          case 'u' -> {
+            s.append((char) ((hex(b[k + 2]) << 12) | (hex(b[k + 3]) << 8) | (hex(b[k + 4]) << 4) | hex(b[k + 5])));
+            k += 6;
+            continue;
+          }
+          default -> s.append((char) e);
+        }
+        k += 2;
+      } else if (c >= 0) {
+        s.append((char) c);
+        k++;
+      } else if ((c & 0xE0) == 0xC0) {
+        s.append((char) (((c & 0x1F) << 6) | (b[k + 1] & 0x3F)));
+        k += 2;
+      } else if ((c & 0xF0) == 0xE0) {
+        s.append((char) (((c & 0x0F) << 12) | ((b[k + 1] & 0x3F) << 6) | (b[k + 2] & 0x3F)));
+        k += 3;
+      } else {
+        int u = ((((c & 0x07) << 6 | (b[k + 1] & 0x3F)) << 6 | (b[k + 2] & 0x3F)) << 6 | (b[k + 3] & 0x3F)) - 0x10000;
+        s.append((char) (0xD800 | (u >> 10)));
+        s.append((char) (0xDC00 | (u & 0x3FF)));
+        k += 4;
+      }
+    }
+    return s.toString();
+  }
+
+  // ---- helpers
+
+  private static boolean isDigit(byte c) {
+    return c >= '0' && c <= '9';
+  }
+
+  private static boolean isValueStart(byte c) {
+    return c == '[' || c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
+  }
+
+  private static int hex(byte c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  }
+
+  private static String malformed(int at) {
+    return "malformed JSON near byte " + at;
+  }
+
+  private static UnreadableException truncated() {
+    return new UnreadableException("JSON body is truncated");
+  }
+}
