@@ -57,7 +57,12 @@ final class ItEnvironment implements AutoCloseable {
 
   /** fhirwall with the test policies in front of the run's JPA server. */
   static ItEnvironment inFrontOf(JpaEpr epr) throws Exception {
-    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), "");
+    return inFrontOf(epr, "");
+  }
+
+  /** fhirwall with the test policies in front of the run's JPA server, {@code extraYaml} appended to its deployment file. */
+  static ItEnvironment inFrontOf(JpaEpr epr, String extraYaml) throws Exception {
+    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), extraYaml);
   }
 
   /**
@@ -161,6 +166,13 @@ final class ItEnvironment implements AutoCloseable {
   String token(String user, List<String> amr, String... roles) {
     return issuer().mint(new DemoIssuer.Claims("sub-" + user, user, Set.of(roles), "1", amr,
         Instant.now().minusSeconds(600), UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(20)));
+  }
+
+  /** An MFA-backed user token whose SMART {@code fhirUser} claim names the clinician behind it. */
+  String tokenWithFhirUser(String user, String fhirUser, String... roles) {
+    return issuer().mint(new DemoIssuer.Claims("sub-" + user, user, Set.of(roles), "1", List.of("pwd", "otp"),
+        Instant.now().minusSeconds(600), UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(20)),
+        java.util.Map.of("fhirUser", fhirUser));
   }
 
   IGenericClient client(String token) {
