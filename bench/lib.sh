@@ -7,6 +7,9 @@
 #   start_fast_epr                 nginx serving a fixed Patient and 50-entry searchset: $FAST_BASE
 #   proxy_conf PORT HOST:PORT      nginx as a plain reverse proxy (the baseline)
 #   start_fhirwall NAME UPSTREAM [EXTRA-YAML]  fhirwall `serve` with $JAVA_OPTS: $PROXY_BASE, $FHIRWALL_PID
+#   measure KEY BASE PATH CONNS [PID]  a warm-up, then wrk: RPS/P50/P99/NON2XX/REQS[KEY], and CPU[KEY]
+#                                  (clock ticks of PID during the measurement)
+#   ms LATENCY                     wrk's latency (1.23ms, 850.00us, 1.02s) in milliseconds
 # shellcheck shell=bash
 # The README's production launch flags (section "Running it in front of your EPR").
 JAVA_OPTS=${JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled}
@@ -105,4 +108,25 @@ CONF
   grep -q "fhirwall ready" "$work/serve-$name.log" || { echo "fhirwall did not start:"; cat "$work/serve-$name.log"; exit 1; }
   SERVE_READY_MS=$(( ($(date +%s%N) - start) / 1000000 ))
   PROXY_BASE="http://127.0.0.1:$port/fhir"
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+declare -A RPS P50 P99 NON2XX REQS CPU
+measure() { # key base path conns [pid whose CPU is counted]
+  local key=$1 base=$2 path=$3 conns=$4 pid=${5:-} threads=$(( $4 < 2 ? 1 : 2 ))
+  wrk -t"$threads" -c"$conns" -d"$WARMUP" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
+  local out before=0 after=0
+  [ -n "$pid" ] && before=$(cpu_ticks "$pid")
+  out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path")
+  [ -n "$pid" ] && after=$(cpu_ticks "$pid")
+  RPS[$key]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  REQS[$key]=$(echo "$out" | awk '/requests in/ {print $1}')
+  P50[$key]=$(echo "$out" | awk '$1=="50%" {print $2}')
+  P99[$key]=$(echo "$out" | awk '$1=="99%" {print $2}')
+  NON2XX[$key]=$(echo "$out" | awk '/Non-2xx or 3xx responses/ {print $5}')
+  NON2XX[$key]=${NON2XX[$key]:-0}
+  CPU[$key]=$(( after - before ))
+}
+ms() { # wrk latency (1.23ms, 850.00us, 1.02s) → milliseconds
+  echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; printf "%.3f", v}'
 }

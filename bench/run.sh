@@ -29,27 +29,6 @@ start_nginx fast-proxy "$(proxy_conf "$fast_proxy_port" "$(echo "$FAST_BASE" | s
 demo_proxy_port=$(free_port)
 start_nginx demo-proxy "$(proxy_conf "$demo_proxy_port" "$(echo "$EPR_BASE" | sed -E 's#http://([^/]+)/.*#\1#')")"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-declare -A RPS P50 P99 NON2XX REQS CPU
-measure() { # key base path conns [pid whose CPU is counted]
-  local key=$1 base=$2 path=$3 conns=$4 pid=${5:-} threads=$(( $4 < 2 ? 1 : 2 ))
-  wrk -t"$threads" -c"$conns" -d"$WARMUP" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
-  local out before=0 after=0
-  [ -n "$pid" ] && before=$(cpu_ticks "$pid")
-  out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path")
-  [ -n "$pid" ] && after=$(cpu_ticks "$pid")
-  RPS[$key]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  REQS[$key]=$(echo "$out" | awk '/requests in/ {print $1}')
-  P50[$key]=$(echo "$out" | awk '$1=="50%" {print $2}')
-  P99[$key]=$(echo "$out" | awk '$1=="99%" {print $2}')
-  NON2XX[$key]=$(echo "$out" | awk '/Non-2xx or 3xx responses/ {print $5}')
-  NON2XX[$key]=${NON2XX[$key]:-0}
-  CPU[$key]=$(( after - before ))
-}
-ms() { # wrk latency (1.23ms, 850.00us, 1.02s) → milliseconds
-  echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; printf "%.3f", v}'
-}
-
 invalid=0
 table() { # title direct-base nginx-base read-path search-path
   local title=$1 direct=$2 nginx=$3 read=$4 search=$5 hz

@@ -119,11 +119,20 @@ public final class DemoIssuer implements AutoCloseable {
    * optional fields are left out.
    */
   public String mint(Claims c) {
-    return mint(c, Map.of());
+    return mint(c, null);
   }
 
-  /** A token with {@code c} and the {@code extra} claims (e.g. SMART's {@code fhirUser}). */
-  public String mint(Claims c, Map<String, Object> extra) {
+  /**
+   * As {@link #mint(Claims)}, bound to a client's DPoP key when {@code jkt} is given: {@code cnf.jkt}
+   * its thumbprint and {@code typ} DPoP, as Keycloak issues them to a client that requires
+   * DPoP-bound tokens.
+   */
+  public String mint(Claims c, @Nullable String jkt) {
+    return mint(c, jkt, Map.of());
+  }
+
+  /** As {@link #mint(Claims, String)}, with the {@code extra} claims too (e.g. SMART's {@code fhirUser}). */
+  public String mint(Claims c, @Nullable String jkt, Map<String, Object> extra) {
     requireNonNull(c, "c");
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
@@ -133,7 +142,7 @@ public final class DemoIssuer implements AutoCloseable {
         .issueTime(Date.from(now))
         .expirationTime(Date.from(now.plus(c.lifetime())))
         .jwtID(UUID.randomUUID().toString())
-        .claim("typ", "Bearer")
+        .claim("typ", jkt == null ? "Bearer" : "DPoP")
         .claim("azp", c.azp())
         .claim("scope", "openid profile");
     if (c.username() != null) {
@@ -156,6 +165,9 @@ public final class DemoIssuer implements AutoCloseable {
     }
     if (c.sid() != null) {
       claims.claim("sid", c.sid());
+    }
+    if (jkt != null) {
+      claims.claim("cnf", Map.of("jkt", jkt));
     }
     extra.forEach(claims::claim);
     SignedJWT jwt = new SignedJWT(

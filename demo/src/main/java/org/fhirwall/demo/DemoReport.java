@@ -6,10 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
 
 /**
- * What the demo's three scenes showed. {@link #toJson()} writes the keys scripts rely on
+ * What the demo's four scenes showed. {@link #toJson()} writes the keys scripts rely on
  * ({@code patients_in_epr}, {@code clinician_workday.requests_ok}, ...): extend them, never rename.
  */
-public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwordOnly, StolenSession stolen, long elapsedMillis) {
+public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwordOnly, StolenSession stolen,
+    StolenDpopToken stolenDpop, long elapsedMillis) {
 
   /**
    * Scene 1: a clinician's ordinary day, MFA login, a few dozen patients; {@code patientsInCare}
@@ -32,6 +33,13 @@ public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwo
    */
   public record StolenSession(int roleLimit, int requests, int requestsOk, int patientsDisclosed, int cutOffStatus,
       boolean locked, int alerts, int unexplainedLimit, int strangersDisclosed, boolean cutOffByUnexplainedLimit) {}
+
+  /**
+   * Scene 4: a DPoP-bound token copied without its key, tried four ways; {@code ownerStatus} is
+   * what the clinician herself got with it (and her key) just before.
+   */
+  public record StolenDpopToken(int requests, int requestsRefused, int firstStatus, String challenge,
+      int patientsDisclosed, int ownerStatus) {}
 
   public String toJson() {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -58,6 +66,13 @@ public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwo
     s.put("unexplained_limit", stolen.unexplainedLimit());
     s.put("strangers_disclosed", stolen.strangersDisclosed());
     s.put("cut_off_by_unexplained_limit", stolen.cutOffByUnexplainedLimit());
+    ObjectNode d = root.putObject("stolen_dpop_token");
+    d.put("requests", stolenDpop.requests());
+    d.put("requests_refused", stolenDpop.requestsRefused());
+    d.put("first_status", stolenDpop.firstStatus());
+    d.put("challenge", stolenDpop.challenge());
+    d.put("patients_disclosed", stolenDpop.patientsDisclosed());
+    d.put("owner_status", stolenDpop.ownerStatus());
     root.put("elapsed_ms", elapsedMillis);
     try {
       return mapper.writeValueAsString(root) + "\n";
@@ -77,6 +92,8 @@ public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwo
         passwordOnly.patientsDisclosed()));
     sb.append(String.format(Locale.ROOT, row, "3. stolen MFA session paging all patients", stolen.requestsOk(),
         stolen.requests() - stolen.requestsOk(), stolen.patientsDisclosed()));
+    sb.append(String.format(Locale.ROOT, row, "4. stolen DPoP-bound token, no key", stolenDpop.requests()
+        - stolenDpop.requestsRefused(), stolenDpop.requestsRefused(), stolenDpop.patientsDisclosed()));
     sb.append('\n');
     sb.append(String.format(Locale.ROOT, "  1: every request answered; the clinician notices nothing (%d of her %d patients are in her "
         + "care: explained, not charged to the unexplained budget).%n", workday.patientsInCare(), workday.patientsSeen()));
@@ -90,6 +107,8 @@ public record DemoReport(int patientsInEpr, Workday workday, PasswordOnly passwo
           stolen.cutOffStatus(), stolen.patientsDisclosed(), stolen.roleLimit(), stolen.locked() ? "locked" : "NOT locked",
           stolen.alerts()));
     }
+    sb.append(String.format(Locale.ROOT, "  4: HTTP %d every time (as Bearer, without proof, with the attacker's key, with a "
+        + "replayed proof); the token is worth nothing without the key on the clinician's device.%n", stolenDpop.firstStatus()));
     sb.append(String.format(Locale.ROOT, "  The EPR held %,d patients; without fhirwall scene 3 could have taken all of them.%n",
         patientsInEpr));
     return sb.toString();

@@ -65,7 +65,8 @@ public final class IncidentDemo implements Demo {
       DemoReport.StolenSession stolen = result.stolen();
       return result.passwordOnly().patientsDisclosed() == 0
           && stolen.patientsDisclosed() <= stolen.roleLimit()
-          && (stolen.unexplainedLimit() == 0 || stolen.strangersDisclosed() <= stolen.unexplainedLimit()) ? 0 : 1;
+          && (stolen.unexplainedLimit() == 0 || stolen.strangersDisclosed() <= stolen.unexplainedLimit())
+          && result.stolenDpop().patientsDisclosed() == 0 ? 0 : 1;
     }
   }
 

@@ -47,13 +47,38 @@ public final class IncidentScript {
    * {@code fhirUser} claim for Dr Martin and Dr Durand.
    */
   public String clinicianToken(String username, boolean withOtp, Duration loggedInAgo) {
-    Instant now = Instant.now();
+    return env.issuer().mint(clinicianClaims(username, withOtp, loggedInAgo), null, fhirUser(username));
+  }
+
+  /** The {@code fhirUser} claim of a demo clinician with care relationships; none for the others. */
+  private static Map<String, Object> fhirUser(String username) {
     String fhirUser = FHIR_USERS.get(username);
-    return env.issuer().mint(new DemoIssuer.Claims(
+    return fhirUser == null ? Map.of() : Map.of("fhirUser", fhirUser);
+  }
+
+  private static DemoIssuer.Claims clinicianClaims(String username, boolean withOtp, Duration loggedInAgo) {
+    Instant now = Instant.now();
+    return new DemoIssuer.Claims(
         "user-" + username, username, Set.of(CLINICIAN_ROLE), "1",
         withOtp ? List.of("pwd", "otp") : List.of("pwd"), now.minus(loggedInAgo),
-        UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(30)),
-        fhirUser == null ? Map.of() : Map.of("fhirUser", fhirUser));
+        UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(30));
+  }
+
+  /**
+   * What a client holds: an access token and, for a DPoP-bound one, the private key that never
+   * leaves the clinician's device (null for a bearer token).
+   */
+  public record Credential(String token, @Nullable DpopKey key) {
+    public static Credential bearer(String token) {
+      return new Credential(token, null);
+    }
+  }
+
+  /** An MFA-backed clinician's token bound to the DPoP key of her device. */
+  public Credential clinicianOnDevice(String username, Duration loggedInAgo) {
+    DpopKey device = DpopKey.generate();
+    return new Credential(env.issuer().mint(clinicianClaims(username, true, loggedInAgo), device.thumbprint(),
+        fhirUser(username)), device);
   }
 
   public DemoReport play() throws IOException, InterruptedException {
@@ -62,12 +87,13 @@ public final class IncidentScript {
     DemoReport.Workday workday = workday();
     DemoReport.PasswordOnly passwordOnly = passwordOnly();
     DemoReport.StolenSession stolen = stolenSession();
-    return new DemoReport(inEpr, workday, passwordOnly, stolen, (System.nanoTime() - start) / 1_000_000);
+    DemoReport.StolenDpopToken stolenDpop = stolenDpopToken();
+    return new DemoReport(inEpr, workday, passwordOnly, stolen, stolenDpop, (System.nanoTime() - start) / 1_000_000);
   }
 
   /** Scene 1: Dr Martin logs in with password and OTP and works through her patient list. */
   DemoReport.Workday workday() throws IOException, InterruptedException {
-    return workday(clinicianToken("dr.martin", true, Duration.ofHours(2)), true, Duration.ZERO);
+    return workday(clinicianOnDevice("dr.martin", Duration.ofHours(2)), true, Duration.ZERO);
   }
 
   /**
@@ -78,13 +104,14 @@ public final class IncidentScript {
   public DemoReport.Workday workday(Set<String> roles, Duration loggedInAgo, boolean everything, Duration perChart)
       throws IOException, InterruptedException {
     Instant now = Instant.now();
+    DpopKey device = DpopKey.generate();
     String token = env.issuer().mint(new DemoIssuer.Claims("user-day-" + UUID.randomUUID(), "day.clinician", roles, "1",
         List.of("pwd", "otp"), now.minus(loggedInAgo), UUID.randomUUID().toString(), "fhirwall", "fhirwall-web",
-        Duration.ofMinutes(30)));
-    return workday(token, everything, perChart);
+        Duration.ofMinutes(30)), device.thumbprint());
+    return workday(new Credential(token, device), everything, perChart);
   }
 
-  private DemoReport.Workday workday(String token, boolean withEverything, Duration perChart)
+  private DemoReport.Workday workday(Credential token, boolean withEverything, Duration perChart)
       throws IOException, InterruptedException {
     Set<String> seen = new HashSet<>();
     int ok = 0;
@@ -115,6 +142,38 @@ public final class IncidentScript {
     Set<String> inCare = new HashSet<>(CareAssignments.martinsPatients(env.store().count("Patient")));
     inCare.retainAll(seen);
     return new DemoReport.Workday(ok, refused, seen.size(), inCare.size());
+  }
+
+  /**
+   * Scene 4: the attacker copies Dr Martin's DPoP-bound token (from a proxy log, a browser
+   * extension, a memory dump), and even one of her proofs, but not the key on her device. Sent as
+   * a bearer token, under DPoP without a proof, with a proof of the attacker's own key, and with
+   * her captured proof replayed: refused every time.
+   */
+  DemoReport.StolenDpopToken stolenDpopToken() throws IOException, InterruptedException {
+    Credential clinician = clinicianOnDevice("dr.martin", Duration.ofMinutes(30));
+    String target = "Patient?_count=20";
+    String url = env.proxyBase() + "/" + target;
+    String captured = clinician.key().proof("GET", url, clinician.token());
+    Answer legit = send(target, "DPoP " + clinician.token(), captured);
+    DpopKey attackersKey = DpopKey.generate();
+    List<Answer> tries = List.of(
+        send(target, "Bearer " + clinician.token(), null),
+        send(target, "DPoP " + clinician.token(), null),
+        send(target, "DPoP " + clinician.token(), attackersKey.proof("GET", url, clinician.token())),
+        send(target, "DPoP " + clinician.token(), captured));
+    Set<String> disclosed = new HashSet<>();
+    int refused = 0;
+    for (Answer a : tries) {
+      if (a.status() == 200) {
+        disclosed.addAll(a.patients());
+      } else {
+        refused++;
+      }
+    }
+    String challenge = tries.get(0).challenge();
+    return new DemoReport.StolenDpopToken(tries.size(), refused, tries.get(0).status(), challenge == null ? "" : challenge,
+        disclosed.size(), legit.status());
   }
 
   /** Scene 2: the attacker has Dr Martin's password, but not her phone. */
@@ -220,13 +279,30 @@ public final class IncidentScript {
   record Answer(int status, Set<String> patients, @Nullable String next, @Nullable String challenge, String diagnostics) {}
 
   Answer get(String pathOrUrl, String token) throws IOException, InterruptedException {
+    return send(pathOrUrl, "Bearer " + token, null);
+  }
+
+  /** A GET with the credential: as a DPoP-bound token with a fresh proof of its key when it has one. */
+  Answer get(String pathOrUrl, Credential c) throws IOException, InterruptedException {
+    DpopKey key = c.key();
+    if (key == null) {
+      return get(pathOrUrl, c.token());
+    }
     String url = pathOrUrl.startsWith("http") ? pathOrUrl : env.proxyBase() + "/" + pathOrUrl;
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url))
-        .header("Authorization", "Bearer " + token)
+    return send(pathOrUrl, "DPoP " + c.token(), key.proof("GET", url, c.token()));
+  }
+
+  private Answer send(String pathOrUrl, String authorization, @Nullable String proof) throws IOException, InterruptedException {
+    String url = pathOrUrl.startsWith("http") ? pathOrUrl : env.proxyBase() + "/" + pathOrUrl;
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url))
+        .header("Authorization", authorization)
         .header("Accept", "application/fhir+json")
         .timeout(Duration.ofSeconds(30))
-        .GET()
-        .build();
+        .GET();
+    if (proof != null) {
+      builder.header("DPoP", proof);
+    }
+    HttpRequest request = builder.build();
     HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
     Set<String> patients = new HashSet<>();
     String next = null;

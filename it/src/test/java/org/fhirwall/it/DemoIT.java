@@ -45,5 +45,11 @@ class DemoIT {
     assertThat(unexplained).isPositive().isLessThan(limit);
     assertThat(r.path("stolen_mfa_session").path("cut_off_by_unexplained_limit").asBoolean()).isTrue();
     assertThat(r.path("stolen_mfa_session").path("strangers_disclosed").asInt()).isPositive().isLessThanOrEqualTo(unexplained);
+    assertThat(out.toString()).contains("stolen DPoP-bound token");
+    assertThat(r.path("stolen_dpop_token").path("owner_status").asInt()).as("the clinician with her key").isEqualTo(200);
+    assertThat(r.path("stolen_dpop_token").path("requests_refused").asInt()).isEqualTo(4);
+    assertThat(r.path("stolen_dpop_token").path("first_status").asInt()).isEqualTo(401);
+    assertThat(r.path("stolen_dpop_token").path("challenge").asText()).startsWith("DPoP ").contains("invalid_dpop_proof");
+    assertThat(r.path("stolen_dpop_token").path("patients_disclosed").asInt()).isZero();
   }
 }

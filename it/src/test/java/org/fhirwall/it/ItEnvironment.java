@@ -172,7 +172,7 @@ final class ItEnvironment implements AutoCloseable {
   String tokenWithFhirUser(String user, String fhirUser, String... roles) {
     return issuer().mint(new DemoIssuer.Claims("sub-" + user, user, Set.of(roles), "1", List.of("pwd", "otp"),
         Instant.now().minusSeconds(600), UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(20)),
-        java.util.Map.of("fhirUser", fhirUser));
+        null, java.util.Map.of("fhirUser", fhirUser));
   }
 
   IGenericClient client(String token) {

@@ -124,8 +124,17 @@ class ServeSignalsIT {
   }
 
   @Test
-  void sighupReloadsInsteadOfEndingTheProcess() throws Exception {
+  void sighupReloadsInsteadOfEndingTheProcessAndReopensTheAuditFile() throws Exception {
     String base = start(Duration.ZERO);
+    HttpResponse<String> before = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/Patient/p1"))
+        .header("Authorization", "Bearer " + token()).timeout(Duration.ofSeconds(20)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    String first = before.headers().firstValue("X-Request-Id").orElseThrow();
+    long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!Files.readString(dir.resolve("audit.jsonl")).contains(first) && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
+    Files.move(dir.resolve("audit.jsonl"), dir.resolve("audit-moved.jsonl")); // as logrotate does
     Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(serve.pid())).start();
     assertThat(hup.waitFor(10, TimeUnit.SECONDS)).isTrue();
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -138,5 +147,12 @@ class ServeSignalsIT {
         .header("Authorization", "Bearer " + token()).timeout(Duration.ofSeconds(20)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
+    String second = r.headers().firstValue("X-Request-Id").orElseThrow();
+    serve.destroy();
+    assertThat(serve.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(Files.readString(dir.resolve("audit-moved.jsonl"))).contains(first).doesNotContain(second);
+    assertThat(Files.readString(dir.resolve("audit.jsonl"))).as("a new file at the path after SIGHUP").contains(second);
+    assertThat(org.fhirwall.audit.AuditVerifier.verify(List.of(dir.resolve("audit-moved.jsonl"), dir.resolve("audit.jsonl")),
+        null).findings()).as("one chain across both").isEmpty();
   }
 }

@@ -98,7 +98,35 @@ public final class AuditTrail implements AuditSink {
    */
   public static AuditTrail open(@Nullable FileSettings file, @Nullable OutputStream stdout, int capacity, OnFailure onFailure,
       Clock clock) throws IOException {
+    return open(file, stdout, null, capacity, onFailure, clock);
+  }
+
+  /** A syslog server over TLS (RFC 5425) that receives every record. */
+  public record SyslogSettings(String host, int port, @Nullable Path caFile, Duration timeout) {}
+
+  /** A FHIR audit repository that receives every record in batch Bundles. */
+  public record RepositorySettings(java.net.URI base, @Nullable String bearer, Duration timeout) {}
+
+  public static AuditTrail open(@Nullable FileSettings file, @Nullable OutputStream stdout, @Nullable SyslogSettings syslog,
+      int capacity, OnFailure onFailure, Clock clock) throws IOException {
+    return open(file, stdout, syslog, null, capacity, onFailure, clock);
+  }
+
+  /**
+   * A trail to the file, standard output, a syslog server and a FHIR audit repository, each when
+   * set, all at once.
+   *
+   * @throws IOException when the file cannot be opened or the syslog CA file read
+   */
+  public static AuditTrail open(@Nullable FileSettings file, @Nullable OutputStream stdout, @Nullable SyslogSettings syslog,
+      @Nullable RepositorySettings repository, int capacity, OnFailure onFailure, Clock clock) throws IOException {
     List<Destination> d = new ArrayList<>();
+    if (repository != null) {
+      d.add(new FhirRepositoryDestination(repository.base(), repository.bearer(), repository.timeout()));
+    }
+    if (syslog != null) {
+      d.add(new SyslogDestination(syslog.host(), syslog.port(), syslog.caFile(), syslog.timeout()));
+    }
     if (file != null) {
       d.add(AuditFile.open(new AuditFile.Settings(file.path(), file.maxSize(), file.rotateEvery(), file.fsyncInterval(),
           file.checkpointKey(), file.checkpointRecords(), file.checkpointEvery()), clock.instant()));
@@ -107,7 +135,7 @@ public final class AuditTrail implements AuditSink {
       d.add(new StreamDestination(stdout, "stdout"));
     }
     if (d.isEmpty()) {
-      throw new IllegalArgumentException("no audit destination (expected: a file, stdout, or both)");
+      throw new IllegalArgumentException("no audit destination (expected: a file, stdout or syslog)");
     }
     return new AuditTrail(d, capacity, onFailure, clock);
   }

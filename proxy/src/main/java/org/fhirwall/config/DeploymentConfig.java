@@ -250,15 +250,20 @@ public record DeploymentConfig(
    * @param maxSize rotate the file at this size (bytes)
    * @param checkpointKey the HMAC key of checkpoints (read from {@code checkpoint.key-file}), null for none
    */
-  public record Audit(@Nullable Path file, boolean stdout, int queue, String onFailure, Duration fsyncInterval, long maxSize,
-      Duration rotateEvery, byte @Nullable [] checkpointKey, int checkpointRecords, Duration checkpointEvery) {
+  public record Audit(@Nullable Path file, boolean stdout, @Nullable Syslog syslog, @Nullable Repository repository, int queue, String onFailure,
+      Duration fsyncInterval, long maxSize, Duration rotateEvery, byte @Nullable [] checkpointKey, int checkpointRecords,
+      Duration checkpointEvery) {}
 
-    /** Standard output only, with the defaults. */
-    public static Audit toStdout() {
-      return new Audit(null, true, 65_536, "alarm", Duration.ofSeconds(1), 256L << 20, Duration.ofDays(1), null, 1000,
-          Duration.ofMinutes(1));
+  /** A FHIR audit repository for the audit records; {@code bearer} read from its token file. */
+  public record Repository(URI url, @Nullable String bearer, Duration timeout) {
+    @Override
+    public String toString() {
+      return "Repository[url=" + url + ", bearer=" + (bearer == null ? "none" : "***") + ", timeout=" + timeout + "]";
     }
   }
+
+  /** A syslog server over TLS for the audit records. */
+  public record Syslog(HostPort address, @Nullable Path caFile, Duration timeout) {}
 
   /**
    * The admin listener: health and readiness for everyone who can reach it, the lock API only for

@@ -267,7 +267,27 @@ public final class DeploymentLoader {
       }
     }
     ConfigTree r = a.at("rotate");
-    return new DeploymentConfig.Audit(file, stdout, a.integer("queue"), a.text("on-failure"), a.duration("fsync-interval"),
+    ConfigTree sl = a.optional("syslog");
+    DeploymentConfig.Syslog syslog = null;
+    if (sl != null) {
+      Path ca = sl.has("ca-file") ? existingFile(sl, "ca-file", dir) : null;
+      syslog = new DeploymentConfig.Syslog(hostPort(sl, "address"), ca, sl.duration("timeout"));
+    }
+    ConfigTree fr = a.optional("fhir-repository");
+    DeploymentConfig.Repository repository = null;
+    if (fr != null) {
+      String bearer = null;
+      if (fr.has("token-file")) {
+        Path tokenFile = existingFile(fr, "token-file", dir);
+        try {
+          bearer = tokenFile == null ? null : Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+          fr.problem("token-file", tokenFile + " (expected: a readable file): " + e.getMessage());
+        }
+      }
+      repository = new DeploymentConfig.Repository(url(fr, "url"), bearer, fr.duration("timeout"));
+    }
+    return new DeploymentConfig.Audit(file, stdout, syslog, repository, a.integer("queue"), a.text("on-failure"), a.duration("fsync-interval"),
         r.bytes("max-size"), r.duration("every"), key, c.integer("every-records"), c.duration("every"));
   }
 

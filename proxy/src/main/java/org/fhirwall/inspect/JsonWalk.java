@@ -72,7 +72,7 @@ final class JsonWalk {
   private int resourceCount;
   private @Nullable String rootType;
 
-  private final List<Frame> frames = new ArrayList<>();
+  private Frame[] frames = new Frame[16];
   private int depth = -1;
   private final List<Candidate> candidates = new ArrayList<>();
   /** Full URLs of the entries that hold a resource; only read when a {@code urn:} reference needs resolving. */
@@ -127,12 +127,15 @@ final class JsonWalk {
     if (depth + 2 > model.maxDepth) {
       throw new UnreadableException("JSON nesting deeper than " + model.maxDepth);
     }
-    Frame parent = depth >= 0 ? frames.get(depth) : null;
+    Frame parent = depth >= 0 ? frames[depth] : null;
     depth++;
-    if (depth == frames.size()) {
-      frames.add(new Frame());
+    if (depth == frames.length) {
+      frames = java.util.Arrays.copyOf(frames, depth * 2);
     }
-    Frame f = frames.get(depth);
+    Frame f = frames[depth];
+    if (f == null) {
+      f = frames[depth] = new Frame();
+    }
     f.reset();
     f.array = array;
     f.start = array ? -1 : t.start;
@@ -176,7 +179,7 @@ final class JsonWalk {
   }
 
   private void scalar(JsonTokens t, int token) throws UnreadableException {
-    Frame f = frames.get(depth);
+    Frame f = frames[depth];
     if (f.array) {
       return;
     }
@@ -187,14 +190,14 @@ final class JsonWalk {
   }
 
   private void string(JsonTokens t) throws UnreadableException {
-    Frame f = frames.get(depth);
+    Frame f = frames[depth];
     if (f.array) {
       checkBase(t);
       return;
     }
     switch (memberCode(t) & WalkModel.MEMBER) {
       case WalkModel.RESOURCE_TYPE -> resourceType(f, t);
-      case WalkModel.ID -> f.addId(t.text());
+      case WalkModel.ID -> f.addId(t);
       case WalkModel.REFERENCE -> reference(f, t);
       case WalkModel.TYPE -> f.referenceType = t.text();
       case WalkModel.CONTENT_TYPE -> f.contentType = t.text();
@@ -254,7 +257,7 @@ final class JsonWalk {
   }
 
   private void endObject(JsonTokens t) throws UnreadableException {
-    Frame f = frames.get(depth);
+    Frame f = frames[depth];
     int end = t.start + 1;
     if (f.resourceType != null) {
       endResource(f, end);
@@ -298,7 +301,7 @@ final class JsonWalk {
         patients.add(patientKey(buf));
         f.referenceKind = PATIENT;
         if ((f.nameCode & WalkModel.MEMBER) == WalkModel.SECURITY_CONTEXT && depth > 0) {
-          frames.get(depth - 1).securityContextIsPatient = true;
+          frames[depth - 1].securityContextIsPatient = true;
         }
       }
       case PATIENT_UNRESOLVED -> {
@@ -389,7 +392,7 @@ final class JsonWalk {
     }
     String[] names = new String[depth + 1];
     for (int i = 0; i <= depth; i++) {
-      Frame frame = frames.get(i);
+      Frame frame = frames[i];
       names[i] = frame.nameStart < 0 ? null : tokens.text(frame.nameStart, frame.nameEnd, frame.nameFlags);
     }
     candidates.add(new Candidate(names, kind, f.reference, f.start, end, typedPatient));
@@ -404,7 +407,7 @@ final class JsonWalk {
     resourceTypes.add(type);
     boolean contained = f.containedItem && depth >= 2;
     if (type.equals("Patient")) {
-      if (f.containedItem || f.id == null) {
+      if (f.containedItem || f.id(tokens) == null) {
         patients.add(PatientKeys.unidentified(json, f.start, end));
       } else {
         patients.add(PatientKeys.patient(f.id));
@@ -415,12 +418,12 @@ final class JsonWalk {
         }
       }
     }
-    Frame container = contained ? frames.get(depth - 2) : null;
-    if (container != null && f.id != null) {
-      container.containedTypes().put(f.id, type);
+    Frame container = contained ? frames[depth - 2] : null;
+    if (container != null && f.id(tokens) != null) {
+      container.containedTypes().put(f.id(tokens), type);
     }
-    boolean member = model.compartment.inCompartment(type);
-    Set<List<String>> owners = model.compartment.ownerPaths(type);
+    boolean member = f.candidateMark < candidates.size() && model.compartment.inCompartment(type);
+    Set<List<String>> owners = member ? model.compartment.ownerPaths(type) : Set.of();
     for (int i = f.candidateMark; i < candidates.size(); i++) {
       Candidate c = candidates.get(i);
       if (!c.typedPatient && !(member && owners.contains(c.pathBelow(depth)))) {
@@ -447,8 +450,8 @@ final class JsonWalk {
     if (f.dataStart >= 0) {
       inlineContent(f, end);
     }
-    if (depth >= 1 && (f.nameCode & WalkModel.MEMBER) == WalkModel.RESOURCE && frames.get(depth - 1).entryItem) {
-      frames.get(depth - 1).entryResourceType = type;
+    if (depth >= 1 && (f.nameCode & WalkModel.MEMBER) == WalkModel.RESOURCE && frames[depth - 1].entryItem) {
+      frames[depth - 1].entryResourceType = type;
     }
   }
 
@@ -458,7 +461,7 @@ final class JsonWalk {
       return; // the container itself, or a contained resource counted on its own
     }
     // "#x" only means something inside its container: key it with the container's identity.
-    String scope = container.id != null
+    String scope = container.id(tokens) != null
         ? container.resourceType + "/" + container.id
         : PatientKeys.unidentified(json, container.start, containerEnd);
     patients.add(unresolvedKey(c, scope));
@@ -496,7 +499,7 @@ final class JsonWalk {
     }
     if ("Binary".equals(f.resourceType) && !f.securityContextIsPatient) {
       // Opaque content (a PDF, an image, a CDA document): assume it is about one patient, the same one each read.
-      patients.add(f.id != null
+      patients.add(f.id(tokens) != null
           ? PatientKeys.unresolved("Binary/" + f.id)
           : PatientKeys.unresolved(PatientKeys.UNREADABLE_BINARY, json, f.start, end));
     }
@@ -604,6 +607,10 @@ final class JsonWalk {
     boolean containedItem;
     boolean ownerLeaf;
     @Nullable String resourceType;
+    /** The first {@code id} member: its raw bytes and flags, and its text once asked for. */
+    int idStart;
+    int idEnd;
+    int idFlags;
     @Nullable String id;
     @Nullable List<String> moreIds;
     byte referenceKind;
@@ -633,6 +640,7 @@ final class JsonWalk {
       containedItem = false;
       ownerLeaf = false;
       resourceType = null;
+      idStart = -1;
       id = null;
       moreIds = null;
       referenceKind = NONE;
@@ -649,15 +657,28 @@ final class JsonWalk {
       securityContextIsPatient = false;
     }
 
-    void addId(String value) {
-      if (id == null) {
-        id = value;
-      } else if (!id.equals(value)) {
+    void addId(JsonTokens t) {
+      if (idStart < 0) {
+        idStart = t.start + 1;
+        idEnd = t.end - 1;
+        idFlags = t.flags;
+        return;
+      }
+      String value = t.text();
+      if (!value.equals(id(t))) {
         if (moreIds == null) {
           moreIds = new ArrayList<>(2);
         }
         moreIds.add(value);
       }
+    }
+
+    /** The first {@code id} member's text, made when first asked for (most ids are never needed). */
+    @Nullable String id(@Nullable JsonTokens t) {
+      if (id == null && idStart >= 0 && t != null) {
+        id = t.text(idStart, idEnd, idFlags);
+      }
+      return id;
     }
 
     Map<String, String> containedTypes() {

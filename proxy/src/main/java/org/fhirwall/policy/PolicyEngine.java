@@ -104,6 +104,9 @@ public final class PolicyEngine {
 
     List<String> notes = new ArrayList<>();
     Optional<Violation> violation = check(role, principal.kind(), request, pageNumber);
+    if (violation.isEmpty()) {
+      violation = SmartScopes.check(principal, request, patients);
+    }
     boolean countOnly = violation.isEmpty() && isCountOnly(request) && !patients.pinsEveryMatch(request);
     FhirRequest forwarded = countOnly ? resolveCount(role, request, notes) : rewrite(role, request, notes, "");
     List<PatientWindow> limits = breakGlass ? role.breakGlass().patientLimits() : role.patientLimits();
@@ -140,6 +143,15 @@ public final class PolicyEngine {
     return Optional.empty();
   }
 
+  /**
+   * A response for an app launched for one patient ({@code patient} in the token) that names
+   * another: refused after it was charged (see {@link SmartScopes#outsideContext}).
+   */
+  public static Optional<Decision.Deny> outsideLaunchContext(Principal principal, java.util.Set<String> patients) {
+    return SmartScopes.outsideContext(principal, patients)
+        .map(why -> new Decision.Deny(Decision.Kind.FORBIDDEN, "smart-patient-context", why));
+  }
+
   private static Optional<Decision.Deny> authenticate(Principal principal, AuthenticationStrength required, Instant now,
       String description, String rule) {
     Optional<String> conflict = required.conflict();
@@ -147,12 +159,14 @@ public final class PolicyEngine {
       return Optional.of(new Decision.Deny(Decision.Kind.FORBIDDEN, rule, "The authentication this request needs cannot be "
           + "satisfied: " + conflict.get() + "; the role policy must be fixed"));
     }
-    Optional<org.fhirwall.fhir.Refusal> unbound = required.senderConstrained().check(principal,
-        description.replace("a stronger or more recent authentication", "a sender-constrained token"));
-    if (unbound.isPresent()) {
-      return Optional.of(Decision.Deny.unbound("sender-constrained", unbound.get()));
+    Optional<StepUp.Shortfall> weak = StepUp.check(principal, required, now, description);
+    if (weak.isPresent()) {
+      return Optional.of(Decision.Deny.stepUp(rule, weak.get()));
     }
-    return StepUp.check(principal, required, now, description).map(s -> Decision.Deny.stepUp(rule, s));
+    // after the MFA evidence: a token that falls short of both is told to log in again first
+    return required.senderConstrained().check(principal,
+            description.replace("a stronger or more recent authentication", "a sender-constrained token"))
+        .map(r -> Decision.Deny.unbound("sender-constrained", r));
   }
 
   /** {@code _summary=count}, or {@code _count=0}: an answer of totals only. */

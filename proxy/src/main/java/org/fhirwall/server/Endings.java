@@ -32,10 +32,13 @@ final class Endings {
   private final Alarms alarms;
   private final Duration writeTimeout;
   private final List<Runnable> onEnd = new ArrayList<>(1);
+  /** The CORS headers every answer to this request carries (none unless its origin is allowed). */
+  private final List<java.util.Map.Entry<String, String>> cors;
   private boolean ended;
 
   Endings(ChannelHandlerContext ctx, HttpRequest head, RequestBody body, AuditSink audit, Alarms alarms,
-      Duration writeTimeout) {
+      Duration writeTimeout, org.fhirwall.respond.Cors cors) {
+    this.cors = cors.headersFor(head.headers().get(HttpHeaderNames.ORIGIN));
     this.ctx = requireNonNull(ctx, "ctx");
     this.head = requireNonNull(head, "head");
     this.body = requireNonNull(body, "body");
@@ -83,7 +86,13 @@ final class Endings {
     onEnd.forEach(Runnable::run);
     boolean keepAlive = HttpUtil.isKeepAlive(head) && body.complete();
     body.release();
-    Responses.finish(ctx, answer, keepAlive, writeTimeout);
+    Answer out = answer;
+    if (!cors.isEmpty()) {
+      List<java.util.Map.Entry<String, String>> headers = new ArrayList<>(answer.headers());
+      headers.addAll(cors);
+      out = new Answer(answer.status(), headers, answer.body(), answer.closeConnection());
+    }
+    Responses.finish(ctx, out, keepAlive, writeTimeout);
     return true;
   }
 }

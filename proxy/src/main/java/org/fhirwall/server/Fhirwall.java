@@ -216,7 +216,9 @@ public final class Fhirwall implements AutoCloseable {
           new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow(),
               idpSessions(config, http, background, options.clock())),
           options.clock(),
-          heavyWork);
+          heavyWork,
+          new PublicAccess(new org.fhirwall.respond.Cors(config.cors().allowedOrigins(), config.cors().maxAge()),
+              org.fhirwall.auth.SmartConfiguration.create(config.identity(), http, background, options.clock())));
       AtomicInteger ready = new AtomicInteger();
       authenticator.prepare(options.clock().instant());
       Readiness readiness = new Readiness()
@@ -454,7 +456,13 @@ public final class Fhirwall implements AutoCloseable {
         flush();
       }
     } : null;
-    return AuditTrail.open(file, stdout, audit.queue(),
+    DeploymentConfig.Syslog s = audit.syslog();
+    AuditTrail.SyslogSettings syslog = s == null ? null
+        : new AuditTrail.SyslogSettings(s.address().host(), s.address().port(), s.caFile(), s.timeout());
+    DeploymentConfig.Repository r = audit.repository();
+    AuditTrail.RepositorySettings repository = r == null ? null
+        : new AuditTrail.RepositorySettings(r.url(), r.bearer(), r.timeout());
+    return AuditTrail.open(file, stdout, syslog, repository, audit.queue(),
         audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
   }
 
@@ -500,8 +508,8 @@ public final class Fhirwall implements AutoCloseable {
    * (the public port's and the EPR client's); whatever cannot be read leaves what is in force.
    */
   public void reload() {
-    LOG.info("reload requested: audit files, policies and certificates");
     trail.reopen();
+    LOG.info("reload requested: audit files, policies and certificates");
     policies.check();
     server.reloadCertificates();
   }

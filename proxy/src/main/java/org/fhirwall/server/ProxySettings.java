@@ -36,6 +36,13 @@ public record ProxySettings(
     return publicBaseUrl.startsWith("https:") ? "https" : "http";
   }
 
+  /** The path of the public base URL ({@code /fhir}), empty for the root. */
+  public String publicPath() {
+    String rest = publicBaseUrl.substring(publicBaseUrl.indexOf("://") + 3);
+    int slash = rest.indexOf('/');
+    return slash < 0 ? "" : rest.substring(slash);
+  }
+
   /** The host[:port] clients use. */
   public String publicHost() {
     String rest = publicBaseUrl.substring(publicBaseUrl.indexOf("://") + 3);

@@ -38,7 +38,16 @@ public record Stages(
     AuditSink audit,
     Alarms alarms,
     Clock clock,
-    Executor heavyWork) {
+    Executor heavyWork,
+    PublicAccess publicAccess) {
+
+  /** Stages without anything public (no CORS, no SMART discovery). */
+  public Stages(RequestParser parser, RequestPatients patients, Authenticator authenticator, PageLinks pageLinks,
+      Supplier<PolicyEngine> policy, ResponseInspector inspector, Responder responder, Enforcement quota, CareLookup care,
+      AuditSink audit, Alarms alarms, Clock clock, Executor heavyWork) {
+    this(parser, patients, authenticator, pageLinks, policy, inspector, responder, quota, care, audit, alarms, clock, heavyWork,
+        PublicAccess.NONE);
+  }
 
   public Stages {
     requireNonNull(parser, "parser");
@@ -54,5 +63,6 @@ public record Stages(
     requireNonNull(alarms, "alarms");
     requireNonNull(clock, "clock");
     requireNonNull(heavyWork, "heavyWork");
+    requireNonNull(publicAccess, "publicAccess");
   }
 }

@@ -117,6 +117,12 @@ final class FakeIdp implements AutoCloseable {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("issuer", issuer);
     doc.put("jwks_uri", jwksUri().toString());
+    doc.put("authorization_endpoint", issuer + "/protocol/openid-connect/auth");
+    doc.put("token_endpoint", issuer + "/protocol/openid-connect/token");
+    doc.put("revocation_endpoint", issuer + "/protocol/openid-connect/revoke");
+    doc.put("grant_types_supported", java.util.List.of("authorization_code", "implicit", "refresh_token", "password"));
+    doc.put("code_challenge_methods_supported", java.util.List.of("plain", "S256"));
+    doc.put("scopes_supported", java.util.List.of("openid", "patient/*.rs", "launch/patient"));
     if (advertiseIntrospection) {
       doc.put("introspection_endpoint", introspectionUri().toString());
     }

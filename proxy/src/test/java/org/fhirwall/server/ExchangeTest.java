@@ -77,6 +77,8 @@ class ExchangeTest {
   @Nullable List<io.netty.util.concurrent.Promise<UpstreamResult>> deferred;
   final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
   final InFlight inFlight = new InFlight();
+  /** Whether the audit trail takes records (false: a destination fails under {@code audit.on-failure: refuse}). */
+  boolean auditAccepting = true;
   EmbeddedChannel channel;
 
   @AfterEach
@@ -254,6 +256,19 @@ class ExchangeTest {
   }
 
   @Test
+  void whileTheAuditTrailCannotRecordAndTheDeploymentRefusesRequestsGet503AndNeverReachTheEpr() {
+    auditAccepting = false;
+    FullHttpResponse r = get("Patient/p1", "good");
+    assertThat(r.status().code()).isEqualTo(503);
+    assertThat(r.headers().get("Retry-After")).isEqualTo("5");
+    assertThat(body(r)).contains("audit trail is unavailable");
+    assertEnding(r, AuditRecord.Outcome.FAILED, "audit-unavailable");
+    assertThat(reachedEpr).isEmpty();
+    auditAccepting = true;
+    assertThat(get("Patient/p1", "good").status().code()).as("served again once the trail records").isEqualTo(200);
+  }
+
+  @Test
   void overTheRateIs429() {
     assertThat(get("Patient/p1", "good").status().code()).isEqualTo(200);
     FullHttpResponse second = get("Patient/p2", "good");
@@ -393,6 +408,11 @@ class ExchangeTest {
       @Override
       public long dropped() {
         return 0;
+      }
+
+      @Override
+      public boolean accepting() {
+        return auditAccepting;
       }
 
       @Override

@@ -19,6 +19,7 @@ import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.config.DeploymentLoader;
 import org.fhirwall.demo.DemoFhirServer;
 import org.fhirwall.demo.DemoStore;
+import org.fhirwall.demo.DpopKey;
 import org.fhirwall.server.Fhirwall;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,11 +83,12 @@ class KeycloakFhirwallIT {
         identity:
           issuer: %s
           audience: [fhirwall]
-          clients: [fhirwall-web, fhirwall-pwd-only, other-app]
+          clients: [fhirwall-web, fhirwall-pwd-only, other-app, fhirwall-smart-app]
           introspection:
             client-id: %s
             client-secret: %s
             cache: %ds
+        cors: {allowed-origins: ["https://app.example"]}
         policies: %s
         audit: {file: %s}
         admin: {enabled: false}
@@ -132,14 +134,94 @@ class KeycloakFhirwallIT {
         TestRealm.DR_MARTIN.password(), null)).isInstanceOf(KeycloakRefusal.class);
   }
 
+  HttpResponse<String> dpop(String path, String token, @org.jspecify.annotations.Nullable String proof) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/" + path)).header("Authorization", "DPoP " + token)
+        .timeout(Duration.ofSeconds(30)).GET();
+    if (proof != null) {
+      b.header("DPoP", proof);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> withFreshProof(String path, String token, DpopKey key) throws Exception {
+    return dpop(path, token, key.proof("GET", base + "/" + path, token));
+  }
+
   @Test
-  void passwordAndTotpThroughTheBrowserLoginLetDataFlow() throws Exception {
+  void aBearerTokenFromTheBrowserLoginIsRefusedWhereTheShippedPhysicianRoleRequiresDpop() throws Exception {
     TokenSet t = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
         TestRealm.DR_MARTIN.totpSecret());
     assertThat(t.accessClaims().has("auth_time")).isTrue();
     HttpResponse<String> r = get("Patient?family=Martin&_count=5", t.accessToken());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(r.body()).contains("\"resourceType\":\"Patient\"");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("DPoP ").contains("invalid_token");
+    assertThat(r.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Patient\"");
+  }
+
+  @Test
+  void theSmartAppsDpopBoundTokenWorksWithFreshProofsAndIsWorthNothingWithoutItsKey() throws Exception {
+    DpopKey device = DpopKey.generate();
+    // browser flow with PKCE, password + OTP, the code exchanged under a proof of the device key
+    TokenSet t = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, TestRealm.DR_MARTIN.username(),
+        TestRealm.DR_MARTIN.password(), TestRealm.DR_MARTIN.totpSecret(), device);
+    assertThat(t.accessClaims().path("cnf").path("jkt").asText()).as("Keycloak bound the token").isEqualTo(device.thumbprint());
+    String path = "Patient?family=Martin&_count=5";
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> ok = withFreshProof(path, t.accessToken(), device);
+      assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+      assertThat(ok.body()).contains("\"resourceType\":\"Patient\"");
+    }
+    // the same token, copied without the key
+    HttpResponse<String> asBearer = get(path, t.accessToken());
+    HttpResponse<String> noProof = dpop(path, t.accessToken(), null);
+    DpopKey attacker = DpopKey.generate();
+    HttpResponse<String> otherKey = dpop(path, t.accessToken(), attacker.proof("GET", base + "/" + path, t.accessToken()));
+    String captured = device.proof("GET", base + "/" + path, t.accessToken());
+    assertThat(dpop(path, t.accessToken(), captured).statusCode()).as("the clinician's own request").isEqualTo(200);
+    HttpResponse<String> replayed = dpop(path, t.accessToken(), captured);
+    HttpResponse<String> otherUrl = dpop(path, t.accessToken(), device.proof("GET", base + "/Observation", t.accessToken()));
+    for (HttpResponse<String> r : List.of(asBearer, noProof, otherKey, replayed, otherUrl)) {
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+      assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("DPoP ")
+          .contains("error=\"invalid_dpop_proof\"");
+      assertThat(r.body()).doesNotContain("\"resourceType\":\"Patient\"");
+    }
+    assertThat(replayed.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("replayed");
+  }
+
+  @Test
+  void aSmartAppFindsWhereToLogInWithoutAToken() throws Exception {
+    HttpResponse<String> config = http.send(HttpRequest.newBuilder(URI.create(base + "/.well-known/smart-configuration"))
+        .GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(config.statusCode()).as(config.body()).isEqualTo(200);
+    com.fasterxml.jackson.databind.JsonNode c = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config.body());
+    assertThat(c.path("issuer").asText()).isEqualTo(keycloak.issuer());
+    assertThat(c.path("authorization_endpoint").asText()).isEqualTo(keycloak.issuer() + "/protocol/openid-connect/auth");
+    assertThat(c.path("token_endpoint").asText()).isEqualTo(keycloak.tokenEndpoint());
+    assertThat(c.path("introspection_endpoint").asText()).isNotBlank();
+    assertThat(c.path("revocation_endpoint").asText()).isNotBlank();
+    assertThat(c.path("code_challenge_methods_supported").toString()).contains("S256");
+    assertThat(c.path("capabilities").toString()).contains("launch-standalone").contains("permission-v2");
+
+    HttpResponse<String> metadata = http.send(HttpRequest.newBuilder(URI.create(base + "/metadata"))
+        .header("Accept", "application/fhir+json").GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(metadata.statusCode()).as(metadata.body()).isEqualTo(200);
+    assertThat(metadata.body()).contains("\"resourceType\":\"CapabilityStatement\"").contains("SMART-on-FHIR")
+        .contains("oauth-uris").contains(keycloak.tokenEndpoint()).doesNotContain("\"Patient/");
+
+    HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(URI.create(base + "/Patient"))
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "GET").header("Access-Control-Request-Headers", "authorization, dpop")
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(preflight.statusCode()).isEqualTo(204);
+    assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).contains("https://app.example");
+    assertThat(preflight.headers().firstValue("Access-Control-Allow-Headers").orElseThrow()).contains("dpop");
+    assertThat(preflight.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
+    HttpResponse<String> foreign = http.send(HttpRequest.newBuilder(URI.create(base + "/Patient"))
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://evil.example")
+        .header("Access-Control-Request-Method", "GET").build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(foreign.statusCode()).isEqualTo(403);
+    assertThat(foreign.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
   }
 
   @Test
@@ -185,16 +267,17 @@ class KeycloakFhirwallIT {
   void aDisabledUserIsRefusedWithinTheIntrospectionCacheTime() throws Exception {
     // the run's Keycloak is shared: another test may have disabled this user already
     keycloak.setUserEnabled(TestRealm.DR_LEAVING.username(), true);
-    TokenSet t = keycloak.browserLogin(TestRealm.WEB, TestRealm.DR_LEAVING.username(), TestRealm.DR_LEAVING.password(),
-        TestRealm.DR_LEAVING.totpSecret());
-    assertThat(get("Patient?family=Martin&_count=1", t.accessToken()).statusCode()).isEqualTo(200);
+    DpopKey device = DpopKey.generate();
+    TokenSet t = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, TestRealm.DR_LEAVING.username(),
+        TestRealm.DR_LEAVING.password(), TestRealm.DR_LEAVING.totpSecret(), device);
+    assertThat(withFreshProof("Patient?family=Martin&_count=1", t.accessToken(), device).statusCode()).isEqualTo(200);
     keycloak.disableUser(TestRealm.DR_LEAVING.username());
     // Poll: refused at the latest once the cached "active" answer has expired.
     long deadline = System.nanoTime() + INTROSPECTION_CACHE.plusSeconds(5).toNanos();
     int status = 200;
     while (System.nanoTime() < deadline && status == 200) {
       Thread.sleep(250);
-      status = get("Patient?family=Martin&_count=1", t.accessToken()).statusCode();
+      status = withFreshProof("Patient?family=Martin&_count=1", t.accessToken(), device).statusCode();
     }
     assertThat(status).isEqualTo(401);
   }

@@ -327,6 +327,26 @@ public final class KeycloakServer implements AutoCloseable {
       String password,
       @Nullable String totpSecret,
       Map<String, String> extraAuthParams) {
+    return browserLogin(browser, clientId, user, password, totpSecret, extraAuthParams, null);
+  }
+
+  /**
+   * As {@link #browserLogin(String, String, String, String, Map)}, with the code exchanged under a
+   * DPoP proof of {@code key} (RFC 9449 §5): Keycloak binds the access token to it ({@code cnf.jkt}).
+   */
+  public TokenSet dpopBrowserLogin(String clientId, String user, String password, @Nullable String totpSecret,
+      org.fhirwall.demo.DpopKey key) {
+    return browserLogin(newBrowser(), clientId, user, password, totpSecret, Map.of(), key);
+  }
+
+  private TokenSet browserLogin(
+      Browser browser,
+      String clientId,
+      String user,
+      String password,
+      @Nullable String totpSecret,
+      Map<String, String> extraAuthParams,
+      org.fhirwall.demo.@Nullable DpopKey dpop) {
     HttpClient client = browser.client();
     String verifier = randomToken(random, 48);
     String state = randomToken(random, 16);
@@ -374,6 +394,10 @@ public final class KeycloakServer implements AutoCloseable {
     form.put("code", code);
     form.put("redirect_uri", REDIRECT_URI);
     form.put("code_verifier", verifier);
+    if (dpop != null) {
+      return TokenSet.fromResponse(post(URI.create(tokenEndpoint()), form,
+          Map.of("DPoP", dpop.proof("POST", tokenEndpoint(), null))));
+    }
     return TokenSet.fromResponse(tokenRequest(form));
   }
 
@@ -510,14 +534,16 @@ public final class KeycloakServer implements AutoCloseable {
   }
 
   private JsonNode post(URI uri, Map<String, String> form) {
-    HttpResponse<String> response =
-        send(
-            http,
-            HttpRequest.newBuilder(uri)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(formBody(form)))
-                .build());
+    return post(uri, form, Map.of());
+  }
+
+  private JsonNode post(URI uri, Map<String, String> form, Map<String, String> headers) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(formBody(form)));
+    headers.forEach(request::header);
+    HttpResponse<String> response = send(http, request.build());
     if (response.statusCode() != 200) {
       throw refusal(response);
     }

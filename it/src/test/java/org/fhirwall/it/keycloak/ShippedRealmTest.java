@@ -39,6 +39,25 @@ class ShippedRealmTest {
   }
 
   @Test
+  void theSmartAppClientIsPublicWithPkceAndRequiresDpopBoundTokens() {
+    JsonNode app = client(TestRealm.SMART_APP);
+    assertThat(app.path("enabled").asBoolean()).isTrue();
+    assertThat(app.path("publicClient").asBoolean()).isTrue();
+    assertThat(app.path("directAccessGrantsEnabled").asBoolean()).isFalse();
+    assertThat(app.path("attributes").path("pkce.code.challenge.method").asText()).isEqualTo("S256");
+    assertThat(app.path("attributes").path("dpop.bound.access.tokens").asText()).isEqualTo("true");
+    assertThat(app.path("attributes").path("minimum.acr.value").asText()).isEqualTo("mfa");
+  }
+
+  @Test
+  void everyDescriptionFitsKeycloaksColumn() {
+    // Keycloak stores a client's description in a VARCHAR(255): a longer one fails the whole import
+    for (JsonNode c : realm.path("clients")) {
+      assertThat(c.path("description").asText().length()).as(c.path("clientId").asText()).isLessThanOrEqualTo(255);
+    }
+  }
+
+  @Test
   void shipsNoPeopleOnlyServiceAccounts() {
     List<String> users = new ArrayList<>();
     realm.path("users").forEach(user -> users.add(user.path("username").asText()));

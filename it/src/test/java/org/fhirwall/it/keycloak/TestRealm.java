@@ -24,6 +24,8 @@ public final class TestRealm {
   public static final String WEB = "fhirwall-web";
   /** Public client that gets password-only tokens (the ones fhirwall must refuse). */
   public static final String PWD_ONLY = "fhirwall-pwd-only";
+  /** The shipped SMART app client: public, PKCE, OTP, DPoP-bound tokens required. */
+  public static final String SMART_APP = "fhirwall-smart-app";
   /** Public client whose tokens lack the fhirwall audience. */
   public static final String OTHER_APP = "other-app";
   /** Confidential client fhirwall uses for RFC 7662 introspection. */

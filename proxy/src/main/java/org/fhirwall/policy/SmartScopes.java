@@ -1,0 +1,237 @@
+package org.fhirwall.policy;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.fhir.FhirRequest;
+import org.fhirwall.fhir.Interaction;
+import org.fhirwall.fhir.QueryParam;
+import org.fhirwall.fhir.RequestPatients;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * SMART on FHIR scopes (App Launch 2.x, and the v1 forms), enforced <em>in addition to</em> the
+ * role policy: they narrow what an app may do with the user's role, never widen it.
+ *
+ * <p>Grammar: {@code (patient|user|system)/(Type|*).(c?r?u?d?s?)[?param=value&...]}, and v1
+ * {@code .read} (= {@code rs}), {@code .write} (= {@code cud}), {@code .*} (= {@code cruds}).
+ * Other scopes ({@code openid}, {@code launch/patient}, {@code fhirUser}, ...) are not resource
+ * scopes and grant nothing here.
+ *
+ * <p>When they apply: to a token that carries at least one resource scope (even a malformed one,
+ * which then grants nothing), or a {@code patient} launch context. A token with neither (an EPR client that is not a SMART app) is governed by its
+ * role alone. A token whose scopes include a {@code patient/} scope, but that has no
+ * {@code patient} context, gets nothing through those scopes (there is no patient to confine
+ * them to).
+ *
+ * <p>What each interaction needs: read, vread, history of an instance and instance operations
+ * {@code r}; searches, paging, type history and type operations {@code s}; create {@code c};
+ * update and patch {@code u}; delete {@code d}; a batch or transaction what each entry needs;
+ * capabilities nothing. A scope with search parameters ({@code patient/Observation.rs?category=laboratory})
+ * grants only searches carrying every one of those parameters with that value; never a read
+ * (fhirwall could not tell, before the EPR answers, whether the record fits). System-level
+ * interactions (a search over every type, {@code history-system}, system operations) need a
+ * {@code *} scope. Pure and thread-safe.
+ */
+public final class SmartScopes {
+
+  enum Context {
+    PATIENT,
+    USER,
+    SYSTEM
+  }
+
+  /** One resource scope. {@code type} is {@code *} for every type. */
+  record Scope(Context context, String type, Set<Character> permissions, List<QueryParam> constraints) {}
+
+  private SmartScopes() {}
+
+  /** The resource scopes among {@code scopes}; others are ignored. */
+  static List<Scope> parse(Set<String> scopes) {
+    List<Scope> out = new ArrayList<>();
+    for (String s : scopes) {
+      Scope parsed = parseOne(s);
+      if (parsed != null) {
+        out.add(parsed);
+      }
+    }
+    return out;
+  }
+
+  static @Nullable Scope parseOne(String s) {
+    int slash = s.indexOf('/');
+    if (slash < 0) {
+      return null;
+    }
+    Context context = switch (s.substring(0, slash)) {
+      case "patient" -> Context.PATIENT;
+      case "user" -> Context.USER;
+      case "system" -> Context.SYSTEM;
+      default -> null;
+    };
+    if (context == null) {
+      return null;
+    }
+    String rest = s.substring(slash + 1);
+    String query = null;
+    int q = rest.indexOf('?');
+    if (q >= 0) {
+      query = rest.substring(q + 1);
+      rest = rest.substring(0, q);
+    }
+    int dot = rest.lastIndexOf('.');
+    if (dot <= 0) {
+      return null;
+    }
+    String type = rest.substring(0, dot);
+    String perms = rest.substring(dot + 1);
+    Set<Character> granted = new LinkedHashSet<>();
+    switch (perms) {
+      case "read" -> {
+        granted.add('r');
+        granted.add('s');
+      }
+      case "write" -> {
+        granted.add('c');
+        granted.add('u');
+        granted.add('d');
+      }
+      case "*" -> "cruds".chars().forEach(c -> granted.add((char) c));
+      default -> {
+        // v2: a subset of c, r, u, d, s in that order
+        String order = "cruds";
+        int at = 0;
+        for (char c : perms.toCharArray()) {
+          int i = order.indexOf(c, at);
+          if (i < 0) {
+            return null;
+          }
+          granted.add(c);
+          at = i + 1;
+        }
+        if (granted.isEmpty()) {
+          return null;
+        }
+      }
+    }
+    List<QueryParam> constraints = new ArrayList<>();
+    if (query != null) {
+      for (String pair : query.split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq <= 0) {
+          return null;
+        }
+        constraints.add(new QueryParam(java.net.URLDecoder.decode(pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8),
+            java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8)));
+      }
+    }
+    return new Scope(context, type, granted, constraints);
+  }
+
+  /**
+   * Why a response must not reach an app launched for one patient: it names another patient (or
+   * one fhirwall cannot identify). Empty without a launch context, or when every patient is the
+   * context's. The response has been charged by then: what the EPR disclosed counts.
+   */
+  static Optional<String> outsideContext(Principal p, Set<String> patientsInResponse) {
+    String context = p.patientContext();
+    if (context == null) {
+      return Optional.empty();
+    }
+    for (String key : patientsInResponse) {
+      if (!key.equals("Patient/" + context)) {
+        return Optional.of("The EPR's answer names a patient other than the app's launch context; it is withheld");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether SMART scopes govern this principal's requests at all (see the class comment). */
+  static boolean apply(Principal p) {
+    if (p.patientContext() != null) {
+      return true;
+    }
+    for (String s : p.scopes()) {
+      // a malformed resource scope still says "this is a SMART app": it governs, and grants nothing
+      if (s.startsWith("patient/") || s.startsWith("user/") || s.startsWith("system/")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Why the principal's scopes do not allow {@code request}, or empty when they do (or when no
+   * SMART scope governs the principal). A request naming a patient other than the launch
+   * context's is refused here too, before the EPR is asked.
+   */
+  static Optional<Violation> check(Principal p, FhirRequest request, RequestPatients patients) {
+    if (!apply(p)) {
+      return Optional.empty();
+    }
+    List<Scope> scopes = parse(p.scopes());
+    String context = p.patientContext();
+    if (context != null) {
+      for (String named : patients.named(request)) {
+        if (!named.equals("Patient/" + context)) {
+          return Optional.of(Violation.alwaysForbidden("smart-patient-context", "The app's launch context is one patient; "
+              + "this request names another"));
+        }
+      }
+    }
+    return need(request, scopes, context != null);
+  }
+
+  private static Optional<Violation> need(FhirRequest r, List<Scope> scopes, boolean hasPatient) {
+    if (r.interaction() == Interaction.BATCH || r.interaction() == Interaction.TRANSACTION) {
+      for (FhirRequest.BundleEntry e : r.entries()) {
+        Optional<Violation> v = need(e.request(), scopes, hasPatient);
+        if (v.isPresent()) {
+          return v;
+        }
+      }
+      return Optional.empty();
+    }
+    char perm;
+    boolean systemLevel = false;
+    switch (r.interaction()) {
+      case CAPABILITIES -> {
+        return Optional.empty();
+      }
+      case READ, VREAD, HISTORY_INSTANCE, OPERATION_INSTANCE -> perm = 'r';
+      case SEARCH_TYPE, SEARCH_COMPARTMENT, PAGE, HISTORY_TYPE, OPERATION_TYPE -> perm = 's';
+      case SEARCH_SYSTEM, HISTORY_SYSTEM, OPERATION_SYSTEM -> {
+        perm = 's';
+        systemLevel = true;
+      }
+      case CREATE -> perm = 'c';
+      case UPDATE, PATCH -> perm = 'u';
+      case DELETE -> perm = 'd';
+      case BATCH, TRANSACTION -> throw new IllegalStateException("handled above");
+      default -> {
+        return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's scopes do not cover " + r.interaction().code()));
+      }
+    }
+    String type = systemLevel ? "*" : r.resourceType();
+    for (Scope s : scopes) {
+      if (s.context() == Context.PATIENT && !hasPatient) {
+        continue;
+      }
+      if (!s.permissions().contains(perm)) {
+        continue;
+      }
+      if (!s.type().equals("*") && (systemLevel || !s.type().equals(type))) {
+        continue;
+      }
+      if (!s.constraints().isEmpty() && (perm != 's' || !r.params().containsAll(s.constraints()))) {
+        continue;
+      }
+      return Optional.empty();
+    }
+    return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow " + r.interaction().code()
+        + (type == null ? "" : " on " + type) + " (needs a scope granting '" + perm + "' on it)"));
+  }
+}

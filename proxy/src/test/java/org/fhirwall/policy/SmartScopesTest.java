@@ -1,0 +1,78 @@
+package org.fhirwall.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Set;
+import java.util.stream.Stream;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.fhir.RequestPatients;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** SMART v2 (and v1) scopes narrow what the role allows; a patient launch context confines requests and answers. */
+class SmartScopesTest {
+
+  static Principal app(String scopes, String patient) {
+    Principal p = Fhir.user("physician");
+    return new Principal(p.kind(), p.issuer(), p.subject(), p.username(), p.clientId(), p.roles(), p.acr(), p.amr(),
+        p.authTime(), p.sessionId(), Set.of(scopes.split(" ")), patient, p.expiresAt(), p.tokenId(), p.confirmation());
+  }
+
+  static boolean allows(String scopes, String patient, String target) {
+    return SmartScopes.check(app(scopes, patient), Fhir.get(target), RequestPatients.R4).isEmpty();
+  }
+
+  static Stream<Arguments> cases() {
+    return Stream.of(
+        // scopes, launch patient, request, allowed
+        Arguments.of("openid profile", null, "Observation?subject=Patient/9", true),
+        Arguments.of("patient/*.rs launch/patient", "7", "Patient/7", true),
+        Arguments.of("patient/*.rs", "7", "Observation?subject=Patient/7", true),
+        Arguments.of("patient/*.rs", "7", "Patient/8", false),
+        Arguments.of("patient/*.rs", "7", "Observation?subject=Patient/8", false),
+        Arguments.of("patient/*.rs", null, "Patient/7", false),
+        Arguments.of("patient/*.r", "7", "Observation?subject=Patient/7", false),
+        Arguments.of("user/Observation.rs", null, "Observation?subject=Patient/9", true),
+        Arguments.of("user/Observation.rs", null, "Observation/1", true),
+        Arguments.of("user/Observation.rs", null, "Condition?subject=Patient/9", false),
+        Arguments.of("user/Observation.rs", null, "Patient/9", false),
+        Arguments.of("user/Observation.s", null, "Observation/1", false),
+        Arguments.of("system/*.rs", null, "Encounter?patient=Patient/3", true),
+        Arguments.of("user/Observation.rs?category=laboratory", null, "Observation?subject=Patient/9&category=laboratory", true),
+        Arguments.of("user/Observation.rs?category=laboratory", null, "Observation?subject=Patient/9&category=vital-signs", false),
+        Arguments.of("user/Observation.rs?category=laboratory", null, "Observation?subject=Patient/9", false),
+        Arguments.of("user/Observation.rs?category=laboratory", null, "Observation/1", false),
+        Arguments.of("user/Observation.read", null, "Observation?subject=Patient/9", true),
+        Arguments.of("user/Observation.read", null, "Observation/1", true),
+        Arguments.of("user/Observation.write", null, "Observation/1", false),
+        Arguments.of("patient/*.read", "7", "Patient/7", true),
+        Arguments.of("user/*.*", null, "Patient/7", true),
+        Arguments.of("user/*.sr", null, "Patient/7", false),
+        Arguments.of("user/*.rs", null, "metadata", true),
+        Arguments.of("user/*.bogus", null, "Patient/7", false));
+  }
+
+  @ParameterizedTest(name = "{0} (patient {1}): {2} -> {3}")
+  @MethodSource("cases")
+  void scopesNarrowWhatTheRoleAllows(String scopes, String patient, String target, boolean allowed) {
+    assertThat(allows(scopes, patient, target)).isEqualTo(allowed);
+  }
+
+  @Test
+  void aScopeRefusalIsEnforcedEvenForAReportOnlyRoleAndTheRoleStillComesFirst() {
+    var v = SmartScopes.check(app("user/Observation.rs", null), Fhir.get("Patient/9"), RequestPatients.R4).orElseThrow();
+    assertThat(v.always()).isTrue();
+    assertThat(v.rule()).isEqualTo("smart-scope");
+  }
+
+  @Test
+  void anAnswerNamingAnotherPatientThanTheLaunchContextIsWithheld() {
+    Principal p = app("patient/*.rs", "7");
+    assertThat(PolicyEngine.outsideLaunchContext(p, Set.of("Patient/7"))).isEmpty();
+    assertThat(PolicyEngine.outsideLaunchContext(p, Set.of("Patient/7", "Patient/8"))).isPresent();
+    assertThat(PolicyEngine.outsideLaunchContext(p, Set.of("unresolved:abc"))).as("fail closed").isPresent();
+    assertThat(PolicyEngine.outsideLaunchContext(app("user/*.rs", null), Set.of("Patient/8"))).isEmpty();
+  }
+}
