@@ -152,7 +152,9 @@ public final class IncidentScript {
    */
   DemoReport.StolenDpopToken stolenDpopToken() throws IOException, InterruptedException {
     Credential clinician = clinicianOnDevice("dr.martin", Duration.ofMinutes(30));
-    String target = "Patient?_count=20";
+    // her own patients (strangers' records would meet the role's unexplained budget, not the point here)
+    String target = "Patient?_id=" + String.join(",",
+        CareAssignments.sample(env.store().count("Patient"), 10, CareAssignments.MARTIN_SEED));
     String url = env.proxyBase() + "/" + target;
     String captured = clinician.key().proof("GET", url, clinician.token());
     Answer legit = send(target, "DPoP " + clinician.token(), captured);
