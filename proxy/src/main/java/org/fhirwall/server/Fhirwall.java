@@ -462,7 +462,9 @@ public final class Fhirwall implements AutoCloseable {
     DeploymentConfig.Repository r = audit.repository();
     AuditTrail.RepositorySettings repository = r == null ? null
         : new AuditTrail.RepositorySettings(r.url(), r.bearer(), r.timeout());
-    return AuditTrail.open(file, stdout, syslog, repository, audit.queue(),
+    AuditTrail.SpoolSettings spool = audit.spoolDir() == null ? null
+        : new AuditTrail.SpoolSettings(audit.spoolDir(), audit.spoolMaxSize());
+    return AuditTrail.open(file, stdout, syslog, repository, spool, audit.queue(),
         audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
   }
 
@@ -473,7 +475,7 @@ public final class Fhirwall implements AutoCloseable {
         .description("Audit records a failing destination still owes (held in memory, written when it recovers)")
         .register(registry);
     FunctionCounter.builder("fhirwall.audit.written", trail, AuditTrail::written)
-        .description("Audit records written").register(registry);
+        .description("Audit records the writer took and handed to its destinations").register(registry);
     FunctionCounter.builder("fhirwall.audit.sink.failures", trail, AuditTrail::failures)
         .description("Failed writes to an audit destination (each retried)").register(registry);
   }
