@@ -133,6 +133,15 @@ public final class DemoIssuer implements AutoCloseable {
 
   /** As {@link #mint(Claims, String)}, with the {@code extra} claims too (e.g. SMART's {@code fhirUser}). */
   public String mint(Claims c, @Nullable String jkt, Map<String, Object> extra) {
+    return mint(c, jkt == null ? null : Map.of("jkt", jkt), jkt != null, extra);
+  }
+
+  /** As {@link #mint(Claims)}, bound to a client certificate (RFC 8705): {@code cnf.x5t#S256} its SHA-256 thumbprint. */
+  public String mintCertificateBound(Claims c, String x5t) {
+    return mint(c, Map.of("x5t#S256", requireNonNull(x5t, "x5t")), false, Map.of());
+  }
+
+  private String mint(Claims c, @Nullable Map<String, String> cnf, boolean dpop, Map<String, Object> extra) {
     requireNonNull(c, "c");
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
@@ -142,7 +151,7 @@ public final class DemoIssuer implements AutoCloseable {
         .issueTime(Date.from(now))
         .expirationTime(Date.from(now.plus(c.lifetime())))
         .jwtID(UUID.randomUUID().toString())
-        .claim("typ", jkt == null ? "Bearer" : "DPoP")
+        .claim("typ", dpop ? "DPoP" : "Bearer")
         .claim("azp", c.azp())
         .claim("scope", "openid profile");
     if (c.username() != null) {
@@ -166,8 +175,8 @@ public final class DemoIssuer implements AutoCloseable {
     if (c.sid() != null) {
       claims.claim("sid", c.sid());
     }
-    if (jkt != null) {
-      claims.claim("cnf", Map.of("jkt", jkt));
+    if (cnf != null) {
+      claims.claim("cnf", cnf);
     }
     extra.forEach(claims::claim);
     SignedJWT jwt = new SignedJWT(

@@ -62,7 +62,12 @@ final class ItEnvironment implements AutoCloseable {
 
   /** fhirwall with the test policies in front of the run's JPA server, {@code extraYaml} appended to its deployment file. */
   static ItEnvironment inFrontOf(JpaEpr epr, String extraYaml) throws Exception {
-    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), extraYaml);
+    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), extraYaml, policies(), 0);
+  }
+
+  /** fhirwall in front of the run's JPA server with the role policies in {@code policies}, checked every {@code reloadMillis}. */
+  static ItEnvironment inFrontOf(JpaEpr epr, Path policies, long reloadMillis) throws Exception {
+    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), "", policies, reloadMillis);
   }
 
   /**
@@ -70,11 +75,11 @@ final class ItEnvironment implements AutoCloseable {
    * {@code extraYaml} appended to its deployment file; the EPR stays this environment's.
    */
   ItEnvironment anotherFhirwall(Clock clock, String extraYaml) throws Exception {
-    return inFrontOf(eprBase(), jpa, clock, extraYaml);
+    return inFrontOf(eprBase(), jpa, clock, extraYaml, policies(), 0);
   }
 
-  private static ItEnvironment inFrontOf(String eprBase, @Nullable JpaEpr epr, Clock clock, String extraYaml)
-      throws Exception {
+  private static ItEnvironment inFrontOf(String eprBase, @Nullable JpaEpr epr, Clock clock, String extraYaml,
+      Path policies, long reloadMillis) throws Exception {
     Path dir = Files.createTempDirectory("fhirwall-it");
     DemoIssuer issuer = DemoIssuer.start();
     try {
@@ -95,9 +100,9 @@ final class ItEnvironment implements AutoCloseable {
             file: %s
           admin: {enabled: false}
           %s
-          """.formatted(port, eprBase, issuer.issuer(), policies(), dir.resolve("audit.jsonl"), extraYaml));
+          """.formatted(port, eprBase, issuer.issuer(), policies, dir.resolve("audit.jsonl"), extraYaml));
       DeploymentConfig config = new DeploymentLoader(name -> null).load(deployment, DeploymentLoader.Overrides.NONE);
-      Fhirwall fhirwall = Fhirwall.start(config, new Fhirwall.Options(clock, null, 0, 0));
+      Fhirwall fhirwall = Fhirwall.start(config, new Fhirwall.Options(clock, null, 0, reloadMillis));
       return new ItEnvironment(null, epr, new Front(dir, issuer, fhirwall, config, eprBase));
     } catch (Exception | Error e) {
       issuer.close();
@@ -133,6 +138,11 @@ final class ItEnvironment implements AutoCloseable {
   /** {@code n} distinct ids of patients the EPR holds, drawn with {@code seed}. */
   List<String> samplePatientIds(int n, long seed) {
     return jpa != null ? jpa.samplePatientIds(n, seed) : demo().store().samplePatientIds(n, seed);
+  }
+
+  /** How many patients the EPR holds. */
+  int patientCount() {
+    return jpa != null ? jpa.data().patients() : demo().store().count("Patient");
   }
 
   /** The JPA server's request log; only in front of the JPA server. */
@@ -197,6 +207,15 @@ final class ItEnvironment implements AutoCloseable {
 
   URI uri(String pathOrUrl) {
     return URI.create(pathOrUrl.startsWith("http") ? pathOrUrl : proxyBase() + "/" + pathOrUrl);
+  }
+
+  /** A GET straight to the EPR, bypassing fhirwall: the suite's view of the unprojected truth. */
+  HttpResponse<String> sendDirect(String path) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(eprBase() + "/" + path))
+        .header("Accept", "application/fhir+json").timeout(Duration.ofSeconds(30)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+    return r;
   }
 
   static void assertOperationOutcome(HttpResponse<String> r, int status) {

@@ -43,6 +43,7 @@ class UpstreamFailureIT {
   static DemoIssuer issuer;
   Fhirwall fhirwall;
   HttpServer slowEpr;
+  RawEpr raw;
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
@@ -62,6 +63,16 @@ class UpstreamFailureIT {
     }
     if (slowEpr != null) {
       slowEpr.stop(0);
+      if (slowEpr.getExecutor() instanceof java.util.concurrent.ExecutorService pool) {
+        pool.shutdownNow();
+      }
+    }
+    if (raw != null) {
+      try {
+        raw.close();
+      } catch (java.io.IOException e) {
+        // the port is closed either way
+      }
     }
   }
 
@@ -72,20 +83,26 @@ class UpstreamFailureIT {
   }
 
   String start(String upstream, String extra) throws Exception {
+    return start(upstream, "response-timeout: 1s\n  circuit-breaker: {failure-rate: 50, minimum-calls: 4, open-for: 30s}",
+        extra);
+  }
+
+  /** fhirwall in front of {@code upstream}, with {@code upstreamExtra} in its upstream block and {@code extra} after. */
+  String start(String upstream, String upstreamExtra, String extra) throws Exception {
     int port = freePort();
     Path config = Files.writeString(dir.resolve("fhirwall.yaml"), """
         listen: 127.0.0.1:%d
         upstream:
           url: %s
           connect-timeout: 1s
-          response-timeout: 1s
-          circuit-breaker: {failure-rate: 50, minimum-calls: 4, open-for: 30s}
+          %s
         identity: {issuer: %s, audience: [fhirwall]}
         policies: %s
         audit: {file: %s}
         admin: {enabled: false}
         %s
-        """.formatted(port, upstream, issuer.issuer(), ItEnvironment.policies(), dir.resolve("audit.jsonl"), extra), UTF_8);
+        """.formatted(port, upstream, upstreamExtra, issuer.issuer(), ItEnvironment.policies(), dir.resolve("audit.jsonl"),
+        extra), UTF_8);
     DeploymentConfig c = new DeploymentLoader(n -> null).load(config, DeploymentLoader.Overrides.NONE);
     fhirwall = Fhirwall.start(c, new Fhirwall.Options(Clock.systemUTC(), null, 1, 0));
     return c.publicBaseUrl().toString();
@@ -219,6 +236,111 @@ class UpstreamFailureIT {
       InputStream in = s.getInputStream();
       String answer = new String(in.readAllBytes(), ISO_8859_1);
       assertThat(answer).startsWith("HTTP/1.1 408").contains("OperationOutcome");
+    }
+  }
+
+  /** A patient with a name no refusal would ever contain, so that a leak of the EPR's answer shows. */
+  static final String MARKER = "Zyxwvutsrq";
+  static final String PATIENT = "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"name\":[{\"family\":\"" + MARKER
+      + "\"}],\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">"
+      + "x".repeat(70_000) + "</div>\"}}";
+
+  void assertWithheld(HttpResponse<String> r, String what) {
+    assertThat(r.statusCode()).as(what + ": " + r.body()).isEqualTo(502);
+    assertThat(r.body()).as(what).contains("OperationOutcome").doesNotContain(MARKER);
+  }
+
+  @Test
+  void eprAnswersFhirwallCannotReadAreWithheldWith502() throws Exception {
+    raw = new RawEpr(null);
+    // the breaker stays out of it (it would answer 503 after four failures): each answer is judged on its own
+    String base = start(raw.base(), "response-timeout: 5s\n  circuit-breaker: {minimum-calls: 100}", "limits: {max-response-body: 64KiB}");
+    String small = "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"name\":[{\"family\":\"" + MARKER + "\"}]}";
+    java.util.Map<String, String> answers = new java.util.LinkedHashMap<>();
+    answers.put("an HTML page", RawEpr.response("200 OK", "text/html", "<html><body>Patient " + MARKER + "</body></html>"));
+    answers.put("HTML labelled as FHIR JSON", RawEpr.response("200 OK", "application/fhir+json",
+        "<html><body>Patient " + MARKER + "</body></html>"));
+    answers.put("truncated JSON", RawEpr.response("200 OK", "application/fhir+json", small.substring(0, small.length() - 4)));
+    answers.put("a body shorter than its Content-Length", "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n"
+        + "Content-Length: 500\r\n\r\n" + small);
+    answers.put("a body over max-response-body", RawEpr.response("200 OK", "application/fhir+json", PATIENT));
+    answers.put("Content-Length and Transfer-Encoding", "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n"
+        + "Content-Length: " + small.length() + "\r\nTransfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(small.length())
+        + "\r\n" + small + "\r\n0\r\n\r\n");
+    answers.put("two Content-Lengths", "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: "
+        + small.length() + "\r\nContent-Length: 5\r\n\r\n" + small);
+    answers.put("a broken chunk size", "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nTransfer-Encoding: chunked"
+        + "\r\n\r\nzz\r\n" + small + "\r\n0\r\n\r\n");
+    answers.put("no status line", small);
+    answers.put("silence", null);
+    int i = 0;
+    for (var answer : answers.entrySet()) {
+      raw.answer.set(answer.getValue());
+      // a principal each: the per-principal failure throttle is not what this test is about
+      assertWithheld(get(base + "/Patient/p1", token("sub-raw-" + i++)), answer.getKey());
+    }
+    // the same EPR answering properly is released: the refusals above were about the answers
+    raw.answer.set(RawEpr.response("200 OK", "application/fhir+json", small));
+    HttpResponse<String> fine = get(base + "/Patient/p1", token("sub-raw-fine"));
+    assertThat(fine.statusCode()).as(fine.body()).isEqualTo(200);
+    assertThat(fine.body()).contains(MARKER);
+  }
+
+  @Test
+  void theBulkheadRefusesWith503WhileTheEprIsFullAndLetsThroughOnceItIsNot() throws Exception {
+    raw = new RawEpr(RawEpr.response("200 OK", "application/fhir+json", "{\"resourceType\":\"Patient\",\"id\":\"p1\"}"));
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+    raw.release.set(release);
+    raw.arrived.set(arrived);
+    String base = start(raw.base(), "max-concurrent: 1", "");
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> held = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return get(base + "/Patient/p1", token("sub-held"));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertThat(arrived.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("the first request reached the EPR").isTrue();
+    HttpResponse<String> refused = get(base + "/Patient/p1", token("sub-second"));
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+    assertThat(refused.body()).contains("OperationOutcome");
+    assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+    assertThat(raw.requests.get()).as("the refused request never reached the EPR").isEqualTo(1);
+    raw.release.set(null);
+    release.countDown();
+    assertThat(held.get(20, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    assertThat(get(base + "/Patient/p1", token("sub-third")).statusCode()).as("the bulkhead has room again").isEqualTo(200);
+  }
+
+  @Test
+  void theBreakerOpensOnFailuresAndClosesAgainOnceTheEprRecovers() throws Exception {
+    raw = new RawEpr(null);
+    String base = start(raw.base(), "response-timeout: 5s\n  circuit-breaker: {failure-rate: 50, minimum-calls: 4, open-for: 1s}", "");
+    int status = 0;
+    int i = 0;
+    for (; i < 20 && status != 503; i++) {
+      status = get(base + "/Patient/p1", token("sub-breaker-" + i)).statusCode();
+      assertThat(status).isIn(502, 503);
+    }
+    assertThat(status).as("the breaker opened").isEqualTo(503);
+    int reached = raw.requests.get();
+    assertThat(get(base + "/Patient/p1", token("sub-breaker-open")).statusCode()).isEqualTo(503);
+    assertThat(raw.requests.get()).as("an open breaker sends nothing to the EPR").isEqualTo(reached);
+    raw.answer.set(RawEpr.response("200 OK", "application/fhir+json", "{\"resourceType\":\"Patient\",\"id\":\"p1\"}"));
+    // the breaker's open-for (1 s here) is its own clock; wait for the condition, not for a time
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    int recovered = 503;
+    while (recovered != 200 && System.nanoTime() < deadline) {
+      recovered = get(base + "/Patient/p1", token("sub-breaker-probe")).statusCode();
+      assertThat(recovered).isIn(200, 503);
+      if (recovered != 200) {
+        Thread.onSpinWait();
+      }
+    }
+    assertThat(recovered).as("the breaker let calls through again once the EPR answered").isEqualTo(200);
+    for (int k = 0; k < 5; k++) {
+      assertThat(get(base + "/Patient/p1", token("sub-after-" + k)).statusCode()).isEqualTo(200);
     }
   }
 }

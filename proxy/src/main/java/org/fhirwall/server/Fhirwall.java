@@ -183,6 +183,10 @@ public final class Fhirwall implements AutoCloseable {
       QuotaStore quota = quotaStore(config, options, background, ticks);
       built.add(quota);
       bindQuotaMetrics(quota, metrics.registry());
+      AtomicReference<String> quotaProblem = new AtomicReference<>();
+      ticks.scheduleWithFixedDelay(() -> quota.probe().whenComplete((ok, e) -> quotaProblem.set(e == null ? null
+          : "the quota store does not answer (" + e.getClass().getSimpleName() + "); every request is refused")),
+          0, 2, TimeUnit.SECONDS);
       byte[] pagingKey = pagingSecret(config.paging(), quota);
       PageLinks pageLinks = new PageLinks(pagingKey, config.paging().linkTtl());
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
@@ -224,6 +228,7 @@ public final class Fhirwall implements AutoCloseable {
       Readiness readiness = new Readiness()
           .check("listening", Readiness.when(() -> ready.get() == 1, "starting"))
           .check("audit", trail::problem)
+          .check("quota-store", quotaProblem::get)
           .check("policies", () -> policies.get().policies().roles().isEmpty() ? "no role policy in force" : null)
           .check("identity-provider", () -> {
             if (authenticator.canVerify()) {

@@ -70,6 +70,11 @@ final class PublicAnswers {
 
   /** The EPR's CapabilityStatement, reduced to its public part, with where to log in. */
   private void publicMetadata(Trail arrived, org.fhirwall.auth.SmartConfiguration.Endpoints idp) {
+    byte[] kept = stages.publicAccess().metadata().fresh(stages.clock().instant());
+    if (kept != null) {
+      end.answer(PublicEndpoints.json(kept, "application/fhir+json;charset=utf-8"));
+      return;
+    }
     RawRequest raw = RequestIds.raw(head, new byte[0]);
     ParseResult parsed = stages.parser().parse(raw);
     if (parsed instanceof ParseResult.Rejected rejected) {
@@ -96,6 +101,7 @@ final class PublicAnswers {
         refuse(arrived, Refusals.unreadable(), Outcome.FAILED, "metadata");
         return;
       }
+      stages.publicAccess().metadata().keep(shown.get(), stages.clock().instant());
       end.answer(PublicEndpoints.json(shown.get(), "application/fhir+json;charset=utf-8"));
     }));
   }

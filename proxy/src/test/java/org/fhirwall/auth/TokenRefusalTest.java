@@ -72,14 +72,6 @@ class TokenRefusalTest {
   }
 
   @Test
-  void aTokenOnlyInTheQueryIsNeverSeen() {
-    // The authenticator's only input is the Authorization header: ?access_token=... cannot reach it,
-    // and a request carrying the token only there is a request without credentials.
-    Refusal r = refused(await(auth.authenticate((String) null, f.now())));
-    assertThat(r.headers()).containsEntry("WWW-Authenticate", "Bearer realm=\"fhirwall\"");
-  }
-
-  @Test
   void anEmptyBearerTokenIsRefused() {
     assertInvalidToken(send("Bearer "), "empty");
   }

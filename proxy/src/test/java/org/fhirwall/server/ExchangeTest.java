@@ -106,6 +106,23 @@ class ExchangeTest {
   }
 
   @Test
+  void aTokenOnlyInTheQueryIsNeverSeen() {
+    // "good" is a token the authenticator accepts, sent where RFC 6750 allows it and fhirwall does not: in the
+    // query, and in a form body. Were either passed on to the authenticator, the request would be answered.
+    FullHttpResponse inQuery = send("GET /fhir/Patient/p1?access_token=good HTTP/1.1\r\nHost: proxy\r\n\r\n");
+    assertThat(inQuery.status().code()).isEqualTo(401);
+    assertThat(inQuery.headers().get("WWW-Authenticate")).isEqualTo("Bearer realm=\"fhirwall\"");
+    assertEnding(inQuery, AuditRecord.Outcome.REFUSED, "authentication");
+    String form = "access_token=good&_id=p1";
+    audit.clear();
+    FullHttpResponse inForm = send("POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\n"
+        + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + form.length() + "\r\n\r\n" + form);
+    assertThat(inForm.status().code()).isEqualTo(401);
+    assertEnding(inForm, AuditRecord.Outcome.REFUSED, "authentication");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
   void theSameBodyWithAValidTokenIsParsedAndRefusedForItsForm() {
     String xml = "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"batch\"/><entry>" + "<broken>".repeat(200);
     FullHttpResponse r = send("POST /fhir HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"

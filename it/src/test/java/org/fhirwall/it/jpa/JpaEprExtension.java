@@ -30,7 +30,7 @@ public final class JpaEprExtension implements ParameterResolver {
         .getOrComputeIfAbsent(JpaEpr.class, k -> new Holder(), Holder.class).epr;
   }
 
-  private static final class Holder implements ExtensionContext.Store.CloseableResource {
+  private static final class Holder implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     final JpaEpr epr;
 
     Holder() {

@@ -134,6 +134,28 @@ class KeycloakFhirwallIT {
         TestRealm.DR_MARTIN.password(), null)).isInstanceOf(KeycloakRefusal.class);
   }
 
+  /**
+   * The password-only token that passes every check but the methods: a browser login (so {@code auth_time} is
+   * there and fresh, inside the physician role's 12 h) through a client whose flow skips OTP. Only the role's
+   * {@code amr-any-of: [otp, hwk]} can refuse it, and the challenge says nothing of the login's age.
+   */
+  @Test
+  void aPasswordOnlyBrowserLoginWithAFreshAuthTimeIsRefusedForItsMethods() throws Exception {
+    TokenSet pwd = keycloak.browserLogin(TestRealm.PWD_ONLY, TestRealm.DR_MARTIN.username(), TestRealm.DR_MARTIN.password(),
+        null);
+    com.fasterxml.jackson.databind.JsonNode claims = pwd.accessClaims();
+    assertThat(claims.path("auth_time").asLong()).as("auth_time present").isPositive();
+    assertThat(java.time.Instant.ofEpochSecond(claims.path("auth_time").asLong()))
+        .isAfter(java.time.Instant.now().minus(Duration.ofHours(1)));
+    assertThat(claims.path("amr").toString()).isEqualTo("[\"pwd\"]");
+    assertThat(claims.path("realm_access").path("roles").toString()).contains("physician");
+    HttpResponse<String> r = get("Patient?family=Martin&_count=5", pwd.accessToken());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+    String challenge = r.headers().firstValue("WWW-Authenticate").orElseThrow();
+    assertThat(challenge).contains("error=\"insufficient_user_authentication\"").doesNotContain("max_age");
+    assertThat(r.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Patient\"");
+  }
+
   HttpResponse<String> dpop(String path, String token, @org.jspecify.annotations.Nullable String proof) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/" + path)).header("Authorization", "DPoP " + token)
         .timeout(Duration.ofSeconds(30)).GET();

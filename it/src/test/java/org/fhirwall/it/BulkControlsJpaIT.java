@@ -1,0 +1,15 @@
+package org.fhirwall.it;
+
+import org.fhirwall.it.jpa.JpaEpr;
+import org.fhirwall.it.jpa.JpaEprExtension;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** {@link BulkControlsCases} through fhirwall to the run's HAPI FHIR JPA server. */
+@ExtendWith(JpaEprExtension.class)
+class BulkControlsJpaIT extends BulkControlsCases {
+  @BeforeAll
+  void start(JpaEpr epr) throws Exception {
+    use(ItEnvironment.inFrontOf(epr));
+  }
+}

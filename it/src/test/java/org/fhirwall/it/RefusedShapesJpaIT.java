@@ -1,0 +1,169 @@
+package org.fhirwall.it;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.fhirwall.it.jpa.EprRequestLog;
+import org.fhirwall.it.jpa.JpaEpr;
+import org.fhirwall.it.jpa.JpaEprExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every shape fhirwall refuses never reaches the EPR: each refused request is sent through the real fhirwall to the
+ * run's HAPI FHIR JPA server, and the JPA server's own request log shows nothing arrived while it was answered
+ * (neither an entry with the refusal's {@code X-Request-Id} nor any entry at all: the suites run one class at a
+ * time). A control request of the same session is logged, so the log is known to work.
+ */
+@ExtendWith({JpaEprExtension.class, LeakWatch.class})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RefusedShapesJpaIT {
+  ItEnvironment it;
+  EprRequestLog log;
+  String patient;
+
+  @BeforeAll
+  void start(JpaEpr epr) throws Exception {
+    it = ItEnvironment.inFrontOf(epr);
+    log = epr.requestLog();
+    patient = epr.samplePatientIds(1, 1).get(0);
+  }
+
+  @AfterAll
+  void stop() {
+    if (it != null) {
+      it.close();
+    }
+  }
+
+  String strict() {
+    return it.token("strict-" + UUID.randomUUID(), "strict");
+  }
+
+  /** Sends {@code request} and asserts it was refused with {@code status} and that nothing reached the EPR. */
+  void refusedBeforeTheEpr(HttpRequest.Builder request, String token, int status) throws Exception {
+    int before = log.entries().size();
+    HttpResponse<String> r = it.send(request, token);
+    String id = r.headers().firstValue("X-Request-Id").orElseThrow();
+    assertThat(log.received(id)).as("the EPR saw " + r.request().uri()).isFalse();
+    assertThat(log.entries()).as("nothing reached the EPR for " + r.request().uri()).hasSize(before);
+    assertThat(r.statusCode()).as(r.request().uri() + ": " + r.body()).isEqualTo(status);
+    assertThat(r.body()).contains("OperationOutcome");
+  }
+
+  void refusedBeforeTheEpr(String path, String token, int status) throws Exception {
+    refusedBeforeTheEpr(HttpRequest.newBuilder(it.uri(path)).GET(), token, status);
+  }
+
+  HttpRequest.Builder post(String path, String contentType, String body) {
+    return HttpRequest.newBuilder(it.uri(path)).header("Content-Type", contentType)
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+  }
+
+  @Test
+  void theControlRequestIsLogged() throws Exception {
+    HttpResponse<String> r = it.get("Patient/" + patient, strict());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(log.received(r.headers().firstValue("X-Request-Id").orElseThrow())).isTrue();
+  }
+
+  @Test
+  void credentialsThatAreMissingWeakOrInTheWrongPlace() throws Exception {
+    refusedBeforeTheEpr("Patient/" + patient, null, 401);
+    refusedBeforeTheEpr("Patient/" + patient, it.token("pwd-" + UUID.randomUUID(), List.of("pwd"), "strict"), 401);
+    refusedBeforeTheEpr("Patient/" + patient, "not-a-jwt", 401);
+    // a valid token sent only as a query parameter or a form field is no credential, and never forwarded
+    String valid = strict();
+    refusedBeforeTheEpr("Patient/" + patient + "?access_token=" + valid, null, 401);
+    refusedBeforeTheEpr(post("Patient/_search", "application/x-www-form-urlencoded", "access_token=" + valid + "&_id="
+        + patient), null, 401);
+  }
+
+  @Test
+  void pathsAndParametersThatAreNotCanonical() throws Exception {
+    String t = strict();
+    refusedBeforeTheEpr("Patient/%2e%2e/Observation", t, 400);
+    refusedBeforeTheEpr("Patient%2F" + patient, t, 400);
+    refusedBeforeTheEpr("patient/" + patient, t, 400);
+    refusedBeforeTheEpr("Patient?_id=" + patient + "&_count=5&_count=500", t, 400);
+    refusedBeforeTheEpr("Patient?%5Fid=" + patient, t, 400);
+    // hand-made paging is refused as forbidden (403), not as malformed
+    refusedBeforeTheEpr("?_getpages=abc&_getpagesoffset=0", t, 403);
+    refusedBeforeTheEpr("Patient?_id=" + patient + "&_offset=100", t, 403);
+    refusedBeforeTheEpr("Patient?_id=" + patient + "&_method=DELETE", t, 400);
+    refusedBeforeTheEpr(HttpRequest.newBuilder(it.uri("Patient/" + patient)).header("X-HTTP-Method-Override", "DELETE")
+        .GET(), t, 400);
+  }
+
+  @Test
+  void policyRefusals() throws Exception {
+    String t = strict();
+    refusedBeforeTheEpr("Observation?code=8867-4", t, 403);
+    refusedBeforeTheEpr("Patient", t, 403);
+    refusedBeforeTheEpr("Condition?subject=Patient/" + patient, t, 403);
+    refusedBeforeTheEpr("Observation?subject.name=smith", t, 403);
+    refusedBeforeTheEpr("Patient?_has:Observation:subject:code=8867-4", t, 403);
+    refusedBeforeTheEpr("Patient?_summary=count", t, 403);
+    refusedBeforeTheEpr(HttpRequest.newBuilder(it.uri("$export")).header("Prefer", "respond-async").GET(), t, 403);
+    refusedBeforeTheEpr(post("Subscription", "application/fhir+json", "{\"resourceType\":\"Subscription\",\"status\":"
+        + "\"requested\",\"criteria\":\"Observation?\",\"channel\":{\"type\":\"rest-hook\",\"endpoint\":\"https://x.example\"}}"),
+        t, 403);
+    StringBuilder batch = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[");
+    for (int i = 0; i < 101; i++) {
+      batch.append(i == 0 ? "" : ",").append("{\"request\":{\"method\":\"GET\",\"url\":\"Patient/").append(patient)
+          .append("\"}}");
+    }
+    refusedBeforeTheEpr(post("", "application/fhir+json", batch.append("]}").toString()), t, 403);
+    refusedBeforeTheEpr(post("", "application/fhir+json", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + "{\"request\":{\"method\":\"GET\",\"url\":\"Patient/" + patient + "\"}},"
+        + "{\"request\":{\"method\":\"GET\",\"url\":\"Observation?code=8867-4\"}}]}"), t, 403);
+  }
+
+  @Test
+  void framingThatCouldSmuggleASecondRequest() throws Exception {
+    String t = strict();
+    String smuggled = "GET /fhir/Patient/" + patient + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    rawRefusedBeforeTheEpr("POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + t
+        + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + "0\r\n\r\n" + smuggled);
+    rawRefusedBeforeTheEpr("GET /fhir/Patient/" + patient + " HTTP/1.1\r\nHost: proxy\r\nHost: other\r\nAuthorization: Bearer "
+        + t + "\r\n\r\n");
+    rawRefusedBeforeTheEpr("GET /fhir/Patient/" + patient + " HTTP/1.1\nHost: proxy\nAuthorization: Bearer " + t + "\n\n");
+    rawRefusedBeforeTheEpr("GET http://evil.example/fhir/Patient/" + patient + " HTTP/1.1\r\nHost: proxy\r\n"
+        + "Authorization: Bearer " + t + "\r\n\r\n");
+  }
+
+  void rawRefusedBeforeTheEpr(String request) throws Exception {
+    int before = log.entries().size();
+    URI base = URI.create(it.proxyBase());
+    String answer;
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(request.getBytes(ISO_8859_1));
+      out.flush();
+      s.shutdownOutput();
+      InputStream in = s.getInputStream();
+      answer = new String(in.readAllBytes(), ISO_8859_1);
+    }
+    Matcher id = Pattern.compile("(?im)^x-request-id: *(\\S+)").matcher(answer);
+    if (id.find()) {
+      assertThat(log.received(id.group(1))).isFalse();
+    }
+    assertThat(log.entries()).as("nothing reached the EPR for " + request).hasSize(before);
+    assertThat(answer).as(request).startsWith("HTTP/1.1 400").contains("OperationOutcome");
+  }
+}
