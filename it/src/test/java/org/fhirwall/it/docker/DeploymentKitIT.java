@@ -140,7 +140,7 @@ class DeploymentKitIT {
     // where the container has its mounts and ports, this machine has these
     env.put("FHIRWALL_LISTEN", "127.0.0.1:" + fhirwallPort);
     env.put("FHIRWALL_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
-    env.put("FHIRWALL_POLICIES", Kit.DOCKER.resolve("walkthrough/policies").toString());
+    env.put("FHIRWALL_POLICIES", Kit.POLICIES.resolve("roles").toString());
     env.put("FHIRWALL_AUDIT_FILE", dir.resolve("audit.jsonl").toString());
     env.put("FHIRWALL_ADMIN_TOKEN_FILE", secrets.resolve("admin-tokens").toString());
     env.put("FHIRWALL_PAGING_SECRET_FILE", secrets.resolve("paging-key").toString());
@@ -420,7 +420,7 @@ class DeploymentKitIT {
   @Order(6)
   void fhirwallValidateAcceptsTheDeploymentFileWithTheComposeEnvironment() {
     Map<String, String> env = new HashMap<>(Kit.clusterReplicaEnvironment());
-    env.put("FHIRWALL_POLICIES", Kit.DOCKER.resolve("walkthrough/policies").toString());
+    env.put("FHIRWALL_POLICIES", Kit.POLICIES.resolve("roles").toString());
     env.put("FHIRWALL_AUDIT_FILE", dir.resolve("validate-audit.jsonl").toString());
     env.put("FHIRWALL_ADMIN_TOKEN_FILE", secrets.resolve("admin-tokens").toString());
     env.put("FHIRWALL_PAGING_SECRET_FILE", secrets.resolve("paging-key").toString());
