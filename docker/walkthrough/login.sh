@@ -2,9 +2,13 @@
 # Logs in to the walkthrough's Keycloak the way a browser does (authorization code with PKCE, the
 # password form, then the OTP form) and prints the access token: fhirwall's example policies ask for
 # a login time (auth_time), which only a browser login puts in the token. For trying the stack only;
-# a clinical app does this in the user's browser. Needs bash, curl and openssl.
+# a clinical app does this in the user's browser. Needs bash, curl, openssl and python3.
 #   docker/walkthrough/login.sh USER PASSWORD OTP_CODE
 #   KEYCLOAK_URL (default http://localhost:8180) names Keycloak as the browser reaches it.
+#   DPOP_KEY (default docker/secrets/dpop-key.pem) is the key of the "device" (made by dpop.py when
+#     missing): the code is exchanged with a DPoP proof of it (RFC 9449), so Keycloak binds the access
+#     token to it (cnf.jkt). The example clinical roles accept only such tokens, and each request
+#     through fhirwall needs a fresh proof of the same key (dpop.py proof).
 set -euo pipefail
 user=${1:?usage: login.sh USER PASSWORD OTP_CODE}
 password=${2:?usage: login.sh USER PASSWORD OTP_CODE}
@@ -13,6 +17,8 @@ realm="${KEYCLOAK_URL:-http://localhost:8180}/realms/fhirwall"
 client=fhirwall-web
 # fhirwall-web accepts http://localhost/* as redirect URI; nothing needs to listen there.
 redirect=http://localhost/walkthrough
+here=$(cd "$(dirname "$0")" && pwd)
+key=${DPOP_KEY:-$here/../secrets/dpop-key.pem}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -25,6 +31,12 @@ form_action() {
   tr '\n' ' ' <"$page" | grep -o '<form[^>]*>' | head -n 1 | sed -n 's/.*action="\([^"]*\)".*/\1/p' | sed 's/&amp;/\&/g'
 }
 fail() { echo "login: $*" >&2; exit 1; }
+
+if [ ! -f "$key" ]; then
+  mkdir -p "$(dirname "$key")"
+  python3 "$here/dpop.py" key "$key"
+  echo "login: made the DPoP key $key" >&2
+fi
 
 verifier=$(openssl rand 48 | b64url)
 challenge=$(printf %s "$verifier" | openssl dgst -sha256 -binary | b64url)
@@ -60,11 +72,16 @@ esac
 code=$(printf %s "$location" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
 [ -n "$code" ] || fail "no authorization code in $location"
 
-# 4. Code (and PKCE verifier) for tokens; print the access token.
-curl --silent --show-error --fail --output "$page" \
+# 4. Code (and PKCE verifier) for tokens, with a proof of the DPoP key for the token endpoint (no
+# access token yet: no ath); print the access token, which Keycloak has bound to the key.
+token_endpoint="$realm/protocol/openid-connect/token"
+proof=$(python3 "$here/dpop.py" proof "$key" POST "$token_endpoint")
+status=$(curl --silent --show-error --output "$page" --write-out '%{http_code}' --header "DPoP: $proof" \
   --data-urlencode "grant_type=authorization_code" --data-urlencode "client_id=$client" \
   --data-urlencode "code=$code" --data-urlencode "redirect_uri=$redirect" --data-urlencode "code_verifier=$verifier" \
-  "$realm/protocol/openid-connect/token"
+  "$token_endpoint")
+[ "$status" = 200 ] || fail "the token endpoint refused the code ($status): $(cat "$page")"
 token=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$page")
 [ -n "$token" ] || fail "no access token in the token endpoint's answer"
+grep -q '"token_type":"DPoP"' "$page" || fail "Keycloak did not bind the token to the DPoP key (token_type is not DPoP)"
 printf '%s\n' "$token"

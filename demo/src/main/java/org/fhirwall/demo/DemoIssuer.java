@@ -128,6 +128,15 @@ public final class DemoIssuer implements AutoCloseable {
    * DPoP-bound tokens.
    */
   public String mint(Claims c, @Nullable String jkt) {
+    return mint(c, jkt == null ? null : Map.of("jkt", jkt), jkt != null);
+  }
+
+  /** As {@link #mint(Claims)}, bound to a client certificate (RFC 8705): {@code cnf.x5t#S256} its SHA-256 thumbprint. */
+  public String mintCertificateBound(Claims c, String x5t) {
+    return mint(c, Map.of("x5t#S256", requireNonNull(x5t, "x5t")), false);
+  }
+
+  private String mint(Claims c, @Nullable Map<String, String> cnf, boolean dpop) {
     requireNonNull(c, "c");
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
@@ -137,7 +146,7 @@ public final class DemoIssuer implements AutoCloseable {
         .issueTime(Date.from(now))
         .expirationTime(Date.from(now.plus(c.lifetime())))
         .jwtID(UUID.randomUUID().toString())
-        .claim("typ", jkt == null ? "Bearer" : "DPoP")
+        .claim("typ", dpop ? "DPoP" : "Bearer")
         .claim("azp", c.azp())
         .claim("scope", "openid profile");
     if (c.username() != null) {
@@ -161,8 +170,8 @@ public final class DemoIssuer implements AutoCloseable {
     if (c.sid() != null) {
       claims.claim("sid", c.sid());
     }
-    if (jkt != null) {
-      claims.claim("cnf", Map.of("jkt", jkt));
+    if (cnf != null) {
+      claims.claim("cnf", cnf);
     }
     SignedJWT jwt = new SignedJWT(
         new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(),

@@ -71,7 +71,8 @@ class MetricsIT {
 
   @Test
   void everyMetricTheDashboardQueriesIsServed() throws Exception {
-    it.get("Patient/" + it.env.store().samplePatientIds(1, 3).get(0), it.token("dash-user", "physician"));
+    HttpResponse<String> read = it.get("Patient/" + it.env.store().samplePatientIds(1, 3).get(0), it.token("dash-user", "physician"));
+    assertThat(read.statusCode()).as("a read that discloses a patient: %s", read.body()).isEqualTo(200);
     JsonNode dashboard = new ObjectMapper().readTree(DOCKER.resolve("grafana/fhirwall.json").toFile());
     Set<String> queried = new TreeSet<>();
     Pattern name = Pattern.compile("\\b((?:fhirwall|resilience4j|jvm|netty|process)_[a-z_]+)");

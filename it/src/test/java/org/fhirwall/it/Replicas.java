@@ -155,6 +155,12 @@ final class Replicas implements AutoCloseable {
         .header("Authorization", "Bearer " + operatorToken).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
+  /** The admin API's {@code GET /ready} of a replica: its status code and its report. */
+  HttpResponse<String> ready(Replica r) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(r.admin() + "/ready")).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   /** The admin API's {@code GET /metrics} of a replica (Prometheus text). */
   String metrics(Replica r) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create(r.admin() + "/metrics")).timeout(Duration.ofSeconds(10)).GET().build(),

@@ -39,6 +39,8 @@ class ServeSignalsIT {
   DemoIssuer issuer;
   HttpServer epr;
   Process serve;
+  /** Counted down when a request reaches the EPR. */
+  final java.util.concurrent.CountDownLatch reachedEpr = new java.util.concurrent.CountDownLatch(1);
 
   @AfterEach
   void stop() {
@@ -65,6 +67,7 @@ class ServeSignalsIT {
     epr = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
     epr.createContext("/fhir", exchange -> {
       try (exchange) {
+        reachedEpr.countDown();
         Thread.sleep(delay.toMillis());
         byte[] body = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}".getBytes(UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
@@ -112,7 +115,7 @@ class ServeSignalsIT {
     CompletableFuture<HttpResponse<String>> underWay = HttpClient.newHttpClient().sendAsync(
         HttpRequest.newBuilder(URI.create(base + "/Patient/p1")).header("Authorization", "Bearer " + token())
             .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
-    Thread.sleep(1000); // the request has reached the slow EPR
+    assertThat(reachedEpr.await(30, TimeUnit.SECONDS)).as("the request has reached the slow EPR").isTrue();
     serve.destroy(); // SIGTERM
     HttpResponse<String> r = underWay.get(30, TimeUnit.SECONDS);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -42,6 +42,14 @@ class StoreFailureIT {
     }
   }
 
+  private static int readyStatus(Replicas.Replica r) {
+    try {
+      return cluster.ready(r).statusCode();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
   private static void assertStoreUnavailable(HttpResponse<String> r) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
     assertThat(r.body()).contains("OperationOutcome").contains("Patient limits cannot be checked");
@@ -63,7 +71,12 @@ class StoreFailureIT {
     assertThat(cluster.get(deny, "Patient/" + ids.get(130), locked).statusCode()).isEqualTo(429);
     assertThat(cluster.get(fallback, "Patient/" + ids.get(100), locked).statusCode()).isEqualTo(429);
 
+    assertThat(cluster.ready(deny).statusCode()).as(cluster.ready(deny).body()).isEqualTo(200);
     cluster.redis.kill();
+    Replicas.await("the deny replica unready (the platform stops sending it traffic)", Duration.ofSeconds(15),
+        () -> readyStatus(deny) == 503);
+    assertThat(cluster.ready(deny).body()).contains("quota-store");
+    assertThat(readyStatus(fallback)).as("the fallback replica serves on: ready").isEqualTo(200);
 
     for (int i = 0; i < 5; i++) {
       assertStoreUnavailable(cluster.get(deny, "Patient/" + ids.get(i), reader));
@@ -96,6 +109,7 @@ class StoreFailureIT {
         .containsPattern("fhirwall_quota_fallback_charges_total [1-9]");
 
     cluster.redis.restart();
+    Replicas.await("the deny replica ready again", Duration.ofSeconds(20), () -> readyStatus(deny) == 200);
 
     Replicas.await("the deny replica serving again", Duration.ofSeconds(20), () -> {
       try {

@@ -165,6 +165,49 @@ class TlsIT {
   }
 
   @Test
+  void aCertificateBoundTokenWorksOnlyOverTheConnectionOfItsCertificate() throws Exception {
+    TestCertificates hospital = TestCertificates.ca(Files.createDirectories(dir.resolve("mtls")), "Hospital CA");
+    TestCertificates.Identity server = hospital.issue("fhirwall-public", true);
+    TestCertificates.Identity workstationA = hospital.issue("workstation-a", false);
+    TestCertificates.Identity workstationB = hospital.issue("workstation-b", false);
+    URI upstream = startEpr(hospital);
+    TestCertificates.Identity toEpr = hospital.issue("fhirwall", false);
+    int port = freePort();
+    start(deployment(port, upstream, """
+          tls:
+            ca: %s
+            certificate: %s
+            private-key: %s""".formatted(hospital.caPem, toEpr.chain(), toEpr.key()).indent(2),
+        "tls: {certificate: %s, private-key: %s, client-ca: %s}".formatted(server.chain(), server.key(), hospital.caPem)));
+    // RFC 8705: the IdP bound the token to workstation A's certificate (cnf.x5t#S256)
+    String token = issuer.mintCertificateBound(DemoIssuer.Claims.builder("sub-mtls", "fhirwall", "fhirwall-web")
+        .username("mtls").roles(Set.of("physician")).amr(List.of("pwd", "otp")).authTime(Instant.now()).build(),
+        thumbprint(workstationA.chain()));
+    String base = "https://localhost:" + port + "/fhir";
+    HttpResponse<String> own = read(HttpClient.newBuilder().sslContext(hospital.sslContext(workstationA)).build(), base, token);
+    assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
+    HttpResponse<String> other = read(HttpClient.newBuilder().sslContext(hospital.sslContext(workstationB)).build(), base, token);
+    assertThat(other.statusCode()).isEqualTo(401);
+    assertThat(other.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("invalid_token")
+        .contains("another client certificate");
+    assertThat(other.body()).doesNotContain("\"id\":\"p1\"");
+  }
+
+  /** x5t#S256 of the first certificate of a PEM chain. */
+  static String thumbprint(Path chain) throws Exception {
+    try (java.io.InputStream in = Files.newInputStream(chain)) {
+      byte[] der = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in).getEncoded();
+      return java.util.Base64.getUrlEncoder().withoutPadding()
+          .encodeToString(java.security.MessageDigest.getInstance("SHA-256").digest(der));
+    }
+  }
+
+  HttpResponse<String> read(HttpClient client, String base, String token) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create(base + "/Patient/p1")).header("Authorization", "Bearer " + token)
+        .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
   void thePublicCertificateIsReloadedWithoutARestart() throws Exception {
     TestCertificates first = TestCertificates.ca(Files.createDirectories(dir.resolve("first")), "First CA");
     TestCertificates.Identity one = first.issue("fhirwall-one", true);

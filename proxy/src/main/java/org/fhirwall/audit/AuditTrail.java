@@ -8,13 +8,13 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -41,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class AuditTrail implements AuditSink {
   private static final Logger LOG = LoggerFactory.getLogger(AuditTrail.class);
   private static final int BATCH = 512;
+  /** How long the writer waits after a partial batch before it takes the next (records gather). */
+  private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
   /** What the deployment chose for a destination that does not take records. */
   public enum OnFailure {
@@ -49,6 +51,9 @@ public final class AuditTrail implements AuditSink {
     /** Refuse requests with 503 until every destination takes records again (a complete trail). */
     REFUSE
   }
+
+  /** Where failing destinations spool their records, and how much each may spool. */
+  public record SpoolSettings(Path dir, long maxSize) {}
 
   /** How the file is written. */
   public record FileSettings(Path path, long maxSize, Duration rotateEvery, Duration fsyncInterval,
@@ -59,7 +64,7 @@ public final class AuditTrail implements AuditSink {
   private final OnFailure onFailure;
   private final Clock clock;
   private final List<Destination> destinations;
-  private final List<ArrayDeque<byte[]>> owed = new ArrayList<>();
+  private final List<Backlog> owed = new ArrayList<>();
   private final List<Instant> retryAt = new ArrayList<>();
   private final List<Duration> backoff = new ArrayList<>();
   private final Map<String, String> failing = new ConcurrentHashMap<>();
@@ -71,7 +76,13 @@ public final class AuditTrail implements AuditSink {
   private volatile boolean closed;
   private volatile boolean reopen;
 
-  AuditTrail(List<Destination> destinations, int capacity, OnFailure onFailure, Clock clock) {
+  AuditTrail(List<Destination> destinations, int capacity, OnFailure onFailure, Clock clock) throws IOException {
+    this(destinations, capacity, onFailure, clock, null);
+  }
+
+  /** @param spool where failing destinations spool their records ({@code NAME.spool} each), null to hold them in memory */
+  AuditTrail(List<Destination> destinations, int capacity, OnFailure onFailure, Clock clock, @Nullable SpoolSettings spool)
+      throws IOException {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
     }
@@ -81,8 +92,11 @@ public final class AuditTrail implements AuditSink {
     this.onFailure = requireNonNull(onFailure, "onFailure");
     this.clock = requireNonNull(clock, "clock");
     Instant now = clock.instant();
-    for (int i = 0; i < this.destinations.size(); i++) {
-      owed.add(new ArrayDeque<>());
+    for (Destination d : this.destinations) {
+      Backlog b = spool == null ? new Backlog.Memory(capacity)
+          : new Backlog.Spool(spool.dir().resolve(d.name() + ".spool"), spool.maxSize());
+      owed.add(b);
+      owedLines.addAndGet(b.size());
       retryAt.add(now);
       backoff.add(Duration.ofSeconds(1));
     }
@@ -120,6 +134,13 @@ public final class AuditTrail implements AuditSink {
    */
   public static AuditTrail open(@Nullable FileSettings file, @Nullable OutputStream stdout, @Nullable SyslogSettings syslog,
       @Nullable RepositorySettings repository, int capacity, OnFailure onFailure, Clock clock) throws IOException {
+    return open(file, stdout, syslog, repository, null, capacity, onFailure, clock);
+  }
+
+  /** As above, with failing destinations spooling to {@code spool} (null: in memory). */
+  public static AuditTrail open(@Nullable FileSettings file, @Nullable OutputStream stdout, @Nullable SyslogSettings syslog,
+      @Nullable RepositorySettings repository, @Nullable SpoolSettings spool, int capacity, OnFailure onFailure, Clock clock)
+      throws IOException {
     List<Destination> d = new ArrayList<>();
     if (repository != null) {
       d.add(new FhirRepositoryDestination(repository.base(), repository.bearer(), repository.timeout()));
@@ -137,15 +158,18 @@ public final class AuditTrail implements AuditSink {
     if (d.isEmpty()) {
       throw new IllegalArgumentException("no audit destination (expected: a file, stdout or syslog)");
     }
-    return new AuditTrail(d, capacity, onFailure, clock);
+    return new AuditTrail(d, capacity, onFailure, clock, spool);
   }
 
   @Override
   public void write(AuditRecord record) {
     if (closed || !queue.offer(record)) {
       long n = dropped.incrementAndGet();
-      LOG.error("audit record NOT written ({}), {} so far: {} {} {}", closed ? "the trail is closed" : "the queue is full", n,
-          record.requestId(), record.outcome(), record.target());
+      if (n <= 10 || n % 1000 == 0) {
+        // every drop is counted; the log says so for the first ones and every thousandth, not flooding itself
+        LOG.error("audit record NOT written ({}), {} so far: {} {} {}", closed ? "the trail is closed" : "the queue is full", n,
+            record.requestId(), record.outcome(), record.target());
+      }
     }
   }
 
@@ -229,83 +253,120 @@ public final class AuditTrail implements AuditSink {
         deliver(i, lines, now, false);
       }
       written.addAndGet(lines.size());
+      int taken = batch.size();
       batch.clear();
       lines.clear();
       if (wasClosed && queue.isEmpty()) {
         break;
       }
+      if (taken > 0 && taken < BATCH && !closed) {
+        // Let records gather for a moment: under load the request path then finds the writer busy
+        // and enqueues without waking it for every record (a futex call each, on the event loop).
+        LockSupport.parkNanos(LINGER_NANOS);
+      }
     }
+    // A record offered while close() was being called (the request path had not seen it yet).
+    List<AuditRecord> late = new ArrayList<>();
+    queue.drainTo(late);
+    List<byte[]> lateLines = new ArrayList<>();
+    for (AuditRecord r : late) {
+      try {
+        lateLines.add(AuditEventJson.line(r));
+      } catch (RuntimeException e) {
+        dropped.incrementAndGet();
+        LOG.error("audit record {} could not be written as JSON", r.requestId(), e);
+      }
+    }
+    written.addAndGet(lateLines.size());
     for (int i = 0; i < destinations.size(); i++) {
-      deliver(i, List.of(), clock.instant(), true);
+      deliver(i, lateLines, clock.instant(), true);
       try {
         destinations.get(i).close();
       } catch (IOException | RuntimeException e) {
         LOG.error("audit destination {} could not be closed", destinations.get(i).name(), e);
       }
-      if (!owed.get(i).isEmpty()) {
-        dropped.addAndGet(owed.get(i).size());
-        LOG.error("audit destination {} still failing at shutdown: {} records not written to it", destinations.get(i).name(),
-            owed.get(i).size());
+      Backlog b = owed.get(i);
+      if (!b.isEmpty()) {
+        if (b instanceof Backlog.Spool) {
+          LOG.warn("audit destination {} still failing at shutdown: {} records stay in its spool for the next start",
+              destinations.get(i).name(), b.size());
+        } else {
+          dropped.addAndGet(b.size());
+          LOG.error("audit destination {} still failing at shutdown: {} records not written to it",
+              destinations.get(i).name(), b.size());
+        }
       }
+      b.close();
     }
   }
 
   private void deliver(int i, List<byte[]> lines, Instant now, boolean last) {
     Destination d = destinations.get(i);
-    ArrayDeque<byte[]> debt = owed.get(i);
-    if (!debt.isEmpty()) {
-      debt.addAll(lines);
-      owedLines.addAndGet(lines.size());
-      trim(d, debt);
-      if (!last && now.isBefore(retryAt.get(i))) {
-        return;
-      }
-    }
-    List<byte[]> out = debt.isEmpty() ? lines : new ArrayList<>(debt);
+    Backlog backlog = owed.get(i);
     try {
-      if (!out.isEmpty()) {
-        d.write(out, now);
+      if (backlog.isEmpty()) {
+        try {
+          if (!lines.isEmpty()) {
+            d.write(lines, now);
+          }
+        } catch (IOException | RuntimeException e) {
+          int done = e instanceof Destination.PartialWrite p ? p.written : 0;
+          owe(d, backlog, lines.subList(done, lines.size()));
+          throw e;
+        }
+      } else {
+        owe(d, backlog, lines);
+        if (!last && now.isBefore(retryAt.get(i))) {
+          return;
+        }
+        while (!backlog.isEmpty()) {
+          List<byte[]> chunk = backlog.next(BATCH);
+          if (chunk.isEmpty()) {
+            break;
+          }
+          try {
+            d.write(chunk, now);
+            settle(backlog, chunk.size());
+          } catch (Destination.PartialWrite p) {
+            settle(backlog, p.written);
+            throw p;
+          }
+        }
       }
       d.tick(now);
-      if (!debt.isEmpty()) {
-        owedLines.addAndGet(-debt.size());
-        debt.clear();
-      }
       backoff.set(i, Duration.ofSeconds(1));
       if (failing.remove(d.name()) != null) {
         LOG.info("audit destination {} takes records again", d.name());
       }
     } catch (IOException | RuntimeException e) {
       failures.incrementAndGet();
-      int done = e instanceof Destination.PartialWrite p ? p.written : 0;
-      if (debt.isEmpty()) {
-        debt.addAll(lines);
-        owedLines.addAndGet(lines.size());
-      }
-      for (int k = 0; k < done && !debt.isEmpty(); k++) {
-        debt.removeFirst();
-        owedLines.decrementAndGet();
-      }
-      trim(d, debt);
       Duration wait = backoff.get(i);
       retryAt.set(i, now.plus(wait));
       backoff.set(i, wait.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : wait.multipliedBy(2));
       if (failing.put(d.name(), String.valueOf(e.getMessage())) == null) {
-        LOG.error("audit destination {} fails ({}); {} records held for it, retried in {}", d.name(), e, debt.size(), wait);
+        LOG.error("audit destination {} fails ({}); {} records held for it, retried in {}", d.name(), e, backlog.size(), wait);
       }
     }
   }
 
-  private void trim(Destination d, ArrayDeque<byte[]> debt) {
-    int over = debt.size() - capacity;
+  private void settle(Backlog backlog, int n) throws IOException {
+    long before = backlog.size();
+    backlog.done(n);
+    owedLines.addAndGet(backlog.size() - before);
+  }
+
+  /** Lines a failing destination owes: into its backlog; what does not fit is dropped, counted and logged. */
+  private void owe(Destination d, Backlog backlog, List<byte[]> lines) {
+    if (lines.isEmpty()) {
+      return;
+    }
+    long before = backlog.size();
+    int over = backlog.add(lines);
+    owedLines.addAndGet(backlog.size() - before);
     if (over > 0) {
-      for (int k = 0; k < over; k++) {
-        debt.removeFirst();
-      }
-      owedLines.addAndGet(-over);
       long n = dropped.addAndGet(over);
-      LOG.error("audit destination {} has failed for longer than {} records: {} NOT written to it ({} so far)", d.name(),
-          capacity, over, n);
+      LOG.error("audit destination {} has failed for longer than its {} holds: {} records NOT written to it ({} so far)",
+          d.name(), backlog instanceof Backlog.Spool ? "spool" : "memory (" + capacity + " records)", over, n);
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * The picocli verbs: {@code serve}, {@code demo}, {@code validate}, {@code locks}. The demo is not
+ * The picocli verbs: {@code serve}, {@code demo}, {@code validate}, {@code locks}, {@code audit verify}. The demo is not
  * part of the product: the {@code demo} verb finds {@code fhirwall-demo.jar}
  * ({@link org.fhirwall.cli.DemoJar}) and runs the {@link org.fhirwall.cli.Demo} it registers.
  *

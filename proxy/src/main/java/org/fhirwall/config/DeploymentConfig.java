@@ -247,7 +247,8 @@ public record DeploymentConfig(
    * @param maxSize rotate the file at this size (bytes)
    * @param checkpointKey the HMAC key of checkpoints (read from {@code checkpoint.key-file}), null for none
    */
-  public record Audit(@Nullable Path file, boolean stdout, @Nullable Syslog syslog, @Nullable Repository repository, int queue, String onFailure,
+  public record Audit(@Nullable Path file, boolean stdout, @Nullable Syslog syslog, @Nullable Repository repository,
+      @Nullable Path spoolDir, long spoolMaxSize, int queue, String onFailure,
       Duration fsyncInterval, long maxSize, Duration rotateEvery, byte @Nullable [] checkpointKey, int checkpointRecords,
       Duration checkpointEvery) {}
 

@@ -286,7 +286,9 @@ public final class DeploymentLoader {
       }
       repository = new DeploymentConfig.Repository(url(fr, "url"), bearer, fr.duration("timeout"));
     }
-    return new DeploymentConfig.Audit(file, stdout, syslog, repository, a.integer("queue"), a.text("on-failure"), a.duration("fsync-interval"),
+    ConfigTree sp = a.at("spool");
+    return new DeploymentConfig.Audit(file, stdout, syslog, repository, sp.path("dir", dir),
+        sp.bytes("max-size"), a.integer("queue"), a.text("on-failure"), a.duration("fsync-interval"),
         r.bytes("max-size"), r.duration("every"), key, c.integer("every-records"), c.duration("every"));
   }
 

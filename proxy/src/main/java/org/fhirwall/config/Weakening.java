@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * A change that lowers a role's protection when policies are reloaded: an enforcing role switched
  * to {@code report-only}, or an authentication requirement lowered (an {@code acr} or
  * {@code amr-any-of} value accepted that was not, an {@code amr} method or {@code max-age} removed,
- * a longer {@code max-age}), in the role's {@code authentication}, an
+ * a longer {@code max-age}, a {@code sender-constrained} requirement loosened or removed), in the
+ * role's {@code authentication}, an
  * {@code operation-authentication} of an operation it still allows, or its
  * {@code break-glass.authentication}. Roles added or removed are not weakenings.
  *

@@ -136,8 +136,14 @@ final class JsonWalk {
     if (f == null) {
       f = frames[depth] = new Frame();
     }
-    f.reset();
-    f.array = array;
+    if (array) {
+      // An array frame is read for its name only (and its flag): the rest may hold an older object's state.
+      f.array = true;
+      f.nameStart = -1;
+      f.nameCode = 0;
+    } else {
+      f.reset();
+    }
     f.start = array ? -1 : t.start;
     f.candidateMark = candidates.size();
     if (parent == null) {

@@ -105,6 +105,10 @@ public final class ResponseInspector {
       }
       throw new UnreadableException("body without Content-Type is not JSON");
     }
+    if (contentType.equals("application/fhir+json") || contentType.equals("application/fhir+json;charset=UTF-8")
+        || contentType.equals("application/fhir+json; charset=UTF-8")) {
+      return Kind.JSON; // what HAPI FHIR servers send: spare the parsing below
+    }
     String type = contentType.toLowerCase(Locale.ROOT);
     int semicolon = type.indexOf(';');
     String mime = (semicolon < 0 ? type : type.substring(0, semicolon)).trim();

@@ -64,6 +64,15 @@ public interface QuotaStore extends AutoCloseable {
    */
   CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now);
 
+  /**
+   * Completes normally while the store takes requests (the readiness probe's question); a store
+   * that lives in this process always does. A store that keeps serving on a fallback of its own
+   * while its shared part is down also does: it still enforces limits.
+   */
+  default CompletionStage<Void> probe() {
+    return java.util.concurrent.CompletableFuture.completedFuture(null);
+  }
+
   @Override
   void close();
 }

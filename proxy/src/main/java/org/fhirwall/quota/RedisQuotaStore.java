@@ -493,6 +493,12 @@ public final class RedisQuotaStore implements QuotaStore {
   // --- health, replay --------------------------------------------------------------------------
 
   /** Completes normally when Redis answers a PING within the timeout. */
+  @Override
+  public CompletionStage<Void> probe() {
+    return ping();
+  }
+
+  /** Completes normally when Redis answers a PING within the timeout. */
   CompletionStage<Void> ping() {
     return redis.ping().thenApply(p -> null);
   }

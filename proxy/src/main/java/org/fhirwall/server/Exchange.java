@@ -23,9 +23,7 @@ import org.fhirwall.quota.ChargeRequest;
 import org.fhirwall.quota.ChargeResult;
 import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.RateGate;
-import org.fhirwall.respond.Answer;
 import org.fhirwall.respond.Plan;
-import org.fhirwall.respond.PublicCapabilities;
 import org.fhirwall.respond.Refusals;
 import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Forwarding;
@@ -85,69 +83,13 @@ final class Exchange {
     }
     PublicEndpoints.Route route = PublicEndpoints.route(head, settings, stages.publicAccess());
     if (route != PublicEndpoints.Route.NONE) {
-      body.discard(close -> steps.run(arrived, () -> unauthenticated(route)));
+      PublicAnswers answers = new PublicAnswers(ctx, stages, upstream, settings, head, steps, end);
+      body.discard(close -> steps.run(arrived, () -> answers.answer(arrived, route)));
       return;
     }
     steps.run(arrived, () -> steps.await(arrived, stages.authenticator().authenticate(
         Senders.credentials(ctx, head, settings), now()), this::identified,
         e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "authentication-unavailable")));
-  }
-
-  /** 0. what is answered without a token: preflights, SMART discovery, the public CapabilityStatement. */
-  private void unauthenticated(PublicEndpoints.Route route) {
-    PublicAccess access = stages.publicAccess();
-    switch (route) {
-      case PREFLIGHT -> {
-        Answer ok = PublicEndpoints.preflight(head, access.cors());
-        if (ok == null) {
-          refuse(arrived, PublicEndpoints.preflightRefused(head, access.cors()), Outcome.REFUSED, "cors-preflight");
-        } else {
-          end.answer(ok);
-        }
-      }
-      case SMART_CONFIGURATION -> steps.await(arrived, java.util.Objects.requireNonNull(access.smart()).endpoints(),
-          idp -> idp.ifPresentOrElse(
-              e -> end.answer(PublicEndpoints.json(e.json().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json")),
-              () -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "smart-configuration")),
-          e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "smart-configuration"));
-      case METADATA -> steps.await(arrived, java.util.Objects.requireNonNull(access.smart()).endpoints(),
-          idp -> idp.ifPresentOrElse(this::publicMetadata,
-              () -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "metadata")),
-          e -> refuse(arrived, Refusals.authenticationUnavailable(), Outcome.FAILED, "metadata"));
-      case NONE -> throw new IllegalStateException("not a public request");
-    }
-  }
-
-  /** The EPR's CapabilityStatement, reduced to its public part, with where to log in. */
-  private void publicMetadata(org.fhirwall.auth.SmartConfiguration.Endpoints idp) {
-    RawRequest raw = RequestIds.raw(head, new byte[0]);
-    ParseResult parsed = stages.parser().parse(raw);
-    if (parsed instanceof ParseResult.Rejected rejected) {
-      refuse(arrived, rejected.refusal(), Outcome.REFUSED, "request-form");
-      return;
-    }
-    FhirRequest request = ((ParseResult.Parsed) parsed).request();
-    if (request.interaction() != Interaction.CAPABILITIES) {
-      refuse(arrived, Refusal.of(400, org.fhirwall.fhir.IssueType.NOT_SUPPORTED, "not a capabilities request"), Outcome.REFUSED,
-          "metadata");
-      return;
-    }
-    Forwarding.Client client = new Forwarding.Client(arrived.remoteAddress(), settings.publicScheme(), settings.publicHost(),
-        arrived.requestId());
-    upstream.send(ctx.channel().eventLoop(), Forwarding.of(request.withParams(List.of()), client)).addListener(f -> steps.run(arrived, () -> {
-      UpstreamResult result = (UpstreamResult) f.getNow();
-      if (result instanceof UpstreamResult.Failure failure) {
-        refuse(arrived, Refusals.upstream(failure), Outcome.FAILED, "upstream");
-        return;
-      }
-      EprAnswer a = EprAnswer.of((UpstreamResult.Response) result);
-      Optional<byte[]> shown = a.status() == 200 ? PublicCapabilities.of(a.body(), idp, settings.publicBaseUrl()) : Optional.empty();
-      if (shown.isEmpty()) {
-        refuse(arrived, Refusals.unreadable(), Outcome.FAILED, "metadata");
-        return;
-      }
-      end.answer(PublicEndpoints.json(shown.get(), "application/fhir+json;charset=utf-8"));
-    }));
   }
 
   private void identified(AuthOutcome outcome) {

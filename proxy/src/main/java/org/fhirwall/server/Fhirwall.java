@@ -181,6 +181,10 @@ public final class Fhirwall implements AutoCloseable {
       QuotaStore quota = quotaStore(config, options, background, ticks);
       built.add(quota);
       bindQuotaMetrics(quota, metrics.registry());
+      AtomicReference<String> quotaProblem = new AtomicReference<>();
+      ticks.scheduleWithFixedDelay(() -> quota.probe().whenComplete((ok, e) -> quotaProblem.set(e == null ? null
+          : "the quota store does not answer (" + e.getClass().getSimpleName() + "); every request is refused")),
+          0, 2, TimeUnit.SECONDS);
       byte[] pagingKey = pagingSecret(config.paging(), quota);
       PageLinks pageLinks = new PageLinks(pagingKey, config.paging().linkTtl());
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
@@ -219,6 +223,7 @@ public final class Fhirwall implements AutoCloseable {
       Readiness readiness = new Readiness()
           .check("listening", Readiness.when(() -> ready.get() == 1, "starting"))
           .check("audit", trail::problem)
+          .check("quota-store", quotaProblem::get)
           .check("policies", () -> policies.get().policies().roles().isEmpty() ? "no role policy in force" : null)
           .check("identity-provider", () -> {
             if (authenticator.canVerify()) {
@@ -429,7 +434,9 @@ public final class Fhirwall implements AutoCloseable {
     DeploymentConfig.Repository r = audit.repository();
     AuditTrail.RepositorySettings repository = r == null ? null
         : new AuditTrail.RepositorySettings(r.url(), r.bearer(), r.timeout());
-    return AuditTrail.open(file, stdout, syslog, repository, audit.queue(),
+    AuditTrail.SpoolSettings spool = audit.spoolDir() == null ? null
+        : new AuditTrail.SpoolSettings(audit.spoolDir(), audit.spoolMaxSize());
+    return AuditTrail.open(file, stdout, syslog, repository, spool, audit.queue(),
         audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
   }
 
@@ -440,7 +447,7 @@ public final class Fhirwall implements AutoCloseable {
         .description("Audit records a failing destination still owes (held in memory, written when it recovers)")
         .register(registry);
     FunctionCounter.builder("fhirwall.audit.written", trail, AuditTrail::written)
-        .description("Audit records written").register(registry);
+        .description("Audit records the writer took and handed to its destinations").register(registry);
     FunctionCounter.builder("fhirwall.audit.sink.failures", trail, AuditTrail::failures)
         .description("Failed writes to an audit destination (each retried)").register(registry);
   }

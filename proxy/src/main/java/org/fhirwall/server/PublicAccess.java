@@ -12,10 +12,15 @@ import org.jspecify.annotations.Nullable;
  *
  * @param smart null: no SMART discovery (404), and {@code /metadata} needs a token like any request
  */
-public record PublicAccess(Cors cors, @Nullable SmartConfiguration smart) {
+public record PublicAccess(Cors cors, @Nullable SmartConfiguration smart, PublicMetadata metadata) {
   public static final PublicAccess NONE = new PublicAccess(Cors.NONE, null);
 
   public PublicAccess {
     requireNonNull(cors, "cors");
+    requireNonNull(metadata, "metadata");
+  }
+
+  public PublicAccess(Cors cors, @Nullable SmartConfiguration smart) {
+    this(cors, smart, new PublicMetadata());
   }
 }

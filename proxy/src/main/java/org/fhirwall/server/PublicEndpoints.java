@@ -48,7 +48,7 @@ final class PublicEndpoints {
   }
 
   /** The answer to a preflight: 204 with the CORS headers, or 403 for an origin, method or header not allowed. */
-  static Answer preflight(HttpRequest head, Cors cors) {
+  static @org.jspecify.annotations.Nullable Answer preflight(HttpRequest head, Cors cors) {
     Cors.Preflight p = cors.preflight(head.headers().get(HttpHeaderNames.ORIGIN),
         head.headers().get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD),
         head.headers().get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS));

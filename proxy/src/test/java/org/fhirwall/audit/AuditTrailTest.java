@@ -234,6 +234,61 @@ class AuditTrailTest {
     flaky.down.set(false);
     trail.close();
     assertThat(flaky.lines).hasSize(10);
-    assertThat(flaky.lines.get(0)).contains("req-5");
+    assertThat(flaky.lines.get(0)).as("the oldest are kept, the newest dropped (as a full spool does)").contains("\"id\":\"req-0\"");
+    assertThat(flaky.lines.get(9)).contains("\"id\":\"req-9\"");
+  }
+  @Test
+  void aFailingDestinationSpoolsToDiskAndGetsEveryRecordInOrderWhenItRecovers() throws Exception {
+    MovableClock clock = new MovableClock();
+    Flaky flaky = new Flaky();
+    AuditTrail trail = new AuditTrail(List.of(flaky), 1000, AuditTrail.OnFailure.ALARM, clock,
+        new AuditTrail.SpoolSettings(dir.resolve("spool"), 1L << 20));
+    for (int i = 0; i < 300; i++) {
+      trail.write(record(i));
+    }
+    await("all spooled", () -> trail.owed() == 300);
+    assertThat(Files.readAllLines(dir.resolve("spool/flaky.spool"))).hasSize(300);
+    flaky.down.set(false);
+    clock.now = clock.now.plusSeconds(5);
+    await("delivered", () -> flaky.lines.size() == 300);
+    trail.close();
+    assertThat(flaky.lines).extracting(l -> l.substring(l.indexOf("\"id\":\"") + 6, l.indexOf("\",\"type\"")))
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 300).mapToObj(i -> "req-" + i).toList());
+    assertThat(Files.size(dir.resolve("spool/flaky.spool"))).isZero();
+    assertThat(trail.dropped()).isZero();
+  }
+
+  @Test
+  void whatIsSpooledAtShutdownIsDeliveredAfterTheNextStartBeforeNewRecords() throws Exception {
+    Flaky flaky = new Flaky();
+    AuditTrail.SpoolSettings spool = new AuditTrail.SpoolSettings(dir.resolve("spool"), 1L << 20);
+    AuditTrail first = new AuditTrail(List.of(flaky), 1000, AuditTrail.OnFailure.ALARM, new MovableClock(), spool);
+    for (int i = 0; i < 20; i++) {
+      first.write(record(i));
+    }
+    first.close();
+    assertThat(first.dropped()).as("kept in the spool, not lost").isZero();
+    flaky.down.set(false);
+    AuditTrail second = new AuditTrail(List.of(flaky), 1000, AuditTrail.OnFailure.ALARM, new MovableClock(), spool);
+    second.write(record(20));
+    second.close();
+    assertThat(flaky.lines).hasSize(21);
+    assertThat(flaky.lines.get(0)).contains("req-0");
+    assertThat(flaky.lines.get(20)).contains("req-20");
+  }
+
+  @Test
+  void aFullSpoolDropsTheExcessCountedAndRefusesUnderTheRefusePolicy() throws Exception {
+    Flaky flaky = new Flaky();
+    long oneLine = AuditEventJson.line(record(1)).length;
+    AuditTrail trail = new AuditTrail(List.of(flaky), 1000, AuditTrail.OnFailure.REFUSE, new MovableClock(),
+        new AuditTrail.SpoolSettings(dir.resolve("spool"), oneLine * 5 + 10));
+    for (int i = 0; i < 8; i++) {
+      trail.write(record(i));
+    }
+    await("the excess dropped", () -> trail.dropped() == 3);
+    assertThat(trail.owed()).isEqualTo(5);
+    assertThat(trail.accepting()).isFalse();
+    trail.close();
   }
 }

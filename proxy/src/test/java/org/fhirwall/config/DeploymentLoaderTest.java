@@ -125,6 +125,29 @@ class DeploymentLoaderTest {
   }
 
   @Test
+  void dpopAndCorsHaveSafeDefaultsAndAreRead() throws Exception {
+    DeploymentConfig d = loader.load(write(MINIMAL), DeploymentLoader.Overrides.NONE);
+    assertThat(d.dpop()).isEqualTo(org.fhirwall.auth.DpopSettings.DEFAULTS);
+    assertThat(d.cors().allowedOrigins()).as("no origin unless listed").isEmpty();
+    DeploymentConfig c = loader.load(write("""
+        upstream: {url: http://epr/fhir}
+        identity:
+          issuer: https://idp/realms/x
+          audience: fhirwall
+          clients: [web]
+          dpop: {proof-max-age: 30s, nonces: true, nonce-lifetime: 2m}
+        cors: {allowed-origins: ["https://app.example:8443"], max-age: 1h}
+        policies: roles
+        """), DeploymentLoader.Overrides.NONE);
+    assertThat(c.dpop()).isEqualTo(new org.fhirwall.auth.DpopSettings(Duration.ofSeconds(30), true, Duration.ofMinutes(2)));
+    assertThat(c.cors()).isEqualTo(new DeploymentConfig.Cors(List.of("https://app.example:8443"), Duration.ofHours(1)));
+    assertThat(problems(write(MINIMAL.replace("policies: roles", "cors: {allowed-origins: [\"https://app.example/path\"]}\n"
+        + "policies: roles")), DeploymentLoader.Overrides.NONE)).singleElement().asString().contains("cors.allowed-origins");
+    assertThat(problems(write(MINIMAL.replace("clients: [web]}", "clients: [web], dpop: {proof-max-age: 1h}}")),
+        DeploymentLoader.Overrides.NONE)).singleElement().asString().contains("identity.dpop.proof-max-age");
+  }
+
+  @Test
   void aFirstTryNeedsNoFileAtAll() throws Exception {
     Files.createDirectories(dir.resolve("roles"));
     DeploymentConfig c = loader.load(null, DeploymentLoader.Overrides.of(Map.of("--listen", "127.0.0.1:9000",

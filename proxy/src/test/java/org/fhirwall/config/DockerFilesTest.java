@@ -248,7 +248,9 @@ class DockerFilesTest {
       Map<String, Object> s = service(compose(), replica);
       assertThat(s.get("read_only")).isEqualTo(true);
       assertThat(list(s, "tmpfs")).containsExactly("/tmp");
-      assertThat(list(s, "volumes")).singleElement().asString().endsWith(":/var/log/fhirwall");
+      assertThat(list(s, "volumes")).extracting(String::valueOf).satisfiesExactly(
+          audit -> assertThat(audit).endsWith(":/var/log/fhirwall"),
+          policies -> assertThat(policies).isEqualTo("./walkthrough/policies:/etc/fhirwall/policies:ro"));
     }
   }
 
@@ -354,6 +356,25 @@ class DockerFilesTest {
     assertThat(map(service(compose(), REPLICAS.get(0)), "depends_on")).containsKeys("keycloak", "redis", "epr-seed");
   }
 
+  /**
+   * The walkthrough's physician (curl cannot sign DPoP proofs) is the shipped one without its
+   * sender-constrained requirement, and nothing else.
+   */
+  @Test
+  void theWalkthroughsPhysicianIsTheShippedOneWithoutTheDpopRequirementOnly() {
+    String shipped = read(DOCKER.resolve("../policies/roles/physician.yaml").normalize());
+    String walkthrough = read(DOCKER.resolve("walkthrough/policies/physician.yaml"));
+    int from = shipped.indexOf("  # Only tokens bound");
+    int to = shipped.indexOf("  sender-constrained: dpop\n") + "  sender-constrained: dpop\n".length();
+    String expected = shipped.substring(0, from) + shipped.substring(to);
+    List<String> lines = new java.util.ArrayList<>(List.of(walkthrough.split("\n", -1)));
+    assertThat(lines.subList(1, 6)).allSatisfy(l -> assertThat(l).startsWith("#"));
+    assertThat(lines.get(2)).startsWith("# WALKTHROUGH ONLY");
+    lines.subList(1, 6).clear();
+    String withoutNote = String.join("\n", lines).replace("../../../policies/schema.json", "../schema.json");
+    assertThat(withoutNote).isEqualTo(expected);
+  }
+
   /** Every file compose mounts exists, or is made by the kit's scripts (secrets, certificates). */
   @Test
   void everyFileTheComposeFilesMountExistsOrIsMadeByAScript() {
@@ -384,7 +405,7 @@ class DockerFilesTest {
     assertThat(checked).isGreaterThanOrEqualTo(10);
     Map<String, Object> build = map(service(compose(), REPLICAS.get(0)), "build");
     assertThat(DOCKER.resolve(String.valueOf(build.get("context"))).resolve(String.valueOf(build.get("dockerfile")))).exists();
-    for (String script : List.of("make-secrets.sh", "tls/make-certs.sh", "epr/seed.sh", "walkthrough/login.sh")) {
+    for (String script : List.of("make-secrets.sh", "tls/make-certs.sh", "epr/seed.sh", "walkthrough/login.sh", "walkthrough/dpop.py")) {
       assertThat(Files.isExecutable(DOCKER.resolve(script))).as(script).isTrue();
     }
   }

@@ -100,6 +100,23 @@ class PolicyReloaderTest {
   }
 
   @Test
+  void droppingOrLooseningTheSenderConstraintIsAWeakening() throws Exception {
+    Files.writeString(dir.resolve("physician.yaml"), RolePolicyLoaderTest.PHYSICIAN.replace("amr: [otp]",
+        "amr: [otp]\n  sender-constrained: dpop"));
+    try (PolicyReloader reloader = new PolicyReloader(dir, loader, false, 0, outcomes::add)) {
+      change("  sender-constrained: dpop\n", "  sender-constrained: any\n");
+      assertThat(reloader.check()).isFalse();
+      assertThat(outcomes).singleElement().isInstanceOfSatisfying(ReloadOutcome.Refused.class, r ->
+          assertThat(r.weakenings()).extracting(Weakening::toString).containsExactly(
+              "physician: authentication.sender-constrained: dpop -> any"));
+      outcomes.clear();
+      change("  sender-constrained: any\n", "");
+      assertThat(reloader.check()).isFalse();
+      assertThat(inForce(reloader).authentication().senderConstrained()).isEqualTo(org.fhirwall.auth.SenderConstraint.DPOP);
+    }
+  }
+
+  @Test
   void anAcceptedAcrOrAmrThatWasNotAcceptedBeforeIsAWeakening() throws Exception {
     Files.writeString(dir.resolve("physician.yaml"), RolePolicyLoaderTest.PHYSICIAN.replace("amr: [otp]", "amr-any-of: [hwk]\n  acr: [mfa]"));
     try (PolicyReloader reloader = new PolicyReloader(dir, loader, false, 0, outcomes::add)) {

@@ -648,6 +648,26 @@ class ResponseInspectorTest {
   }
 
   @Test
+  void escapedAndNonAsciiTextIsReadAsItsCharacters() {
+    // Escapes in references, names and types are read as the characters they stand for.
+    String escaped = "{\"resourceType\":\"Obs\\u0065rvation\",\"subj\\u0065ct\":{\"reference\":\"Patient\\/7\"},"
+        + "\"performer\":[{\"reference\":\"Pati\\u0065nt/8\"}],\"focus\":[{\"reference\":\"Patient/9\\u00e9\"}]}";
+    Inspection.Read read = read(escaped);
+    assertThat(read.patients()).contains("Patient/7", "Patient/8").hasSize(3);
+    assertThat(synthetic(read)).hasSize(1); // Patient/9é: not a FHIR id, a patient that cannot be resolved
+    assertThat(read.resourceTypes()).containsExactly("Observation");
+    // An overlong UTF-8 form of '/' (C0 AF) reads as '/', as Jackson's parser read it before.
+    byte[] overlong = "{\"resourceType\":\"Observation\",\"subject\":{\"reference\":\"Patient__10\"}}".getBytes(UTF_8);
+    int at = new String(overlong, UTF_8).indexOf("__");
+    overlong[at] = (byte) 0xC0;
+    overlong[at + 1] = (byte) 0xAF;
+    assertThat(read(overlong, FHIR_JSON, null).patients()).containsExactly("Patient/10");
+    // A lone continuation byte is malformed.
+    overlong[at] = (byte) 0xAF;
+    assertThat(unreadable(overlong, FHIR_JSON, null).reason()).contains("malformed");
+  }
+
+  @Test
   void syntheticKeysCarryNoIdentifierInClear() {
     Set<String> seen = new HashSet<>();
     seen.addAll(read("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Martin\"}]}").patients());

@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +30,6 @@ import org.fhirwall.it.keycloak.KeycloakExtension;
 import org.fhirwall.it.keycloak.KeycloakServer;
 import org.fhirwall.it.keycloak.TestRealm;
 import org.fhirwall.it.keycloak.TestUser;
-import org.fhirwall.it.keycloak.Totp;
 import org.fhirwall.quota.RedisProcess;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
@@ -49,8 +49,10 @@ import org.junit.jupiter.api.io.TempDir;
  * library on java.library.path) and docker/fhirwall.yaml with a replica's environment, the image's
  * HEALTHCHECK command, and HAProxy with docker/haproxy/haproxy.cfg in front (replica 2 never comes
  * up: the load balancer must not send to it). Then the walkthrough: log in with password and OTP
- * (docker/walkthrough/login.sh), read a chart, be refused an unselective search, page past the
- * physician's hourly limit and be locked, and have an operator lift the lock.
+ * (docker/walkthrough/login.sh, which has Keycloak bind the token to a DPoP key, as the shipped
+ * clinical roles require), read a chart with fresh proofs of that key (docker/walkthrough/dpop.py)
+ * while the same token as a bearer token or without a proof is refused, be refused an unselective
+ * search, page past the physician's hourly limit and be locked, and have an operator lift the lock.
  *
  * <p>One replica, in cluster mode as compose runs it: the quota store is a Redis of the test's own
  * (never the machine's), at the address compose's {@code FHIRWALL_QUOTA_REDIS_URL} names on its
@@ -73,6 +75,8 @@ class DeploymentKitIT {
   static Path nettyWorkdir;
   static String base;
   static Path secrets;
+  /** The walkthrough physician's DPoP key (login.sh makes it; never in the checkout). */
+  static Path dpopKey;
   static @Nullable String token;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -136,7 +140,7 @@ class DeploymentKitIT {
     // where the container has its mounts and ports, this machine has these
     env.put("FHIRWALL_LISTEN", "127.0.0.1:" + fhirwallPort);
     env.put("FHIRWALL_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
-    env.put("FHIRWALL_POLICIES", Kit.POLICIES.resolve("roles").toString());
+    env.put("FHIRWALL_POLICIES", Kit.DOCKER.resolve("walkthrough/policies").toString());
     env.put("FHIRWALL_AUDIT_FILE", dir.resolve("audit.jsonl").toString());
     env.put("FHIRWALL_ADMIN_TOKEN_FILE", secrets.resolve("admin-tokens").toString());
     env.put("FHIRWALL_PAGING_SECRET_FILE", secrets.resolve("paging-key").toString());
@@ -236,12 +240,26 @@ class DeploymentKitIT {
     }
   }
 
-  HttpResponse<String> get(String url, @Nullable String bearer) throws Exception {
+  /** A GET with {@code authorization} (null: none) and {@code proof} as the DPoP header (null: none). */
+  HttpResponse<String> get(String url, @Nullable String authorization, @Nullable String proof) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).header("Accept", "application/fhir+json");
-    if (bearer != null) {
-      b.header("Authorization", "Bearer " + bearer);
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    if (proof != null) {
+      b.header("DPoP", proof);
     }
     return http.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** As the walkthrough's curl commands send it: {@code Authorization: DPoP} and a fresh proof from docker/walkthrough/dpop.py. */
+  HttpResponse<String> get(String url) throws Exception {
+    return get(url, "DPoP " + token(), proof("GET", url, token()));
+  }
+
+  /** {@code dpop.py proof} of the walkthrough's key for one request. */
+  static String proof(String method, String url, String accessToken) {
+    return Walkthrough.proof(dpopKey, method, url, accessToken);
   }
 
   HttpResponse<String> admin(String method, String path) throws Exception {
@@ -281,16 +299,21 @@ class DeploymentKitIT {
     assertThat(Command.of(dir, List.of("bash", "-c", nowhere)).run(30).exit()).isNotZero();
   }
 
-  /** Step 2 of the walkthrough: the user of the walkthrough's import logs in with password and OTP. */
+  /**
+   * Step 2 of the walkthrough: the user of the walkthrough's import logs in with password and OTP,
+   * and Keycloak binds the access token to the DPoP key login.sh made (cnf.jkt, RFC 9449).
+   */
   @Test
   @Order(3)
-  void theWalkthroughUserLogsInWithPasswordAndOtp() {
+  void theWalkthroughUserLogsInWithPasswordAndOtp() throws Exception {
     TestUser user = TestRealm.walkthroughUser();
-    Command.Result login = Command.of(Kit.REPO, List.of("bash", Kit.DOCKER.resolve("walkthrough/login.sh").toString(),
-        user.username(), user.password(), Totp.now(user.totpSecret()))).with(Map.of("KEYCLOAK_URL", keycloak.baseUri().toString())).run(60);
-    assertThat(login.exit()).as(login.describe()).isZero();
-    token = login.out().strip();
+    dpopKey = Files.createDirectories(dir.resolve("device")).resolve("dpop-key.pem");
+    token = Walkthrough.token(keycloak, dpopKey);
+    assertThat(Files.getPosixFilePermissions(dpopKey)).as("login.sh made the key, its owner's only")
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     JsonNode claims = Kit.claims(token);
+    assertThat(claims.path("cnf").path("jkt").asText()).as("the token is bound to the key login.sh made")
+        .isNotEmpty().isEqualTo(Walkthrough.thumbprint(dpopKey));
     assertThat(claims.path("preferred_username").asText()).isEqualTo(user.username());
     assertThat(claims.path("amr").toString()).contains("\"pwd\"", "\"otp\"");
     assertThat(claims.has("auth_time")).as("a browser login: the physician policy asks for its age").isTrue();
@@ -298,35 +321,52 @@ class DeploymentKitIT {
     assertThat(claims.path("iss").asText()).isEqualTo(keycloak.issuer());
 
     // a wrong code is refused by Keycloak, and the script says so
-    Command.Result wrong = Command.of(Kit.REPO, List.of("bash", Kit.DOCKER.resolve("walkthrough/login.sh").toString(),
-        user.username(), user.password(), "000000")).with(Map.of("KEYCLOAK_URL", keycloak.baseUri().toString())).run(60);
+    Command.Result wrong = Walkthrough.login(keycloak, user, "000000", dpopKey);
     assertThat(wrong.exit()).isNotZero();
     assertThat(wrong.err()).contains("OTP code refused");
   }
 
-  /** Step 3: fhirwall (behind the load balancer) accepts the token; a chart is read; a fishing search is refused. */
+  /**
+   * Step 3: fhirwall (behind the load balancer) accepts the DPoP-bound token with fresh proofs of
+   * its key; a chart is read; a fishing search is refused. The same token as a bearer token, without
+   * a proof, or with a proof used before is refused (401): the shipped physician role requires DPoP.
+   */
   @Test
   @Order(4)
   void thePhysicianReadsAChartThroughTheLoadBalancer() throws Exception {
-    HttpResponse<String> none = get(base + "/Patient?family=Walker&birthdate=1961-03-14", null);
+    String search = base + "/Patient?family=Walker&birthdate=1961-03-14";
+    HttpResponse<String> none = get(search, null, null);
     assertThat(none.statusCode()).isEqualTo(401);
 
-    HttpResponse<String> found = get(base + "/Patient?family=Walker&birthdate=1961-03-14", token());
+    HttpResponse<String> found = get(search);
     assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
     assertThat(found.body()).contains("\"id\":\"walk-01\"");
 
-    HttpResponse<String> observations = get(base + "/Observation?subject=Patient/walk-01", token());
+    HttpResponse<String> asBearer = get(search, "Bearer " + token(), null);
+    HttpResponse<String> bearerWithProof = get(search, "Bearer " + token(), proof("GET", search, token()));
+    HttpResponse<String> noProof = get(search, "DPoP " + token(), null);
+    String used = proof("GET", search, token());
+    assertThat(get(search, "DPoP " + token(), used).statusCode()).isEqualTo(200);
+    HttpResponse<String> replayed = get(search, "DPoP " + token(), used);
+    HttpResponse<String> otherUrl = get(search, "DPoP " + token(), proof("GET", base + "/Patient/walk-01", token()));
+    for (HttpResponse<String> r : List.of(asBearer, bearerWithProof, noProof, replayed, otherUrl)) {
+      assertThat(r.statusCode()).as("the bound token without a good proof: %s", r.body()).isEqualTo(401);
+      assertThat(r.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Patient\"", "\"id\":\"walk-01\"");
+      assertThat(r.headers().allValues("WWW-Authenticate")).as("the challenge names DPoP").anyMatch(v -> v.startsWith("DPoP "));
+    }
+
+    HttpResponse<String> observations = get(base + "/Observation?subject=Patient/walk-01");
     assertThat(observations.statusCode()).as(observations.body()).isEqualTo(200);
     assertThat(Kit.json(observations.body()).path("entry")).hasSize(2);
 
-    HttpResponse<String> chart = get(base + "/Patient/walk-01", token());
+    HttpResponse<String> chart = get(base + "/Patient/walk-01");
     assertThat(chart.statusCode()).isEqualTo(200);
 
-    HttpResponse<String> conditions = get(base + "/Condition?patient=Patient/walk-01", token());
+    HttpResponse<String> conditions = get(base + "/Condition?patient=Patient/walk-01");
     assertThat(conditions.statusCode()).as(conditions.body()).isEqualTo(200);
     assertThat(conditions.body()).contains("Hypertensive disorder");
 
-    HttpResponse<String> fishing = get(base + "/Patient?_count=20", token());
+    HttpResponse<String> fishing = get(base + "/Patient?_count=20");
     assertThat(fishing.statusCode()).as(fishing.body()).isEqualTo(403);
     assertThat(fishing.body()).contains("OperationOutcome");
   }
@@ -342,7 +382,7 @@ class DeploymentKitIT {
     String url = base + "/Patient?family=Walker&_count=20";
     List<Integer> statuses = new ArrayList<>();
     for (int page = 0; page < 5 && url != null; page++) {
-      HttpResponse<String> r = get(url, token());
+      HttpResponse<String> r = get(url);
       statuses.add(r.statusCode());
       url = null;
       if (r.statusCode() == 200) {
@@ -355,7 +395,7 @@ class DeploymentKitIT {
       }
     }
     assertThat(statuses).containsExactly(200, 200, 429);
-    assertThat(get(base + "/Patient/walk-01", token()).statusCode()).as("locked").isEqualTo(429);
+    assertThat(get(base + "/Patient/walk-01").statusCode()).as("locked").isEqualTo(429);
     assertThat(redis.command("ZCARD", "fhirwall:locks")).as("the lock is in the replicas' shared Redis").isEqualTo(":1");
 
     HttpResponse<String> locks = admin("GET", "/locks");
@@ -380,7 +420,7 @@ class DeploymentKitIT {
   @Order(6)
   void fhirwallValidateAcceptsTheDeploymentFileWithTheComposeEnvironment() {
     Map<String, String> env = new HashMap<>(Kit.clusterReplicaEnvironment());
-    env.put("FHIRWALL_POLICIES", Kit.POLICIES.resolve("roles").toString());
+    env.put("FHIRWALL_POLICIES", Kit.DOCKER.resolve("walkthrough/policies").toString());
     env.put("FHIRWALL_AUDIT_FILE", dir.resolve("validate-audit.jsonl").toString());
     env.put("FHIRWALL_ADMIN_TOKEN_FILE", secrets.resolve("admin-tokens").toString());
     env.put("FHIRWALL_PAGING_SECRET_FILE", secrets.resolve("paging-key").toString());
@@ -403,6 +443,6 @@ class DeploymentKitIT {
       Thread.sleep(500);
     }
     assertThat(haproxyServers().get("fhirwall-1")).startsWith("DOWN");
-    assertThat(get(base + "/Patient/walk-01", token()).statusCode()).as("no replica ready: HAProxy answers 503").isEqualTo(503);
+    assertThat(get(base + "/Patient/walk-01").statusCode()).as("no replica ready: HAProxy answers 503").isEqualTo(503);
   }
 }
