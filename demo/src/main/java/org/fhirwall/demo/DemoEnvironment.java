@@ -118,6 +118,10 @@ public final class DemoEnvironment implements AutoCloseable {
           admin:
             listen: 127.0.0.1:0
             token-file: %s
+          # care relationships, learned from the EPR: the default searches (encounters, care teams,
+          # episodes of care, wards); a relationship written less than an hour ago explains nobody yet
+          relationships:
+            write-delay: 1h
           """.formatted(port, port, epr.baseUrl(), issuer.issuer(), policies.toAbsolutePath(),
           workDir.resolve("audit.jsonl").toAbsolutePath(), webhook.getAddress().getPort(), tokens.toAbsolutePath()), UTF_8);
       DeploymentConfig config = new DeploymentLoader(name -> null).load(deployment, DeploymentLoader.Overrides.NONE);

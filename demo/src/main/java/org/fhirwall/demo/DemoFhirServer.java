@@ -130,6 +130,10 @@ public final class DemoFhirServer implements AutoCloseable {
         new DirectoryProvider<>(store, Practitioner.class),
         new DirectoryProvider<>(store, Organization.class),
         new GroupProvider(store),
+        new CareProvider<>(store, org.hl7.fhir.r4.model.CareTeam.class),
+        new CareProvider<>(store, org.hl7.fhir.r4.model.EpisodeOfCare.class),
+        new CareProvider<>(store, org.hl7.fhir.r4.model.PractitionerRole.class),
+        new CareProvider<>(store, org.hl7.fhir.r4.model.Location.class),
         new DocumentReferenceProvider(store),
         new BinaryProvider(store));
   }

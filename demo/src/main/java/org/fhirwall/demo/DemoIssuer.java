@@ -128,15 +128,20 @@ public final class DemoIssuer implements AutoCloseable {
    * DPoP-bound tokens.
    */
   public String mint(Claims c, @Nullable String jkt) {
-    return mint(c, jkt == null ? null : Map.of("jkt", jkt), jkt != null);
+    return mint(c, jkt, Map.of());
+  }
+
+  /** As {@link #mint(Claims, String)}, with the {@code extra} claims too (e.g. SMART's {@code fhirUser}). */
+  public String mint(Claims c, @Nullable String jkt, Map<String, Object> extra) {
+    return mint(c, jkt == null ? null : Map.of("jkt", jkt), jkt != null, extra);
   }
 
   /** As {@link #mint(Claims)}, bound to a client certificate (RFC 8705): {@code cnf.x5t#S256} its SHA-256 thumbprint. */
   public String mintCertificateBound(Claims c, String x5t) {
-    return mint(c, Map.of("x5t#S256", requireNonNull(x5t, "x5t")), false);
+    return mint(c, Map.of("x5t#S256", requireNonNull(x5t, "x5t")), false, Map.of());
   }
 
-  private String mint(Claims c, @Nullable Map<String, String> cnf, boolean dpop) {
+  private String mint(Claims c, @Nullable Map<String, String> cnf, boolean dpop, Map<String, Object> extra) {
     requireNonNull(c, "c");
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
@@ -173,6 +178,7 @@ public final class DemoIssuer implements AutoCloseable {
     if (cnf != null) {
       claims.claim("cnf", cnf);
     }
+    extra.forEach(claims::claim);
     SignedJWT jwt = new SignedJWT(
         new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(),
         claims.build());

@@ -76,6 +76,8 @@ public final class DemoStore {
    */
   public static DemoStore withSyntheticData(long seed, int patients, Clock clock) {
     DemoStore store = new DemoStore(clock);
+    // The named clinicians' care relationships were recorded two days ago: older than fhirwall's write delay.
+    store.load(CareAssignments.resources(patients), true, new Stamp(clock.instant().minus(java.time.Duration.ofDays(2))));
     store.load(SyntheticData.generate(seed, patients).shared(), true);
     return store;
   }
@@ -509,9 +511,13 @@ public final class DemoStore {
   // ---- internals, all under the lock ----
 
   private void load(List<Resource> resources, boolean owned) {
+    load(resources, owned, null);
+  }
+
+  private void load(List<Resource> resources, boolean owned, @Nullable Stamp at) {
     lock.writeLock().lock();
     try {
-      Stamp stamp = new Stamp(nextInstant());
+      Stamp stamp = at != null ? at : new Stamp(nextInstant());
       for (Resource resource : resources) {
         TypeTable table = table(resource.fhirType());
         String id = resource.getIdElement().getIdPart();

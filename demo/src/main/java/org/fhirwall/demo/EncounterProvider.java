@@ -14,7 +14,7 @@ import java.util.Set;
 import org.hl7.fhir.r4.model.Encounter;
 import org.jspecify.annotations.Nullable;
 
-/** Encounter: search by {@code _id}, subject (chains into Patient), patient, participant and practitioner. */
+/** Encounter: search by {@code _id}, subject (chains into Patient), patient, participant, practitioner, status and location. */
 final class EncounterProvider extends StoredResourceProvider<Encounter> {
 
   EncounterProvider(DemoStore store) {
@@ -28,10 +28,12 @@ final class EncounterProvider extends StoredResourceProvider<Encounter> {
       @OptionalParam(name = Encounter.SP_PATIENT) @Nullable ReferenceAndListParam patient,
       @OptionalParam(name = Encounter.SP_PARTICIPANT) @Nullable ReferenceAndListParam participant,
       @OptionalParam(name = Encounter.SP_PRACTITIONER) @Nullable ReferenceAndListParam practitioner,
+      @OptionalParam(name = Encounter.SP_STATUS) @Nullable TokenAndListParam status,
+      @OptionalParam(name = Encounter.SP_LOCATION) @Nullable ReferenceAndListParam location,
       @IncludeParam @Nullable Set<Include> includes,
       @IncludeParam(reverse = true) @Nullable Set<Include> revIncludes,
       @RawParam @Nullable Map<String, List<String>> unknown) {
     return search(unknown, params("_id", id, "subject", subject, "patient", patient, "participant", participant,
-        "practitioner", practitioner), includes, revIncludes);
+        "practitioner", practitioner, "status", status, "location", location), includes, revIncludes);
   }
 }

@@ -62,8 +62,10 @@ public final class IncidentDemo implements Demo {
         Runtime.getRuntime().addShutdownHook(new Thread(env::close, "fhirwall-demo-stop"));
         new CountDownLatch(1).await();
       }
+      DemoReport.StolenSession stolen = result.stolen();
       return result.passwordOnly().patientsDisclosed() == 0
-          && result.stolen().patientsDisclosed() <= result.stolen().roleLimit()
+          && stolen.patientsDisclosed() <= stolen.roleLimit()
+          && (stolen.unexplainedLimit() == 0 || stolen.strangersDisclosed() <= stolen.unexplainedLimit())
           && result.stolenDpop().patientsDisclosed() == 0 ? 0 : 1;
     }
   }

@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.fhirwall.policy.RolePolicy;
@@ -38,9 +39,21 @@ public final class IncidentScript {
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
-  /** A token for one of the demo's clinicians: MFA-backed or password only. */
+  /** The demo clinicians' {@code fhirUser} claims: whose care relationships explain their access. */
+  static final Map<String, String> FHIR_USERS = Map.of("dr.martin", CareAssignments.MARTIN, "dr.durand", CareAssignments.DURAND);
+
+  /**
+   * A token for one of the demo's clinicians: MFA-backed or password only, with its SMART
+   * {@code fhirUser} claim for Dr Martin and Dr Durand.
+   */
   public String clinicianToken(String username, boolean withOtp, Duration loggedInAgo) {
-    return env.issuer().mint(clinicianClaims(username, withOtp, loggedInAgo));
+    return env.issuer().mint(clinicianClaims(username, withOtp, loggedInAgo), null, fhirUser(username));
+  }
+
+  /** The {@code fhirUser} claim of a demo clinician with care relationships; none for the others. */
+  private static Map<String, Object> fhirUser(String username) {
+    String fhirUser = FHIR_USERS.get(username);
+    return fhirUser == null ? Map.of() : Map.of("fhirUser", fhirUser);
   }
 
   private static DemoIssuer.Claims clinicianClaims(String username, boolean withOtp, Duration loggedInAgo) {
@@ -64,7 +77,8 @@ public final class IncidentScript {
   /** An MFA-backed clinician's token bound to the DPoP key of her device. */
   public Credential clinicianOnDevice(String username, Duration loggedInAgo) {
     DpopKey device = DpopKey.generate();
-    return new Credential(env.issuer().mint(clinicianClaims(username, true, loggedInAgo), device.thumbprint()), device);
+    return new Credential(env.issuer().mint(clinicianClaims(username, true, loggedInAgo), device.thumbprint(),
+        fhirUser(username)), device);
   }
 
   public DemoReport play() throws IOException, InterruptedException {
@@ -125,7 +139,9 @@ public final class IncidentScript {
         refused++;
       }
     }
-    return new DemoReport.Workday(ok, refused, seen.size());
+    Set<String> inCare = new HashSet<>(CareAssignments.martinsPatients(env.store().count("Patient")));
+    inCare.retainAll(seen);
+    return new DemoReport.Workday(ok, refused, seen.size(), inCare.size());
   }
 
   /**
@@ -136,7 +152,9 @@ public final class IncidentScript {
    */
   DemoReport.StolenDpopToken stolenDpopToken() throws IOException, InterruptedException {
     Credential clinician = clinicianOnDevice("dr.martin", Duration.ofMinutes(30));
-    String target = "Patient?_count=20";
+    // her own patients (strangers' records would meet the role's unexplained budget, not the point here)
+    String target = "Patient?_id=" + String.join(",",
+        CareAssignments.sample(env.store().count("Patient"), 10, CareAssignments.MARTIN_SEED));
     String url = env.proxyBase() + "/" + target;
     String captured = clinician.key().proof("GET", url, clinician.token());
     Answer legit = send(target, "DPoP " + clinician.token(), captured);
@@ -184,7 +202,8 @@ public final class IncidentScript {
 
   /**
    * Scene 3: the attacker holds a live, MFA-backed session of Dr Durand and pages through every
-   * patient, then tries other query shapes.
+   * patient, a few at a time (a page of 5: small pages stay under any per-request rule), then tries
+   * other query shapes.
    */
   DemoReport.StolenSession stolenSession() throws IOException, InterruptedException {
     String token = clinicianToken("dr.durand", true, Duration.ofHours(1));
@@ -192,12 +211,14 @@ public final class IncidentScript {
     int requests = 0;
     int ok = 0;
     int cutOff = 0;
-    String next = "Patient?_count=20";
+    String next = "Patient?_count=5";
+    boolean byUnexplained = false;
     for (int page = 0; next != null && page < MAX_PAGES; page++) {
       Answer a = get(next, token);
       requests++;
       if (a.status() != 200) {
         cutOff = a.status();
+        byUnexplained = a.diagnostics().contains("outside the principal's care relationships");
         break;
       }
       ok++;
@@ -216,7 +237,26 @@ public final class IncidentScript {
       }
     }
     int alerts = awaitAlerts();
-    return new DemoReport.StolenSession(roleLimit(), requests, ok, disclosed.size(), cutOff, locked, alerts);
+    Set<String> strangers = new HashSet<>(disclosed);
+    durandsPatients().forEach(strangers::remove);
+    return new DemoReport.StolenSession(roleLimit(), requests, ok, disclosed.size(), cutOff, locked, alerts, unexplainedLimit(),
+        strangers.size(), byUnexplained);
+  }
+
+  private List<String> durandsPatients() {
+    return CareAssignments.sample(env.store().count("Patient"), 5, CareAssignments.DURAND_SEED).stream()
+        .map(id -> "Patient/" + id).toList();
+  }
+
+  /** The smallest limit of the clinicians' role on patients outside their care (0 when it has none). */
+  int unexplainedLimit() {
+    return env.fhirwall().policies().get().policies().roles().stream()
+        .filter(r -> r.roles().contains(CLINICIAN_ROLE))
+        .map(RolePolicy::unexplainedLimits)
+        .flatMap(List::stream)
+        .mapToInt(PatientWindow::max)
+        .min()
+        .orElse(0);
   }
 
   private int awaitAlerts() throws InterruptedException {
@@ -237,8 +277,8 @@ public final class IncidentScript {
         .orElse(0);
   }
 
-  /** One answer, seen from the client's side. */
-  record Answer(int status, Set<String> patients, @Nullable String next, @Nullable String challenge) {}
+  /** One answer, seen from the client's side; {@code diagnostics} of a refusal's OperationOutcome, else empty. */
+  record Answer(int status, Set<String> patients, @Nullable String next, @Nullable String challenge, String diagnostics) {}
 
   Answer get(String pathOrUrl, String token) throws IOException, InterruptedException {
     return send(pathOrUrl, "Bearer " + token, null);
@@ -277,7 +317,16 @@ public final class IncidentScript {
         }
       }
     }
-    return new Answer(response.statusCode(), patients, next, response.headers().firstValue("WWW-Authenticate").orElse(null));
+    String diagnostics = "";
+    if (response.statusCode() >= 400 && response.body().length > 0) {
+      try {
+        diagnostics = json.readTree(response.body()).path("issue").path(0).path("diagnostics").asText("");
+      } catch (IOException e) {
+        diagnostics = "";
+      }
+    }
+    return new Answer(response.statusCode(), patients, next, response.headers().firstValue("WWW-Authenticate").orElse(null),
+        diagnostics);
   }
 
   /** Every Patient resource and every reference to a patient anywhere in the body. */

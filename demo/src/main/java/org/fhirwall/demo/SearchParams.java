@@ -8,20 +8,24 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import org.hl7.fhir.r4.model.CareTeam;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DocumentReference;
 import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.EpisodeOfCare;
 import org.hl7.fhir.r4.model.Group;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Location;
 import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.PractitionerRole;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.jspecify.annotations.Nullable;
@@ -44,8 +48,9 @@ final class SearchParams {
 
   /** The types this EPR serves, with the prefix of the ids it assigns on create. */
   static final Map<String, String> ID_PREFIXES = orderedMap(
-      "Organization", "org", "Practitioner", "pr", "Patient", "p", "Encounter", "e", "Observation", "o",
-      "Condition", "c", "MedicationRequest", "m", "Group", "g", "DocumentReference", "d", "Binary", "b");
+      "Organization", "org", "Practitioner", "pr", "Location", "loc", "PractitionerRole", "role", "Patient", "p",
+      "Encounter", "e", "Observation", "o", "Condition", "c", "MedicationRequest", "m", "Group", "g",
+      "DocumentReference", "d", "Binary", "b", "CareTeam", "ct", "EpisodeOfCare", "eoc");
 
   /** Types whose {@code patient} parameter places them in a patient's compartment, in $everything order. */
   static final List<String> COMPARTMENT_TYPES =
@@ -153,7 +158,51 @@ final class SearchParams {
         subject(r -> ((Encounter) r).hasSubject() ? ((Encounter) r).getSubject() : null),
         patient(r -> ((Encounter) r).hasSubject() ? ((Encounter) r).getSubject() : null),
         reference("participant", List.of("Practitioner"), r -> participants((Encounter) r, false)),
-        reference("practitioner", List.of("Practitioner"), r -> participants((Encounter) r, true))));
+        reference("practitioner", List.of("Practitioner"), r -> participants((Encounter) r, true)),
+        token("status", r -> ((Encounter) r).hasStatus()
+            ? List.of("http://hl7.org/fhir/encounter-status|" + ((Encounter) r).getStatus().toCode()) : List.of()),
+        reference("location", List.of("Location"), r -> {
+          List<Reference> places = new ArrayList<>();
+          if (((Encounter) r).hasLocation()) {
+            ((Encounter) r).getLocation().forEach(l -> {
+              if (l.hasLocation()) {
+                places.add(l.getLocation());
+              }
+            });
+          }
+          return refs(places);
+        })));
+    all.put("CareTeam", defs(
+        subject(r -> ((CareTeam) r).hasSubject() ? ((CareTeam) r).getSubject() : null),
+        patient(r -> ((CareTeam) r).hasSubject() ? ((CareTeam) r).getSubject() : null),
+        reference("participant", List.of("Practitioner"), r -> {
+          List<Reference> members = new ArrayList<>();
+          if (((CareTeam) r).hasParticipant()) {
+            ((CareTeam) r).getParticipant().forEach(m -> {
+              if (m.hasMember()) {
+                members.add(m.getMember());
+              }
+            });
+          }
+          return refs(members);
+        }),
+        token("status", r -> ((CareTeam) r).hasStatus()
+            ? List.of("http://hl7.org/fhir/care-team-status|" + ((CareTeam) r).getStatus().toCode()) : List.of())));
+    all.put("EpisodeOfCare", defs(
+        patient(r -> ((EpisodeOfCare) r).hasPatient() ? ((EpisodeOfCare) r).getPatient() : null),
+        reference("care-manager", List.of("Practitioner"), r -> ((EpisodeOfCare) r).hasCareManager()
+            ? refs(List.of(((EpisodeOfCare) r).getCareManager())) : List.of()),
+        token("status", r -> ((EpisodeOfCare) r).hasStatus()
+            ? List.of("http://hl7.org/fhir/episode-of-care-status|" + ((EpisodeOfCare) r).getStatus().toCode()) : List.of())));
+    all.put("PractitionerRole", defs(
+        reference("practitioner", List.of("Practitioner"), r -> ((PractitionerRole) r).hasPractitioner()
+            ? refs(List.of(((PractitionerRole) r).getPractitioner())) : List.of()),
+        reference("location", List.of("Location"), r -> ((PractitionerRole) r).hasLocation()
+            ? refs(((PractitionerRole) r).getLocation()) : List.of()),
+        token("active", r -> ((PractitionerRole) r).hasActive()
+            ? List.of("|" + ((PractitionerRole) r).getActive()) : List.of())));
+    all.put("Location", defs(
+        string("name", r -> ((Location) r).hasName() ? List.of(((Location) r).getName()) : List.of())));
     all.put("DocumentReference", defs(
         subject(r -> ((DocumentReference) r).hasSubject() ? ((DocumentReference) r).getSubject() : null),
         patient(r -> ((DocumentReference) r).hasSubject() ? ((DocumentReference) r).getSubject() : null),

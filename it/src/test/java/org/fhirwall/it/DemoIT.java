@@ -38,6 +38,14 @@ class DemoIT {
     assertThat(r.path("stolen_mfa_session").path("patients_disclosed").asInt()).isPositive().isLessThanOrEqualTo(ROLE_LIMIT);
     assertThat(r.path("stolen_mfa_session").path("locked").asBoolean()).isTrue();
     assertThat(r.path("stolen_mfa_session").path("alerts").asInt()).isPositive();
+    // the workday's patients are all in the clinician's care; the stolen session is cut off by the unexplained
+    // budget, after no more strangers than it allows and long before the role's overall limit
+    assertThat(r.path("clinician_workday").path("patients_in_care").asInt())
+        .isEqualTo(r.path("clinician_workday").path("patients_seen").asInt());
+    int unexplained = r.path("stolen_mfa_session").path("unexplained_limit").asInt();
+    assertThat(unexplained).isPositive().isLessThan(ROLE_LIMIT);
+    assertThat(r.path("stolen_mfa_session").path("cut_off_by_unexplained_limit").asBoolean()).isTrue();
+    assertThat(r.path("stolen_mfa_session").path("strangers_disclosed").asInt()).isPositive().isLessThanOrEqualTo(unexplained);
     assertThat(out.toString()).contains("stolen DPoP-bound token");
     assertThat(r.path("stolen_dpop_token").path("owner_status").asInt()).as("the clinician with her key").isEqualTo(200);
     assertThat(r.path("stolen_dpop_token").path("requests_refused").asInt()).isEqualTo(4);

@@ -58,8 +58,11 @@ class DemoJarIT {
         "scene                                         allowed  refused  patients",
         "1. clinician's working day (password + OTP)        81        0        20",
         "2. stolen password, no second factor                0        3         0",
-        "3. stolen MFA session paging all patients           3        4        60",
-        "  3: cut off with HTTP 429 at 60 of the role's 60-patient limit; account locked; 1 alert(s) sent.",
+        "3. stolen MFA session paging all patients           2        4        10",
+        "  1: every request answered; the clinician notices nothing (20 of her 20 patients are in her care: explained, "
+            + "not charged to the unexplained budget).",
+        "  3: cut off with HTTP 429 after 10 strangers' records (the role's unexplained limit is 10), long before its "
+            + "60-patient limit; account locked; 1 alert(s) sent.",
         "  The EPR held 10,000 patients; without fhirwall scene 3 could have taken all of them.");
     JsonNode r = new ObjectMapper().readTree(Files.readString(report));
     assertThat(r.path("patients_in_epr").asInt()).isEqualTo(10_000);
@@ -67,7 +70,11 @@ class DemoJarIT {
     assertThat(r.path("password_only").path("first_status").asInt()).isEqualTo(401);
     assertThat(r.path("password_only").path("patients_disclosed").asInt()).isZero();
     assertThat(r.path("stolen_mfa_session").path("role_limit").asInt()).isEqualTo(60);
-    assertThat(r.path("stolen_mfa_session").path("patients_disclosed").asInt()).isEqualTo(60);
+    assertThat(r.path("stolen_mfa_session").path("patients_disclosed").asInt()).isEqualTo(10);
+    assertThat(r.path("clinician_workday").path("patients_in_care").asInt()).isEqualTo(20);
+    assertThat(r.path("stolen_mfa_session").path("unexplained_limit").asInt()).isEqualTo(10);
+    assertThat(r.path("stolen_mfa_session").path("strangers_disclosed").asInt()).isEqualTo(10);
+    assertThat(r.path("stolen_mfa_session").path("cut_off_by_unexplained_limit").asBoolean()).isTrue();
     assertThat(r.path("stolen_mfa_session").path("locked").asBoolean()).isTrue();
   }
 

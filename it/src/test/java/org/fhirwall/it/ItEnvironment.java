@@ -57,7 +57,12 @@ final class ItEnvironment implements AutoCloseable {
 
   /** fhirwall with the test policies in front of the run's JPA server. */
   static ItEnvironment inFrontOf(JpaEpr epr) throws Exception {
-    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), "", policies(), 0);
+    return inFrontOf(epr, "");
+  }
+
+  /** fhirwall with the test policies in front of the run's JPA server, {@code extraYaml} appended to its deployment file. */
+  static ItEnvironment inFrontOf(JpaEpr epr, String extraYaml) throws Exception {
+    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), extraYaml, policies(), 0);
   }
 
   /** fhirwall in front of the run's JPA server with the role policies in {@code policies}, checked every {@code reloadMillis}. */
@@ -171,6 +176,13 @@ final class ItEnvironment implements AutoCloseable {
   String token(String user, List<String> amr, String... roles) {
     return issuer().mint(new DemoIssuer.Claims("sub-" + user, user, Set.of(roles), "1", amr,
         Instant.now().minusSeconds(600), UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(20)));
+  }
+
+  /** An MFA-backed user token whose SMART {@code fhirUser} claim names the clinician behind it. */
+  String tokenWithFhirUser(String user, String fhirUser, String... roles) {
+    return issuer().mint(new DemoIssuer.Claims("sub-" + user, user, Set.of(roles), "1", List.of("pwd", "otp"),
+        Instant.now().minusSeconds(600), UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(20)),
+        null, java.util.Map.of("fhirUser", fhirUser));
   }
 
   IGenericClient client(String token) {

@@ -128,6 +128,8 @@ public final class RequestMetrics implements AuditSink {
       case ALERT -> alerts(r.rule() == null ? "" : r.rule()).increment();
       case UNLOCK -> unlocks().increment();
       case POLICY_RELOAD -> reloads(r.outcome() == AuditRecord.Outcome.ALLOWED ? "applied" : "refused").increment();
+      case RELATIONSHIP_CHANGE -> Counter.builder("fhirwall.relationship.changes")
+          .description("Writes through fhirwall that make or change a care relationship").register(registry).increment();
     }
   }
 

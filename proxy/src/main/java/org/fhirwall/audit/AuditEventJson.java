@@ -199,6 +199,15 @@ public final class AuditEventJson {
       g.writeObjectFieldStart("what");
       g.writeStringField(patient.startsWith("Patient/") ? "reference" : "display", patient);
       g.writeEndObject();
+      if (r.explainedBy() != null) {
+        String by = r.explainedBy().get(patient);
+        g.writeArrayFieldStart("detail");
+        detail(g, "care-relationship", by == null ? "unexplained" : "explained");
+        if (by != null) {
+          detail(g, "explained-by", by);
+        }
+        g.writeEndArray();
+      }
       g.writeEndObject();
     }
     g.writeEndArray();

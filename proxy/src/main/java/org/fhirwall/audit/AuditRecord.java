@@ -25,6 +25,9 @@ import org.jspecify.annotations.Nullable;
  * @param reason a patient-free explanation (the refusal's diagnostics, or what an alert is about)
  * @param notes patient-free remarks (rewrites, report-only findings)
  * @param breakGlassReason the break-glass reason given, null when none
+ * @param explainedBy for a role with {@code unexplained-limits}: each disclosed patient a care
+ *     relationship explained, with that relationship ({@code encounter Encounter/e1}); every other
+ *     patient of {@code patients} was unexplained. Null when the role has no such budget.
  */
 public record AuditRecord(
     Kind kind,
@@ -49,7 +52,8 @@ public record AuditRecord(
     @Nullable String breakGlassReason,
     String remoteAddress,
     @Nullable String traceparent,
-    long durationMicros) {
+    long durationMicros,
+    @Nullable Map<String, String> explainedBy) {
 
   /** What kind of event this is. */
   public enum Kind {
@@ -58,7 +62,12 @@ public record AuditRecord(
     LOCK,
     UNLOCK,
     /** The role policies were reloaded, or a reload was refused. */
-    POLICY_RELOAD
+    POLICY_RELOAD,
+    /**
+     * A write through fhirwall that makes or changes a care relationship (an Encounter, CareTeam,
+     * EpisodeOfCare or PractitionerRole): it explains nobody before {@code relationships.write-delay}.
+     */
+    RELATIONSHIP_CHANGE
   }
 
   /** What the client got. */
@@ -99,5 +108,16 @@ public record AuditRecord(
     requireNonNull(reason, "reason");
     notes = List.copyOf(notes);
     requireNonNull(remoteAddress, "remoteAddress");
+    explainedBy = explainedBy == null ? null : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(explainedBy));
+  }
+
+  /** A record without care relationships (a role without {@code unexplained-limits}, or no release). */
+  public AuditRecord(Kind kind, Instant time, String requestId, Outcome outcome, int status, @Nullable Principal principal,
+      @Nullable String role, @Nullable String mode, String method, @Nullable String interaction, @Nullable String resourceType,
+      @Nullable String operation, String target, List<String> patients, int newPatients, Map<String, Integer> usage,
+      @Nullable String rule, String reason, List<String> notes, @Nullable String breakGlassReason, String remoteAddress,
+      @Nullable String traceparent, long durationMicros) {
+    this(kind, time, requestId, outcome, status, principal, role, mode, method, interaction, resourceType, operation, target,
+        patients, newPatients, usage, rule, reason, notes, breakGlassReason, remoteAddress, traceparent, durationMicros, null);
   }
 }

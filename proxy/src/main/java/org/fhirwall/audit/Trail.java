@@ -86,14 +86,27 @@ public record Trail(
 
   /** The record of a released answer: the patients it disclosed and the windows after the charge. */
   public AuditRecord released(int status, Set<String> patients, ChargeResult.Admitted charge, long nowNanos) {
+    return released(status, patients, charge, null, nowNanos);
+  }
+
+  /**
+   * The record of a released answer of a role with {@code unexplained-limits}: also which patients
+   * a care relationship explained, and by which ({@code explainedBy}; the others were unexplained).
+   */
+  public AuditRecord released(int status, Set<String> patients, ChargeResult.Admitted charge,
+      @Nullable Map<String, String> explainedBy, long nowNanos) {
     List<String> notes = new ArrayList<>(allow == null ? List.of() : allow.notes());
     WindowUsage would = charge.wouldRefuse();
     if (would != null) {
       notes.add("report-only: over the " + would.window().name() + " limit (" + would.distinct() + "/"
           + would.window().max() + ")");
     }
-    return record(AuditRecord.Kind.DECISION, start, AuditRecord.Outcome.ALLOWED, status, List.copyOf(patients),
+    AuditRecord r = record(AuditRecord.Kind.DECISION, start, AuditRecord.Outcome.ALLOWED, status, List.copyOf(patients),
         charge.newPatients(), usage(charge.usage()), null, "", notes, nowNanos);
+    return explainedBy == null ? r : new AuditRecord(r.kind(), r.time(), r.requestId(), r.outcome(), r.status(), r.principal(),
+        r.role(), r.mode(), r.method(), r.interaction(), r.resourceType(), r.operation(), r.target(), r.patients(),
+        r.newPatients(), r.usage(), r.rule(), r.reason(), r.notes(), r.breakGlassReason(), r.remoteAddress(), r.traceparent(),
+        r.durationMicros(), explainedBy);
   }
 
   /** The record of a refusal: what was refused, by which rule, and the windows as they stand. */

@@ -34,6 +34,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class RelationshipQueries {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
 
   private final RelationshipSettings settings;
   private final EprReader epr;
@@ -244,7 +245,7 @@ final class RelationshipQueries {
     }
     String type = parts[parts.length - 2];
     String id = parts[parts.length - 1];
-    if (!id.matches("[A-Za-z0-9\\-.]{1,64}")) {
+    if (!ID.matcher(id).matches()) {
       return null;
     }
     for (String t : types) {

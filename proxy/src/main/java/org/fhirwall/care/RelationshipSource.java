@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * claim; a principal with neither (and every service account) has no relationships. Thread-safe;
  * never blocks: the cache's work runs on {@code executor}.
  */
-public final class RelationshipSource {
+public final class RelationshipSource implements CareLookup {
   private static final Logger LOG = LoggerFactory.getLogger(RelationshipSource.class);
 
   private final RelationshipSettings settings;
@@ -116,6 +116,7 @@ public final class RelationshipSource {
    * The principal's relationships: from the cache, or (once per {@code ttl} at most) from the EPR.
    * Never completes exceptionally: whatever fails is {@link CareRelationships.Unknown}.
    */
+  @Override
   public CompletionStage<CareRelationships> of(Principal principal) {
     String practitioner = practitionerOf(principal);
     if (practitioner == null) {

@@ -25,6 +25,8 @@ import org.jspecify.annotations.Nullable;
  * {@link #parserSettings()}, {@link #inspectorSettings()}), never copied field by field elsewhere.
  *
  * @param nonMfaAcr {@code identity.non-mfa-acr}: acr values a role policy may not accept as MFA evidence
+ * @param relationships how care relationships are learned from the EPR, null when the deployment
+ *     has no {@code relationships} section (nobody has any)
  */
 public record DeploymentConfig(
     HostPort listen,
@@ -44,6 +46,7 @@ public record DeploymentConfig(
     Logging logging,
     Tracing tracing,
     Containment containment,
+    org.fhirwall.care.@Nullable RelationshipSettings relationships,
     @Nullable Admin admin,
     Paging paging,
     String breakGlassHeader) {

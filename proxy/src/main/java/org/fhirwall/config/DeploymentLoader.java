@@ -243,6 +243,7 @@ public final class DeploymentLoader {
         new DeploymentConfig.Tracing(root.at("tracing").has("otlp-endpoint") ? url(root.at("tracing"), "otlp-endpoint") : null,
             root.at("tracing").text("service-name")),
         containment(root.at("containment"), dir),
+        relationships(root.optional("relationships")),
         admin, paging, root.text("break-glass-header"));
   }
 
@@ -342,6 +343,37 @@ public final class DeploymentLoader {
     return new DeploymentConfig.Containment(on, c.has("client-id") ? c.text("client-id") : null,
         c.has("client-secret-file") ? existingFile(c, "client-secret-file", dir) : null,
         c.has("admin-url") ? url(c, "admin-url") : null);
+  }
+
+  private static org.fhirwall.care.@Nullable RelationshipSettings relationships(@Nullable ConfigTree r) {
+    if (r == null) {
+      return null;
+    }
+    java.util.Map<String, String> practitioners = new java.util.LinkedHashMap<>();
+    ConfigTree map = r.at("practitioners");
+    for (String subject : map.keys()) {
+      practitioners.put(subject, map.text(subject));
+    }
+    List<org.fhirwall.care.RelationshipSettings.Search> searches = new java.util.ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (ConfigTree s : r.sections("searches")) {
+      if (!names.add(s.text("name"))) {
+        s.problem("name", s.text("name") + " listed twice (expected: one search per name)");
+      }
+      searches.add(new org.fhirwall.care.RelationshipSettings.Search(s.text("name"), s.text("query"), s.text("patient-element")));
+    }
+    if (!r.has("searches")) {
+      searches = org.fhirwall.care.RelationshipSettings.DEFAULT_SEARCHES;
+    }
+    java.time.Duration ttl = r.duration("ttl");
+    java.time.Duration maxAge = r.duration("max-age");
+    if (maxAge.compareTo(ttl) < 0) {
+      r.problem("max-age", maxAge + " is shorter than ttl " + ttl + " (expected: at least ttl)");
+      maxAge = ttl;
+    }
+    return new org.fhirwall.care.RelationshipSettings(practitioners, r.bool("practitioner-from-fhir-user"), searches,
+        r.text("locations-query"), ttl, maxAge, r.duration("timeout"), r.integer("max-pages"), r.integer("page-size"),
+        r.duration("write-delay"), r.integer("max-principals"));
   }
 
   private static boolean isLoopback(String host) {

@@ -206,6 +206,14 @@ public final class RolePolicyLoader {
     }
 
     List<PatientWindow> limits = windows(root, "patient-limits");
+    List<PatientWindow> unexplained = windows(root, "unexplained-limits").stream()
+        .map(w -> PatientWindow.unexplained(w.length(), w.max())).toList();
+    Mode mode = root.text("mode").equals("enforce") ? Mode.ENFORCE : Mode.REPORT_ONLY;
+    String unexplainedMode = root.optionalText("unexplained-mode");
+    if (unexplainedMode != null && unexplained.isEmpty()) {
+      root.problem("unexplained-mode", unexplainedMode + " without unexplained-limits (expected: unexplained-limits, or no "
+          + "unexplained-mode)");
+    }
     ConfigTree at = root.at("at-limit");
     boolean lock = at.text("action").equals("lock");
     if (lock && !at.has("lock-for")) {
@@ -259,9 +267,10 @@ public final class RolePolicyLoader {
       return null;
     }
     return new RolePolicy(root.text("role"), file, root.text("description"), new LinkedHashSet<>(appliesTo.strings("roles")), kind,
-        root.integer("priority"), root.text("mode").equals("enforce") ? Mode.ENFORCE : Mode.REPORT_ONLY, authentication,
+        root.integer("priority"), mode, authentication,
         interactions, resourceTypes, operations, limits, atLimit, breakGlass, search, batch, rates, enumeration,
-        operationAuthentication);
+        operationAuthentication, unexplained,
+        unexplainedMode == null ? mode : unexplainedMode.equals("enforce") ? Mode.ENFORCE : Mode.REPORT_ONLY);
   }
 
   /**

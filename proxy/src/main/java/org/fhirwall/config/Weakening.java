@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A change that lowers a role's protection when policies are reloaded: an enforcing role switched
- * to {@code report-only}, or an authentication requirement lowered (an {@code acr} or
+ * to {@code report-only}, an enforced {@code unexplained-limits} budget switched to report-only or removed, or an authentication requirement lowered (an {@code acr} or
  * {@code amr-any-of} value accepted that was not, an {@code amr} method or {@code max-age} removed,
  * a longer {@code max-age}, a {@code sender-constrained} requirement loosened or removed), in the
  * role's {@code authentication}, an
@@ -53,6 +53,10 @@ public record Weakening(String role, String file, String key, String before, Str
       }
       if (was.mode() == Mode.ENFORCE && now.mode() == Mode.REPORT_ONLY) {
         out.add(new Weakening(now.name(), now.source(), "mode", Mode.ENFORCE.code(), Mode.REPORT_ONLY.code()));
+      }
+      if (was.chargesUnexplained() && was.enforcesUnexplained() && now.mode() == Mode.ENFORCE && !now.enforcesUnexplained()) {
+        out.add(new Weakening(now.name(), now.source(), now.chargesUnexplained() ? "unexplained-mode" : "unexplained-limits",
+            Mode.ENFORCE.code(), now.chargesUnexplained() ? Mode.REPORT_ONLY.code() : "removed"));
       }
       compare(now, "authentication.", was.authentication(), now.authentication(), out);
       for (Map.Entry<String, AuthenticationStrength> e : was.operationAuthentication().entrySet()) {

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.fhirwall.auth.StepUp;
 import org.fhirwall.fhir.FhirRequest;
+import org.fhirwall.quota.ChargeRequest;
 import org.fhirwall.quota.PatientWindow;
 import org.jspecify.annotations.Nullable;
 
@@ -44,6 +45,22 @@ public sealed interface Decision {
 
     public boolean reportOnly() {
       return role.mode() == Mode.REPORT_ONLY;
+    }
+
+    /**
+     * The unexplained budget of this request for {@code unexplained} (the patients no care
+     * relationship explains): the role's {@code unexplained-limits}, enforced unless the role or the
+     * budget is report-only, and never under break-glass (recorded, not refused: break-glass exists
+     * for patients outside one's relationships); {@code NONE} when the role has no such budget.
+     */
+    public ChargeRequest.Unexplained unexplained(Set<String> unexplained) {
+      if (!role.chargesUnexplained()) {
+        return ChargeRequest.Unexplained.NONE;
+      }
+      Set<Duration> lengths = new TreeSet<>();
+      role.unexplainedLimits().forEach(w -> lengths.add(w.length()));
+      return new ChargeRequest.Unexplained(role.unexplainedLimits(), lengths, unexplained,
+          role.enforcesUnexplained() && !breakGlass);
     }
 
     /**

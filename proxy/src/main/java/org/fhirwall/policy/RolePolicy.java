@@ -31,6 +31,10 @@ import org.jspecify.annotations.Nullable;
  * @param enumeration the id-walk signal (enforced by the request stage)
  * @param operationAuthentication sensitive operations (by name, without {@code $}) that ask for
  *     more, or a fresher, authentication than the role's ordinary requests
+ * @param unexplainedLimits the windows charged with the patients outside the principal's care
+ *     relationships only (empty: no such budget)
+ * @param unexplainedMode whether that budget refuses or is only reported (never enforced when the
+ *     role is report-only)
  */
 public record RolePolicy(
     String name,
@@ -51,7 +55,9 @@ public record RolePolicy(
     BatchRules batch,
     RateRules rate,
     EnumerationRules enumeration,
-    Map<String, AuthenticationStrength> operationAuthentication) {
+    Map<String, AuthenticationStrength> operationAuthentication,
+    List<PatientWindow> unexplainedLimits,
+    Mode unexplainedMode) {
 
   public static final String ANY_TYPE = "*";
 
@@ -77,6 +83,23 @@ public record RolePolicy(
     requireNonNull(rate, "rate");
     requireNonNull(enumeration, "enumeration");
     operationAuthentication = Map.copyOf(operationAuthentication);
+    unexplainedLimits = List.copyOf(unexplainedLimits);
+    for (PatientWindow w : unexplainedLimits) {
+      if (!w.unexplained()) {
+        throw new IllegalArgumentException("unexplainedLimits: " + w.name() + " (expected: PatientWindow.unexplained windows)");
+      }
+    }
+    requireNonNull(unexplainedMode, "unexplainedMode");
+  }
+
+  /** Whether the role has an unexplained budget (and so needs the principal's care relationships). */
+  public boolean chargesUnexplained() {
+    return !unexplainedLimits.isEmpty();
+  }
+
+  /** Whether the unexplained budget refuses (the role and the budget both enforce). */
+  public boolean enforcesUnexplained() {
+    return mode == Mode.ENFORCE && unexplainedMode == Mode.ENFORCE;
   }
 
   public boolean allowsType(@Nullable String type) {

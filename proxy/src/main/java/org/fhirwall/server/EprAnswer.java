@@ -12,6 +12,16 @@ import org.jspecify.annotations.Nullable;
 record EprAnswer(int status, List<Map.Entry<String, String>> headers, @Nullable String contentType,
     @Nullable String contentEncoding, byte[] body) {
 
+  /** The first value of header {@code name} (any case), null when absent. */
+  @Nullable String header(String name) {
+    for (Map.Entry<String, String> h : headers) {
+      if (h.getKey().equalsIgnoreCase(name)) {
+        return h.getValue();
+      }
+    }
+    return null;
+  }
+
   static EprAnswer of(UpstreamResult.Response r) {
     byte[] bytes;
     try {

@@ -6,10 +6,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditRecord.Outcome;
 import org.fhirwall.audit.Trail;
 import org.fhirwall.auth.AuthOutcome;
 import org.fhirwall.auth.Principal;
+import org.fhirwall.care.CareRelationships;
+import org.fhirwall.care.RelationshipChanges;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.PageLinks;
@@ -22,6 +25,7 @@ import org.fhirwall.policy.PolicyEngine;
 import org.fhirwall.quota.ChargeRequest;
 import org.fhirwall.quota.ChargeResult;
 import org.fhirwall.quota.Enforcement;
+import org.fhirwall.quota.PatientWindow;
 import org.fhirwall.quota.RateGate;
 import org.fhirwall.respond.Plan;
 import org.fhirwall.respond.Refusals;
@@ -29,6 +33,7 @@ import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Forwarding;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamResult;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -51,6 +56,12 @@ final class Exchange {
   private final Steps steps;
   private final Trail arrived;
   private final Endings end;
+  /**
+   * The principal's care relationships, asked for as the request goes to the EPR (so a load, at
+   * most once per ttl, overlaps the EPR's answer), for roles with {@code unexplained-limits}; null
+   * otherwise. Set once, on the loop.
+   */
+  private @Nullable CompletionStage<CareRelationships> relationships;
 
   Exchange(ChannelHandlerContext ctx, Stages stages, Upstream upstream, ProxySettings settings, HttpRequest head,
       RequestBody body) {
@@ -152,6 +163,9 @@ final class Exchange {
             return;
           }
           end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
+          if (allow.role().chargesUnexplained()) {
+            relationships = stages.care().of(t.who());
+          }
           forward(t, allow, plan);
         }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
@@ -201,29 +215,45 @@ final class Exchange {
     }, () -> refuse(t, Refusals.busy(), Outcome.FAILED, "inspect-busy"));
   }
 
-  /** 7. quota: charge the patients, or refuse the answer (and lock, alert) at a limit. */
+  /** 7. care: which of the patients a care relationship explains (for roles with an unexplained budget). */
   private void charge(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, Inspection.Read read) {
+    CompletionStage<CareRelationships> care = relationships;
+    if (care == null) {
+      charge(t, allow, plan, a, read, null);
+      return;
+    }
+    steps.await(t, care, known -> charge(t, allow, plan, a, read, known.split(read.patients(), now())),
+        e -> charge(t, allow, plan, a, read, new CareRelationships.Unknown(e.toString()).split(read.patients(), now())));
+  }
+
+  /** 7. quota: charge the patients (the unexplained ones to their budget too), or refuse the answer (and lock, alert) at a limit. */
+  private void charge(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, Inspection.Read read,
+      CareRelationships.@Nullable Split split) {
+    Trail c = split == null ? t : Steps.noted(t, split.notes());
     ChargeRequest request = new ChargeRequest(allow.account(), allow.limits(), allow.tracked(), read.patients(), now(),
-        !allow.reportOnly());
-    steps.await(t, stages.quota().charge(request, allow.reportOnly() ? null : allow.role().atLimit().lockFor()), charged -> {
-      Trail n = Steps.noted(t, charged.note());
+        !allow.reportOnly(), split == null ? ChargeRequest.Unexplained.NONE : allow.unexplained(split.unexplained()));
+    steps.await(c, stages.quota().charge(request, allow.reportOnly() ? null : allow.role().atLimit().lockFor()), charged -> {
+      Trail n = Steps.noted(c, charged.note());
       if (charged instanceof Enforcement.Charged.OverLimit over) {
         stages.alarms().overLimit(n, over);
+        PatientWindow w = over.result().breached().window();
         end.refuse(n, Refusals.overLimit(allow.role().name(), over, now()), Outcome.THROTTLED,
-            "patient-limit:" + over.result().breached().window().name(), over.result().usage());
+            w.unexplained() ? "unexplained-limit:" + w.name().substring("unexplained-".length()) : "patient-limit:" + w.name(),
+            over.result().usage());
       } else {
         Optional<Decision.Deny> outside = PolicyEngine.outsideLaunchContext(t.who(), read.patients());
         if (outside.isPresent()) {
           refuse(n, Refusals.of(outside.get()), Outcome.REFUSED, outside.get().rule());
           return;
         }
-        release(n, plan, a, read, ((Enforcement.Charged.Admitted) charged).result());
+        release(n, plan, a, read, ((Enforcement.Charged.Admitted) charged).result(), split);
       }
-    }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
+    }, e -> refuse(c, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
 
-  /** 8. respond: the answer as the client may see it; 9. audit. */
-  private void release(Trail t, Plan plan, EprAnswer a, Inspection.Read read, ChargeResult.Admitted admitted) {
+  /** 8. respond: the answer as the client may see it; 9. audit (and a relationship change, when it is one). */
+  private void release(Trail t, Plan plan, EprAnswer a, Inspection.Read read, ChargeResult.Admitted admitted,
+      CareRelationships.@Nullable Split split) {
     var out = new Responder.Outgoing(a.status(), a.contentType(), a.headers(), read, plan, t.requestId(), now());
     steps.offload(t, stages.responder().isHeavy(out), () -> stages.responder().shape(out), shaped -> {
       if (shaped.isEmpty()) {
@@ -233,9 +263,15 @@ final class Exchange {
       if (!end.answer(shaped.get())) {
         return;
       }
-      stages.audit().write(t.released(a.status(), read.patients(), admitted, System.nanoTime()));
+      stages.audit().write(t.released(a.status(), read.patients(), admitted, split == null ? null : split.explained(),
+          System.nanoTime()));
       if (t.breakGlassReason() != null) {
         stages.alarms().breakGlass(t, read.patients().size());
+      }
+      if (a.status() < 300 && t.request() != null) {
+        RelationshipChanges.of(t.request(), a.header("Location")).ifPresent(change -> stages.audit().write(
+            t.event(AuditRecord.Kind.RELATIONSHIP_CHANGE, Outcome.ALLOWED, a.status(), now(), "relationship-change", change,
+                null, System.nanoTime())));
       }
     }, () -> refuse(t, Refusals.busy(), Outcome.FAILED, "convert-busy"));
   }

@@ -46,6 +46,8 @@ import org.fhirwall.audit.WebhookAlertSink;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.JwtAuthenticator;
 import org.fhirwall.auth.SessionTermination;
+import org.fhirwall.care.CareLookup;
+import org.fhirwall.care.RelationshipSource;
 import org.fhirwall.config.ConfigException;
 import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.config.PolicyReloader;
@@ -202,6 +204,8 @@ public final class Fhirwall implements AutoCloseable {
           .description("Alerts the webhook took").register(metrics.registry());
       FunctionCounter.builder("fhirwall.alerts.undelivered", alerts, WebhookAlertSink::failed)
           .description("Alerts given up on after every retry").register(metrics.registry());
+      AtomicReference<org.fhirwall.care.@Nullable EprReader> eprReads = new AtomicReference<>();
+      CareLookup care = careLookup(config, options, background, eprReads, metrics.registry());
       Stages stages = new Stages(
           new RequestParser(fhir, config.parserSettings()),
           RequestPatients.R4,
@@ -211,6 +215,7 @@ public final class Fhirwall implements AutoCloseable {
           inspector,
           new Responder(fhir, upstreamBase, publicBase, pageLinks),
           enforcement,
+          care,
           audit,
           new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow(),
               idpSessions(config, http, background, options.clock())),
@@ -246,7 +251,12 @@ public final class Fhirwall implements AutoCloseable {
       }
       FhirwallServer server = FhirwallServer.start(config, stages, admin, readiness, metrics.registry(), options.workerThreads(),
           eprCalls);
+      eprReads.set(server.eprReader());
       ready.set(1);
+      if (config.relationships() == null && policies.get().policies().roles().stream().anyMatch(RolePolicy::chargesUnexplained)) {
+        LOG.warn("a role has unexplained-limits but the deployment file has no relationships section: every patient counts "
+            + "as unexplained");
+      }
       LOG.info("public base {} → upstream {}; policies {} from {}", publicBase, upstreamBase,
           policies.get().policies().roles().stream().map(r -> r.name()).toList(), config.policies());
       ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -266,6 +276,29 @@ public final class Fhirwall implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * The principals' care relationships: learned from the EPR through the server's own EPR client
+   * (bound once it listens; a read before that fails, so nobody is explained), or none without a
+   * {@code relationships} section.
+   */
+  private static CareLookup careLookup(DeploymentConfig config, Options options, ExecutorService background,
+      AtomicReference<org.fhirwall.care.@Nullable EprReader> eprReads, MeterRegistry registry) {
+    if (config.relationships() == null) {
+      return CareLookup.NONE;
+    }
+    RelationshipSource source = new RelationshipSource(config.relationships(), target -> {
+      org.fhirwall.care.EprReader r = eprReads.get();
+      return r == null ? java.util.concurrent.CompletableFuture.failedFuture(new IOException("fhirwall is still starting"))
+          : r.get(target);
+    }, background, com.github.benmanes.caffeine.cache.Ticker.systemTicker(), options.clock());
+    FunctionCounter.builder("fhirwall.relationship.loads", source, RelationshipSource::loads)
+        .description("Loads of a clinician's care relationships from the EPR (first requests and background refreshes)")
+        .register(registry);
+    FunctionCounter.builder("fhirwall.relationship.load.failures", source, RelationshipSource::failures)
+        .description("Loads that failed: the clinician's patients counted as unexplained meanwhile").register(registry);
+    return source;
   }
 
   /** Reloads the certificates when one of their files changes (checked every 30 s, off the event loops). */

@@ -235,6 +235,11 @@ public final class FhirwallServer implements AutoCloseable {
     }
   }
 
+  /** fhirwall's own reads of the EPR (care relationships), through this server's EPR client. */
+  public org.fhirwall.care.EprReader eprReader() {
+    return new EprReads(upstream, workers, config.upstreamSettings().baseUrlString());
+  }
+
   public InetSocketAddress publicAddress() {
     return (InetSocketAddress) publicChannel.localAddress();
   }

@@ -107,6 +107,15 @@ final class Steps {
         a.pinned()));
   }
 
+  /** The trail with several remarks for the audit record (care relationships unavailable, a recent change). */
+  static Trail noted(Trail t, List<String> notes) {
+    Trail out = t;
+    for (String n : notes) {
+      out = noted(out, n);
+    }
+    return out;
+  }
+
   private void onLoop(Runnable r) {
     if (loop.inEventLoop()) {
       r.run();

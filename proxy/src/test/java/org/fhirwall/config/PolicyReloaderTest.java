@@ -85,6 +85,20 @@ class PolicyReloaderTest {
   }
 
   @Test
+  void switchingAnEnforcedUnexplainedBudgetToReportOnlyIsAWeakening() throws Exception {
+    Files.writeString(dir.resolve("physician.yaml"),
+        RolePolicyLoaderTest.PHYSICIAN.replace("at-limit:", "unexplained-limits:\n  - {window: 24h, max: 10}\nat-limit:"));
+    try (PolicyReloader reloader = new PolicyReloader(dir, loader, false, 0, outcomes::add)) {
+      change("unexplained-limits:", "unexplained-mode: report-only\nunexplained-limits:");
+      assertThat(reloader.check()).isFalse();
+      assertThat(inForce(reloader).enforcesUnexplained()).isTrue();
+      assertThat(outcomes).singleElement().isInstanceOfSatisfying(ReloadOutcome.Refused.class, r ->
+          assertThat(r.weakenings()).containsExactly(new Weakening("physician", dir.resolve("physician.yaml").toString(),
+              "unexplained-mode", "enforce", "report-only")));
+    }
+  }
+
+  @Test
   void loweringTheAuthenticationIsRefusedWhereverItIsWritten() throws Exception {
     try (PolicyReloader reloader = reloader(false)) {
       change("  amr: [otp]\n  max-age: 12h\n", "  amr-any-of: [otp, swk]\n");

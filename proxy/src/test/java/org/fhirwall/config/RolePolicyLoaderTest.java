@@ -105,11 +105,25 @@ class RolePolicyLoaderTest {
   }
 
   @Test
+  void unexplainedLimitsAreASecondBudgetWithTheirOwnModeDefaultingToTheRoles() throws Exception {
+    RolePolicy none = parse(PHYSICIAN);
+    assertThat(none.chargesUnexplained()).isFalse();
+    RolePolicy p = parse(PHYSICIAN.replace("at-limit:", "unexplained-limits:\n  - {window: 24h, max: 10}\nat-limit:"));
+    assertThat(p.unexplainedLimits()).extracting(w -> w.name() + "=" + w.max()).containsExactly("unexplained-24h=10");
+    assertThat(p.enforcesUnexplained()).isTrue();
+    RolePolicy measured = parse(PHYSICIAN.replace("at-limit:",
+        "unexplained-limits:\n  - {window: 24h, max: 10}\nunexplained-mode: report-only\nat-limit:"));
+    assertThat(measured.enforcesUnexplained()).isFalse();
+    assertThat(problems(PHYSICIAN.replace("at-limit:", "unexplained-mode: enforce\nat-limit:"))).singleElement().asString()
+        .contains("unexplained-mode: enforce without unexplained-limits");
+  }
+
+  @Test
   void unknownKeysAreRefusedWithTheKeysThatExist() {
     assertThat(problems(PHYSICIAN.replace("priority: 100", "priority: 100\nmax-patients: 20"))).containsExactly(
         "physician.yaml:6:1: max-patients: unknown key (expected one of: role, description, applies-to, priority, mode, "
-            + "authentication, interactions, resource-types, operations, operation-authentication, patient-limits, at-limit, "
-            + "break-glass, search, batch, rate, enumeration)");
+            + "authentication, interactions, resource-types, operations, operation-authentication, patient-limits, unexplained-limits, "
+            + "unexplained-mode, at-limit, break-glass, search, batch, rate, enumeration)");
   }
 
   @Test

@@ -449,7 +449,7 @@ class ExchangeTest {
     return new Stages(new RequestParser(FHIR, ParserSettings.defaults("/fhir")), RequestPatients.R4, fakeIdp(), links,
         () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
         new Responder(FHIR, EPR, "https://proxy/fhir", links),
-        new Enforcement(store, 64, Enforcement.FailureRules.DEFAULT),
+        new Enforcement(store, 64, Enforcement.FailureRules.DEFAULT), org.fhirwall.care.CareLookup.NONE,
         auditSink, new Alarms(auditSink, alertSink, clock, 3, Duration.ofMinutes(1)), clock, Runnable::run);
   }
 
