@@ -291,6 +291,29 @@ class KeycloakRealmIT {
     assertThat(web.error()).isEqualTo("invalid_scope");
   }
 
+  /** The realm file lists client scopes, so Keycloak adds none: the built-in clients keep theirs from the file. */
+  @Test
+  void theBuiltInClientsKeepKeycloaksDefaultScopes() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    String admin = keycloak.baseUri() + "/admin/realms/" + TestRealm.REALM;
+    String token = keycloak.adminToken();
+    for (String clientId : List.of("account-console", "fhirwall-web")) {
+      JsonNode clients = json.readTree(http.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create(admin + "/clients?clientId=" + clientId)).header("Authorization", "Bearer " + token)
+          .GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+      String id = clients.path(0).path("id").asText();
+      assertThat(id).as(clientId).isNotEmpty();
+      JsonNode scopes = json.readTree(http.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create(admin + "/clients/" + id + "/default-client-scopes"))
+          .header("Authorization", "Bearer " + token).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body());
+      List<String> names = new ArrayList<>();
+      scopes.forEach(scope -> names.add(scope.path("name").asText()));
+      assertThat(names).as(clientId).contains("basic", "roles", "acr", "profile", "email", "web-origins");
+    }
+  }
+
   /** {@code aud} is a string when there is one audience and an array otherwise. */
   private static List<String> audiences(JsonNode claims) {
     return strings(claims.path("aud"));
