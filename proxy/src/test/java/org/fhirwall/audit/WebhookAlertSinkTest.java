@@ -64,7 +64,8 @@ class WebhookAlertSinkTest {
         HttpClient.newHttpClient(), Executors.newSingleThreadExecutor(), Clock.systemUTC());
     sink.alert(alert());
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (received.isEmpty() && System.nanoTime() < deadline) {
+    // the receiver has the alert before the sender has read its answer: wait for both
+    while ((received.isEmpty() || sink.delivered() == 0) && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     assertThat(received).hasSize(1);
