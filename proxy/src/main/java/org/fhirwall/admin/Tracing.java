@@ -4,8 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.Future;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
+import org.fhirwall.upstream.CallObserver;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
@@ -107,41 +106,39 @@ public final class Tracing implements AutoCloseable {
 
   /** The EPR, with a span around every call and that span's {@code traceparent} sent to it. */
   public Upstream calls(Upstream delegate) {
-    return (EventLoop loop, UpstreamRequest request) -> {
-      String requestId = header(request, "X-Request-Id");
-      if (requestId == null || requestId.length() != 32) {
-        return delegate.send(loop, request);
+    return CallObserver.observed(delegate, this::call);
+  }
+
+  private CallObserver.Call call(UpstreamRequest request) {
+    String requestId = header(request, "X-Request-Id");
+    if (requestId == null || requestId.length() != 32) {
+      return new CallObserver.Call(request, r -> { });
+    }
+    Matcher client = traceparent(header(request, "traceparent"));
+    String traceId = client != null ? client.group(1) : requestId;
+    String span = spanId();
+    List<Map.Entry<String, String>> headers = new ArrayList<>(request.headers().size());
+    for (Map.Entry<String, String> h : request.headers()) {
+      if (!h.getKey().equalsIgnoreCase("traceparent")) {
+        headers.add(h);
       }
-      Matcher client = traceparent(header(request, "traceparent"));
-      String traceId = client != null ? client.group(1) : requestId;
-      String span = spanId();
-      List<Map.Entry<String, String>> headers = new ArrayList<>(request.headers().size());
-      for (Map.Entry<String, String> h : request.headers()) {
-        if (!h.getKey().equalsIgnoreCase("traceparent")) {
-          headers.add(h);
-        }
+    }
+    headers.add(Map.entry("traceparent", "00-" + traceId + "-" + span + "-01"));
+    long start = epochNanos();
+    return new CallObserver.Call(new UpstreamRequest(request.method(), request.target(), headers, request.body()), r -> {
+      Map<String, Object> attributes = new java.util.LinkedHashMap<>();
+      attributes.put("http.request.method", request.method());
+      boolean error;
+      if (r instanceof UpstreamResult.Response response) {
+        attributes.put("http.response.status_code", response.status());
+        error = response.status() >= 500;
+      } else {
+        attributes.put("error.type", ((UpstreamResult.Failure) r).kind().name().toLowerCase(java.util.Locale.ROOT));
+        error = true;
       }
-      headers.add(Map.entry("traceparent", "00-" + traceId + "-" + span + "-01"));
-      long start = epochNanos();
-      Future<UpstreamResult> result = delegate.send(loop,
-          new UpstreamRequest(request.method(), request.target(), headers, request.body()));
-      result.addListener(f -> {
-        UpstreamResult r = (UpstreamResult) f.getNow();
-        Map<String, Object> attributes = new java.util.LinkedHashMap<>();
-        attributes.put("http.request.method", request.method());
-        boolean error;
-        if (r instanceof UpstreamResult.Response response) {
-          attributes.put("http.response.status_code", response.status());
-          error = response.status() >= 500;
-        } else {
-          attributes.put("error.type", ((UpstreamResult.Failure) r).kind().name().toLowerCase(java.util.Locale.ROOT));
-          error = true;
-        }
-        offer(new SpanData(traceId, span, requestId.substring(0, 16), "EPR " + request.method(), 3, start, epochNanos(),
-            attributes, error));
-      });
-      return result;
-    };
+      offer(new SpanData(traceId, span, requestId.substring(0, 16), "EPR " + request.method(), 3, start, epochNanos(),
+          attributes, error));
+    });
   }
 
   private void span(AuditRecord r) {
