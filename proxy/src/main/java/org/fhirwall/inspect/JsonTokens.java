@@ -1,10 +1,15 @@
 package org.fhirwall.inspect;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
  * A strict JSON tokenizer over UTF-8 bytes, for {@link JsonWalk}: no copy of the input, no object
- * per token, member names hashed while they are scanned. Not thread-safe: one instance per body.
+ * per token; strings and names are scanned eight bytes at a time (a word is tested at once for a
+ * quote, a backslash, a control character or a byte above 0x7F; only those bytes are looked at one
+ * by one). Not thread-safe: one instance per body.
  *
  * <p>It accepts exactly what Jackson's {@code UTF8StreamJsonParser} accepts with its default
  * features and constraints (the parser the inspector was first written on; the equivalence test
@@ -37,6 +42,14 @@ final class JsonTokens {
   private static final int MAX_NUMBER_LENGTH = 1000;
   private static final int MAX_NAME_LENGTH = 50_000;
 
+  /** Eight bytes of the body as one little-endian long (the first byte lowest). */
+  static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+  private static final long QUOTES = 0x2222222222222222L;
+  private static final long BACKSLASHES = 0x5C5C5C5C5C5C5C5CL;
+  private static final long SPACES = 0x2020202020202020L;
+
   private final byte[] b;
   private final int n;
   private final boolean multipleRoots;
@@ -47,6 +60,8 @@ final class JsonTokens {
   private int depth;
   /** Whether the next thing in the open container is a separator (a value was just read). */
   private boolean afterValue;
+  /** The flags ({@link #ESCAPED}, {@link #NON_ASCII}) of what {@link #stringEnd} scanned last. */
+  private int scannedFlags;
 
   /** The current token: for a string, {@code start} at its opening quote and {@code end} past its closing one. */
   int start;
@@ -56,7 +71,6 @@ final class JsonTokens {
   int nameStart = -1;
   int nameEnd = -1;
   int nameFlags;
-  int nameHash;
 
   JsonTokens(byte[] json, boolean multipleRoots) {
     this.b = json;
@@ -256,31 +270,11 @@ final class JsonTokens {
   /** Scans a member name whose opening quote is at {@code i}; returns the offset past its closing quote. */
   private int name(int i) throws UnreadableException {
     int from = i + 1;
-    int h = 0;
-    int f = 0;
-    int k = from;
-    byte[] bytes = b;
-    int limit = n;
-    while (true) {
-      if (k >= limit) {
-        throw truncated();
-      }
-      int c = bytes[k];
-      if (c >= 0x20 && c != '"' && c != '\\') {
-        h = 31 * h + c;
-        k++;
-        continue;
-      }
-      if (c == '"') {
-        break;
-      }
-      k = special(k, c);
-      f |= c == '\\' ? ESCAPED : NON_ASCII;
-    }
+    int k = stringEnd(from);
+    int f = scannedFlags;
     nameStart = from;
     nameEnd = k;
     nameFlags = f;
-    nameHash = h;
     // Escapes only shorten a name: decode it only when its raw form is over the limit.
     if (k - from > MAX_NAME_LENGTH
         && ((f & ESCAPED) == 0 || decode(from, k).getBytes(StandardCharsets.UTF_8).length > MAX_NAME_LENGTH)) {
@@ -291,12 +285,29 @@ final class JsonTokens {
 
   /** Scans a string value whose opening quote is at {@code i}; returns the offset past its closing quote. */
   private int string(int i) throws UnreadableException {
-    int k = i + 1;
-    int f = 0;
+    int k = stringEnd(i + 1);
+    flags = scannedFlags;
+    return k + 1;
+  }
+
+  /**
+   * Scans string content from {@code k} (just past its opening quote), checking each escape and
+   * multi-byte sequence; returns the offset of its closing quote and leaves its flags in
+   * {@link #scannedFlags}. Eight plain bytes at a time while eight remain, then byte by byte.
+   */
+  private int stringEnd(int k) throws UnreadableException {
     byte[] bytes = b;
     int limit = n;
+    int f = 0;
     while (true) {
-      if (k >= limit) {
+      if (k <= limit - 8) {
+        long stops = stops((long) LONGS.get(bytes, k));
+        if (stops == 0) {
+          k += 8;
+          continue;
+        }
+        k += Long.numberOfTrailingZeros(stops) >>> 3;
+      } else if (k >= limit) {
         throw truncated();
       }
       int c = bytes[k];
@@ -305,13 +316,23 @@ final class JsonTokens {
         continue;
       }
       if (c == '"') {
-        break;
+        scannedFlags = f;
+        return k;
       }
       k = special(k, c);
       f |= c == '\\' ? ESCAPED : NON_ASCII;
     }
-    flags = f;
-    return k + 1;
+  }
+
+  /**
+   * The bytes of {@code word} that end a run of plain string content (a quote, a backslash, a
+   * control character, a byte above 0x7F), each marked by its high bit. Only the lowest mark is
+   * exact (a borrow may mark bytes above it), which is the only one read.
+   */
+  static long stops(long word) {
+    long quote = word ^ QUOTES;
+    long backslash = word ^ BACKSLASHES;
+    return ((quote - ONES) & ~quote | (backslash - ONES) & ~backslash | (word - SPACES) | word) & HIGHS;
   }
 
   /** An escape, a multi-byte UTF-8 sequence or a control character at {@code k}; returns the offset past it. */

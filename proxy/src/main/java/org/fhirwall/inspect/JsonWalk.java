@@ -180,7 +180,7 @@ final class JsonWalk {
   /** The {@link WalkModel#members} code of the current member name (0 for none). */
   private int memberCode(JsonTokens t) {
     return t.nameFlags == 0
-        ? model.members.code(json, t.nameStart, t.nameEnd - t.nameStart, t.nameHash)
+        ? model.members.code(json, t.nameStart, t.nameEnd - t.nameStart)
         : model.members.code(t.name());
   }
 

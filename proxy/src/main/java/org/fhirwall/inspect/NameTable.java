@@ -1,48 +1,63 @@
 package org.fhirwall.inspect;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
  * An immutable map from strings to small int codes, for the walk's hot lookups: JSON member names
  * and resource type names read straight from the body's UTF-8 bytes (by
- * {@link #code(byte[], int, int, int)} and {@link #find(byte[], int, int)}, without allocating), or
- * from a String when the bytes hold escapes. Open addressing on a power-of-two table at most a
- * quarter full; a miss usually costs one comparison of hashes. Keys are ASCII (their bytes are their
- * chars). Thread-safe.
+ * {@link #code(byte[], int, int)} and {@link #find(byte[], int, int)}, without allocating), or from
+ * a String when the bytes hold escapes. A key is compared as its length and its first sixteen
+ * bytes read as two longs (the rest, rare, byte by byte), and hashed from its length and first
+ * eight bytes: no pass over the name's bytes one by one. Open addressing on a power-of-two table
+ * at most a quarter full. Keys are printable ASCII (their bytes are their chars). Thread-safe.
  */
 final class NameTable {
   private final String[] keys;
   private final byte[][] keyBytes;
-  private final int[] hashes;
+  private final int[] lengths;
+  private final long[] firstWords;
+  private final long[] secondWords;
   private final int[] codes;
+  private final int shift;
   private final int mask;
 
   /** {@code entries}' codes must not be 0: 0 is the answer for an absent key. */
   NameTable(Map<String, Integer> entries) {
-    int size = 16;
-    while (size < entries.size() * 4) {
-      size <<= 1;
+    int bits = 4;
+    while ((1 << bits) < entries.size() * 4) {
+      bits++;
     }
+    int size = 1 << bits;
     keys = new String[size];
     keyBytes = new byte[size][];
-    hashes = new int[size];
+    lengths = new int[size];
+    firstWords = new long[size];
+    secondWords = new long[size];
     codes = new int[size];
+    shift = 64 - bits;
     mask = size - 1;
     for (Map.Entry<String, Integer> e : entries.entrySet()) {
+      String key = e.getKey();
       if (e.getValue() == 0) {
-        throw new IllegalArgumentException("code of '" + e.getKey() + "': 0 (expected: not 0)");
+        throw new IllegalArgumentException("code of '" + key + "': 0 (expected: not 0)");
       }
-      int i = spread(e.getKey().hashCode()) & mask;
-      while (keys[i] != null) {
+      if (!key.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
+        throw new IllegalArgumentException("key '" + key + "' (expected: printable ASCII)");
+      }
+      byte[] bytes = key.getBytes(StandardCharsets.US_ASCII);
+      long first = word(bytes, 0, Math.min(bytes.length, 8));
+      int i = slot(first, bytes.length);
+      while (codes[i] != 0) {
         i = (i + 1) & mask;
       }
-      if (!e.getKey().chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
-        throw new IllegalArgumentException("key '" + e.getKey() + "' (expected: printable ASCII)");
-      }
-      keys[i] = e.getKey();
-      keyBytes[i] = e.getKey().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-      hashes[i] = e.getKey().hashCode();
+      keys[i] = key;
+      keyBytes[i] = bytes;
+      lengths[i] = bytes.length;
+      firstWords[i] = first;
+      secondWords[i] = bytes.length > 8 ? word(bytes, 8, Math.min(bytes.length - 8, 8)) : 0;
       codes[i] = e.getValue();
     }
   }
@@ -52,64 +67,71 @@ final class NameTable {
     if (name == null) {
       return 0;
     }
-    int i = spread(name.hashCode()) & mask;
-    String k;
-    while ((k = keys[i]) != null) {
-      if (k.equals(name)) {
-        return codes[i];
-      }
-      i = (i + 1) & mask;
-    }
-    return 0;
+    byte[] bytes = ascii(name);
+    return bytes == null ? 0 : code(bytes, 0, bytes.length);
   }
 
-  /**
-   * The code of the key spelled by the bytes {@code buf[off..off+len)}, whose {@link String#hashCode}
-   * style hash ({@code h = 31 * h + byte}) is {@code hash}; 0 when absent.
-   */
-  int code(byte[] buf, int off, int len, int hash) {
-    int i = spread(hash) & mask;
-    byte[] k;
-    while ((k = keyBytes[i]) != null) {
-      if (hashes[i] == hash && k.length == len && java.util.Arrays.equals(k, 0, len, buf, off, off + len)) {
-        return codes[i];
-      }
-      i = (i + 1) & mask;
-    }
-    return 0;
+  /** The code of the key spelled by the bytes {@code buf[off..off+len)}; 0 when absent. */
+  int code(byte[] buf, int off, int len) {
+    int i = index(buf, off, len);
+    return i < 0 ? 0 : codes[i];
   }
 
   /** The key spelled by the bytes {@code buf[off..off+len)}, or null when there is none. */
   @Nullable String find(byte[] buf, int off, int len) {
-    int h = 0;
-    for (int i = off; i < off + len; i++) {
-      h = 31 * h + buf[i];
-    }
-    int i = spread(h) & mask;
-    byte[] k;
-    while ((k = keyBytes[i]) != null) {
-      if (hashes[i] == h && k.length == len && java.util.Arrays.equals(k, 0, len, buf, off, off + len)) {
-        return keys[i];
-      }
-      i = (i + 1) & mask;
-    }
-    return null;
+    int i = index(buf, off, len);
+    return i < 0 ? null : keys[i];
   }
 
   /** The table's own String equal to {@code name}, or null when there is none. */
   @Nullable String key(String name) {
-    int i = spread(name.hashCode()) & mask;
-    String k;
-    while ((k = keys[i]) != null) {
-      if (k.equals(name)) {
-        return k;
+    byte[] bytes = ascii(name);
+    return bytes == null ? null : find(bytes, 0, bytes.length);
+  }
+
+  private int index(byte[] buf, int off, int len) {
+    long first = word(buf, off, len < 8 ? len : 8);
+    int i = slot(first, len);
+    while (codes[i] != 0) {
+      if (lengths[i] == len && firstWords[i] == first && (len <= 8 || restEquals(i, buf, off, len))) {
+        return i;
       }
       i = (i + 1) & mask;
     }
-    return null;
+    return -1;
   }
 
-  private static int spread(int h) {
-    return h ^ (h >>> 16);
+  private boolean restEquals(int i, byte[] buf, int off, int len) {
+    if (secondWords[i] != word(buf, off + 8, len < 16 ? len - 8 : 8)) {
+      return false;
+    }
+    return len <= 16 || Arrays.equals(keyBytes[i], 16, len, buf, off + 16, off + len);
+  }
+
+  private int slot(long first, int len) {
+    return (int) (((first + len) * 0x9E3779B97F4A7C15L) >>> shift) & mask;
+  }
+
+  /** The {@code len} (0..8) bytes at {@code off} as a little-endian long, zero above them. */
+  private static long word(byte[] buf, int off, int len) {
+    if (off + 8 <= buf.length) {
+      long w = (long) JsonTokens.LONGS.get(buf, off);
+      return len == 8 ? w : w & ~(-1L << (len << 3));
+    }
+    long w = 0;
+    for (int k = len - 1; k >= 0; k--) {
+      w = (w << 8) | (buf[off + k] & 0xFF);
+    }
+    return w;
+  }
+
+  /** {@code s} as bytes when it is ASCII (the only text a key can equal), else null. */
+  private static byte @Nullable [] ascii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return null;
+      }
+    }
+    return s.getBytes(StandardCharsets.ISO_8859_1);
   }
 }

@@ -80,6 +80,29 @@ class JsonTokensTest {
   }
 
   @Test
+  void aStopByteAtEveryPlaceOfAnEightByteWordIsSeen() {
+    // Strings and names are scanned a word at a time: put each byte that ends a plain run at each
+    // offset of strings around word sizes, also where fewer than eight bytes are left in the body.
+    String[] stops = {"\"", "\\n", "\\u00e9", "\\q", "\u0001", "\u001f", "\u007f", "é", "\u20ac", "\ud834\udd1e", " ", "~"};
+    for (int length = 0; length <= 19; length++) {
+      for (int at = 0; at <= length; at++) {
+        for (String stop : stops) {
+          String text = "a".repeat(at) + stop + "b".repeat(length - at);
+          assertAlike(("{\"k\":\"" + text + "\"}").getBytes(UTF_8), false);
+          assertAlike(("{\"" + text + "\":1}").getBytes(UTF_8), false);
+          assertAlike(("{\"k\":[\"" + text + "\",\"" + text + "\"],\"" + text + "\":\"x\"}").getBytes(UTF_8), false);
+          assertAlike(("{\"k\":\"" + text).getBytes(UTF_8), false);
+        }
+        byte[] raw = ("{\"k\":\"" + "a".repeat(at) + "?" + "b".repeat(length - at) + "\"}").getBytes(UTF_8);
+        for (int b : new int[] {0x00, 0x0a, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0xc3, 0xff}) {
+          raw[6 + at] = (byte) b;
+          assertAlike(raw.clone(), false);
+        }
+      }
+    }
+  }
+
+  @Test
   void randomDamageIsAcceptedOrRefusedAsJacksonDoes() {
     Random random = new Random(7);
     byte[] alphabet = "{}[]\",:\\/ \t\n\r0123456789-+.eEtrufalsn\u00e9xu".getBytes(UTF_8);

@@ -1,0 +1,60 @@
+package org.fhirwall.inspect;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link NameTable} compares keys as a length and words of eight bytes: every key length around
+ * the word sizes is found wherever it stands in a buffer (the end of the buffer included), and a
+ * name that differs from a key in any one byte, or in its length, is not.
+ */
+class NameTableTest {
+  private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+
+  @Test
+  void keysOfEveryLengthAreFoundAnywhereAndNearMissesAreNot() {
+    Map<String, Integer> entries = new HashMap<>();
+    for (int length = 1; length <= 40; length++) {
+      entries.put(key(length, 0), length);
+      entries.put(key(length, 1), 100 + length); // same length, same first bytes when long enough
+    }
+    NameTable table = new NameTable(entries);
+    for (Map.Entry<String, Integer> e : entries.entrySet()) {
+      String key = e.getKey();
+      for (String before : new String[] {"", "x", "\"xyzxyzx"}) {
+        for (String after : new String[] {"", "\"", "\":1}", "\":{\"resourceType\":\"Patient\"}"}) {
+          byte[] buf = (before + key + after).getBytes(UTF_8);
+          assertThat(table.code(buf, before.length(), key.length())).as("%s in %s", key, new String(buf, UTF_8))
+              .isEqualTo(e.getValue());
+          assertThat(table.find(buf, before.length(), key.length())).isSameAs(table.key(key));
+          assertThat(table.code(buf, before.length(), key.length() - 1)).as("a prefix of %s", key).isNotEqualTo(e.getValue());
+        }
+        for (int i = 0; i < key.length(); i++) {
+          byte[] buf = (before + key + "\"}").getBytes(UTF_8);
+          buf[before.length() + i] = (byte) (buf[before.length() + i] == '~' ? '!' : '~');
+          assertThat(table.code(buf, before.length(), key.length())).as("%s changed at %d", key, i).isZero();
+          assertThat(table.find(buf, before.length(), key.length())).isNull();
+        }
+      }
+      assertThat(table.code(key)).isEqualTo(e.getValue());
+      assertThat(table.code(key + "x")).isNotEqualTo(e.getValue());
+    }
+    assertThat(table.code("")).isZero();
+    assertThat(table.code(new byte[0], 0, 0)).isZero();
+    assertThat(table.code("é")).isZero();
+    assertThat(table.key("\u00e9t\u00e9")).isNull();
+    assertThat(table.code((String) null)).isZero();
+  }
+
+  private static String key(int length, int variant) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < length; i++) {
+      s.append(ALPHABET.charAt((i * 7 + (i == length - 1 ? variant * 13 : 0)) % ALPHABET.length()));
+    }
+    return s.toString();
+  }
+}
