@@ -387,7 +387,8 @@ final class JsonTokens {
     byte[] bytes = b;
     while (i < n) {
       byte c = bytes[i];
-      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      // Every whitespace byte is at most a space: one comparison settles most bytes.
+      if (c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t')) {
         return i;
       }
       i++;

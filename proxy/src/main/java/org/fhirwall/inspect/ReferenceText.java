@@ -87,13 +87,10 @@ final class ReferenceText {
     if (len >= 4 && lower(buf[off]) == 'u' && lower(buf[off + 1]) == 'r' && lower(buf[off + 2]) == 'n' && buf[off + 3] == ':') {
       return kind = Kind.URN;
     }
-    int pathEnd = off;
-    while (pathEnd < end && buf[pathEnd] != '?' && buf[pathEnd] != '#') {
-      pathEnd++;
-    }
-    // Walk the path segments: any "Patient/{id}" pair names a patient; the type of anything else
-    // is the segment before the id (before any _history).
+    // Walk the path segments (up to the first '?' or '#'): any "Patient/{id}" pair names a patient;
+    // the type of anything else is the segment before the id (before any _history).
     int segStart = off;
+    int pathEnd;
     int beforeStart = -1;
     int beforeEnd = -1;
     int prevStart = -1;
@@ -101,34 +98,35 @@ final class ReferenceText {
     int lastStart = -1;
     int lastEnd = -1;
     boolean history = false;
-    for (int i = off; i <= pathEnd; i++) {
-      if (i < pathEnd && buf[i] != '/') {
-        continue;
-      }
+    while (true) {
+      int i = delimiter(buf, segStart, end);
       int s = segStart;
       int e = i;
       segStart = i + 1;
-      if (e == s) {
-        continue;
-      }
-      if (beforeStart >= 0 && isPatient(buf, beforeStart, beforeEnd) && buf[s] != '_' && buf[s] != '$') {
-        if (validId(buf, s, e)) {
-          idStart = s;
-          idEnd = e;
-          return kind = Kind.PATIENT;
+      if (e > s) {
+        if (beforeStart >= 0 && isPatient(buf, beforeStart, beforeEnd) && buf[s] != '_' && buf[s] != '$') {
+          if (validId(buf, s, e)) {
+            idStart = s;
+            idEnd = e;
+            return kind = Kind.PATIENT;
+          }
+          return kind = Kind.PATIENT_UNRESOLVED;
         }
-        return kind = Kind.PATIENT_UNRESOLVED;
+        beforeStart = s;
+        beforeEnd = e;
+        if (e - s == 8 && matches(buf, s, "_history")) {
+          history = true;
+        }
+        if (!history) {
+          prevStart = lastStart;
+          prevEnd = lastEnd;
+          lastStart = s;
+          lastEnd = e;
+        }
       }
-      beforeStart = s;
-      beforeEnd = e;
-      if (e - s == 8 && matches(buf, s, "_history")) {
-        history = true;
-      }
-      if (!history) {
-        prevStart = lastStart;
-        prevEnd = lastEnd;
-        lastStart = s;
-        lastEnd = e;
+      if (i == end || buf[i] != '/') {
+        pathEnd = i;
+        break;
       }
     }
     if (pathEnd < end && buf[pathEnd] == '?' && beforeStart >= 0 && isPatient(buf, beforeStart, beforeEnd)) {
@@ -141,6 +139,37 @@ final class ReferenceText {
       return kind = Kind.OTHER_TYPE;
     }
     return kind;
+  }
+
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+  private static final long SLASHES = 0x2F2F2F2F2F2F2F2FL;
+  private static final long QUERIES = 0x3F3F3F3F3F3F3F3FL;
+  private static final long HASHES = 0x2323232323232323L;
+
+  /** The offset of the first {@code /}, {@code ?} or {@code #} in {@code buf[from..end)}, or {@code end}: eight bytes at a time. */
+  private static int delimiter(byte[] buf, int from, int end) {
+    int i = from;
+    while (i <= end - 8) {
+      long w = (long) JsonTokens.LONGS.get(buf, i);
+      long slash = w ^ SLASHES;
+      long query = w ^ QUERIES;
+      long hash = w ^ HASHES;
+      // A zero byte in any of the three: only the lowest mark is exact, which is the one read.
+      long found = ((slash - ONES) & ~slash | (query - ONES) & ~query | (hash - ONES) & ~hash) & HIGHS;
+      if (found != 0) {
+        return i + (Long.numberOfTrailingZeros(found) >>> 3);
+      }
+      i += 8;
+    }
+    while (i < end) {
+      byte c = buf[i];
+      if (c == '/' || c == '?' || c == '#') {
+        return i;
+      }
+      i++;
+    }
+    return end;
   }
 
   private boolean isTypeName(byte[] buf, int s, int e) {

@@ -3,6 +3,10 @@ package org.fhirwall.inspect;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import java.util.Set;
 import org.fhirwall.inspect.ReferenceText.Kind;
 import org.junit.jupiter.api.Test;
@@ -58,5 +62,90 @@ class ReferenceTextTest {
     assertThat(classify("Patient")).isEqualTo(Kind.UNTYPED);
     assertThat(classify("Foo/1")).isEqualTo(Kind.UNTYPED);
     assertThat(classify("http://epr/fhir/Patient")).isEqualTo(Kind.UNTYPED);
+  }
+
+  @Test
+  void wordAtATimeClassificationAgreesWithAByteByByteOne() {
+    // Delimiters are found eight bytes at a time: random references, delimiters at every place,
+    // read as the plain byte-by-byte rules (below) read them.
+    String[] parts = {"Patient", "patient", "PATIENT", "Observation", "Group", "Foo", "_history", "_search", "$everything",
+        "/", "/", "/", "?", "#", "a", "p1", "12", "x.y-z", "é", "http:", "urn:", "a b", "_", "$"};
+    Random random = new Random(11);
+    for (int run = 0; run < 20_000; run++) {
+      StringBuilder ref = new StringBuilder();
+      for (int k = random.nextInt(9); k >= 0; k--) {
+        ref.append(parts[random.nextInt(parts.length)]);
+      }
+      String before = "x".repeat(random.nextInt(9));
+      byte[] buf = (before + ref + "\"yy").getBytes(UTF_8);
+      int off = before.length();
+      int len = buf.length - 3 - off;
+      for (boolean typed : new boolean[] {true, false}) {
+        String expected = bytewise(buf, off, len, typed);
+        Kind kind = text.classify(buf, off, len, typed);
+        assertThat(kind == Kind.PATIENT ? kind + " " + text.idStart + ".." + text.idEnd : kind.toString())
+            .as("%s (typed: %s)", ref, typed).isEqualTo(expected);
+      }
+    }
+  }
+
+  /** The rules of {@link ReferenceText#classify} spelled out byte by byte, as they were first written. */
+  private static String bytewise(byte[] buf, int off, int len, boolean typed) {
+    int end = off + len;
+    String s0 = new String(buf, off, len, UTF_8);
+    if (len == 0) {
+      return "UNTYPED";
+    }
+    if (buf[off] == '#') {
+      return "CONTAINED";
+    }
+    if (s0.length() >= 4 && s0.substring(0, 4).toLowerCase(Locale.ROOT).equals("urn:")) {
+      return "URN";
+    }
+    int pathEnd = off;
+    while (pathEnd < end && buf[pathEnd] != '?' && buf[pathEnd] != '#') {
+      pathEnd++;
+    }
+    List<int[]> segments = new ArrayList<>();
+    int segStart = off;
+    for (int i = off; i <= pathEnd; i++) {
+      if (i == pathEnd || buf[i] == '/') {
+        if (i > segStart) {
+          segments.add(new int[] {segStart, i});
+        }
+        segStart = i + 1;
+      }
+    }
+    int[] before = null;
+    int[] prev = null;
+    int[] last = null;
+    boolean history = false;
+    for (int[] seg : segments) {
+      String text = new String(buf, seg[0], seg[1] - seg[0], UTF_8);
+      if (before != null && isPatient(buf, before) && !text.startsWith("_") && !text.startsWith("$")) {
+        return ReferenceText.validId(buf, seg[0], seg[1]) ? "PATIENT " + seg[0] + ".." + seg[1] : "PATIENT_UNRESOLVED";
+      }
+      before = seg;
+      history |= text.equals("_history");
+      if (!history) {
+        prev = last;
+        last = seg;
+      }
+    }
+    if (pathEnd < end && buf[pathEnd] == '?' && before != null && isPatient(buf, before)) {
+      return "PATIENT_UNRESOLVED";
+    }
+    if (prev != null && isPatient(buf, prev)) {
+      return "PATIENT_UNRESOLVED";
+    }
+    if (typed && prev != null && Set.of("Patient", "Practitioner", "Observation", "Group", "Device")
+        .contains(new String(buf, prev[0], prev[1] - prev[0], UTF_8))) {
+      return "OTHER_TYPE";
+    }
+    return "UNTYPED";
+  }
+
+  private static boolean isPatient(byte[] buf, int[] seg) {
+    return new String(buf, seg[0], seg[1] - seg[0], UTF_8).toLowerCase(Locale.ROOT).equals("patient");
   }
 }
