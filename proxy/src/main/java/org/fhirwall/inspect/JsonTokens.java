@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  * A strict JSON tokenizer over UTF-8 bytes, for {@link JsonWalk}: no copy of the input, no object
  * per token; strings and names are scanned eight bytes at a time (a word is tested at once for a
  * quote, a backslash, a control character or a byte above 0x7F; only those bytes are looked at one
- * by one). Not thread-safe: one instance per body.
+ * by one). Not thread-safe: one body at a time ({@link #reset} starts the next).
  *
  * <p>It accepts exactly what Jackson's {@code UTF8StreamJsonParser} accepts with its default
  * features and constraints (the parser the inspector was first written on; the equivalence test
@@ -50,9 +50,9 @@ final class JsonTokens {
   private static final long BACKSLASHES = 0x5C5C5C5C5C5C5C5CL;
   private static final long SPACES = 0x2020202020202020L;
 
-  private final byte[] b;
-  private final int n;
-  private final boolean multipleRoots;
+  private byte[] b;
+  private int n;
+  private boolean multipleRoots;
   private int pos;
   private int roots;
   /** Open containers: true for an object. */
@@ -72,13 +72,32 @@ final class JsonTokens {
   int nameEnd = -1;
   int nameFlags;
 
+  /** A tokenizer of {@code json}. */
   JsonTokens(byte[] json, boolean multipleRoots) {
+    reset(json, multipleRoots);
+  }
+
+  /** A tokenizer for {@link #reset} to give a body. */
+  JsonTokens() {
+    this(new byte[0], false);
+  }
+
+  /** Starts over on {@code json}, as a new tokenizer of it would (whatever state the last body left). */
+  void reset(byte[] json, boolean multipleRoots) {
     this.b = json;
     this.n = json.length;
     this.multipleRoots = multipleRoots;
-    if (n >= 3 && (json[0] & 0xFF) == 0xEF && (json[1] & 0xFF) == 0xBB && (json[2] & 0xFF) == 0xBF) {
-      pos = 3;
-    }
+    pos = n >= 3 && (json[0] & 0xFF) == 0xEF && (json[1] & 0xFF) == 0xBB && (json[2] & 0xFF) == 0xBF ? 3 : 0;
+    roots = 0;
+    depth = 0;
+    afterValue = false;
+    scannedFlags = 0;
+    start = 0;
+    end = 0;
+    flags = 0;
+    nameStart = -1;
+    nameEnd = -1;
+    nameFlags = 0;
   }
 
   /** Whether the current value stands in an object (so that it has a member name). */

@@ -2,9 +2,12 @@ package org.fhirwall.inspect;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -15,7 +18,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One streaming pass over a JSON (or NDJSON) body that names the patients it discloses. Not
- * thread-safe: one instance per body, used once.
+ * thread-safe: one instance per thread, reused body after body (its frames, tokenizer and
+ * collections are scratch that each walk starts by emptying), never for two bodies at once.
  *
  * <p>No object model is built, and no token object either: {@link JsonTokens} reads the UTF-8 bytes
  * in place (as strictly as Jackson would), and names, types and references are matched on those
@@ -57,43 +61,113 @@ final class JsonWalk {
   private static final byte URN = 4;
   private static final byte UNTYPED = 5;
   private static final int MAX_INLINE_NESTING = 3;
+  private static final int RESOURCE_TYPE_LENGTH = "resourceType".length();
+  private static final int REFERENCE_LENGTH = "reference".length();
 
-  private final byte[] json;
   private final WalkModel model;
-  private final boolean multipleRoots;
-  private final EmbeddedReader embedded;
-  private final int nesting;
   private final ReferenceText referenceText;
-  private @Nullable JsonTokens tokens;
+  private final JsonTokens tokens = new JsonTokens();
+  /** Whether a walk is under way (inline content met during it is walked by another instance). */
+  private boolean busy;
 
-  private final Set<String> patients;
-  private final List<UrlOccurrence> urls = new ArrayList<>();
-  private final Set<String> resourceTypes = new HashSet<>();
+  // The body being walked and how; set by run, cleared when it ends.
+  private byte[] json = NO_BODY;
+  private boolean multipleRoots;
+  private @Nullable EmbeddedReader embedded;
+  private int nesting;
+
+  // What the walk found; emptied at the start of each walk.
+  private final KeySet patients = new KeySet();
+  private ArrayList<UrlOccurrence> urls = new ArrayList<>();
+  /** The resource types found (the model's own Strings, so mostly told apart by identity), past 16 in {@link #moreTypes}. */
+  private final String[] types = new String[16];
+  private int typeCount;
+  private final HashSet<String> moreTypes = new HashSet<>();
   private int resourceCount;
   private @Nullable String rootType;
 
   private Frame[] frames = new Frame[16];
   private int depth = -1;
-  private final List<Candidate> candidates = new ArrayList<>();
+  private ArrayList<Candidate> candidates = new ArrayList<>();
   /** Full URLs of the entries that hold a resource; only read when a {@code urn:} reference needs resolving. */
-  private final List<String> entryUrls = new ArrayList<>();
-  private final List<Candidate> urnCandidates = new ArrayList<>();
+  private ArrayList<String> entryUrls = new ArrayList<>();
+  private ArrayList<Candidate> urnCandidates = new ArrayList<>();
 
-  JsonWalk(byte[] json, WalkModel model, boolean multipleRoots, EmbeddedReader embedded, int nesting) {
-    this.json = json;
-    // About one patient key per 400 bytes (plus room for the load factor) of a clinical Bundle: size the set once rather than rehash it as it grows.
-    this.patients = new HashSet<>(Math.min(1 << 16, Math.max(16, json.length / 300)));
+  private static final byte[] NO_BODY = new byte[0];
+  /**
+   * Past this many elements, a collection is dropped after a walk rather than emptied for the next
+   * (a scratch kept per thread must not keep the room one very large body needed).
+   */
+  private static final int KEEP_AT_MOST = 4096;
+
+  JsonWalk(WalkModel model) {
     this.model = model;
-    this.multipleRoots = multipleRoots;
-    this.embedded = embedded;
-    this.nesting = nesting;
     this.referenceText = new ReferenceText(model.types);
+    for (int i = 0; i < frames.length; i++) {
+      frames[i] = new Frame();
+    }
   }
 
-  /** Walks the whole body; the result's {@code json} is the walked array itself. */
-  Inspection.Read run() throws UnreadableException {
-    JsonTokens t = new JsonTokens(json, multipleRoots);
-    tokens = t;
+  /** Whether this walk is under way (then a body met inside it needs another instance). */
+  boolean busy() {
+    return busy;
+  }
+
+  /**
+   * Walks the whole body; the result's {@code json} is {@code json} itself. Reusable: each call
+   * starts afresh, whether the call before it ended in a result or in an exception; not reentrant
+   * ({@link #busy()} says when a call is under way).
+   */
+  Inspection.Read run(byte[] json, boolean multipleRoots, EmbeddedReader embedded, int nesting) throws UnreadableException {
+    if (busy) {
+      throw new IllegalStateException("JsonWalk: a walk is under way (expected: one at a time)");
+    }
+    busy = true;
+    try {
+      start(json, multipleRoots, embedded, nesting);
+      return walk();
+    } finally {
+      finish();
+    }
+  }
+
+  private void start(byte[] body, boolean ndjson, EmbeddedReader reader, int level) {
+    json = body;
+    multipleRoots = ndjson;
+    embedded = reader;
+    nesting = level;
+    resourceCount = 0;
+    rootType = null;
+    depth = -1;
+  }
+
+  /** Lets go of the body and of what was found in it, keeping only the room of small collections. */
+  private void finish() {
+    json = NO_BODY;
+    embedded = null;
+    tokens.reset(NO_BODY, false);
+    patients.clear();
+    Arrays.fill(types, 0, typeCount, null);
+    typeCount = 0;
+    moreTypes.clear();
+    urls = emptied(urls);
+    candidates = emptied(candidates);
+    entryUrls = emptied(entryUrls);
+    urnCandidates = emptied(urnCandidates);
+    busy = false;
+  }
+
+  private static <T> ArrayList<T> emptied(ArrayList<T> list) {
+    if (list.size() > KEEP_AT_MOST) {
+      return new ArrayList<>();
+    }
+    list.clear();
+    return list;
+  }
+
+  private Inspection.Read walk() throws UnreadableException {
+    JsonTokens t = tokens;
+    t.reset(json, multipleRoots);
     int token;
     while ((token = t.next()) != JsonTokens.END) {
       switch (token) {
@@ -117,8 +191,8 @@ final class JsonWalk {
       }
     }
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
-    return new Inspection.Read(json, Set.of(patients.toArray(new String[0])), urls,
-        Set.of(resourceTypes.toArray(new String[0])), resourceCount, multipleRoots ? null : rootType);
+    return new Inspection.Read(json, Set.of(patients.toArray()), urls,
+        typeSet(), resourceCount, multipleRoots ? null : rootType);
   }
 
   // ---- structure
@@ -130,12 +204,12 @@ final class JsonWalk {
     Frame parent = depth >= 0 ? frames[depth] : null;
     depth++;
     if (depth == frames.length) {
-      frames = java.util.Arrays.copyOf(frames, depth * 2);
+      frames = Arrays.copyOf(frames, depth * 2);
+      for (int i = depth; i < frames.length; i++) {
+        frames[i] = new Frame();
+      }
     }
     Frame f = frames[depth];
-    if (f == null) {
-      f = frames[depth] = new Frame();
-    }
     if (array) {
       // An array frame is read for its name only (and its flag): the rest may hold an older object's state.
       f.array = true;
@@ -188,6 +262,10 @@ final class JsonWalk {
     Frame f = frames[depth];
     if (f.array) {
       return;
+    }
+    int length = t.nameEnd - t.nameStart;
+    if (t.nameFlags == 0 && length != RESOURCE_TYPE_LENGTH && length != REFERENCE_LENGTH) {
+      return; // not resourceType nor reference: spare the lookup
     }
     int code = memberCode(t) & WalkModel.MEMBER;
     if (code == WalkModel.RESOURCE_TYPE || (code == WalkModel.REFERENCE && token != JsonTokens.NULL)) {
@@ -271,7 +349,9 @@ final class JsonWalk {
       if (depth == 0) {
         throw new UnreadableException("JSON body is not a FHIR resource (no resourceType)");
       }
-      endElement(f, end);
+      if (f.ownerLeaf || f.referenceType != null) {
+        endElement(f, end); // nothing to judge on other elements (see there)
+      }
       if (f.dataStart >= 0) {
         inlineContent(f, end);
       }
@@ -374,7 +454,7 @@ final class JsonWalk {
     int e = referenceText.idEnd;
     int n = PATIENT_PREFIX.length;
     // A valid id is ASCII: ISO-8859-1 is the cheapest exact decoding.
-    if (s >= n && java.util.Arrays.equals(buf, s - n, s, PATIENT_PREFIX, 0, n)) {
+    if (s >= n && Arrays.equals(buf, s - n, s, PATIENT_PREFIX, 0, n)) {
       return new String(buf, s - n, e - s + n, StandardCharsets.ISO_8859_1);
     }
     return PatientKeys.patient(new String(buf, s, e - s, StandardCharsets.ISO_8859_1));
@@ -410,7 +490,7 @@ final class JsonWalk {
       rootType = type;
     }
     resourceCount++;
-    resourceTypes.add(type);
+    addType(type);
     boolean contained = f.containedItem && depth >= 2;
     if (type.equals("Patient")) {
       if (f.containedItem || f.id(tokens) == null) {
@@ -477,9 +557,36 @@ final class JsonWalk {
     return PatientKeys.unresolved(scope == null ? "reference" : "reference\u0000" + scope, json, c.start, c.end);
   }
 
+  private void addType(String type) {
+    for (int i = 0; i < typeCount; i++) {
+      if (types[i] == type) {
+        return;
+      }
+    }
+    for (int i = 0; i < typeCount; i++) {
+      if (types[i].equals(type)) {
+        return;
+      }
+    }
+    if (typeCount < types.length) {
+      types[typeCount++] = type;
+    } else {
+      moreTypes.add(type);
+    }
+  }
+
+  private Set<String> typeSet() {
+    if (moreTypes.isEmpty()) {
+      return Set.of(Arrays.copyOf(types, typeCount));
+    }
+    Set<String> all = new HashSet<>(moreTypes);
+    all.addAll(Arrays.asList(types));
+    return Set.copyOf(all);
+  }
+
   private void truncateCandidates(int mark) {
-    for (int i = candidates.size() - 1; i >= mark; i--) {
-      candidates.remove(i);
+    if (mark < candidates.size()) {
+      candidates.subList(mark, candidates.size()).clear();
     }
   }
 
@@ -492,10 +599,12 @@ final class JsonWalk {
       if (nesting >= MAX_INLINE_NESTING) {
         throw new UnreadableException("inline content nested too deeply");
       }
-      Inspection inner = embedded.read(decodeData(f), contentType, nesting + 1);
+      Inspection inner = requireNonNull(embedded, "embedded").read(decodeData(f), contentType, nesting + 1);
       if (inner instanceof Inspection.Read read) {
         patients.addAll(read.patients());
-        resourceTypes.addAll(read.resourceTypes());
+        for (String type : read.resourceTypes()) {
+          addType(type);
+        }
         resourceCount += read.resourceCount();
         return;
       }
@@ -554,7 +663,7 @@ final class JsonWalk {
   /** Whether the unescaped string content {@code from..to} starts with {@code base}, as a base (see {@link #startsWithBase}). */
   private boolean rawStartsWith(int from, int to, byte[] base) {
     int n = base.length;
-    if (to - from < n || json[from] != base[0] || !java.util.Arrays.equals(json, from, from + n, base, 0, n)) {
+    if (to - from < n || json[from] != base[0] || !Arrays.equals(json, from, from + n, base, 0, n)) {
       return false;
     }
     if (to - from == n) {

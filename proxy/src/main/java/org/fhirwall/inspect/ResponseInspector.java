@@ -37,19 +37,25 @@ import org.slf4j.LoggerFactory;
  * unsupported encoding or charset) is {@link Inspection.Unreadable}, whose reason never carries
  * patient data. No exception escapes {@link #inspect}.
  *
- * <p>Thread-safe and free of I/O; XML bodies cost a full HAPI parse, JSON bodies do not.
+ * <p>Thread-safe and free of I/O; XML bodies cost a full HAPI parse, JSON bodies do not. Each
+ * thread that inspects keeps one JSON walk's scratch (its frames and collections, emptied between
+ * bodies; no body is kept).
  */
 public final class ResponseInspector {
   private static final Logger log = LoggerFactory.getLogger(ResponseInspector.class);
 
   private final FhirContext context;
   private final WalkModel model;
+  /** Each thread's JSON walk, reused body after body (its frames and collections are scratch). */
+  private final ThreadLocal<JsonWalk> walks;
 
   public ResponseInspector(FhirContext context, PatientCompartment compartment, InspectorSettings settings) {
     this.context = requireNonNull(context, "context");
     requireNonNull(compartment, "compartment");
     requireNonNull(settings, "settings");
     this.model = new WalkModel(context.getResourceTypes(), compartment, settings);
+    WalkModel walkModel = model;
+    this.walks = ThreadLocal.withInitial(() -> new JsonWalk(walkModel));
   }
 
   /** What {@code body} discloses; never throws. */
@@ -82,7 +88,10 @@ public final class ResponseInspector {
     if (json.length >= 2 && (json[0] == 0 || json[1] == 0 || (json[0] & 0xFF) == 0xFE || (json[0] & 0xFF) == 0xFF)) {
       throw new UnreadableException("JSON body is not UTF-8");
     }
-    return new JsonWalk(json, model, ndjson, this::readEmbedded, nesting).run();
+    JsonWalk scratch = walks.get();
+    // Inline content is walked while its container's walk is under way on this thread: by a walk of its own.
+    JsonWalk walk = scratch.busy() ? new JsonWalk(model) : scratch;
+    return walk.run(json, ndjson, this::readEmbedded, nesting);
   }
 
   private Inspection readEmbedded(byte[] content, String contentType, int nesting) {
