@@ -87,6 +87,10 @@ final class ReferenceText {
     if (len >= 4 && lower(buf[off]) == 'u' && lower(buf[off + 1]) == 'r' && lower(buf[off + 2]) == 'n' && buf[off + 3] == ':') {
       return kind = Kind.URN;
     }
+    if (!typed && !mayNamePatient(buf, off, end)) {
+      // Untyped, a patient is all that can be told apart, and only a "patient" segment names one.
+      return kind;
+    }
     // Walk the path segments (up to the first '?' or '#'): any "Patient/{id}" pair names a patient;
     // the type of anything else is the segment before the id (before any _history).
     int segStart = off;
@@ -170,6 +174,42 @@ final class ReferenceText {
       i++;
     }
     return end;
+  }
+
+  private static final long LOWER = 0x2020202020202020L;
+  private static final long AS = 0x6161616161616161L;
+  private static final long LOWS = 0x7F7F7F7F7F7F7F7FL;
+
+  /**
+   * Whether {@code buf[off..end)} holds {@code atient} in any case (which every {@code patient}
+   * segment does): a necessary condition, tested eight bytes at a time for an {@code a} or
+   * {@code A}, then at each one found.
+   */
+  private static boolean mayNamePatient(byte[] buf, int off, int end) {
+    int i = off;
+    while (i <= end - 8) {
+      long a = ((long) JsonTokens.LONGS.get(buf, i) | LOWER) ^ AS;
+      // Exactly the bytes equal to 'a' once lowered (no carry crosses bytes here).
+      long found = ~(((a & LOWS) + LOWS) | a) & HIGHS;
+      while (found != 0) {
+        if (atient(buf, i + (Long.numberOfTrailingZeros(found) >>> 3), end)) {
+          return true;
+        }
+        found &= found - 1;
+      }
+      i += 8;
+    }
+    for (; i < end; i++) {
+      if (atient(buf, i, end)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean atient(byte[] buf, int at, int end) {
+    return at + 6 <= end && lower(buf[at]) == 'a' && lower(buf[at + 1]) == 't' && lower(buf[at + 2]) == 'i'
+        && lower(buf[at + 3]) == 'e' && lower(buf[at + 4]) == 'n' && lower(buf[at + 5]) == 't';
   }
 
   private boolean isTypeName(byte[] buf, int s, int e) {
