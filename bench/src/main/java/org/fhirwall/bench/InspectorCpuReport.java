@@ -21,7 +21,8 @@ import org.hl7.fhir.r4.model.Bundle;
  * with the two sides interleaved round by round: on a machine shared with other work, time spent
  * descheduled falls out of both, so the ratio holds where JMH's wall-clock ratios swing. Not a
  * replacement for JMH (no fork per benchmark, no blackhole; results are consumed by hand): a
- * second opinion. {@code java -cp bench/target/benchmarks.jar org.fhirwall.bench.InspectorCpuReport [rounds]}.
+ * second opinion. {@code java -cp bench/target/benchmarks.jar org.fhirwall.bench.InspectorCpuReport [rounds] [json|xml]}
+ * (both formats unless one is named).
  */
 public final class InspectorCpuReport {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -36,7 +37,8 @@ public final class InspectorCpuReport {
         new InspectorSettings(List.of(Bundles.BASE), 256L << 20, 64));
     System.out.printf(Locale.ROOT, "%-8s %-6s %10s %15s %15s %8s   (CPU time, median of %d interleaved rounds)%n", "entries",
         "format", "bytes", "inspector MB/s", "HAPI parse MB/s", "ratio", rounds);
-    for (String format : new String[] {"json", "xml"}) {
+    String[] formats = args.length > 1 ? new String[] {args[1]} : new String[] {"json", "xml"};
+    for (String format : formats) {
       for (int entries : new int[] {1, 50, 1000}) {
         byte[] bytes = Bundles.encode(fhir, Bundles.searchset(entries), format);
         ResponseBody body = new ResponseBody(bytes, format.equals("xml") ? "application/fhir+xml" : "application/fhir+json", null);

@@ -283,21 +283,21 @@ final class JsonWalk {
       case WalkModel.RESOURCE_TYPE -> resourceType(f, t);
       case WalkModel.ID -> f.addId(t);
       case WalkModel.REFERENCE -> reference(f, t);
-      case WalkModel.TYPE -> f.referenceType = t.text();
-      case WalkModel.CONTENT_TYPE -> f.contentType = t.text();
+      case WalkModel.TYPE -> f.rare().referenceType = t.text();
+      case WalkModel.CONTENT_TYPE -> f.rare().contentType = t.text();
       case WalkModel.RELATION -> {
         if (f.linkItem) {
-          f.relation = t.text();
+          f.rare().relation = t.text();
         }
       }
       case WalkModel.DATA -> {
-        f.dataStart = t.start;
+        f.rare().dataStart = t.start;
         f.dataEnd = t.end;
         return;
       }
       case WalkModel.FULL_URL -> {
         if (f.entryItem) {
-          f.fullUrl = t.text();
+          f.rare().fullUrl = t.text();
           countPatientIn(t);
           urls.add(new UrlOccurrence(t.start, t.end, f.fullUrl, null));
           return;
@@ -312,7 +312,7 @@ final class JsonWalk {
       }
       case WalkModel.URL -> {
         if (f.linkItem) {
-          f.url = t.text();
+          f.rare().url = t.text();
           f.urlStart = t.start;
           f.urlEnd = t.end;
           return;
@@ -387,7 +387,7 @@ final class JsonWalk {
         patients.add(patientKey(buf));
         f.referenceKind = PATIENT;
         if ((f.nameCode & WalkModel.MEMBER) == WalkModel.SECURITY_CONTEXT && depth > 0) {
-          frames[depth - 1].securityContextIsPatient = true;
+          frames[depth - 1].rare().securityContextIsPatient = true;
         }
       }
       case PATIENT_UNRESOLVED -> {
@@ -397,11 +397,11 @@ final class JsonWalk {
       case OTHER_TYPE -> f.referenceKind = OTHER_TYPE;
       case CONTAINED -> {
         f.referenceKind = CONTAINED;
-        f.reference = text(decoded, buf, off, len);
+        f.rare().reference = text(decoded, buf, off, len);
       }
       case URN -> {
         f.referenceKind = URN;
-        f.reference = text(decoded, buf, off, len);
+        f.rare().reference = text(decoded, buf, off, len);
       }
       case UNTYPED -> f.referenceKind = UNTYPED;
     }
@@ -537,7 +537,7 @@ final class JsonWalk {
       inlineContent(f, end);
     }
     if (depth >= 1 && (f.nameCode & WalkModel.MEMBER) == WalkModel.RESOURCE && frames[depth - 1].entryItem) {
-      frames[depth - 1].entryResourceType = type;
+      frames[depth - 1].rare().entryResourceType = type;
     }
   }
 
@@ -744,6 +744,24 @@ final class JsonWalk {
     int dataEnd;
     boolean securityContextIsPatient;
 
+    /** Whether a field below {@link #rare()} may hold a value: only then does {@link #reset()} clear them. */
+    boolean dirty = true;
+
+    Frame() {
+      reset();
+    }
+
+    /**
+     * This frame, about to have one of its rarely set fields set: {@code moreIds}, {@code reference},
+     * {@code referenceType}, {@code url}, {@code relation}, {@code fullUrl}, {@code entryResourceType},
+     * {@code containedTypes}, {@code containedCandidates}, {@code contentType}, {@code dataStart},
+     * {@code securityContextIsPatient}. Every write of one of them goes through here.
+     */
+    Frame rare() {
+      dirty = true;
+      return this;
+    }
+
     void reset() {
       array = false;
       nameStart = -1;
@@ -757,19 +775,23 @@ final class JsonWalk {
       resourceType = null;
       idStart = -1;
       id = null;
-      moreIds = null;
       referenceKind = NONE;
-      reference = null;
-      referenceType = null;
-      url = null;
-      relation = null;
-      fullUrl = null;
-      entryResourceType = null;
-      containedTypes = null;
-      containedCandidates = null;
-      contentType = null;
-      dataStart = -1;
-      securityContextIsPatient = false;
+      if (dirty) {
+        // Most objects set none of these: clearing them only after one did spares a dozen stores per object.
+        moreIds = null;
+        reference = null;
+        referenceType = null;
+        url = null;
+        relation = null;
+        fullUrl = null;
+        entryResourceType = null;
+        containedTypes = null;
+        containedCandidates = null;
+        contentType = null;
+        dataStart = -1;
+        securityContextIsPatient = false;
+        dirty = false;
+      }
     }
 
     void addId(JsonTokens t) {
@@ -782,7 +804,7 @@ final class JsonWalk {
       String value = t.text();
       if (!value.equals(id(t))) {
         if (moreIds == null) {
-          moreIds = new ArrayList<>(2);
+          rare().moreIds = new ArrayList<>(2);
         }
         moreIds.add(value);
       }
@@ -798,14 +820,14 @@ final class JsonWalk {
 
     Map<String, String> containedTypes() {
       if (containedTypes == null) {
-        containedTypes = new HashMap<>();
+        rare().containedTypes = new HashMap<>();
       }
       return containedTypes;
     }
 
     List<Candidate> containedCandidates() {
       if (containedCandidates == null) {
-        containedCandidates = new ArrayList<>();
+        rare().containedCandidates = new ArrayList<>();
       }
       return containedCandidates;
     }
