@@ -430,7 +430,7 @@ final class JsonTokens {
   /** The text of the (already validated) string content {@code from..to}. */
   String text(int from, int to, int f) {
     if (f == 0) {
-      return new String(b, from, to - from, StandardCharsets.ISO_8859_1); // ASCII
+      return ascii(b, from, to - from);
     }
     return decode(from, to);
   }
@@ -481,6 +481,16 @@ final class JsonTokens {
   }
 
   // ---- helpers
+
+  /**
+   * The String of {@code len} bytes at {@code from}, all of them ASCII (the caller knows). The
+   * constructor taking a high byte is deprecated for text in other charsets; for ASCII it is exact,
+   * and it is a plain copy where the Charset constructor is a call too large to inline.
+   */
+  @SuppressWarnings("deprecation")
+  static String ascii(byte[] bytes, int from, int len) {
+    return new String(bytes, 0, from, len);
+  }
 
   private static boolean isDigit(byte c) {
     return c >= '0' && c <= '9';

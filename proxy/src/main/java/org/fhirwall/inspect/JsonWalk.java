@@ -443,7 +443,7 @@ final class JsonWalk {
 
   /** The text of a reference: the decoded one, or the plain ASCII bytes as they are. */
   private static String text(@Nullable String decoded, byte[] buf, int off, int len) {
-    return decoded != null ? decoded : new String(buf, off, len, StandardCharsets.ISO_8859_1);
+    return decoded != null ? decoded : JsonTokens.ascii(buf, off, len);
   }
 
   private static final byte[] PATIENT_PREFIX = PatientKeys.PATIENT_PREFIX.getBytes(StandardCharsets.US_ASCII);
@@ -453,11 +453,11 @@ final class JsonWalk {
     int s = referenceText.idStart;
     int e = referenceText.idEnd;
     int n = PATIENT_PREFIX.length;
-    // A valid id is ASCII: ISO-8859-1 is the cheapest exact decoding.
+    // A valid id is ASCII: a copy of its bytes is its String.
     if (s >= n && Arrays.equals(buf, s - n, s, PATIENT_PREFIX, 0, n)) {
-      return new String(buf, s - n, e - s + n, StandardCharsets.ISO_8859_1);
+      return JsonTokens.ascii(buf, s - n, e - s + n);
     }
-    return PatientKeys.patient(new String(buf, s, e - s, StandardCharsets.ISO_8859_1));
+    return PatientKeys.patient(JsonTokens.ascii(buf, s, e - s));
   }
 
   /** End of an object that is not a resource: is it a Reference that may name a patient unresolved? */
