@@ -1,5 +1,6 @@
 package org.fhirwall.inspect;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +33,9 @@ final class ReferenceText {
   }
 
   private static final byte[] PATIENT = {'p', 'a', 't', 'i', 'e', 'n', 't'};
+  /** {@code Patient/} as a little-endian word. */
+  private static final long PATIENT_SLASH = (long) JsonTokens.LONGS.get("Patient/".getBytes(StandardCharsets.US_ASCII), 0);
+  private static final int PATIENT_SLASH_LENGTH = 8;
   /** FHIR id characters as bit sets: chars 0..63 ({@code -.0-9}) and 64..127 ({@code A-Za-z}). */
   private static final long ID_LOW = bits(0, "-.0123456789");
   private static final long ID_HIGH = bits(64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
@@ -86,6 +90,13 @@ final class ReferenceText {
     }
     if (len >= 4 && lower(buf[off]) == 'u' && lower(buf[off + 1]) == 'r' && lower(buf[off + 2]) == 'n' && buf[off + 3] == ':') {
       return kind = Kind.URN;
+    }
+    if (len > PATIENT_SLASH_LENGTH && (long) JsonTokens.LONGS.get(buf, off) == PATIENT_SLASH && validId(buf, off + PATIENT_SLASH_LENGTH, end)) {
+      // The commonest reference, Patient/{id}, in one comparison (an id holds no '/', '?' nor '#'):
+      // what the segment walk below finds for it.
+      idStart = off + PATIENT_SLASH_LENGTH;
+      idEnd = end;
+      return kind = Kind.PATIENT;
     }
     if (!typed && !mayNamePatient(buf, off, end)) {
       // Untyped, a patient is all that can be told apart, and only a "patient" segment names one.
