@@ -65,6 +65,9 @@ final class JsonWalk {
   private static final int REFERENCE_LENGTH = "reference".length();
 
   private final WalkModel model;
+  /** The model's member names and its shortest base, read for every member. */
+  private final NameTable members;
+  private final int shortestBase;
   private final ReferenceText referenceText;
   private final JsonTokens tokens = new JsonTokens();
   /** Whether a walk is under way (inline content met during it is walked by another instance). */
@@ -102,6 +105,8 @@ final class JsonWalk {
 
   JsonWalk(WalkModel model) {
     this.model = model;
+    this.members = model.members;
+    this.shortestBase = model.shortestBase;
     this.referenceText = new ReferenceText(model.types);
     for (int i = 0; i < frames.length; i++) {
       frames[i] = new Frame();
@@ -254,8 +259,8 @@ final class JsonWalk {
   /** The {@link WalkModel#members} code of the current member name (0 for none). */
   private int memberCode(JsonTokens t) {
     return t.nameFlags == 0
-        ? model.members.code(json, t.nameStart, t.nameEnd - t.nameStart)
-        : model.members.code(t.name());
+        ? members.code(json, t.nameStart, t.nameEnd - t.nameStart)
+        : members.code(t.name());
   }
 
   private void scalar(JsonTokens t, int token) throws UnreadableException {
@@ -639,10 +644,11 @@ final class JsonWalk {
    * compared so, after decoding.
    */
   private void checkBase(JsonTokens t) {
-    byte[][] bases = model.baseBytes;
-    if (bases.length == 0) {
+    // A decoded string has at most as many chars as it has raw bytes: most strings are too short.
+    if (t.end - t.start - 2 < shortestBase) {
       return;
     }
+    byte[][] bases = model.baseBytes;
     boolean escaped = (t.flags & JsonTokens.ESCAPED) != 0;
     for (int b = 0; b < bases.length; b++) {
       byte[] base = bases[b];

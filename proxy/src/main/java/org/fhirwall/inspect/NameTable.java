@@ -23,6 +23,8 @@ final class NameTable {
   private final int[] codes;
   private final int shift;
   private final int mask;
+  /** Bit {@code b & 63} of {@code firsts[len]}: some key of that length starts with byte {@code b}. */
+  private final long[] firsts = new long[64];
 
   /** {@code entries}' codes must not be 0: 0 is the answer for an absent key. */
   NameTable(Map<String, Integer> entries) {
@@ -59,6 +61,9 @@ final class NameTable {
       firstWords[i] = first;
       secondWords[i] = bytes.length > 8 ? word(bytes, 8, Math.min(bytes.length - 8, 8)) : 0;
       codes[i] = e.getValue();
+      if (bytes.length > 0 && bytes.length < 64) {
+        firsts[bytes.length] |= 1L << bytes[0];
+      }
     }
   }
 
@@ -73,6 +78,9 @@ final class NameTable {
 
   /** The code of the key spelled by the bytes {@code buf[off..off+len)}; 0 when absent. */
   int code(byte[] buf, int off, int len) {
+    if (len > 0 && len < 64 && (firsts[len] & (1L << buf[off])) == 0) {
+      return 0; // no key of this length starts so: most names the walk ignores end here
+    }
     int i = index(buf, off, len);
     return i < 0 ? 0 : codes[i];
   }

@@ -51,6 +51,8 @@ final class WalkModel {
   final NameTable types;
   /** The bases in ASCII, or null for a base that is not plain ASCII (compared after decoding). */
   final byte[] @Nullable [] baseBytes;
+  /** The length in chars of the shortest base (MAX_VALUE for none): a string of fewer raw bytes starts with none. */
+  final int shortestBase;
   final int maxDepth;
   final long maxDecodedBytes;
 
@@ -77,6 +79,7 @@ final class WalkModel {
       boolean ascii = !base.isEmpty() && base.chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\');
       baseBytes[i] = ascii ? base.getBytes(StandardCharsets.US_ASCII) : null;
     }
+    this.shortestBase = baseStrings.stream().mapToInt(String::length).min().orElse(Integer.MAX_VALUE);
     this.maxDepth = settings.maxDepth();
     this.maxDecodedBytes = settings.maxDecodedBytes();
     // Only for inline base64 content (JsonTokens reads the bodies); its limits as they were.
