@@ -82,6 +82,14 @@ final class JsonTokens {
     this(new byte[0], false);
   }
 
+  /** Lets go of the body (a tokenizer kept for the next one must not keep it reachable). */
+  void release() {
+    b = EMPTY;
+    n = 0;
+  }
+
+  private static final byte[] EMPTY = new byte[0];
+
   /** Starts over on {@code json}, as a new tokenizer of it would (whatever state the last body left). */
   void reset(byte[] json, boolean multipleRoots) {
     this.b = json;

@@ -150,7 +150,7 @@ final class JsonWalk {
   private void finish() {
     json = NO_BODY;
     embedded = null;
-    tokens.reset(NO_BODY, false);
+    tokens.release();
     patients.clear();
     Arrays.fill(types, 0, typeCount, null);
     typeCount = 0;

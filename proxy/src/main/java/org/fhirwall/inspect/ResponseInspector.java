@@ -48,6 +48,7 @@ public final class ResponseInspector {
   private final WalkModel model;
   /** Each thread's JSON walk, reused body after body (its frames and collections are scratch). */
   private final ThreadLocal<JsonWalk> walks;
+  private final JsonWalk.EmbeddedReader embedded = this::readEmbedded;
 
   public ResponseInspector(FhirContext context, PatientCompartment compartment, InspectorSettings settings) {
     this.context = requireNonNull(context, "context");
@@ -91,7 +92,7 @@ public final class ResponseInspector {
     JsonWalk scratch = walks.get();
     // Inline content is walked while its container's walk is under way on this thread: by a walk of its own.
     JsonWalk walk = scratch.busy() ? new JsonWalk(model) : scratch;
-    return walk.run(json, ndjson, this::readEmbedded, nesting);
+    return walk.run(json, ndjson, embedded, nesting);
   }
 
   private Inspection readEmbedded(byte[] content, String contentType, int nesting) {
