@@ -582,7 +582,12 @@ final class JsonWalk {
 
   private Set<String> typeSet() {
     if (moreTypes.isEmpty()) {
-      return Set.of(Arrays.copyOf(types, typeCount));
+      return switch (typeCount) {
+        case 0 -> Set.of();
+        case 1 -> Set.of(types[0]);
+        case 2 -> Set.of(types[0], types[1]);
+        default -> Set.of(Arrays.copyOf(types, typeCount));
+      };
     }
     Set<String> all = new HashSet<>(moreTypes);
     all.addAll(Arrays.asList(types));
