@@ -135,6 +135,33 @@ final class ItEnvironment implements AutoCloseable {
     return front != null ? front.dir().resolve("audit.jsonl") : demo().auditFile();
   }
 
+  /**
+   * The audit trail's complete lines so far. The writer appends in batches off the request path, so a reader may
+   * catch a line half written: only text up to the last newline counts.
+   */
+  List<String> auditLines() throws java.io.IOException {
+    Path file = auditFile();
+    if (!java.nio.file.Files.exists(file)) {
+      return List.of();
+    }
+    String text = java.nio.file.Files.readString(file);
+    int end = text.lastIndexOf('\n');
+    return end < 0 ? List.of() : text.substring(0, end).lines().toList();
+  }
+
+  /** The first complete audit line that contains {@code text}, waiting up to 5 s for the writer. */
+  String awaitAuditLine(String text) throws Exception {
+    for (int i = 0; i < 200; i++) {
+      for (String line : auditLines()) {
+        if (line.contains(text)) {
+          return line;
+        }
+      }
+      Thread.sleep(25);
+    }
+    throw new AssertionError("the audit trail never contained " + text);
+  }
+
   /** {@code n} distinct ids of patients the EPR holds, drawn with {@code seed}. */
   List<String> samplePatientIds(int n, long seed) {
     return jpa != null ? jpa.samplePatientIds(n, seed) : demo().store().samplePatientIds(n, seed);
