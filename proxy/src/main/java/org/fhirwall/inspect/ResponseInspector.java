@@ -3,17 +3,8 @@ package org.fhirwall.inspect;
 import static java.util.Objects.requireNonNull;
 
 import ca.uhn.fhir.context.FhirContext;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import javax.xml.stream.XMLInputFactory;
-import javax.xml.stream.XMLStreamConstants;
-import javax.xml.stream.XMLStreamException;
-import javax.xml.stream.XMLStreamReader;
 import org.fhirwall.fhir.PatientCompartment;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,14 +33,15 @@ import org.slf4j.LoggerFactory;
 public final class ResponseInspector {
   private static final Logger log = LoggerFactory.getLogger(ResponseInspector.class);
 
-  private final FhirContext context;
   private final WalkModel model;
+  private final XmlToJson xml;
 
   public ResponseInspector(FhirContext context, PatientCompartment compartment, InspectorSettings settings) {
-    this.context = requireNonNull(context, "context");
+    requireNonNull(context, "context");
     requireNonNull(compartment, "compartment");
     requireNonNull(settings, "settings");
     this.model = new WalkModel(context.getResourceTypes(), compartment, settings);
+    this.xml = new XmlToJson(new ElementShapes(context, model.knownTypes), model.maxDepth, model.maxDecodedBytes);
   }
 
   /** What {@code body} discloses; never throws. */
@@ -74,7 +66,7 @@ public final class ResponseInspector {
     return switch (format(contentType, bytes)) {
       case JSON -> walk(bytes, false, nesting);
       case NDJSON -> walk(bytes, true, nesting);
-      case XML -> walk(xmlToJson(bytes), false, nesting);
+      case XML -> walk(xml.convert(bytes), false, nesting);
     };
   }
 
@@ -143,84 +135,6 @@ public final class ResponseInspector {
     if (charset != null && !charset.equals("utf-8") && !charset.equals("utf8")) {
       throw new UnreadableException("unsupported charset " + printable(charset));
     }
-  }
-
-  private byte[] xmlToJson(byte[] xml) throws UnreadableException {
-    if (containsDoctype(xml)) {
-      throw new UnreadableException("XML body with a DOCTYPE");
-    }
-    checkXmlDepth(xml);
-    IBaseResource resource;
-    try {
-      resource = context.newXmlParser().parseResource(new ByteArrayInputStream(xml));
-    } catch (RuntimeException e) {
-      throw new UnreadableException("XML body is not a FHIR resource");
-    }
-    byte[] json = context.newJsonParser().encodeResourceToString(resource).getBytes(StandardCharsets.UTF_8);
-    if (json.length > model.maxDecodedBytes) {
-      throw new UnreadableException("XML body converts to more than " + model.maxDecodedBytes + " bytes of JSON");
-    }
-    return json;
-  }
-
-  /** HAPI FHIR builds and encodes its model recursively: bound the nesting before it sees the body. */
-  private void checkXmlDepth(byte[] xml) throws UnreadableException {
-    // A factory per body: StAX does not promise that a shared factory is thread-safe, and XML is the rare path.
-    XMLInputFactory factory = XMLInputFactory.newFactory();
-    factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-    factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-    XMLStreamReader reader = null;
-    try {
-      reader = factory.createXMLStreamReader(new ByteArrayInputStream(xml));
-      int depth = 0;
-      while (reader.hasNext()) {
-        int event = reader.next();
-        if (event == XMLStreamConstants.START_ELEMENT && ++depth > model.maxDepth) {
-          throw new UnreadableException("XML nesting deeper than " + model.maxDepth);
-        } else if (event == XMLStreamConstants.END_ELEMENT) {
-          depth--;
-        }
-      }
-    } catch (XMLStreamException e) {
-      throw new UnreadableException("malformed XML");
-    } finally {
-      if (reader != null) {
-        try {
-          reader.close();
-        } catch (XMLStreamException e) {
-          log.debug("closing an XML reader failed", e);
-        }
-      }
-    }
-  }
-
-  /** DTDs have no place in FHIR XML and are the door to entity expansion: refuse them outright. */
-  private static boolean containsDoctype(byte[] xml) {
-    byte[] needle = "<!doctype".getBytes(StandardCharsets.US_ASCII);
-    byte[] entity = "<!entity".getBytes(StandardCharsets.US_ASCII);
-    for (int i = 0; i < xml.length; i++) {
-      if (xml[i] == '<' && i + 1 < xml.length && xml[i + 1] == '!'
-          && (regionMatchesIgnoreCase(xml, i, needle) || regionMatchesIgnoreCase(xml, i, entity))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean regionMatchesIgnoreCase(byte[] b, int at, byte[] lowerNeedle) {
-    if (at + lowerNeedle.length > b.length) {
-      return false;
-    }
-    for (int i = 0; i < lowerNeedle.length; i++) {
-      int c = b[at + i];
-      if (c >= 'A' && c <= 'Z') {
-        c += 'a' - 'A';
-      }
-      if (c != lowerNeedle[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean isBlank(byte[] bytes) {
