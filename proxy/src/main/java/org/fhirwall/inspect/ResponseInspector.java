@@ -14,21 +14,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Bodies are read by their {@code Content-Type}: FHIR JSON (any type naming json) in one
  * pass over its UTF-8 bytes ({@link JsonTokens}, as strict as Jackson's parser), no object model; NDJSON ({@code application/fhir+ndjson},
- * {@code application/ndjson}) the same, one resource per line; XML (any type naming xml) with
- * HAPI FHIR's parser, re-encoded to JSON and then read as JSON (that JSON is
- * {@link Inspection.Read#json()}). A {@code Content-Encoding} of gzip or deflate is undone first,
+ * {@code application/ndjson}) the same, one resource per line; XML (any type naming xml) first
+ * converted to FHIR JSON in one streaming pass ({@link XmlToJson}: StAX and HAPI FHIR's structure
+ * definitions, no HAPI parse or model; DOCTYPEs refused, nesting bounded in the same pass) and then
+ * read as JSON (that JSON is {@link Inspection.Read#json()}). A {@code Content-Encoding} of gzip or deflate is undone first,
  * never past {@link InspectorSettings#maxDecodedBytes()}. What counts as a disclosed patient is
  * described on {@link PatientKeys}; in short: every Patient resource, every reference, full URL or
  * location naming a patient, and every reference on a patient-compartment owner path that cannot be
  * resolved (counted as a patient of its own rather than not at all).
  *
  * <p>Fails closed: an empty body is a {@link Inspection.Read} with no patients; anything else that
- * is not a complete, well-formed FHIR body within the limits (HTML, malformed or truncated JSON,
- * nesting deeper than {@link InspectorSettings#maxDepth()}, an unknown {@code resourceType}, an
- * unsupported encoding or charset) is {@link Inspection.Unreadable}, whose reason never carries
- * patient data. No exception escapes {@link #inspect}.
+ * is not a complete, well-formed FHIR body within the limits (HTML, malformed or truncated JSON or
+ * XML, an XML element the FHIR definitions do not have, nesting deeper than
+ * {@link InspectorSettings#maxDepth()}, an unknown {@code resourceType}, an unsupported encoding or
+ * charset) is {@link Inspection.Unreadable}, whose reason never carries patient data. No exception
+ * escapes {@link #inspect}.
  *
- * <p>Thread-safe and free of I/O; XML bodies cost a full HAPI parse, JSON bodies do not.
+ * <p>Thread-safe and free of I/O; an XML body costs its conversion to JSON on top of the JSON read.
  */
 public final class ResponseInspector {
   private static final Logger log = LoggerFactory.getLogger(ResponseInspector.class);

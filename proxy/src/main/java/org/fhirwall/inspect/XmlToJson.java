@@ -6,7 +6,6 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
@@ -152,11 +151,11 @@ final class XmlToJson {
     /** At a resource's start element: writes it as a JSON object and consumes it. */
     private void resourceElement() throws XMLStreamException, UnreadableException {
       enter();
-      Node node = in.getNamespaceURI() == null || !FHIR_NS.equals(in.getNamespaceURI()) ? null : shapes.resource(in.getLocalName());
+      Node node = FHIR_NS.equals(in.getNamespaceURI()) ? shapes.resource(in.getLocalName()) : null;
       if (node == null) {
         throw new UnreadableException("XML element is not a FHIR resource");
       }
-      attributes(node, false);
+      attributes(node);
       out.write('{');
       out.write(requireNonNull(node.resourceTypeMember));
       members(node);
@@ -171,11 +170,12 @@ final class XmlToJson {
     }
 
     /**
-     * Checks the attributes of a resource, complex element or (with {@code primitive}) primitive
-     * element; writes a complex element's {@code id} and an extension's {@code url}. Attributes in a
-     * namespace (xsi:schemaLocation) carry nothing FHIR reads and are passed over.
+     * Checks the attributes of a resource, complex element or (null) resource container; writes a
+     * complex element's {@code id} and an extension's {@code url}. Attributes in a namespace
+     * (xsi:schemaLocation) carry nothing FHIR reads and are passed over (nor are they released: the
+     * JSON written here is what a client gets).
      */
-    private void attributes(@Nullable Node complex, boolean primitive) throws UnreadableException {
+    private void attributes(@Nullable Node complex) throws UnreadableException {
       int count = in.getAttributeCount();
       for (int i = 0; i < count; i++) {
         String ns = in.getAttributeNamespace(i);
@@ -183,9 +183,6 @@ final class XmlToJson {
           continue;
         }
         String name = in.getAttributeLocalName(i);
-        if (primitive && (name.equals("value") || name.equals("id"))) {
-          continue; // read by primitive()
-        }
         if (complex != null && !complex.isResource() && name.equals("id")) {
           out.comma();
           out.write(ID_KEY);
@@ -408,14 +405,14 @@ final class XmlToJson {
     /** At a complex element's start: writes it as a JSON object and consumes it. */
     private void complex(Node node) throws XMLStreamException, UnreadableException {
       out.write('{');
-      attributes(node, false);
+      attributes(node);
       members(node);
       out.write('}');
     }
 
     /** At a resource container's start ({@code contained}, {@code resource}, ...): writes its one resource. */
     private void container() throws XMLStreamException, UnreadableException {
-      attributes(null, false);
+      attributes(null);
       if (skipToElement() != XMLStreamConstants.START_ELEMENT) {
         throw new UnreadableException("FHIR XML resource container without a resource");
       }
@@ -428,89 +425,8 @@ final class XmlToJson {
     /** At the narrative's XHTML {@code div}: writes it as a string of serialized XHTML. */
     private void xhtml() throws XMLStreamException, UnreadableException {
       xhtml.setLength(0);
-      xhtmlElement(true);
+      NarrativeXhtml.serialize(in, xhtml, depth, maxDepth);
       out.string(xhtml);
-    }
-
-    private void xhtmlElement(boolean root) throws XMLStreamException, UnreadableException {
-      StringBuilder sb = xhtml;
-      String name = in.getLocalName();
-      sb.append('<').append(name);
-      if (root) {
-        sb.append(" xmlns=\"").append(XHTML_NS).append('"');
-      }
-      int count = in.getAttributeCount();
-      for (int i = 0; i < count; i++) {
-        String prefix = in.getAttributePrefix(i);
-        sb.append(' ');
-        if (prefix != null && !prefix.isEmpty()) {
-          sb.append(prefix).append(':');
-        }
-        sb.append(in.getAttributeLocalName(i)).append("=\"");
-        escape(in.getAttributeValue(i));
-        sb.append('"');
-      }
-      int open = sb.length();
-      sb.append('>');
-      boolean content = false;
-      while (true) {
-        switch (in.next()) {
-          case XMLStreamConstants.START_ELEMENT -> {
-            if (!XHTML_NS.equals(in.getNamespaceURI())) {
-              throw new UnreadableException("non-XHTML element in a FHIR narrative");
-            }
-            enter();
-            xhtmlElement(false);
-            depth--;
-            content = true;
-          }
-          case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA, XMLStreamConstants.SPACE -> {
-            escape(in.getTextCharacters(), in.getTextStart(), in.getTextLength());
-            content |= in.getTextLength() > 0;
-          }
-          case XMLStreamConstants.COMMENT -> {
-            sb.append("<!--").append(in.getText()).append("-->");
-            content = true;
-          }
-          case XMLStreamConstants.PROCESSING_INSTRUCTION -> { }
-          case XMLStreamConstants.END_ELEMENT -> {
-            if (content) {
-              sb.append("</").append(name).append('>');
-            } else {
-              sb.setLength(open);
-              sb.append("/>");
-            }
-            return;
-          }
-          default -> throw new UnreadableException("unexpected XML in a FHIR narrative");
-        }
-      }
-    }
-
-    private void escape(String s) {
-      escape(s.toCharArray(), 0, s.length());
-    }
-
-    /** XHTML text and attribute values as HAPI FHIR writes them (characters beyond the BMP as references). */
-    private void escape(char[] text, int start, int length) {
-      StringBuilder sb = xhtml;
-      for (int i = start; i < start + length; i++) {
-        char c = text[i];
-        switch (c) {
-          case '&' -> sb.append("&amp;");
-          case '<' -> sb.append("&lt;");
-          case '>' -> sb.append("&gt;");
-          case '"' -> sb.append("&quot;");
-          default -> {
-            if (Character.isHighSurrogate(c) && i + 1 < start + length && Character.isLowSurrogate(text[i + 1])) {
-              sb.append("&#x").append(Integer.toHexString(Character.toCodePoint(c, text[++i])).toUpperCase(Locale.ROOT))
-                  .append(';');
-            } else {
-              sb.append(c);
-            }
-          }
-        }
-      }
     }
   }
 

@@ -18,7 +18,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.fhirwall.fhir.PatientCompartment;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Base;
@@ -122,6 +124,40 @@ class XmlToJsonTest {
     JsonNode node = MAPPER.readTree(converter.convert(xml.getBytes(UTF_8)));
     assertThat(node.at("/text/div").asText()).isEqualTo("<div xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">a &amp; "
         + "&lt;b&gt; \u00a9 <b title=\"x&quot;y\">b</b><br/>&lt;c&gt;<p/></div>");
+  }
+
+  @Test
+  void corruptedCopiesAreRefusedOrConvertedToValidJson() {
+    Random random = new Random(7);
+    byte[] replacements = "<>/=\"' &;:#a0x-\u00e9".getBytes(UTF_8);
+    byte[] extra = {(byte) 0x80, (byte) 0xC3, 0x01, (byte) 0xFF};
+    int refused = 0;
+    int read = 0;
+    for (Resource resource : List.of(XmlCorpus.richPatient(), XmlCorpus.parameters(), XmlCorpus.transactionResponse(),
+        XmlCorpus.medicationRequestWithTiming(), XmlCorpus.benchLikeSearchset(5))) {
+      byte[] body = Fixtures.xml(resource).getBytes(UTF_8);
+      List<byte[]> copies = new ArrayList<>();
+      for (int cut = 0; cut < body.length; cut += 1 + body.length / 200) {
+        copies.add(Arrays.copyOf(body, cut));
+      }
+      for (int i = 0; i < 600; i++) {
+        byte[] copy = body.clone();
+        int pick = random.nextInt(replacements.length + extra.length);
+        copy[random.nextInt(copy.length)] = pick < replacements.length ? replacements[pick] : extra[pick - replacements.length];
+        copies.add(copy);
+      }
+      for (byte[] copy : copies) {
+        try {
+          JsonNode json = tree(converter.convert(copy)); // throws unless it is well-formed JSON
+          assertThat(json.path("resourceType").isTextual()).isTrue();
+          read++;
+        } catch (UnreadableException e) {
+          refused++;
+        }
+      }
+    }
+    assertThat(refused).isGreaterThan(1000);
+    assertThat(read).isGreaterThan(100);
   }
 
   // ---- refusals
