@@ -73,7 +73,7 @@ final class XmlToJson {
     XMLStreamReader reader = null;
     try {
       reader = factories.get().createXMLStreamReader(new ByteArrayInputStream(xml));
-      return new Conversion(reader, new JsonOut(xml.length + (xml.length >> 3), maxBytes)).run();
+      return new Conversion(reader, new JsonOut(xml.length - (xml.length >> 2), maxBytes)).run();
     } catch (XMLStreamException e) {
       throw new UnreadableException("malformed XML");
     } finally {
@@ -391,7 +391,7 @@ final class XmlToJson {
           }
           out.ascii(value);
         }
-        case INTEGER, INTEGER64 -> out.ascii(Long.toString(integer(value, kind == Kind.INTEGER64)));
+        case INTEGER -> out.ascii(Integer.toString(integer(value)));
         case DECIMAL -> {
           if (!isJsonNumber(value)) {
             throw new UnreadableException("FHIR XML decimal that is not a number");
@@ -430,9 +430,10 @@ final class XmlToJson {
     }
   }
 
-  private static long integer(String value, boolean wide) throws UnreadableException {
+  /** An integer, positiveInt or unsignedInt as HAPI FHIR reads it (a sign and leading zeros allowed). */
+  private static int integer(String value) throws UnreadableException {
     try {
-      return wide ? Long.parseLong(value) : Integer.parseInt(value);
+      return Integer.parseInt(value);
     } catch (NumberFormatException e) {
       throw new UnreadableException("FHIR XML integer that is not one");
     }
