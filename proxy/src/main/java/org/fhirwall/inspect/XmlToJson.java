@@ -58,6 +58,7 @@ final class XmlToJson {
     this.maxBytes = maxBytes;
   }
 
+  /** The JDK's own StAX implementation, whatever else the class path offers. */
   private static XMLInputFactory newFactory() {
     XMLInputFactory factory = XMLInputFactory.newDefaultFactory();
     factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
