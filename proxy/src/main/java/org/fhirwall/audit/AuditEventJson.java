@@ -83,7 +83,7 @@ public final class AuditEventJson {
 
   /** The record as a single line of UTF-8 JSON, newline included. */
   public static byte[] line(AuditRecord r) {
-    JsonLine g = new JsonLine(1024 + r.patients().size() * (r.explainedBy() != null ? 160 : 48));
+    JsonLine g = new JsonLine(1536 + r.patients().size() * (r.explainedBy() != null ? 160 : 48));
     write(g, r);
     return g.toLine();
   }
