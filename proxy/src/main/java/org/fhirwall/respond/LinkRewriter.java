@@ -35,6 +35,11 @@ final class LinkRewriter {
       String clientQuery) {}
 
   byte[] rewrite(Inspection.Read read, PageContext page) {
+    return rewrite(read, page, null);
+  }
+
+  /** The body with its links rewritten and {@code cut}, when there is one, removed: one copy at most. */
+  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
     for (UrlOccurrence u : read.urls()) {
       String replacement = replacement(u, page);
@@ -42,7 +47,7 @@ final class LinkRewriter {
         replacements.add(new JsonSplicer.Replacement(u, replacement));
       }
     }
-    return replacements.isEmpty() ? read.json() : JsonSplicer.splice(read.json(), replacements);
+    return replacements.isEmpty() && cut == null ? read.json() : JsonSplicer.splice(read.json(), replacements, cut);
   }
 
   private @Nullable String replacement(UrlOccurrence u, PageContext page) {
