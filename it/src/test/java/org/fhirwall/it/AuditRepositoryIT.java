@@ -143,72 +143,50 @@ class AuditRepositoryIT {
    * records reach it and fhirwall is ready and serving, without a restart.
    */
   @Test
-  void aFailingRepositoryMakesServeUnreadyAndRefusingUntilItRecovers() throws Exception {
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fhirwall-audit-ready");
+  void aFailingRepositoryMakesServeUnreadyAndRefusingUntilItRecovers(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
     org.fhirwall.demo.DemoStore store = org.fhirwall.demo.DemoStore.withSyntheticData(5, 20, Clock.systemUTC());
     try (org.fhirwall.demo.DemoFhirServer epr = org.fhirwall.demo.DemoFhirServer.start(store, 0);
-        org.fhirwall.demo.DemoIssuer issuer = org.fhirwall.demo.DemoIssuer.start()) {
-      int port;
-      try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-        port = free.getLocalPort();
-      }
-      java.nio.file.Path deployment = java.nio.file.Files.writeString(dir.resolve("fhirwall.yaml"), """
-          listen: 127.0.0.1:%d
-          upstream:
-            url: %s
-          identity:
-            issuer: %s
-            audience: [fhirwall]
-            clients: [fhirwall-web]
-          policies: %s
-          audit:
-            file: %s
-            fhir-repository:
-              url: %s
-              timeout: 2s
-            on-failure: refuse
-          admin:
-            listen: 127.0.0.1:0
-          """.formatted(port, epr.baseUrl(), issuer.issuer(), ItEnvironment.policies(), dir.resolve("audit.jsonl"), base));
-      var config = new org.fhirwall.config.DeploymentLoader(n -> null).load(deployment,
-          org.fhirwall.config.DeploymentLoader.Overrides.NONE);
-      try (org.fhirwall.server.Fhirwall fhirwall = org.fhirwall.server.Fhirwall.start(config,
-          new org.fhirwall.server.Fhirwall.Options(Clock.systemUTC(), null, 2, 0))) {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        String admin = "http://127.0.0.1:" + fhirwall.adminAddress().getPort();
-        String token = issuer.mint(new org.fhirwall.demo.DemoIssuer.Claims("sub-auditor-test", "auditor.test",
-            java.util.Set.of("counted"), "1", List.of("pwd", "otp"), java.time.Instant.now().minusSeconds(60),
-            java.util.UUID.randomUUID().toString(), "fhirwall", "fhirwall-web", Duration.ofMinutes(30)));
-        String patient = store.samplePatientIds(1, 3).get(0);
-        java.util.function.Function<String, java.net.http.HttpResponse<String>> get = url -> {
-          try {
-            var b = java.net.http.HttpRequest.newBuilder(URI.create(url)).GET();
-            if (url.startsWith(config.publicBaseUrl().toString())) {
-              b.header("Authorization", "Bearer " + token).header("Accept", "application/fhir+json");
-            }
-            return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        };
-        String read = config.publicBaseUrl() + "/Patient/" + patient;
-        assertThat(get.apply(read).statusCode()).isEqualTo(200);
-        assertThat(get.apply(admin + "/ready").statusCode()).isEqualTo(200);
+        ItEnvironment it = ItEnvironment.inFrontOf(epr.baseUrl(), """
+            audit:
+              file: %s
+              fhir-repository:
+                url: %s
+                timeout: 2s
+              on-failure: refuse
+            admin:
+              listen: 127.0.0.1:0
+            """.formatted(dir.resolve("audit.jsonl"), base))) {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      String admin = "http://127.0.0.1:" + it.fhirwall().adminAddress().getPort();
+      java.util.function.IntSupplier ready = () -> {
+        try {
+          return http.send(java.net.http.HttpRequest.newBuilder(URI.create(admin + "/ready")).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+        } catch (Exception e) {
+          return -1;
+        }
+      };
+      String token = it.token("auditor.test", "counted");
+      String patient = store.samplePatientIds(1, 3).get(0);
+      String read = "Patient/" + patient;
+      assertThat(it.get(read, token).statusCode()).isEqualTo(200);
+      assertThat(ready.getAsInt()).isEqualTo(200);
 
-        down.set(true);
-        get.apply(read); // its record is the one the repository refuses
-        await("/ready fails while the repository refuses records", () -> get.apply(admin + "/ready").statusCode() == 503);
-        assertThat(get.apply(admin + "/ready").body()).containsIgnoringCase("audit");
-        java.net.http.HttpResponse<String> refused = get.apply(read);
-        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
-        assertThat(refused.body()).contains("OperationOutcome").containsIgnoringCase("audit");
+      down.set(true);
+      it.get(read, token); // its record is the one the repository refuses
+      await("/ready fails while the repository refuses records", () -> ready.getAsInt() == 503);
+      assertThat(http.send(java.net.http.HttpRequest.newBuilder(URI.create(admin + "/ready")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body()).containsIgnoringCase("audit");
+      java.net.http.HttpResponse<String> refused = it.get(read, token);
+      ItEnvironment.assertOperationOutcome(refused, 503);
+      assertThat(refused.body()).containsIgnoringCase("audit");
 
-        down.set(false);
-        await("ready again once the repository takes records", () -> get.apply(admin + "/ready").statusCode() == 200);
-        assertThat(get.apply(read).statusCode()).isEqualTo(200);
-        await("the held records reach the repository", () -> stored.stream()
-            .anyMatch(e -> e.getEntity().stream().anyMatch(x -> ("Patient/" + patient).equals(x.getWhat().getReference()))));
-      }
+      down.set(false);
+      await("ready again once the repository takes records", () -> ready.getAsInt() == 200);
+      assertThat(it.get(read, token).statusCode()).isEqualTo(200);
+      await("the held records reach the repository", () -> stored.stream()
+          .anyMatch(e -> e.getEntity().stream().anyMatch(x -> ("Patient/" + patient).equals(x.getWhat().getReference()))));
     }
   }
 }
