@@ -99,16 +99,37 @@ final class Chain {
     last = next;
   }
 
-  /** Bytes gathered for one write, the buffer kept for the next: the audit writer's, not thread-safe. */
-  static final class Batch extends java.io.ByteArrayOutputStream {
+  /**
+   * Bytes gathered for one write, the buffer kept for the next: the audit writer's, not
+   * thread-safe (so none of {@code ByteArrayOutputStream}'s locking).
+   */
+  static final class Batch {
+    private byte[] buf;
+    private int count;
+
     Batch(int capacity) {
-      super(capacity);
+      buf = new byte[capacity];
+    }
+
+    void write(byte[] b, int off, int len) {
+      ensure(len);
+      System.arraycopy(b, off, buf, count, len);
+      count += len;
     }
 
     void writeAscii(String s) {
+      ensure(s.length());
       for (int i = 0; i < s.length(); i++) {
-        write(s.charAt(i));
+        buf[count++] = (byte) s.charAt(i);
       }
+    }
+
+    int size() {
+      return count;
+    }
+
+    byte[] toByteArray() {
+      return java.util.Arrays.copyOf(buf, count);
     }
 
     /** What was gathered, without a copy (valid until the next write or reset). */
@@ -118,9 +139,15 @@ final class Chain {
 
     /** Empties the batch; a buffer grown past {@code keep} bytes by a large batch goes back to {@code initial}. */
     void reset(int keep, int initial) {
-      reset();
+      count = 0;
       if (buf.length > keep) {
         buf = new byte[initial];
+      }
+    }
+
+    private void ensure(int more) {
+      if (count + more > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
       }
     }
   }
