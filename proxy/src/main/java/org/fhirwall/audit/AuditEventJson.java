@@ -83,9 +83,14 @@ public final class AuditEventJson {
 
   /** The record as a single line of UTF-8 JSON, newline included. */
   public static byte[] line(AuditRecord r) {
-    JsonLine g = new JsonLine(1536 + r.patients().size() * (r.explainedBy() != null ? 160 : 48));
-    write(g, r);
-    return g.toLine();
+    return line(r, new JsonLine(1536 + r.patients().size() * (r.explainedBy() != null ? 160 : 48)));
+  }
+
+  /** The same, written in {@code scratch} (emptied first; the audit writer keeps one from record to record). */
+  static byte[] line(AuditRecord r, JsonLine scratch) {
+    scratch.reset();
+    write(scratch, r);
+    return scratch.toLine();
   }
 
   private static void write(JsonLine g, AuditRecord r) {

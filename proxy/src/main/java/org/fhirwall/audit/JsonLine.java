@@ -10,7 +10,7 @@ import java.util.Arrays;
  * control characters and each UTF-16 surrogate as a six-character {@code uXXXX} escape, everything
  * else as UTF-8), so a line is byte for byte what Jackson's generator wrote before, and a lone
  * surrogate cannot make a record unwritable.
- * Commas are placed by the writer. Not thread-safe: one per line.
+ * Commas are placed by the writer. Not thread-safe: one per line, or one per thread reset between lines.
  */
 final class JsonLine {
   private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
@@ -22,6 +22,15 @@ final class JsonLine {
 
   JsonLine(int capacity) {
     buf = new byte[Math.max(capacity, 64)];
+  }
+
+  /** Empties the line for the next; a buffer grown large by a long record goes back to a small one. */
+  void reset() {
+    size = 0;
+    comma = false;
+    if (buf.length > 64 * 1024) {
+      buf = new byte[4096];
+    }
   }
 
   /** {@code "name":}, encoded once. */

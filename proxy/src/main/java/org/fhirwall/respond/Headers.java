@@ -8,9 +8,9 @@ import org.jspecify.annotations.Nullable;
 /** Which response headers leave fhirwall, and the ones every answer carries. */
 final class Headers {
   /** EPR headers passed through as they are; everything else is dropped. */
-  private static final List<String> PASSED = List.of("etag", "last-modified", "retry-after", "x-progress", "expires");
+  private static final String[] PASSED = {"etag", "last-modified", "retry-after", "x-progress", "expires"};
   /** EPR headers passed through with the EPR's base replaced by fhirwall's. */
-  private static final List<String> REWRITTEN = List.of("location", "content-location");
+  private static final String[] REWRITTEN = {"location", "content-location"};
 
   private Headers() {}
 
@@ -36,7 +36,7 @@ final class Headers {
   }
 
   /** Whether {@code name} is one of {@code names} in any case (no lower-cased copy per header). */
-  private static boolean among(List<String> names, String name) {
+  private static boolean among(String[] names, String name) {
     for (String n : names) {
       if (n.equalsIgnoreCase(name)) {
         return true;

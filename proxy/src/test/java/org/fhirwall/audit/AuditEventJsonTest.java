@@ -130,4 +130,16 @@ class AuditEventJsonTest {
       assertThat(e.getSubtype()).as(kind.name()).hasSize(kind == AuditRecord.Kind.DECISION ? 1 : 2);
     }
   }
+
+  /** One scratch line reused record after record (the writer's) writes what a fresh one writes, long records included. */
+  @Test
+  void aReusedScratchWritesWhatAFreshLineWrites() {
+    JsonLine scratch = new JsonLine(64);
+    for (String s : AWKWARD) {
+      for (int patients : new int[] {0, 3, 2000, 1}) {
+        AuditRecord r = awkward(s, patients);
+        assertThat(AuditEventJson.line(r, scratch)).isEqualTo(AuditEventJson.line(r));
+      }
+    }
+  }
 }
