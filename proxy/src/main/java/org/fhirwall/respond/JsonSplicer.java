@@ -58,12 +58,32 @@ public final class JsonSplicer {
    *     token inside {@code json}, or the cut is not inside it
    */
   public static byte[] splice(byte[] json, List<Replacement> replacements, @Nullable Cut cut) {
+    return splice(json, replacements, List.of(), cut);
+  }
+
+  /**
+   * Bytes inside a string token that become other bytes, already escaped as JSON requires (the
+   * EPR's base at the start of a URL becoming fhirwall's): [from, to) is replaced by {@code bytes}.
+   * No decoding, no re-encoding of the rest of the token.
+   */
+  public record Swap(int from, int to, byte[] bytes) {
+    public Swap {
+      if (from < 0 || to < from) {
+        throw new IllegalArgumentException("swap [" + from + ", " + to + ") (expected: 0 <= from <= to)");
+      }
+      requireNonNull(bytes, "bytes");
+    }
+  }
+
+  /** As above, with {@code swaps} applied as well; all edits must be apart. */
+  public static byte[] splice(byte[] json, List<Replacement> replacements, List<Swap> swaps, @Nullable Cut cut) {
     requireNonNull(json, "json");
     requireNonNull(replacements, "replacements");
-    if (replacements.isEmpty() && cut == null) {
+    requireNonNull(swaps, "swaps");
+    if (replacements.isEmpty() && swaps.isEmpty() && cut == null) {
       return json.clone();
     }
-    int edits = replacements.size() + (cut == null ? 0 : 1);
+    int edits = replacements.size() + swaps.size() + (cut == null ? 0 : 1);
     int[] starts = new int[edits];
     int[] ends = new int[edits];
     byte[][] tokens = new byte[edits][];
@@ -81,6 +101,14 @@ public final class JsonSplicer {
       ends[e] = end;
       tokens[e++] = quote(r.newValue());
     }
+    for (Swap w : swaps) {
+      if (w.to() > json.length) {
+        throw new IllegalArgumentException("swap [" + w.from() + ", " + w.to() + ") (expected: inside " + json.length + " bytes)");
+      }
+      starts[e] = w.from();
+      ends[e] = w.to();
+      tokens[e++] = w.bytes();
+    }
     if (cut != null) {
       if (cut.to() > json.length) {
         throw new IllegalArgumentException("cut [" + cut.from() + ", " + cut.to() + ") (expected: inside " + json.length + " bytes)");
@@ -89,11 +117,16 @@ public final class JsonSplicer {
       ends[e] = cut.to();
       tokens[e] = EMPTY;
     }
-    Integer[] order = new Integer[edits];
+    int[] order = new int[edits];
+    boolean sorted = true;
     for (int i = 0; i < edits; i++) {
       order[i] = i;
+      sorted &= i == 0 || starts[i - 1] <= starts[i];
     }
-    java.util.Arrays.sort(order, Comparator.comparingInt(i -> starts[i]));
+    if (!sorted) { // the inspector reports URLs in body order: this is for the cut and callers' own lists
+      order = java.util.stream.IntStream.range(0, edits).boxed().sorted(Comparator.comparingInt(i -> starts[i]))
+          .mapToInt(Integer::intValue).toArray();
+    }
     long size = json.length;
     int previousEnd = 0;
     for (int i : order) {
