@@ -37,6 +37,7 @@ for store in local redis; do
     status=$(curl -s -o "$work/check" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "${BASE[$store]}/$path")
     [ "$status" = 200 ] || { echo "fhirwall ($store) answered $status to $path:"; head -c 600 "$work/check"; echo; exit 1; }
   done
+  jit_warm_up "${BASE[$store]}" "Patient/p1" "Patient?_count=50"
 done
 
 echo "fhirwall quota store bench — $(date -u +%FT%TZ), $(nproc) cores, ${DURATION} per run; wrk, nginx (static upstream), redis-server and both fhirwall processes share this machine"

@@ -10,6 +10,9 @@
 #   measure KEY BASE PATH CONNS [PID]  a warm-up, then wrk: RPS/P50/P99/NON2XX/REQS[KEY], and CPU[KEY]
 #                                  (clock ticks of PID during the measurement)
 #   ms LATENCY                     wrk's latency (1.23ms, 850.00us, 1.02s) in milliseconds
+#   jit_warm_up BASE PATH...       $JIT_WARMUP (default 20s) of wrk at 50 connections on each path: a JVM
+#                                  compiles its hot code in its first seconds; a fresh process measured
+#                                  at once (at 1 connection: a few thousand requests) measures the compiler
 # shellcheck shell=bash
 # The README's production launch flags (section "Running it in front of your EPR").
 JAVA_OPTS=${JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled}
@@ -111,6 +114,13 @@ CONF
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+jit_warm_up() { # base path...
+  local base=$1 path
+  shift
+  for path in "$@"; do
+    wrk -t2 -c50 -d"${JIT_WARMUP:-20s}" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
+  done
+}
 declare -A RPS P50 P99 NON2XX REQS CPU
 measure() { # key base path conns [pid whose CPU is counted]
   local key=$1 base=$2 path=$3 conns=$4 pid=${5:-} threads=$(( $4 < 2 ? 1 : 2 ))

@@ -11,6 +11,8 @@
 #   DURATION=20s bench/run.sh          (per measurement, default 10s; WARMUP default 5s)
 #   JAVA_OPTS='-Xmx256m' bench/run.sh  (fhirwall's JVM flags; default: the README's production launch flags)
 #   DEMO_EPR=0 bench/run.sh            (skip the second table)
+#   JIT_WARMUP=20s bench/run.sh        (fhirwall's warm-up per shape after its start, before its first
+#                                       measurement: the JVM's compiler at work is not fhirwall's cost)
 # Prints req/s, p50, p99 and non-2xx per run, the ratios against nginx and direct, fhirwall's CPU
 # seconds per 1,000 requests and its RSS. A run in which any answer is not 2xx is INVALID (a fast
 # refusal is not throughput).
@@ -71,8 +73,10 @@ PY
 
 echo "fhirwall bench — $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), ${DURATION} per run;"
 echo "wrk, the EPR, nginx and fhirwall share this machine. fhirwall: token check, classification, policy,"
-echo "inspection, quota charge and audit, the demo's clinician policy (limits the load never reaches)."
+echo "inspection, quota charge and audit, the demo's clinician policy (limits the load never reaches);"
+echo "each fhirwall warmed up for ${JIT_WARMUP:-20s} per shape at 50 connections after its start (its JIT)."
 start_fhirwall fast "$FAST_BASE"
+jit_warm_up "$PROXY_BASE" "Patient/p1" "Patient?_count=50"
 table "fast EPR (nginx, fixed FHIR JSON)" "$FAST_BASE" "http://127.0.0.1:$fast_proxy_port/fhir" "Patient/p1" "Patient?_count=50"
 kill "$FHIRWALL_PID" && wait "$FHIRWALL_PID" 2>/dev/null || true
 echo "audit written for this table: $(du -k "$work/audit-fast.jsonl" | cut -f1) KB"
@@ -81,6 +85,7 @@ if [ "$DEMO_EPR" = 1 ]; then
   start_fhirwall demo "$EPR_BASE"
   read_id=$(curl -sf -H "Authorization: Bearer $TOKEN" "$PROXY_BASE/Patient?_count=1&_elements=id" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["entry"][0]["resource"]["id"])')
+  JIT_WARMUP=${JIT_WARMUP:-20s} jit_warm_up "$PROXY_BASE" "Patient/$read_id"
   table "demo EPR (HAPI FHIR, 2,000 patients)" "$EPR_BASE" "http://127.0.0.1:$demo_proxy_port/fhir" "Patient/$read_id" "Patient?_count=50"
 fi
 if [ "$invalid" = 1 ]; then echo "INVALID: some answers were not 2xx (see the non-2xx column)"; exit 1; fi

@@ -135,4 +135,58 @@ class AuditRepositoryIT {
     assertThat(trail.dropped()).isZero();
     assertThat(trail.problem()).isNull();
   }
+
+  /**
+   * Through a real fhirwall: with {@code audit.on-failure: refuse}, a repository that stops taking
+   * records makes {@code /ready} fail (naming the audit trail) and every new request a 503
+   * OperationOutcome; once the repository takes records again, the held
+   * records reach it and fhirwall is ready and serving, without a restart.
+   */
+  @Test
+  void aFailingRepositoryMakesServeUnreadyAndRefusingUntilItRecovers(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    org.fhirwall.demo.DemoStore store = org.fhirwall.demo.DemoStore.withSyntheticData(5, 20, Clock.systemUTC());
+    try (org.fhirwall.demo.DemoFhirServer epr = org.fhirwall.demo.DemoFhirServer.start(store, 0);
+        ItEnvironment it = ItEnvironment.inFrontOf(epr.baseUrl(), """
+            audit:
+              file: %s
+              fhir-repository:
+                url: %s
+                timeout: 2s
+              on-failure: refuse
+            admin:
+              listen: 127.0.0.1:0
+            """.formatted(dir.resolve("audit.jsonl"), base))) {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      String admin = "http://127.0.0.1:" + it.fhirwall().adminAddress().getPort();
+      java.util.function.IntSupplier ready = () -> {
+        try {
+          return http.send(java.net.http.HttpRequest.newBuilder(URI.create(admin + "/ready")).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+        } catch (Exception e) {
+          return -1;
+        }
+      };
+      String token = it.token("auditor.test", "counted");
+      String patient = store.samplePatientIds(1, 3).get(0);
+      String read = "Patient/" + patient;
+      assertThat(it.get(read, token).statusCode()).isEqualTo(200);
+      assertThat(ready.getAsInt()).isEqualTo(200);
+
+      down.set(true);
+      it.get(read, token); // its record is the one the repository refuses
+      await("/ready fails while the repository refuses records", () -> ready.getAsInt() == 503);
+      assertThat(http.send(java.net.http.HttpRequest.newBuilder(URI.create(admin + "/ready")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body()).containsIgnoringCase("audit");
+      java.net.http.HttpResponse<String> refused = it.get(read, token);
+      ItEnvironment.assertOperationOutcome(refused, 503);
+      assertThat(refused.body()).containsIgnoringCase("audit");
+
+      down.set(false);
+      await("ready again once the repository takes records", () -> ready.getAsInt() == 200);
+      assertThat(it.get(read, token).statusCode()).isEqualTo(200);
+      await("the held records reach the repository", () -> stored.stream()
+          .anyMatch(e -> e.getEntity().stream().anyMatch(x -> ("Patient/" + patient).equals(x.getWhat().getReference()))));
+    }
+  }
 }

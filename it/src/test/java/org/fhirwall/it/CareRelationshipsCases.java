@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
@@ -88,14 +87,14 @@ abstract class CareRelationshipsCases {
           .header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(encounter)),
           token(strict, "writer"));
       assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-      String change = auditLine(strict, "relationship-change");
+      String change = strict.awaitAuditLine("relationship-change");
       assertThat(change).contains("create Encounter/").contains("write-delay");
 
       // a session whose relationships are learned after the write: the new encounter is found, and does not count yet
       HttpResponse<String> read = strict.get("Patient/" + stranger, token(strict, "reader"));
       assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
       assertThat(careOf(strict, read, "Patient/" + stranger)).isEqualTo("unexplained");
-      assertThat(auditLine(strict, requestId(read))).contains("changed recently");
+      assertThat(strict.awaitAuditLine(requestId(read))).contains("changed recently");
     }
   }
 
@@ -112,7 +111,7 @@ abstract class CareRelationshipsCases {
         HttpResponse<String> r = broken.get("Patient/" + own.get(i), token);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(careOf(broken, r, "Patient/" + own.get(i))).isEqualTo("unexplained");
-        assertThat(auditLine(broken, requestId(r))).contains("care relationships unavailable");
+        assertThat(broken.awaitAuditLine(requestId(r))).contains("care relationships unavailable");
       }
       ItEnvironment.assertOperationOutcome(broken.get("Patient/" + own.get(UNEXPLAINED_MAX), token), 429);
     }
@@ -124,24 +123,9 @@ abstract class CareRelationshipsCases {
     return r.headers().firstValue("X-Request-Id").orElseThrow();
   }
 
-  /** The audit line that contains {@code text}, waiting for the trail to be written (off the request path). */
-  static String auditLine(ItEnvironment env, String text) throws Exception {
-    for (int i = 0; i < 200; i++) {
-      if (Files.exists(env.auditFile())) {
-        for (String line : Files.readAllLines(env.auditFile())) {
-          if (line.contains(text)) {
-            return line;
-          }
-        }
-      }
-      Thread.sleep(25);
-    }
-    throw new AssertionError("the audit trail never contained " + text);
-  }
-
   /** "explained by RELATIONSHIP" or "unexplained": what the audit record of {@code r} says of {@code patient}. */
   static String careOf(ItEnvironment env, HttpResponse<String> r, String patient) throws Exception {
-    JsonNode event = JSON.readTree(auditLine(env, "\"" + requestId(r) + "\""));
+    JsonNode event = JSON.readTree(env.awaitAuditLine("\"" + requestId(r) + "\""));
     for (JsonNode entity : event.path("entity")) {
       if (patient.equals(entity.path("what").path("reference").asText())) {
         String care = null;

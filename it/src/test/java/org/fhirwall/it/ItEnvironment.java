@@ -62,12 +62,21 @@ final class ItEnvironment implements AutoCloseable {
 
   /** fhirwall with the test policies in front of the run's JPA server, {@code extraYaml} appended to its deployment file. */
   static ItEnvironment inFrontOf(JpaEpr epr, String extraYaml) throws Exception {
-    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), extraYaml, policies(), 0);
+    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), extraYaml, policies(), 0, null);
+  }
+
+  /**
+   * fhirwall with the test policies in front of the EPR at {@code eprBase}, with {@code auditAndAdmin}
+   * (the deployment file's {@code audit:} and {@code admin:} sections) instead of an audit file in
+   * the environment's directory and no admin listener.
+   */
+  static ItEnvironment inFrontOf(String eprBase, String auditAndAdmin) throws Exception {
+    return inFrontOf(eprBase, null, Clock.systemUTC(), "", policies(), 0, auditAndAdmin);
   }
 
   /** fhirwall in front of the run's JPA server with the role policies in {@code policies}, checked every {@code reloadMillis}. */
   static ItEnvironment inFrontOf(JpaEpr epr, Path policies, long reloadMillis) throws Exception {
-    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), "", policies, reloadMillis);
+    return inFrontOf(epr.baseUrl(), epr, Clock.systemUTC(), "", policies, reloadMillis, null);
   }
 
   /**
@@ -75,11 +84,11 @@ final class ItEnvironment implements AutoCloseable {
    * {@code extraYaml} appended to its deployment file; the EPR stays this environment's.
    */
   ItEnvironment anotherFhirwall(Clock clock, String extraYaml) throws Exception {
-    return inFrontOf(eprBase(), jpa, clock, extraYaml, policies(), 0);
+    return inFrontOf(eprBase(), jpa, clock, extraYaml, policies(), 0, null);
   }
 
   private static ItEnvironment inFrontOf(String eprBase, @Nullable JpaEpr epr, Clock clock, String extraYaml,
-      Path policies, long reloadMillis) throws Exception {
+      Path policies, long reloadMillis, @Nullable String auditAndAdmin) throws Exception {
     Path dir = Files.createTempDirectory("fhirwall-it");
     DemoIssuer issuer = DemoIssuer.start();
     try {
@@ -96,11 +105,10 @@ final class ItEnvironment implements AutoCloseable {
             audience: [fhirwall]
             clients: [fhirwall-web, research-export]
           policies: %s
-          audit:
-            file: %s
-          admin: {enabled: false}
           %s
-          """.formatted(port, eprBase, issuer.issuer(), policies, dir.resolve("audit.jsonl"), extraYaml));
+          %s
+          """.formatted(port, eprBase, issuer.issuer(), policies, auditAndAdmin != null ? auditAndAdmin.strip()
+              : "audit:\n  file: " + dir.resolve("audit.jsonl") + "\nadmin: {enabled: false}", extraYaml));
       DeploymentConfig config = new DeploymentLoader(name -> null).load(deployment, DeploymentLoader.Overrides.NONE);
       Fhirwall fhirwall = Fhirwall.start(config, new Fhirwall.Options(clock, null, 0, reloadMillis));
       return new ItEnvironment(null, epr, new Front(dir, issuer, fhirwall, config, eprBase));
@@ -133,6 +141,33 @@ final class ItEnvironment implements AutoCloseable {
 
   Path auditFile() {
     return front != null ? front.dir().resolve("audit.jsonl") : demo().auditFile();
+  }
+
+  /**
+   * The audit trail's complete lines so far. The writer appends in batches off the request path, so a reader may
+   * catch a line half written: only text up to the last newline counts.
+   */
+  List<String> auditLines() throws java.io.IOException {
+    Path file = auditFile();
+    if (!java.nio.file.Files.exists(file)) {
+      return List.of();
+    }
+    String text = java.nio.file.Files.readString(file);
+    int end = text.lastIndexOf('\n');
+    return end < 0 ? List.of() : text.substring(0, end).lines().toList();
+  }
+
+  /** The first complete audit line that contains {@code text}, waiting up to 5 s for the writer. */
+  String awaitAuditLine(String text) throws Exception {
+    for (int i = 0; i < 200; i++) {
+      for (String line : auditLines()) {
+        if (line.contains(text)) {
+          return line;
+        }
+      }
+      Thread.sleep(25);
+    }
+    throw new AssertionError("the audit trail never contained " + text);
   }
 
   /** {@code n} distinct ids of patients the EPR holds, drawn with {@code seed}. */

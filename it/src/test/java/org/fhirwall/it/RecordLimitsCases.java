@@ -430,12 +430,10 @@ abstract class RecordLimitsCases {
     java.util.Map<String, List<JsonNode>> records;
     do {
       records = new java.util.HashMap<>();
-      if (java.nio.file.Files.exists(it.auditFile())) {
-        for (String line : java.nio.file.Files.readAllLines(it.auditFile())) {
-          JsonNode event = JSON.readTree(line);
-          if ("rest".equals(event.path("type").path("code").asText()) && sent.containsKey(event.path("id").asText())) {
-            records.computeIfAbsent(event.path("id").asText(), k -> new ArrayList<>()).add(event);
-          }
+      for (String line : it.auditLines()) {
+        JsonNode event = JSON.readTree(line);
+        if ("rest".equals(event.path("type").path("code").asText()) && sent.containsKey(event.path("id").asText())) {
+          records.computeIfAbsent(event.path("id").asText(), k -> new ArrayList<>()).add(event);
         }
       }
       if (records.size() == sent.size()) {

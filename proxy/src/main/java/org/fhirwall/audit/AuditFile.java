@@ -2,7 +2,6 @@ package org.fhirwall.audit;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -59,8 +58,14 @@ final class AuditFile implements Destination {
     }
   }
 
+  /** The batch buffer's first size, and the size past which a large batch's buffer is not kept. */
+  private static final int BATCH_BUFFER = 64 * 1024;
+  private static final int BATCH_BUFFER_KEPT = 1024 * 1024;
+
   private final Settings settings;
   private final Chain chain;
+  /** The lines of one write, gathered in a buffer the writer keeps from batch to batch. */
+  private final Chain.Batch batch = new Chain.Batch(BATCH_BUFFER);
   private FileChannel channel;
   private long size;
   private Instant openedAt;
@@ -122,7 +127,7 @@ final class AuditFile implements Destination {
 
   /** Appends lines from {@code from} until the file reaches its size; returns the index after the last written. */
   private int segment(List<byte[]> lines, int from, Instant now) throws IOException {
-    ByteArrayOutputStream batch = new ByteArrayOutputStream(Math.min(lines.size() - from, 512) * 1500);
+    batch.reset(BATCH_BUFFER_KEPT, BATCH_BUFFER);
     byte[] key = settings.checkpointKey();
     Chain.Link before = chain.last();
     long since = sinceCheckpoint;
@@ -130,15 +135,15 @@ final class AuditFile implements Destination {
     long sizeBefore = size;
     int i = from;
     while (i < lines.size() && (settings.maxSize() <= 0 || size + batch.size() < settings.maxSize())) {
-      batch.writeBytes(chain.link(lines.get(i++)));
+      chain.link(lines.get(i++), batch);
       if (key != null && ++sinceCheckpoint >= settings.checkpointRecords()) {
-        batch.writeBytes(chain.link(Chain.checkpoint(now, chain.last(), key)));
+        chain.link(Chain.checkpoint(now, chain.last(), key), batch);
         sinceCheckpoint = 0;
         lastCheckpoint = now;
       }
     }
     try {
-      append(batch.toByteArray());
+      append(batch.view());
     } catch (IOException e) {
       // These lines are offered again: the chain and the file go back to where they were.
       chain.rewind(before);
@@ -156,11 +161,15 @@ final class AuditFile implements Destination {
   }
 
   private void append(byte[] bytes) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(bytes);
+    append(ByteBuffer.wrap(bytes));
+  }
+
+  private void append(ByteBuffer b) throws IOException {
+    int length = b.remaining();
     while (b.hasRemaining()) {
       channel.write(b);
     }
-    size += bytes.length;
+    size += length;
     unsynced = true;
   }
 

@@ -217,6 +217,7 @@ public final class AuditTrail implements AuditSink {
   }
 
   private void run() {
+    JsonLine scratch = new JsonLine(4096);
     List<AuditRecord> batch = new ArrayList<>(BATCH);
     List<byte[]> lines = new ArrayList<>(BATCH);
     while (true) {
@@ -232,7 +233,7 @@ public final class AuditTrail implements AuditSink {
       }
       for (AuditRecord r : batch) {
         try {
-          lines.add(AuditEventJson.line(r));
+          lines.add(AuditEventJson.line(r, scratch));
         } catch (RuntimeException e) {
           dropped.incrementAndGet();
           LOG.error("audit record {} could not be written as JSON", r.requestId(), e);

@@ -81,22 +81,75 @@ final class Chain {
 
   /** The line (an unchained audit line, newline included) with its link; advances the chain. */
   byte[] link(byte[] plain) {
+    Batch out = new Batch(plain.length + 128);
+    link(plain, out);
+    return out.toByteArray();
+  }
+
+  /** Appends the line (an unchained audit line, newline included) with its link to {@code out}; advances the chain. */
+  void link(byte[] plain, Batch out) {
     if (!startsWith(plain, HEAD)) {
       throw new IllegalArgumentException("not an AuditEvent line");
     }
     Link next = new Link(last.seq() + 1, hash(sha, last, last.seq() + 1, plain));
-    byte[] value = next.text().getBytes(StandardCharsets.US_ASCII);
-    byte[] out = new byte[CHAINED_HEAD.length + value.length + CHAINED_TAIL.length + plain.length - HEAD.length];
-    int at = 0;
-    System.arraycopy(CHAINED_HEAD, 0, out, at, CHAINED_HEAD.length);
-    at += CHAINED_HEAD.length;
-    System.arraycopy(value, 0, out, at, value.length);
-    at += value.length;
-    System.arraycopy(CHAINED_TAIL, 0, out, at, CHAINED_TAIL.length);
-    at += CHAINED_TAIL.length;
-    System.arraycopy(plain, HEAD.length, out, at, plain.length - HEAD.length);
+    out.write(CHAINED_HEAD, 0, CHAINED_HEAD.length);
+    out.writeAscii(next.text());
+    out.write(CHAINED_TAIL, 0, CHAINED_TAIL.length);
+    out.write(plain, HEAD.length, plain.length - HEAD.length);
     last = next;
-    return out;
+  }
+
+  /**
+   * Bytes gathered for one write, the buffer kept for the next: the audit writer's, not
+   * thread-safe (so none of {@code ByteArrayOutputStream}'s locking).
+   */
+  static final class Batch {
+    private byte[] buf;
+    private int count;
+
+    Batch(int capacity) {
+      buf = new byte[capacity];
+    }
+
+    void write(byte[] b, int off, int len) {
+      ensure(len);
+      System.arraycopy(b, off, buf, count, len);
+      count += len;
+    }
+
+    void writeAscii(String s) {
+      ensure(s.length());
+      for (int i = 0; i < s.length(); i++) {
+        buf[count++] = (byte) s.charAt(i);
+      }
+    }
+
+    int size() {
+      return count;
+    }
+
+    byte[] toByteArray() {
+      return java.util.Arrays.copyOf(buf, count);
+    }
+
+    /** What was gathered, without a copy (valid until the next write or reset). */
+    java.nio.ByteBuffer view() {
+      return java.nio.ByteBuffer.wrap(buf, 0, count);
+    }
+
+    /** Empties the batch; a buffer grown past {@code keep} bytes by a large batch goes back to {@code initial}. */
+    void reset(int keep, int initial) {
+      count = 0;
+      if (buf.length > keep) {
+        buf = new byte[initial];
+      }
+    }
+
+    private void ensure(int more) {
+      if (count + more > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
+      }
+    }
   }
 
   static byte[] hash(MessageDigest sha, Link previous, long seq, byte[] plain) {

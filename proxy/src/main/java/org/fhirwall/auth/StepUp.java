@@ -101,11 +101,10 @@ public final class StepUp {
     requireNonNull(required, "required");
     requireNonNull(now, "now");
     requireNonNull(description, "description");
-    String d = Challenges.quotable(description);
     if (p.kind() == Principal.Kind.SERVICE) {
       return required.requiresNothing()
           ? Optional.empty()
-          : Optional.of(new Shortfall(d, List.of("service account"), Set.of(), null, true));
+          : Optional.of(new Shortfall(Challenges.quotable(description), List.of("service account"), Set.of(), null, true));
     }
     List<String> shortfalls = new ArrayList<>();
     Set<String> acr = required.acr();
@@ -113,9 +112,9 @@ public final class StepUp {
       shortfalls.add("acr " + (p.acr() == null ? "missing" : "'" + Challenges.quotable(p.acr()) + "'")
           + (acr.isEmpty() ? ", and no acr satisfies every requirement" : ", expected one of " + new TreeSet<>(acr)));
     }
-    TreeSet<String> missingAmr = new TreeSet<>(required.requiredAmr());
-    missingAmr.removeAll(p.amr());
-    if (!missingAmr.isEmpty()) {
+    if (!p.amr().containsAll(required.requiredAmr())) {
+      TreeSet<String> missingAmr = new TreeSet<>(required.requiredAmr());
+      missingAmr.removeAll(p.amr());
       shortfalls.add("amr lacks " + missingAmr);
     }
     for (Set<String> any : required.anyAmrOf()) {
@@ -139,6 +138,6 @@ public final class StepUp {
     if (shortfalls.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Shortfall(d, shortfalls, acr == null ? Set.of() : acr, tooOld ? maxAge : null, false));
+    return Optional.of(new Shortfall(Challenges.quotable(description), shortfalls, acr == null ? Set.of() : acr, tooOld ? maxAge : null, false));
   }
 }

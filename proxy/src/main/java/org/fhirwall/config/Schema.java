@@ -13,7 +13,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.networknt.schema.AnnotationKeyword;
 import com.networknt.schema.JsonMetaSchema;
-import com.networknt.schema.JsonNodePath;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.PathType;
@@ -40,9 +39,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * One of the two configuration schemas ({@code policies/deployment.schema.json},
  * {@code policies/schema.json}, shipped in the jar beside this class), and everything read from
- * it: validation (the networknt validator, its messages turned into {@code file:line:column: key:
- * value (expected: ...)}), typing of YAML scalars by the type the schema expects, defaults,
- * the bounds of durations and sizes, the keys that environment variables and flags may set.
+ * it: validation (the networknt validator, its messages turned by {@link SchemaMessages} into
+ * {@code file:line:column: key: value (expected: ...)}), typing of YAML scalars by the type the
+ * schema expects, defaults, the bounds of durations and sizes, the keys that environment variables
+ * and flags may set.
  *
  * <p>Besides standard JSON Schema 2020-12 the schemas carry annotations of their own, all
  * prefixed {@code x-}: {@code x-expected} (what a pattern means, for messages),
@@ -136,6 +136,18 @@ final class Schema {
       }
     });
     return merged;
+  }
+
+  /** The schema of a key given by its path of names; null when the schema has no such key. */
+  @Nullable JsonNode keySchema(List<String> path) {
+    JsonNode s = root;
+    for (String n : path) {
+      s = member(s, n);
+      if (s == null) {
+        return null;
+      }
+    }
+    return s;
   }
 
   /** The schema of member {@code name} of an object of schema {@code objectSchema}; null when it may not exist. */
@@ -336,182 +348,16 @@ final class Schema {
 
   /** Validates {@code instance}; every problem is located through {@code where}, in file order. */
   void validate(JsonNode instance, Locations where, Problems problems) {
+    SchemaMessages messages = new SchemaMessages(this);
     List<ConfigProblem> found = new ArrayList<>();
     for (ValidationMessage m : validator.validate(instance)) {
-      found.add(problem(m, where));
+      found.add(messages.problem(m, where));
     }
     found.stream()
         .sorted(Comparator.comparing(ConfigProblem::file).thenComparingInt(ConfigProblem::line)
             .thenComparingInt(ConfigProblem::column).thenComparing(ConfigProblem::key))
         .distinct()
         .forEach(problems::add);
-  }
-
-  private ConfigProblem problem(ValidationMessage m, Locations where) {
-    List<Object> path = elements(m.getInstanceLocation());
-    JsonNode rule = ruleOf(m);
-    JsonNode value = m.getInstanceNode();
-    String type = m.getType();
-    String property = m.getProperty();
-    switch (type) {
-      case "required" -> {
-        List<Object> missing = new ArrayList<>(path);
-        missing.add(property);
-        return where.ofKey(Locations.pointer(path)).problem(Locations.display(missing), "missing (required" + setBy(missing) + ")");
-      }
-      case "additionalProperties" -> {
-        List<Object> unknown = new ArrayList<>(path);
-        unknown.add(property);
-        List<String> known = new ArrayList<>();
-        rule.path("properties").fieldNames().forEachRemaining(known::add);
-        return where.ofKey(Locations.pointer(unknown)).problem(Locations.display(unknown),
-            known.isEmpty() ? "unknown key" : "unknown key (expected one of: " + String.join(", ", known) + ")");
-      }
-      case "propertyNames" -> {
-        String key = property != null ? property : m.getArguments().length > 0 ? String.valueOf(m.getArguments()[0]) : "?";
-        List<Object> named = new ArrayList<>(path);
-        named.add(key);
-        JsonNode names = rule.path("propertyNames");
-        return where.ofKey(Locations.pointer(named)).problem(Locations.display(named), "not an allowed name (expected: "
-            + names.path("x-expected").asText("a name matching " + names.path("pattern").asText()) + ")");
-      }
-      default -> {
-        return where.ofValue(Locations.pointer(path)).problem(Locations.display(path), valueMessage(type, value, rule, m));
-      }
-    }
-  }
-
-  private String valueMessage(String type, JsonNode value, JsonNode rule, ValidationMessage m) {
-    String shown = shown(value);
-    return switch (type) {
-      case "type" -> shown + " (expected: " + expectedType(rule) + ")";
-      case "enum" -> shown + " (expected one of: " + enumValues(rule) + ")";
-      case "pattern" -> shown + " (expected: " + rule.path("x-expected").asText("text matching " + rule.path("pattern").asText()) + ")";
-      case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum" -> shown + " (expected: " + range(rule) + ")";
-      case "minItems" -> (value.isEmpty() ? "empty" : shown) + " (expected: at least " + rule.path("minItems").asInt() + " value(s))";
-      case "minLength" -> "empty value (expected: " + rule.path("x-expected").asText("some text") + ")";
-      case "minProperties" -> "empty (expected: at least one of: " + String.join(", ", fieldNames(effective(rule).path("properties"))) + ")";
-      default -> {
-        String message = m.getMessage();
-        int colon = message.indexOf(": ");
-        yield colon >= 0 ? message.substring(colon + 2) : message;
-      }
-    };
-  }
-
-  /** The schema object holding the keyword that failed. */
-  private JsonNode ruleOf(ValidationMessage m) {
-    JsonNodePath fragment = m.getSchemaLocation().getFragment();
-    JsonNode s = root;
-    for (int i = 0; i < fragment.getNameCount() - 1; i++) {
-      Object e = fragment.getElement(i);
-      s = e instanceof Integer idx ? s.path(idx) : s.path(String.valueOf(e));
-    }
-    return effective(s);
-  }
-
-  private static List<Object> elements(JsonNodePath p) {
-    List<Object> out = new ArrayList<>(p.getNameCount());
-    for (int i = 0; i < p.getNameCount(); i++) {
-      out.add(p.getElement(i));
-    }
-    return out;
-  }
-
-  /** For a missing key: how else it can be set ({@code ; or FHIRWALL_UPSTREAM_URL, or --upstream}). */
-  private String setBy(List<Object> path) {
-    String prefix = envPrefix();
-    if (prefix == null) {
-      return "";
-    }
-    List<String> names = new ArrayList<>();
-    path.forEach(e -> names.add(String.valueOf(e)));
-    JsonNode s = keySchema(names);
-    JsonNode flag = effective(s).get("x-flag");
-    String how = "; or " + envName(prefix, names);
-    if (flag != null) {
-      how += ", or " + flag.asText();
-    } else if (types(s).contains("object")) {
-      return "";
-    }
-    return how;
-  }
-
-  /** The schema of a key given by its path of names; null when the schema has no such key. */
-  @Nullable JsonNode keySchema(List<String> path) {
-    JsonNode s = root;
-    for (String n : path) {
-      s = member(s, n);
-      if (s == null) {
-        return null;
-      }
-    }
-    return s;
-  }
-
-  static String envName(String prefix, List<String> path) {
-    return prefix + String.join("_", path).replace('-', '_').replace('.', '_').toUpperCase(Locale.ROOT);
-  }
-
-  private String expectedType(JsonNode rule) {
-    Set<String> types = types(rule);
-    List<String> words = new ArrayList<>();
-    for (String t : types) {
-      words.add(switch (t) {
-        case "string" -> rule.has("x-expected") ? rule.get("x-expected").asText() : "text";
-        case "integer" -> rule.has("minimum") || rule.has("maximum") ? "a whole number " + range(rule) : "a whole number";
-        case "number" -> "a number " + range(rule);
-        case "boolean" -> "true or false";
-        case "array" -> "a list";
-        case "object" -> "a mapping of keys to values";
-        default -> t;
-      });
-    }
-    return String.join(" or ", words);
-  }
-
-  private static String range(JsonNode rule) {
-    String low = rule.has("exclusiveMinimum") ? "> " + rule.get("exclusiveMinimum").asText()
-        : rule.has("minimum") ? rule.get("minimum").asText() : null;
-    String high = rule.has("exclusiveMaximum") ? "< " + rule.get("exclusiveMaximum").asText()
-        : rule.has("maximum") ? rule.get("maximum").asText() : null;
-    if (low != null && high != null) {
-      return rule.has("exclusiveMinimum") || rule.has("exclusiveMaximum")
-          ? (low.startsWith(">") ? low : ">= " + low) + " and " + (high.startsWith("<") ? high : "<= " + high)
-          : low + ".." + high;
-    }
-    return low != null ? (low.startsWith(">") ? low : ">= " + low) : high != null ? (high.startsWith("<") ? high : "<= " + high) : "any";
-  }
-
-  private static String enumValues(JsonNode rule) {
-    List<String> out = new ArrayList<>();
-    rule.path("enum").forEach(v -> out.add(v.asText()));
-    return String.join(", ", out);
-  }
-
-  private static List<String> fieldNames(JsonNode object) {
-    List<String> out = new ArrayList<>();
-    object.fieldNames().forEachRemaining(out::add);
-    return out;
-  }
-
-  /** A value as an operator wrote it, for messages. */
-  static String shown(@Nullable JsonNode value) {
-    if (value == null || value.isNull() || value.isMissingNode()) {
-      return "empty value";
-    }
-    if (value.isTextual()) {
-      return value.asText().isEmpty() ? "empty value" : value.asText();
-    }
-    if (value.isArray()) {
-      List<String> items = new ArrayList<>();
-      value.forEach(v -> items.add(shown(v)));
-      return "[" + String.join(", ", items) + "]";
-    }
-    if (value.isObject()) {
-      return "a mapping";
-    }
-    return value.asText();
   }
 
   // ---- keys --------------------------------------------------------------------------------
@@ -564,5 +410,10 @@ final class Schema {
   List<String> flags() {
     return scalarKeys().stream().map(k -> effective(k.schema()).path("x-flag").asText(""))
         .filter(f -> !f.isEmpty()).collect(Collectors.toList());
+  }
+
+  /** The environment variable that sets the key at {@code path} ({@code FHIRWALL_UPSTREAM_URL}). */
+  static String envName(String prefix, List<String> path) {
+    return prefix + String.join("_", path).replace('-', '_').replace('.', '_').toUpperCase(Locale.ROOT);
   }
 }

@@ -32,13 +32,16 @@ public record RawRequest(String method, String target, List<Header> headers, byt
 
   /** All values of the named header (case-insensitive name), in order received. */
   public List<String> all(String name) {
-    List<String> values = new ArrayList<>(2);
+    List<String> values = null;
     for (Header h : headers) {
       if (h.name().equalsIgnoreCase(name)) {
+        if (values == null) {
+          values = new ArrayList<>(2);
+        }
         values.add(h.value());
       }
     }
-    return values;
+    return values == null ? List.of() : values;
   }
 
   /** The first value of the named header, or null when absent. */

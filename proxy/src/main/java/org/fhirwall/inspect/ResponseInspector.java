@@ -3,17 +3,8 @@ package org.fhirwall.inspect;
 import static java.util.Objects.requireNonNull;
 
 import ca.uhn.fhir.context.FhirContext;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import javax.xml.stream.XMLInputFactory;
-import javax.xml.stream.XMLStreamConstants;
-import javax.xml.stream.XMLStreamException;
-import javax.xml.stream.XMLStreamReader;
 import org.fhirwall.fhir.PatientCompartment;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,38 +14,41 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Bodies are read by their {@code Content-Type}: FHIR JSON (any type naming json) in one
  * pass over its UTF-8 bytes ({@link JsonTokens}, as strict as Jackson's parser), no object model; NDJSON ({@code application/fhir+ndjson},
- * {@code application/ndjson}) the same, one resource per line; XML (any type naming xml) with
- * HAPI FHIR's parser, re-encoded to JSON and then read as JSON (that JSON is
- * {@link Inspection.Read#json()}). A {@code Content-Encoding} of gzip or deflate is undone first,
+ * {@code application/ndjson}) the same, one resource per line; XML (any type naming xml) first
+ * converted to FHIR JSON in one streaming pass ({@link XmlToJson}: StAX and HAPI FHIR's structure
+ * definitions, no HAPI parse or model; DOCTYPEs refused, nesting bounded in the same pass) and then
+ * read as JSON (that JSON is {@link Inspection.Read#json()}). A {@code Content-Encoding} of gzip or deflate is undone first,
  * never past {@link InspectorSettings#maxDecodedBytes()}. What counts as a disclosed patient is
  * described on {@link PatientKeys}; in short: every Patient resource, every reference, full URL or
  * location naming a patient, and every reference on a patient-compartment owner path that cannot be
  * resolved (counted as a patient of its own rather than not at all).
  *
  * <p>Fails closed: an empty body is a {@link Inspection.Read} with no patients; anything else that
- * is not a complete, well-formed FHIR body within the limits (HTML, malformed or truncated JSON,
- * nesting deeper than {@link InspectorSettings#maxDepth()}, an unknown {@code resourceType}, an
- * unsupported encoding or charset) is {@link Inspection.Unreadable}, whose reason never carries
- * patient data. No exception escapes {@link #inspect}.
+ * is not a complete, well-formed FHIR body within the limits (HTML, malformed or truncated JSON or
+ * XML, an XML element the FHIR definitions do not have, nesting deeper than
+ * {@link InspectorSettings#maxDepth()}, an unknown {@code resourceType}, an unsupported encoding or
+ * charset) is {@link Inspection.Unreadable}, whose reason never carries patient data. No exception
+ * escapes {@link #inspect}.
  *
- * <p>Thread-safe and free of I/O; XML bodies cost a full HAPI parse, JSON bodies do not. Each
- * thread that inspects keeps one JSON walk's scratch (its frames and collections, emptied between
- * bodies; no body is kept).
+ * <p>Thread-safe and free of I/O; an XML body costs its conversion to JSON on top of the JSON read.
+ * Each thread that inspects keeps one JSON walk's scratch (its frames and collections, emptied
+ * between bodies; no body is kept).
  */
 public final class ResponseInspector {
   private static final Logger log = LoggerFactory.getLogger(ResponseInspector.class);
 
-  private final FhirContext context;
   private final WalkModel model;
+  private final XmlToJson xml;
   /** Each thread's JSON walk, reused body after body (its frames and collections are scratch). */
   private final ThreadLocal<JsonWalk> walks;
   private final JsonWalk.EmbeddedReader embedded = this::readEmbedded;
 
   public ResponseInspector(FhirContext context, PatientCompartment compartment, InspectorSettings settings) {
-    this.context = requireNonNull(context, "context");
+    requireNonNull(context, "context");
     requireNonNull(compartment, "compartment");
     requireNonNull(settings, "settings");
     this.model = new WalkModel(context.getResourceTypes(), compartment, settings);
+    this.xml = new XmlToJson(new ElementShapes(context, model.knownTypes), model.maxDepth, model.maxDecodedBytes);
     WalkModel walkModel = model;
     this.walks = ThreadLocal.withInitial(() -> new JsonWalk(walkModel));
   }
@@ -81,7 +75,7 @@ public final class ResponseInspector {
     return switch (format(contentType, bytes)) {
       case JSON -> walk(bytes, false, nesting);
       case NDJSON -> walk(bytes, true, nesting);
-      case XML -> walk(xmlToJson(bytes), false, nesting);
+      case XML -> walk(xml.convert(bytes), false, nesting);
     };
   }
 
@@ -153,84 +147,6 @@ public final class ResponseInspector {
     if (charset != null && !charset.equals("utf-8") && !charset.equals("utf8")) {
       throw new UnreadableException("unsupported charset " + printable(charset));
     }
-  }
-
-  private byte[] xmlToJson(byte[] xml) throws UnreadableException {
-    if (containsDoctype(xml)) {
-      throw new UnreadableException("XML body with a DOCTYPE");
-    }
-    checkXmlDepth(xml);
-    IBaseResource resource;
-    try {
-      resource = context.newXmlParser().parseResource(new ByteArrayInputStream(xml));
-    } catch (RuntimeException e) {
-      throw new UnreadableException("XML body is not a FHIR resource");
-    }
-    byte[] json = context.newJsonParser().encodeResourceToString(resource).getBytes(StandardCharsets.UTF_8);
-    if (json.length > model.maxDecodedBytes) {
-      throw new UnreadableException("XML body converts to more than " + model.maxDecodedBytes + " bytes of JSON");
-    }
-    return json;
-  }
-
-  /** HAPI FHIR builds and encodes its model recursively: bound the nesting before it sees the body. */
-  private void checkXmlDepth(byte[] xml) throws UnreadableException {
-    // A factory per body: StAX does not promise that a shared factory is thread-safe, and XML is the rare path.
-    XMLInputFactory factory = XMLInputFactory.newFactory();
-    factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-    factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-    XMLStreamReader reader = null;
-    try {
-      reader = factory.createXMLStreamReader(new ByteArrayInputStream(xml));
-      int depth = 0;
-      while (reader.hasNext()) {
-        int event = reader.next();
-        if (event == XMLStreamConstants.START_ELEMENT && ++depth > model.maxDepth) {
-          throw new UnreadableException("XML nesting deeper than " + model.maxDepth);
-        } else if (event == XMLStreamConstants.END_ELEMENT) {
-          depth--;
-        }
-      }
-    } catch (XMLStreamException e) {
-      throw new UnreadableException("malformed XML");
-    } finally {
-      if (reader != null) {
-        try {
-          reader.close();
-        } catch (XMLStreamException e) {
-          log.debug("closing an XML reader failed", e);
-        }
-      }
-    }
-  }
-
-  /** DTDs have no place in FHIR XML and are the door to entity expansion: refuse them outright. */
-  private static boolean containsDoctype(byte[] xml) {
-    byte[] needle = "<!doctype".getBytes(StandardCharsets.US_ASCII);
-    byte[] entity = "<!entity".getBytes(StandardCharsets.US_ASCII);
-    for (int i = 0; i < xml.length; i++) {
-      if (xml[i] == '<' && i + 1 < xml.length && xml[i + 1] == '!'
-          && (regionMatchesIgnoreCase(xml, i, needle) || regionMatchesIgnoreCase(xml, i, entity))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean regionMatchesIgnoreCase(byte[] b, int at, byte[] lowerNeedle) {
-    if (at + lowerNeedle.length > b.length) {
-      return false;
-    }
-    for (int i = 0; i < lowerNeedle.length; i++) {
-      int c = b[at + i];
-      if (c >= 'A' && c <= 'Z') {
-        c += 'a' - 'A';
-      }
-      if (c != lowerNeedle[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean isBlank(byte[] bytes) {

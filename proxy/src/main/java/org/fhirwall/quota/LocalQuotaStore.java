@@ -120,9 +120,9 @@ public final class LocalQuotaStore implements QuotaStore {
         }
         it.remove();
       }
-      long longest = windows.keySet().stream().max(Comparator.naturalOrder()).orElse(length).toNanos();
-      if (longest > retentionNanos) {
-        retentionNanos = longest;
+      long keep = length.toNanos();
+      if (keep > retentionNanos) { // the account lives as long as its longest window
+        retentionNanos = keep;
       }
       return seen;
     }

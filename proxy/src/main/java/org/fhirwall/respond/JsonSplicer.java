@@ -3,10 +3,10 @@ package org.fhirwall.respond;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.fhirwall.inspect.UrlOccurrence;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Replaces JSON string tokens in a body at the offsets an {@link Inspection.Read} reported, without
@@ -29,38 +29,113 @@ public final class JsonSplicer {
   }
 
   /**
+   * A span of the body removed whole (a member with the comma that joins it): [from, to). It
+   * travels with the replacements so that the body is copied once.
+   */
+  public record Cut(int from, int to) {
+    public Cut {
+      if (from < 0 || to < from) {
+        throw new IllegalArgumentException("cut [" + from + ", " + to + ") (expected: 0 <= from <= to)");
+      }
+    }
+  }
+
+  /**
    * Returns a copy of {@code json} with every replacement applied (in any order given).
    *
    * @throws IllegalArgumentException when two replacements overlap, or one does not cover a
    *     quoted token inside {@code json}
    */
   public static byte[] splice(byte[] json, List<Replacement> replacements) {
+    return splice(json, replacements, null);
+  }
+
+  /**
+   * Returns a copy of {@code json} with every replacement applied (in any order given) and
+   * {@code cut}, when there is one, removed.
+   *
+   * @throws IllegalArgumentException when two edits overlap, a replacement does not cover a quoted
+   *     token inside {@code json}, or the cut is not inside it
+   */
+  public static byte[] splice(byte[] json, List<Replacement> replacements, @Nullable Cut cut) {
+    return splice(json, replacements, List.of(), cut);
+  }
+
+  /**
+   * Bytes inside a string token that become other bytes, already escaped as JSON requires (the
+   * EPR's base at the start of a URL becoming fhirwall's): [from, to) is replaced by {@code bytes}.
+   * No decoding, no re-encoding of the rest of the token.
+   */
+  public record Swap(int from, int to, byte[] bytes) {
+    public Swap {
+      if (from < 0 || to < from) {
+        throw new IllegalArgumentException("swap [" + from + ", " + to + ") (expected: 0 <= from <= to)");
+      }
+      requireNonNull(bytes, "bytes");
+    }
+  }
+
+  /** As above, with {@code swaps} applied as well; all edits must be apart. */
+  public static byte[] splice(byte[] json, List<Replacement> replacements, List<Swap> swaps, @Nullable Cut cut) {
     requireNonNull(json, "json");
     requireNonNull(replacements, "replacements");
-    if (replacements.isEmpty()) {
+    requireNonNull(swaps, "swaps");
+    if (replacements.isEmpty() && swaps.isEmpty() && cut == null) {
       return json.clone();
     }
-    List<Replacement> sorted = new ArrayList<>(replacements);
-    sorted.sort(Comparator.comparingInt(r -> r.at().start()));
-    List<byte[]> encoded = new ArrayList<>(sorted.size());
-    long size = json.length;
-    int previousEnd = 0;
-    for (Replacement r : sorted) {
+    int edits = replacements.size() + swaps.size() + (cut == null ? 0 : 1);
+    int[] starts = new int[edits];
+    int[] ends = new int[edits];
+    byte[][] tokens = new byte[edits][];
+    int e = 0;
+    for (Replacement r : replacements) {
       int start = r.at().start();
       int end = r.at().end();
       if (end > json.length) {
         throw new IllegalArgumentException("replacement [" + start + ", " + end + ") (expected: inside " + json.length + " bytes)");
       }
-      if (start < previousEnd) {
-        throw new IllegalArgumentException("replacement [" + start + ", " + end + ") (expected: no overlap with one ending at " + previousEnd + ")");
-      }
       if (end - start < 2 || json[start] != '"' || json[end - 1] != '"') {
         throw new IllegalArgumentException("replacement [" + start + ", " + end + ") (expected: a quoted JSON string token)");
       }
-      byte[] token = quote(r.newValue());
-      encoded.add(token);
-      size += token.length - (end - start);
-      previousEnd = end;
+      starts[e] = start;
+      ends[e] = end;
+      tokens[e++] = quote(r.newValue());
+    }
+    for (Swap w : swaps) {
+      if (w.to() > json.length) {
+        throw new IllegalArgumentException("swap [" + w.from() + ", " + w.to() + ") (expected: inside " + json.length + " bytes)");
+      }
+      starts[e] = w.from();
+      ends[e] = w.to();
+      tokens[e++] = w.bytes();
+    }
+    if (cut != null) {
+      if (cut.to() > json.length) {
+        throw new IllegalArgumentException("cut [" + cut.from() + ", " + cut.to() + ") (expected: inside " + json.length + " bytes)");
+      }
+      starts[e] = cut.from();
+      ends[e] = cut.to();
+      tokens[e] = EMPTY;
+    }
+    int[] order = new int[edits];
+    boolean sorted = true;
+    for (int i = 0; i < edits; i++) {
+      order[i] = i;
+      sorted &= i == 0 || starts[i - 1] <= starts[i];
+    }
+    if (!sorted) { // the inspector reports URLs in body order: this is for the cut and callers' own lists
+      order = java.util.stream.IntStream.range(0, edits).boxed().sorted(Comparator.comparingInt(i -> starts[i]))
+          .mapToInt(Integer::intValue).toArray();
+    }
+    long size = json.length;
+    int previousEnd = 0;
+    for (int i : order) {
+      if (starts[i] < previousEnd) {
+        throw new IllegalArgumentException("edit [" + starts[i] + ", " + ends[i] + ") (expected: no overlap with one ending at "
+            + previousEnd + ")");
+      }
+      size += tokens[i].length - (ends[i] - starts[i]);
+      previousEnd = ends[i];
     }
     if (size > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException("spliced size: " + size + " (expected: < 2 GiB)");
@@ -68,19 +143,19 @@ public final class JsonSplicer {
     byte[] out = new byte[(int) size];
     int from = 0;
     int to = 0;
-    for (int i = 0; i < sorted.size(); i++) {
-      UrlOccurrence at = sorted.get(i).at();
-      int keep = at.start() - from;
+    for (int i : order) {
+      int keep = starts[i] - from;
       System.arraycopy(json, from, out, to, keep);
       to += keep;
-      byte[] token = encoded.get(i);
-      System.arraycopy(token, 0, out, to, token.length);
-      to += token.length;
-      from = at.end();
+      System.arraycopy(tokens[i], 0, out, to, tokens[i].length);
+      to += tokens[i].length;
+      from = ends[i];
     }
     System.arraycopy(json, from, out, to, json.length - from);
     return out;
   }
+
+  private static final byte[] EMPTY = new byte[0];
 
   /** {@code value} as a JSON string token, quotes included, UTF-8. */
   static byte[] quote(String value) {

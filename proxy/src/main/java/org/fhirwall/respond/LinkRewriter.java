@@ -23,11 +23,19 @@ final class LinkRewriter {
   private final String upstreamBase;
   private final String publicBase;
   private final PageLinks pageLinks;
+  /** The EPR's base as it appears unescaped in a body, and fhirwall's as JSON string content. */
+  private final byte[] upstreamBaseBytes;
+  private final byte[] publicBaseBytes;
+  private final boolean swapsBase;
 
   LinkRewriter(String upstreamBase, String publicBase, PageLinks pageLinks) {
     this.upstreamBase = requireNonNull(upstreamBase, "upstreamBase");
     this.publicBase = requireNonNull(publicBase, "publicBase");
     this.pageLinks = requireNonNull(pageLinks, "pageLinks");
+    this.upstreamBaseBytes = upstreamBase.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] quoted = JsonSplicer.quote(publicBase);
+    this.publicBaseBytes = java.util.Arrays.copyOfRange(quoted, 1, quoted.length - 1);
+    this.swapsBase = !upstreamBase.equals(publicBase);
   }
 
   /** Where the page of a search continues. */
@@ -35,14 +43,31 @@ final class LinkRewriter {
       String clientQuery) {}
 
   byte[] rewrite(Inspection.Read read, PageContext page) {
+    return rewrite(read, page, null);
+  }
+
+  /** The body with its links rewritten and {@code cut}, when there is one, removed: one copy at most. */
+  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
+    List<JsonSplicer.Swap> swaps = new ArrayList<>();
+    byte[] json = read.json();
     for (UrlOccurrence u : read.urls()) {
+      if (!u.isBundleLink() && swapsBase && startsWithBase(json, u.start() + 1) && u.value().startsWith(upstreamBase)) {
+        // the EPR's base written plainly at the start of the token: swap those bytes, leave the rest as it is
+        swaps.add(new JsonSplicer.Swap(u.start() + 1, u.start() + 1 + upstreamBaseBytes.length, publicBaseBytes));
+        continue;
+      }
       String replacement = replacement(u, page);
       if (replacement != null && !replacement.equals(u.value())) {
         replacements.add(new JsonSplicer.Replacement(u, replacement));
       }
     }
-    return replacements.isEmpty() ? read.json() : JsonSplicer.splice(read.json(), replacements);
+    return replacements.isEmpty() && swaps.isEmpty() && cut == null ? json : JsonSplicer.splice(json, replacements, swaps, cut);
+  }
+
+  private boolean startsWithBase(byte[] json, int at) {
+    return at + upstreamBaseBytes.length <= json.length
+        && java.util.Arrays.equals(json, at, at + upstreamBaseBytes.length, upstreamBaseBytes, 0, upstreamBaseBytes.length);
   }
 
   private @Nullable String replacement(UrlOccurrence u, PageContext page) {

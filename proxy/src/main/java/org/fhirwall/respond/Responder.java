@@ -88,9 +88,13 @@ public final class Responder {
   /** The answer the client receives. */
   public Answer release(Outgoing out) throws Unshapeable {
     Plan p = out.plan();
+    boolean binary = p.binaryAsNdjson() && out.status() == 200;
+    boolean editable = isFhirJson(out) && out.read().json().length > 0 && out.status() < 300;
+    // a withheld total is cut in the same copy as the links are rewritten
+    JsonSplicer.Cut total = editable && !binary ? EntryEdits.totalOnly(out.read().json(), p, out.read(), out.read().hasNextPage()) : null;
     byte[] body = links.rewrite(out.read(), new LinkRewriter.PageContext(p.searchedType(), p.pageNumber(), p.binding(),
         out.now(), p.projection() == null ? "" : PageTargets.query(p.projection()),
-        p.format() == Format.XML ? "&_format=xml" : ""));
+        p.format() == Format.XML ? "&_format=xml" : ""), total);
     String contentType = contentType(out.contentType(), body.length);
     try {
       if (p.binaryAsNdjson() && out.status() == 200) {
@@ -100,7 +104,9 @@ public final class Responder {
         }
       }
       if (isFhirJson(out) && body.length > 0 && out.status() < 300) {
-        body = EntryEdits.apply(body, p, out.read(), out.read().hasNextPage());
+        if (total == null) {
+          body = EntryEdits.apply(body, p, out.read(), out.read().hasNextPage());
+        }
         if (p.projection() != null) {
           body = p.projection().apply(fhir, body);
         }

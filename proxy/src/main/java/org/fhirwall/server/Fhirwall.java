@@ -4,25 +4,20 @@ import static java.util.Objects.requireNonNull;
 
 import ca.uhn.fhir.context.FhirContext;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,7 +34,6 @@ import org.fhirwall.admin.RequestMetrics;
 import org.fhirwall.admin.Readiness;
 import org.fhirwall.admin.Tracing;
 import org.fhirwall.audit.Alarms;
-import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.audit.AuditTrail;
 import org.fhirwall.audit.WebhookAlertSink;
@@ -58,11 +52,7 @@ import org.fhirwall.fhir.RequestParser;
 import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.inspect.ResponseInspector;
 import org.fhirwall.quota.Enforcement;
-import org.fhirwall.quota.FallbackQuotaStore;
-import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.quota.QuotaStore;
-import org.fhirwall.quota.RedisQuotaStore;
-import org.fhirwall.quota.StateFile;
 import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
 import org.jspecify.annotations.Nullable;
@@ -74,6 +64,9 @@ import org.slf4j.LoggerFactory;
  * reloader watching its directory, the server listening. Used by {@code serve}, by the demo and
  * by the integration tests, so all three run the same assembly. {@link #close()} shuts everything
  * down in order and writes out the audit log.
+ *
+ * <p>The audit trail, the quota store, the keys replicas share and the certificate watch are built
+ * by {@link AuditTrails}, {@link QuotaStores}, {@link SharedKeys} and {@link CertificateWatch}.
  */
 public final class Fhirwall implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Fhirwall.class);
@@ -142,9 +135,9 @@ public final class Fhirwall implements AutoCloseable {
       Metrics metrics = new Metrics();
       built.add(metrics);
       AtomicReference<@Nullable PolicyReloader> inForce = new AtomicReference<>();
-      AuditTrail trail = auditTrail(config.audit(), options.clock());
+      AuditTrail trail = AuditTrails.auditTrail(config.audit(), options.clock());
       built.add(trail);
-      bindAuditMetrics(trail, metrics.registry());
+      AuditTrails.bindAuditMetrics(trail, metrics.registry());
       AuditSink counted = new RequestMetrics(trail, metrics.registry(),
           role -> Optional.ofNullable(inForce.get()).flatMap(p -> p.get().policies().byName(role)).map(RolePolicy::patientLimits),
           config.logging().access());
@@ -163,7 +156,7 @@ public final class Fhirwall implements AutoCloseable {
         if (outcome instanceof ReloadOutcome.Applied) {
           policyVersion.incrementAndGet();
         }
-        audit.write(reloadRecord(options.clock().instant(), outcome));
+        audit.write(AuditTrails.reloadRecord(options.clock().instant(), outcome));
       });
       built.add(policies);
       inForce.set(policies);
@@ -180,18 +173,18 @@ public final class Fhirwall implements AutoCloseable {
         return t;
       });
       built.add(ticks::shutdownNow);
-      QuotaStore quota = quotaStore(config, options, background, ticks);
+      QuotaStore quota = QuotaStores.quotaStore(config, options, background, ticks);
       built.add(quota);
-      bindQuotaMetrics(quota, metrics.registry());
+      QuotaStores.bindQuotaMetrics(quota, metrics.registry());
       AtomicReference<String> quotaProblem = new AtomicReference<>();
       ticks.scheduleWithFixedDelay(() -> quota.probe().whenComplete((ok, e) -> quotaProblem.set(e == null ? null
           : "the quota store does not answer (" + e.getClass().getSimpleName() + "); every request is refused")),
           0, 2, TimeUnit.SECONDS);
-      byte[] pagingKey = pagingSecret(config.paging(), quota);
+      byte[] pagingKey = SharedKeys.pagingSecret(config.paging(), quota);
       PageLinks pageLinks = new PageLinks(pagingKey, config.paging().linkTtl());
       Authenticator authenticator = options.authenticator() != null ? options.authenticator()
           : JwtAuthenticator.create(config.identity(), new JwtAuthenticator.Binding(config.dpop(), quota::seenOnce,
-              derivedKey(pagingKey, "fhirwall dpop nonce")), http, background, options.clock());
+              SharedKeys.derivedKey(pagingKey, "fhirwall dpop nonce")), http, background, options.clock());
       authenticator.bindMetrics(metrics.registry());
       DeploymentConfig.PerPrincipal share = config.upstream().perPrincipal();
       Enforcement enforcement = new Enforcement(quota, share.maxConcurrent(),
@@ -264,7 +257,7 @@ public final class Fhirwall implements AutoCloseable {
         t.setDaemon(true);
         return t;
       });
-      watchCertificates(config, server, watch);
+      CertificateWatch.watchCertificates(config, server, watch);
       return new Fhirwall(server, policies, quota, audit, trail, alerts, heavyWork, background, metrics, watch, ticks);
     } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
       for (int i = built.size() - 1; i >= 0; i--) {
@@ -301,47 +294,6 @@ public final class Fhirwall implements AutoCloseable {
     return source;
   }
 
-  /** Reloads the certificates when one of their files changes (checked every 30 s, off the event loops). */
-  private static void watchCertificates(DeploymentConfig config, FhirwallServer server, ScheduledExecutorService watch) {
-    List<Path> files = new ArrayList<>();
-    if (config.tls() != null) {
-      files.add(config.tls().certificate());
-      files.add(config.tls().privateKey());
-      if (config.tls().clientCa() != null) {
-        files.add(config.tls().clientCa());
-      }
-    }
-    DeploymentConfig.UpstreamTls u = config.upstream().tls();
-    for (Path p : new Path[] {u.ca(), u.certificate(), u.privateKey()}) {
-      if (p != null) {
-        files.add(p);
-      }
-    }
-    if (files.isEmpty()) {
-      return;
-    }
-    AtomicReference<String> seen = new AtomicReference<>(stamp(files));
-    watch.scheduleWithFixedDelay(() -> {
-      String now = stamp(files);
-      if (!now.equals(seen.getAndSet(now))) {
-        LOG.info("a certificate file changed: reloading");
-        server.reloadCertificates();
-      }
-    }, 30, 30, TimeUnit.SECONDS);
-  }
-
-  private static String stamp(List<Path> files) {
-    StringBuilder sb = new StringBuilder();
-    for (Path p : files) {
-      try {
-        sb.append(Files.getLastModifiedTime(p).toMillis()).append(':').append(Files.size(p)).append(';');
-      } catch (IOException e) {
-        sb.append("missing;");
-      }
-    }
-    return sb.toString();
-  }
-
   /** Ending a locked user's sessions at the IdP, when the deployment asks for it. */
   private static @Nullable SessionTermination idpSessions(DeploymentConfig config, HttpClient http, ExecutorService background,
       Clock clock) throws IOException {
@@ -355,134 +307,8 @@ public final class Fhirwall implements AutoCloseable {
         : new SessionTermination.Settings(keycloak.tokenEndpoint(), c.adminUrl(), c.clientId(), secret), http, background, clock);
   }
 
-  /** The audit record of a policy reload: what changed, every weakening, every problem. */
-  private static AuditRecord reloadRecord(java.time.Instant at, ReloadOutcome outcome) {
-    if (outcome instanceof ReloadOutcome.Applied a) {
-      return AuditRecord.policyReload(at, true, a.directory().toString(),
-          "applied; added " + a.added() + ", removed " + a.removed() + ", changed " + a.changed()
-              + (a.weakenings().isEmpty() ? "" : "; weakened (allowed by policy-reload.allow-weakening): " + a.weakenings()));
-    }
-    ReloadOutcome.Refused r = (ReloadOutcome.Refused) outcome;
-    return AuditRecord.policyReload(at, false, r.directory().toString(), "refused, the policies in force stay: " + r.problems());
-  }
-
   private static String stripSlash(String s) {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
-  }
-
-  /**
-   * The quota stage's store: this process's (kept in {@code quota.state-dir} when set), or Redis
-   * (waiting for it at start up to {@code quota.redis.start-wait}), with this replica's share of the
-   * limits as fallback when the deployment chose {@code local-fallback}.
-   */
-  private static QuotaStore quotaStore(DeploymentConfig config, Options options, ExecutorService background,
-      ScheduledExecutorService ticks) throws InterruptedException {
-    DeploymentConfig.Quota q = config.quota();
-    DeploymentConfig.Redis r = q.redis();
-    if (r == null) {
-      LocalQuotaStore local = new LocalQuotaStore(q.maxAccounts(), background,
-          q.stateDir() == null ? null : new StateFile(q.stateDir()));
-      if (q.stateDir() != null) {
-        ticks.scheduleWithFixedDelay(local::persist, 5, 5, TimeUnit.SECONDS);
-      }
-      return local;
-    }
-    // A slot of a request whose replica died is held until its lease ends: the longest a request may take.
-    Duration lease = config.upstream().responseTimeout().plus(config.limits().requestTimeout()).plusSeconds(30);
-    RedisQuotaStore redis = RedisQuotaStore.connect(new RedisQuotaStore.Settings(r.url(), r.cluster(), r.username(),
-        r.password(), r.caFile(), r.timeout(), lease, r.replay(), r.keyPrefix()), r.startWait());
-    if (!q.localFallback()) {
-      return redis;
-    }
-    FallbackQuotaStore fallback = new FallbackQuotaStore(redis, q.replicas(), q.maxAccounts(), background);
-    ticks.scheduleWithFixedDelay(() -> fallback.refreshLocks(options.clock().instant()), 0, 3, TimeUnit.SECONDS);
-    return fallback;
-  }
-
-  /**
-   * The quota store's metrics: whether this replica enforces its share of the limits alone because
-   * Redis does not answer, and how many charges it made so.
-   */
-  private static void bindQuotaMetrics(QuotaStore quota, MeterRegistry registry) {
-    if (quota instanceof FallbackQuotaStore fallback) {
-      Gauge.builder("fhirwall.quota.store.fallback", fallback, f -> f.degraded() ? 1 : 0)
-          .description("1 while Redis does not answer and this replica enforces 1/replicas of every limit alone")
-          .register(registry);
-      FunctionCounter.builder("fhirwall.quota.fallback.charges", fallback, FallbackQuotaStore::fallbackCharges)
-          .description("Responses charged by this replica alone while Redis did not answer")
-          .register(registry);
-    }
-  }
-
-  /** The paging links' key: from {@code paging.secret-file}, else the one the quota store keeps (shared by replicas). */
-  /** A key for another purpose derived from a shared one (HMAC-SHA256 of the purpose), so replicas agree on it too. */
-  private static byte[] derivedKey(byte[] shared, String purpose) {
-    try {
-      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-      mac.init(new javax.crypto.spec.SecretKeySpec(shared, "HmacSHA256"));
-      return mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    } catch (java.security.GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 missing from the JDK", e);
-    }
-  }
-
-  private static byte[] pagingSecret(DeploymentConfig.Paging paging, QuotaStore quota) throws IOException, InterruptedException {
-    if (paging.secretFile() == null) {
-      byte[] proposed = new byte[32];
-      new SecureRandom().nextBytes(proposed);
-      // Retried for a while: a store just connected may still be settling (a reconnect, a failover).
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (true) {
-        try {
-          return quota.sharedSecret("paging", proposed).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-          if (System.nanoTime() > deadline) {
-            throw new IOException("the paging key could not be read from the quota store: " + e.getMessage(), e);
-          }
-          LOG.warn("the paging key could not be read from the quota store yet ({}); retrying", e.getMessage());
-          Thread.sleep(250);
-        }
-      }
-    }
-    byte[] secret = Files.readAllBytes(paging.secretFile());
-    if (secret.length < 32) {
-      throw new IOException("paging.secret-file " + paging.secretFile() + ": " + secret.length + " bytes (expected: at least 32)");
-    }
-    return secret;
-  }
-
-  /** The audit writer: the file (chained, rotated, synced) and standard output, each when configured. */
-  private static AuditTrail auditTrail(DeploymentConfig.Audit audit, Clock clock) throws IOException {
-    AuditTrail.FileSettings file = audit.file() == null ? null : new AuditTrail.FileSettings(audit.file(), audit.maxSize(),
-        audit.rotateEvery(), audit.fsyncInterval(), audit.checkpointKey(), audit.checkpointRecords(), audit.checkpointEvery());
-    OutputStream stdout = audit.stdout() ? new java.io.FilterOutputStream(System.out) {
-      @Override
-      public void close() throws IOException {
-        flush();
-      }
-    } : null;
-    DeploymentConfig.Syslog s = audit.syslog();
-    AuditTrail.SyslogSettings syslog = s == null ? null
-        : new AuditTrail.SyslogSettings(s.address().host(), s.address().port(), s.caFile(), s.timeout());
-    DeploymentConfig.Repository r = audit.repository();
-    AuditTrail.RepositorySettings repository = r == null ? null
-        : new AuditTrail.RepositorySettings(r.url(), r.bearer(), r.timeout());
-    AuditTrail.SpoolSettings spool = audit.spoolDir() == null ? null
-        : new AuditTrail.SpoolSettings(audit.spoolDir(), audit.spoolMaxSize());
-    return AuditTrail.open(file, stdout, syslog, repository, spool, audit.queue(),
-        audit.onFailure().equals("refuse") ? AuditTrail.OnFailure.REFUSE : AuditTrail.OnFailure.ALARM, clock);
-  }
-
-  private static void bindAuditMetrics(AuditTrail trail, MeterRegistry registry) {
-    Gauge.builder("fhirwall.audit.queue", trail, AuditTrail::queueDepth)
-        .description("Audit records waiting for the writer").register(registry);
-    Gauge.builder("fhirwall.audit.owed", trail, AuditTrail::owed)
-        .description("Audit records a failing destination still owes (held in memory, written when it recovers)")
-        .register(registry);
-    FunctionCounter.builder("fhirwall.audit.written", trail, AuditTrail::written)
-        .description("Audit records the writer took and handed to its destinations").register(registry);
-    FunctionCounter.builder("fhirwall.audit.sink.failures", trail, AuditTrail::failures)
-        .description("Failed writes to an audit destination (each retried)").register(registry);
   }
 
   private static ExecutorService executor(String name, int threads, int queue) {

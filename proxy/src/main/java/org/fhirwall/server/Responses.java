@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -22,6 +23,12 @@ import org.jspecify.annotations.Nullable;
 /** Writes {@link Answer}s (built by {@code respond}) to a Netty channel. */
 final class Responses {
 
+  /**
+   * Header names of an answer are fhirwall's constants or came through Netty's decoder (the EPR's):
+   * checked once already, so not again per header; values are still checked (no line breaks).
+   */
+  private static final DefaultHttpHeadersFactory ANSWER_HEADERS = DefaultHttpHeadersFactory.headersFactory().withNameValidation(false);
+
   private Responses() {}
 
   /**
@@ -31,7 +38,8 @@ final class Responses {
   static ChannelFuture write(ChannelHandlerContext ctx, Answer answer, boolean keepAlive) {
     byte[] body = answer.body();
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(answer.status()),
-        body.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        body.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), ANSWER_HEADERS,
+        DefaultHttpHeadersFactory.trailersFactory());
     HttpHeaders h = response.headers();
     for (Map.Entry<String, String> e : answer.headers()) {
       h.add(e.getKey(), e.getValue());

@@ -44,13 +44,18 @@ final class Steps {
    */
   void run(Trail trail, Runnable stage) {
     String outer = MDC.get(REQUEST_ID);
-    MDC.put(REQUEST_ID, trail.requestId());
+    boolean nested = trail.requestId().equals(outer); // a stage that completed at once, run inside the one before
+    if (!nested) {
+      MDC.put(REQUEST_ID, trail.requestId());
+    }
     try {
       stage.run();
     } catch (RuntimeException e) {
       crashed.accept(trail, e);
     } finally {
-      if (outer == null) {
+      if (nested) {
+        // the enclosing stage restores the outer id
+      } else if (outer == null) {
         MDC.remove(REQUEST_ID);
       } else {
         MDC.put(REQUEST_ID, outer);

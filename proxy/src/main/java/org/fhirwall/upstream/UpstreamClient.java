@@ -4,27 +4,20 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -35,7 +28,6 @@ import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +38,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends requests to the EPR over keep-alive connections pooled per event loop.
+ * Sends requests to the EPR over keep-alive connections pooled per event loop ({@link LoopPool}).
  *
  * <p>A request is sent on the event loop of the client connection that asked for it, over a
  * connection owned by that loop: pools need no locks. Admission goes through the circuit
@@ -57,8 +49,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class UpstreamClient implements Upstream, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
-  private static final AttributeKey<Call> CALL = AttributeKey.valueOf("fhirwall.upstream.call");
-  private static final int MAX_WAITERS_PER_LOOP = 4096;
+  static final AttributeKey<Call> CALL = AttributeKey.valueOf("fhirwall.upstream.call");
 
   private final UpstreamSettings settings;
   private final CircuitBreaker breaker;
@@ -74,8 +65,8 @@ public final class UpstreamClient implements Upstream, AutoCloseable {
     this.breaker = requireNonNull(breaker, "breaker");
     this.bulkhead = requireNonNull(bulkhead, "bulkhead");
     this.channelType = requireNonNull(channelType, "channelType");
-    group.forEach(e -> pools.put((EventLoop) e, new LoopPool((EventLoop) e)));
     this.ssl = new AtomicReference<>(sslContext(settings));
+    group.forEach(e -> pools.put((EventLoop) e, new LoopPool((EventLoop) e, settings, channelType, ssl)));
   }
 
   /**
@@ -174,7 +165,7 @@ public final class UpstreamClient implements Upstream, AutoCloseable {
   }
 
   /** One request's way to the EPR and back. Confined to its loop. */
-  private final class Call {
+  final class Call {
     final LoopPool pool;
     final UpstreamRequest request;
     final Promise<UpstreamResult> promise;
@@ -330,157 +321,6 @@ public final class UpstreamClient implements Upstream, AutoCloseable {
         timeout.cancel(false);
         timeout = null;
       }
-    }
-  }
-
-  /** Connections of one event loop. Only touched on that loop. */
-  private final class LoopPool {
-    final EventLoop loop;
-    final ArrayDeque<Channel> idle = new ArrayDeque<>();
-    final ArrayDeque<Call> waiting = new ArrayDeque<>();
-    final Bootstrap bootstrap;
-    int open;
-
-    LoopPool(EventLoop loop) {
-      this.loop = loop;
-      this.bootstrap = new Bootstrap()
-          .group(loop)
-          .channel(channelType)
-          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
-          .option(ChannelOption.TCP_NODELAY, true)
-          .option(ChannelOption.SO_KEEPALIVE, true)
-          .handler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              SslContext context = ssl.get();
-              if (context != null) {
-                ch.pipeline().addLast(context.newHandler(ch.alloc(), settings.host(), settings.port()));
-              }
-              ch.pipeline().addLast(new HttpClientCodec(4096, 64 * 1024, 64 * 1024));
-              ch.pipeline().addLast(new ResponseReader());
-            }
-          });
-    }
-
-    void acquire(Call call) {
-      while (!idle.isEmpty()) {
-        Channel ch = idle.pollLast();
-        if (ch.isActive()) {
-          call.onConnection(ch, true);
-          return;
-        }
-      }
-      if (open < settings.maxConnectionsPerLoop()) {
-        connect(call);
-        return;
-      }
-      if (waiting.size() >= MAX_WAITERS_PER_LOOP) {
-        call.fail(UpstreamResult.Kind.BUSY, "upstream connection pool exhausted");
-        return;
-      }
-      waiting.add(call);
-    }
-
-    private void connect(Call call) {
-      open++;
-      bootstrap.connect(settings.host(), settings.port()).addListener(f -> {
-        if (!f.isSuccess()) {
-          open--;
-          call.onConnectFailed(f.cause());
-          serveWaiter();
-          return;
-        }
-        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
-        ch.closeFuture().addListener(c -> {
-          open--;
-          idle.remove(ch);
-          serveWaiter();
-        });
-        call.onConnection(ch, false);
-      });
-    }
-
-    void release(Channel ch, boolean reusable) {
-      if (!reusable || !ch.isActive()) {
-        ch.close();
-        return;
-      }
-      Call next = waiting.poll();
-      if (next != null) {
-        next.onConnection(ch, true);
-      } else {
-        idle.addLast(ch);
-      }
-    }
-
-    void forget(Call call) {
-      waiting.remove(call);
-    }
-
-    private void serveWaiter() {
-      if (!waiting.isEmpty() && open < settings.maxConnectionsPerLoop()) {
-        connect(waiting.poll());
-      }
-    }
-
-    void closeAll() {
-      for (Channel ch : idle) {
-        ch.close();
-      }
-      idle.clear();
-    }
-  }
-
-  /** Feeds the decoded response of a pooled connection to the call using it. */
-  private static final class ResponseReader extends SimpleChannelInboundHandler<HttpObject> {
-    ResponseReader() {
-      super(false);
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
-      Call call = ctx.channel().attr(CALL).get();
-      try {
-        if (call == null) {
-          // Bytes nobody asked for: the connection cannot be trusted any more.
-          ctx.close();
-          return;
-        }
-        if (msg.decoderResult().isFailure()) {
-          call.fail(UpstreamResult.Kind.PROTOCOL, "malformed upstream response: " + msg.decoderResult().cause().getMessage());
-          return;
-        }
-        if (msg instanceof HttpResponse r) {
-          if (r.status().code() == 100) {
-            return;
-          }
-          call.onResponse(r);
-        }
-        if (msg instanceof HttpContent c) {
-          call.onContent(c);
-        }
-      } finally {
-        io.netty.util.ReferenceCountUtil.release(msg);
-      }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      Call call = ctx.channel().attr(CALL).get();
-      if (call != null) {
-        call.connectionLost("closed by upstream");
-      }
-      ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      Call call = ctx.channel().attr(CALL).get();
-      LOG.debug("upstream connection error", cause);
-      if (call != null) {
-        call.connectionLost(cause.getClass().getSimpleName() + ": " + cause.getMessage());
-      }
-      ctx.close();
     }
   }
 

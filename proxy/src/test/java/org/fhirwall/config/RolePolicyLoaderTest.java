@@ -19,10 +19,11 @@ import org.fhirwall.policy.SearchRules;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RolePolicyLoaderTest {
+public class RolePolicyLoaderTest {
   private final RolePolicyLoader loader = new RolePolicyLoader(FhirContext.forR4Cached().getResourceTypes());
 
-  static final String PHYSICIAN = """
+  /** A physician role with every kind of limit; the policy engine's tests read it too. */
+  public static final String PHYSICIAN = """
       role: physician
       description: Hospital physicians
       applies-to:

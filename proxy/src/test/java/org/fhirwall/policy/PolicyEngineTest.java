@@ -20,36 +20,8 @@ import org.fhirwall.respond.Refusals;
 class PolicyEngineTest {
   static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
 
-  static final String PHYSICIAN = """
-      role: physician
-      description: Hospital physicians
-      applies-to:
-        roles: [physician, doctor]
-      priority: 100
-      authentication:
-        amr: [otp]
-        max-age: 12h
-      interactions: [read, search-type, search-compartment]
-      resource-types: [Patient, Observation]
-      operations: [$everything]
-      patient-limits:
-        - window: 24h
-          max: 150
-        - window: 1h
-          max: 50
-      at-limit:
-        action: lock
-        lock-for: 24h
-        alert: true
-      break-glass:
-        patient-limits:
-          - {window: 24h, max: 400}
-        authentication:
-          max-age: 15m
-      search:
-        max-count: 50
-        max-pages: 10
-      """;
+  /** The physician role both the loader's and the engine's tests read (config.RolePolicyLoaderTest uses it too). */
+  public static final String PHYSICIAN = org.fhirwall.config.RolePolicyLoaderTest.PHYSICIAN;
 
   private final RolePolicy physician = role(PHYSICIAN);
   private final PolicyEngine engine = new PolicyEngine(new PolicySet(List.of(physician)));

@@ -35,6 +35,66 @@ class EntryEditsTest {
     assertThat(EntryEdits.withoutTopLevelTotal(json)).isSameAs(json);
   }
 
+  /** The byte walk cuts exactly what Jackson's parser cuts, on awkward bodies and on thousands of generated ones. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{\"\\u0074otal\":7,\"resourceType\":\"Bundle\"}",
+      "{\"a\":\"}]{[\\\"total\\\":1,\",\"total\":2}",
+      "{\"entry\":[{\"a\":[1,2,{\"b\":\"]\"}]}],\"total\":1e3}",
+      "{\"x\":true,\"y\":null,\"z\":-1.5E-2,\"total\":0}",
+      "{\"totals\":1,\"tota\":2,\"total\":3}",
+      "{\"totals\":1}",
+      "  {  }  ",
+      "[{\"total\":1}]",
+      "{\"a\":\"\\\\\",\"total\":5}",
+      "{\"resourceType\":\"Bundle\"\t,\r\n\"total\"\t:\t9\t}"})
+  void theByteWalkCutsWhatTheParserCuts(String json) {
+    byte[] bytes = json.getBytes(UTF_8);
+    assertThat(new String(EntryEdits.withoutTopLevelTotal(bytes), UTF_8))
+        .isEqualTo(new String(EntryEdits.withoutTopLevelTotalParsed(bytes), UTF_8));
+  }
+
+  @Test
+  void theByteWalkCutsWhatTheParserCutsOnGeneratedBodies() throws Exception {
+    java.util.Random random = new java.util.Random(18);
+    String[] names = {"resourceType", "total", "totals", "entry", "link", "meta", "t\"otal", "type"};
+    for (int round = 0; round < 3000; round++) {
+      com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode();
+      int members = random.nextInt(6);
+      for (int m = 0; m < members; m++) {
+        o.set(names[random.nextInt(names.length)], value(random, 3));
+      }
+      String text = random.nextBoolean() ? JSON.writeValueAsString(o) : JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o);
+      byte[] bytes = text.getBytes(UTF_8);
+      assertThat(new String(EntryEdits.withoutTopLevelTotal(bytes), UTF_8)).as(text)
+          .isEqualTo(new String(EntryEdits.withoutTopLevelTotalParsed(bytes), UTF_8));
+    }
+  }
+
+  private static JsonNode value(java.util.Random random, int depth) {
+    var f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+    switch (depth == 0 ? random.nextInt(4) : random.nextInt(6)) {
+      case 0: return f.numberNode(random.nextInt(2000) - 1000);
+      case 1: return f.textNode(new String[] {"", "a\"b", "}]", "\\", "total", "é\u2028\n", "{\"total\":1}"}[random.nextInt(7)]);
+      case 2: return random.nextBoolean() ? f.booleanNode(random.nextBoolean()) : f.nullNode();
+      case 3: return f.numberNode(random.nextDouble() * 1e6);
+      case 4: {
+        var a = f.arrayNode();
+        for (int i = random.nextInt(4); i > 0; i--) {
+          a.add(value(random, depth - 1));
+        }
+        return a;
+      }
+      default: {
+        var o = f.objectNode();
+        for (int i = random.nextInt(4); i > 0; i--) {
+          o.set(random.nextBoolean() ? "total" : "x" + i, value(random, depth - 1));
+        }
+        return o;
+      }
+    }
+  }
+
   static org.fhirwall.policy.RolePolicy patientsAndObservationsOnly() throws Exception {
     return new org.fhirwall.config.RolePolicyLoader(ca.uhn.fhir.context.FhirContext.forR4Cached().getResourceTypes())
         .parse("ward.yaml", """

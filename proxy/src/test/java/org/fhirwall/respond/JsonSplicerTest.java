@@ -72,4 +72,35 @@ class JsonSplicerTest {
     assertThatThrownBy(() -> JsonSplicer.splice(json, List.of(new JsonSplicer.Replacement(new UrlOccurrence(5, 6, "x", null), "y"))))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  /** A withheld total is cut in the same copy as the links are rewritten: the result is both edits, one after the other. */
+  @Test
+  void aCutGoesWithTheReplacementsInOneCopy() {
+    String json = "{\"resourceType\":\"Bundle\",\"total\":500,\"link\":[{\"relation\":\"next\",\"url\":\"http://epr/fhir?p=2\"}],"
+        + "\"entry\":[{\"fullUrl\":\"http://epr/fhir/Patient/1\"}]}";
+    byte[] bytes = json.getBytes(UTF_8);
+    JsonSplicer.Cut total = EntryEdits.topLevelTotal(bytes);
+    List<JsonSplicer.Replacement> links = List.of(
+        new JsonSplicer.Replacement(at(json, "\"http://epr/fhir/Patient/1\""), "https://proxy/fhir/Patient/1"),
+        new JsonSplicer.Replacement(at(json, "\"http://epr/fhir?p=2\""), "https://proxy/fhir?_fwpage=x"));
+    byte[] once = JsonSplicer.splice(bytes, links, total);
+    byte[] twice = EntryEdits.withoutTopLevelTotalParsed(JsonSplicer.splice(bytes, links));
+    assertThat(new String(once, UTF_8)).isEqualTo(new String(twice, UTF_8))
+        .isEqualTo("{\"resourceType\":\"Bundle\",\"link\":[{\"relation\":\"next\",\"url\":\"https://proxy/fhir?_fwpage=x\"}],"
+            + "\"entry\":[{\"fullUrl\":\"https://proxy/fhir/Patient/1\"}]}");
+    assertThat(JsonSplicer.splice(bytes, List.of(), total)).isEqualTo(EntryEdits.withoutTopLevelTotal(bytes));
+  }
+
+  @Test
+  void aCutOverlappingAReplacementOrOutsideTheBodyIsRefused() {
+    String json = "{\"a\":\"http://epr/x\",\"total\":1}";
+    byte[] bytes = json.getBytes(UTF_8);
+    UrlOccurrence url = at(json, "\"http://epr/x\"");
+    assertThatThrownBy(() -> JsonSplicer.splice(bytes, List.of(new JsonSplicer.Replacement(url, "y")),
+        new JsonSplicer.Cut(url.start() + 2, url.end() + 3)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlap");
+    assertThatThrownBy(() -> JsonSplicer.splice(bytes, List.of(), new JsonSplicer.Cut(3, bytes.length + 1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inside");
+    assertThatThrownBy(() -> new JsonSplicer.Cut(5, 4)).isInstanceOf(IllegalArgumentException.class);
+  }
 }

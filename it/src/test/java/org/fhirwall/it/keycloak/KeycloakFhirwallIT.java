@@ -230,17 +230,48 @@ class KeycloakFhirwallIT {
     assertThat(readObservations.statusCode()).as(readObservations.body()).isEqualTo(200);
     assertThat(readObservations.body()).contains("\"resourceType\":\"Bundle\"");
 
-    // a patient/ scope without a launch context (stock Keycloak gives none) grants nothing
+    // a patient/ scope without a launch context grants nothing
     DpopKey other = DpopKey.generate();
-    TokenSet patientScoped = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, TestRealm.DR_MARTIN.username(),
+    TokenSet noLaunch = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, TestRealm.DR_MARTIN.username(),
         TestRealm.DR_MARTIN.password(), TestRealm.DR_MARTIN.totpSecret(), other,
-        java.util.Map.of("scope", "openid launch/patient patient/Observation.rs"));
-    assertThat(patientScoped.accessClaims().path("scope").asText()).contains("patient/Observation.rs");
-    assertThat(patientScoped.accessClaims().has("patient")).isFalse();
+        java.util.Map.of("scope", "openid patient/Observation.rs"));
+    assertThat(noLaunch.accessClaims().path("scope").asText()).contains("patient/Observation.rs");
+    assertThat(noLaunch.accessClaims().has("patient")).isFalse();
     HttpResponse<String> noContext =
-        withFreshProof("Observation?subject=Patient/" + patient + "&_count=5", patientScoped.accessToken(), other);
+        withFreshProof("Observation?subject=Patient/" + patient + "&_count=5", noLaunch.accessToken(), other);
     assertThat(noContext.statusCode()).as(noContext.body()).isEqualTo(403);
     assertThat(noContext.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Observation\"");
+  }
+
+  /**
+   * The shipped realm's launch context: with {@code launch/patient}, Keycloak writes the user's
+   * {@code smart_patient} attribute as the {@code patient} claim, and fhirwall confines the token to
+   * that patient: her observations are served, another patient's are refused before the EPR.
+   */
+  @Test
+  void aPatientLaunchContextFromKeycloakConfinesTheTokenToThatPatient() throws Exception {
+    String own = TestRealm.MARTIN_PATIENT;
+    assertThat(store.get("Patient", own)).as("the launch patient exists in the EPR").isPresent();
+    String another = store.samplePatientIds(20, 23).stream().filter(id -> !id.equals(own)).findFirst().orElseThrow();
+    DpopKey device = DpopKey.generate();
+    TokenSet launched = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, TestRealm.DR_MARTIN.username(),
+        TestRealm.DR_MARTIN.password(), TestRealm.DR_MARTIN.totpSecret(), device,
+        java.util.Map.of("scope", "openid launch/patient patient/Observation.rs patient/Patient.rs"));
+    assertThat(launched.accessClaims().path("patient").asText()).isEqualTo(own);
+
+    HttpResponse<String> hers = withFreshProof("Observation?subject=Patient/" + own + "&_count=5", launched.accessToken(), device);
+    assertThat(hers.statusCode()).as(hers.body()).isEqualTo(200);
+    assertThat(hers.body()).contains("\"resourceType\":\"Bundle\"").doesNotContain("Patient/" + another + "\"");
+    HttpResponse<String> herRecord = withFreshProof("Patient/" + own, launched.accessToken(), device);
+    assertThat(herRecord.statusCode()).as(herRecord.body()).isEqualTo(200);
+
+    HttpResponse<String> theirs =
+        withFreshProof("Observation?subject=Patient/" + another + "&_count=5", launched.accessToken(), device);
+    assertThat(theirs.statusCode()).as(theirs.body()).isEqualTo(403);
+    assertThat(theirs.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Observation\"");
+    HttpResponse<String> theirRecord = withFreshProof("Patient/" + another, launched.accessToken(), device);
+    assertThat(theirRecord.statusCode()).as(theirRecord.body()).isEqualTo(403);
+    assertThat(theirRecord.body()).doesNotContain("\"resourceType\":\"Patient\"");
   }
 
   @Test

@@ -270,6 +270,9 @@ class KeycloakRealmIT {
     assertThat(claims.path("sid").asText()).isNotEmpty();
     assertThat(claims.path("preferred_username").asText()).isEqualTo(DR_MARTIN.username());
     assertThat(claims.path("cnf").path("jkt").asText()).isEqualTo(device.thumbprint());
+    // the shipped mappers: launch/patient and fhirUser from the user's attributes
+    assertThat(claims.path("patient").asText()).as("patient in %s", claims).isEqualTo(TestRealm.MARTIN_PATIENT);
+    assertThat(claims.path("fhirUser").asText()).as("fhirUser in %s", claims).isEqualTo(TestRealm.MARTIN_FHIR_USER);
   }
 
   @Test
@@ -277,6 +280,8 @@ class KeycloakRealmIT {
     JsonNode plain = keycloak.dpopBrowserLogin(TestRealm.SMART_APP, DR_MARTIN.username(), DR_MARTIN.password(),
         DR_MARTIN.totpSecret(), org.fhirwall.demo.DpopKey.generate()).accessClaims();
     assertThat(plain.path("scope").asText()).as("optional scopes only when asked").doesNotContain("/");
+    assertThat(plain.has("patient")).as("no launch context unless launch/patient is asked for").isFalse();
+    assertThat(plain.has("fhirUser")).as("no fhirUser unless asked for").isFalse();
     assertThat(strings(plain.path("realm_access").path("roles"))).contains("physician");
 
     KeycloakRefusal system = catchThrowableOfType(KeycloakRefusal.class,

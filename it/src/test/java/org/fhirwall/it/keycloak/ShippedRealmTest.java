@@ -72,6 +72,34 @@ class ShippedRealmTest {
     assertThat(client(TestRealm.WEB).has("optionalClientScopes")).as("SMART scopes are for the app only").isFalse();
   }
 
+  /**
+   * The launch context and fhirUser come from user attributes that only an administrator may see or
+   * set (a user must not choose the patient an app is confined to), declared in the realm's user profile.
+   */
+  @Test
+  void theLaunchPatientAndFhirUserAreAdminOnlyAttributesMappedIntoTheToken() throws Exception {
+    Map<String, JsonNode> scopes = new HashMap<>();
+    realm.path("clientScopes").forEach(s -> scopes.put(s.path("name").asText(), s));
+    JsonNode patient = scopes.get("launch/patient").path("protocolMappers").path(0);
+    assertThat(patient.path("protocolMapper").asText()).isEqualTo("oidc-usermodel-attribute-mapper");
+    assertThat(patient.path("config").path("user.attribute").asText()).isEqualTo("smart_patient");
+    assertThat(patient.path("config").path("claim.name").asText()).isEqualTo("patient");
+    assertThat(patient.path("config").path("access.token.claim").asText()).isEqualTo("true");
+    JsonNode fhirUser = scopes.get("fhirUser").path("protocolMappers").path(0);
+    assertThat(fhirUser.path("config").path("user.attribute").asText()).isEqualTo("fhir_user");
+    assertThat(fhirUser.path("config").path("claim.name").asText()).isEqualTo("fhirUser");
+
+    JsonNode provider = realm.path("components").path("org.keycloak.userprofile.UserProfileProvider").path(0);
+    JsonNode profile = JSON.readTree(provider.path("config").path("kc.user.profile.config").path(0).asText());
+    Map<String, JsonNode> attributes = new HashMap<>();
+    profile.path("attributes").forEach(a -> attributes.put(a.path("name").asText(), a));
+    assertThat(attributes).containsKeys("username", "email", "firstName", "lastName", "smart_patient", "fhir_user");
+    for (String name : List.of("smart_patient", "fhir_user")) {
+      assertThat(attributes.get(name).path("permissions").path("edit").toString()).as(name).isEqualTo("[\"admin\"]");
+      assertThat(attributes.get(name).path("permissions").path("view").toString()).as(name).isEqualTo("[\"admin\"]");
+    }
+  }
+
   @Test
   void everyDescriptionFitsKeycloaksColumn() {
     // Keycloak stores a client's description in a VARCHAR(255): a longer one fails the whole import

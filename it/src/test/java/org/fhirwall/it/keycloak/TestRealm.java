@@ -56,6 +56,14 @@ public final class TestRealm {
 
   public static final List<TestUser> USERS = List.of(DR_MARTIN, NURSE_PETIT, NO_OTP, DR_LEAVING, DR_STOLEN);
 
+  /**
+   * Dr Martin's user attributes, which the shipped realm's mappers turn into claims: {@code patient}
+   * (when an app asks for {@code launch/patient}) and {@code fhirUser} (when it asks for
+   * {@code fhirUser}). p7 is a patient of every synthetic EPR the tests start.
+   */
+  public static final String MARTIN_PATIENT = "p7";
+  public static final String MARTIN_FHIR_USER = "Practitioner/dr-martin";
+
   private TestRealm() {}
 
   /** The shipped realm file, from {@code fhirwall.docker.dir} (set by the build) or ../docker. */
@@ -145,6 +153,11 @@ public final class TestRealm {
     node.put("lastName", names.length > 1 ? names[1] : names[0]);
     node.put("email", user.username() + "@hospital.test");
     node.put("emailVerified", true);
+    if (user.equals(DR_MARTIN)) {
+      ObjectNode attributes = node.putObject("attributes");
+      attributes.putArray("smart_patient").add(MARTIN_PATIENT);
+      attributes.putArray("fhir_user").add(MARTIN_FHIR_USER);
+    }
     ArrayNode roles = node.putArray("realmRoles");
     user.realmRoles().forEach(roles::add);
     ArrayNode credentials = node.putArray("credentials");

@@ -1,0 +1,165 @@
+package org.fhirwall.fhir;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The body each interaction takes, as {@link RequestParser} reads it: a resource for a create or
+ * update (its type and id must match the URL), a JSON Patch or FHIRPath patch, and a batch or
+ * transaction Bundle whose entries each have their request classified as if sent alone. Bodies are
+ * re-serialised as JSON by {@link RequestBodies}. Thread-safe and free of I/O.
+ */
+final class InteractionBodies {
+  private final ParserSettings settings;
+  private final RequestPaths paths;
+  private final RequestBodies bodies;
+
+  InteractionBodies(ParserSettings settings, RequestPaths paths, RequestBodies bodies) {
+    this.settings = requireNonNull(settings, "settings");
+    this.paths = requireNonNull(paths, "paths");
+    this.bodies = requireNonNull(bodies, "bodies");
+  }
+
+  FhirRequest.Body resourceBody(byte[] raw, RequestHeaders.Info info, Interaction interaction, RequestPaths.Shape shape,
+      boolean conditional) {
+    if (raw.length == 0) {
+      throw Refused.invalid("A " + interaction.code() + " needs a resource body");
+    }
+    ObjectNode resource = bodies.resource(raw, RequestBodies.kindOf(info.contentType()), "request body");
+    if (!resource.path("resourceType").asText().equals(shape.type())) {
+      throw Refused.invalid("The body's resourceType does not match the resource type in the URL");
+    }
+    if (interaction == Interaction.UPDATE && !conditional) {
+      JsonNode id = resource.get("id");
+      if (id != null && !(id.isTextual() && id.textValue().equals(shape.id()))) {
+        throw Refused.invalid("The body's id does not match the id in the URL");
+      }
+    }
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType());
+  }
+
+  FhirRequest.Body patchBody(byte[] raw, RequestHeaders.Info info, boolean inBundle) {
+    if (raw.length == 0) {
+      throw Refused.invalid("A patch needs a body");
+    }
+    RequestBodies.Kind kind = RequestBodies.kindOf(info.contentType());
+    if (kind == RequestBodies.Kind.JSON_PATCH) {
+      return new FhirRequest.Body(bodies.bytes(bodies.jsonPatch(raw)), RequestHeaders.JSON_PATCH);
+    }
+    ObjectNode resource = bodies.resource(raw, kind, "patch body");
+    if (!inBundle && !resource.path("resourceType").asText().equals("Parameters")) {
+      throw Refused.invalid("A FHIRPath patch body must be a Parameters resource");
+    }
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType());
+  }
+
+  static Interaction bundleType(ObjectNode bundle) {
+    if (!bundle.path("resourceType").asText().equals("Bundle")) {
+      throw Refused.invalid("POST to the base takes a batch or transaction Bundle");
+    }
+    return switch (bundle.path("type").asText("")) {
+      case "batch" -> Interaction.BATCH;
+      case "transaction" -> Interaction.TRANSACTION;
+      default -> throw Refused.invalid("Bundle.type must be batch or transaction");
+    };
+  }
+
+  /** The entries of {@code bundle}, each request classified by {@code classify}. */
+  List<FhirRequest.BundleEntry> entries(ObjectNode bundle, Function<RequestParser.Input, FhirRequest> classify) {
+    JsonNode entryNode = bundle.get("entry");
+    if (entryNode == null) {
+      return List.of();
+    }
+    if (!entryNode.isArray()) {
+      throw Refused.invalid("Bundle.entry must be an array");
+    }
+    if (entryNode.size() > settings.maxBundleEntries()) {
+      throw Refused.of(400, IssueType.TOO_COSTLY, "More than " + settings.maxBundleEntries() + " Bundle entries");
+    }
+    List<FhirRequest.BundleEntry> entries = new ArrayList<>(entryNode.size());
+    for (int i = 0; i < entryNode.size(); i++) {
+      try {
+        entries.add(entry(i, entryNode.get(i), classify));
+      } catch (Refused r) {
+        Refusal inner = r.refusal();
+        throw new Refused(new Refusal(inner.status(), inner.code(), "Bundle entry " + i + ": " + inner.diagnostics(),
+            inner.headers(), inner.closeConnection()));
+      }
+    }
+    return entries;
+  }
+
+  private FhirRequest.BundleEntry entry(int index, JsonNode e, Function<RequestParser.Input, FhirRequest> classify) {
+    if (!(e instanceof ObjectNode)) {
+      throw Refused.invalid("A Bundle entry must be a JSON object");
+    }
+    String fullUrl = optionalText(e, "fullUrl");
+    JsonNode request = e.get("request");
+    if (!(request instanceof ObjectNode)) {
+      throw Refused.invalid("Bundle entry without a request");
+    }
+    String method = optionalText(request, "method");
+    String url = optionalText(request, "url");
+    if (method == null || url == null) {
+      throw Refused.invalid("Bundle entry request needs a method and a url");
+    }
+    if (!RequestPaths.METHODS.contains(method)) {
+      throw Refused.invalid("Bundle entry request.method must be GET, POST, PUT, PATCH or DELETE");
+    }
+    if (url.startsWith("/") || url.contains("://") || url.startsWith("urn:")) {
+      throw Refused.invalid("Bundle entry request.url must be relative to the base");
+    }
+    paths.checkTarget(url, "Bundle entry request.url");
+    JsonNode resourceNode = e.get("resource");
+    if (resourceNode != null && !(resourceNode instanceof ObjectNode)) {
+      throw Refused.invalid("Bundle entry resource must be a JSON object");
+    }
+    int q = url.indexOf('?');
+    String path = q < 0 ? url : url.substring(0, q);
+    String query = q < 0 ? "" : url.substring(q + 1);
+    RequestPaths.checkRelativePath(path);
+    List<QueryParam> params = QueryCodec.parse(query, "Bundle entry url", settings);
+    String resourceJson = resourceNode == null ? null : bodies.string(resourceNode);
+    byte[] body = resourceJson == null ? new byte[0] : resourceJson.getBytes(StandardCharsets.UTF_8);
+    RequestHeaders.Info info = RequestHeaders.Info.forEntry(
+        entryHeader(request, "ifMatch"), entryHeader(request, "ifNoneMatch"), entryHeader(request, "ifModifiedSince"),
+        entryHeader(request, "ifNoneExist"), resourceJson == null ? null : Format.JSON.contentType());
+    FhirRequest classified = classify.apply(new RequestParser.Input(method, RequestPaths.segments(path), params, info, body, true));
+    return new FhirRequest.BundleEntry(index, fullUrl, classified, resourceJson);
+  }
+
+  private static @Nullable String optionalText(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    if (v == null) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw Refused.invalid("Bundle entry " + field + " must be a string");
+    }
+    return v.textValue();
+  }
+
+  private static @Nullable String entryHeader(JsonNode request, String field) {
+    String v = optionalText(request, field);
+    if (v == null) {
+      return null;
+    }
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < 0x20 || c >= 0x7F) {
+        throw Refused.invalid("Bundle entry request." + field + " must be printable ASCII");
+      }
+    }
+    if (v.length() > 1024) {
+      throw Refused.of(400, IssueType.TOO_LONG, "Bundle entry request." + field + " is too long");
+    }
+    return v.isEmpty() ? null : v;
+  }
+}
