@@ -481,10 +481,13 @@ final class JsonWalk {
         return;
       }
     }
-    String[] names = new String[depth + 1];
+    // The names on the way here, as ranges of the body: most candidates are dropped unread.
+    int[] names = new int[3 * (depth + 1)];
     for (int i = 0; i <= depth; i++) {
       Frame frame = frames[i];
-      names[i] = frame.nameStart < 0 ? null : tokens.text(frame.nameStart, frame.nameEnd, frame.nameFlags);
+      names[3 * i] = frame.nameStart;
+      names[3 * i + 1] = frame.nameEnd;
+      names[3 * i + 2] = frame.nameFlags;
     }
     candidates.add(new Candidate(names, kind, f.reference, f.start, end, typedPatient));
   }
@@ -517,7 +520,7 @@ final class JsonWalk {
     Set<List<String>> owners = member ? model.compartment.ownerPaths(type) : Set.of();
     for (int i = f.candidateMark; i < candidates.size(); i++) {
       Candidate c = candidates.get(i);
-      if (!c.typedPatient && !(member && owners.contains(c.pathBelow(depth)))) {
+      if (!c.typedPatient && !(member && onOwnerPath(c, owners, depth))) {
         continue;
       }
       switch (c.kind) {
@@ -702,17 +705,58 @@ final class JsonWalk {
   // ---- state
 
   /** A Reference that resolved to nothing where it stands; judged by the resource that holds it. */
-  private record Candidate(String[] names, byte kind, @Nullable String reference, int start, int end, boolean typedPatient) {
-    /** The element names below the frame at {@code resourceDepth} down to this reference, arrays transparent. */
-    List<String> pathBelow(int resourceDepth) {
-      List<String> path = new ArrayList<>(names.length - resourceDepth);
-      for (int i = resourceDepth + 1; i < names.length; i++) {
-        if (names[i] != null) {
-          path.add(names[i]);
+  /**
+   * A Reference that resolved to nothing where it stands; judged by the resource that holds it.
+   * {@code names} holds, per frame from the top down to the Reference, its member name's start, end
+   * and {@link JsonTokens} flags in the body (start -1 for none: an array item, the top).
+   */
+  private record Candidate(int[] names, byte kind, @Nullable String reference, int start, int end, boolean typedPatient) {}
+
+  /**
+   * Whether the element names below the frame at {@code resourceDepth} down to {@code c}, arrays
+   * transparent, are one of {@code owners}: compared on the body's bytes, decoded only for a name
+   * that holds escapes or non-ASCII bytes.
+   */
+  private boolean onOwnerPath(Candidate c, Set<List<String>> owners, int resourceDepth) {
+    int[] names = c.names;
+    int frameCount = names.length / 3;
+    int named = 0;
+    for (int i = resourceDepth + 1; i < frameCount; i++) {
+      named += names[3 * i] < 0 ? 0 : 1;
+    }
+    for (List<String> path : owners) {
+      if (path.size() != named) {
+        continue;
+      }
+      int j = 0;
+      boolean same = true;
+      for (int i = resourceDepth + 1; i < frameCount && same; i++) {
+        int start = names[3 * i];
+        if (start >= 0) {
+          same = nameIs(start, names[3 * i + 1], names[3 * i + 2], path.get(j++));
         }
       }
-      return path;
+      if (same) {
+        return true;
+      }
     }
+    return false;
+  }
+
+  private boolean nameIs(int start, int end, int flags, String expected) {
+    if (flags != 0) {
+      return tokens.text(start, end, flags).equals(expected);
+    }
+    int n = end - start;
+    if (n != expected.length()) {
+      return false;
+    }
+    for (int k = 0; k < n; k++) {
+      if (json[start + k] != expected.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** What the walk remembers about one open object or array; reused across the walk by depth. */

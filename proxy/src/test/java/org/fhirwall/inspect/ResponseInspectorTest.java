@@ -397,6 +397,19 @@ class ResponseInspectorTest {
   }
 
   @Test
+  void anOwnerPathIsMatchedOnTheBodysBytesAndThroughEscapes() {
+    String plain = "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"display\":\"Claire Martin\"}}";
+    Set<String> counted = read(plain).patients();
+    assertThat(counted).hasSize(1).allSatisfy(k -> assertThat(k).startsWith(PatientKeys.UNRESOLVED_PREFIX));
+    assertThat(read(plain.replace("\"subject\"", "\"subj\\u0065ct\"")).patients()).isEqualTo(counted);
+    assertThat(read(plain.replace("\"subject\"", "\"subjecx\"")).patients()).isEmpty();
+    assertThat(read(plain.replace("\"subject\"", "\"subjec\\u0078\"")).patients()).isEmpty();
+    assertThat(read(plain.replace("\"subject\":{", "\"extension\":[{\"url\":\"u\",\"valueReference\":{\"display\":\"d\"}}],\"subject\":{"))
+        .patients()).as("a display-only reference off the owner paths").isEqualTo(counted);
+  }
+
+  @Test
   void aPatientWithoutIdStillCounts() {
     assertThat(read("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"X\"}]}").patients())
         .hasSize(1).allSatisfy(k -> assertThat(k).startsWith(PatientKeys.UNIDENTIFIED_PREFIX));
