@@ -3,6 +3,11 @@ package org.fhirwall.inspect;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import static java.util.Objects.requireNonNull;
+import static org.fhirwall.inspect.WalkFrame.CONTAINED;
+import static org.fhirwall.inspect.WalkFrame.OTHER_TYPE;
+import static org.fhirwall.inspect.WalkFrame.PATIENT;
+import static org.fhirwall.inspect.WalkFrame.UNTYPED;
+import static org.fhirwall.inspect.WalkFrame.URN;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>No object model is built, and no token object either: {@link JsonTokens} reads the UTF-8 bytes
  * in place (as strictly as Jackson would), and names, types and references are matched on those
- * bytes; a String is made only for what is kept. A stack of {@link Frame}s, one per open object or array, holds what
+ * bytes; a String is made only for what is kept. A stack of {@link WalkFrame}s, one per open object or array, holds what
  * the pass must remember about it; resources are recognised by their {@code resourceType} member
  * wherever they stand (top level, Bundle entries, nested Bundles, contained resources, Parameters,
  * outcomes), also when {@code resourceType} is not their first member.
@@ -54,12 +59,6 @@ final class JsonWalk {
     Inspection read(byte[] content, String contentType, int nesting);
   }
 
-  private static final byte NONE = 0;
-  private static final byte PATIENT = 1;
-  private static final byte OTHER_TYPE = 2;
-  private static final byte CONTAINED = 3;
-  private static final byte URN = 4;
-  private static final byte UNTYPED = 5;
   private static final int MAX_INLINE_NESTING = 3;
   private static final int RESOURCE_TYPE_LENGTH = "resourceType".length();
   private static final int REFERENCE_LENGTH = "reference".length();
@@ -89,12 +88,12 @@ final class JsonWalk {
   private int resourceCount;
   private @Nullable String rootType;
 
-  private Frame[] frames = new Frame[16];
+  private WalkFrame[] frames = new WalkFrame[16];
   private int depth = -1;
-  private ArrayList<Candidate> candidates = new ArrayList<>();
+  private ArrayList<ReferenceCandidate> candidates = new ArrayList<>();
   /** Full URLs of the entries that hold a resource; only read when a {@code urn:} reference needs resolving. */
   private ArrayList<String> entryUrls = new ArrayList<>();
-  private ArrayList<Candidate> urnCandidates = new ArrayList<>();
+  private ArrayList<ReferenceCandidate> urnCandidates = new ArrayList<>();
 
   private static final byte[] NO_BODY = new byte[0];
   /**
@@ -109,7 +108,7 @@ final class JsonWalk {
     this.shortestBase = model.shortestBase;
     this.referenceText = new ReferenceText(model.types);
     for (int i = 0; i < frames.length; i++) {
-      frames[i] = new Frame();
+      frames[i] = new WalkFrame();
     }
   }
 
@@ -189,8 +188,8 @@ final class JsonWalk {
     }
     if (!urnCandidates.isEmpty()) {
       Set<String> entries = new HashSet<>(entryUrls);
-      for (Candidate c : urnCandidates) {
-        if (!entries.contains(c.reference)) {
+      for (ReferenceCandidate c : urnCandidates) {
+        if (!entries.contains(c.reference())) {
           patients.add(unresolvedKey(c, null));
         }
       }
@@ -206,15 +205,15 @@ final class JsonWalk {
     if (depth + 2 > model.maxDepth) {
       throw new UnreadableException("JSON nesting deeper than " + model.maxDepth);
     }
-    Frame parent = depth >= 0 ? frames[depth] : null;
+    WalkFrame parent = depth >= 0 ? frames[depth] : null;
     depth++;
     if (depth == frames.length) {
       frames = Arrays.copyOf(frames, depth * 2);
       for (int i = depth; i < frames.length; i++) {
-        frames[i] = new Frame();
+        frames[i] = new WalkFrame();
       }
     }
-    Frame f = frames[depth];
+    WalkFrame f = frames[depth];
     if (array) {
       // An array frame is read for its name only (and its flag): the rest may hold an older object's state.
       f.array = true;
@@ -264,7 +263,7 @@ final class JsonWalk {
   }
 
   private void scalar(JsonTokens t, int token) throws UnreadableException {
-    Frame f = frames[depth];
+    WalkFrame f = frames[depth];
     if (f.array) {
       return;
     }
@@ -279,7 +278,7 @@ final class JsonWalk {
   }
 
   private void string(JsonTokens t) throws UnreadableException {
-    Frame f = frames[depth];
+    WalkFrame f = frames[depth];
     if (f.array) {
       checkBase(t);
       return;
@@ -331,7 +330,7 @@ final class JsonWalk {
     checkBase(t);
   }
 
-  private void resourceType(Frame f, JsonTokens t) throws UnreadableException {
+  private void resourceType(WalkFrame f, JsonTokens t) throws UnreadableException {
     // The known type's own String: no allocation, and identity stands for equality below.
     String type = t.flags == 0
         ? model.types.find(json, t.start + 1, t.end - t.start - 2)
@@ -346,7 +345,7 @@ final class JsonWalk {
   }
 
   private void endObject(JsonTokens t) throws UnreadableException {
-    Frame f = frames[depth];
+    WalkFrame f = frames[depth];
     int end = t.start + 1;
     if (f.resourceType != null) {
       endResource(f, end);
@@ -376,7 +375,7 @@ final class JsonWalk {
 
   // ---- references
 
-  private void reference(Frame f, JsonTokens t) {
+  private void reference(WalkFrame f, JsonTokens t) {
     byte[] buf = json;
     int off = t.start + 1;
     int len = t.end - t.start - 2;
@@ -466,7 +465,7 @@ final class JsonWalk {
   }
 
   /** End of an object that is not a resource: is it a Reference that may name a patient unresolved? */
-  private void endElement(Frame f, int end) {
+  private void endElement(WalkFrame f, int end) {
     byte kind = f.referenceKind;
     if (kind == PATIENT || kind == OTHER_TYPE) {
       return;
@@ -484,15 +483,15 @@ final class JsonWalk {
     // The names on the way here, as ranges of the body: most candidates are dropped unread.
     int[] names = new int[3 * (depth + 1)];
     for (int i = 0; i <= depth; i++) {
-      Frame frame = frames[i];
+      WalkFrame frame = frames[i];
       names[3 * i] = frame.nameStart;
       names[3 * i + 1] = frame.nameEnd;
       names[3 * i + 2] = frame.nameFlags;
     }
-    candidates.add(new Candidate(names, kind, f.reference, f.start, end, typedPatient));
+    candidates.add(new ReferenceCandidate(names, kind, f.reference, f.start, end, typedPatient));
   }
 
-  private void endResource(Frame f, int end) throws UnreadableException {
+  private void endResource(WalkFrame f, int end) throws UnreadableException {
     String type = f.resourceType;
     if (depth == 0) {
       rootType = type;
@@ -512,18 +511,18 @@ final class JsonWalk {
         }
       }
     }
-    Frame container = contained ? frames[depth - 2] : null;
+    WalkFrame container = contained ? frames[depth - 2] : null;
     if (container != null && f.id(tokens) != null) {
       container.containedTypes().put(f.id(tokens), type);
     }
     boolean member = f.candidateMark < candidates.size() && model.compartment.inCompartment(type);
     Set<List<String>> owners = member ? model.compartment.ownerPaths(type) : Set.of();
     for (int i = f.candidateMark; i < candidates.size(); i++) {
-      Candidate c = candidates.get(i);
-      if (!c.typedPatient && !(member && onOwnerPath(c, owners, depth))) {
+      ReferenceCandidate c = candidates.get(i);
+      if (!c.typedPatient() && !(member && ReferenceCandidate.onOwnerPath(c, owners, depth, json, tokens))) {
         continue;
       }
-      switch (c.kind) {
+      switch (c.kind()) {
         case CONTAINED -> {
           if (container != null) {
             container.containedCandidates().add(c);
@@ -537,7 +536,7 @@ final class JsonWalk {
     }
     truncateCandidates(f.candidateMark);
     if (f.containedCandidates != null) {
-      for (Candidate c : f.containedCandidates) {
+      for (ReferenceCandidate c : f.containedCandidates) {
         resolveContained(f, c, end);
       }
     }
@@ -549,8 +548,9 @@ final class JsonWalk {
     }
   }
 
-  private void resolveContained(Frame container, Candidate c, int containerEnd) {
-    String local = c.reference == null ? "" : c.reference.substring(1);
+  private void resolveContained(WalkFrame container, ReferenceCandidate c, int containerEnd) {
+    String reference = c.reference();
+    String local = reference == null ? "" : reference.substring(1);
     if (local.isEmpty() || container.containedTypes != null && container.containedTypes.containsKey(local)) {
       return; // the container itself, or a contained resource counted on its own
     }
@@ -561,8 +561,8 @@ final class JsonWalk {
     patients.add(unresolvedKey(c, scope));
   }
 
-  private String unresolvedKey(Candidate c, @Nullable String scope) {
-    return PatientKeys.unresolved(scope == null ? "reference" : "reference\u0000" + scope, json, c.start, c.end);
+  private String unresolvedKey(ReferenceCandidate c, @Nullable String scope) {
+    return PatientKeys.unresolved(scope == null ? "reference" : "reference\u0000" + scope, json, c.start(), c.end());
   }
 
   private void addType(String type) {
@@ -605,7 +605,7 @@ final class JsonWalk {
 
   // ---- inline content
 
-  private void inlineContent(Frame f, int end) throws UnreadableException {
+  private void inlineContent(WalkFrame f, int end) throws UnreadableException {
     String contentType = f.contentType == null ? "" : f.contentType.toLowerCase(Locale.ROOT);
     boolean fhir = contentType.contains("fhir");
     if (fhir || contentType.contains("json") || contentType.contains("xml")) {
@@ -633,7 +633,7 @@ final class JsonWalk {
     }
   }
 
-  private byte[] decodeData(Frame f) throws UnreadableException {
+  private byte[] decodeData(WalkFrame f) throws UnreadableException {
     try (JsonParser data = model.factory.createParser(json, f.dataStart, f.dataEnd - f.dataStart)) {
       if (data.nextToken() != JsonToken.VALUE_STRING) {
         throw new UnreadableException("inline data is not a string");
@@ -700,191 +700,5 @@ final class JsonWalk {
       }
     }
     return false;
-  }
-
-  // ---- state
-
-  /** A Reference that resolved to nothing where it stands; judged by the resource that holds it. */
-  /**
-   * A Reference that resolved to nothing where it stands; judged by the resource that holds it.
-   * {@code names} holds, per frame from the top down to the Reference, its member name's start, end
-   * and {@link JsonTokens} flags in the body (start -1 for none: an array item, the top).
-   */
-  private record Candidate(int[] names, byte kind, @Nullable String reference, int start, int end, boolean typedPatient) {}
-
-  /**
-   * Whether the element names below the frame at {@code resourceDepth} down to {@code c}, arrays
-   * transparent, are one of {@code owners}: compared on the body's bytes, decoded only for a name
-   * that holds escapes or non-ASCII bytes.
-   */
-  private boolean onOwnerPath(Candidate c, Set<List<String>> owners, int resourceDepth) {
-    int[] names = c.names;
-    int frameCount = names.length / 3;
-    int named = 0;
-    for (int i = resourceDepth + 1; i < frameCount; i++) {
-      named += names[3 * i] < 0 ? 0 : 1;
-    }
-    for (List<String> path : owners) {
-      if (path.size() != named) {
-        continue;
-      }
-      int j = 0;
-      boolean same = true;
-      for (int i = resourceDepth + 1; i < frameCount && same; i++) {
-        int start = names[3 * i];
-        if (start >= 0) {
-          same = nameIs(start, names[3 * i + 1], names[3 * i + 2], path.get(j++));
-        }
-      }
-      if (same) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private boolean nameIs(int start, int end, int flags, String expected) {
-    if (flags != 0) {
-      return tokens.text(start, end, flags).equals(expected);
-    }
-    int n = end - start;
-    if (n != expected.length()) {
-      return false;
-    }
-    for (int k = 0; k < n; k++) {
-      if (json[start + k] != expected.charAt(k)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** What the walk remembers about one open object or array; reused across the walk by depth. */
-  private static final class Frame {
-    boolean array;
-    /** The member name's raw bytes (between the quotes) and {@link JsonTokens} flags; -1 for none. */
-    int nameStart;
-    int nameEnd;
-    int nameFlags;
-    /** {@link WalkModel#members} code of {@link #name} (0 for none). */
-    int nameCode;
-    int start;
-    int candidateMark;
-    boolean linkItem;
-    boolean entryItem;
-    boolean entryResponse;
-    boolean entryRequest;
-    boolean containedItem;
-    boolean ownerLeaf;
-    @Nullable String resourceType;
-    /** The first {@code id} member: its raw bytes and flags, and its text once asked for. */
-    int idStart;
-    int idEnd;
-    int idFlags;
-    @Nullable String id;
-    @Nullable List<String> moreIds;
-    byte referenceKind;
-    @Nullable String reference;
-    @Nullable String referenceType;
-    @Nullable String url;
-    int urlStart;
-    int urlEnd;
-    @Nullable String relation;
-    @Nullable String fullUrl;
-    @Nullable String entryResourceType;
-    @Nullable Map<String, String> containedTypes;
-    @Nullable List<Candidate> containedCandidates;
-    @Nullable String contentType;
-    int dataStart;
-    int dataEnd;
-    boolean securityContextIsPatient;
-
-    /** Whether a field below {@link #rare()} may hold a value: only then does {@link #reset()} clear them. */
-    boolean dirty = true;
-
-    Frame() {
-      reset();
-    }
-
-    /**
-     * This frame, about to have one of its rarely set fields set: {@code moreIds}, {@code reference},
-     * {@code referenceType}, {@code url}, {@code relation}, {@code fullUrl}, {@code entryResourceType},
-     * {@code containedTypes}, {@code containedCandidates}, {@code contentType}, {@code dataStart},
-     * {@code securityContextIsPatient}. Every write of one of them goes through here.
-     */
-    Frame rare() {
-      dirty = true;
-      return this;
-    }
-
-    void reset() {
-      array = false;
-      nameStart = -1;
-      nameCode = 0;
-      linkItem = false;
-      entryItem = false;
-      entryResponse = false;
-      entryRequest = false;
-      containedItem = false;
-      ownerLeaf = false;
-      resourceType = null;
-      idStart = -1;
-      id = null;
-      referenceKind = NONE;
-      if (dirty) {
-        // Most objects set none of these: clearing them only after one did spares a dozen stores per object.
-        moreIds = null;
-        reference = null;
-        referenceType = null;
-        url = null;
-        relation = null;
-        fullUrl = null;
-        entryResourceType = null;
-        containedTypes = null;
-        containedCandidates = null;
-        contentType = null;
-        dataStart = -1;
-        securityContextIsPatient = false;
-        dirty = false;
-      }
-    }
-
-    void addId(JsonTokens t) {
-      if (idStart < 0) {
-        idStart = t.start + 1;
-        idEnd = t.end - 1;
-        idFlags = t.flags;
-        return;
-      }
-      String value = t.text();
-      if (!value.equals(id(t))) {
-        if (moreIds == null) {
-          rare().moreIds = new ArrayList<>(2);
-        }
-        moreIds.add(value);
-      }
-    }
-
-    /** The first {@code id} member's text, made when first asked for (most ids are never needed). */
-    @Nullable String id(@Nullable JsonTokens t) {
-      if (id == null && idStart >= 0 && t != null) {
-        id = t.text(idStart, idEnd, idFlags);
-      }
-      return id;
-    }
-
-    Map<String, String> containedTypes() {
-      if (containedTypes == null) {
-        rare().containedTypes = new HashMap<>();
-      }
-      return containedTypes;
-    }
-
-    List<Candidate> containedCandidates() {
-      if (containedCandidates == null) {
-        rare().containedCandidates = new ArrayList<>();
-      }
-      return containedCandidates;
-    }
   }
 }
