@@ -81,10 +81,7 @@ final class JsonWalk {
   // What the walk found; emptied at the start of each walk.
   private final KeySet patients = new KeySet();
   private ArrayList<UrlOccurrence> urls = new ArrayList<>();
-  /** The resource types found (the model's own Strings, so mostly told apart by identity), past 16 in {@link #moreTypes}. */
-  private final String[] types = new String[16];
-  private int typeCount;
-  private final HashSet<String> moreTypes = new HashSet<>();
+  private final FoundTypes types = new FoundTypes();
   private int resourceCount;
   private @Nullable String rootType;
 
@@ -151,9 +148,7 @@ final class JsonWalk {
     embedded = null;
     tokens.release();
     patients.clear();
-    Arrays.fill(types, 0, typeCount, null);
-    typeCount = 0;
-    moreTypes.clear();
+    types.clear();
     urls = emptied(urls);
     candidates = emptied(candidates);
     entryUrls = emptied(entryUrls);
@@ -196,7 +191,7 @@ final class JsonWalk {
     }
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
     return new Inspection.Read(json, Set.of(patients.toArray()), urls,
-        typeSet(), resourceCount, multipleRoots ? null : rootType);
+        types.toSet(), resourceCount, multipleRoots ? null : rootType);
   }
 
   // ---- structure
@@ -280,7 +275,7 @@ final class JsonWalk {
   private void string(JsonTokens t) throws UnreadableException {
     WalkFrame f = frames[depth];
     if (f.array) {
-      checkBase(t);
+      UpstreamBases.check(t, json, model, shortestBase, urls);
       return;
     }
     switch (memberCode(t) & WalkModel.MEMBER) {
@@ -327,7 +322,7 @@ final class JsonWalk {
       }
       default -> { }
     }
-    checkBase(t);
+    UpstreamBases.check(t, json, model, shortestBase, urls);
   }
 
   private void resourceType(WalkFrame f, JsonTokens t) throws UnreadableException {
@@ -363,7 +358,7 @@ final class JsonWalk {
     if (f.linkItem && f.url != null) {
       if (f.relation != null) {
         urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, f.relation));
-      } else if (startsWithBase(f.url)) {
+      } else if (UpstreamBases.startsWithBase(model, f.url)) {
         urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, null));
       }
     }
@@ -497,7 +492,7 @@ final class JsonWalk {
       rootType = type;
     }
     resourceCount++;
-    addType(type);
+    types.add(type);
     boolean contained = f.containedItem && depth >= 2;
     if (type.equals("Patient")) {
       if (f.containedItem || f.id(tokens) == null) {
@@ -565,38 +560,6 @@ final class JsonWalk {
     return PatientKeys.unresolved(scope == null ? "reference" : "reference\u0000" + scope, json, c.start(), c.end());
   }
 
-  private void addType(String type) {
-    for (int i = 0; i < typeCount; i++) {
-      if (types[i] == type) {
-        return;
-      }
-    }
-    for (int i = 0; i < typeCount; i++) {
-      if (types[i].equals(type)) {
-        return;
-      }
-    }
-    if (typeCount < types.length) {
-      types[typeCount++] = type;
-    } else {
-      moreTypes.add(type);
-    }
-  }
-
-  private Set<String> typeSet() {
-    if (moreTypes.isEmpty()) {
-      return switch (typeCount) {
-        case 0 -> Set.of();
-        case 1 -> Set.of(types[0]);
-        case 2 -> Set.of(types[0], types[1]);
-        default -> Set.of(Arrays.copyOf(types, typeCount));
-      };
-    }
-    Set<String> all = new HashSet<>(moreTypes);
-    all.addAll(Arrays.asList(types));
-    return Set.copyOf(all);
-  }
-
   private void truncateCandidates(int mark) {
     if (mark < candidates.size()) {
       candidates.subList(mark, candidates.size()).clear();
@@ -616,7 +579,7 @@ final class JsonWalk {
       if (inner instanceof Inspection.Read read) {
         patients.addAll(read.patients());
         for (String type : read.resourceTypes()) {
-          addType(type);
+          types.add(type);
         }
         resourceCount += read.resourceCount();
         return;
@@ -644,61 +607,4 @@ final class JsonWalk {
     }
   }
 
-  // ---- URLs
-
-  /**
-   * Reports a string value that starts with an upstream base. Compared on the raw bytes (a string
-   * without escapes is its own UTF-8 text); a string with escapes, or a base that cannot be
-   * compared so, after decoding.
-   */
-  private void checkBase(JsonTokens t) {
-    // A decoded string has at most as many chars as it has raw bytes: most strings are too short.
-    if (t.end - t.start - 2 < shortestBase) {
-      return;
-    }
-    byte[][] bases = model.baseBytes;
-    boolean escaped = (t.flags & JsonTokens.ESCAPED) != 0;
-    for (int b = 0; b < bases.length; b++) {
-      byte[] base = bases[b];
-      if (base == null || escaped) {
-        String value = t.text();
-        if (startsWithBase(value)) {
-          urls.add(new UrlOccurrence(t.start, t.end, value, null));
-        }
-        return;
-      }
-      if (rawStartsWith(t.start + 1, t.end - 1, base)) {
-        urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
-        return;
-      }
-    }
-  }
-
-  /** Whether the unescaped string content {@code from..to} starts with {@code base}, as a base (see {@link #startsWithBase}). */
-  private boolean rawStartsWith(int from, int to, byte[] base) {
-    int n = base.length;
-    if (to - from < n || json[from] != base[0] || !Arrays.equals(json, from, from + n, base, 0, n)) {
-      return false;
-    }
-    if (to - from == n) {
-      return true;
-    }
-    byte c = json[from + n];
-    return c == '/' || c == '?' || c == '#';
-  }
-
-  private boolean startsWithBase(String value) {
-    for (String base : model.baseStrings) {
-      if (value.startsWith(base)) {
-        if (value.length() == base.length()) {
-          return true;
-        }
-        char next = value.charAt(base.length());
-        if (next == '/' || next == '?' || next == '#') {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
 }
