@@ -6,11 +6,9 @@ import static java.util.Objects.requireNonNull;
 import static org.fhirwall.inspect.WalkFrame.CONTAINED;
 import static org.fhirwall.inspect.WalkFrame.OTHER_TYPE;
 import static org.fhirwall.inspect.WalkFrame.PATIENT;
-import static org.fhirwall.inspect.WalkFrame.UNTYPED;
 import static org.fhirwall.inspect.WalkFrame.URN;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -67,7 +65,8 @@ final class JsonWalk {
   /** The model's member names and its shortest base, read for every member. */
   private final NameTable members;
   private final int shortestBase;
-  private final ReferenceText referenceText;
+  /** Reads reference strings, counting into {@link #patients}. */
+  private final PatientReferences references;
   private final JsonTokens tokens = new JsonTokens();
   /** Whether a walk is under way (inline content met during it is walked by another instance). */
   private boolean busy;
@@ -103,7 +102,7 @@ final class JsonWalk {
     this.model = model;
     this.members = model.members;
     this.shortestBase = model.shortestBase;
-    this.referenceText = new ReferenceText(model.types);
+    this.references = new PatientReferences(new ReferenceText(model.types), patients);
     for (int i = 0; i < frames.length; i++) {
       frames[i] = new WalkFrame();
     }
@@ -281,7 +280,7 @@ final class JsonWalk {
     switch (memberCode(t) & WalkModel.MEMBER) {
       case WalkModel.RESOURCE_TYPE -> resourceType(f, t);
       case WalkModel.ID -> f.addId(t);
-      case WalkModel.REFERENCE -> reference(f, t);
+      case WalkModel.REFERENCE -> references.reference(frames, depth, f, t, json);
       case WalkModel.TYPE -> f.rare().referenceType = t.text();
       case WalkModel.CONTENT_TYPE -> f.rare().contentType = t.text();
       case WalkModel.RELATION -> {
@@ -297,14 +296,14 @@ final class JsonWalk {
       case WalkModel.FULL_URL -> {
         if (f.entryItem) {
           f.rare().fullUrl = t.text();
-          countPatientIn(t);
+          references.countPatientIn(t, json);
           urls.add(new UrlOccurrence(t.start, t.end, f.fullUrl, null));
           return;
         }
       }
       case WalkModel.LOCATION -> {
         if (f.entryResponse) {
-          countPatientIn(t);
+          references.countPatientIn(t, json);
           urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
           return;
         }
@@ -317,7 +316,7 @@ final class JsonWalk {
           return;
         }
         if (f.entryRequest) {
-          countPatientIn(t);
+          references.countPatientIn(t, json);
         }
       }
       default -> { }
@@ -368,96 +367,7 @@ final class JsonWalk {
     depth--;
   }
 
-  // ---- references
-
-  private void reference(WalkFrame f, JsonTokens t) {
-    byte[] buf = json;
-    int off = t.start + 1;
-    int len = t.end - t.start - 2;
-    String decoded = null;
-    if (t.flags != 0) {
-      decoded = t.text();
-      buf = classifiable(decoded);
-      off = 0;
-      len = buf.length;
-    }
-    switch (referenceText.classify(buf, off, len)) {
-      case PATIENT -> {
-        patients.add(patientKey(buf));
-        f.referenceKind = PATIENT;
-        if ((f.nameCode & WalkModel.MEMBER) == WalkModel.SECURITY_CONTEXT && depth > 0) {
-          frames[depth - 1].rare().securityContextIsPatient = true;
-        }
-      }
-      case PATIENT_UNRESOLVED -> {
-        patients.add(PatientKeys.unresolved("reference\u0000" + text(decoded, buf, off, len)));
-        f.referenceKind = PATIENT;
-      }
-      case OTHER_TYPE -> f.referenceKind = OTHER_TYPE;
-      case CONTAINED -> {
-        f.referenceKind = CONTAINED;
-        f.rare().reference = text(decoded, buf, off, len);
-      }
-      case URN -> {
-        f.referenceKind = URN;
-        f.rare().reference = text(decoded, buf, off, len);
-      }
-      case UNTYPED -> f.referenceKind = UNTYPED;
-    }
-  }
-
-  /** Counts the patient a full URL, location or request URL names, if it names one. */
-  private void countPatientIn(JsonTokens t) {
-    byte[] buf = json;
-    int off = t.start + 1;
-    int len = t.end - t.start - 2;
-    String decoded = null;
-    if (t.flags != 0) {
-      decoded = t.text();
-      buf = classifiable(decoded);
-      off = 0;
-      len = buf.length;
-    }
-    ReferenceText.Kind kind = referenceText.classify(buf, off, len, false);
-    if (kind == ReferenceText.Kind.PATIENT) {
-      patients.add(patientKey(buf));
-    } else if (kind == ReferenceText.Kind.PATIENT_UNRESOLVED) {
-      patients.add(PatientKeys.unresolved("reference\u0000" + text(decoded, buf, off, len)));
-    }
-  }
-
-  /**
-   * A decoded text as bytes {@link ReferenceText} reads alike: its ASCII characters as they are,
-   * any other character as one byte above 0x7F (never a separator, never an id character), so
-   * that offsets in it are offsets in the text.
-   */
-  private static byte[] classifiable(String text) {
-    byte[] out = new byte[text.length()];
-    for (int i = 0; i < out.length; i++) {
-      char c = text.charAt(i);
-      out[i] = c < 0x80 ? (byte) c : (byte) 0x80;
-    }
-    return out;
-  }
-
-  /** The text of a reference: the decoded one, or the plain ASCII bytes as they are. */
-  private static String text(@Nullable String decoded, byte[] buf, int off, int len) {
-    return decoded != null ? decoded : JsonTokens.ascii(buf, off, len);
-  }
-
-  private static final byte[] PATIENT_PREFIX = PatientKeys.PATIENT_PREFIX.getBytes(StandardCharsets.US_ASCII);
-
-  /** {@code Patient/{id}} for the id {@link #referenceText} just found in {@code buf}, in one String when it can. */
-  private String patientKey(byte[] buf) {
-    int s = referenceText.idStart;
-    int e = referenceText.idEnd;
-    int n = PATIENT_PREFIX.length;
-    // A valid id is ASCII: a copy of its bytes is its String.
-    if (s >= n && Arrays.equals(buf, s - n, s, PATIENT_PREFIX, 0, n)) {
-      return JsonTokens.ascii(buf, s - n, e - s + n);
-    }
-    return PatientKeys.patient(JsonTokens.ascii(buf, s, e - s));
-  }
+  // ---- unresolved references
 
   /** End of an object that is not a resource: is it a Reference that may name a patient unresolved? */
   private void endElement(WalkFrame f, int end) {
