@@ -3,19 +3,11 @@ package org.fhirwall.inspect;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import static java.util.Objects.requireNonNull;
-import static org.fhirwall.inspect.WalkFrame.CONTAINED;
-import static org.fhirwall.inspect.WalkFrame.OTHER_TYPE;
-import static org.fhirwall.inspect.WalkFrame.PATIENT;
-import static org.fhirwall.inspect.WalkFrame.URN;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -86,10 +78,8 @@ final class JsonWalk {
 
   private WalkFrame[] frames = new WalkFrame[16];
   private int depth = -1;
-  private ArrayList<ReferenceCandidate> candidates = new ArrayList<>();
-  /** Full URLs of the entries that hold a resource; only read when a {@code urn:} reference needs resolving. */
-  private ArrayList<String> entryUrls = new ArrayList<>();
-  private ArrayList<ReferenceCandidate> urnCandidates = new ArrayList<>();
+  /** The References met that resolve to nothing where they stand, until their resource is judged. */
+  private final UnresolvedReferences unresolved;
 
   private static final byte[] NO_BODY = new byte[0];
   /**
@@ -103,6 +93,7 @@ final class JsonWalk {
     this.members = model.members;
     this.shortestBase = model.shortestBase;
     this.references = new PatientReferences(new ReferenceText(model.types), patients);
+    this.unresolved = new UnresolvedReferences(model, patients);
     for (int i = 0; i < frames.length; i++) {
       frames[i] = new WalkFrame();
     }
@@ -149,13 +140,11 @@ final class JsonWalk {
     patients.clear();
     types.clear();
     urls = emptied(urls);
-    candidates = emptied(candidates);
-    entryUrls = emptied(entryUrls);
-    urnCandidates = emptied(urnCandidates);
+    unresolved.clear();
     busy = false;
   }
 
-  private static <T> ArrayList<T> emptied(ArrayList<T> list) {
+  static <T> ArrayList<T> emptied(ArrayList<T> list) {
     if (list.size() > KEEP_AT_MOST) {
       return new ArrayList<>();
     }
@@ -180,14 +169,7 @@ final class JsonWalk {
     if (depth >= 0) {
       throw new UnreadableException("JSON body is truncated");
     }
-    if (!urnCandidates.isEmpty()) {
-      Set<String> entries = new HashSet<>(entryUrls);
-      for (ReferenceCandidate c : urnCandidates) {
-        if (!entries.contains(c.reference())) {
-          patients.add(unresolvedKey(c, null));
-        }
-      }
-    }
+    unresolved.resolveUrns(json);
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
     return new Inspection.Read(json, Set.of(patients.toArray()), urls,
         types.toSet(), resourceCount, multipleRoots ? null : rootType);
@@ -217,7 +199,7 @@ final class JsonWalk {
       f.reset();
     }
     f.start = array ? -1 : t.start;
-    f.candidateMark = candidates.size();
+    f.candidateMark = unresolved.mark();
     if (parent == null) {
       return;
     }
@@ -348,7 +330,7 @@ final class JsonWalk {
         throw new UnreadableException("JSON body is not a FHIR resource (no resourceType)");
       }
       if (f.ownerLeaf || f.referenceType != null) {
-        endElement(f, end); // nothing to judge on other elements (see there)
+        unresolved.endElement(frames, depth, f, end); // nothing to judge on other elements (see there)
       }
       if (f.dataStart >= 0) {
         inlineContent(f, end);
@@ -362,39 +344,12 @@ final class JsonWalk {
       }
     }
     if (f.entryItem && f.fullUrl != null && f.entryResourceType != null) {
-      entryUrls.add(f.fullUrl);
+      unresolved.addEntryUrl(f.fullUrl);
     }
     depth--;
   }
 
-  // ---- unresolved references
-
-  /** End of an object that is not a resource: is it a Reference that may name a patient unresolved? */
-  private void endElement(WalkFrame f, int end) {
-    byte kind = f.referenceKind;
-    if (kind == PATIENT || kind == OTHER_TYPE) {
-      return;
-    }
-    String typeName = f.referenceType == null ? null : f.referenceType.substring(f.referenceType.lastIndexOf('/') + 1);
-    boolean typedPatient = "Patient".equals(typeName);
-    if (!typedPatient) {
-      if (!f.ownerLeaf) {
-        return;
-      }
-      if (typeName != null && model.knownTypes.contains(typeName)) {
-        return;
-      }
-    }
-    // The names on the way here, as ranges of the body: most candidates are dropped unread.
-    int[] names = new int[3 * (depth + 1)];
-    for (int i = 0; i <= depth; i++) {
-      WalkFrame frame = frames[i];
-      names[3 * i] = frame.nameStart;
-      names[3 * i + 1] = frame.nameEnd;
-      names[3 * i + 2] = frame.nameFlags;
-    }
-    candidates.add(new ReferenceCandidate(names, kind, f.reference, f.start, end, typedPatient));
-  }
+  // ---- resources
 
   private void endResource(WalkFrame f, int end) throws UnreadableException {
     String type = f.resourceType;
@@ -420,59 +375,12 @@ final class JsonWalk {
     if (container != null && f.id(tokens) != null) {
       container.containedTypes().put(f.id(tokens), type);
     }
-    boolean member = f.candidateMark < candidates.size() && model.compartment.inCompartment(type);
-    Set<List<String>> owners = member ? model.compartment.ownerPaths(type) : Set.of();
-    for (int i = f.candidateMark; i < candidates.size(); i++) {
-      ReferenceCandidate c = candidates.get(i);
-      if (!c.typedPatient() && !(member && ReferenceCandidate.onOwnerPath(c, owners, depth, json, tokens))) {
-        continue;
-      }
-      switch (c.kind()) {
-        case CONTAINED -> {
-          if (container != null) {
-            container.containedCandidates().add(c);
-          } else {
-            resolveContained(f, c, end);
-          }
-        }
-        case URN -> urnCandidates.add(c);
-        default -> patients.add(unresolvedKey(c, null));
-      }
-    }
-    truncateCandidates(f.candidateMark);
-    if (f.containedCandidates != null) {
-      for (ReferenceCandidate c : f.containedCandidates) {
-        resolveContained(f, c, end);
-      }
-    }
+    unresolved.judge(f, container, type, depth, end, json, tokens);
     if (f.dataStart >= 0) {
       inlineContent(f, end);
     }
     if (depth >= 1 && (f.nameCode & WalkModel.MEMBER) == WalkModel.RESOURCE && frames[depth - 1].entryItem) {
       frames[depth - 1].rare().entryResourceType = type;
-    }
-  }
-
-  private void resolveContained(WalkFrame container, ReferenceCandidate c, int containerEnd) {
-    String reference = c.reference();
-    String local = reference == null ? "" : reference.substring(1);
-    if (local.isEmpty() || container.containedTypes != null && container.containedTypes.containsKey(local)) {
-      return; // the container itself, or a contained resource counted on its own
-    }
-    // "#x" only means something inside its container: key it with the container's identity.
-    String scope = container.id(tokens) != null
-        ? container.resourceType + "/" + container.id
-        : PatientKeys.unidentified(json, container.start, containerEnd);
-    patients.add(unresolvedKey(c, scope));
-  }
-
-  private String unresolvedKey(ReferenceCandidate c, @Nullable String scope) {
-    return PatientKeys.unresolved(scope == null ? "reference" : "reference\u0000" + scope, json, c.start(), c.end());
-  }
-
-  private void truncateCandidates(int mark) {
-    if (mark < candidates.size()) {
-      candidates.subList(mark, candidates.size()).clear();
     }
   }
 
