@@ -69,7 +69,7 @@ final class JsonWalk {
   private @Nullable EmbeddedReader embedded;
   private int nesting;
 
-  // What the walk found; emptied at the start of each walk.
+  // What the walk found; emptied at the end of each walk (finish).
   private final KeySet patients = new KeySet();
   private ArrayList<UrlOccurrence> urls = new ArrayList<>();
   private final FoundTypes types = new FoundTypes();
