@@ -392,9 +392,9 @@ final class XmlToJson {
           }
           out.ascii(value);
         }
-        case INTEGER -> out.ascii(Integer.toString(integer(value)));
+        case INTEGER -> out.ascii(Integer.toString(XmlNumbers.integer(value)));
         case DECIMAL -> {
-          if (!isJsonNumber(value)) {
+          if (!XmlNumbers.isJsonNumber(value)) {
             throw new UnreadableException("FHIR XML decimal that is not a number");
           }
           out.ascii(value); // its text exactly: FHIR keeps a decimal's precision
@@ -429,60 +429,6 @@ final class XmlToJson {
       NarrativeXhtml.serialize(in, xhtml, depth, maxDepth);
       out.string(xhtml);
     }
-  }
-
-  /** An integer, positiveInt or unsignedInt as HAPI FHIR reads it (a sign and leading zeros allowed). */
-  private static int integer(String value) throws UnreadableException {
-    try {
-      return Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw new UnreadableException("FHIR XML integer that is not one");
-    }
-  }
-
-  /** JSON's number grammar, which is FHIR's for decimals. */
-  static boolean isJsonNumber(String s) {
-    int n = s.length();
-    int i = 0;
-    if (i < n && s.charAt(i) == '-') {
-      i++;
-    }
-    if (i < n && s.charAt(i) == '0') {
-      i++;
-    } else {
-      int digits = digits(s, i);
-      if (digits == 0) {
-        return false;
-      }
-      i += digits;
-    }
-    if (i < n && s.charAt(i) == '.') {
-      int digits = digits(s, i + 1);
-      if (digits == 0) {
-        return false;
-      }
-      i += 1 + digits;
-    }
-    if (i < n && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
-      i++;
-      if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
-        i++;
-      }
-      int digits = digits(s, i);
-      if (digits == 0) {
-        return false;
-      }
-      i += digits;
-    }
-    return i == n;
-  }
-
-  private static int digits(String s, int from) {
-    int i = from;
-    while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
-      i++;
-    }
-    return i - from;
   }
 
   /** DTDs have no place in FHIR XML and are the door to entity expansion: refuse them outright. */
