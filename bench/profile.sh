@@ -7,6 +7,7 @@
 #
 #   bench/profile.sh                   (the read and the 50-entry search, 50 connections)
 #   CONNS=1 DURATION=30s WARMUP=30s bench/profile.sh
+#   STORE=redis bench/profile.sh       (quota.store: redis, on a redis-server of its own on loopback)
 # async-profiler comes from Maven Central (tools.profiler:async-profiler); Linux x64 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,11 +23,21 @@ if [ ! -f "$lib" ]; then
   unzip -o -q -j "$out/async-profiler.jar" linux-x64/libasyncProfiler.so -d "$out"
 fi
 lib=$(cd "$out" && pwd)/libasyncProfiler.so
+[ "${STORE:-local}" = redis ] && EXTRA_PACKAGES=redis-server
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 start_issuer 100
 start_fast_epr
-start_fhirwall profiled "$FAST_BASE"
+quota=""
+if [ "${STORE:-local}" = redis ]; then
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+    --logfile "$work/redis.log" --daemonize no &
+  pids+=($!)
+  for _ in $(seq 1 100); do [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
+  quota="quota: { store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
+fi
+start_fhirwall profiled "$FAST_BASE" "$quota"
 threads=$(( CONNS < 2 ? 1 : 2 ))
 load() { # path duration
   wrk -t"$threads" -c"$CONNS" -d"$2" --latency -H "Authorization: Bearer $TOKEN" "$PROXY_BASE/$1" \

@@ -95,9 +95,19 @@ public final class Enforcement {
    * see {@link QuotaStore#enter}.
    */
   public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
-    RateLimit bounded = limit.concurrent() <= maxConcurrentShare ? limit
-        : new RateLimit(limit.perSecond(), limit.burst(), maxConcurrentShare);
-    return store.enter(account, bounded, permits, now);
+    return store.enter(account, bounded(limit), permits, now);
+  }
+
+  /**
+   * {@link #enter}, and whether a read ({@code mayGoAhead}) may be sent to the EPR while the store
+   * admits it (see {@link QuotaStore#admit}).
+   */
+  public QuotaStore.Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, Instant now) {
+    return store.admit(account, bounded(limit), permits, mayGoAhead, now);
+  }
+
+  private RateLimit bounded(RateLimit limit) {
+    return limit.concurrent() <= maxConcurrentShare ? limit : new RateLimit(limit.perSecond(), limit.burst(), maxConcurrentShare);
   }
 
   /**

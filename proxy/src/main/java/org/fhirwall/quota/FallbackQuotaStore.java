@@ -293,6 +293,11 @@ public final class FallbackQuotaStore implements QuotaStore {
   }
 
   @Override
+  public void serveOn(io.netty.channel.EventLoopGroup loops) {
+    shared.serveOn(loops);
+  }
+
+  @Override
   public void close() {
     local.close();
     shared.close();

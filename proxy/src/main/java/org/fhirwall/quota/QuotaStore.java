@@ -42,6 +42,23 @@ public interface QuotaStore extends AutoCloseable {
   CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now);
 
   /**
+   * An admission ({@link #enter}) and whether the request may go to the EPR before it is known:
+   * {@code forwardNow} only for a read the caller allowed to go ahead, and only when the store
+   * foresees the admission (a store that answers at once never does; see the Redis store). The
+   * caller must hold the EPR's answer until {@code entry} admits the request, and drop it when it
+   * does not.
+   */
+  record Admission(CompletionStage<RateGate.Entry> entry, boolean forwardNow) {}
+
+  /**
+   * {@link #enter}, and whether a read ({@code mayGoAhead}: no side effect at the EPR) may be sent to
+   * the EPR while the store admits it. By default never.
+   */
+  default Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, Instant now) {
+    return new Admission(enter(account, limit, permits, now), false);
+  }
+
+  /**
    * Records {@code n} events of one watch ({@code watch} names it: {@code not-found},
    * {@code epr-failure}) for the account; true when they make more than {@code max} within the
    * last {@code window} (the signal fires once per crossing, then counting starts over).
@@ -72,6 +89,12 @@ public interface QuotaStore extends AutoCloseable {
   default CompletionStage<Void> probe() {
     return java.util.concurrent.CompletableFuture.completedFuture(null);
   }
+
+  /**
+   * Fhirwall's event loops, once they exist: a store that talks to a server may give each its own
+   * connection, so that a request's calls stay on its loop. Nothing by default.
+   */
+  default void serveOn(io.netty.channel.EventLoopGroup loops) {}
 
   @Override
   void close();

@@ -36,23 +36,13 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
    * @throws IllegalStateException when Redis could not be reached within {@code startWait}
    */
   static RedisConnection open(RedisQuotaStore.Settings s, Duration startWait) throws InterruptedException {
-    RedisURI uri = RedisURI.create(s.url());
-    if (s.password() != null) {
-      uri.setAuthentication(s.username() != null ? s.username() : "default", s.password().toCharArray());
-    } else if (s.username() != null && !s.url().contains("@")) {
-      throw new IllegalArgumentException("quota.redis.username without a password (expected: quota.redis.password-file)");
-    }
-    uri.setTimeout(s.timeout());
+    RedisURI uri = uri(s);
     ClientResources resources = ClientResources.builder()
         .ioThreadPoolSize(2)
         .computationThreadPoolSize(1)
         .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
         .build();
-    SslOptions.Builder ssl = SslOptions.builder().jdkSslProvider();
-    if (s.caFile() != null) {
-      ssl.trustManager(s.caFile().toFile());
-    }
-    SocketOptions socket = SocketOptions.builder().connectTimeout(s.timeout().multipliedBy(4)).keepAlive(true).build();
+    SocketOptions socket = socketOptions(s);
     long deadline = System.nanoTime() + startWait.toNanos();
     RuntimeException last = null;
     while (true) {
@@ -70,7 +60,7 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
               .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
               .requestQueueSize(100_000)
               .socketOptions(socket)
-              .sslOptions(ssl.build())
+              .sslOptions(sslOptions(s))
               .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                   .enableAllAdaptiveRefreshTriggers()
                   .enablePeriodicRefresh(Duration.ofSeconds(30))
@@ -82,12 +72,7 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
         } else {
           RedisClient c = RedisClient.create(resources, uri);
           client = c;
-          c.setOptions(ClientOptions.builder()
-              .timeoutOptions(TimeoutOptions.enabled(s.timeout()))
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-              .socketOptions(socket)
-              .sslOptions(ssl.build())
-              .build());
+          c.setOptions(standaloneOptions(s));
           var sc = c.connect();
           connection = sc;
           commands = sc.async();
@@ -107,6 +92,99 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
         Thread.sleep(250);
       }
     }
+  }
+
+  /**
+   * A connection of its own whose socket is served by {@code loop}, one of fhirwall's event loops:
+   * a call made on that loop goes out and its reply comes back on the same thread, with no hand-off
+   * to Lettuce's threads and back (each hand-off wakes a sleeping thread: on a loaded 2-core host
+   * that, not Redis, was most of a call's time). Standalone and Sentinel only; blocks the calling
+   * thread (never {@code loop}) while it connects.
+   */
+  static LoopConnection openOn(RedisQuotaStore.Settings s, io.netty.channel.EventLoop loop, ClientResources shared) {
+    ClientResources resources = ClientResources.builder()
+        .eventLoopGroupProvider(new OneLoop(loop))
+        .eventExecutorGroup(shared.eventExecutorGroup())
+        .timer(shared.timer())
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+        .build();
+    RedisClient c = RedisClient.create(resources, uri(s));
+    c.setOptions(standaloneOptions(s));
+    try {
+      var sc = c.connect();
+      return new LoopConnection(loop, c, resources, sc, sc.async());
+    } catch (RuntimeException e) {
+      c.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      resources.shutdown(0, 1, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  /** A connection served by one of fhirwall's event loops (see {@link #openOn}). */
+  record LoopConnection(io.netty.channel.EventLoop loop, RedisClient client, ClientResources resources,
+      StatefulConnection<String, String> connection, RedisClusterAsyncCommands<String, String> commands) {
+    void close() {
+      connection.close();
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Lends Lettuce one of fhirwall's event loops, and never shuts it down (fhirwall does). */
+  private record OneLoop(io.netty.channel.EventLoop loop) implements io.lettuce.core.resource.EventLoopGroupProvider {
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T extends io.netty.channel.EventLoopGroup> T allocate(Class<T> type) {
+      return (T) loop;
+    }
+
+    @Override
+    public int threadPoolSize() {
+      return 1;
+    }
+
+    @Override
+    public io.netty.util.concurrent.Future<Boolean> release(io.netty.util.concurrent.EventExecutorGroup group, long quiet,
+        long timeout, TimeUnit unit) {
+      return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(true);
+    }
+
+    @Override
+    public io.netty.util.concurrent.Future<Boolean> shutdown(long quiet, long timeout, TimeUnit unit) {
+      return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(true);
+    }
+  }
+
+  private static RedisURI uri(RedisQuotaStore.Settings s) {
+    RedisURI uri = RedisURI.create(s.url());
+    if (s.password() != null) {
+      uri.setAuthentication(s.username() != null ? s.username() : "default", s.password().toCharArray());
+    } else if (s.username() != null && !s.url().contains("@")) {
+      throw new IllegalArgumentException("quota.redis.username without a password (expected: quota.redis.password-file)");
+    }
+    uri.setTimeout(s.timeout());
+    return uri;
+  }
+
+  private static ClientOptions standaloneOptions(RedisQuotaStore.Settings s) {
+    return ClientOptions.builder()
+        .timeoutOptions(TimeoutOptions.enabled(s.timeout()))
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .socketOptions(socketOptions(s))
+        .sslOptions(sslOptions(s))
+        .build();
+  }
+
+  private static SocketOptions socketOptions(RedisQuotaStore.Settings s) {
+    return SocketOptions.builder().connectTimeout(s.timeout().multipliedBy(4)).keepAlive(true).build();
+  }
+
+  private static SslOptions sslOptions(RedisQuotaStore.Settings s) {
+    SslOptions.Builder ssl = SslOptions.builder().jdkSslProvider();
+    if (s.caFile() != null) {
+      ssl.trustManager(s.caFile().toFile());
+    }
+    return ssl.build();
   }
 
   /** The URL without its password, for logs and errors. */

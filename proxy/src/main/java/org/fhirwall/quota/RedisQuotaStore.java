@@ -103,6 +103,9 @@ public final class RedisQuotaStore implements QuotaStore {
   private final ArrayDeque<LockWritten> locksWritten = new ArrayDeque<>();
   private final AtomicBoolean replaying = new AtomicBoolean();
   private final AtomicBoolean replayAgain = new AtomicBoolean();
+  private final RedisLanes lanes;
+  private final KnownPatients known;
+  private final AdmissionForecast forecast = new AdmissionForecast(Duration.ofSeconds(1), 100_000);
 
   private RedisQuotaStore(RedisConnection connection, Settings settings) {
     this.connection = connection;
@@ -110,6 +113,65 @@ public final class RedisQuotaStore implements QuotaStore {
     this.settings = settings;
     this.keyspace = new RedisKeys(settings.keyPrefix());
     this.scripts = new RedisScripts(redis, keyspace);
+    this.lanes = new RedisLanes(this::scriptsHere, a -> new RedisLanes.AccountKeys(keyspace.key(a, "rate"), keyspace.key(a, "inflight"),
+        keyspace.key(a, "lock")), connection, LINGER);
+    this.known = new KnownPatients(knownMargin(settings.timeout()), 10_000, 4_096);
+  }
+
+  /** Connections served by fhirwall's event loops ({@link #serveOn}), each with its scripts; empty before. */
+  private volatile List<LoopScripts> loops = List.of();
+
+  private record LoopScripts(RedisConnection.LoopConnection connection, RedisScripts scripts) {}
+
+  /** The scripts of the connection served by the calling thread's event loop, else of the main one. */
+  private RedisScripts scriptsHere() {
+    for (LoopScripts l : loops) {
+      if (l.connection().loop().inEventLoop()) {
+        return l.scripts();
+      }
+    }
+    return scripts;
+  }
+
+  /**
+   * Gives each of fhirwall's event loops a connection of its own, so that the calls a request
+   * makes from its loop go out and come back on that loop (see {@link RedisConnection#openOn}).
+   * Not for Redis Cluster (its calls keep the main connection). Blocks the calling thread (never an
+   * event loop) while connecting; a loop whose connection cannot be opened keeps the main one.
+   */
+  @Override
+  public void serveOn(io.netty.channel.EventLoopGroup group) {
+    if (settings.cluster()) {
+      return;
+    }
+    List<LoopScripts> opened = new ArrayList<>();
+    for (io.netty.util.concurrent.EventExecutor e : group) {
+      if (!(e instanceof io.netty.channel.EventLoop loop)) {
+        continue;
+      }
+      try {
+        RedisConnection.LoopConnection c = RedisConnection.openOn(settings, loop, connection.resources());
+        c.client().addListener(new Reconnects());
+        opened.add(new LoopScripts(c, new RedisScripts(c.commands(), keyspace)));
+      } catch (RuntimeException failed) {
+        LOG.warn("quota store: no connection of its own for an event loop ({}); its calls use the main one", failed.toString());
+      }
+    }
+    loops = List.copyOf(opened);
+  }
+
+  /** How long a slot given back or a re-disclosure waits for the account's next call before going alone. */
+  static final Duration LINGER = Duration.ofMillis(2);
+
+  /**
+   * How much sooner than a window's end a replica stops trusting its memory that a patient is in
+   * it: covers the replicas' clocks (kept within a few seconds of each other by NTP) and the time
+   * a re-disclosure takes to reach Redis (at most a timeout or two).
+   */
+  static Duration knownMargin(Duration timeout) {
+    Duration twice = timeout.multipliedBy(2);
+    Duration clocks = Duration.ofSeconds(10);
+    return clocks.plus(twice);
   }
 
   /**
@@ -121,6 +183,12 @@ public final class RedisQuotaStore implements QuotaStore {
   public static RedisQuotaStore connect(Settings s, Duration startWait) throws InterruptedException {
     RedisConnection connection = RedisConnection.open(s, startWait);
     RedisQuotaStore store = new RedisQuotaStore(connection, s);
+    try {
+      store.scripts.load().toCompletableFuture().get(startWait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      // Not fatal: a script the server does not know is sent whole on first use.
+      LOG.warn("quota store: scripts not loaded into Redis ahead of use: {}", e.toString());
+    }
     connection.client().addListener(store.new Reconnects());
     LOG.info("quota store: Redis at {}{}", RedisConnection.redacted(s.url()), s.cluster() ? " (cluster)" : "");
     return store;
@@ -130,6 +198,11 @@ public final class RedisQuotaStore implements QuotaStore {
   private final class Reconnects implements RedisConnectionStateListener {
     @Override
     public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+      // The server may be another one (a failover) or have restarted: it may have lost writes and
+      // scripts. Forget what it was known to hold; load the scripts (so that calls keep their
+      // order: a script sent whole after a refusal would overtake later calls).
+      known.forgetAll();
+      scripts.load();
       // Nothing to write on the first connection; idempotent on every later one.
       replayAgain.set(true);
       if (replaying.compareAndSet(false, true)) {
@@ -140,17 +213,66 @@ public final class RedisQuotaStore implements QuotaStore {
 
   // --- windows ---------------------------------------------------------------------------------
 
+  /**
+   * Answers naming only patients this replica knows to be counted already ({@link KnownPatients})
+   * are admitted at once, their new disclosure time written after (in the account's order, so any
+   * later charge sees it); every other charge is checked and charged by Redis in one call.
+   */
   @Override
   public CompletionStage<ChargeResult> charge(ChargeRequest request) {
-    return scripts.chargeScript(request.account(), request.tracked(), request.limits(), request.patients(), request.unexplained(),
-        request.now(), request.enforce()).thenApply(reply -> {
-          ChargeResult result = RedisScripts.result(request, reply);
-          if (result instanceof ChargeResult.Admitted && !request.patients().isEmpty()) {
-            remember(new Written(request.account(), request.tracked(), request.patients(), recorded(request.unexplained()),
-                request.now(), System.nanoTime()));
-          }
-          return result;
-        });
+    Optional<ChargeResult.Admitted> remembered = known.admit(request);
+    if (remembered.isPresent()) {
+      remember(new Written(request.account(), request.tracked(), request.patients(), recorded(request.unexplained()),
+          request.now(), System.nanoTime()));
+      disclose(request);
+      return CompletableFuture.completedFuture(remembered.get());
+    }
+    CompletableFuture<Object> reply = new CompletableFuture<>();
+    lanes.now(request.account(), new RedisLanes.Own(here -> here.chargeScript(request.account(), request.tracked(),
+        request.limits(), request.patients(), request.unexplained(), request.now(), request.enforce()).toCompletableFuture(), reply));
+    return reply.thenApply(r -> {
+      @SuppressWarnings("unchecked")
+      ChargeResult result = RedisScripts.result(request, (List<Object>) r);
+      if (result instanceof ChargeResult.Admitted admitted && !request.patients().isEmpty()) {
+        remember(new Written(request.account(), request.tracked(), request.patients(), recorded(request.unexplained()),
+            request.now(), System.nanoTime()));
+        known.confirmed(request, admitted);
+      }
+      return result;
+    });
+  }
+
+  /** Writes the new disclosure time of an answer admitted from memory into every window it counts in. */
+  private void disclose(ChargeRequest request) {
+    String account = request.account();
+    Map<String, Long> windows = new java.util.LinkedHashMap<>();
+    request.tracked().forEach(d -> windows.put(keyspace.key(account, "w:" + d.toMillis()), d.toMillis()));
+    Map<String, Long> unexplained = new java.util.LinkedHashMap<>();
+    if (!request.unexplained().patients().isEmpty()) {
+      request.unexplained().tracked().forEach(d -> unexplained.put(keyspace.key(account, "u:" + d.toMillis()), d.toMillis()));
+    }
+    long at = request.now().toEpochMilli();
+    java.util.function.Consumer<Boolean> forgetOnFailure = ok -> {
+      if (!ok) {
+        known.forget(account);
+      }
+    };
+    if (unexplained.isEmpty()) {
+      lanes.later(account, new RedisLanes.Disclose(windows, List.copyOf(request.patients()), at, ok -> {
+        forgetOnFailure.accept(ok);
+        if (ok) {
+          known.written(request);
+        }
+      }));
+      return;
+    }
+    lanes.later(account, new RedisLanes.Disclose(windows, List.copyOf(request.patients()), at, forgetOnFailure));
+    lanes.later(account, new RedisLanes.Disclose(unexplained, List.copyOf(request.unexplained().patients()), at, ok -> {
+      forgetOnFailure.accept(ok);
+      if (ok) {
+        known.written(request);
+      }
+    }));
   }
 
   /** What of an unexplained charge is written again by a replay: its windows and patients, no limit. */
@@ -191,28 +313,44 @@ public final class RedisQuotaStore implements QuotaStore {
       return CompletableFuture.completedFuture(beyond);
     }
     String ticket = Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime());
-    String inflight = keyspace.key(account, "inflight");
-    return scripts.<List<Object>>run(RedisScripts.ENTER, ScriptOutputType.MULTI,
-        new String[] {keyspace.key(account, "rate"), inflight, keyspace.key(account, "lock")},
-        Long.toString(RateGate.micros(now)), Long.toString(RateGate.intervalMicros(limit)), Integer.toString(limit.burst()),
-        Integer.toString(permits), Integer.toString(limit.concurrent()), ticket,
-        Long.toString(now.plus(settings.lease()).toEpochMilli()))
-        .thenApply(reply -> {
-          if (number(reply.get(0)) == 1) {
-            return new RateGate.Entry.Entered(new RateGate.Ticket(() -> redis.zrem(inflight, ticket)
-                .whenComplete((n, e) -> {
-                  if (e != null) {
-                    LOG.debug("concurrency slot not given back (its lease ends it): {}", e.toString());
-                  }
-                })));
-          }
-          long wait = number(reply.get(1));
-          if (wait == -2) {
-            return new RateGate.Entry.Locked(new Lock(account, text(reply.get(4)), Instant.ofEpochMilli(number(reply.get(2))),
-                Instant.ofEpochMilli(number(reply.get(3)))));
-          }
-          return wait < 0 ? RateGate.concurrencyRefusal(limit) : RateGate.rateRefusal(limit, wait);
-        });
+    CompletableFuture<RedisLanes.Outcome> outcome = new CompletableFuture<>();
+    lanes.now(account, new RedisLanes.Admit(RateGate.micros(now), RateGate.intervalMicros(limit), limit.burst(), permits,
+        limit.concurrent(), ticket, now.plus(settings.lease()).toEpochMilli(), outcome));
+    return outcome.handle((o, failed) -> {
+      if (failed != null || o.locked() || o.code() != 0) {
+        forecast.refused(account);
+      }
+      if (failed != null) {
+        throw failed instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failed);
+      }
+      if (o.locked()) {
+        return new RateGate.Entry.Locked(new Lock(account, o.reason(), Instant.ofEpochMilli(Long.parseLong(o.since())),
+            Instant.ofEpochMilli(Long.parseLong(o.until()))));
+      }
+      if (o.code() == 0) {
+        forecast.admitted(account);
+        return new RateGate.Entry.Entered(new RateGate.Ticket(() -> {
+          forecast.ended(account);
+          lanes.later(account, new RedisLanes.GiveBack(ticket));
+        }));
+      }
+      return o.code() < 0 ? RateGate.concurrencyRefusal(limit) : RateGate.rateRefusal(limit, o.code());
+    });
+  }
+
+  /**
+   * Lets a read go to the EPR while Redis admits it when this replica foresees the admission
+   * ({@link AdmissionForecast}): the round trip to Redis then overlaps the EPR's instead of coming
+   * before it. The caller holds the EPR's answer until the admission, and drops it on a refusal.
+   */
+  @Override
+  public Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, Instant now) {
+    boolean ahead = mayGoAhead && RateGate.beyondBurst(limit, permits) == null && forecast.reserve(account, limit.concurrent());
+    CompletionStage<RateGate.Entry> entry = enter(account, limit, permits, now);
+    if (!ahead) {
+      return new Admission(entry, false);
+    }
+    return new Admission(entry.whenComplete((e, x) -> forecast.settled(account)), true);
   }
 
   // --- event watches ---------------------------------------------------------------------------
@@ -383,8 +521,11 @@ public final class RedisQuotaStore implements QuotaStore {
   }
 
 
+  /** Sends what still waits (slots given back, re-disclosures; for at most a timeout), then closes. */
   @Override
   public void close() {
+    lanes.drain(settings.timeout()).join();
+    loops.forEach(l -> l.connection().close());
     connection.close();
   }
 }

@@ -112,6 +112,15 @@ final class RedisScripts {
     });
   }
 
+  /** Loads every script into the server, so that calls by SHA find them (completes when all are loaded). */
+  CompletionStage<Void> load() {
+    List<CompletableFuture<String>> loads = new ArrayList<>();
+    for (Script s : List.of(CHARGE, ENTER, EVENTS, LOCK)) {
+      loads.add(redis.scriptLoad(s.body()).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new));
+  }
+
   static long number(Object o) {
     return o instanceof Long l ? l : Long.parseLong(text(o));
   }

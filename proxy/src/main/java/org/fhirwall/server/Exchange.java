@@ -1,6 +1,7 @@
 package org.fhirwall.server;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.Future;
 import io.netty.handler.codec.http.HttpRequest;
 import java.time.Instant;
 import java.util.List;
@@ -26,6 +27,7 @@ import org.fhirwall.quota.ChargeRequest;
 import org.fhirwall.quota.ChargeResult;
 import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.PatientWindow;
+import org.fhirwall.quota.QuotaStore;
 import org.fhirwall.quota.RateGate;
 import org.fhirwall.respond.Plan;
 import org.fhirwall.respond.Refusals;
@@ -150,15 +152,23 @@ final class Exchange {
     enter(t.allowed(allow), allow, Plan.of(allow, page, p.pagingBinding()));
   }
 
-  /** 4. quota: a locked account gets nothing; request rate (each entry of a bundle counts) and concurrency. */
+  /**
+   * 4. quota: a locked account gets nothing; request rate (each entry of a bundle counts) and
+   * concurrency. A read the store foresees admitting goes to the EPR at once (its answer waits for
+   * the admission, and is dropped if it does not come); everything else waits for the admission.
+   */
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
-    steps.await(t, stages.quota().enter(allow.account(), allow.role().rate().toLimit(),
-        Math.max(1, allow.request().entries().size()), now()), entry -> {
+    QuotaStore.Admission admission = stages.quota().admit(allow.account(), allow.role().rate().toLimit(),
+        Math.max(1, allow.request().entries().size()), goesAhead(allow.request()), now());
+    Future<UpstreamResult> ahead = admission.forwardNow() ? send(t, allow, plan) : null;
+    steps.await(t, admission.entry(), entry -> {
           if (entry instanceof RateGate.Entry.Locked l) {
+            drop(ahead);
             refuse(t, Refusals.locked(l.lock(), now()), Outcome.THROTTLED, "locked");
             return;
           }
           if (entry instanceof RateGate.Entry.Refused r) {
+            drop(ahead);
             refuse(t, Refusals.rate(allow.role().name(), r.reason(), r.retryAfter()), Outcome.THROTTLED, "rate");
             return;
           }
@@ -166,16 +176,44 @@ final class Exchange {
           if (allow.role().chargesUnexplained()) {
             relationships = stages.care().of(t.who());
           }
-          forward(t, allow, plan);
-        }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
+          hear(t, allow, plan, ahead != null ? ahead : send(t, allow, plan));
+        }, e -> {
+          drop(ahead);
+          refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store");
+        });
+  }
+
+  /** Reads without side effects at the EPR: the only requests that may reach it before their admission. */
+  private static boolean goesAhead(FhirRequest r) {
+    if (!"GET".equals(r.method())) {
+      return false;
+    }
+    return switch (r.interaction()) {
+      case READ, VREAD, SEARCH_TYPE, SEARCH_SYSTEM, SEARCH_COMPARTMENT, HISTORY_INSTANCE, HISTORY_TYPE, HISTORY_SYSTEM, PAGE -> true;
+      default -> false;
+    };
+  }
+
+  /** An answer of the EPR no one may see (its request was not admitted): its buffer is given back. */
+  private static void drop(@Nullable Future<UpstreamResult> ahead) {
+    if (ahead != null) {
+      ahead.addListener(f -> {
+        if (f.getNow() instanceof UpstreamResult.Response r) {
+          r.body().release();
+        }
+      });
+    }
   }
 
   /** 5. upstream: fhirwall's own canonical request (or the EPR's page target), never the client's. */
-  private void forward(Trail t, Decision.Allow allow, Plan plan) {
+  private Future<UpstreamResult> send(Trail t, Decision.Allow allow, Plan plan) {
     Forwarding.Client client = new Forwarding.Client(t.remoteAddress(), settings.publicScheme(), settings.publicHost(),
         t.requestId());
-    upstream.send(ctx.channel().eventLoop(), Forwarding.of(plan.upstreamRequest(), plan.pageTarget(), allow.request(), client))
-        .addListener(f -> steps.run(t, () -> answered(t, allow, plan, (UpstreamResult) f.getNow())));
+    return upstream.send(ctx.channel().eventLoop(), Forwarding.of(plan.upstreamRequest(), plan.pageTarget(), allow.request(), client));
+  }
+
+  private void hear(Trail t, Decision.Allow allow, Plan plan, Future<UpstreamResult> answer) {
+    answer.addListener(f -> steps.run(t, () -> answered(t, allow, plan, (UpstreamResult) f.getNow())));
   }
 
   private void answered(Trail t, Decision.Allow allow, Plan plan, UpstreamResult result) {

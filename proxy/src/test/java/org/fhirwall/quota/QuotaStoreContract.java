@@ -360,6 +360,50 @@ abstract class QuotaStoreContract {
     assertThat(b).isInstanceOf(RateGate.Entry.Entered.class);
   }
 
+  @Test
+  void manyRequestsAtOnceGetExactlyTheConcurrencyAndTheBurst() {
+    RateLimit wide = new RateLimit(1_000_000, 1_000_000, 40);
+    List<CompletableFuture<RateGate.Entry>> crowd = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      crowd.add(store.enter("crowd", wide, 1, t0).toCompletableFuture());
+    }
+    List<RateGate.Entry> entries = crowd.stream().map(CompletableFuture::join).toList();
+    assertThat(entries).filteredOn(e -> e instanceof RateGate.Entry.Entered).hasSize(40);
+    assertThat(entries).filteredOn(e -> e instanceof RateGate.Entry.Refused r && r.reason().contains("40 requests at once"))
+        .hasSize(160);
+
+    RateLimit burst = new RateLimit(1, 25, 1000);
+    List<CompletableFuture<RateGate.Entry>> rush = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      rush.add(store.enter("rush", burst, 1, t0).toCompletableFuture());
+    }
+    List<RateGate.Entry> rushed = rush.stream().map(CompletableFuture::join).toList();
+    assertThat(rushed).filteredOn(e -> e instanceof RateGate.Entry.Entered).hasSize(25);
+    assertThat(rushed).filteredOn(e -> e instanceof RateGate.Entry.Refused r && r.reason().contains("per second")).hasSize(75);
+  }
+
+  @Test
+  void reReadsInterleavedWithNewPatientsCountEachPatientOnce() {
+    PatientWindow w = PatientWindow.of(Duration.ofHours(1), 30);
+    int admitted = 0;
+    for (int i = 0; i < 60; i++) {
+      Set<String> answer = new HashSet<>(List.of("Patient/" + i, "Patient/" + (i / 2), "Patient/0"));
+      ChargeResult r = done(store.charge(new ChargeRequest("reader", List.of(w), answer, t0.plusSeconds(i), true)));
+      if (r instanceof ChargeResult.Admitted) {
+        admitted = i;
+      } else {
+        assertThat(r).isInstanceOfSatisfying(ChargeResult.Refused.class, x -> assertThat(x.breached().distinct()).isEqualTo(31));
+        break;
+      }
+      for (int j = 0; j <= i; j += 7) {
+        assertThat(done(store.charge(new ChargeRequest("reader", List.of(w), Set.of("Patient/" + j), t0.plusSeconds(i), true))))
+            .as("re-reading Patient/%d", j).isInstanceOf(ChargeResult.Admitted.class);
+      }
+    }
+    assertThat(admitted).as("Patient/0 .. Patient/29 admitted, Patient/30 refused").isEqualTo(29);
+    assertThat(done(store.usage("reader", List.of(w), t0.plusSeconds(60))).get(0).distinct()).isEqualTo(30);
+  }
+
   /** An exit may travel to the store asynchronously: poll, with a deadline, until the slot is back. */
   private void awaitEntered(String account, RateLimit limit) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();

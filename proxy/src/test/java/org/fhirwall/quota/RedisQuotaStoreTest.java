@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -148,5 +149,86 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
     assertThat(done(store.charge(new ChargeRequest("a", List.of(w), Set.of("p2"), t0, true))))
         .isInstanceOfSatisfying(ChargeResult.Admitted.class, a -> assertThat(a.usage().get(0).distinct()).isEqualTo(2));
     assertThat(keys()).isNotEmpty();
+  }
+
+  @Test
+  void callsMadeOnAnEventLoopComeBackOnItThroughAConnectionOfItsOwn() throws Exception {
+    io.netty.channel.EventLoopGroup loops = new io.netty.channel.MultiThreadIoEventLoopGroup(2,
+        io.netty.channel.epoll.Epoll.isAvailable() ? io.netty.channel.epoll.EpollIoHandler.newFactory()
+            : io.netty.channel.nio.NioIoHandler.newFactory());
+    try (RedisQuotaStore onLoops = RedisQuotaStore.connect(settings(redis.url(), Duration.ofSeconds(2)), Duration.ofSeconds(10))) {
+      onLoops.serveOn(loops);
+      assertThat(clients()).as("the main connection and one per loop").isGreaterThanOrEqualTo(3 + 1);
+      PatientWindow w = PatientWindow.of(Duration.ofHours(1), 2);
+      int n = 0;
+      for (io.netty.util.concurrent.EventExecutor loop : loops) {
+        // an account of its own per loop: an account's calls that wait behind another of its
+        // calls go with that one's reply, on whichever thread it comes back
+        String account = "looped-" + n++;
+        CompletableFuture<String> thread = new CompletableFuture<>();
+        CompletableFuture<RateGate.Entry> entered = new CompletableFuture<>();
+        loop.execute(() -> onLoops.enter(account, new RateLimit(100, 100, 10), 1, t0).whenComplete((e, x) -> {
+          thread.complete(loop.inEventLoop() ? "the same loop" : Thread.currentThread().getName());
+          if (x != null) {
+            entered.completeExceptionally(x);
+          } else {
+            entered.complete(e);
+          }
+        }));
+        assertThat(entered.get(5, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(RateGate.Entry.Entered.class);
+        assertThat(thread.get()).isEqualTo("the same loop");
+        ((RateGate.Entry.Entered) entered.get()).ticket().exit();
+      }
+      CompletableFuture<ChargeResult> charged = new CompletableFuture<>();
+      loops.next().execute(() -> onLoops.charge(new ChargeRequest("looped", List.of(w), Set.of("p1", "p2"), t0, true))
+          .whenComplete((r, x) -> charged.complete(r)));
+      assertThat(charged.get(5, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(ChargeResult.Admitted.class);
+      assertThat(done(store.charge(new ChargeRequest("looped", List.of(w), Set.of("p3"), t0, true))))
+          .as("another replica sees what went through the loops' connections").isInstanceOf(ChargeResult.Refused.class);
+    } finally {
+      loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+    }
+  }
+
+  @Test
+  void aReReadAdmittedFromMemoryReachesRedisBeforeTheReplicaStops() throws Exception {
+    PatientWindow hour = PatientWindow.of(Duration.ofHours(1), 5);
+    try (RedisQuotaStore a = RedisQuotaStore.connect(settings(redis.url(), Duration.ofSeconds(2)), Duration.ofSeconds(10))) {
+      done(a.charge(new ChargeRequest("reader", List.of(hour), Set.of("p1", "p2", "p3", "p4", "p5"), t0, true)));
+      redis.command("CONFIG", "RESETSTAT");
+      assertThat(done(a.charge(new ChargeRequest("reader", List.of(hour), Set.of("p1"), t0.plus(Duration.ofMinutes(50)), true))))
+          .isInstanceOf(ChargeResult.Admitted.class);
+      // closed at once: what waits to be written is written first
+    }
+    assertThat(redis.bulk("INFO", "commandstats")).contains("cmdstat_evalsha").as("no check-and-charge call: the re-read was admitted from memory")
+        .doesNotContain("zmscore");
+    assertThat(done(store.charge(new ChargeRequest("reader", List.of(hour), Set.of("p6", "p7", "p8", "p9"),
+        t0.plus(Duration.ofMinutes(70)), true)))).isInstanceOf(ChargeResult.Admitted.class);
+    assertThat(done(store.charge(new ChargeRequest("reader", List.of(hour), Set.of("p10"), t0.plus(Duration.ofMinutes(71)), true))))
+        .as("p1, re-read at 50 min, is still in the hour on another replica").isInstanceOf(ChargeResult.Refused.class);
+  }
+
+  @Test
+  void aReadGoesToTheEprAheadOfItsAdmissionOnlyWhileTheStoreKeepsAdmittingThePrincipal() {
+    RateLimit limit = new RateLimit(1000, 1000, 10);
+    QuotaStore.Admission first = store.admit("ahead", limit, 1, true, t0);
+    assertThat(first.forwardNow()).as("never admitted before: waits").isFalse();
+    ((RateGate.Entry.Entered) done(first.entry())).ticket().exit();
+    QuotaStore.Admission read = store.admit("ahead", limit, 1, true, t0);
+    assertThat(read.forwardNow()).isTrue();
+    ((RateGate.Entry.Entered) done(read.entry())).ticket().exit();
+    assertThat(store.admit("ahead", limit, 1, false, t0).forwardNow()).as("not a read").isFalse();
+
+    done(store.lock("ahead", "limit reached", Duration.ofHours(1), t0));
+    QuotaStore.Admission unaware = store.admit("ahead", limit, 1, true, t0);
+    assertThat(unaware.forwardNow()).as("this replica has not heard of the lock yet").isTrue();
+    assertThat(done(unaware.entry())).as("the store refuses it: its answer is dropped").isInstanceOf(RateGate.Entry.Locked.class);
+    QuotaStore.Admission after = store.admit("ahead", limit, 1, true, t0);
+    assertThat(after.forwardNow()).as("refused once: waits for the store from then on").isFalse();
+    assertThat(done(after.entry())).isInstanceOf(RateGate.Entry.Locked.class);
+  }
+
+  private long clients() throws Exception {
+    return redis.bulk("CLIENT", "LIST").split("id=", -1).length - 1;
   }
 }

@@ -1,0 +1,373 @@
+package org.fhirwall.quota;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lettuce.core.ScriptOutputType;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Each account's calls to Redis, in the order they were asked for, gathered into as few round
+ * trips as the load allows (one {@code enter.lua} call carries every admission, slot given back
+ * and re-disclosure waiting for the account). Why: with one script call per request and per
+ * answer, Redis's own CPU and the client's were worth more than the rest of a read.
+ *
+ * <ul>
+ *   <li>An admission goes out at once when no call of the account is in flight; else it waits
+ *       for that call's reply and goes with everything that arrived meanwhile (no timer: one
+ *       connection at a time gets one call of the account, many at a time share it).
+ *   <li>A slot given back or a re-disclosure has no one waiting for it: it waits for the next
+ *       call of the account, at most {@code linger}, then goes on its own.
+ *   <li>A charge (check and charge, {@code charge.lua}) is its own call, sent after everything
+ *       asked before it, so it sees the re-disclosures recorded before it.
+ * </ul>
+ *
+ * <p>Calls are handed to the connection under the account's lane, so Redis receives them in the
+ * order they were decided; replies are heard outside the lane. {@link #drain} sends everything still waiting (at shutdown). Thread-safe.
+ */
+final class RedisLanes {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisQuotaStore.class);
+  /** At most this many script arguments in one call (Lua's stack bounds {@code unpack}). */
+  static final int MAX_ARGS = 3000;
+
+  /** Work for one account's lane. */
+  sealed interface Work {}
+
+  /** A request to admit: {@code outcome} completes with the script's answer for it. */
+  record Admit(long nowMicros, long intervalMicros, int burst, int permits, int concurrent, String ticket, long leaseEndMillis,
+      CompletableFuture<Outcome> outcome) implements Work {}
+
+  /** A concurrency slot given back. */
+  record GiveBack(String ticket) implements Work {}
+
+  /**
+   * Patients disclosed again at {@code atMillis}, to record in each window ({@code key} → its
+   * length in ms); {@code written} is told whether Redis has them.
+   */
+  record Disclose(Map<String, Long> windows, List<String> patients, long atMillis, Consumer<Boolean> written) implements Work {}
+
+  /** A call of its own (a charge), sent in the account's order; its reply completes {@code result}. */
+  record Own(java.util.function.Function<RedisScripts, CompletableFuture<?>> call, CompletableFuture<Object> result)
+      implements Work {}
+
+  /** What the script says of one admission: locked (with the lock's fields), or a code (0, -1, wait). */
+  record Outcome(boolean locked, String since, String until, String reason, long code) {}
+
+  /** The keys of one account's batch (rate, tickets, lock). */
+  record AccountKeys(String rate, String inflight, String lock) {}
+
+  private static final class Lane {
+    final ArrayDeque<Work> waiting = new ArrayDeque<>();
+    int inFlight;
+    boolean timer;
+  }
+
+  private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
+  private final Supplier<RedisScripts> scripts;
+  private final java.util.function.Function<String, AccountKeys> keysOf;
+  private final RedisConnection connection;
+  private final Duration linger;
+
+  RedisLanes(Supplier<RedisScripts> scripts, java.util.function.Function<String, AccountKeys> keysOf, RedisConnection connection,
+      Duration linger) {
+    this.scripts = requireNonNull(scripts, "scripts");
+    this.keysOf = requireNonNull(keysOf, "keysOf");
+    this.connection = requireNonNull(connection, "connection");
+    this.linger = requireNonNull(linger, "linger");
+  }
+
+  /** A call handed to the connection, and what to do with its reply (outside the lane). */
+  private record Sent(CompletableFuture<?> call, BiConsumer<Object, Throwable> onReply) {}
+
+  /** What to do to a lane, under it; calls it sends go into {@code sent}. Returns the lane, or null to drop it. */
+  private interface Change {
+    @Nullable Lane apply(@Nullable Lane lane, List<Sent> sent);
+  }
+
+  /**
+   * Changes the account's lane under its lock, then, outside it, hears the replies of the calls the
+   * change sent (a reply can complete at once, and whoever waits on it may come back to the lane).
+   */
+  private void change(String account, Change c) {
+    List<Sent> sent = new ArrayList<>(2);
+    lanes.compute(account, (k, lane) -> c.apply(lane, sent));
+    for (Sent s : sent) {
+      s.call().whenComplete((v, e) -> {
+        try {
+          s.onReply().accept(v, e);
+        } finally {
+          replied(account, e);
+        }
+      });
+    }
+  }
+
+  /** Queues work that someone waits for (an admission, a charge): it goes now, or with the reply in flight. */
+  void now(String account, Work w) {
+    change(account, (lane, sent) -> {
+      Lane l = lane == null ? new Lane() : lane;
+      l.waiting.add(w);
+      if (l.inFlight == 0) {
+        send(account, l, sent);
+      }
+      return l;
+    });
+  }
+
+  /** Queues work no one waits for: it goes with the account's next call, or after {@code linger}. */
+  void later(String account, Work w) {
+    change(account, (lane, sent) -> {
+      Lane l = lane == null ? new Lane() : lane;
+      l.waiting.add(w);
+      if (l.inFlight == 0) {
+        linger(account, l, sent);
+      }
+      return l;
+    });
+  }
+
+  /** Lets what waits linger until the account's next call, or {@code linger} at most; called under the lane. */
+  private void linger(String account, Lane l, List<Sent> sent) {
+    if (l.timer) {
+      return;
+    }
+    l.timer = true;
+    try {
+      connection.resources().eventExecutorGroup().schedule(() -> lingered(account), linger.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RuntimeException shuttingDown) {
+      l.timer = false;
+      send(account, l, sent);
+    }
+  }
+
+  /** Whether someone waits for what waits in the lane (an admission, a charge). */
+  private static boolean urgent(Lane l) {
+    for (Work w : l.waiting) {
+      if (w instanceof Admit || w instanceof Own) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void lingered(String account) {
+    change(account, (l, sent) -> {
+      if (l == null) {
+        return null;
+      }
+      l.timer = false;
+      if (l.inFlight == 0 && !l.waiting.isEmpty()) {
+        send(account, l, sent);
+      }
+      return idle(l) ? null : l;
+    });
+  }
+
+  /**
+   * A call of the account has its reply. When it failed (Redis down, or slower than the timeout),
+   * what waits behind it fails too: no one waits longer than one call's timeout.
+   */
+  private void replied(String account, @Nullable Throwable failure) {
+    List<Work> failed = new ArrayList<>();
+    change(account, (l, sent) -> {
+      if (l == null) {
+        return null;
+      }
+      l.inFlight--;
+      if (failure != null) {
+        failed.addAll(l.waiting);
+        l.waiting.clear();
+      }
+      if (l.inFlight == 0 && !l.waiting.isEmpty()) {
+        // slots given back and re-disclosures made while the reply was heard wait for the next call
+        if (urgent(l)) {
+          send(account, l, sent);
+        } else {
+          linger(account, l, sent);
+        }
+      }
+      return idle(l) ? null : l;
+    });
+    for (Work w : failed) {
+      if (w instanceof Admit a) {
+        a.outcome().completeExceptionally(failure);
+      } else if (w instanceof Own o) {
+        o.result().completeExceptionally(failure);
+      } else if (w instanceof Disclose d) {
+        d.written().accept(false);
+      }
+    }
+  }
+
+  private static boolean idle(Lane l) {
+    return l.inFlight == 0 && l.waiting.isEmpty() && !l.timer;
+  }
+
+  /** Sends everything still waiting, and completes when every lane is idle (or {@code within} has passed). */
+  CompletableFuture<Void> drain(Duration within) {
+    for (String account : List.copyOf(lanes.keySet())) {
+      change(account, (l, sent) -> {
+        if (l != null && l.inFlight == 0 && !l.waiting.isEmpty()) {
+          send(account, l, sent);
+        }
+        return l;
+      });
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    awaitIdle(System.nanoTime() + within.toNanos(), done);
+    return done;
+  }
+
+  private void awaitIdle(long deadline, CompletableFuture<Void> done) {
+    boolean busy = lanes.values().stream().anyMatch(l -> l.inFlight > 0 || !l.waiting.isEmpty());
+    if (!busy || System.nanoTime() > deadline) {
+      done.complete(null);
+      return;
+    }
+    try {
+      connection.resources().eventExecutorGroup().schedule(() -> awaitIdle(deadline, done), 1, TimeUnit.MILLISECONDS);
+    } catch (RuntimeException shuttingDown) {
+      done.complete(null);
+    }
+  }
+
+  /** Hands the lane's waiting work to the connection, as calls in order; called under the lane. */
+  private void send(String account, Lane l, List<Sent> sent) {
+    RedisScripts here = scripts.get();
+    List<Work> batch = new ArrayList<>();
+    int args = 0;
+    int before = sent.size();
+    while (!l.waiting.isEmpty()) {
+      Work w = l.waiting.poll();
+      if (w instanceof Own own) {
+        if (!batch.isEmpty() || sent.size() > before) {
+          // After the reply to what goes first: the connection this thread uses may not be the
+          // one the earlier calls went on, and the charge must see them.
+          l.waiting.addFirst(own);
+          break;
+        }
+        CompletableFuture<Object> result = own.result();
+        sent.add(new Sent(own.call().apply(here), (v, e) -> {
+          if (e != null) {
+            result.completeExceptionally(e);
+          } else {
+            result.complete(v);
+          }
+        }));
+        continue;
+      }
+      int size = argsOf(w);
+      if (!batch.isEmpty() && args + size > MAX_ARGS) {
+        sent.add(enter(here, account, batch));
+        batch = new ArrayList<>();
+        args = 0;
+      }
+      batch.add(w);
+      args += size;
+    }
+    if (!batch.isEmpty()) {
+      sent.add(enter(here, account, batch));
+    }
+    l.inFlight += sent.size() - before;
+  }
+
+  private static int argsOf(Work w) {
+    if (w instanceof Admit) {
+      return 7;
+    }
+    if (w instanceof Disclose d) {
+      return d.windows().size() * (2 + 2 * d.patients().size());
+    }
+    return 1;
+  }
+
+  /** One {@code enter.lua} call for a batch of admissions, slots given back and re-disclosures. */
+  private Sent enter(RedisScripts here, String account, List<Work> batch) {
+    AccountKeys k = keysOf.apply(account);
+    List<String> tickets = new ArrayList<>();
+    Map<String, Long> lengths = new LinkedHashMap<>();
+    // per window, each patient once, at its latest disclosure (many answers of a batch name the same)
+    Map<String, Map<String, Long>> latest = new LinkedHashMap<>();
+    List<Admit> admits = new ArrayList<>();
+    List<Disclose> disclosures = new ArrayList<>();
+    for (Work w : batch) {
+      if (w instanceof GiveBack g) {
+        tickets.add(g.ticket());
+      } else if (w instanceof Admit a) {
+        admits.add(a);
+      } else if (w instanceof Disclose d) {
+        disclosures.add(d);
+        d.windows().forEach((key, length) -> {
+          lengths.merge(key, length, Math::max);
+          Map<String, Long> p = latest.computeIfAbsent(key, x -> new java.util.HashMap<>());
+          for (String patient : d.patients()) {
+            p.merge(patient, d.atMillis(), Math::max);
+          }
+        });
+      } else {
+        throw new IllegalStateException("a call of its own in a batch");
+      }
+    }
+    String[] keys = new String[3 + lengths.size()];
+    keys[0] = k.rate();
+    keys[1] = k.inflight();
+    keys[2] = k.lock();
+    List<String> argv = new ArrayList<>();
+    argv.add(Integer.toString(tickets.size()));
+    argv.addAll(tickets);
+    int i = 3;
+    for (Map.Entry<String, Long> window : lengths.entrySet()) {
+      keys[i++] = window.getKey();
+      Map<String, Long> p = latest.get(window.getKey());
+      argv.add(Long.toString(window.getValue()));
+      argv.add(Integer.toString(p.size()));
+      p.forEach((patient, at) -> {
+        argv.add(Long.toString(at));
+        argv.add(patient);
+      });
+    }
+    argv.add(Integer.toString(admits.size()));
+    for (Admit a : admits) {
+      argv.add(Long.toString(a.nowMicros()));
+      argv.add(Long.toString(a.intervalMicros()));
+      argv.add(Integer.toString(a.burst()));
+      argv.add(Integer.toString(a.permits()));
+      argv.add(Integer.toString(a.concurrent()));
+      argv.add(a.ticket());
+      argv.add(Long.toString(a.leaseEndMillis()));
+    }
+    CompletableFuture<List<Object>> reply = here.<List<Object>>run(RedisScripts.ENTER, ScriptOutputType.MULTI, keys,
+        argv.toArray(String[]::new)).toCompletableFuture();
+    return new Sent(reply, (v, e) -> {
+      if (e != null) {
+        if (!tickets.isEmpty()) {
+          LOG.debug("concurrency slots not given back (their leases end them): {}", e.toString());
+        }
+        disclosures.forEach(d -> d.written().accept(false));
+        admits.forEach(a -> a.outcome().completeExceptionally(e));
+        return;
+      }
+      List<?> r = (List<?>) v;
+      disclosures.forEach(d -> d.written().accept(true));
+      boolean locked = RedisScripts.number(r.get(0)) == 1;
+      for (int j = 0; j < admits.size(); j++) {
+        admits.get(j).outcome().complete(locked
+            ? new Outcome(true, RedisScripts.text(r.get(1)), RedisScripts.text(r.get(2)), RedisScripts.text(r.get(3)), 0)
+            : new Outcome(false, "", "", "", RedisScripts.number(r.get(4 + j))));
+      }
+    });
+  }
+}
