@@ -2,6 +2,7 @@ package org.fhirwall.quota;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -293,7 +294,7 @@ public final class FallbackQuotaStore implements QuotaStore {
   }
 
   @Override
-  public void serveOn(io.netty.channel.EventLoopGroup loops) {
+  public void serveOn(EventLoopGroup loops) {
     shared.serveOn(loops);
   }
 

@@ -1,5 +1,6 @@
 package org.fhirwall.quota;
 
+import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -94,7 +95,7 @@ public interface QuotaStore extends AutoCloseable {
    * Fhirwall's event loops, once they exist: a store that talks to a server may give each its own
    * connection, so that a request's calls stay on its loop. Nothing by default.
    */
-  default void serveOn(io.netty.channel.EventLoopGroup loops) {}
+  default void serveOn(EventLoopGroup loops) {}
 
   @Override
   void close();

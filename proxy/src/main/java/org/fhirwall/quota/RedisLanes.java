@@ -6,6 +6,7 @@ import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -60,7 +62,7 @@ final class RedisLanes {
   record Disclose(Map<String, Long> windows, List<String> patients, long atMillis, Consumer<Boolean> written) implements Work {}
 
   /** A call of its own (a charge), sent in the account's order; its reply completes {@code result}. */
-  record Own(java.util.function.Function<RedisScripts, CompletableFuture<?>> call, CompletableFuture<Object> result)
+  record Own(Function<RedisScripts, CompletableFuture<?>> call, CompletableFuture<Object> result)
       implements Work {}
 
   /** What the script says of one admission: locked (with the lock's fields), or a code (0, -1, wait). */
@@ -77,11 +79,11 @@ final class RedisLanes {
 
   private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
   private final Supplier<RedisScripts> scripts;
-  private final java.util.function.Function<String, AccountKeys> keysOf;
+  private final Function<String, AccountKeys> keysOf;
   private final RedisConnection connection;
   private final Duration linger;
 
-  RedisLanes(Supplier<RedisScripts> scripts, java.util.function.Function<String, AccountKeys> keysOf, RedisConnection connection,
+  RedisLanes(Supplier<RedisScripts> scripts, Function<String, AccountKeys> keysOf, RedisConnection connection,
       Duration linger) {
     this.scripts = requireNonNull(scripts, "scripts");
     this.keysOf = requireNonNull(keysOf, "keysOf");
@@ -260,7 +262,7 @@ final class RedisLanes {
           break;
         }
         CompletableFuture<Object> result = own.result();
-        sent.add(new Sent(own.call().apply(here), (v, e) -> {
+        sent.add(new Sent(dispatch(() -> own.call().apply(here)), (v, e) -> {
           if (e != null) {
             result.completeExceptionally(e);
           } else {
@@ -282,6 +284,15 @@ final class RedisLanes {
       sent.add(enter(here, account, batch));
     }
     l.inFlight += sent.size() - before;
+  }
+
+  /** A call handed to the client; one the client refuses at once is a failed call like any other. */
+  private static CompletableFuture<?> dispatch(Supplier<CompletableFuture<?>> call) {
+    try {
+      return call.get();
+    } catch (RuntimeException refused) {
+      return CompletableFuture.failedFuture(refused);
+    }
   }
 
   private static int argsOf(Work w) {
@@ -312,7 +323,7 @@ final class RedisLanes {
         disclosures.add(d);
         d.windows().forEach((key, length) -> {
           lengths.merge(key, length, Math::max);
-          Map<String, Long> p = latest.computeIfAbsent(key, x -> new java.util.HashMap<>());
+          Map<String, Long> p = latest.computeIfAbsent(key, x -> new HashMap<>());
           for (String patient : d.patients()) {
             p.merge(patient, d.atMillis(), Math::max);
           }
@@ -349,8 +360,8 @@ final class RedisLanes {
       argv.add(a.ticket());
       argv.add(Long.toString(a.leaseEndMillis()));
     }
-    CompletableFuture<List<Object>> reply = here.<List<Object>>run(RedisScripts.ENTER, ScriptOutputType.MULTI, keys,
-        argv.toArray(String[]::new)).toCompletableFuture();
+    CompletableFuture<?> reply = dispatch(() -> here.<List<Object>>run(RedisScripts.ENTER, ScriptOutputType.MULTI, keys,
+        argv.toArray(String[]::new)).toCompletableFuture());
     return new Sent(reply, (v, e) -> {
       if (e != null) {
         if (!tickets.isEmpty()) {

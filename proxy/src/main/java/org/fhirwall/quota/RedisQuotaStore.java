@@ -10,12 +10,16 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
@@ -27,6 +31,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,13 +145,13 @@ public final class RedisQuotaStore implements QuotaStore {
    * event loop) while connecting; a loop whose connection cannot be opened keeps the main one.
    */
   @Override
-  public void serveOn(io.netty.channel.EventLoopGroup group) {
+  public void serveOn(EventLoopGroup group) {
     if (settings.cluster()) {
       return;
     }
     List<LoopScripts> opened = new ArrayList<>();
-    for (io.netty.util.concurrent.EventExecutor e : group) {
-      if (!(e instanceof io.netty.channel.EventLoop loop)) {
+    for (EventExecutor e : group) {
+      if (!(e instanceof EventLoop loop)) {
         continue;
       }
       try {
@@ -245,14 +250,14 @@ public final class RedisQuotaStore implements QuotaStore {
   /** Writes the new disclosure time of an answer admitted from memory into every window it counts in. */
   private void disclose(ChargeRequest request) {
     String account = request.account();
-    Map<String, Long> windows = new java.util.LinkedHashMap<>();
+    Map<String, Long> windows = new LinkedHashMap<>();
     request.tracked().forEach(d -> windows.put(keyspace.key(account, "w:" + d.toMillis()), d.toMillis()));
-    Map<String, Long> unexplained = new java.util.LinkedHashMap<>();
+    Map<String, Long> unexplained = new LinkedHashMap<>();
     if (!request.unexplained().patients().isEmpty()) {
       request.unexplained().tracked().forEach(d -> unexplained.put(keyspace.key(account, "u:" + d.toMillis()), d.toMillis()));
     }
     long at = request.now().toEpochMilli();
-    java.util.function.Consumer<Boolean> forgetOnFailure = ok -> {
+    Consumer<Boolean> forgetOnFailure = ok -> {
       if (!ok) {
         known.forget(account);
       }
