@@ -92,7 +92,7 @@ final class JsonWalk {
     this.model = model;
     this.members = model.members;
     this.shortestBase = model.shortestBase;
-    this.references = new PatientReferences(new ReferenceText(model.types), patients);
+    this.references = new PatientReferences(new ReferenceText(model.types), patients, model.plainBases);
     this.unresolved = new UnresolvedReferences(model, patients);
     for (int i = 0; i < frames.length; i++) {
       frames[i] = new WalkFrame();

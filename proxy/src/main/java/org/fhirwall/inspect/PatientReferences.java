@@ -18,10 +18,13 @@ import org.jspecify.annotations.Nullable;
 final class PatientReferences {
   private final ReferenceText referenceText;
   private final KeySet patients;
+  /** The upstream bases a full URL is read past ({@link ReferenceText#plainBases}). */
+  private final byte[][] plainBases;
 
-  PatientReferences(ReferenceText referenceText, KeySet patients) {
+  PatientReferences(ReferenceText referenceText, KeySet patients, byte[][] plainBases) {
     this.referenceText = referenceText;
     this.patients = patients;
+    this.plainBases = plainBases;
   }
 
   /**
@@ -76,7 +79,9 @@ final class PatientReferences {
       off = 0;
       len = buf.length;
     }
-    ReferenceText.Kind kind = referenceText.classify(buf, off, len, false);
+    ReferenceText.Kind kind = decoded == null
+        ? referenceText.classifyUrl(buf, off, len, plainBases)
+        : referenceText.classify(buf, off, len, false);
     if (kind == ReferenceText.Kind.PATIENT) {
       patients.add(patientKey(buf));
     } else if (kind == ReferenceText.Kind.PATIENT_UNRESOLVED) {

@@ -51,6 +51,8 @@ final class WalkModel {
   final NameTable types;
   /** The bases in ASCII, or null for a base that is not plain ASCII (compared after decoding). */
   final byte[] @Nullable [] baseBytes;
+  /** The bases a full URL can be read past ({@link ReferenceText#plainBases}). */
+  final byte[][] plainBases;
   /** The length in chars of the shortest base (MAX_VALUE for none): a string of fewer raw bytes starts with none. */
   final int shortestBase;
   final int maxDepth;
@@ -79,6 +81,7 @@ final class WalkModel {
       boolean ascii = !base.isEmpty() && base.chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\');
       baseBytes[i] = ascii ? base.getBytes(StandardCharsets.US_ASCII) : null;
     }
+    this.plainBases = ReferenceText.plainBases(baseBytes);
     this.shortestBase = baseStrings.stream().mapToInt(String::length).min().orElse(Integer.MAX_VALUE);
     this.maxDepth = settings.maxDepth();
     this.maxDecodedBytes = settings.maxDecodedBytes();
