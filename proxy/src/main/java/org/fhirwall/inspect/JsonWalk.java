@@ -86,7 +86,7 @@ final class JsonWalk {
    * Past this many elements, a collection is dropped after a walk rather than emptied for the next
    * (a scratch kept per thread must not keep the room one very large body needed).
    */
-  private static final int KEEP_AT_MOST = 4096;
+  static final int KEEP_AT_MOST = 4096;
 
   JsonWalk(WalkModel model) {
     this.model = model;
@@ -139,7 +139,9 @@ final class JsonWalk {
     tokens.release();
     patients.clear();
     types.clear();
-    urls = emptied(urls);
+    // A fresh list, young for the next walk: adding to a list that has grown old costs G1's full write
+    // barrier per element (see KeySet); what a walk stores per entry is kept in ints or young objects.
+    urls = new ArrayList<>();
     unresolved.clear();
     busy = false;
   }
@@ -169,7 +171,7 @@ final class JsonWalk {
     if (depth >= 0) {
       throw new UnreadableException("JSON body is truncated");
     }
-    unresolved.resolveUrns(json);
+    unresolved.resolveUrns(json, urls);
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
     return new Inspection.Read(json, Set.of(patients.toArray()), urls,
         types.toSet(), resourceCount, multipleRoots ? null : rootType);
@@ -277,9 +279,9 @@ final class JsonWalk {
       }
       case WalkModel.FULL_URL -> {
         if (f.entryItem) {
-          f.rare().fullUrl = t.text();
           references.countPatientIn(t, json);
-          urls.add(new UrlOccurrence(t.start, t.end, f.fullUrl, null));
+          f.rare().fullUrlIndex = urls.size(); // an int: no reference stored into the long-lived frame
+          urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
           return;
         }
       }
@@ -343,8 +345,8 @@ final class JsonWalk {
         urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, null));
       }
     }
-    if (f.entryItem && f.fullUrl != null && f.entryResourceType != null) {
-      unresolved.addEntryUrl(f.fullUrl);
+    if (f.entryItem && f.fullUrlIndex >= 0 && f.entryHasResource) {
+      unresolved.addEntryUrl(f.fullUrlIndex);
     }
     depth--;
   }
@@ -380,7 +382,7 @@ final class JsonWalk {
       inlineContent(f, end);
     }
     if (depth >= 1 && (f.nameCode & WalkModel.MEMBER) == WalkModel.RESOURCE && frames[depth - 1].entryItem) {
-      frames[depth - 1].rare().entryResourceType = type;
+      frames[depth - 1].rare().entryHasResource = true;
     }
   }
 

@@ -6,8 +6,6 @@ import static org.fhirwall.inspect.WalkFrame.PATIENT;
 import static org.fhirwall.inspect.WalkFrame.UNTYPED;
 import static org.fhirwall.inspect.WalkFrame.URN;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -108,15 +106,13 @@ final class PatientReferences {
     return decoded != null ? decoded : JsonTokens.ascii(buf, off, len);
   }
 
-  private static final byte[] PATIENT_PREFIX = PatientKeys.PATIENT_PREFIX.getBytes(StandardCharsets.US_ASCII);
-
   /** {@code Patient/{id}} for the id {@link #referenceText} just found in {@code buf}, in one String when it can. */
   private String patientKey(byte[] buf) {
     int s = referenceText.idStart;
     int e = referenceText.idEnd;
-    int n = PATIENT_PREFIX.length;
-    // A valid id is ASCII: a copy of its bytes is its String.
-    if (s >= n && Arrays.equals(buf, s - n, s, PATIENT_PREFIX, 0, n)) {
+    int n = PatientKeys.PATIENT_PREFIX.length();
+    // A valid id is ASCII: a copy of its bytes is its String. "Patient/" before it is one word.
+    if (s >= n && (long) JsonTokens.LONGS.get(buf, s - n) == ReferenceText.PATIENT_SLASH) {
       return JsonTokens.ascii(buf, s - n, e - s + n);
     }
     return PatientKeys.patient(JsonTokens.ascii(buf, s, e - s));

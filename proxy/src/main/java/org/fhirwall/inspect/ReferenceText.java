@@ -37,7 +37,7 @@ final class ReferenceText {
 
   private static final byte[] PATIENT = {'p', 'a', 't', 'i', 'e', 'n', 't'};
   /** {@code Patient/} as a little-endian word. */
-  private static final long PATIENT_SLASH = (long) JsonTokens.LONGS.get("Patient/".getBytes(StandardCharsets.US_ASCII), 0);
+  static final long PATIENT_SLASH = (long) JsonTokens.LONGS.get("Patient/".getBytes(StandardCharsets.US_ASCII), 0);
   private static final int PATIENT_SLASH_LENGTH = 8;
   /** FHIR id characters as bit sets: chars 0..63 ({@code -.0-9}) and 64..127 ({@code A-Za-z}). */
   private static final long ID_LOW = bits(0, "-.0123456789");

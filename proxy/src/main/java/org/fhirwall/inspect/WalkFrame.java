@@ -45,8 +45,10 @@ final class WalkFrame {
   int urlStart;
   int urlEnd;
   @Nullable String relation;
-  @Nullable String fullUrl;
-  @Nullable String entryResourceType;
+  /** The index in the walk's URLs of this entry's {@code fullUrl} (its last one), -1 for none. */
+  int fullUrlIndex;
+  /** Whether this entry holds a resource. */
+  boolean entryHasResource;
   @Nullable Map<String, String> containedTypes;
   @Nullable List<ReferenceCandidate> containedCandidates;
   @Nullable String contentType;
@@ -63,7 +65,7 @@ final class WalkFrame {
 
   /**
    * This frame, about to have one of its rarely set fields set: {@code moreIds}, {@code reference},
-   * {@code referenceType}, {@code url}, {@code relation}, {@code fullUrl}, {@code entryResourceType},
+   * {@code referenceType}, {@code url}, {@code relation}, {@code fullUrlIndex}, {@code entryHasResource},
    * {@code containedTypes}, {@code containedCandidates}, {@code contentType}, {@code dataStart},
    * {@code securityContextIsPatient}. Every write of one of them goes through here.
    */
@@ -93,8 +95,8 @@ final class WalkFrame {
       referenceType = null;
       url = null;
       relation = null;
-      fullUrl = null;
-      entryResourceType = null;
+      fullUrlIndex = -1;
+      entryHasResource = false;
       containedTypes = null;
       containedCandidates = null;
       contentType = null;
