@@ -269,7 +269,10 @@ final class JsonWalk {
       case WalkModel.CONTENT_TYPE -> f.rare().contentType = t.text();
       case WalkModel.RELATION -> {
         if (f.linkItem) {
-          f.rare().relation = t.text();
+          WalkFrame link = f.rare(); // ranges, not Strings: see WalkFrame.resourceType
+          link.relationStart = t.start + 1;
+          link.relationEnd = t.end - 1;
+          link.relationFlags = t.flags;
         }
       }
       case WalkModel.DATA -> {
@@ -294,9 +297,10 @@ final class JsonWalk {
       }
       case WalkModel.URL -> {
         if (f.linkItem) {
-          f.rare().url = t.text();
-          f.urlStart = t.start;
-          f.urlEnd = t.end;
+          WalkFrame link = f.rare();
+          link.urlStart = t.start;
+          link.urlEnd = t.end;
+          link.urlFlags = t.flags;
           return;
         }
         if (f.entryRequest) {
@@ -309,14 +313,14 @@ final class JsonWalk {
   }
 
   private void resourceType(WalkFrame f, JsonTokens t) throws UnreadableException {
-    // The known type's own String: no allocation, and identity stands for equality below.
-    String type = t.flags == 0
-        ? model.types.find(json, t.start + 1, t.end - t.start - 2)
-        : model.types.key(t.text());
-    if (f.resourceType != null && f.resourceType != type) {
+    // The known type's code: no allocation, and one code per type.
+    int type = t.flags == 0
+        ? model.types.code(json, t.start + 1, t.end - t.start - 2)
+        : model.types.code(t.text());
+    if (f.resourceType != 0 && f.resourceType != type) {
       throw new UnreadableException("JSON object has two different resourceType members");
     }
-    if (type == null) {
+    if (type == 0) {
       throw new UnreadableException("unknown resourceType");
     }
     f.resourceType = type;
@@ -325,7 +329,7 @@ final class JsonWalk {
   private void endObject(JsonTokens t) throws UnreadableException {
     WalkFrame f = frames[depth];
     int end = t.start + 1;
-    if (f.resourceType != null) {
+    if (f.resourceType != 0) {
       endResource(f, end);
     } else {
       if (depth == 0) {
@@ -338,11 +342,12 @@ final class JsonWalk {
         inlineContent(f, end);
       }
     }
-    if (f.linkItem && f.url != null) {
-      if (f.relation != null) {
-        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, f.relation));
-      } else if (UpstreamBases.startsWithBase(model, f.url)) {
-        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, null));
+    if (f.linkItem && f.urlStart >= 0) {
+      String url = t.text(f.urlStart + 1, f.urlEnd - 1, f.urlFlags);
+      if (f.relationStart >= 0) {
+        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, url, t.text(f.relationStart, f.relationEnd, f.relationFlags)));
+      } else if (UpstreamBases.startsWithBase(model, url)) {
+        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, url, null));
       }
     }
     if (f.entryItem && f.fullUrlIndex >= 0 && f.entryHasResource) {
@@ -354,14 +359,14 @@ final class JsonWalk {
   // ---- resources
 
   private void endResource(WalkFrame f, int end) throws UnreadableException {
-    String type = f.resourceType;
+    String type = model.typeNames[f.resourceType];
     if (depth == 0) {
       rootType = type;
     }
     resourceCount++;
     types.add(type);
     boolean contained = f.containedItem && depth >= 2;
-    if (type.equals("Patient")) {
+    if (f.resourceType == model.patientType) {
       if (f.containedItem || f.id(tokens) == null) {
         patients.add(PatientKeys.unidentified(json, f.start, end));
       } else {
@@ -408,7 +413,7 @@ final class JsonWalk {
         throw new UnreadableException("inline FHIR content unreadable: " + ((Inspection.Unreadable) inner).reason());
       }
     }
-    if ("Binary".equals(f.resourceType) && !f.securityContextIsPatient) {
+    if ("Binary".equals(model.typeNames[f.resourceType]) && !f.securityContextIsPatient) {
       // Opaque content (a PDF, an image, a CDA document): assume it is about one patient, the same one each read.
       patients.add(f.id(tokens) != null
           ? PatientKeys.unresolved("Binary/" + f.id)

@@ -141,7 +141,7 @@ final class UnresolvedReferences {
     }
     // "#x" only means something inside its container: key it with the container's identity.
     String scope = container.id(tokens) != null
-        ? container.resourceType + "/" + container.id
+        ? model.typeNames[container.resourceType] + "/" + container.id
         : PatientKeys.unidentified(json, container.start, containerEnd);
     patients.add(unresolvedKey(c, scope, json));
   }
