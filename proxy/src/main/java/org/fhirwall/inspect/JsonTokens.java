@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A strict JSON tokenizer over UTF-8 bytes, for {@link JsonWalk}: no copy of the input, no object
@@ -50,7 +51,7 @@ final class JsonTokens {
   private static final long BACKSLASHES = 0x5C5C5C5C5C5C5C5CL;
   private static final long SPACES = 0x2020202020202020L;
 
-  private byte[] b;
+  private byte @Nullable [] b;
   private int n;
   private boolean multipleRoots;
   private int pos;
@@ -86,11 +87,10 @@ final class JsonTokens {
 
   /** Lets go of the body (a tokenizer kept for the next one must not keep it reachable). */
   void release() {
-    b = EMPTY;
+    b = null; // null: G1's write barrier filters it out at once (another array costs the full barrier)
     n = 0;
   }
 
-  private static final byte[] EMPTY = new byte[0];
 
   /** Starts over on {@code json}, as a new tokenizer of it would (whatever state the last body left). */
   void reset(byte[] json, boolean multipleRoots) {

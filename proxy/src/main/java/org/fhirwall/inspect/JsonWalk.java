@@ -64,7 +64,8 @@ final class JsonWalk {
   private boolean busy;
 
   // The body being walked and how; set by run, cleared when it ends.
-  private byte[] json = NO_BODY;
+  // Let go of by storing null (G1's write barrier filters null out at once; another array costs its full barrier).
+  private byte @Nullable [] json;
   private boolean multipleRoots;
   private @Nullable EmbeddedReader embedded;
   private int nesting;
@@ -72,16 +73,16 @@ final class JsonWalk {
   // What the walk found; emptied at the end of each walk (finish).
   private final KeySet patients = new KeySet();
   private ArrayList<UrlOccurrence> urls = new ArrayList<>();
-  private final FoundTypes types = new FoundTypes();
+  private final FoundTypes types;
   private int resourceCount;
-  private @Nullable String rootType;
+  /** The {@link WalkModel#types} code of the top-level resource (0: none yet). */
+  private int rootType;
 
   private WalkFrame[] frames = new WalkFrame[16];
   private int depth = -1;
   /** The References met that resolve to nothing where they stand, until their resource is judged. */
   private final UnresolvedReferences unresolved;
 
-  private static final byte[] NO_BODY = new byte[0];
   /**
    * Past this many elements, a collection is dropped after a walk rather than emptied for the next
    * (a scratch kept per thread must not keep the room one very large body needed).
@@ -94,6 +95,7 @@ final class JsonWalk {
     this.shortestBase = model.shortestBase;
     this.references = new PatientReferences(new ReferenceText(model.types), patients, model.plainBases);
     this.unresolved = new UnresolvedReferences(model, patients);
+    this.types = new FoundTypes(model.typeNames);
     for (int i = 0; i < frames.length; i++) {
       frames[i] = new WalkFrame();
     }
@@ -125,17 +127,18 @@ final class JsonWalk {
   private void start(byte[] body, boolean ndjson, EmbeddedReader reader, int level) {
     json = body;
     multipleRoots = ndjson;
-    embedded = reader;
+    if (embedded != reader) {
+      embedded = reader; // the inspector's own reader, the same body after body: kept, not stored again
+    }
     nesting = level;
     resourceCount = 0;
-    rootType = null;
+    rootType = 0;
     depth = -1;
   }
 
   /** Lets go of the body and of what was found in it, keeping only the room of small collections. */
   private void finish() {
-    json = NO_BODY;
-    embedded = null;
+    json = null;
     tokens.release();
     patients.clear();
     types.clear();
@@ -174,7 +177,7 @@ final class JsonWalk {
     unresolved.resolveUrns(json, urls);
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
     return new Inspection.Read(json, Set.of(patients.toArray()), urls,
-        types.toSet(), resourceCount, multipleRoots ? null : rootType);
+        types.toSet(), resourceCount, multipleRoots ? null : model.typeNames[rootType]);
   }
 
   // ---- structure
@@ -361,10 +364,10 @@ final class JsonWalk {
   private void endResource(WalkFrame f, int end) throws UnreadableException {
     String type = model.typeNames[f.resourceType];
     if (depth == 0) {
-      rootType = type;
+      rootType = f.resourceType;
     }
     resourceCount++;
-    types.add(type);
+    types.add(f.resourceType);
     boolean contained = f.containedItem && depth >= 2;
     if (f.resourceType == model.patientType) {
       if (f.containedItem || f.id(tokens) == null) {
@@ -404,7 +407,7 @@ final class JsonWalk {
       if (inner instanceof Inspection.Read read) {
         patients.addAll(read.patients());
         for (String type : read.resourceTypes()) {
-          types.add(type);
+          types.add(type, model.types.code(type));
         }
         resourceCount += read.resourceCount();
         return;
