@@ -144,7 +144,7 @@ final class JsonWalk {
     types.clear();
     // A fresh list, young for the next walk: adding to a list that has grown old costs G1's full write
     // barrier per element (see KeySet); what a walk stores per entry is kept in ints or young objects.
-    urls = new ArrayList<>();
+    urls = new ArrayList<>(Math.min(urls.size(), KEEP_AT_MOST)); // room for as many as this body had
     unresolved.clear();
     busy = false;
   }

@@ -67,7 +67,9 @@ final class KeySet {
     if (filled.length > KEEP_SLOTS) {
       filled = new int[32];
     }
-    slots = new String[64];
+    // Room for as many keys as this walk found (within bounds): the next body is mostly alike.
+    int room = Math.max(64, Math.min(Integer.highestOneBit(size) << 2, KEEP_SLOTS));
+    slots = new String[room];
     size = 0;
   }
 
