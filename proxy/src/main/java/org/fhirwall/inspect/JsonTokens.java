@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A strict JSON tokenizer over UTF-8 bytes, for {@link JsonWalk}: no copy of the input, no object
@@ -50,7 +51,7 @@ final class JsonTokens {
   private static final long BACKSLASHES = 0x5C5C5C5C5C5C5C5CL;
   private static final long SPACES = 0x2020202020202020L;
 
-  private byte[] b;
+  private byte @Nullable [] b;
   private int n;
   private boolean multipleRoots;
   private int pos;
@@ -58,6 +59,8 @@ final class JsonTokens {
   /** Open containers: true for an object. */
   private boolean[] objects = new boolean[32];
   private int depth;
+  /** {@code objects[depth - 1]} while a container is open: read for every token, written only when one opens or closes. */
+  private boolean innermostObject;
   /** Whether the next thing in the open container is a separator (a value was just read). */
   private boolean afterValue;
   /** The flags ({@link #ESCAPED}, {@link #NON_ASCII}) of what {@link #stringEnd} scanned last. */
@@ -84,11 +87,10 @@ final class JsonTokens {
 
   /** Lets go of the body (a tokenizer kept for the next one must not keep it reachable). */
   void release() {
-    b = EMPTY;
+    b = null; // null: G1's write barrier filters it out at once (another array costs the full barrier)
     n = 0;
   }
 
-  private static final byte[] EMPTY = new byte[0];
 
   /** Starts over on {@code json}, as a new tokenizer of it would (whatever state the last body left). */
   void reset(byte[] json, boolean multipleRoots) {
@@ -98,6 +100,7 @@ final class JsonTokens {
     pos = n >= 3 && (json[0] & 0xFF) == 0xEF && (json[1] & 0xFF) == 0xBB && (json[2] & 0xFF) == 0xBF ? 3 : 0;
     roots = 0;
     depth = 0;
+    innermostObject = false;
     afterValue = false;
     scannedFlags = 0;
     start = 0;
@@ -132,7 +135,7 @@ final class JsonTokens {
     if (i >= n) {
       throw truncated();
     }
-    boolean object = objects[depth - 1];
+    boolean object = innermostObject;
     int c = b[i];
     if (afterValue) {
       if (c == ',') {
@@ -203,6 +206,7 @@ final class JsonTokens {
       objects = java.util.Arrays.copyOf(objects, depth * 2);
     }
     objects[depth++] = object;
+    innermostObject = object;
     start = i;
     pos = i + 1;
     afterValue = false;
@@ -214,6 +218,7 @@ final class JsonTokens {
       throw new UnreadableException(malformed(i));
     }
     depth--;
+    innermostObject = depth > 0 && objects[depth - 1];
     start = i;
     pos = i + 1;
     afterValue = true;
@@ -334,7 +339,17 @@ final class JsonTokens {
           continue;
         }
         k += Long.numberOfTrailingZeros(stops) >>> 3;
-      } else if (k >= limit) {
+        // The lowest mark is exact: a quote (mostly), a backslash, a control or a non-ASCII byte.
+        int c = bytes[k];
+        if (c == '"') {
+          scannedFlags = f;
+          return k;
+        }
+        k = special(k, c);
+        f |= c == '\\' ? ESCAPED : NON_ASCII;
+        continue;
+      }
+      if (k >= limit) {
         throw truncated();
       }
       int c = bytes[k];

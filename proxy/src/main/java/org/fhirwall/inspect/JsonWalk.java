@@ -64,7 +64,8 @@ final class JsonWalk {
   private boolean busy;
 
   // The body being walked and how; set by run, cleared when it ends.
-  private byte[] json = NO_BODY;
+  // Let go of by storing null (G1's write barrier filters null out at once; another array costs its full barrier).
+  private byte @Nullable [] json;
   private boolean multipleRoots;
   private @Nullable EmbeddedReader embedded;
   private int nesting;
@@ -72,28 +73,29 @@ final class JsonWalk {
   // What the walk found; emptied at the end of each walk (finish).
   private final KeySet patients = new KeySet();
   private ArrayList<UrlOccurrence> urls = new ArrayList<>();
-  private final FoundTypes types = new FoundTypes();
+  private final FoundTypes types;
   private int resourceCount;
-  private @Nullable String rootType;
+  /** The {@link WalkModel#types} code of the top-level resource (0: none yet). */
+  private int rootType;
 
   private WalkFrame[] frames = new WalkFrame[16];
   private int depth = -1;
   /** The References met that resolve to nothing where they stand, until their resource is judged. */
   private final UnresolvedReferences unresolved;
 
-  private static final byte[] NO_BODY = new byte[0];
   /**
    * Past this many elements, a collection is dropped after a walk rather than emptied for the next
    * (a scratch kept per thread must not keep the room one very large body needed).
    */
-  private static final int KEEP_AT_MOST = 4096;
+  static final int KEEP_AT_MOST = 4096;
 
   JsonWalk(WalkModel model) {
     this.model = model;
     this.members = model.members;
     this.shortestBase = model.shortestBase;
-    this.references = new PatientReferences(new ReferenceText(model.types), patients);
+    this.references = new PatientReferences(new ReferenceText(model.types), patients, model.plainBases);
     this.unresolved = new UnresolvedReferences(model, patients);
+    this.types = new FoundTypes(model.typeNames);
     for (int i = 0; i < frames.length; i++) {
       frames[i] = new WalkFrame();
     }
@@ -125,21 +127,24 @@ final class JsonWalk {
   private void start(byte[] body, boolean ndjson, EmbeddedReader reader, int level) {
     json = body;
     multipleRoots = ndjson;
-    embedded = reader;
+    if (embedded != reader) {
+      embedded = reader; // the inspector's own reader, the same body after body: kept, not stored again
+    }
     nesting = level;
     resourceCount = 0;
-    rootType = null;
+    rootType = 0;
     depth = -1;
   }
 
   /** Lets go of the body and of what was found in it, keeping only the room of small collections. */
   private void finish() {
-    json = NO_BODY;
-    embedded = null;
+    json = null;
     tokens.release();
     patients.clear();
     types.clear();
-    urls = emptied(urls);
+    // A fresh list, young for the next walk: adding to a list that has grown old costs G1's full write
+    // barrier per element (see KeySet); what a walk stores per entry is kept in ints or young objects.
+    urls = new ArrayList<>(Math.min(urls.size(), KEEP_AT_MOST)); // room for as many as this body had
     unresolved.clear();
     busy = false;
   }
@@ -169,10 +174,10 @@ final class JsonWalk {
     if (depth >= 0) {
       throw new UnreadableException("JSON body is truncated");
     }
-    unresolved.resolveUrns(json);
+    unresolved.resolveUrns(json, urls);
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
     return new Inspection.Read(json, Set.of(patients.toArray()), urls,
-        types.toSet(), resourceCount, multipleRoots ? null : rootType);
+        types.toSet(), resourceCount, multipleRoots ? null : model.typeNames[rootType]);
   }
 
   // ---- structure
@@ -267,7 +272,10 @@ final class JsonWalk {
       case WalkModel.CONTENT_TYPE -> f.rare().contentType = t.text();
       case WalkModel.RELATION -> {
         if (f.linkItem) {
-          f.rare().relation = t.text();
+          WalkFrame link = f.rare(); // ranges, not Strings: see WalkFrame.resourceType
+          link.relationStart = t.start + 1;
+          link.relationEnd = t.end - 1;
+          link.relationFlags = t.flags;
         }
       }
       case WalkModel.DATA -> {
@@ -277,9 +285,9 @@ final class JsonWalk {
       }
       case WalkModel.FULL_URL -> {
         if (f.entryItem) {
-          f.rare().fullUrl = t.text();
           references.countPatientIn(t, json);
-          urls.add(new UrlOccurrence(t.start, t.end, f.fullUrl, null));
+          f.rare().fullUrlIndex = urls.size(); // an int: no reference stored into the long-lived frame
+          urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
           return;
         }
       }
@@ -292,9 +300,10 @@ final class JsonWalk {
       }
       case WalkModel.URL -> {
         if (f.linkItem) {
-          f.rare().url = t.text();
-          f.urlStart = t.start;
-          f.urlEnd = t.end;
+          WalkFrame link = f.rare();
+          link.urlStart = t.start;
+          link.urlEnd = t.end;
+          link.urlFlags = t.flags;
           return;
         }
         if (f.entryRequest) {
@@ -307,14 +316,14 @@ final class JsonWalk {
   }
 
   private void resourceType(WalkFrame f, JsonTokens t) throws UnreadableException {
-    // The known type's own String: no allocation, and identity stands for equality below.
-    String type = t.flags == 0
-        ? model.types.find(json, t.start + 1, t.end - t.start - 2)
-        : model.types.key(t.text());
-    if (f.resourceType != null && f.resourceType != type) {
+    // The known type's code: no allocation, and one code per type.
+    int type = t.flags == 0
+        ? model.types.code(json, t.start + 1, t.end - t.start - 2)
+        : model.types.code(t.text());
+    if (f.resourceType != 0 && f.resourceType != type) {
       throw new UnreadableException("JSON object has two different resourceType members");
     }
-    if (type == null) {
+    if (type == 0) {
       throw new UnreadableException("unknown resourceType");
     }
     f.resourceType = type;
@@ -323,7 +332,7 @@ final class JsonWalk {
   private void endObject(JsonTokens t) throws UnreadableException {
     WalkFrame f = frames[depth];
     int end = t.start + 1;
-    if (f.resourceType != null) {
+    if (f.resourceType != 0) {
       endResource(f, end);
     } else {
       if (depth == 0) {
@@ -336,15 +345,16 @@ final class JsonWalk {
         inlineContent(f, end);
       }
     }
-    if (f.linkItem && f.url != null) {
-      if (f.relation != null) {
-        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, f.relation));
-      } else if (UpstreamBases.startsWithBase(model, f.url)) {
-        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, f.url, null));
+    if (f.linkItem && f.urlStart >= 0) {
+      String url = t.text(f.urlStart + 1, f.urlEnd - 1, f.urlFlags);
+      if (f.relationStart >= 0) {
+        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, url, t.text(f.relationStart, f.relationEnd, f.relationFlags)));
+      } else if (UpstreamBases.startsWithBase(model, url)) {
+        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, url, null));
       }
     }
-    if (f.entryItem && f.fullUrl != null && f.entryResourceType != null) {
-      unresolved.addEntryUrl(f.fullUrl);
+    if (f.entryItem && f.fullUrlIndex >= 0 && f.entryHasResource) {
+      unresolved.addEntryUrl(f.fullUrlIndex);
     }
     depth--;
   }
@@ -352,14 +362,14 @@ final class JsonWalk {
   // ---- resources
 
   private void endResource(WalkFrame f, int end) throws UnreadableException {
-    String type = f.resourceType;
+    String type = model.typeNames[f.resourceType];
     if (depth == 0) {
-      rootType = type;
+      rootType = f.resourceType;
     }
     resourceCount++;
-    types.add(type);
+    types.add(f.resourceType);
     boolean contained = f.containedItem && depth >= 2;
-    if (type.equals("Patient")) {
+    if (f.resourceType == model.patientType) {
       if (f.containedItem || f.id(tokens) == null) {
         patients.add(PatientKeys.unidentified(json, f.start, end));
       } else {
@@ -380,7 +390,7 @@ final class JsonWalk {
       inlineContent(f, end);
     }
     if (depth >= 1 && (f.nameCode & WalkModel.MEMBER) == WalkModel.RESOURCE && frames[depth - 1].entryItem) {
-      frames[depth - 1].rare().entryResourceType = type;
+      frames[depth - 1].rare().entryHasResource = true;
     }
   }
 
@@ -397,7 +407,7 @@ final class JsonWalk {
       if (inner instanceof Inspection.Read read) {
         patients.addAll(read.patients());
         for (String type : read.resourceTypes()) {
-          types.add(type);
+          types.add(type, model.types.code(type));
         }
         resourceCount += read.resourceCount();
         return;
@@ -406,7 +416,7 @@ final class JsonWalk {
         throw new UnreadableException("inline FHIR content unreadable: " + ((Inspection.Unreadable) inner).reason());
       }
     }
-    if ("Binary".equals(f.resourceType) && !f.securityContextIsPatient) {
+    if ("Binary".equals(model.typeNames[f.resourceType]) && !f.securityContextIsPatient) {
       // Opaque content (a PDF, an image, a CDA document): assume it is about one patient, the same one each read.
       patients.add(f.id(tokens) != null
           ? PatientKeys.unresolved("Binary/" + f.id)

@@ -5,11 +5,14 @@ import java.util.Collection;
 
 /**
  * The distinct Strings one walk collects (its patient keys), as scratch reused walk after walk: an
- * open-addressing table that remembers which slots it filled, so that emptying it costs what it
- * held, not the size its largest body made it grow to. Not thread-safe.
+ * open-addressing table that remembers which slots it filled (their order is the keys' order).
+ * Emptying it starts a fresh small table rather than clearing the old one: a scratch kept per thread
+ * is soon in the collector's old generation, where storing each new (young) key into it costs G1's
+ * full write barrier (a StoreLoad fence per store); a table allocated between walks is young, and a
+ * store into it is filtered out at once. Not thread-safe.
  */
 final class KeySet {
-  /** Past this many slots, emptying the set also gives its room back. */
+  /** Past this many keys, emptying the set also gives the room of their order back. */
   private static final int KEEP_SLOTS = 1 << 12;
 
   private String[] slots = new String[64];
@@ -59,16 +62,14 @@ final class KeySet {
     return out;
   }
 
-  /** Empties the set, in time proportional to what it held. */
+  /** Empties the set: a fresh small table for the next walk (see above). */
   void clear() {
-    if (slots.length > KEEP_SLOTS) {
-      slots = new String[64];
+    if (filled.length > KEEP_SLOTS) {
       filled = new int[32];
-    } else {
-      for (int j = 0; j < size; j++) {
-        slots[filled[j]] = null;
-      }
     }
+    // Room for as many keys as this walk found (within bounds): the next body is mostly alike.
+    int room = Math.max(64, Math.min(Integer.highestOneBit(size) << 2, KEEP_SLOTS));
+    slots = new String[room];
     size = 0;
   }
 

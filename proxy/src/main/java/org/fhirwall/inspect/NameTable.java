@@ -25,6 +25,8 @@ final class NameTable {
   private final int mask;
   /** Bit {@code b & 63} of {@code firsts[len]}: some key of that length starts with byte {@code b}. */
   private final long[] firsts = new long[64];
+  /** Bit {@code b & 63} of {@code lasts[len]}: some key of that length ends with byte {@code b}. */
+  private final long[] lasts = new long[64];
 
   /** {@code entries}' codes must not be 0: 0 is the answer for an absent key. */
   NameTable(Map<String, Integer> entries) {
@@ -63,6 +65,7 @@ final class NameTable {
       codes[i] = e.getValue();
       if (bytes.length > 0 && bytes.length < 64) {
         firsts[bytes.length] |= 1L << bytes[0];
+        lasts[bytes.length] |= 1L << bytes[bytes.length - 1];
       }
     }
   }
@@ -78,8 +81,8 @@ final class NameTable {
 
   /** The code of the key spelled by the bytes {@code buf[off..off+len)}; 0 when absent. */
   int code(byte[] buf, int off, int len) {
-    if (len > 0 && len < 64 && (firsts[len] & (1L << buf[off])) == 0) {
-      return 0; // no key of this length starts so: most names the walk ignores end here
+    if (len > 0 && len < 64 && ((firsts[len] & (1L << buf[off])) == 0 || (lasts[len] & (1L << buf[off + len - 1])) == 0)) {
+      return 0; // no key of this length starts or ends so: most names the walk ignores end here
     }
     int i = index(buf, off, len);
     return i < 0 ? 0 : codes[i];

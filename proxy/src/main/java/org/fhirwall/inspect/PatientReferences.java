@@ -6,8 +6,6 @@ import static org.fhirwall.inspect.WalkFrame.PATIENT;
 import static org.fhirwall.inspect.WalkFrame.UNTYPED;
 import static org.fhirwall.inspect.WalkFrame.URN;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,10 +16,13 @@ import org.jspecify.annotations.Nullable;
 final class PatientReferences {
   private final ReferenceText referenceText;
   private final KeySet patients;
+  /** The upstream bases a full URL is read past ({@link ReferenceText#plainBases}). */
+  private final byte[][] plainBases;
 
-  PatientReferences(ReferenceText referenceText, KeySet patients) {
+  PatientReferences(ReferenceText referenceText, KeySet patients, byte[][] plainBases) {
     this.referenceText = referenceText;
     this.patients = patients;
+    this.plainBases = plainBases;
   }
 
   /**
@@ -76,7 +77,9 @@ final class PatientReferences {
       off = 0;
       len = buf.length;
     }
-    ReferenceText.Kind kind = referenceText.classify(buf, off, len, false);
+    ReferenceText.Kind kind = decoded == null
+        ? referenceText.classifyUrl(buf, off, len, plainBases)
+        : referenceText.classify(buf, off, len, false);
     if (kind == ReferenceText.Kind.PATIENT) {
       patients.add(patientKey(buf));
     } else if (kind == ReferenceText.Kind.PATIENT_UNRESOLVED) {
@@ -103,15 +106,13 @@ final class PatientReferences {
     return decoded != null ? decoded : JsonTokens.ascii(buf, off, len);
   }
 
-  private static final byte[] PATIENT_PREFIX = PatientKeys.PATIENT_PREFIX.getBytes(StandardCharsets.US_ASCII);
-
   /** {@code Patient/{id}} for the id {@link #referenceText} just found in {@code buf}, in one String when it can. */
   private String patientKey(byte[] buf) {
     int s = referenceText.idStart;
     int e = referenceText.idEnd;
-    int n = PATIENT_PREFIX.length;
-    // A valid id is ASCII: a copy of its bytes is its String.
-    if (s >= n && Arrays.equals(buf, s - n, s, PATIENT_PREFIX, 0, n)) {
+    int n = PatientKeys.PATIENT_PREFIX.length();
+    // A valid id is ASCII: a copy of its bytes is its String. "Patient/" before it is one word.
+    if (s >= n && (long) JsonTokens.LONGS.get(buf, s - n) == ReferenceText.PATIENT_SLASH) {
       return JsonTokens.ascii(buf, s - n, e - s + n);
     }
     return PatientKeys.patient(JsonTokens.ascii(buf, s, e - s));

@@ -1,9 +1,12 @@
 package org.fhirwall.inspect;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Classifies the text of a FHIR reference (or of a full URL or location) without allocating: is
@@ -34,7 +37,7 @@ final class ReferenceText {
 
   private static final byte[] PATIENT = {'p', 'a', 't', 'i', 'e', 'n', 't'};
   /** {@code Patient/} as a little-endian word. */
-  private static final long PATIENT_SLASH = (long) JsonTokens.LONGS.get("Patient/".getBytes(StandardCharsets.US_ASCII), 0);
+  static final long PATIENT_SLASH = (long) JsonTokens.LONGS.get("Patient/".getBytes(StandardCharsets.US_ASCII), 0);
   private static final int PATIENT_SLASH_LENGTH = 8;
   /** FHIR id characters as bit sets: chars 0..63 ({@code -.0-9}) and 64..127 ({@code A-Za-z}). */
   private static final long ID_LOW = bits(0, "-.0123456789");
@@ -154,6 +157,54 @@ final class ReferenceText {
       return kind = Kind.OTHER_TYPE;
     }
     return kind;
+  }
+
+  /**
+   * As {@link #classify(byte[], int, int, boolean) classify(buf, off, len, false)}, for a full URL
+   * (or location, request URL) that mostly starts with an upstream base: past one of
+   * {@code plainBases} (see {@link #plainBases}) and its {@code /}, {@code Patient/{id}} to the end
+   * is read with one word comparison and anything else is tested for {@code atient} from there, so
+   * that the base's own bytes are not read again.
+   */
+  Kind classifyUrl(byte[] buf, int off, int len, byte[][] plainBases) {
+    int end = off + len;
+    for (byte[] base : plainBases) {
+      int rest = off + base.length + 1;
+      if (rest > end || buf[rest - 1] != '/' || !Arrays.equals(buf, off, rest - 1, base, 0, base.length)) {
+        continue;
+      }
+      // The base's segments name no patient, set no _history and end no path: the segment walk over
+      // the whole URL reads the rest as it would read it alone (after the segment walk's own start checks).
+      if (end - rest > PATIENT_SLASH_LENGTH && (long) JsonTokens.LONGS.get(buf, rest) == PATIENT_SLASH
+          && validId(buf, rest + PATIENT_SLASH_LENGTH, end)) {
+        idStart = rest + PATIENT_SLASH_LENGTH;
+        idEnd = end;
+        return kind = Kind.PATIENT;
+      }
+      if (!mayNamePatient(buf, rest, end)) {
+        return kind = Kind.UNTYPED; // "atient" cannot straddle the '/' after the base
+      }
+      break;
+    }
+    return classify(buf, off, len, false);
+  }
+
+  /**
+   * The ASCII {@code bases} (null for one that is not) whose own bytes can change nothing in how
+   * {@link #classify} reads a URL that starts with one of them followed by {@code /}: no
+   * {@code atient} in any case (so no {@code patient} segment), no {@code _history}, no {@code ?} or
+   * {@code #}, not starting with {@code urn:}. The others are left to the whole walk.
+   */
+  static byte[][] plainBases(byte[] @Nullable [] bases) {
+    return Arrays.stream(bases)
+        .filter(base -> base != null && base.length > 0 && isPlainBase(base))
+        .toArray(byte[][]::new);
+  }
+
+  private static boolean isPlainBase(byte[] base) {
+    String lower = new String(base, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+    return !lower.contains("atient") && !lower.contains("_history") && lower.indexOf('?') < 0 && lower.indexOf('#') < 0
+        && !lower.startsWith("urn:");
   }
 
   private static final long ONES = 0x0101010101010101L;

@@ -6,6 +6,7 @@ import static org.fhirwall.inspect.WalkFrame.PATIENT;
 import static org.fhirwall.inspect.WalkFrame.URN;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -21,8 +22,12 @@ final class UnresolvedReferences {
   private final WalkModel model;
   private final KeySet patients;
   private ArrayList<ReferenceCandidate> candidates = new ArrayList<>();
-  /** Full URLs of the entries that hold a resource; only read when a {@code urn:} reference needs resolving. */
-  private ArrayList<String> entryUrls = new ArrayList<>();
+  /**
+   * Full URLs of the entries that hold a resource, as indexes in the walk's URLs (ints: no reference
+   * stored into this long-lived scratch per entry); only read when a {@code urn:} reference needs resolving.
+   */
+  private int[] entryUrls = new int[16];
+  private int entryUrlCount;
   private ArrayList<ReferenceCandidate> urnCandidates = new ArrayList<>();
 
   UnresolvedReferences(WalkModel model, KeySet patients) {
@@ -37,14 +42,20 @@ final class UnresolvedReferences {
 
   void clear() {
     candidates = JsonWalk.emptied(candidates);
-    entryUrls = JsonWalk.emptied(entryUrls);
+    if (entryUrls.length > JsonWalk.KEEP_AT_MOST) {
+      entryUrls = new int[16];
+    }
+    entryUrlCount = 0;
     urnCandidates = JsonWalk.emptied(urnCandidates);
   }
 
-  /** Counts the {@code urn:} candidates that no entry's full URL resolves; at the end of a walk. */
-  void resolveUrns(byte[] json) {
+  /** Counts the {@code urn:} candidates that no entry's full URL (in {@code urls}) resolves; at the end of a walk. */
+  void resolveUrns(byte[] json, List<UrlOccurrence> urls) {
     if (!urnCandidates.isEmpty()) {
-      Set<String> entries = new HashSet<>(entryUrls);
+      Set<String> entries = new HashSet<>();
+      for (int i = 0; i < entryUrlCount; i++) {
+        entries.add(urls.get(entryUrls[i]).value());
+      }
       for (ReferenceCandidate c : urnCandidates) {
         if (!entries.contains(c.reference())) {
           patients.add(unresolvedKey(c, null, json));
@@ -53,9 +64,12 @@ final class UnresolvedReferences {
     }
   }
 
-  /** Notes the full URL of an entry that holds a resource (what a {@code urn:} reference may name). */
-  void addEntryUrl(String fullUrl) {
-    entryUrls.add(fullUrl);
+  /** Notes the full URL of an entry that holds a resource (what a {@code urn:} reference may name): its index in the walk's URLs. */
+  void addEntryUrl(int urlIndex) {
+    if (entryUrlCount == entryUrls.length) {
+      entryUrls = Arrays.copyOf(entryUrls, entryUrlCount * 2);
+    }
+    entryUrls[entryUrlCount++] = urlIndex;
   }
 
   /** End of an object that is not a resource: is it a Reference that may name a patient unresolved? */
@@ -127,7 +141,7 @@ final class UnresolvedReferences {
     }
     // "#x" only means something inside its container: key it with the container's identity.
     String scope = container.id(tokens) != null
-        ? container.resourceType + "/" + container.id
+        ? model.typeNames[container.resourceType] + "/" + container.id
         : PatientKeys.unidentified(json, container.start, containerEnd);
     patients.add(unresolvedKey(c, scope, json));
   }

@@ -42,7 +42,14 @@ final class UpstreamBases {
   /** Whether the unescaped string content {@code from..to} starts with {@code base}, as a base (see {@link #startsWithBase}). */
   private static boolean rawStartsWith(byte[] json, int from, int to, byte[] base) {
     int n = base.length;
-    if (to - from < n || json[from] != base[0] || !Arrays.equals(json, from, from + n, base, 0, n)) {
+    if (to - from < n || json[from] != base[0]) {
+      return false;
+    }
+    // Most strings this long are other URLs: one word tells most of them apart from the base (same scheme, other host).
+    if (n >= 8 && (long) JsonTokens.LONGS.get(json, from) != (long) JsonTokens.LONGS.get(base, 0)) {
+      return false;
+    }
+    if (!Arrays.equals(json, from, from + n, base, 0, n)) {
       return false;
     }
     if (to - from == n) {

@@ -31,7 +31,11 @@ final class WalkFrame {
   boolean entryRequest;
   boolean containedItem;
   boolean ownerLeaf;
-  @Nullable String resourceType;
+  /**
+   * The {@link WalkModel#types} code of this object's {@code resourceType} (0: not a resource). An
+   * int, not the type's String: storing a reference into a long-lived frame costs G1's full write barrier.
+   */
+  int resourceType;
   /** The first {@code id} member: its raw bytes and flags, and its text once asked for. */
   int idStart;
   int idEnd;
@@ -41,12 +45,18 @@ final class WalkFrame {
   byte referenceKind;
   @Nullable String reference;
   @Nullable String referenceType;
-  @Nullable String url;
+  /** A link's {@code url} string: its token's range (quotes included; start -1 for none) and flags. */
   int urlStart;
   int urlEnd;
-  @Nullable String relation;
-  @Nullable String fullUrl;
-  @Nullable String entryResourceType;
+  int urlFlags;
+  /** A link's {@code relation}: its content's range (start -1 for none) and flags. */
+  int relationStart;
+  int relationEnd;
+  int relationFlags;
+  /** The index in the walk's URLs of this entry's {@code fullUrl} (its last one), -1 for none. */
+  int fullUrlIndex;
+  /** Whether this entry holds a resource. */
+  boolean entryHasResource;
   @Nullable Map<String, String> containedTypes;
   @Nullable List<ReferenceCandidate> containedCandidates;
   @Nullable String contentType;
@@ -63,7 +73,7 @@ final class WalkFrame {
 
   /**
    * This frame, about to have one of its rarely set fields set: {@code moreIds}, {@code reference},
-   * {@code referenceType}, {@code url}, {@code relation}, {@code fullUrl}, {@code entryResourceType},
+   * {@code referenceType}, {@code urlStart}, {@code relationStart}, {@code fullUrlIndex}, {@code entryHasResource},
    * {@code containedTypes}, {@code containedCandidates}, {@code contentType}, {@code dataStart},
    * {@code securityContextIsPatient}. Every write of one of them goes through here.
    */
@@ -82,7 +92,7 @@ final class WalkFrame {
     entryRequest = false;
     containedItem = false;
     ownerLeaf = false;
-    resourceType = null;
+    resourceType = 0;
     idStart = -1;
     id = null;
     referenceKind = NONE;
@@ -91,10 +101,10 @@ final class WalkFrame {
       moreIds = null;
       reference = null;
       referenceType = null;
-      url = null;
-      relation = null;
-      fullUrl = null;
-      entryResourceType = null;
+      urlStart = -1;
+      relationStart = -1;
+      fullUrlIndex = -1;
+      entryHasResource = false;
       containedTypes = null;
       containedCandidates = null;
       contentType = null;

@@ -47,10 +47,16 @@ final class WalkModel {
   final List<String> baseStrings;
   /** The member names the walk acts on, with {@link #OWNER_LEAF} on those that end an owner path. */
   final NameTable members;
-  /** The known resource types (code 1), found from a byte range without allocating. */
+  /** The known resource types, coded 1..n ({@link #typeNames}), found from a byte range without allocating. */
   final NameTable types;
+  /** The type of each {@link #types} code (index 0: none). */
+  final String[] typeNames;
+  /** The code of {@code Patient} (0 when the model does not know it). */
+  final int patientType;
   /** The bases in ASCII, or null for a base that is not plain ASCII (compared after decoding). */
   final byte[] @Nullable [] baseBytes;
+  /** The bases a full URL can be read past ({@link ReferenceText#plainBases}). */
+  final byte[][] plainBases;
   /** The length in chars of the shortest base (MAX_VALUE for none): a string of fewer raw bytes starts with none. */
   final int shortestBase;
   final int maxDepth;
@@ -69,16 +75,20 @@ final class WalkModel {
     this.baseStrings = settings.upstreamBases();
     this.members = new NameTable(memberCodes(ownerLeaves));
     Map<String, Integer> typeCodes = new HashMap<>();
+    this.typeNames = new String[this.knownTypes.size() + 1];
     for (String type : this.knownTypes) {
-      typeCodes.put(type, 1);
+      typeCodes.put(type, typeCodes.size() + 1);
+      typeNames[typeCodes.size()] = type;
     }
     this.types = new NameTable(typeCodes);
+    this.patientType = types.code("Patient");
     this.baseBytes = new byte[baseStrings.size()][];
     for (int i = 0; i < baseStrings.size(); i++) {
       String base = baseStrings.get(i);
       boolean ascii = !base.isEmpty() && base.chars().allMatch(c -> c >= 0x20 && c < 0x80 && c != '"' && c != '\\');
       baseBytes[i] = ascii ? base.getBytes(StandardCharsets.US_ASCII) : null;
     }
+    this.plainBases = ReferenceText.plainBases(baseBytes);
     this.shortestBase = baseStrings.stream().mapToInt(String::length).min().orElse(Integer.MAX_VALUE);
     this.maxDepth = settings.maxDepth();
     this.maxDecodedBytes = settings.maxDecodedBytes();

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -86,6 +87,41 @@ class ReferenceTextTest {
         assertThat(kind == Kind.PATIENT ? kind + " " + text.idStart + ".." + text.idEnd : kind.toString())
             .as("%s (typed: %s)", ref, typed).isEqualTo(expected);
       }
+    }
+  }
+
+  @Test
+  void fullUrlsReadPastAPlainBaseAsTheWholeWalkReadsThem() {
+    // classifyUrl skips the bases whose own bytes cannot change the answer: the same kind and id
+    // as classify(typed: false) over the whole URL, for URLs on plain bases, on bases it must not
+    // skip, on a base's prefix, and on no base at all.
+    String[] bases = {"http://epr.example/fhir", "http://epr.example/fhir/", "http://a", "https://x/patient-api",
+        "http://h/PATIENT", "http://h/fhir/_history", "urn:x:y", "http://h/p?x=1", "http://h/p#f", "#x"};
+    byte[][] plain = ReferenceText.plainBases(Arrays.stream(bases).map(b -> b.getBytes(UTF_8)).toArray(byte[][]::new));
+    assertThat(Arrays.stream(plain).map(b -> new String(b, UTF_8)))
+        .containsExactly("http://epr.example/fhir", "http://epr.example/fhir/", "http://a");
+    String[] parts = {"Patient/", "patient/", "Patient", "Observation/", "p1", "12", "x.y-z", "_history/", "$everything",
+        "/", "?", "#", "a", "é", "urn:", "a b", "_", "$", "atient", "Patient/p0"};
+    String[] starts = {"http://epr.example/fhir", "http://epr.example/fhirx", "http://epr.example/fhi", "http://a",
+        "https://x/patient-api", "http://h/fhir/_history", "urn:x:y", "http://h/p?x=1", "", "Patient/"};
+    Random random = new Random(17);
+    for (int run = 0; run < 20_000; run++) {
+      StringBuilder url = new StringBuilder(starts[random.nextInt(starts.length)]);
+      if (random.nextInt(4) != 0) {
+        url.append('/');
+      }
+      for (int k = random.nextInt(5); k >= 0; k--) {
+        url.append(parts[random.nextInt(parts.length)]);
+      }
+      String before = "x".repeat(random.nextInt(9));
+      byte[] buf = (before + url + "\"yy").getBytes(UTF_8);
+      int off = before.length();
+      int len = buf.length - 3 - off;
+      Kind expected = text.classify(buf, off, len, false);
+      String expectedId = expected == Kind.PATIENT ? text.idStart + ".." + text.idEnd : "";
+      Kind kind = text.classifyUrl(buf, off, len, plain);
+      assertThat(kind == Kind.PATIENT ? kind + " " + text.idStart + ".." + text.idEnd : kind.toString())
+          .as("%s", url).isEqualTo(expected == Kind.PATIENT ? expected + " " + expectedId : expected.toString());
     }
   }
 

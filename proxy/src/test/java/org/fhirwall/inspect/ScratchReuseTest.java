@@ -132,6 +132,45 @@ class ScratchReuseTest {
     }
   }
 
+  @Test
+  void urnReferencesResolveOnlyAgainstTheirOwnBodysEntryUrls() {
+    // The entries' full URLs are kept per walk as indexes in its URLs: a urn: reference resolves
+    // against its own body's entries (the last fullUrl of an entry, an entry holding a resource),
+    // never against those of the body before it on this thread.
+    String named = "urn:uuid:aaaaaaaa-0000-4000-8000-000000000002";
+    StringBuilder many = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[");
+    for (int i = 0; i < 40; i++) { // more entry URLs than the scratch starts with room for
+      many.append(i == 0 ? "" : ",").append("{\"fullUrl\":\"urn:uuid:bbbbbbbb-0000-4000-8000-0000000000").append(10 + i)
+          .append("\",\"resource\":{\"resourceType\":\"Basic\",\"id\":\"b").append(i).append("\"}}");
+    }
+    many.append(",{\"fullUrl\":\"").append(named).append("\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"50\"}}");
+    many.append(",{\"fullUrl\":\"urn:uuid:x\",\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o\",\"status\":\"final\","
+        + "\"code\":{\"text\":\"k\"},\"subject\":{\"reference\":\"").append(named).append("\"}}}]}");
+    String unresolved = """
+        {"resourceType":"Bundle","type":"collection","entry":[
+         {"fullUrl":"urn:uuid:x","resource":{"resourceType":"Observation","id":"o","status":"final","code":{"text":"k"},
+           "subject":{"reference":"%s"}}}]}""".formatted(named);
+    String lastFullUrlCounts = """
+        {"resourceType":"Bundle","type":"collection","entry":[
+         {"fullUrl":"%s","fullUrl":"urn:uuid:other","resource":{"resourceType":"Patient","id":"51"}},
+         {"fullUrl":"%s"},
+         {"fullUrl":"urn:uuid:x","resource":{"resourceType":"Observation","id":"o","status":"final","code":{"text":"k"},
+           "subject":{"reference":"%s"}}}]}""".formatted(named, named, named);
+    List<String> bodies = List.of(many.toString(), unresolved, many.toString(), lastFullUrlCounts, unresolved, many.toString());
+    for (String body : bodies) {
+      byte[] bytes = body.getBytes(UTF_8);
+      String expected = summary(new ResponseInspector(R4, COMPARTMENT, SETTINGS).inspect(new ResponseBody(bytes, FHIR_JSON, null)));
+      assertThat(expected).startsWith("read: ");
+      assertThat(summary(reused.inspect(new ResponseBody(bytes, FHIR_JSON, null)))).as("%s", body).isEqualTo(expected);
+    }
+    Inspection.Read resolved = (Inspection.Read) reused.inspect(new ResponseBody(many.toString().getBytes(UTF_8), FHIR_JSON, null));
+    assertThat(resolved.patients()).containsExactly("Patient/50");
+    for (String body : List.of(unresolved, lastFullUrlCounts)) {
+      Inspection.Read read = (Inspection.Read) reused.inspect(new ResponseBody(body.getBytes(UTF_8), FHIR_JSON, null));
+      assertThat(read.patients()).as("%s", body).anyMatch(key -> key.startsWith(PatientKeys.UNRESOLVED_PREFIX));
+    }
+  }
+
   /** Everything a read says (patients, URLs, types, count, root type), in a stable order; or the refusal. */
   static String summary(Inspection inspection) {
     if (inspection instanceof Inspection.Unreadable u) {
