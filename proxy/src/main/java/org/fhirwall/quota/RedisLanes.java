@@ -249,13 +249,16 @@ final class RedisLanes {
   /** Hands the lane's waiting work to the connection, as calls in order; called under the lane. */
   private void send(String account, Lane l, List<Sent> sent) {
     RedisScripts here = scripts.get();
-    List<Work> batch = new ArrayList<>();
-    int args = 0;
+    // Admissions (and the slots given back before them, which they must see) go in one call, the
+    // re-disclosures in the next: the admission's reply, which a request waits for, does not wait
+    // for them. Without an admission, everything goes in one call.
+    Batch urgent = new Batch();
+    Batch lazy = new Batch();
     int before = sent.size();
     while (!l.waiting.isEmpty()) {
       Work w = l.waiting.poll();
       if (w instanceof Own own) {
-        if (!batch.isEmpty() || sent.size() > before) {
+        if (!urgent.work.isEmpty() || !lazy.work.isEmpty() || sent.size() > before) {
           // After the reply to what goes first: the connection this thread uses may not be the
           // one the earlier calls went on, and the charge must see them.
           l.waiting.addFirst(own);
@@ -271,19 +274,42 @@ final class RedisLanes {
         }));
         continue;
       }
+      Batch b = w instanceof Disclose ? lazy : urgent;
       int size = argsOf(w);
-      if (!batch.isEmpty() && args + size > MAX_ARGS) {
-        sent.add(enter(here, account, batch));
-        batch = new ArrayList<>();
-        args = 0;
+      if (!b.work.isEmpty() && b.args + size > MAX_ARGS) {
+        sent.add(enter(here, account, b.work));
+        b.clear();
       }
-      batch.add(w);
-      args += size;
+      b.add(w, size);
     }
-    if (!batch.isEmpty()) {
-      sent.add(enter(here, account, batch));
+    if (!urgent.admits) {
+      lazy.work.addAll(0, urgent.work);
+      urgent.clear();
+    }
+    for (Batch b : List.of(urgent, lazy)) {
+      if (!b.work.isEmpty()) {
+        sent.add(enter(here, account, b.work));
+      }
     }
     l.inFlight += sent.size() - before;
+  }
+
+  /** Work gathered for one {@code enter.lua} call. */
+  private static final class Batch {
+    List<Work> work = new ArrayList<>();
+    int args;
+    boolean admits;
+
+    void add(Work w, int size) {
+      work.add(w);
+      args += size;
+      admits |= w instanceof Admit;
+    }
+
+    void clear() {
+      work = new ArrayList<>();
+      args = 0;
+    }
   }
 
   /** A call handed to the client; one the client refuses at once is a failed call like any other. */
