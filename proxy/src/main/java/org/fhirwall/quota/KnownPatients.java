@@ -18,9 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * (other replicas only ever fill a window up to the same limits). A patient confirmed at {@code t}
  * stays in a window of length {@code L} until {@code t + L}; the memory answers only until
  * {@code t + L - margin}, the margin covering the clocks of replicas and the time the new
- * disclosure takes to reach Redis (the caller writes it there, after the answer, in the account's
- * order: a later charge of the account sees it). When that write fails, or the connection drops,
- * the account's memory (or all of it) is forgotten, and charges ask Redis again.
+ * disclosure takes to reach Redis (the caller gathers such times and writes them within a fraction
+ * of a second, {@link Redisclosures}; until then the patient's older time keeps it in the window).
+ * When that write fails, or the connection drops, the account's memory (or all of it) is
+ * forgotten, and charges ask Redis again.
  *
  * <p>The usage it reports is the one the last confirmed charge of these terms saw: other replicas'
  * charges since are not in it (they are in Redis, and in the next charge that asks it). Bounded:
@@ -139,17 +140,23 @@ final class KnownPatients {
     }
   }
 
-  /** The disclosure of an answer admitted from memory has reached Redis. */
-  void written(ChargeRequest r) {
-    Account a = accounts.get(r.account());
+  /** Re-disclosures (patient → epoch ms) of answers admitted from memory under {@code terms} have reached Redis. */
+  void written(String account, Terms terms, Map<String, Long> patients, Map<String, Long> unexplained) {
+    Account a = accounts.get(account);
     if (a == null) {
       return;
     }
     synchronized (a) {
-      if (a.terms.equals(Terms.of(r))) {
-        record(a.seen, r.patients(), r.now().toEpochMilli());
-        record(a.seenUnexplained, r.unexplained().patients(), r.now().toEpochMilli());
+      if (a.terms.equals(terms)) {
+        patients.forEach((p, at) -> merge(a.seen, p, at));
+        unexplained.forEach((p, at) -> merge(a.seenUnexplained, p, at));
       }
+    }
+  }
+
+  private void merge(Map<String, Long> seen, String patient, long at) {
+    if (seen.size() < maxPatients || seen.containsKey(patient)) {
+      seen.merge(patient, at, Math::max);
     }
   }
 

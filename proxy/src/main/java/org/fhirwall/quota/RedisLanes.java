@@ -56,10 +56,10 @@ final class RedisLanes {
   record GiveBack(String ticket) implements Work {}
 
   /**
-   * Patients disclosed again at {@code atMillis}, to record in each window ({@code key} → its
-   * length in ms); {@code written} is told whether Redis has them.
+   * Patients disclosed again (patient → epoch ms of its latest disclosure), to record in each
+   * window ({@code key} → its length in ms); {@code written} is told whether Redis has them.
    */
-  record Disclose(Map<String, Long> windows, List<String> patients, long atMillis, Consumer<Boolean> written) implements Work {}
+  record Disclose(Map<String, Long> windows, Map<String, Long> patients, Consumer<Boolean> written) implements Work {}
 
   /** A call of its own (a charge), sent in the account's order; its reply completes {@code result}. */
   record Own(Function<RedisScripts, CompletableFuture<?>> call, CompletableFuture<Object> result)
@@ -350,9 +350,7 @@ final class RedisLanes {
         d.windows().forEach((key, length) -> {
           lengths.merge(key, length, Math::max);
           Map<String, Long> p = latest.computeIfAbsent(key, x -> new HashMap<>());
-          for (String patient : d.patients()) {
-            p.merge(patient, d.atMillis(), Math::max);
-          }
+          d.patients().forEach((patient, at) -> p.merge(patient, at, Math::max));
         });
       } else {
         throw new IllegalStateException("a call of its own in a batch");

@@ -19,17 +19,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -111,6 +113,7 @@ public final class RedisQuotaStore implements QuotaStore {
   private final RedisLanes lanes;
   private final KnownPatients known;
   private final AdmissionForecast forecast = new AdmissionForecast(Duration.ofSeconds(1), 100_000);
+  private final Redisclosures redisclosures;
 
   private RedisQuotaStore(RedisConnection connection, Settings settings) {
     this.connection = connection;
@@ -121,7 +124,15 @@ public final class RedisQuotaStore implements QuotaStore {
     this.lanes = new RedisLanes(this::scriptsHere, a -> new RedisLanes.AccountKeys(keyspace.key(a, "rate"), keyspace.key(a, "inflight"),
         keyspace.key(a, "lock")), connection, LINGER);
     this.known = new KnownPatients(knownMargin(settings.timeout()), 10_000, 4_096);
+    this.redisclosures = new Redisclosures(REWRITE, (delay, task) -> connection.resources().eventExecutorGroup()
+        .schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS), this::disclose);
   }
+
+  /**
+   * How long the new disclosure times of patients shown again are gathered before they are written
+   * (well inside {@link #knownMargin}, so the patients stay in their windows meanwhile).
+   */
+  static final Duration REWRITE = Duration.ofMillis(250);
 
   /** Connections served by fhirwall's event loops ({@link #serveOn}), each with its scripts; empty before. */
   private volatile List<LoopScripts> loops = List.of();
@@ -165,7 +176,7 @@ public final class RedisQuotaStore implements QuotaStore {
     loops = List.copyOf(opened);
   }
 
-  /** How long a slot given back or a re-disclosure waits for the account's next call before going alone. */
+  /** How long a slot given back or gathered re-disclosures wait for the account's next call before going alone. */
   static final Duration LINGER = Duration.ofMillis(2);
 
   /**
@@ -190,7 +201,7 @@ public final class RedisQuotaStore implements QuotaStore {
     RedisQuotaStore store = new RedisQuotaStore(connection, s);
     try {
       store.scripts.load().toCompletableFuture().get(startWait.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       // Not fatal: a script the server does not know is sent whole on first use.
       LOG.warn("quota store: scripts not loaded into Redis ahead of use: {}", e.toString());
     }
@@ -220,18 +231,18 @@ public final class RedisQuotaStore implements QuotaStore {
 
   /**
    * Answers naming only patients this replica knows to be counted already ({@link KnownPatients})
-   * are admitted at once, their new disclosure time written after (in the account's order, so any
-   * later charge sees it); every other charge is checked and charged by Redis in one call.
+   * are admitted at once, their new disclosure times gathered and written within {@link #REWRITE}
+   * ({@link Redisclosures}); every other charge is checked and charged by Redis in one call, after
+   * the account's gathered times (so that it sees them).
    */
   @Override
   public CompletionStage<ChargeResult> charge(ChargeRequest request) {
     Optional<ChargeResult.Admitted> remembered = known.admit(request);
     if (remembered.isPresent()) {
-      remember(new Written(request.account(), request.tracked(), request.patients(), recorded(request.unexplained()),
-          request.now(), System.nanoTime()));
-      disclose(request);
+      redisclosures.add(request);
       return CompletableFuture.completedFuture(remembered.get());
     }
+    redisclosures.flush(request.account());
     CompletableFuture<Object> reply = new CompletableFuture<>();
     lanes.now(request.account(), new RedisLanes.Own(here -> here.chargeScript(request.account(), request.tracked(),
         request.limits(), request.patients(), request.unexplained(), request.now(), request.enforce()).toCompletableFuture(), reply));
@@ -247,37 +258,40 @@ public final class RedisQuotaStore implements QuotaStore {
     });
   }
 
-  /** Writes the new disclosure time of an answer admitted from memory into every window it counts in. */
-  private void disclose(ChargeRequest request) {
-    String account = request.account();
+  /**
+   * Writes the latest disclosure times of patients shown again (answers admitted from memory) into
+   * every window they count in; when that fails, the principal's memory is forgotten and the times
+   * are kept for the replay after the reconnection.
+   */
+  private void disclose(Redisclosures.Gathered g) {
+    String account = g.account();
     Map<String, Long> windows = new LinkedHashMap<>();
-    request.tracked().forEach(d -> windows.put(keyspace.key(account, "w:" + d.toMillis()), d.toMillis()));
+    g.terms().tracked().forEach(d -> windows.put(keyspace.key(account, "w:" + d.toMillis()), d.toMillis()));
     Map<String, Long> unexplained = new LinkedHashMap<>();
-    if (!request.unexplained().patients().isEmpty()) {
-      request.unexplained().tracked().forEach(d -> unexplained.put(keyspace.key(account, "u:" + d.toMillis()), d.toMillis()));
+    if (!g.unexplained().isEmpty()) {
+      g.terms().unexplainedTracked().forEach(d -> unexplained.put(keyspace.key(account, "u:" + d.toMillis()), d.toMillis()));
     }
-    long at = request.now().toEpochMilli();
-    Consumer<Boolean> forgetOnFailure = ok -> {
-      if (!ok) {
-        known.forget(account);
+    long latest = g.patients().values().stream().mapToLong(Long::longValue).max().orElse(0);
+    Consumer<Boolean> done = ok -> {
+      if (ok) {
+        known.written(account, g.terms(), g.patients(), g.unexplained());
+        return;
       }
+      known.forget(account);
+      // written again after the reconnection, at the latest time (a patient's a little later than its own: never earlier)
+      remember(new Written(account, g.terms().tracked(), g.patients().keySet(), recorded(new ChargeRequest.Unexplained(List.of(),
+          g.terms().unexplainedTracked(), g.unexplained().keySet(), false)), Instant.ofEpochMilli(latest), System.nanoTime()));
     };
     if (unexplained.isEmpty()) {
-      lanes.later(account, new RedisLanes.Disclose(windows, List.copyOf(request.patients()), at, ok -> {
-        forgetOnFailure.accept(ok);
-        if (ok) {
-          known.written(request);
-        }
-      }));
+      lanes.later(account, new RedisLanes.Disclose(windows, g.patients(), done));
       return;
     }
-    lanes.later(account, new RedisLanes.Disclose(windows, List.copyOf(request.patients()), at, forgetOnFailure));
-    lanes.later(account, new RedisLanes.Disclose(unexplained, List.copyOf(request.unexplained().patients()), at, ok -> {
-      forgetOnFailure.accept(ok);
-      if (ok) {
-        known.written(request);
+    lanes.later(account, new RedisLanes.Disclose(windows, g.patients(), ok -> {
+      if (!ok) {
+        done.accept(false);
       }
     }));
+    lanes.later(account, new RedisLanes.Disclose(unexplained, g.unexplained(), done));
   }
 
   /** What of an unexplained charge is written again by a replay: its windows and patients, no limit. */
@@ -529,6 +543,7 @@ public final class RedisQuotaStore implements QuotaStore {
   /** Sends what still waits (slots given back, re-disclosures; for at most a timeout), then closes. */
   @Override
   public void close() {
+    redisclosures.flushAll();
     lanes.drain(settings.timeout()).join();
     loops.forEach(l -> l.connection().close());
     connection.close();

@@ -57,7 +57,8 @@ class KnownPatientsTest {
   @Test
   void aWrittenReDisclosureMovesTheConfirmationOn() {
     known.confirmed(charge(t0, "p1"), admitted(1, 1));
-    known.written(charge(t0.plus(Duration.ofMinutes(50)), "p1"));
+    known.written("acct", KnownPatients.Terms.of(charge(t0, "p1")), java.util.Map.of("p1", t0.plus(Duration.ofMinutes(50)).toEpochMilli()),
+        java.util.Map.of());
     assertThat(known.admit(charge(t0.plus(Duration.ofMinutes(100)), "p1"))).isPresent();
   }
 
