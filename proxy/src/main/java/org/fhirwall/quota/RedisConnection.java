@@ -123,10 +123,16 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
   /** A connection served by one of fhirwall's event loops (see {@link #openOn}). */
   record LoopConnection(io.netty.channel.EventLoop loop, RedisClient client, ClientResources resources,
       StatefulConnection<String, String> connection, RedisClusterAsyncCommands<String, String> commands) {
+    /** Closes; the loop may already be shut down (fhirwall stops its loops first), and its channel with it. */
     void close() {
-      connection.close();
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-      resources.shutdown(0, 2, TimeUnit.SECONDS);
+      try {
+        connection.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      } catch (RuntimeException loopGone) {
+        LOG.debug("quota store: a loop's connection closed with its loop: {}", loopGone.toString());
+      } finally {
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+      }
     }
   }
 

@@ -228,6 +228,24 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
     assertThat(done(after.entry())).isInstanceOf(RateGate.Entry.Locked.class);
   }
 
+  @Test
+  void aStoreClosedAfterFhirwallStoppedItsLoopsClosesQuietlyAndWritesWhatWaits() throws Exception {
+    io.netty.channel.EventLoopGroup loops = new io.netty.channel.MultiThreadIoEventLoopGroup(2,
+        io.netty.channel.epoll.Epoll.isAvailable() ? io.netty.channel.epoll.EpollIoHandler.newFactory()
+            : io.netty.channel.nio.NioIoHandler.newFactory());
+    PatientWindow hour = PatientWindow.of(Duration.ofHours(1), 5);
+    RedisQuotaStore onLoops = RedisQuotaStore.connect(settings(redis.url(), Duration.ofSeconds(2)), Duration.ofSeconds(10));
+    onLoops.serveOn(loops);
+    done(onLoops.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p1", "p2", "p3", "p4", "p5"), t0, true)));
+    done(onLoops.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p1"), t0.plus(Duration.ofMinutes(50)), true)));
+    loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+    onLoops.close(); // as Fhirwall.close does: the server's loops first, then the store
+    assertThat(done(store.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p6", "p7", "p8", "p9"),
+        t0.plus(Duration.ofMinutes(70)), true)))).isInstanceOf(ChargeResult.Admitted.class);
+    assertThat(done(store.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p10"), t0.plus(Duration.ofMinutes(71)), true))))
+        .as("p1's re-read, gathered when the store closed, was written").isInstanceOf(ChargeResult.Refused.class);
+  }
+
   private long clients() throws Exception {
     return redis.bulk("CLIENT", "LIST").split("id=", -1).length - 1;
   }
