@@ -1,8 +1,8 @@
 package org.fhirwall.server;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.util.concurrent.Future;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.concurrent.Future;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -162,21 +162,27 @@ final class Exchange {
         Math.max(1, allow.request().entries().size()), goesAhead(allow.request()), now());
     Future<UpstreamResult> ahead = admission.forwardNow() ? send(t, allow, plan) : null;
     steps.await(t, admission.entry(), entry -> {
-          if (entry instanceof RateGate.Entry.Locked l) {
-            drop(ahead);
-            refuse(t, Refusals.locked(l.lock(), now()), Outcome.THROTTLED, "locked");
-            return;
+          boolean heard = false;
+          try {
+            if (entry instanceof RateGate.Entry.Locked l) {
+              refuse(t, Refusals.locked(l.lock(), now()), Outcome.THROTTLED, "locked");
+              return;
+            }
+            if (entry instanceof RateGate.Entry.Refused r) {
+              refuse(t, Refusals.rate(allow.role().name(), r.reason(), r.retryAfter()), Outcome.THROTTLED, "rate");
+              return;
+            }
+            end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
+            if (allow.role().chargesUnexplained()) {
+              relationships = stages.care().of(t.who());
+            }
+            hear(t, allow, plan, ahead != null ? ahead : send(t, allow, plan));
+            heard = true;
+          } finally {
+            if (!heard) {
+              drop(ahead); // refused, or a stage failed on the way: the answer sent ahead is nobody's
+            }
           }
-          if (entry instanceof RateGate.Entry.Refused r) {
-            drop(ahead);
-            refuse(t, Refusals.rate(allow.role().name(), r.reason(), r.retryAfter()), Outcome.THROTTLED, "rate");
-            return;
-          }
-          end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
-          if (allow.role().chargesUnexplained()) {
-            relationships = stages.care().of(t.who());
-          }
-          hear(t, allow, plan, ahead != null ? ahead : send(t, allow, plan));
         }, e -> {
           drop(ahead);
           refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store");
