@@ -1,7 +1,6 @@
 package org.fhirwall.quota;
 
 import static java.util.Objects.requireNonNull;
-import static org.fhirwall.quota.RedisScripts.number;
 import static org.fhirwall.quota.RedisScripts.text;
 
 import io.lettuce.core.Range;
