@@ -2,7 +2,6 @@ package org.fhirwall.quota;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -294,7 +293,7 @@ public final class FallbackQuotaStore implements QuotaStore {
   }
 
   @Override
-  public void serveOn(EventLoopGroup loops) {
+  public void serveOn(List<ClientThread> loops) {
     shared.serveOn(loops);
   }
 

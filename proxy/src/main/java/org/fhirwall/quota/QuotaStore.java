@@ -1,6 +1,5 @@
 package org.fhirwall.quota;
 
-import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -92,10 +91,11 @@ public interface QuotaStore extends AutoCloseable {
   }
 
   /**
-   * Fhirwall's event loops, once they exist: a store that talks to a server may give each its own
-   * connection, so that a request's calls stay on its loop. Nothing by default.
+   * Fhirwall's event loops, once they exist ({@link ClientThread}; the server builds them): a store
+   * that talks to a server may give each its own connection, so that a request's calls stay on its
+   * loop. Nothing by default.
    */
-  default void serveOn(EventLoopGroup loops) {}
+  default void serveOn(List<ClientThread> loops) {}
 
   @Override
   void close();

@@ -95,15 +95,15 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
   }
 
   /**
-   * A connection of its own whose socket is served by {@code loop}, one of fhirwall's event loops:
+   * A connection of its own whose socket is served by {@code thread}, one of fhirwall's event loops:
    * a call made on that loop goes out and its reply comes back on the same thread, with no hand-off
    * to Lettuce's threads and back (each hand-off wakes a sleeping thread: on a loaded 2-core host
    * that, not Redis, was most of a call's time). Standalone and Sentinel only; blocks the calling
-   * thread (never {@code loop}) while it connects.
+   * thread (never the loop) while it connects.
    */
-  static LoopConnection openOn(RedisQuotaStore.Settings s, io.netty.channel.EventLoop loop, ClientResources shared) {
+  static LoopConnection openOn(RedisQuotaStore.Settings s, ClientThread thread, ClientResources shared) {
     ClientResources resources = ClientResources.builder()
-        .eventLoopGroupProvider(new OneLoop(loop))
+        .eventLoopGroupProvider(thread.loop())
         .eventExecutorGroup(shared.eventExecutorGroup())
         .timer(shared.timer())
         .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
@@ -112,7 +112,7 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
     c.setOptions(standaloneOptions(s));
     try {
       var sc = c.connect();
-      return new LoopConnection(loop, c, resources, sc, sc.async());
+      return new LoopConnection(thread, c, resources, sc, sc.async());
     } catch (RuntimeException e) {
       c.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       resources.shutdown(0, 1, TimeUnit.SECONDS);
@@ -121,7 +121,7 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
   }
 
   /** A connection served by one of fhirwall's event loops (see {@link #openOn}). */
-  record LoopConnection(io.netty.channel.EventLoop loop, RedisClient client, ClientResources resources,
+  record LoopConnection(ClientThread thread, RedisClient client, ClientResources resources,
       StatefulConnection<String, String> connection, RedisClusterAsyncCommands<String, String> commands) {
     /** Closes; the loop may already be shut down (fhirwall stops its loops first), and its channel with it. */
     void close() {
@@ -133,31 +133,6 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
       } finally {
         resources.shutdown(0, 2, TimeUnit.SECONDS);
       }
-    }
-  }
-
-  /** Lends Lettuce one of fhirwall's event loops, and never shuts it down (fhirwall does). */
-  private record OneLoop(io.netty.channel.EventLoop loop) implements io.lettuce.core.resource.EventLoopGroupProvider {
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T extends io.netty.channel.EventLoopGroup> T allocate(Class<T> type) {
-      return (T) loop;
-    }
-
-    @Override
-    public int threadPoolSize() {
-      return 1;
-    }
-
-    @Override
-    public io.netty.util.concurrent.Future<Boolean> release(io.netty.util.concurrent.EventExecutorGroup group, long quiet,
-        long timeout, TimeUnit unit) {
-      return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(true);
-    }
-
-    @Override
-    public io.netty.util.concurrent.Future<Boolean> shutdown(long quiet, long timeout, TimeUnit unit) {
-      return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(true);
     }
   }
 

@@ -9,14 +9,10 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.EventExecutor;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -31,7 +27,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -94,21 +89,12 @@ public final class RedisQuotaStore implements QuotaStore {
     }
   }
 
-  /** A charge admitted by this replica, kept for {@code replay} to be written again after a reconnect. */
-  private record Written(String account, Set<Duration> tracked, Set<String> patients, ChargeRequest.Unexplained unexplained,
-      Instant at, long nanos) {}
-
-  private record LockWritten(Lock lock, long nanos) {}
-
   private final RedisConnection connection;
   private final RedisClusterAsyncCommands<String, String> redis;
   private final RedisKeys keyspace;
   private final RedisScripts scripts;
   private final Settings settings;
-  private final ArrayDeque<Written> written = new ArrayDeque<>();
-  private final ArrayDeque<LockWritten> locksWritten = new ArrayDeque<>();
-  private final AtomicBoolean replaying = new AtomicBoolean();
-  private final AtomicBoolean replayAgain = new AtomicBoolean();
+  private final RedisReplay replay;
   private final RedisLanes lanes;
   private final KnownPatients known;
   private final AdmissionForecast forecast = new AdmissionForecast(Duration.ofSeconds(1), 100_000);
@@ -123,8 +109,20 @@ public final class RedisQuotaStore implements QuotaStore {
     this.lanes = new RedisLanes(this::scriptsHere, a -> new RedisLanes.AccountKeys(keyspace.key(a, "rate"), keyspace.key(a, "inflight"),
         keyspace.key(a, "lock")), connection, LINGER);
     this.known = new KnownPatients(knownMargin(settings.timeout()), 10_000, 4_096);
-    this.redisclosures = new Redisclosures(REWRITE, (delay, task) -> connection.resources().eventExecutorGroup()
-        .schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS), this::disclose);
+    Redisclosures.Scheduler later = (delay, task) -> connection.resources().eventExecutorGroup()
+        .schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    this.redisclosures = new Redisclosures(REWRITE, later, this::disclose);
+    this.replay = new RedisReplay(settings.replay(), later, new RedisReplay.Writer() {
+      @Override
+      public CompletionStage<?> charge(RedisReplay.Charge c) {
+        return record(c.account(), c.tracked(), c.patients(), c.unexplained(), c.at());
+      }
+
+      @Override
+      public CompletionStage<?> lock(Lock lock, Instant now) {
+        return writeLock(lock, now);
+      }
+    });
   }
 
   /**
@@ -141,7 +139,7 @@ public final class RedisQuotaStore implements QuotaStore {
   /** The scripts of the connection served by the calling thread's event loop, else of the main one. */
   private RedisScripts scriptsHere() {
     for (LoopScripts l : loops) {
-      if (l.connection().loop().inEventLoop()) {
+      if (l.connection().thread().current().getAsBoolean()) {
         return l.scripts();
       }
     }
@@ -155,17 +153,14 @@ public final class RedisQuotaStore implements QuotaStore {
    * event loop) while connecting; a loop whose connection cannot be opened keeps the main one.
    */
   @Override
-  public void serveOn(EventLoopGroup group) {
+  public void serveOn(List<ClientThread> threads) {
     if (settings.cluster()) {
       return;
     }
     List<LoopScripts> opened = new ArrayList<>();
-    for (EventExecutor e : group) {
-      if (!(e instanceof EventLoop loop)) {
-        continue;
-      }
+    for (ClientThread thread : threads) {
       try {
-        RedisConnection.LoopConnection c = RedisConnection.openOn(settings, loop, connection.resources());
+        RedisConnection.LoopConnection c = RedisConnection.openOn(settings, thread, connection.resources());
         c.client().addListener(new Reconnects());
         opened.add(new LoopScripts(c, new RedisScripts(c.commands(), keyspace)));
       } catch (RuntimeException failed) {
@@ -219,10 +214,7 @@ public final class RedisQuotaStore implements QuotaStore {
       known.forgetAll();
       scripts.load();
       // Nothing to write on the first connection; idempotent on every later one.
-      replayAgain.set(true);
-      if (replaying.compareAndSet(false, true)) {
-        scheduleReplay(System.nanoTime() + settings.replay().toNanos());
-      }
+      replay.reconnected();
     }
   }
 
@@ -249,8 +241,8 @@ public final class RedisQuotaStore implements QuotaStore {
       @SuppressWarnings("unchecked")
       ChargeResult result = RedisScripts.result(request, (List<Object>) r);
       if (result instanceof ChargeResult.Admitted admitted && !request.patients().isEmpty()) {
-        remember(new Written(request.account(), request.tracked(), request.patients(), recorded(request.unexplained()),
-            request.now(), System.nanoTime()));
+        replay.charged(new RedisReplay.Charge(request.account(), request.tracked(), request.patients(),
+            recorded(request.unexplained()), request.now()));
         known.confirmed(request, admitted);
       }
       return result;
@@ -278,8 +270,8 @@ public final class RedisQuotaStore implements QuotaStore {
       }
       known.forget(account);
       // written again after the reconnection, at the latest time (a patient's a little later than its own: never earlier)
-      remember(new Written(account, g.terms().tracked(), g.patients().keySet(), recorded(new ChargeRequest.Unexplained(List.of(),
-          g.terms().unexplainedTracked(), g.unexplained().keySet(), false)), Instant.ofEpochMilli(latest), System.nanoTime()));
+      replay.charged(new RedisReplay.Charge(account, g.terms().tracked(), g.patients().keySet(), new ChargeRequest.Unexplained(
+          List.of(), g.terms().unexplainedTracked(), g.unexplained().keySet(), false), Instant.ofEpochMilli(latest)));
     };
     if (unexplained.isEmpty()) {
       lanes.later(account, new RedisLanes.Disclose(windows, g.patients(), done));
@@ -403,9 +395,7 @@ public final class RedisQuotaStore implements QuotaStore {
   public CompletionStage<Lock> lock(String account, String reason, Duration lockFor, Instant now) {
     Instant until = now.plus(lockFor);
     return writeLock(new Lock(account, reason, now, until), now).thenApply(l -> {
-      synchronized (written) {
-        locksWritten.addLast(new LockWritten(l, System.nanoTime()));
-      }
+      replay.locked(l);
       return l;
     });
   }
@@ -424,9 +414,7 @@ public final class RedisQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<Boolean> unlock(String account) {
-    synchronized (written) {
-      locksWritten.removeIf(w -> w.lock().account().equals(account));
-    }
+    replay.unlocked(account);
     return redis.del(keyspace.key(account, "lock")).thenCompose(n -> redis.zrem(keyspace.lockIndex(), account).thenApply(x -> n > 0));
   }
 
@@ -475,62 +463,6 @@ public final class RedisQuotaStore implements QuotaStore {
   /** Completes normally when Redis answers a PING within the timeout. */
   CompletionStage<Void> ping() {
     return redis.ping().thenApply(p -> null);
-  }
-
-  private void remember(Written w) {
-    synchronized (written) {
-      written.addLast(w);
-      long horizon = w.nanos() - settings.replay().toNanos();
-      while (!written.isEmpty() && written.peekFirst().nanos() < horizon) {
-        written.pollFirst();
-      }
-      while (!locksWritten.isEmpty() && locksWritten.peekFirst().nanos() < horizon) {
-        locksWritten.pollFirst();
-      }
-    }
-  }
-
-  /**
-   * Writes this replica's charges and locks of the last {@code replay} again, shortly after a
-   * (re)connection: a failover may have lost them. A connection just established may still refuse
-   * commands, so a failed replay is tried again every 100 ms until {@code deadline}.
-   */
-  private void scheduleReplay(long deadline) {
-    try {
-      connection.resources().eventExecutorGroup().schedule(() -> replayRecent(deadline), 100, TimeUnit.MILLISECONDS);
-    } catch (RuntimeException shuttingDown) {
-      replaying.set(false);
-    }
-  }
-
-  private void replayRecent(long deadline) {
-    replayAgain.set(false);
-    List<Written> charges;
-    List<LockWritten> locks;
-    long horizon = System.nanoTime() - settings.replay().toNanos();
-    synchronized (written) {
-      charges = written.stream().filter(w -> w.nanos() >= horizon).toList();
-      locks = locksWritten.stream().filter(w -> w.nanos() >= horizon).toList();
-    }
-    List<CompletableFuture<?>> writes = new ArrayList<>();
-    charges.forEach(w -> writes.add(record(w.account(), w.tracked(), w.patients(), w.unexplained(), w.at())
-        .toCompletableFuture()));
-    Instant now = Instant.now();
-    locks.forEach(w -> writes.add(writeLock(w.lock(), now).toCompletableFuture()));
-    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
-      boolean retry = e != null || replayAgain.get();
-      if (retry && System.nanoTime() < deadline) {
-        scheduleReplay(deadline);
-        return;
-      }
-      replaying.set(false);
-      if (e != null) {
-        LOG.warn("quota store: this replica's recent charges could not be written again after a reconnect: {}", e.toString());
-      } else if (!writes.isEmpty()) {
-        LOG.info("quota store: connection to Redis re-established; this replica's {} charge(s) and {} lock(s) of the last {} "
-            + "written again", charges.size(), locks.size(), settings.replay());
-      }
-    });
   }
 
   /** Writes a lock set elsewhere (a reconciliation after the fallback). */

@@ -104,7 +104,7 @@ public final class FhirwallServer implements AutoCloseable {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, io);
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, io);
     try {
-      stages.quota().store().serveOn(workers);
+      stages.quota().store().serveOn(LettuceLoops.of(workers));
       DeploymentConfig.Upstream u = config.upstream();
       UpstreamSettings upstreamSettings = config.upstreamSettings();
       var breakers = CircuitBreakerRegistry.ofDefaults();

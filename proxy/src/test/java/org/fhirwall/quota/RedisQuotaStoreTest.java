@@ -157,7 +157,7 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
         io.netty.channel.epoll.Epoll.isAvailable() ? io.netty.channel.epoll.EpollIoHandler.newFactory()
             : io.netty.channel.nio.NioIoHandler.newFactory());
     try (RedisQuotaStore onLoops = RedisQuotaStore.connect(settings(redis.url(), Duration.ofSeconds(2)), Duration.ofSeconds(10))) {
-      onLoops.serveOn(loops);
+      onLoops.serveOn(org.fhirwall.server.LettuceLoops.of(loops));
       assertThat(clients()).as("the main connection and one per loop").isGreaterThanOrEqualTo(3 + 1);
       PatientWindow w = PatientWindow.of(Duration.ofHours(1), 2);
       int n = 0;
@@ -235,7 +235,7 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
             : io.netty.channel.nio.NioIoHandler.newFactory());
     PatientWindow hour = PatientWindow.of(Duration.ofHours(1), 5);
     RedisQuotaStore onLoops = RedisQuotaStore.connect(settings(redis.url(), Duration.ofSeconds(2)), Duration.ofSeconds(10));
-    onLoops.serveOn(loops);
+    onLoops.serveOn(org.fhirwall.server.LettuceLoops.of(loops));
     done(onLoops.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p1", "p2", "p3", "p4", "p5"), t0, true)));
     done(onLoops.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p1"), t0.plus(Duration.ofMinutes(50)), true)));
     loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
