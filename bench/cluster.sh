@@ -22,14 +22,16 @@ start_fast_epr        # nginx serving a fixed Patient and 50-entry searchset Bun
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
   --logfile "$work/redis.log" --daemonize no &
-pids+=($!)
+redis_pid=$!
+pids+=($redis_pid)
 for _ in $(seq 1 100); do [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-declare -A BASE
+declare -A BASE PID
 for store in local redis; do
   quota="{ store: local }"
   [ "$store" = redis ] && quota="{ store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
   start_fhirwall "$store" "$FAST_BASE" "quota: $quota"
   BASE[$store]=$PROXY_BASE
+  PID[$store]=$FHIRWALL_PID
 done
 
 for store in local redis; do
@@ -41,14 +43,17 @@ for store in local redis; do
 done
 
 echo "fhirwall quota store bench — $(date -u +%FT%TZ), $(nproc) cores, ${DURATION} per run; wrk, nginx (static upstream), redis-server and both fhirwall processes share this machine"
-printf "%-7s %-6s %-6s %10s %10s %10s %8s\n" shape conns store "req/s" "p50 ms" "p99 ms" non-2xx
+printf "%-7s %-6s %-6s %10s %10s %10s %8s %14s %12s\n" shape conns store "req/s" "p50 ms" "p99 ms" non-2xx "cpu s/1000req" "redis cpu"
 for shape in ${SHAPES:-read search}; do
   path="Patient/p1"; [ "$shape" = search ] && path="Patient?_count=50"
   for conns in ${CONNS:-1 50}; do
     for store in local redis; do
       key="$shape-$conns-$store"
-      measure "$key" "${BASE[$store]}" "$path" "$conns"
-      printf "%-7s %-6s %-6s %10s %10s %10s %8s\n" "$shape" "$conns" "$store" "${RPS[$key]}" "$(ms "${P50[$key]}")" "$(ms "${P99[$key]}")" "${NON2XX[$key]}"
+      redis_before=$(cpu_ticks "$redis_pid")
+      measure "$key" "${BASE[$store]}" "$path" "$conns" "${PID[$store]}"
+      redis_cpu=$(( $(cpu_ticks "$redis_pid") - redis_before ))
+      printf "%-7s %-6s %-6s %10s %10s %10s %8s %14s %12s\n" "$shape" "$conns" "$store" "${RPS[$key]}" "$(ms "${P50[$key]}")" "$(ms "${P99[$key]}")" "${NON2XX[$key]}" \
+        "$(per_thousand "${CPU[$key]}" "${REQS[$key]}")" "$([ "$store" = redis ] && per_thousand "$redis_cpu" "${REQS[$key]}")"
     done
   done
 done

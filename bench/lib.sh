@@ -8,7 +8,8 @@
 #   proxy_conf PORT HOST:PORT      nginx as a plain reverse proxy (the baseline)
 #   start_fhirwall NAME UPSTREAM [EXTRA-YAML]  fhirwall `serve` with $JAVA_OPTS: $PROXY_BASE, $FHIRWALL_PID
 #   measure KEY BASE PATH CONNS [PID]  a warm-up, then wrk: RPS/P50/P99/NON2XX/REQS[KEY], and CPU[KEY]
-#                                  (clock ticks of PID during the measurement)
+#                                  (clock ticks of PID during the measurement; per_thousand TICKS REQS gives
+#                                  CPU seconds per 1,000 requests)
 #   ms LATENCY                     wrk's latency (1.23ms, 850.00us, 1.02s) in milliseconds
 #   jit_warm_up BASE PATH...       $JIT_WARMUP (default 20s) of wrk at 50 connections on each path: a JVM
 #                                  compiles its hot code in its first seconds; a fresh process measured
@@ -114,6 +115,9 @@ CONF
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+per_thousand() { # clock ticks, requests → CPU seconds per 1,000 requests
+  awk -v t="$1" -v r="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", t / hz / r * 1000}'
+}
 jit_warm_up() { # base path...
   local base=$1 path
   shift

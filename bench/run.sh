@@ -33,8 +33,7 @@ start_nginx demo-proxy "$(proxy_conf "$demo_proxy_port" "$(echo "$EPR_BASE" | se
 
 invalid=0
 table() { # title direct-base nginx-base read-path search-path
-  local title=$1 direct=$2 nginx=$3 read=$4 search=$5 hz
-  hz=$(getconf CLK_TCK)
+  local title=$1 direct=$2 nginx=$3 read=$4 search=$5
   echo
   echo "== $title"
   printf "%-8s %-6s %-9s %10s %10s %10s %8s %14s\n" shape conns via "req/s" "p50 ms" "p99 ms" non-2xx "cpu s/1000req"
@@ -46,7 +45,7 @@ table() { # title direct-base nginx-base read-path search-path
         key="$title-$shape-$conns-$via"
         measure "$key" "$base" "$path" "$conns" "$pid"
         cpu=""
-        [ -n "$pid" ] && cpu=$(awk -v t="${CPU[$key]}" -v r="${REQS[$key]}" -v hz="$hz" 'BEGIN {printf "%.3f", t / hz / r * 1000}')
+        [ -n "$pid" ] && cpu=$(per_thousand "${CPU[$key]}" "${REQS[$key]}")
         printf "%-8s %-6s %-9s %10s %10s %10s %8s %14s\n" "$shape" "$conns" "$via" "${RPS[$key]}" "$(ms "${P50[$key]}")" \
           "$(ms "${P99[$key]}")" "${NON2XX[$key]}" "$cpu"
         [ "${NON2XX[$key]}" = 0 ] || invalid=1
