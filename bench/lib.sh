@@ -7,8 +7,10 @@
 #   start_fast_epr                 nginx serving a fixed Patient and 50-entry searchset: $FAST_BASE
 #   proxy_conf PORT HOST:PORT      nginx as a plain reverse proxy (the baseline)
 #   start_fhirwall NAME UPSTREAM [EXTRA-YAML]  fhirwall `serve` with $JAVA_OPTS: $PROXY_BASE, $FHIRWALL_PID
-#   measure KEY BASE PATH CONNS [PID]  a warm-up, then wrk: RPS/P50/P99/NON2XX/REQS[KEY], and CPU[KEY]
-#                                  (clock ticks of PID during the measurement; per_thousand TICKS REQS gives
+#   measure KEY BASE PATH CONNS ["PID..."]  a warm-up, then wrk: RPS/P50/P99/NON2XX/REQS[KEY], and CPU[KEY]
+#                                  (clock ticks of the PIDs during the measurement), MACHINE[KEY] (busy ticks
+#                                  of the whole machine), AUDIT[KEY] (ticks of the first PID's audit writer
+#                                  thread, fhirwall-audit; per_thousand TICKS REQS gives
 #                                  CPU seconds per 1,000 requests)
 #   ms LATENCY                     wrk's latency (1.23ms, 850.00us, 1.02s) in milliseconds
 #   jit_warm_up BASE PATH...       $JIT_WARMUP (default 20s) of wrk at 50 connections on each path: a JVM
@@ -114,7 +116,20 @@ CONF
   PROXY_BASE="http://127.0.0.1:$port/fhir"
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { # pid... → their user + system clock ticks, summed
+  local p t=0
+  for p in "$@"; do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done
+  echo "$t"
+}
+thread_ticks() { # pid thread-name → user + system clock ticks of that process's threads of that name
+  local t=0 d
+  for d in /proc/"$1"/task/*; do
+    [ "$(cat "$d/comm" 2>/dev/null)" = "$2" ] && t=$(( t + $(awk '{print $14 + $15}' "$d/stat") ))
+  done
+  echo "$t"
+}
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; } # busy clock ticks, all cores
+nginx_workers() { pgrep -P "$(cat "$work/nginx-$1.pid")" | tr '\n' ' '; } # name → the pids of its workers
 per_thousand() { # clock ticks, requests → CPU seconds per 1,000 requests
   awk -v t="$1" -v r="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", t / hz / r * 1000}'
 }
@@ -125,14 +140,20 @@ jit_warm_up() { # base path...
     wrk -t2 -c50 -d"${JIT_WARMUP:-20s}" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
   done
 }
-declare -A RPS P50 P99 NON2XX REQS CPU
-measure() { # key base path conns [pid whose CPU is counted]
+declare -A RPS P50 P99 NON2XX REQS CPU MACHINE AUDIT
+measure() { # key base path conns ["pid..." whose CPU is counted]
   local key=$1 base=$2 path=$3 conns=$4 pid=${5:-} threads=$(( $4 < 2 ? 1 : 2 ))
   wrk -t"$threads" -c"$conns" -d"$WARMUP" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
   local out before=0 after=0
-  [ -n "$pid" ] && before=$(cpu_ticks "$pid")
+  local audit_before=0 machine_before
+  # shellcheck disable=SC2086
+  [ -n "$pid" ] && before=$(cpu_ticks $pid) && audit_before=$(thread_ticks "${pid%% *}" fhirwall-audit)
+  machine_before=$(machine_ticks)
   out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path")
-  [ -n "$pid" ] && after=$(cpu_ticks "$pid")
+  MACHINE[$key]=$(( $(machine_ticks) - machine_before ))
+  AUDIT[$key]=0
+  # shellcheck disable=SC2086
+  [ -n "$pid" ] && after=$(cpu_ticks $pid) && AUDIT[$key]=$(( $(thread_ticks "${pid%% *}" fhirwall-audit) - audit_before ))
   RPS[$key]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   REQS[$key]=$(echo "$out" | awk '/requests in/ {print $1}')
   P50[$key]=$(echo "$out" | awk '$1=="50%" {print $2}')

@@ -12,6 +12,7 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
@@ -22,7 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The Lettuce client, its resources and the one connection of a {@link RedisQuotaStore}: standalone,
  * Sentinel or Cluster, TLS with an optional CA file, an ACL user; every call with the settings'
- * timeout, and reconnection with a short exponential back-off.
+ * timeout, and reconnection with a short exponential back-off. Lettuce's per-command latency
+ * histograms are off (fhirwall's own metrics time the requests; recording each call cost the
+ * event loop a map lookup and a histogram update).
  */
 record RedisConnection(AbstractRedisClient client, ClientResources resources, StatefulConnection<String, String> connection,
     RedisClusterAsyncCommands<String, String> commands) {
@@ -40,6 +43,7 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
     ClientResources resources = ClientResources.builder()
         .ioThreadPoolSize(2)
         .computationThreadPoolSize(1)
+        .commandLatencyRecorder(CommandLatencyRecorder.disabled())
         .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
         .build();
     SocketOptions socket = socketOptions(s);
@@ -106,6 +110,7 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
         .eventLoopGroupProvider(thread.loop())
         .eventExecutorGroup(shared.eventExecutorGroup())
         .timer(shared.timer())
+        .commandLatencyRecorder(CommandLatencyRecorder.disabled())
         .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
         .build();
     RedisClient c = RedisClient.create(resources, uri(s));

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -80,14 +81,18 @@ final class RedisLanes {
   private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
   private final Supplier<RedisScripts> scripts;
   private final Function<String, AccountKeys> keysOf;
-  private final RedisConnection connection;
+  private final Supplier<ScheduledExecutorService> timers;
   private final Duration linger;
 
-  RedisLanes(Supplier<RedisScripts> scripts, Function<String, AccountKeys> keysOf, RedisConnection connection,
+  /**
+   * {@code scripts} and {@code timers} give the calling thread's connection and scheduler (an
+   * event loop's own when the caller is one: its timer then wakes no other thread).
+   */
+  RedisLanes(Supplier<RedisScripts> scripts, Function<String, AccountKeys> keysOf, Supplier<ScheduledExecutorService> timers,
       Duration linger) {
     this.scripts = requireNonNull(scripts, "scripts");
     this.keysOf = requireNonNull(keysOf, "keysOf");
-    this.connection = requireNonNull(connection, "connection");
+    this.timers = requireNonNull(timers, "timers");
     this.linger = requireNonNull(linger, "linger");
   }
 
@@ -148,7 +153,7 @@ final class RedisLanes {
     }
     l.timer = true;
     try {
-      connection.resources().eventExecutorGroup().schedule(() -> lingered(account), linger.toNanos(), TimeUnit.NANOSECONDS);
+      timers.get().schedule(() -> lingered(account), linger.toNanos(), TimeUnit.NANOSECONDS);
     } catch (RuntimeException shuttingDown) {
       l.timer = false;
       send(account, l, sent);
@@ -240,7 +245,7 @@ final class RedisLanes {
       return;
     }
     try {
-      connection.resources().eventExecutorGroup().schedule(() -> awaitIdle(deadline, done), 1, TimeUnit.MILLISECONDS);
+      timers.get().schedule(() -> awaitIdle(deadline, done), 1, TimeUnit.MILLISECONDS);
     } catch (RuntimeException shuttingDown) {
       done.complete(null);
     }

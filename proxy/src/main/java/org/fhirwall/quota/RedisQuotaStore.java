@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -107,10 +108,9 @@ public final class RedisQuotaStore implements QuotaStore {
     this.keyspace = new RedisKeys(settings.keyPrefix());
     this.scripts = new RedisScripts(redis, keyspace);
     this.lanes = new RedisLanes(this::scriptsHere, a -> new RedisLanes.AccountKeys(keyspace.key(a, "rate"), keyspace.key(a, "inflight"),
-        keyspace.key(a, "lock")), connection, LINGER);
+        keyspace.key(a, "lock")), this::timersHere, LINGER);
     this.known = new KnownPatients(knownMargin(settings.timeout()), 10_000, 4_096);
-    Redisclosures.Scheduler later = (delay, task) -> connection.resources().eventExecutorGroup()
-        .schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    Redisclosures.Scheduler later = (delay, task) -> timersHere().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
     this.redisclosures = new Redisclosures(REWRITE, later, this::disclose);
     this.replay = new RedisReplay(settings.replay(), later, new RedisReplay.Writer() {
       @Override
@@ -144,6 +144,16 @@ public final class RedisQuotaStore implements QuotaStore {
       }
     }
     return scripts;
+  }
+
+  /** The calling thread's event loop as a scheduler when it is one of fhirwall's, else the client's own threads. */
+  private ScheduledExecutorService timersHere() {
+    for (LoopScripts l : loops) {
+      if (l.connection().thread().current().getAsBoolean()) {
+        return l.connection().thread().timers();
+      }
+    }
+    return connection.resources().eventExecutorGroup();
   }
 
   /**

@@ -25,7 +25,7 @@ public final class LettuceLoops {
     List<ClientThread> out = new ArrayList<>();
     for (EventExecutor e : group) {
       if (e instanceof EventLoop loop) {
-        out.add(new ClientThread(new OneLoop(loop), loop::inEventLoop));
+        out.add(new ClientThread(new OneLoop(loop), loop::inEventLoop, loop));
       }
     }
     return List.copyOf(out);
