@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Date;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +46,9 @@ public final class DemoStore {
   private final Clock clock;
   private final FhirContext context = FhirContext.forR4Cached();
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
-  private final Map<String, TypeTable> tables;
+  private final Tables tables;
   private final QueryEvaluator evaluator;
+  private final CompartmentReads reads;
   // Guarded by lock.
   private final List<StoredVersion> systemHistory = new ArrayList<>();
   /** Index values, one String each; only grows, like the rest of a demo store. */
@@ -61,8 +61,9 @@ public final class DemoStore {
     this.clock = requireNonNull(clock, "clock");
     Map<String, TypeTable> byType = new LinkedHashMap<>();
     SearchParams.ID_PREFIXES.forEach((type, prefix) -> byType.put(type, new TypeTable(type, prefix)));
-    this.tables = Collections.unmodifiableMap(byType);
-    this.evaluator = new QueryEvaluator(tables::get, context);
+    this.tables = new Tables(Collections.unmodifiableMap(byType));
+    this.evaluator = new QueryEvaluator(this.tables.byType()::get, context);
+    this.reads = new CompartmentReads(tables, evaluator);
   }
 
   /** An empty store; its resources get their times from {@code clock}. */
@@ -96,12 +97,12 @@ public final class DemoStore {
 
   /** The resource types this store serves. */
   public Set<String> resourceTypes() {
-    return tables.keySet();
+    return tables.byType().keySet();
   }
 
   /** How many resources of {@code resourceType} exist now (deleted ones excluded; 0 for an unknown type). */
   public int count(String resourceType) {
-    TypeTable table = tables.get(resourceType);
+    TypeTable table = tables.byType().get(resourceType);
     if (table == null) {
       return 0;
     }
@@ -135,7 +136,7 @@ public final class DemoStore {
 
   /** A copy of the current version of a resource; empty when unknown or deleted. */
   public Optional<Resource> get(String resourceType, String id) {
-    TypeTable table = tables.get(resourceType);
+    TypeTable table = tables.byType().get(resourceType);
     if (table == null) {
       return Optional.empty();
     }
@@ -154,7 +155,7 @@ public final class DemoStore {
   StoredVersion read(String type, String id) {
     lock.readLock().lock();
     try {
-      return currentOrThrow(type, id).current();
+      return tables.currentOrThrow(type, id).current();
     } finally {
       lock.readLock().unlock();
     }
@@ -284,112 +285,27 @@ public final class DemoStore {
 
   /** 400 unless every {@code _include} and {@code _revinclude} names a reference parameter this store indexes. */
   void checkIncludes(String type, Set<Include> includes, Set<Include> revIncludes) {
-    for (Include include : includes) {
-      if ("*".equals(include.getValue()) || !type.equals(include.getParamType())) {
-        continue;
-      }
-      referenceParam(type, include, "_include");
-    }
-    for (Include include : revIncludes) {
-      if ("*".equals(include.getValue())) {
-        throw new InvalidRequestException("_revinclude=* is not supported (expected: SourceType:parameter)");
-      }
-      referenceParam(include.getParamType(), include, "_revinclude");
-    }
+    reads.checkIncludes(type, includes, revIncludes);
   }
 
-  /**
-   * The current versions {@code page} includes: targets of its references named by
-   * {@code includes}, and resources referring to it named by {@code revIncludes}; each once, none
-   * of {@code page} itself. Iterate modifiers are applied as one level.
-   */
+  /** See {@link CompartmentReads#included}. */
   List<StoredVersion> included(List<StoredVersion> page, Set<Include> includes, Set<Include> revIncludes) {
     if (page.isEmpty() || (includes.isEmpty() && revIncludes.isEmpty())) {
       return List.of();
     }
-    Set<String> seen = new HashSet<>();
-    page.forEach(v -> seen.add(v.key()));
-    List<StoredVersion> out = new ArrayList<>();
     lock.readLock().lock();
     try {
-      for (Include include : includes) {
-        for (StoredVersion version : page) {
-          for (String param : includedParams(version.type(), include)) {
-            for (String key : version.keys().getOrDefault(param, List.of())) {
-              if (include.getParamTargetType() != null && !key.startsWith(include.getParamTargetType() + "/")) {
-                continue;
-              }
-              StoredEntry target = liveEntry(key);
-              if (target != null && seen.add(key)) {
-                out.add(target.current());
-              }
-            }
-          }
-        }
-      }
-      for (Include include : revIncludes) {
-        TypeTable source = tables.get(include.getParamType());
-        if (source == null) {
-          continue;
-        }
-        for (StoredVersion version : page) {
-          for (StoredEntry entry : sorted(source.index(include.getParamName()).get(version.key()))) {
-            if (seen.add(entry.type + "/" + entry.id)) {
-              out.add(entry.current());
-            }
-          }
-        }
-      }
-      return out;
+      return reads.included(page, includes, revIncludes);
     } finally {
       lock.readLock().unlock();
     }
   }
 
-  /**
-   * Patient $everything: for one patient ({@code patientId}) or all of them (null), each patient
-   * followed by its compartment (Encounter, Observation, Condition, MedicationRequest,
-   * DocumentReference) and the Practitioners and Organizations these refer to (each once).
-   */
+  /** See {@link CompartmentReads#everything}. */
   List<StoredVersion> everything(@Nullable String patientId) {
     lock.readLock().lock();
     try {
-      TypeTable patients = table("Patient");
-      List<StoredEntry> selected;
-      if (patientId != null) {
-        selected = List.of(currentOrThrow("Patient", patientId));
-      } else {
-        selected = evaluator.search(patients, Map.of());
-      }
-      List<StoredVersion> out = new ArrayList<>();
-      Set<String> referenced = new HashSet<>();
-      for (StoredEntry patient : selected) {
-        int start = out.size();
-        out.add(patient.current());
-        for (String type : SearchParams.COMPARTMENT_TYPES) {
-          for (StoredEntry entry : sorted(table(type).index("patient").get(patient.type + "/" + patient.id))) {
-            out.add(entry.current());
-          }
-        }
-        int end = out.size();
-        for (int i = start; i < end; i++) {
-          StoredVersion version = out.get(i);
-          Map<String, SearchParams.Def> defs = SearchParams.of(version.type());
-          for (Map.Entry<String, List<String>> keyed : version.keys().entrySet()) {
-            if (defs.get(keyed.getKey()).kind() != SearchParams.Kind.REFERENCE) {
-              continue;
-            }
-            for (String key : keyed.getValue()) {
-              String targetType = key.substring(0, key.indexOf('/'));
-              StoredEntry target = SearchParams.EVERYTHING_REFERENCED.contains(targetType) ? liveEntry(key) : null;
-              if (target != null && referenced.add(key)) {
-                out.add(target.current());
-              }
-            }
-          }
-        }
-      }
-      return out;
+      return reads.everything(patientId);
     } finally {
       lock.readLock().unlock();
     }
@@ -398,66 +314,15 @@ public final class DemoStore {
   /** The resources of one bulk export, read under one lock, and the instant they were current at. */
   record ExportSnapshot(Instant transactionTime, Map<String, List<StoredVersion>> byType) {}
 
-  /**
-   * The current versions a bulk export of {@code types} over {@code scope} writes, per type in
-   * the order of {@code types} (creation order within a type; for patient scopes, patient by
-   * patient), limited to versions stored at or after {@code since} when given. Patient scopes
-   * take only Patient and the compartment types; members that do not exist (any more) are skipped.
-   */
+  /** The resources of a bulk export ({@link CompartmentReads#exported}), read under one lock. */
   ExportSnapshot exportSnapshot(List<String> types, ExportRequest.Scope scope, @Nullable Instant since) {
     lock.readLock().lock();
     try {
       Instant now = clock.instant();
       Instant transactionTime = now.isBefore(lastInstant) ? lastInstant : now;
-      List<StoredEntry> patients = null;
-      if (scope instanceof ExportRequest.Scope.AllPatients) {
-        patients = liveEntries(table("Patient"));
-      } else if (scope instanceof ExportRequest.Scope.Members members) {
-        TypeTable patientTable = table("Patient");
-        patients = new ArrayList<>();
-        for (String id : new java.util.LinkedHashSet<>(members.patientIds())) {
-          StoredEntry patient = patientTable.liveEntry(id);
-          if (patient != null) {
-            patients.add(patient);
-          }
-        }
-      }
-      Map<String, List<StoredVersion>> byType = new LinkedHashMap<>();
-      for (String type : types) {
-        List<StoredEntry> entries;
-        if (patients == null) {
-          entries = liveEntries(table(type));
-        } else if ("Patient".equals(type)) {
-          entries = patients;
-        } else if (SearchParams.COMPARTMENT_TYPES.contains(type)) {
-          entries = new ArrayList<>();
-          for (StoredEntry patient : patients) {
-            entries.addAll(sorted(table(type).index("patient").get(patient.type + "/" + patient.id)));
-          }
-        } else {
-          throw new InvalidRequestException("Resource type " + type
-              + " is not in the patient compartment (expected one of: Patient, " + String.join(", ",
-              SearchParams.COMPARTMENT_TYPES) + ")");
-        }
-        List<StoredVersion> versions = new ArrayList<>(entries.size());
-        for (StoredEntry entry : entries) {
-          StoredVersion current = entry.current();
-          if (since == null || !current.lastUpdated().isBefore(since)) {
-            versions.add(current);
-          }
-        }
-        byType.put(type, versions);
-      }
-      return new ExportSnapshot(transactionTime, Collections.unmodifiableMap(byType));
+      return new ExportSnapshot(transactionTime, Collections.unmodifiableMap(reads.exported(types, scope, since)));
     } finally {
       lock.readLock().unlock();
-    }
-  }
-
-  /** A fixed view of a history, newest first; read through {@link #historyPage}. */
-  record HistorySnapshot(List<StoredVersion> versions, int from, int to) {
-    int size() {
-      return to - from;
     }
   }
 
@@ -480,9 +345,7 @@ public final class DemoStore {
         }
         versions = List.copyOf(entry.versions);
       }
-      int to = versions.size();
-      int from = since == null ? 0 : firstAtOrAfter(versions, to, since);
-      return new HistorySnapshot(versions, from, to);
+      return HistorySnapshot.of(versions, since);
     } finally {
       lock.readLock().unlock();
     }
@@ -490,18 +353,12 @@ public final class DemoStore {
 
   /** Entries {@code [start, end)} of a history snapshot, newest first. */
   List<StoredVersion> historyPage(HistorySnapshot snapshot, int start, int end) {
-    int from = Math.max(0, start);
-    int to = Math.min(end, snapshot.size());
-    List<StoredVersion> page = new ArrayList<>(Math.max(0, to - from));
     lock.readLock().lock();
     try {
-      for (int i = from; i < to; i++) {
-        page.add(snapshot.versions().get(snapshot.to() - 1 - i));
-      }
+      return snapshot.page(start, end);
     } finally {
       lock.readLock().unlock();
     }
-    return page;
   }
 
   FhirContext context() {
@@ -603,18 +460,6 @@ public final class DemoStore {
     }
   }
 
-  private StoredEntry currentOrThrow(String type, String id) {
-    StoredEntry entry = table(type).byId.get(id);
-    if (entry == null) {
-      throw new ResourceNotFoundException(new IdType(type, id));
-    }
-    if (entry.current().deleted()) {
-      throw new ResourceGoneException("Resource " + type + "/" + id + " was deleted at version "
-          + entry.current().version());
-    }
-    return entry;
-  }
-
   private static void checkVersion(@Nullable StoredEntry entry, String type, String id, @Nullable Long expected) {
     if (expected == null) {
       return;
@@ -636,67 +481,6 @@ public final class DemoStore {
   }
 
   private TypeTable table(String type) {
-    TypeTable table = tables.get(type);
-    if (table == null) {
-      throw new InvalidRequestException("Unknown resource type: " + type + " (expected one of: "
-          + String.join(", ", tables.keySet()) + ")");
-    }
-    return table;
-  }
-
-  private @Nullable StoredEntry liveEntry(String key) {
-    int slash = key.indexOf('/');
-    TypeTable table = slash < 0 ? null : tables.get(key.substring(0, slash));
-    return table == null ? null : table.liveEntry(key.substring(slash + 1));
-  }
-
-  private static List<StoredEntry> liveEntries(TypeTable table) {
-    List<StoredEntry> live = new ArrayList<>(table.live());
-    for (StoredEntry entry : table.ordered) {
-      if (entry.live()) {
-        live.add(entry);
-      }
-    }
-    return live;
-  }
-
-  private SearchParams.Def referenceParam(String type, Include include, String what) {
-    SearchParams.Def def = SearchParams.of(type).get(include.getParamName());
-    if (def == null || def.kind() != SearchParams.Kind.REFERENCE) {
-      throw new InvalidRequestException("Unsupported " + what + "=" + include.getValue()
-          + " (expected: a reference parameter of " + type + ")");
-    }
-    return def;
-  }
-
-  private static List<String> includedParams(String type, Include include) {
-    if ("*".equals(include.getValue())) {
-      List<String> all = new ArrayList<>();
-      SearchParams.of(type).values().forEach(d -> {
-        if (d.kind() == SearchParams.Kind.REFERENCE) {
-          all.add(d.name());
-        }
-      });
-      return all;
-    }
-    return type.equals(include.getParamType()) ? List.of(include.getParamName()) : List.of();
-  }
-
-  private static List<StoredEntry> sorted(@Nullable EntrySet entries) {
-    return entries == null ? List.of() : entries.toList();
-  }
-
-  private static int firstAtOrAfter(List<StoredVersion> versions, int size, Instant since) {
-    int low = 0;
-    int high = size;
-    while (low < high) {
-      int mid = (low + high) >>> 1;
-      if (versions.get(mid).lastUpdated().isBefore(since)) {
-        low = mid + 1;
-      } else {
-        high = mid;
-      }
-    }
-    return low;
+    return tables.table(type);
   }
 }

@@ -24,17 +24,17 @@ import org.jspecify.annotations.Nullable;
 final class HistoryResults implements IBundleProvider {
 
   private final DemoStore store;
-  private final DemoStore.HistorySnapshot snapshot;
+  private final HistorySnapshot snapshot;
   private final int offset;
   private final InstantType published = InstantType.withCurrentTime();
 
-  private HistoryResults(DemoStore store, DemoStore.HistorySnapshot snapshot, int offset) {
+  private HistoryResults(DemoStore store, HistorySnapshot snapshot, int offset) {
     this.store = store;
     this.snapshot = snapshot;
     this.offset = offset;
   }
 
-  static HistoryResults of(DemoStore store, DemoStore.HistorySnapshot snapshot, @Nullable Integer offset) {
+  static HistoryResults of(DemoStore store, HistorySnapshot snapshot, @Nullable Integer offset) {
     if (offset != null && offset < 0) {
       throw new InvalidRequestException("_offset: " + offset + " (expected: >= 0)");
     }

@@ -166,13 +166,13 @@ class DemoStoreTest {
     assertThat(search(store, "Patient", "name=mo")).isEmpty();
     assertThat(store.count("Patient")).isEqualTo(2);
 
-    DemoStore.HistorySnapshot history = store.history("Patient", "a", null);
+    HistorySnapshot history = store.history("Patient", "a", null);
     List<StoredVersion> newestFirst = store.historyPage(history, 0, 10);
     assertThat(newestFirst).extracting(StoredVersion::version).containsExactly(3L, 2L, 1L);
     assertThat(newestFirst.get(0).lastUpdated()).as("time never goes backwards").isEqualTo(T0.plusSeconds(60));
     assertThat(newestFirst.get(0).copyForHistory().getIdElement().getValue()).isEqualTo("Patient/a/_history/3");
 
-    DemoStore.HistorySnapshot since = store.history(null, null, T0.plusSeconds(30));
+    HistorySnapshot since = store.history(null, null, T0.plusSeconds(30));
     assertThat(since.size()).isEqualTo(2);
     store.update("Patient", "a", patient("Revenu", "Ève", "1980-02-29", "female"), null);
     assertThat(store.historyPage(since, 0, 10)).as("a snapshot does not move").hasSize(2);
