@@ -75,6 +75,8 @@ class RequestSmugglingTest {
         Arguments.of("space before colon", "GET /fhir/Patient/1 HTTP/1.1\r\nHost : proxy\r\n\r\n", 400),
         Arguments.of("no Host", "GET /fhir/Patient/1 HTTP/1.1\r\n\r\n", 400),
         Arguments.of("two Hosts", get + "Host: other\r\n\r\n", 400),
+        // Adversarial sweep: a second Authorization header was ignored (the first one authenticated the request).
+        Arguments.of("two Authorization headers", get + "Authorization: Bearer a.b.c\r\nAuthorization: Bearer d.e.f\r\n\r\n", 400),
         Arguments.of("absolute-form target", "GET http://epr.internal/fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", 400),
         Arguments.of("asterisk-form target", "OPTIONS * HTTP/1.1\r\nHost: proxy\r\n\r\n", 400),
         Arguments.of("garbage request line", "GARBAGE\r\n\r\n", 400),
