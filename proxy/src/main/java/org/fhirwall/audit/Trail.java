@@ -51,11 +51,43 @@ public record Trail(
     requireNonNull(rawTarget, "rawTarget");
   }
 
+  /**
+   * The target with the value of every {@code access_token} query parameter replaced: a client that
+   * sends its token in the URL (RFC 6750 §2.3, refused by fhirwall) must not leave it in the audit
+   * trail and the access log.
+   */
+  static String withoutAccessToken(String target) {
+    int q = target.indexOf('?');
+    if (q < 0 || !mentionsToken(target, q)) {
+      return target;
+    }
+    StringBuilder out = new StringBuilder(target.length()).append(target, 0, q + 1);
+    String[] pairs = target.substring(q + 1).split("&", -1);
+    for (int i = 0; i < pairs.length; i++) {
+      String pair = pairs[i];
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair : pair.substring(0, eq);
+      String decoded = name.replace("%5F", "_").replace("%5f", "_").toLowerCase(java.util.Locale.ROOT);
+      out.append(i == 0 ? "" : "&").append(decoded.contains("access_token") ? name + "=REDACTED" : pair);
+    }
+    return out.toString();
+  }
+
+  /** Whether the query (from {@code q}) holds "token" in any case: the common case answers without allocating. */
+  private static boolean mentionsToken(String target, int q) {
+    for (int i = target.indexOf('=', q); i >= 0; i = target.indexOf('=', i + 1)) {
+      if (i >= 5 && target.regionMatches(true, i - 5, "token", 0, 5)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A request that has just arrived. */
   public static Trail arrived(String requestId, Instant start, long startNanos, String remoteAddress, String method,
       String rawTarget, @Nullable String traceparent) {
-    return new Trail(requestId, start, startNanos, remoteAddress, method, rawTarget, traceparent, null, null, null, null,
-        null);
+    return new Trail(requestId, start, startNanos, remoteAddress, method, withoutAccessToken(rawTarget), traceparent, null,
+        null, null, null, null);
   }
 
   /** The principal, once authenticated (a trail without one has not got that far). */

@@ -93,9 +93,13 @@ public record DeploymentConfig(
         upstream.tls().certificate(), upstream.tls().privateKey());
   }
 
-  /** How the inspect stage reads EPR responses: decoded bodies up to 8× the largest response read. */
+  /**
+   * How the inspect stage reads EPR responses: decoded bodies up to 8× the largest response read, nested
+   * as deep as whatever a request may write comes back ({@link ParserSettings#READ_BACK_DEPTH}).
+   */
   public InspectorSettings inspectorSettings() {
-    return new InspectorSettings(List.of(upstreamSettings().baseUrlString()), limits.maxResponseBody() * 8, 64);
+    return new InspectorSettings(List.of(upstreamSettings().baseUrlString()), limits.maxResponseBody() * 8,
+        ParserSettings.READ_BACK_DEPTH);
   }
 
   /** What an operator should know before trusting this deployment; {@code serve} logs each at start. */

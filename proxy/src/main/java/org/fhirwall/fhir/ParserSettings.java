@@ -27,6 +27,20 @@ public record ParserSettings(
     int maxBodyBytes,
     int maxPageTokenLength) {
 
+  /**
+   * Deepest nesting (objects and arrays) of a JSON request body, or of the JSON an XML body becomes.
+   * Deeper is refused: the EPR would store it and give it back deeper than the inspector reads, and
+   * every answer holding it (the patient's searches, {@code $everything}) would be withheld (502).
+   */
+  public static final int MAX_BODY_DEPTH = 192;
+
+  /**
+   * Deepest nesting the inspector reads in the EPR's answers: a resource written at
+   * {@link #MAX_BODY_DEPTH} as it comes back inside a searchset inside a batch-response (six
+   * containers around it), with room to spare.
+   */
+  public static final int READ_BACK_DEPTH = MAX_BODY_DEPTH + 8;
+
   private static final Pattern BASE_PATH = Pattern.compile("(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*");
 
   public ParserSettings {

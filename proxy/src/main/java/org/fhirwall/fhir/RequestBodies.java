@@ -5,8 +5,11 @@ import static java.util.Objects.requireNonNull;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.parser.StrictErrorHandler;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
@@ -36,7 +39,10 @@ final class RequestBodies {
 
   RequestBodies(FhirContext context) {
     this.context = requireNonNull(context, "context");
-    this.mapper = JsonMapper.builder()
+    JsonFactory factory = JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(ParserSettings.MAX_BODY_DEPTH).build())
+        .build();
+    this.mapper = JsonMapper.builder(factory)
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
@@ -116,6 +122,9 @@ final class RequestBodies {
         throw Refused.invalid("The " + what + " is empty");
       }
       return tree;
+    } catch (StreamConstraintsException e) {
+      throw Refused.invalid("The " + what + " nests objects and arrays deeper than " + ParserSettings.MAX_BODY_DEPTH
+          + " levels: fhirwall could not inspect it when the EPR returns it");
     } catch (JsonProcessingException e) {
       // Jackson's message quotes the input, which may hold patient data: not passed on.
       throw Refused.invalid("The " + what + " is not valid JSON (syntax error, duplicate key or trailing data)");

@@ -103,6 +103,10 @@ final class RequestParams {
         throw Refused.of(403, IssueType.FORBIDDEN, "Hand-made paging parameters (_getpages, _getpagesoffset, _pageId, "
             + "_offset, _bundletype, _fwpage) are refused; follow the paging links fhirwall returns");
       }
+      if (baseLower.equals("access_token")) {
+        throw Refused.invalid("Access tokens are accepted in the Authorization header only, never in the URL or a form "
+            + "(RFC 6750 §2.1; a URL ends up in logs)");
+      }
       if (baseLower.equals("_method")) {
         throw Refused.invalid("The _method parameter is refused; send the real HTTP method");
       }

@@ -136,11 +136,17 @@ public final class PolicyEngine {
           + role.search().maxCount() + " resources) for role " + role.name() + ": narrow the search"));
     }
     if (topLevelType != null && !topLevelType.equals("Bundle") && !topLevelType.equals("OperationOutcome")
-        && !role.allowsType(topLevelType) && allow.role().mode() == Mode.ENFORCE) {
+        && !answersCapabilities(allow, topLevelType) && !role.allowsType(topLevelType) && allow.role().mode() == Mode.ENFORCE) {
       return Optional.of(new Decision.Deny(Decision.Kind.FORBIDDEN, "resource-types",
           "Role " + role.name() + " may not access " + topLevelType + " resources (returned by the EPR)"));
     }
     return Optional.empty();
+  }
+
+  /** The server's description asked for by {@code GET /metadata}, which the role's {@code capabilities} allows. */
+  private static boolean answersCapabilities(Decision.Allow allow, String topLevelType) {
+    return allow.request().interaction() == Interaction.CAPABILITIES
+        && (topLevelType.equals("CapabilityStatement") || topLevelType.equals("TerminologyCapabilities"));
   }
 
   /**

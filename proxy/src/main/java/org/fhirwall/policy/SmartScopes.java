@@ -149,6 +149,28 @@ public final class SmartScopes {
     return Optional.empty();
   }
 
+  /**
+   * The resource types the principal's scopes let the app see (a read or search permission, patient
+   * scopes only with a launch context; {@code *} for every type), or null when no SMART scope governs
+   * the principal. What an answer brings along besides what was asked ({@code _include},
+   * {@code _revinclude}) is shown only when it is of one of these types.
+   */
+  public static java.util.@Nullable Set<String> readableTypes(Principal p) {
+    if (!apply(p)) {
+      return null;
+    }
+    Set<String> types = new java.util.HashSet<>();
+    for (Scope s : parse(p.scopes())) {
+      if (s.context() == Context.PATIENT && p.patientContext() == null) {
+        continue;
+      }
+      if (s.permissions().contains('r') || s.permissions().contains('s')) {
+        types.add(s.type());
+      }
+    }
+    return Set.copyOf(types);
+  }
+
   /** Whether SMART scopes govern this principal's requests at all (see the class comment). */
   static boolean apply(Principal p) {
     if (p.patientContext() != null) {

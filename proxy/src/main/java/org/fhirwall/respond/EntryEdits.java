@@ -12,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.Set;
 import org.fhirwall.inspect.Inspection;
-import org.fhirwall.policy.RolePolicy;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * it was charged before; these only decide what the client is shown):
  *
  * <ul>
- *   <li>entries whose resource is of a type the role may not read are removed ({@code $everything},
+ *   <li>entries whose resource is of a type the role may not read, or the app's SMART scopes do not
+ *       grant, are removed ({@code $everything},
  *       {@code _include}, history); in a batch or transaction response the entry stays (its
  *       position answers a request entry) without its resource; nested Bundles are edited alike;
  *   <li>a count fhirwall resolved by fetching the matches is reduced to {@code total};
@@ -35,10 +35,13 @@ final class EntryEdits {
 
   private EntryEdits() {}
 
-  /** Whether the answer holds a resource of a type the role may not read (anywhere; the edit looks at entries). */
-  static boolean hasForeignTypes(Inspection.Read read, RolePolicy role) {
+  /**
+   * Whether the answer holds a resource of a type the client may not be shown (the role's types, and
+   * the app's SMART scopes): anywhere; the edit looks at entries.
+   */
+  static boolean hasForeignTypes(Inspection.Read read, Plan plan) {
     for (String t : read.resourceTypes()) {
-      if (!ALWAYS.contains(t) && !role.allowsType(t)) {
+      if (!ALWAYS.contains(t) && !plan.shows(t)) {
         return true;
       }
     }
@@ -50,12 +53,12 @@ final class EntryEdits {
    * go with the link rewriting's edits; null when there is none or apply does more.
    */
   static JsonSplicer.@Nullable Cut totalOnly(byte[] json, Plan plan, Inspection.Read read, boolean morePages) {
-    boolean onlyTotal = !hasForeignTypes(read, plan.role()) && !plan.countOnly();
+    boolean onlyTotal = !hasForeignTypes(read, plan) && !plan.countOnly();
     return onlyTotal && !plan.releaseTotal() && morePages ? topLevelTotal(json) : null;
   }
 
   static byte[] apply(byte[] json, Plan plan, Inspection.Read read, boolean morePages) {
-    boolean foreign = hasForeignTypes(read, plan.role());
+    boolean foreign = hasForeignTypes(read, plan);
     boolean stripTotal = !plan.releaseTotal() && morePages;
     if (!foreign && !plan.countOnly()) {
       return stripTotal ? withoutTopLevelTotal(json) : json;
@@ -68,7 +71,7 @@ final class EntryEdits {
       if (plan.countOnly()) {
         return JSON.writeValueAsBytes(countOf(bundle));
       }
-      removeForeign(bundle, plan.role());
+      removeForeign(bundle, plan);
       if (stripTotal) {
         bundle.remove("total");
       }
@@ -93,7 +96,7 @@ final class EntryEdits {
     return out;
   }
 
-  private static void removeForeign(ObjectNode bundle, RolePolicy role) {
+  private static void removeForeign(ObjectNode bundle, Plan plan) {
     JsonNode entries = bundle.get("entry");
     if (!(entries instanceof ArrayNode list)) {
       return;
@@ -109,8 +112,8 @@ final class EntryEdits {
       }
       String rt = r.path("resourceType").asText();
       if (rt.equals("Bundle")) {
-        removeForeign(r, role);
-      } else if (!ALWAYS.contains(rt) && !role.allowsType(rt)) {
+        removeForeign(r, plan);
+      } else if (!ALWAYS.contains(rt) && !plan.shows(rt)) {
         if (positional) {
           e.remove("resource");
         } else {

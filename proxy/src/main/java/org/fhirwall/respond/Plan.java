@@ -27,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  * @param role the role whose {@code resource-types} bound what the answer may show
  * @param countOnly answer with the count alone (see {@link Decision.Allow#countOnly()})
  * @param releaseTotal a search total may be shown with every page (else only with the last)
+ * @param scopedTypes the types the app's SMART scopes grant ({@code *}: all), null when no scope governs the
+ *     principal: entries of other types are removed like those the role may not read
  */
 public record Plan(
     @Nullable FhirRequest upstreamRequest,
@@ -41,7 +43,8 @@ public record Plan(
     boolean countOnly,
     boolean releaseTotal,
     boolean bulkManifest,
-    boolean binaryAsNdjson) {
+    boolean binaryAsNdjson,
+    java.util.@Nullable Set<String> scopedTypes) {
 
   public Plan {
     if ((upstreamRequest == null) == (pageTarget == null)) {
@@ -52,8 +55,17 @@ public record Plan(
     requireNonNull(role, "role");
   }
 
-  /** The plan of an allowed request; {@code page} is the opened paging link when the request follows one. */
-  public static Plan of(Decision.Allow allow, PageLinks.@Nullable PageLink page, String binding) {
+  /** Whether the client may be shown a resource of this type: the role reads it, and the app's SMART scopes (if any) grant it. */
+  public boolean shows(String type) {
+    return role.allowsType(type) && (scopedTypes == null || scopedTypes.contains("*") || scopedTypes.contains(type));
+  }
+
+  /**
+   * The plan of an allowed request; {@code page} is the opened paging link when the request follows one;
+   * {@code scopedTypes} the types the app's SMART scopes grant (null when none govern the principal).
+   */
+  public static Plan of(Decision.Allow allow, PageLinks.@Nullable PageLink page, String binding,
+      java.util.@Nullable Set<String> scopedTypes) {
     FhirRequest r = allow.request();
     boolean manifest = "export-poll-status".equals(r.operation());
     boolean ndjsonBinary = r.interaction() == Interaction.READ && "Binary".equals(r.resourceType())
@@ -61,10 +73,10 @@ public record Plan(
     if (page != null) {
       PageTargets.Split split = PageTargets.split(page.upstreamTarget());
       return new Plan(null, split.target(), split.projection(), page.searchedType(), page.pageNumber(), binding,
-          r.responseFormat(), r.pretty(), allow.role(), false, allow.pinned(), false, false);
+          r.responseFormat(), r.pretty(), allow.role(), false, allow.pinned(), false, false, scopedTypes);
     }
     return new Plan(withoutProjections(r), null, Projection.of(r.params()), r.resourceType(), 1, binding,
-        r.responseFormat(), r.pretty(), allow.role(), allow.countOnly(), allow.pinned(), manifest, ndjsonBinary);
+        r.responseFormat(), r.pretty(), allow.role(), allow.countOnly(), allow.pinned(), manifest, ndjsonBinary, scopedTypes);
   }
 
   /** The request without the projection parameters, at top level and in every bundle entry. */

@@ -23,6 +23,7 @@ import org.fhirwall.fhir.Refusal;
 import org.fhirwall.inspect.Inspection;
 import org.fhirwall.policy.Decision;
 import org.fhirwall.policy.PolicyEngine;
+import org.fhirwall.policy.SmartScopes;
 import org.fhirwall.quota.ChargeRequest;
 import org.fhirwall.quota.ChargeResult;
 import org.fhirwall.quota.Enforcement;
@@ -149,7 +150,7 @@ final class Exchange {
       return;
     }
     Decision.Allow allow = (Decision.Allow) decision;
-    enter(t.allowed(allow), allow, Plan.of(allow, page, p.pagingBinding()));
+    enter(t.allowed(allow), allow, Plan.of(allow, page, p.pagingBinding(), SmartScopes.readableTypes(p)));
   }
 
   /**

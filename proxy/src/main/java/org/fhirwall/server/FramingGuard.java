@@ -18,10 +18,10 @@ import org.fhirwall.fhir.Refusal;
 
 /**
  * Refuses, at the edge and before a body is read, every request whose framing cannot be trusted:
- * a malformed request line or header, too many headers, a {@code Content-Length} together with
+ * a malformed request line or header, a {@code Content-Length} together with
  * {@code Transfer-Encoding}, more than one {@code Content-Length}, a transfer coding other than
- * exactly {@code chunked}, no or several {@code Host} headers, a request-target that is not in
- * origin form, and a declared body over the limit (413). Each is answered with an
+ * exactly {@code chunked}, no or several {@code Host} headers, several {@code Authorization} headers, a request-target that is not in
+ * origin form (400), too many headers (431) and a declared body over the limit (413). Each is answered with an
  * OperationOutcome and the connection is closed, so nothing after it on the connection is read
  * as a request (request smuggling) and nothing reaches the EPR.
  *
@@ -57,6 +57,12 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
       return;
     }
     if (msg instanceof HttpRequest req) {
+      if (req.headers().size() > maxHeaders) {
+        ReferenceCountUtil.release(msg);
+        refuse(ctx, new Refusal(431, IssueType.TOO_LONG, "Too many headers: " + req.headers().size()
+            + " (limits.max-headers: at most " + maxHeaders + ")", java.util.Map.of(), true), req.uri());
+        return;
+      }
       String problem = check(req);
       if (problem != null) {
         ReferenceCountUtil.release(msg);
@@ -77,9 +83,6 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
   /** The framing problem of this request head, or null when it is sound. */
   String check(HttpRequest req) {
     HttpHeaders h = req.headers();
-    if (h.size() > maxHeaders) {
-      return "Too many headers: " + h.size() + " (expected: at most " + maxHeaders + ")";
-    }
     String uri = req.uri();
     if (uri.isEmpty() || uri.charAt(0) != '/') {
       return "Request-target " + abbreviate(uri) + " is not in origin form (expected: a path starting with /)";
@@ -87,6 +90,11 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
     List<String> hosts = h.getAll(HttpHeaderNames.HOST);
     if (hosts.size() != 1) {
       return "Expected exactly one Host header, got " + hosts.size();
+    }
+    if (h.getAll(HttpHeaderNames.AUTHORIZATION).size() > 1) {
+      // Not a list field (RFC 9110 §11.6.2): which one counts would differ between fhirwall (the first) and
+      // whatever else reads the request (a WAF, a log, a front proxy that checks the last one).
+      return "More than one Authorization header";
     }
     List<String> lengths = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
     List<String> codings = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);

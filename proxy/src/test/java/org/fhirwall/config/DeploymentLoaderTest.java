@@ -16,8 +16,13 @@ import java.util.Map;
 import java.util.Set;
 import org.fhirwall.auth.AuthSettings;
 import org.fhirwall.fhir.ParseResult;
+import org.fhirwall.fhir.ParserSettings;
+import org.fhirwall.fhir.PatientCompartment;
 import org.fhirwall.fhir.RawRequest;
 import org.fhirwall.fhir.RequestParser;
+import org.fhirwall.inspect.Inspection;
+import org.fhirwall.inspect.ResponseBody;
+import org.fhirwall.inspect.ResponseInspector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -274,6 +279,44 @@ class DeploymentLoaderTest {
         new RawRequest.Header("Content-Type", "application/fhir+json"), new RawRequest.Header("Content-Length", "" + body.length)), body);
     ParseResult r = new RequestParser(FhirContext.forR4Cached(), c.parserSettings()).parse(post);
     assertThat(r).isInstanceOf(ParseResult.Parsed.class);
+  }
+
+  /** An Observation of Patient/p1 whose extensions nest so that the whole body is {@code depth} objects and arrays deep. */
+  private static String observationNested(int depth) {
+    int levels = (depth - 2) / 2; // the Observation, then an array and an object per extension level, the innermost value
+    return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient/p1\"},\"extension\":" + "[{\"url\":\"http://e\",\"extension\":".repeat(levels - 1)
+        + "[{\"url\":\"http://e\",\"valueCodeableConcept\":{\"text\":\"v\"}}]" + "}]".repeat(levels - 1) + "}";
+  }
+
+  private static ParseResult create(DeploymentConfig c, String body) {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    return new RequestParser(FhirContext.forR4Cached(), c.parserSettings()).parse(new RawRequest("POST", "/fhir/Observation",
+        List.of(new RawRequest.Header("Host", "fhir.example"), new RawRequest.Header("Content-Type", "application/fhir+json")),
+        bytes));
+  }
+
+  @Test
+  void whatARequestMayWriteTheInspectorReadsBack() throws Exception {
+    // Adversarial sweep: a create nested 31 extensions deep was accepted and stored, then every answer holding it
+    // (Observation?subject=..., $everything) was withheld (502) for everyone: the inspector stopped at 64 levels.
+    DeploymentConfig c = loader.load(write(MINIMAL), DeploymentLoader.Overrides.NONE);
+    FhirContext fhir = FhirContext.forR4Cached();
+    String deepest = observationNested(ParserSettings.MAX_BODY_DEPTH);
+    assertThat(create(c, deepest)).isInstanceOf(ParseResult.Parsed.class);
+    ParseResult deeper = create(c, observationNested(ParserSettings.MAX_BODY_DEPTH + 2));
+    assertThat(deeper).isInstanceOf(ParseResult.Rejected.class);
+    assertThat(((ParseResult.Rejected) deeper).refusal().status()).isEqualTo(400);
+    assertThat(((ParseResult.Rejected) deeper).refusal().diagnostics()).contains("deeper than " + ParserSettings.MAX_BODY_DEPTH);
+
+    // The stored resource as the EPR gives it back at its deepest: in a searchset inside a batch-response.
+    String stored = deepest.replaceFirst("\\{", "{\"id\":\"o1\",");
+    String searchset = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":" + stored + "}]}";
+    String answer = "{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":[{\"resource\":" + searchset + "}]}";
+    Inspection read = new ResponseInspector(fhir, PatientCompartment.from(fhir), c.inspectorSettings())
+        .inspect(new ResponseBody(answer.getBytes(StandardCharsets.UTF_8), "application/fhir+json", null));
+    assertThat(read).isInstanceOf(Inspection.Read.class);
+    assertThat(((Inspection.Read) read).patients()).hasSize(1);
   }
 
   @Test

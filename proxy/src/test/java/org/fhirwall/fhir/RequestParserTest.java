@@ -378,6 +378,9 @@ class RequestParserTest {
         bad("_fwpage empty", get("/fhir?_fwpage="), 403),
         bad("_fwpage POST", req("POST", "/fhir?_fwpage=abc", ""), 405),
         bad("_method", get("/fhir/Patient?_method=DELETE"), 400),
+        // Adversarial sweep: a token in the URL reached the policy (and, for roles allowing any parameter, the EPR).
+        bad("access_token in the query", get("/fhir/Patient?name=x&access_token=eyJ.eyJ.sig"), 400),
+        bad("access_token in a form", req("POST", "/fhir/Patient/_search", "access_token=eyJ.eyJ.sig", FORM), 400),
         bad("invalid escape", get("/fhir/Patient?name=%G1"), 400),
         bad("truncated escape", get("/fhir/Patient?name=%4"), 400),
         bad("invalid UTF-8", get("/fhir/Patient?name=%C3%28"), 400),

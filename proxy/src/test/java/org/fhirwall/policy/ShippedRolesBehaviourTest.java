@@ -37,6 +37,27 @@ class ShippedRolesBehaviourTest {
   }
 
   @Test
+  void everyShippedRoleListingCapabilitiesGetsTheCapabilityStatementWithAToken() {
+    // Adversarial sweep: GET /metadata with a token (FHIR client libraries send it on their conformance check)
+    // was allowed, then refused 403 once the EPR answered, because no role lists CapabilityStatement in
+    // resource-types ("may not access CapabilityStatement resources (returned by the EPR)").
+    for (String role : List.of("physician", "nurse", "emergency", "pharmacist", "clerical", "billing")) {
+      PolicyEngine e = role.equals("physician") ? demo : roles;
+      Decision.Allow a = Fhir.allowed(decide(e, Fhir.user(role), "metadata"));
+      assertThat(PolicyEngine.afterInspection(a, false, "CapabilityStatement")).as(role).isEmpty();
+    }
+    Decision.Allow terminology = Fhir.allowed(decide(roles, Fhir.user("physician"), "metadata?mode=terminology"));
+    assertThat(PolicyEngine.afterInspection(terminology, false, "TerminologyCapabilities")).isEmpty();
+  }
+
+  @Test
+  void aCapabilityStatementIsStillRefusedWhereItIsNotTheAnswerToMetadata() {
+    Decision.Allow read = Fhir.allowed(decide(demo, Fhir.user("physician"), "Patient/p1"));
+    assertThat(PolicyEngine.afterInspection(read, false, "CapabilityStatement")).get()
+        .satisfies(d -> assertThat(d.rule()).isEqualTo("resource-types"));
+  }
+
+  @Test
   void theDemoAttackersBarePatientSearchIsAllowedSoThePatientLimitStopsIt() {
     Principal attacker = Fhir.user("physician");
     Decision.Allow a = Fhir.allowed(decide(demo, attacker, "Patient?_count=20"));

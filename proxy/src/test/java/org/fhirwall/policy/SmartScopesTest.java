@@ -24,6 +24,16 @@ class SmartScopesTest {
     return SmartScopes.check(app(scopes, patient), Fhir.get(target), RequestPatients.R4).isEmpty();
   }
 
+  @Test
+  void theTypesAnAppMaySeeInAnAnswerAreThoseItsReadOrSearchScopesName() {
+    assertThat(SmartScopes.readableTypes(app("openid profile", null))).isNull();
+    assertThat(SmartScopes.readableTypes(app("openid user/Observation.rs?category=laboratory user/Patient.c", null)))
+        .containsExactly("Observation");
+    assertThat(SmartScopes.readableTypes(app("patient/*.rs user/Encounter.read", null))).as("no launch context")
+        .containsExactly("Encounter");
+    assertThat(SmartScopes.readableTypes(app("patient/*.rs", "7"))).containsExactly("*");
+  }
+
   static Stream<Arguments> cases() {
     return Stream.of(
         // scopes, launch patient, request, allowed

@@ -115,8 +115,12 @@ class EntryEditsTest {
   }
 
   static Plan plan(org.fhirwall.policy.RolePolicy role) {
+    return plan(role, null);
+  }
+
+  static Plan plan(org.fhirwall.policy.RolePolicy role, java.util.Set<String> scopedTypes) {
     return new Plan(null, "Patient?x", null, "Patient", 1, "b", org.fhirwall.fhir.Format.JSON, false, role, false, true,
-        false, false);
+        false, false, scopedTypes);
   }
 
   @Test
@@ -140,13 +144,31 @@ class EntryEditsTest {
   }
 
   @Test
+  void includedEntriesOfTypesTheAppsScopesDoNotGrantAreRemovedToo() throws Exception {
+    // Adversarial sweep: a token scoped user/Observation.rs?category=laboratory searched
+    // Observation?subject=Patient/p5&category=laboratory&_include=Observation:subject and got the Patient resource.
+    String json = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o1\"},\"search\":{\"mode\":\"match\"}},"
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p5\"},\"search\":{\"mode\":\"include\"}}]}";
+    var role = patientsAndObservationsOnly();
+    Plan scoped = plan(role, java.util.Set.of("Observation"));
+    var read = read(json, "Bundle", "Observation", "Patient");
+    assertThat(EntryEdits.hasForeignTypes(read, scoped)).isTrue();
+    JsonNode out = JSON.readTree(EntryEdits.apply(json.getBytes(UTF_8), scoped, read, false));
+    assertThat(out.path("entry")).hasSize(1);
+    assertThat(out.path("entry").get(0).path("resource").path("resourceType").asText()).isEqualTo("Observation");
+    assertThat(EntryEdits.hasForeignTypes(read, plan(role, java.util.Set.of("*")))).isFalse();
+    assertThat(EntryEdits.hasForeignTypes(read, plan(role, null))).isFalse();
+  }
+
+  @Test
   void aResolvedCountKeepsOnlyItsTotal() throws Exception {
     String json = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":["
         + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"},\"search\":{\"mode\":\"match\"}},"
         + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p2\"}}]}";
     var role = patientsAndObservationsOnly();
     Plan count = new Plan(null, "Patient?x", null, "Patient", 1, "b", org.fhirwall.fhir.Format.JSON, false, role, true, true,
-        false, false);
+        false, false, null);
     JsonNode out = JSON.readTree(EntryEdits.apply(json.getBytes(UTF_8), count, read(json, "Bundle", "Patient"), false));
     assertThat(out.toString()).isEqualTo("{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":2}");
   }

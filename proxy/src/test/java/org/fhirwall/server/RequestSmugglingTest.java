@@ -75,13 +75,16 @@ class RequestSmugglingTest {
         Arguments.of("space before colon", "GET /fhir/Patient/1 HTTP/1.1\r\nHost : proxy\r\n\r\n", 400),
         Arguments.of("no Host", "GET /fhir/Patient/1 HTTP/1.1\r\n\r\n", 400),
         Arguments.of("two Hosts", get + "Host: other\r\n\r\n", 400),
+        // Adversarial sweep: a second Authorization header was ignored (the first one authenticated the request).
+        Arguments.of("two Authorization headers", get + "Authorization: Bearer a.b.c\r\nAuthorization: Bearer d.e.f\r\n\r\n", 400),
         Arguments.of("absolute-form target", "GET http://epr.internal/fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", 400),
         Arguments.of("asterisk-form target", "OPTIONS * HTTP/1.1\r\nHost: proxy\r\n\r\n", 400),
         Arguments.of("garbage request line", "GARBAGE\r\n\r\n", 400),
         Arguments.of("declared body over the limit", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\nContent-Length: 5000\r\n\r\n", 413),
         Arguments.of("request line over the limit", "GET /fhir/Patient?name=" + "a".repeat(2000) + " HTTP/1.1\r\nHost: proxy\r\n\r\n", 414),
         Arguments.of("headers over the limit", get + "X-Big: " + "b".repeat(5000) + "\r\n\r\n", 431),
-        Arguments.of("too many headers", get + "X-H: 1\r\n".repeat(30) + "\r\n", 400));
+        // README, limits.max-headers: "Most request headers (431 beyond)" (RFC 6585: Request Header Fields Too Large).
+        Arguments.of("too many headers", get + "X-H: 1\r\n".repeat(30) + "\r\n", 431));
   }
 
   @ParameterizedTest(name = "{0}")
