@@ -2,10 +2,13 @@ package org.fhirwall.audit;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +61,7 @@ public record Trail(
    */
   static String withoutAccessToken(String target) {
     int q = target.indexOf('?');
-    if (q < 0 || !mentionsToken(target, q)) {
+    if (q < 0 || !mayNameToken(target, q)) {
       return target;
     }
     StringBuilder out = new StringBuilder(target.length()).append(target, 0, q + 1);
@@ -67,14 +70,28 @@ public record Trail(
       String pair = pairs[i];
       int eq = pair.indexOf('=');
       String name = eq < 0 ? pair : pair.substring(0, eq);
-      String decoded = name.replace("%5F", "_").replace("%5f", "_").toLowerCase(java.util.Locale.ROOT);
-      out.append(i == 0 ? "" : "&").append(decoded.contains("access_token") ? name + "=REDACTED" : pair);
+      out.append(i == 0 ? "" : "&").append(decodedName(name).contains("access_token") ? name + "=REDACTED" : pair);
     }
     return out.toString();
   }
 
-  /** Whether the query (from {@code q}) holds "token" in any case: the common case answers without allocating. */
-  private static boolean mentionsToken(String target, int q) {
+  /** A parameter's name percent-decoded and in lower case; as it is when it does not decode. */
+  private static String decodedName(String name) {
+    try {
+      return URLDecoder.decode(name, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
+    } catch (IllegalArgumentException malformed) {
+      return name.toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /**
+   * Whether a parameter of the query (from {@code q}) may name a token: a name ending in "token" in
+   * any case, or any percent-encoding; the common case answers without allocating.
+   */
+  private static boolean mayNameToken(String target, int q) {
+    if (target.indexOf('%', q) >= 0) {
+      return true;
+    }
     for (int i = target.indexOf('=', q); i >= 0; i = target.indexOf('=', i + 1)) {
       if (i >= 5 && target.regionMatches(true, i - 5, "token", 0, 5)) {
         return true;

@@ -1,6 +1,7 @@
 package org.fhirwall.policy;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -155,11 +156,11 @@ public final class SmartScopes {
    * the principal. What an answer brings along besides what was asked ({@code _include},
    * {@code _revinclude}) is shown only when it is of one of these types.
    */
-  public static java.util.@Nullable Set<String> readableTypes(Principal p) {
+  public static @Nullable Set<String> readableTypes(Principal p) {
     if (!apply(p)) {
       return null;
     }
-    Set<String> types = new java.util.HashSet<>();
+    Set<String> types = new HashSet<>();
     for (Scope s : parse(p.scopes())) {
       if (s.context() == Context.PATIENT && p.patientContext() == null) {
         continue;

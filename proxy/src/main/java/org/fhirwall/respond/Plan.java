@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.Interaction;
@@ -44,7 +45,7 @@ public record Plan(
     boolean releaseTotal,
     boolean bulkManifest,
     boolean binaryAsNdjson,
-    java.util.@Nullable Set<String> scopedTypes) {
+    @Nullable Set<String> scopedTypes) {
 
   public Plan {
     if ((upstreamRequest == null) == (pageTarget == null)) {
@@ -65,7 +66,7 @@ public record Plan(
    * {@code scopedTypes} the types the app's SMART scopes grant (null when none govern the principal).
    */
   public static Plan of(Decision.Allow allow, PageLinks.@Nullable PageLink page, String binding,
-      java.util.@Nullable Set<String> scopedTypes) {
+      @Nullable Set<String> scopedTypes) {
     FhirRequest r = allow.request();
     boolean manifest = "export-poll-status".equals(r.operation());
     boolean ndjsonBinary = r.interaction() == Interaction.READ && "Binary".equals(r.resourceType())

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.fhirwall.fhir.IssueType;
 import org.fhirwall.fhir.Refusal;
 
@@ -48,9 +49,9 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
       Throwable cause = o.decoderResult().cause();
       ReferenceCountUtil.release(msg);
       if (cause instanceof TooLongHttpLineException) {
-        refuse(ctx, new Refusal(414, IssueType.TOO_LONG, "Request line too long (limits.max-initial-line)", java.util.Map.of(), true), "");
+        refuse(ctx, new Refusal(414, IssueType.TOO_LONG, "Request line too long (limits.max-initial-line)", Map.of(), true), "");
       } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
-        refuse(ctx, new Refusal(431, IssueType.TOO_LONG, "Request headers too large (limits.max-header-size)", java.util.Map.of(), true), "");
+        refuse(ctx, new Refusal(431, IssueType.TOO_LONG, "Request headers too large (limits.max-header-size)", Map.of(), true), "");
       } else {
         refuse(ctx, Refusal.badFraming("Malformed HTTP request: " + safe(cause.getMessage())), "");
       }
@@ -60,7 +61,7 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
       if (req.headers().size() > maxHeaders) {
         ReferenceCountUtil.release(msg);
         refuse(ctx, new Refusal(431, IssueType.TOO_LONG, "Too many headers: " + req.headers().size()
-            + " (limits.max-headers: at most " + maxHeaders + ")", java.util.Map.of(), true), req.uri());
+            + " (limits.max-headers: at most " + maxHeaders + ")", Map.of(), true), req.uri());
         return;
       }
       String problem = check(req);
@@ -73,7 +74,7 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
       if (declared > maxBody) {
         ReferenceCountUtil.release(msg);
         refuse(ctx, new Refusal(413, IssueType.TOO_LONG, "Request body of " + declared
-            + " bytes exceeds limits.max-request-body (" + maxBody + ")", java.util.Map.of(), true), req.uri());
+            + " bytes exceeds limits.max-request-body (" + maxBody + ")", Map.of(), true), req.uri());
         return;
       }
     }

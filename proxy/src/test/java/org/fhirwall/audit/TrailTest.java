@@ -17,7 +17,8 @@ class TrailTest {
     // written to the audit trail (and the access log) as the request's target.
     String token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
     for (String target : List.of("/fhir/Patient/p1?access_token=" + token, "/fhir/Patient?name=x&access_token=" + token + "&_count=1",
-        "/fhir/Patient?ACCESS_TOKEN=" + token, "/fhir/Patient?access%5Ftoken=" + token)) {
+        "/fhir/Patient?ACCESS_TOKEN=" + token, "/fhir/Patient?access%5Ftoken=" + token,
+        "/fhir/Patient?access_tok%65n=" + token, "/fhir/Patient?%61ccess_token=" + token)) {
       Trail t = Trail.arrived("r1", Instant.EPOCH, 0, "127.0.0.1", "GET", target, null);
       AuditRecord r = t.refused(Refusal.of(401, IssueType.LOGIN, "Authentication required"), AuditRecord.Outcome.REFUSED,
           "authentication", List.of(), 0);
