@@ -3,6 +3,7 @@ package org.fhirwall.auth;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -118,16 +119,29 @@ public record Principal(
   /**
    * What fhirwall's paging links issued to this principal are bound to: issuer, subject, session
    * and client, so a link replayed by anybody else (another user, session or app) opens nothing;
-   * and for a sender-constrained token its key too, so a link copied with the token is worth as
-   * little as the token without the key.
+   * the roles and scopes the link was issued under, so a link made under a wider role or wider
+   * scopes opens nothing once the token carries narrower ones (the search is run again, under what
+   * the token grants now); and for a sender-constrained token its key too, so a link copied with the
+   * token is worth as little as the token without the key.
    */
   public String pagingBinding() {
-    String base = issuer + "\n" + subject + "\n" + (sessionId == null ? "" : sessionId) + "\n" + clientId;
+    String base = issuer + "\n" + subject + "\n" + (sessionId == null ? "" : sessionId) + "\n" + clientId
+        + "\nroles=" + sorted(roles) + "\nscopes=" + sorted(scopes);
     if (confirmation.jkt() == null && confirmation.x5t() == null) {
       return base;
     }
     return base + "\njkt=" + (confirmation.jkt() == null ? "" : confirmation.jkt())
         + "\nx5t=" + (confirmation.x5t() == null ? "" : confirmation.x5t());
+  }
+
+  /** The members in one order whatever the set's (an immutable set's order differs from one JVM to the next). */
+  private static String sorted(Set<String> values) {
+    if (values.size() < 2) {
+      return values.isEmpty() ? "" : values.iterator().next();
+    }
+    String[] a = values.toArray(new String[0]);
+    Arrays.sort(a);
+    return String.join(" ", a);
   }
 
   /** A name for humans (audit, operator API): the username when known, else the subject. */
