@@ -249,7 +249,10 @@ public final class SmartScopes {
       if (!s.type().equals("*") && (systemLevel || !s.type().equals(type))) {
         continue;
       }
-      if (!s.constraints().isEmpty() && (perm != 's' || !r.params().containsAll(s.constraints()))) {
+      // A paging link opens only for the token's scopes as they were when its search passed them
+      // (Principal#pagingBinding): the next page of that search needs no constraint check of its own.
+      if (!s.constraints().isEmpty() && (perm != 's' || r.interaction() != Interaction.PAGE
+          && !r.params().containsAll(s.constraints()))) {
         continue;
       }
       return Optional.empty();

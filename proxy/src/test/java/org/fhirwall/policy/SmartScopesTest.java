@@ -2,9 +2,13 @@ package org.fhirwall.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.fhirwall.auth.Principal;
+import org.fhirwall.fhir.FhirRequest;
+import org.fhirwall.fhir.Format;
+import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.RequestPatients;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,6 +72,19 @@ class SmartScopesTest {
   @MethodSource("cases")
   void scopesNarrowWhatTheRoleAllows(String scopes, String patient, String target, boolean allowed) {
     assertThat(allows(scopes, patient, target)).isEqualTo(allowed);
+  }
+
+  @Test
+  void theNextPageOfASearchAFilteredScopeAllowedIsAllowedToo() {
+    // Adversarial sweep: user/Observation.rs?category=laboratory ran its search, and the next page was refused 403
+    // (the page request carries no search parameters). A link opens only for the scopes it was issued under.
+    FhirRequest page = new FhirRequest(Interaction.PAGE, "GET", "Observation", null, null, null, null, false, List.of(),
+        List.of(), Format.JSON, false, false, "tok", List.of(), List.of(), FhirRequest.Body.EMPTY);
+    Principal lab = app("user/Observation.rs?category=laboratory", null);
+    assertThat(SmartScopes.check(lab, page, RequestPatients.R4)).isEmpty();
+    FhirRequest patients = new FhirRequest(Interaction.PAGE, "GET", "Patient", null, null, null, null, false, List.of(),
+        List.of(), Format.JSON, false, false, "tok", List.of(), List.of(), FhirRequest.Body.EMPTY);
+    assertThat(SmartScopes.check(lab, patients, RequestPatients.R4)).as("another type's pages still need a scope").isPresent();
   }
 
   @Test
