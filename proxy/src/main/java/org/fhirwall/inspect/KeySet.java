@@ -15,7 +15,10 @@ final class KeySet {
   /** Past this many keys, emptying the set also gives the room of their order back. */
   private static final int KEEP_SLOTS = 1 << 12;
 
-  private String[] slots = new String[64];
+  /** The smallest table: a body mostly names one patient or a few (a larger table is zeroed for nothing). */
+  private static final int MIN_SLOTS = 8;
+
+  private String[] slots = new String[MIN_SLOTS];
   /** The filled slots' indexes, in the order the keys came. */
   private int[] filled = new int[32];
   private int size;
@@ -68,7 +71,7 @@ final class KeySet {
       filled = new int[32];
     }
     // Room for as many keys as this walk found (within bounds): the next body is mostly alike.
-    int room = Math.max(64, Math.min(Integer.highestOneBit(size) << 2, KEEP_SLOTS));
+    int room = Math.max(MIN_SLOTS, Math.min(Integer.highestOneBit(size) << 2, KEEP_SLOTS));
     slots = new String[room];
     size = 0;
   }
