@@ -366,10 +366,15 @@ final class JsonWalk {
     types.add(f.resourceType);
     boolean contained = f.containedItem && depth >= 2;
     if (f.resourceType == model.patientType) {
-      if (f.containedItem || f.id(tokens) == null) {
+      if (f.containedItem || f.idStart < 0) {
         patients.add(PatientKeys.unidentified(json, f.start, end));
       } else {
-        patients.add(PatientKeys.patient(f.id));
+        if (f.idFlags == 0) {
+          // Mostly counted already from its entry's full URL: the key's String only when it is new.
+          patients.addPrefixed(PatientKeys.PATIENT_PREFIX, json, f.idStart, f.idEnd);
+        } else {
+          patients.add(PatientKeys.patient(f.id(tokens)));
+        }
         if (f.moreIds != null) {
           for (String id : f.moreIds) {
             patients.add(PatientKeys.patient(id));

@@ -35,6 +35,48 @@ final class KeySet {
       }
       i = (i + 1) & mask;
     }
+    insert(i, key);
+    return true;
+  }
+
+  /**
+   * Adds {@code prefix} followed by the text of {@code bytes[from..to)}, which is ASCII (the caller
+   * knows: no escape, no byte above 0x7F), making its String only when it is new: hashed and
+   * compared on the bytes, as {@link String#hashCode} and {@link String#equals} would. Returns
+   * whether it was new.
+   */
+  boolean addPrefixed(String prefix, byte[] bytes, int from, int to) {
+    int h = prefix.hashCode();
+    for (int j = from; j < to; j++) {
+      h = 31 * h + bytes[j]; // a Latin-1 String's hash, of ASCII bytes
+    }
+    int mask = slots.length - 1;
+    int i = (h ^ (h >>> 16)) & mask;
+    String k;
+    while ((k = slots[i]) != null) {
+      if (k.hashCode() == h && spells(k, prefix, bytes, from, to)) {
+        return false;
+      }
+      i = (i + 1) & mask;
+    }
+    insert(i, prefix + JsonText.ascii(bytes, from, to - from));
+    return true;
+  }
+
+  private static boolean spells(String key, String prefix, byte[] bytes, int from, int to) {
+    int p = prefix.length();
+    if (key.length() != p + to - from || !key.startsWith(prefix)) {
+      return false;
+    }
+    for (int j = from; j < to; j++) {
+      if (key.charAt(p + j - from) != bytes[j]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void insert(int i, String key) {
     slots[i] = key;
     if (size == filled.length) {
       filled = Arrays.copyOf(filled, size * 2);
@@ -43,7 +85,6 @@ final class KeySet {
     if (size * 2 > slots.length) {
       grow();
     }
-    return true;
   }
 
   void addAll(Collection<String> keys) {
