@@ -27,7 +27,7 @@ public sealed interface Inspection {
       @Nullable String rootType) implements Inspection {
     public Read {
       requireNonNull(json, "json");
-      patients = Set.copyOf(patients);
+      patients = patients instanceof KeySet.Frozen ? patients : Set.copyOf(patients); // a walk's own set is immutable already
       urls = urls instanceof UrlList ? urls : List.copyOf(urls); // a walk's own list is immutable already
       resourceTypes = Set.copyOf(resourceTypes);
     }

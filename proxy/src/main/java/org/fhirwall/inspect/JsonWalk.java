@@ -174,7 +174,7 @@ final class JsonWalk {
     }
     unresolved.resolveUrns(json, urls);
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
-    return new Inspection.Read(json, Set.of(patients.toArray()), urls.toList(json),
+    return new Inspection.Read(json, patients.toSet(), urls.toList(json),
         types.toSet(), resourceCount, multipleRoots ? null : model.typeNames[rootType]);
   }
 

@@ -1,7 +1,11 @@
 package org.fhirwall.inspect;
 
+import java.util.AbstractSet;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Set;
 
 /**
  * The distinct Strings one walk collects (its patient keys), as scratch reused walk after walk: an
@@ -106,6 +110,19 @@ final class KeySet {
     return out;
   }
 
+  /**
+   * The keys as an immutable set, made without copying them: this table is handed over to it, and
+   * this set is not to be added to again before {@link #clear()} (which starts a fresh table).
+   */
+  Set<String> toSet() {
+    if (size <= 2) {
+      return size == 0 ? Set.of() : size == 1 ? Set.of(slots[filled[0]]) : Set.of(slots[filled[0]], slots[filled[1]]);
+    }
+    Set<String> frozen = new Frozen(slots, size);
+    slots = null; // handed over: an add now fails rather than change the frozen set
+    return frozen;
+  }
+
   /** Empties the set: a fresh small table for the next walk (see above). */
   void clear() {
     if (filled.length > KEEP_SLOTS) {
@@ -115,6 +132,70 @@ final class KeySet {
     int room = Math.max(MIN_SLOTS, Math.min(Integer.highestOneBit(size) << 2, KEEP_SLOTS));
     slots = new String[room];
     size = 0;
+  }
+
+  /**
+   * A table a KeySet handed over ({@link #toSet()}), never written again: an immutable set, read as
+   * the KeySet reads its table. Thread-safe once published (as the {@link Inspection.Read} holding it is).
+   */
+  static final class Frozen extends AbstractSet<String> {
+    private final String[] slots;
+    private final int size;
+
+    private Frozen(String[] slots, int size) {
+      this.slots = slots;
+      this.size = size;
+    }
+
+    @Override
+    public boolean contains(Object o) {
+      if (!(o instanceof String key)) {
+        return false;
+      }
+      int mask = slots.length - 1;
+      int h = key.hashCode();
+      for (int i = (h ^ (h >>> 16)) & mask; slots[i] != null; i = (i + 1) & mask) {
+        if (slots[i].equals(key)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    @Override
+    public Iterator<String> iterator() {
+      return new Iterator<>() {
+        private int next = advance(0);
+
+        private int advance(int from) {
+          int i = from;
+          while (i < slots.length && slots[i] == null) {
+            i++;
+          }
+          return i;
+        }
+
+        @Override
+        public boolean hasNext() {
+          return next < slots.length;
+        }
+
+        @Override
+        public String next() {
+          if (next >= slots.length) {
+            throw new NoSuchElementException();
+          }
+          String key = slots[next];
+          next = advance(next + 1);
+          return key;
+        }
+      };
+    }
   }
 
   private void grow() {

@@ -63,4 +63,36 @@ class KeySetTest {
     assertThat(fromBytes.addPrefixed("Patient/", "xAa".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 1, 3)).isFalse();
     assertThat(fromBytes.toArray()).containsExactly("Patient/Aa", "Patient/BB");
   }
+
+  @Test
+  void theSetHandedOverHoldsTheKeysAndStaysAsItWasWhateverTheKeySetDoesNext() {
+    KeySet keys = new KeySet();
+    Random random = new Random(11);
+    for (int size : new int[] {0, 1, 2, 3, 17, 2_000, 5}) {
+      Set<String> expected = new LinkedHashSet<>();
+      for (int i = 0; i < size; i++) {
+        String key = "Patient/" + random.nextInt(1_000_000);
+        keys.add(key);
+        expected.add(key);
+      }
+      Set<String> handed = keys.toSet();
+      keys.clear();
+      for (int i = 0; i < 50; i++) {
+        keys.add("Patient/later" + i); // the next walk's keys: none of them in the set handed over
+      }
+      assertThat(handed).isEqualTo(expected).hasSameHashCodeAs(expected).hasSize(expected.size())
+          .containsExactlyInAnyOrderElementsOf(expected).doesNotContain("Patient/later0", "Patient/").isEqualTo(Set.copyOf(expected));
+      assertThat(handed.contains(42)).isFalse();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> handed.add("Patient/x")).isInstanceOf(UnsupportedOperationException.class);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> handed.clear()).isInstanceOf(UnsupportedOperationException.class);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> handed.iterator().remove()).isInstanceOf(UnsupportedOperationException.class);
+      // Inspection.Read keeps such a set as it is (a copy of anything else).
+      Inspection.Read read = new Inspection.Read(new byte[0], handed, List.of(), Set.of(), 0, null);
+      assertThat(read.patients()).isEqualTo(expected);
+      if (size > 2) {
+        assertThat(read.patients()).isSameAs(handed);
+      }
+      keys.clear();
+    }
+  }
 }
