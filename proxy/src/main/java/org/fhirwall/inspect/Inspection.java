@@ -27,8 +27,8 @@ public sealed interface Inspection {
       @Nullable String rootType) implements Inspection {
     public Read {
       requireNonNull(json, "json");
-      patients = Set.copyOf(patients);
-      urls = List.copyOf(urls);
+      patients = patients instanceof KeySet.Frozen ? patients : Set.copyOf(patients); // a walk's own set is immutable already
+      urls = urls instanceof UrlList ? urls : List.copyOf(urls); // a walk's own list is immutable already
       resourceTypes = Set.copyOf(resourceTypes);
     }
 
@@ -49,6 +49,9 @@ public sealed interface Inspection {
 
     /** Whether a Bundle in the answer links to a next page. */
     public boolean hasNextPage() {
+      if (urls instanceof UrlList list) {
+        return list.hasRelation("next");
+      }
       for (UrlOccurrence u : urls) {
         if ("next".equals(u.linkRelation())) {
           return true;

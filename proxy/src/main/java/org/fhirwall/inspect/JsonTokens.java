@@ -309,7 +309,7 @@ final class JsonTokens {
     nameFlags = f;
     // Escapes only shorten a name: decode it only when its raw form is over the limit.
     if (k - from > MAX_NAME_LENGTH
-        && ((f & ESCAPED) == 0 || decode(from, k).getBytes(StandardCharsets.UTF_8).length > MAX_NAME_LENGTH)) {
+        && ((f & ESCAPED) == 0 || JsonText.decode(b, from, k).getBytes(StandardCharsets.UTF_8).length > MAX_NAME_LENGTH)) {
       throw new UnreadableException("JSON body exceeds a parser limit");
     }
     return k + 1;
@@ -391,7 +391,7 @@ final class JsonTokens {
             if (j >= n) {
               throw truncated();
             }
-            if (hex(b[j]) < 0) {
+            if (JsonText.hex(b[j]) < 0) {
               throw new UnreadableException(malformed(j));
             }
           }
@@ -452,68 +452,10 @@ final class JsonTokens {
 
   /** The text of the (already validated) string content {@code from..to}. */
   String text(int from, int to, int f) {
-    if (f == 0) {
-      return ascii(b, from, to - from);
-    }
-    return decode(from, to);
-  }
-
-  /**
-   * Decodes validated string content that holds escapes or multi-byte sequences, with Jackson's
-   * arithmetic (which checks the shape of a sequence, not its value: an overlong form decodes to
-   * the character it spells), so that every text reads as it did with Jackson.
-   */
-  private String decode(int from, int to) {
-    StringBuilder s = new StringBuilder(to - from);
-    int k = from;
-    while (k < to) {
-      int c = b[k];
-      if (c == '\\') {
-        byte e = b[k + 1];
-        switch (e) {
-          case 'b' -> s.append('\b');
-          case 'f' -> s.append('\f');
-          case 'n' -> s.append('\n');
-          case 'r' -> s.append('\r');
-          case 't' -> s.append('\t');
-          case 'u' -> {
-            s.append((char) ((hex(b[k + 2]) << 12) | (hex(b[k + 3]) << 8) | (hex(b[k + 4]) << 4) | hex(b[k + 5])));
-            k += 6;
-            continue;
-          }
-          default -> s.append((char) e);
-        }
-        k += 2;
-      } else if (c >= 0) {
-        s.append((char) c);
-        k++;
-      } else if ((c & 0xE0) == 0xC0) {
-        s.append((char) (((c & 0x1F) << 6) | (b[k + 1] & 0x3F)));
-        k += 2;
-      } else if ((c & 0xF0) == 0xE0) {
-        s.append((char) (((c & 0x0F) << 12) | ((b[k + 1] & 0x3F) << 6) | (b[k + 2] & 0x3F)));
-        k += 3;
-      } else {
-        int u = ((((c & 0x07) << 6 | (b[k + 1] & 0x3F)) << 6 | (b[k + 2] & 0x3F)) << 6 | (b[k + 3] & 0x3F)) - 0x10000;
-        s.append((char) (0xD800 | (u >> 10)));
-        s.append((char) (0xDC00 | (u & 0x3FF)));
-        k += 4;
-      }
-    }
-    return s.toString();
+    return JsonText.text(b, from, to, f);
   }
 
   // ---- helpers
-
-  /**
-   * The String of {@code len} bytes at {@code from}, all of them ASCII (the caller knows). The
-   * constructor taking a high byte is deprecated for text in other charsets; for ASCII it is exact,
-   * and it is a plain copy where the Charset constructor is a call too large to inline.
-   */
-  @SuppressWarnings("deprecation")
-  static String ascii(byte[] bytes, int from, int len) {
-    return new String(bytes, 0, from, len);
-  }
 
   private static boolean isDigit(byte c) {
     return c >= '0' && c <= '9';
@@ -521,19 +463,6 @@ final class JsonTokens {
 
   private static boolean isValueStart(byte c) {
     return c == '[' || c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
-  }
-
-  private static int hex(byte c) {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-      return c - 'A' + 10;
-    }
-    return -1;
   }
 
   private static String malformed(int at) {

@@ -72,7 +72,7 @@ final class JsonWalk {
 
   // What the walk found; emptied at the end of each walk (finish).
   private final KeySet patients = new KeySet();
-  private ArrayList<UrlOccurrence> urls = new ArrayList<>();
+  private final UrlList.Builder urls = new UrlList.Builder();
   private final FoundTypes types;
   private int resourceCount;
   /** The {@link WalkModel#types} code of the top-level resource (0: none yet). */
@@ -142,9 +142,7 @@ final class JsonWalk {
     tokens.release();
     patients.clear();
     types.clear();
-    // A fresh list, young for the next walk: adding to a list that has grown old costs G1's full write
-    // barrier per element (see KeySet); what a walk stores per entry is kept in ints or young objects.
-    urls = new ArrayList<>(Math.min(urls.size(), KEEP_AT_MOST)); // room for as many as this body had
+    urls.clear(KEEP_AT_MOST); // ints only: no write barrier (see KeySet), no object per URL
     unresolved.clear();
     busy = false;
   }
@@ -176,7 +174,7 @@ final class JsonWalk {
     }
     unresolved.resolveUrns(json, urls);
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
-    return new Inspection.Read(json, Set.of(patients.toArray()), urls,
+    return new Inspection.Read(json, patients.toSet(), urls.toList(json),
         types.toSet(), resourceCount, multipleRoots ? null : model.typeNames[rootType]);
   }
 
@@ -286,15 +284,14 @@ final class JsonWalk {
       case WalkModel.FULL_URL -> {
         if (f.entryItem) {
           references.countPatientIn(t, json);
-          f.rare().fullUrlIndex = urls.size(); // an int: no reference stored into the long-lived frame
-          urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
+          f.rare().fullUrlIndex = urls.add(t.start, t.end, t.flags); // an int: no reference stored into the long-lived frame
           return;
         }
       }
       case WalkModel.LOCATION -> {
         if (f.entryResponse) {
           references.countPatientIn(t, json);
-          urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
+          urls.add(t.start, t.end, t.flags);
           return;
         }
       }
@@ -346,11 +343,10 @@ final class JsonWalk {
       }
     }
     if (f.linkItem && f.urlStart >= 0) {
-      String url = t.text(f.urlStart + 1, f.urlEnd - 1, f.urlFlags);
       if (f.relationStart >= 0) {
-        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, url, t.text(f.relationStart, f.relationEnd, f.relationFlags)));
-      } else if (UpstreamBases.startsWithBase(model, url)) {
-        urls.add(new UrlOccurrence(f.urlStart, f.urlEnd, url, null));
+        urls.add(f.urlStart, f.urlEnd, f.urlFlags, f.relationStart, f.relationEnd, f.relationFlags); // its texts made when asked for
+      } else if (UpstreamBases.startsWithBase(model, t.text(f.urlStart + 1, f.urlEnd - 1, f.urlFlags))) {
+        urls.add(f.urlStart, f.urlEnd, f.urlFlags);
       }
     }
     if (f.entryItem && f.fullUrlIndex >= 0 && f.entryHasResource) {
@@ -370,10 +366,15 @@ final class JsonWalk {
     types.add(f.resourceType);
     boolean contained = f.containedItem && depth >= 2;
     if (f.resourceType == model.patientType) {
-      if (f.containedItem || f.id(tokens) == null) {
+      if (f.containedItem || f.idStart < 0) {
         patients.add(PatientKeys.unidentified(json, f.start, end));
       } else {
-        patients.add(PatientKeys.patient(f.id));
+        if (f.idFlags == 0) {
+          // Mostly counted already from its entry's full URL: the key's String only when it is new.
+          patients.addPrefixed(PatientKeys.PATIENT_PREFIX, json, f.idStart, f.idEnd);
+        } else {
+          patients.add(PatientKeys.patient(f.id(tokens)));
+        }
         if (f.moreIds != null) {
           for (String id : f.moreIds) {
             patients.add(PatientKeys.patient(id));

@@ -103,7 +103,7 @@ final class PatientReferences {
 
   /** The text of a reference: the decoded one, or the plain ASCII bytes as they are. */
   private static String text(@Nullable String decoded, byte[] buf, int off, int len) {
-    return decoded != null ? decoded : JsonTokens.ascii(buf, off, len);
+    return decoded != null ? decoded : JsonText.ascii(buf, off, len);
   }
 
   /** {@code Patient/{id}} for the id {@link #referenceText} just found in {@code buf}, in one String when it can. */
@@ -113,8 +113,8 @@ final class PatientReferences {
     int n = PatientKeys.PATIENT_PREFIX.length();
     // A valid id is ASCII: a copy of its bytes is its String. "Patient/" before it is one word.
     if (s >= n && (long) JsonTokens.LONGS.get(buf, s - n) == ReferenceText.PATIENT_SLASH) {
-      return JsonTokens.ascii(buf, s - n, e - s + n);
+      return JsonText.ascii(buf, s - n, e - s + n);
     }
-    return PatientKeys.patient(JsonTokens.ascii(buf, s, e - s));
+    return PatientKeys.patient(JsonText.ascii(buf, s, e - s));
   }
 }

@@ -50,11 +50,11 @@ final class UnresolvedReferences {
   }
 
   /** Counts the {@code urn:} candidates that no entry's full URL (in {@code urls}) resolves; at the end of a walk. */
-  void resolveUrns(byte[] json, List<UrlOccurrence> urls) {
+  void resolveUrns(byte[] json, UrlList.Builder urls) {
     if (!urnCandidates.isEmpty()) {
       Set<String> entries = new HashSet<>();
       for (int i = 0; i < entryUrlCount; i++) {
-        entries.add(urls.get(entryUrls[i]).value());
+        entries.add(urls.value(json, entryUrls[i]));
       }
       for (ReferenceCandidate c : urnCandidates) {
         if (!entries.contains(c.reference())) {

@@ -1,6 +1,5 @@
 package org.fhirwall.inspect;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 
 /**
@@ -16,7 +15,7 @@ final class UpstreamBases {
    * without escapes is its own UTF-8 text); a string with escapes, or a base that cannot be
    * compared so, after decoding.
    */
-  static void check(JsonTokens t, byte[] json, WalkModel model, int shortestBase, ArrayList<UrlOccurrence> urls) {
+  static void check(JsonTokens t, byte[] json, WalkModel model, int shortestBase, UrlList.Builder urls) {
     // A decoded string has at most as many chars as it has raw bytes: most strings are too short.
     if (t.end - t.start - 2 < shortestBase) {
       return;
@@ -26,14 +25,13 @@ final class UpstreamBases {
     for (int b = 0; b < bases.length; b++) {
       byte[] base = bases[b];
       if (base == null || escaped) {
-        String value = t.text();
-        if (startsWithBase(model, value)) {
-          urls.add(new UrlOccurrence(t.start, t.end, value, null));
+        if (startsWithBase(model, t.text())) {
+          urls.add(t.start, t.end, t.flags);
         }
         return;
       }
       if (rawStartsWith(json, t.start + 1, t.end - 1, base)) {
-        urls.add(new UrlOccurrence(t.start, t.end, t.text(), null));
+        urls.add(t.start, t.end, t.flags);
         return;
       }
     }
