@@ -3,7 +3,8 @@
 # of its own on loopback) against fhirwall with the local store, in one run, in front of the same
 # upstream: nginx serving fixed FHIR JSON (a Patient, a 50-entry searchset Bundle), as fast as
 # possible, so that fhirwall's own cost shows. For a read and the Bundle, at 1 and 50 connections.
-# Prints requests/s and p50/p99 for each, and the ratios redis/local.
+# Prints requests/s and p50/p99 for each, the CPU seconds per 1,000 requests of each fhirwall, of
+# redis-server and of the whole machine (wrk and nginx included), and the ratios redis/local.
 #   bench/cluster.sh               (builds the jars if missing; installs nginx, wrk and redis-server
 #                                   from Debian if missing)
 #   DURATION=20s bench/cluster.sh  (per measurement, default 10s)
@@ -43,7 +44,8 @@ for store in local redis; do
 done
 
 echo "fhirwall quota store bench — $(date -u +%FT%TZ), $(nproc) cores, ${DURATION} per run; wrk, nginx (static upstream), redis-server and both fhirwall processes share this machine"
-printf "%-7s %-6s %-6s %10s %10s %10s %8s %14s %12s\n" shape conns store "req/s" "p50 ms" "p99 ms" non-2xx "cpu s/1000req" "redis cpu"
+printf "%-7s %-6s %-6s %10s %10s %10s %8s %14s %10s %12s\n" shape conns store "req/s" "p50 ms" "p99 ms" non-2xx "cpu s/1000req" "redis cpu" \
+  "machine cpu"
 for shape in ${SHAPES:-read search}; do
   path="Patient/p1"; [ "$shape" = search ] && path="Patient?_count=50"
   for conns in ${CONNS:-1 50}; do
@@ -52,8 +54,9 @@ for shape in ${SHAPES:-read search}; do
       redis_before=$(cpu_ticks "$redis_pid")
       measure "$key" "${BASE[$store]}" "$path" "$conns" "${PID[$store]}"
       redis_cpu=$(( $(cpu_ticks "$redis_pid") - redis_before ))
-      printf "%-7s %-6s %-6s %10s %10s %10s %8s %14s %12s\n" "$shape" "$conns" "$store" "${RPS[$key]}" "$(ms "${P50[$key]}")" "$(ms "${P99[$key]}")" "${NON2XX[$key]}" \
-        "$(per_thousand "${CPU[$key]}" "${REQS[$key]}")" "$([ "$store" = redis ] && per_thousand "$redis_cpu" "${REQS[$key]}")"
+      printf "%-7s %-6s %-6s %10s %10s %10s %8s %14s %10s %12s\n" "$shape" "$conns" "$store" "${RPS[$key]}" "$(ms "${P50[$key]}")" "$(ms "${P99[$key]}")" "${NON2XX[$key]}" \
+        "$(per_thousand "${CPU[$key]}" "${REQS[$key]}")" "$([ "$store" = redis ] && per_thousand "$redis_cpu" "${REQS[$key]}")" \
+        "$(per_thousand "${MACHINE[$key]}" "${REQS[$key]}")"
     done
   done
 done
