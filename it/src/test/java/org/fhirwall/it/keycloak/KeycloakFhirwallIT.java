@@ -229,6 +229,11 @@ class KeycloakFhirwallIT {
         withFreshProof("Observation?subject=Patient/" + patient + "&_count=5", observations.accessToken(), device);
     assertThat(readObservations.statusCode()).as(readObservations.body()).isEqualTo(200);
     assertThat(readObservations.body()).contains("\"resourceType\":\"Bundle\"");
+    // what an answer brings along is bound by the scopes too: the role includes the subject, the scope does not grant it
+    HttpResponse<String> withSubjects = withFreshProof("Observation?subject=Patient/" + patient
+        + "&_count=5&_include=Observation:subject", observations.accessToken(), device);
+    assertThat(withSubjects.statusCode()).as(withSubjects.body()).isEqualTo(200);
+    assertThat(withSubjects.body()).contains("\"resourceType\":\"Observation\"").doesNotContain("\"resourceType\":\"Patient\"");
 
     // a patient/ scope without a launch context grants nothing
     DpopKey other = DpopKey.generate();
