@@ -21,10 +21,11 @@ import org.fhirwall.fhir.Refusal;
  * Refuses, at the edge and before a body is read, every request whose framing cannot be trusted:
  * a malformed request line or header, a {@code Content-Length} together with
  * {@code Transfer-Encoding}, more than one {@code Content-Length}, a transfer coding other than
- * exactly {@code chunked}, no or several {@code Host} headers, several {@code Authorization} headers, a request-target that is not in
- * origin form (400), too many headers (431) and a declared body over the limit (413). Each is answered with an
- * OperationOutcome and the connection is closed, so nothing after it on the connection is read
- * as a request (request smuggling) and nothing reaches the EPR.
+ * exactly {@code chunked}, no or several {@code Host} headers, several {@code Authorization}
+ * headers, a request-target that is not in origin form (400), too many headers (431) and a
+ * declared body over the limit (413). Each is answered with an OperationOutcome and the
+ * connection is closed, so nothing after it on the connection is read as a request (request
+ * smuggling) and nothing reaches the EPR.
  *
  * <p>Sits after the HTTP decoder and before the aggregator. After a refusal it drops everything
  * else the connection sends.
