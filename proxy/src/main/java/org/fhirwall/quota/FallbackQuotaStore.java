@@ -298,6 +298,11 @@ public final class FallbackQuotaStore implements QuotaStore {
   }
 
   @Override
+  public void leaveLoops() {
+    shared.leaveLoops();
+  }
+
+  @Override
   public void close() {
     local.close();
     shared.close();

@@ -97,6 +97,14 @@ public interface QuotaStore extends AutoCloseable {
    */
   default void serveOn(List<ClientThread> loops) {}
 
+  /**
+   * Fhirwall's event loops are about to stop (the server calls this after the last request ended,
+   * before it stops them): the store writes what waits on them and closes their connections while
+   * they still run, so each channel gives its buffers back; later calls use its own threads.
+   * Nothing by default.
+   */
+  default void leaveLoops() {}
+
   @Override
   void close();
 }

@@ -128,7 +128,10 @@ record RedisConnection(AbstractRedisClient client, ClientResources resources, St
   /** A connection served by one of fhirwall's event loops (see {@link #openOn}). */
   record LoopConnection(ClientThread thread, RedisClient client, ClientResources resources,
       StatefulConnection<String, String> connection, RedisClusterAsyncCommands<String, String> commands) {
-    /** Closes; the loop may already be shut down (fhirwall stops its loops first), and its channel with it. */
+    /**
+     * Closes, normally while the loop still runs ({@code leaveLoops}, before the server stops its
+     * loops); when the loop is already gone, its channel went with it.
+     */
     void close() {
       try {
         connection.close();

@@ -481,12 +481,26 @@ public final class RedisQuotaStore implements QuotaStore {
   }
 
 
-  /** Sends what still waits (slots given back, re-disclosures; for at most a timeout), then closes. */
+  /**
+   * Sends what still waits (for at most a timeout), then closes the loops' own connections while
+   * their loops still run; later calls go through the main connection.
+   */
   @Override
-  public void close() {
+  public void leaveLoops() {
     redisclosures.flushAll();
     lanes.drain(settings.timeout()).join();
-    loops.forEach(l -> l.connection().close());
+    List<LoopScripts> left = loops;
+    loops = List.of();
+    left.forEach(l -> l.connection().close());
+  }
+
+  /**
+   * Sends what still waits (slots given back, re-disclosures; for at most a timeout), then closes;
+   * the loops' connections too when {@link #leaveLoops} was not called (their loops may be gone).
+   */
+  @Override
+  public void close() {
+    leaveLoops();
     connection.close();
   }
 }

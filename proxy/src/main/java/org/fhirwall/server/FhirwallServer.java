@@ -46,6 +46,7 @@ import javax.net.ssl.SSLException;
 import org.fhirwall.admin.AdminApi;
 import org.fhirwall.admin.Readiness;
 import org.fhirwall.config.DeploymentConfig;
+import org.fhirwall.quota.QuotaStore;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamClient;
 import org.fhirwall.upstream.UpstreamSettings;
@@ -65,6 +66,7 @@ public final class FhirwallServer implements AutoCloseable {
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final UpstreamClient upstream;
+  private final QuotaStore store;
   private final Channel publicChannel;
   private final @Nullable Channel adminChannel;
   private final InFlight inFlight;
@@ -73,11 +75,12 @@ public final class FhirwallServer implements AutoCloseable {
   private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicBoolean closing = new AtomicBoolean();
 
-  private FhirwallServer(EventLoopGroup boss, EventLoopGroup workers, UpstreamClient upstream, Channel publicChannel,
-      @Nullable Channel adminChannel, InFlight inFlight, DeploymentConfig config, AtomicReference<@Nullable SslContext> tls) {
+  private FhirwallServer(EventLoopGroup boss, EventLoopGroup workers, UpstreamClient upstream, QuotaStore store,
+      Channel publicChannel, @Nullable Channel adminChannel, InFlight inFlight, DeploymentConfig config, AtomicReference<@Nullable SslContext> tls) {
     this.boss = boss;
     this.workers = workers;
     this.upstream = upstream;
+    this.store = store;
     this.publicChannel = publicChannel;
     this.adminChannel = adminChannel;
     this.inFlight = inFlight;
@@ -154,11 +157,12 @@ public final class FhirwallServer implements AutoCloseable {
             .sync()
             .channel();
       }
-      FhirwallServer server = new FhirwallServer(boss, workers, upstream, publicChannel, adminChannel, inFlight, config, tls);
+      FhirwallServer server = new FhirwallServer(boss, workers, upstream, stages.quota().store(), publicChannel, adminChannel, inFlight, config, tls);
       LOG.info("fhirwall listening on {} ({}), admin on {}, upstream {}", server.publicAddress(), epoll ? "epoll" : "nio",
           adminChannel == null ? "off" : adminChannel.localAddress(), upstreamSettings.baseUrlString());
       return server;
     } catch (InterruptedException | RuntimeException e) {
+      stages.quota().store().leaveLoops();
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       throw e;
@@ -294,6 +298,7 @@ public final class FhirwallServer implements AutoCloseable {
         adminChannel.close().awaitUninterruptibly();
       }
       upstream.close();
+      store.leaveLoops();
       workers.shutdownGracefully(0, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
       boss.shutdownGracefully(0, 1_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
     } finally {

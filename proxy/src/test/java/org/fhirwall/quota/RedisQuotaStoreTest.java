@@ -239,7 +239,7 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
     done(onLoops.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p1", "p2", "p3", "p4", "p5"), t0, true)));
     done(onLoops.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p1"), t0.plus(Duration.ofMinutes(50)), true)));
     loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
-    onLoops.close(); // as Fhirwall.close does: the server's loops first, then the store
+    onLoops.close(); // a store closed after its loops stopped (a server that did not leave them first)
     assertThat(done(store.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p6", "p7", "p8", "p9"),
         t0.plus(Duration.ofMinutes(70)), true)))).isInstanceOf(ChargeResult.Admitted.class);
     assertThat(done(store.charge(new ChargeRequest("stopping", List.of(hour), Set.of("p10"), t0.plus(Duration.ofMinutes(71)), true))))
