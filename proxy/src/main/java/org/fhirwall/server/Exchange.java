@@ -155,13 +155,15 @@ final class Exchange {
 
   /**
    * 4. quota: a locked account gets nothing; request rate (each entry of a bundle counts) and
-   * concurrency. A read the store foresees admitting goes to the EPR at once (its answer waits for
-   * the admission, and is dropped if it does not come); everything else waits for the admission.
+   * concurrency. A read the store foresees admitting goes to the EPR at once (its answer is read
+   * and inspected as it comes, but goes on only once admitted, and is dropped if it is not);
+   * everything else waits for the admission.
    */
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
     QuotaStore.Admission admission = stages.quota().admit(allow.account(), allow.role().rate().toLimit(),
         Math.max(1, allow.request().entries().size()), goesAhead(allow.request()), now());
-    Future<UpstreamResult> ahead = admission.forwardNow() ? send(t, allow, plan) : null;
+    AnswerAhead ahead = admission.forwardNow() ? new AnswerAhead(send(t, allow, plan),
+        a -> Inspected.of(stages, plan, allow, a), settings.inlineInspectBytes()) : null;
     steps.await(t, admission.entry(), entry -> {
           boolean heard = false;
           try {
@@ -177,15 +179,17 @@ final class Exchange {
             if (allow.role().chargesUnexplained()) {
               relationships = stages.care().of(t.who());
             }
-            hear(t, allow, plan, ahead != null ? ahead : send(t, allow, plan));
+            hear(t, allow, plan, ahead != null ? ahead.future() : send(t, allow, plan), ahead);
             heard = true;
           } finally {
-            if (!heard) {
-              drop(ahead); // refused, or a stage failed on the way: the answer sent ahead is nobody's
+            if (!heard && ahead != null) {
+              ahead.drop(); // refused, or a stage failed on the way: the answer sent ahead is nobody's
             }
           }
         }, e -> {
-          drop(ahead);
+          if (ahead != null) {
+            ahead.drop();
+          }
           refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store");
         });
   }
@@ -201,17 +205,6 @@ final class Exchange {
     };
   }
 
-  /** An answer of the EPR no one may see (its request was not admitted): its buffer is given back. */
-  private static void drop(@Nullable Future<UpstreamResult> ahead) {
-    if (ahead != null) {
-      ahead.addListener(f -> {
-        if (f.getNow() instanceof UpstreamResult.Response r) {
-          r.body().release();
-        }
-      });
-    }
-  }
-
   /** 5. upstream: fhirwall's own canonical request (or the EPR's page target), never the client's. */
   private Future<UpstreamResult> send(Trail t, Decision.Allow allow, Plan plan) {
     Forwarding.Client client = new Forwarding.Client(t.remoteAddress(), settings.publicScheme(), settings.publicHost(),
@@ -219,11 +212,12 @@ final class Exchange {
     return upstream.send(ctx.channel().eventLoop(), Forwarding.of(plan.upstreamRequest(), plan.pageTarget(), allow.request(), client));
   }
 
-  private void hear(Trail t, Decision.Allow allow, Plan plan, Future<UpstreamResult> answer) {
-    answer.addListener(f -> steps.run(t, () -> answered(t, allow, plan, (UpstreamResult) f.getNow())));
+  private void hear(Trail t, Decision.Allow allow, Plan plan, Future<UpstreamResult> answer, @Nullable AnswerAhead ahead) {
+    answer.addListener(f -> steps.run(t, () -> answered(t, allow, plan, (UpstreamResult) f.getNow(),
+        ahead == null ? null : ahead.take())));
   }
 
-  private void answered(Trail t, Decision.Allow allow, Plan plan, UpstreamResult result) {
+  private void answered(Trail t, Decision.Allow allow, Plan plan, UpstreamResult result, AnswerAhead.@Nullable Early early) {
     if (result instanceof UpstreamResult.Failure failure) {
       if (failure.kind() == UpstreamResult.Kind.TIMEOUT || failure.kind() == UpstreamResult.Kind.PROTOCOL) {
         signal(t, stages.quota().upstreamFailed(allow.account(), now()));
@@ -231,16 +225,20 @@ final class Exchange {
       refuse(t, Refusals.upstream(failure), Outcome.FAILED, "upstream");
       return;
     }
-    EprAnswer answer = EprAnswer.of((UpstreamResult.Response) result);
+    EprAnswer answer = early != null ? early.answer() : EprAnswer.of((UpstreamResult.Response) result);
     if (answer.status() >= 500) {
       signal(t, stages.quota().upstreamFailed(allow.account(), now()));
     }
-    inspect(t, allow, plan, answer);
+    inspect(t, allow, plan, answer, early == null ? null : early.seen());
   }
 
-  /** 6. inspect: which patients the answer discloses (and those the request named: it tells of them too). */
-  private void inspect(Trail t, Decision.Allow allow, Plan plan, EprAnswer a) {
-    steps.offload(t, a.body().length > settings.inlineInspectBytes(), () -> Inspected.of(stages, plan, allow, a), seen -> {
+  /**
+   * 6. inspect: which patients the answer discloses (and those the request named: it tells of them
+   * too); {@code done} when an answer sent ahead was inspected while its admission was on its way.
+   */
+  private void inspect(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, @Nullable Inspected done) {
+    steps.offload(t, done == null && a.body().length > settings.inlineInspectBytes(),
+        () -> done != null ? done : Inspected.of(stages, plan, allow, a), seen -> {
       if (seen.inspection() instanceof Inspection.Unreadable u) {
         refuse(t, Refusals.unreadable(), Outcome.FAILED, "inspect:" + u.reason());
         return;

@@ -75,7 +75,7 @@ class ExchangeTest {
   Function<UpstreamRequest, UpstreamResult> epr = r -> json(200, patient("p1"));
   /** When set, the fake EPR answers only when the test completes the promise it leaves here. */
   @Nullable List<io.netty.util.concurrent.Promise<UpstreamResult>> deferred;
-  final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
+  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
   final InFlight inFlight = new InFlight();
   /** Whether the audit trail takes records (false: a destination fails under {@code audit.on-failure: refuse}). */
   boolean auditAccepting = true;
@@ -320,6 +320,87 @@ class ExchangeTest {
     assertThat(audit).hasSize(2);
   }
 
+  // --- a read sent ahead of its admission (a store that foresees it, as the Redis store does) --------
+
+  @Test
+  void aReadSentAheadIsReadWhileItsAdmissionIsOnItsWayAndGoesOnOnlyOnceAdmitted() {
+    List<ByteBuf> answers = eprAnswersKept(patient("p1"));
+    store.gate = new CompletableFuture<>();
+    FullHttpResponse r = get("Patient/p1", () -> {
+      assertThat(reachedEpr).as("sent ahead of its admission").hasSize(1);
+      assertThat(channel.outboundMessages()).as("nothing answered before the admission").isEmpty();
+      assertThat(audit).isEmpty();
+      assertThat(answers.get(0).refCnt()).as("the answer was copied out and read while the admission was on its way")
+          .isZero();
+      store.gate.complete(null);
+    });
+    assertThat(r.status().code()).isEqualTo(200);
+    assertThat(body(r)).contains("\"id\":\"p1\"");
+    assertThat(audit).singleElement().satisfies(a -> {
+      assertThat(a.outcome()).isEqualTo(AuditRecord.Outcome.ALLOWED);
+      assertThat(a.patients()).containsExactly("Patient/p1");
+    });
+  }
+
+  @Test
+  void aReadSentAheadAndReadEarlyIsNeverShownWhenALockRefusesItsAdmission() {
+    List<ByteBuf> answers = eprAnswersKept(patient("p1"));
+    store.gate = new CompletableFuture<>();
+    FullHttpResponse r = get("Patient/p1", () -> {
+      assertThat(answers.get(0).refCnt()).as("read early").isZero();
+      store.lock("https://idp|alice", "set on another replica", Duration.ofHours(1), NOW).toCompletableFuture().join();
+      store.gate.complete(null);
+    });
+    assertThat(r.status().code()).isEqualTo(429);
+    assertThat(body(r)).doesNotContain("p1").contains("OperationOutcome");
+    assertThat(audit).singleElement().satisfies(a -> {
+      assertThat(a.rule()).isEqualTo("locked");
+      assertThat(a.patients()).isEmpty();
+    });
+  }
+
+  @Test
+  void anAnswerSentAheadThatComesAfterItsRefusalIsGivenBack() {
+    List<ByteBuf> answers = eprAnswersKept(patient("p1"));
+    deferred = new ArrayList<>();
+    store.gate = new CompletableFuture<>();
+    FullHttpResponse r = get("Patient/p1", () -> {
+      store.lock("https://idp|alice", "set on another replica", Duration.ofHours(1), NOW).toCompletableFuture().join();
+      store.gate.complete(null);
+    });
+    assertThat(r.status().code()).isEqualTo(429);
+    deferred.get(0).setSuccess(epr.apply(reachedEpr.get(0)));
+    channel.runPendingTasks();
+    assertThat(answers.get(0).refCnt()).as("the late answer's buffer was given back").isZero();
+    assertThat(channel.outboundMessages()).as("and nothing more was written").isEmpty();
+  }
+
+  @Test
+  void anAnswerSentAheadTooLargeForTheLoopWaitsForTheAdmissionWhole() {
+    String large = patient("p1").replace("\"meta\"", "\"text\":{\"status\":\"generated\",\"div\":\"<div>"
+        + "x".repeat((1 << 20) + 10) + "</div>\"},\"meta\"");
+    List<ByteBuf> answers = eprAnswersKept(large);
+    store.gate = new CompletableFuture<>();
+    FullHttpResponse r = get("Patient/p1", () -> {
+      assertThat(answers.get(0).refCnt()).as("over the inline size: not read on the loop before the admission").isOne();
+      store.gate.complete(null);
+    });
+    assertThat(r.status().code()).isEqualTo(200);
+    assertThat(answers.get(0).refCnt()).isZero();
+    assertThat(audit).singleElement().satisfies(a -> assertThat(a.patients()).containsExactly("Patient/p1"));
+  }
+
+  /** The fake EPR answers {@code json}; the buffers it hands over are kept, to see when they are given back. */
+  private List<ByteBuf> eprAnswersKept(String json) {
+    List<ByteBuf> kept = new ArrayList<>();
+    epr = req -> {
+      ByteBuf b = buf(json);
+      kept.add(b);
+      return new UpstreamResult.Response(200, headers("application/fhir+json"), b);
+    };
+    return kept;
+  }
+
   private void assertEnding(FullHttpResponse r, AuditRecord.Outcome outcome, String rule) {
     assertThat(body(r)).contains("\"resourceType\":\"OperationOutcome\"");
     assertThat(audit).as("exactly one audit record").hasSize(1);
@@ -331,6 +412,11 @@ class ExchangeTest {
 
   private FullHttpResponse get(String target, String token) {
     return send("GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+  }
+
+  /** A GET whose answer is read only after {@code meanwhile} ran (e.g. while its admission is held). */
+  private FullHttpResponse get(String target, Runnable meanwhile) {
+    return send("GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n", meanwhile);
   }
 
   /** Writes the bytes in, then decodes every answer written so far (expecting {@code count}). */
@@ -346,7 +432,7 @@ class ExchangeTest {
       channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
     }
     channel.runPendingTasks();
-    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(1 << 20));
+    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(4 << 20));
     for (int i = 0; i < Math.max(count, 1); i++) {
       client.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpRequest(
           io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/"));
@@ -368,6 +454,10 @@ class ExchangeTest {
   }
 
   private FullHttpResponse send(String wire) {
+    return send(wire, () -> {});
+  }
+
+  private FullHttpResponse send(String wire, Runnable meanwhile) {
     if (channel == null) {
       channel = new EmbeddedChannel();
       FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), LIMITS);
@@ -377,7 +467,9 @@ class ExchangeTest {
     }
     channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
     channel.runPendingTasks();
-    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(1 << 20));
+    meanwhile.run();
+    channel.runPendingTasks();
+    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(4 << 20));
     client.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpRequest(
         io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/"));
     for (Object o; (o = client.readOutbound()) != null; ) {
