@@ -18,15 +18,17 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
   /** The public port's TLS context: read anew for each connection, so reloaded certificates apply at once. */
   private final Supplier<@Nullable SslContext> tls;
   private final InFlight inFlight;
+  private final OpenConnections connections;
   private final DeploymentConfig.Limits limits;
   private final Stages stages;
   private final Upstream upstream;
   private final ProxySettings settings;
 
   FhirwallChannelInitializer(Supplier<@Nullable SslContext> tls, DeploymentConfig.Limits limits, Stages stages, InFlight inFlight,
-      Upstream upstream, ProxySettings settings) {
+      OpenConnections connections, Upstream upstream, ProxySettings settings) {
     this.tls = requireNonNull(tls, "tls");
     this.inFlight = requireNonNull(inFlight, "inFlight");
+    this.connections = requireNonNull(connections, "connections");
     this.limits = requireNonNull(limits, "limits");
     this.stages = requireNonNull(stages, "stages");
     this.upstream = requireNonNull(upstream, "upstream");
@@ -38,6 +40,7 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
     ChannelPipeline p = ch.pipeline();
     addTlsHandlers(ch, p);
     addHttpHandlers(p, limits);
+    addConnectionCap(p, connections);
     addLimits(p, limits);
     addProxyHandler(p);
   }
@@ -60,6 +63,14 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
         .setAllowPartialChunks(true);
     p.addLast("first-bytes", new RequestDeadline.FirstBytes());
     p.addLast("http", new HttpServerCodec(decoder));
+  }
+
+  /**
+   * The cap on open connections: after the HTTP codec, so that a connection over it is answered in
+   * HTTP (behind TLS too), and before the deadlines, which a refused connection never reaches.
+   */
+  static void addConnectionCap(ChannelPipeline p, OpenConnections connections) {
+    p.addLast("connections", new ConnectionCap(connections));
   }
 
   /**

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.fhirwall.config.DeploymentConfig;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RequestSmugglingTest {
   static final DeploymentConfig.Limits LIMITS =
-      new DeploymentConfig.Limits(1024, 1 << 20, 1024, 4096, 20, Duration.ofSeconds(30), Duration.ofSeconds(60),
+      new DeploymentConfig.Limits(1024, 1 << 20, 1024, 4096, 20, Duration.ofSeconds(30), Duration.ofSeconds(60), 100,
           Duration.ofSeconds(20));
 
   /** Stands where the exchange handler sits and records every request that got through whole. */
@@ -109,6 +110,37 @@ class RequestSmugglingTest {
     }
     assertThat(ch.isOpen()).as("connection closed after " + name).isFalse();
     assertThat(reached.requests).as("nothing reached the exchange for " + name).isEmpty();
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void aHeadTrickledOneByteAtATimeGets408AtTheRequestTimeoutFromItsFirstByte() {
+    // Slowloris: every byte comes well within the idle timeout, the head never ends. The request timeout runs
+    // from the first byte (limits.request-timeout, 30 s here), however steadily bytes keep coming.
+    Reached reached = new Reached();
+    EmbeddedChannel ch = new EmbeddedChannel();
+    ch.freezeTime();
+    FhirwallChannelInitializer.addHttpHandlers(ch.pipeline(), LIMITS);
+    FhirwallChannelInitializer.addLimits(ch.pipeline(), LIMITS);
+    ch.pipeline().addLast(reached);
+    String head = "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\nX-Slow: " + "s".repeat(100);
+    int sent = 0;
+    for (; sent < head.length() && ch.isOpen(); sent++) {
+      ch.writeInbound(Unpooled.copiedBuffer(head.substring(sent, sent + 1), StandardCharsets.ISO_8859_1));
+      ch.advanceTimeBy(1, java.util.concurrent.TimeUnit.SECONDS);
+      ch.runScheduledPendingTasks();
+    }
+    assertThat(sent).as("bytes taken before the connection was closed, one a second").isEqualTo(30);
+    FullHttpResponse response = decodeResponse(ch);
+    try {
+      assertThat(response.status().code()).isEqualTo(408);
+      assertThat(response.content().toString(StandardCharsets.UTF_8)).contains("\"resourceType\":\"OperationOutcome\"",
+          "limits.request-timeout");
+      assertThat(response.headers().get("Connection")).isEqualToIgnoringCase("close");
+    } finally {
+      response.release();
+    }
+    assertThat(reached.requests).isEmpty();
     ch.finishAndReleaseAll();
   }
 
