@@ -85,7 +85,15 @@ class RequestSmugglingTest {
         Arguments.of("request line over the limit", "GET /fhir/Patient?name=" + "a".repeat(2000) + " HTTP/1.1\r\nHost: proxy\r\n\r\n", 414),
         Arguments.of("headers over the limit", get + "X-Big: " + "b".repeat(5000) + "\r\n\r\n", 431),
         // README, limits.max-headers: "Most request headers (431 beyond)" (RFC 6585: Request Header Fields Too Large).
-        Arguments.of("too many headers", get + "X-H: 1\r\n".repeat(30) + "\r\n", 431));
+        Arguments.of("too many headers", get + "X-H: 1\r\n".repeat(30) + "\r\n", 431),
+        // Adversarial sweep: request lines naming another HTTP version were decoded as HTTP/1.x (RFC 9110 §15.6.6: 505).
+        Arguments.of("HTTP/1.2", "GET /fhir/Patient/1 HTTP/1.2\r\nHost: proxy\r\n\r\n", 505),
+        Arguments.of("HTTP/2.0", "GET /fhir/Patient/1 HTTP/2.0\r\nHost: proxy\r\n\r\n", 505),
+        Arguments.of("HTTP/0.9", "GET /fhir/Patient/1 HTTP/0.9\r\nHost: proxy\r\n\r\n", 505),
+        Arguments.of("HTTP/1.10 (not a version)", "GET /fhir/Patient/1 HTTP/1.10\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("HTTPS/1.1 (not a version)", "GET /fhir/Patient/1 HTTPS/1.1\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("lower-case http/1.1", "GET /fhir/Patient/1 http/1.1\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("no version (HTTP/0.9 style)", "GET /fhir/Patient/1\r\n\r\n", 400));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -161,6 +169,7 @@ class RequestSmugglingTest {
   static Stream<Arguments> wellFormed() {
     return Stream.of(
         Arguments.of("plain GET", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n"),
+        Arguments.of("HTTP/1.0 GET", "GET /fhir/Patient/1 HTTP/1.0\r\nHost: proxy\r\n\r\n"),
         Arguments.of("POST with Content-Length", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\n\r\nname=a"),
         Arguments.of("chunked POST", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n"));
   }
