@@ -52,7 +52,10 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
     }
   }
 
-  /** The HTTP/1.1 codec with strict parsing: bare LF, oversized lines and headers are decoder failures. */
+  /**
+   * The HTTP/1.1 codec with strict parsing: bare LF, oversized lines and headers are decoder
+   * failures; a folded header line is made one before the decoder ({@link HeaderFolding}).
+   */
   static void addHttpHandlers(ChannelPipeline p, DeploymentConfig.Limits limits) {
     HttpDecoderConfig decoder = new HttpDecoderConfig()
         .setMaxInitialLineLength(limits.maxInitialLine())
@@ -61,8 +64,11 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
         .setAllowDuplicateContentLengths(false)
         .setStrictLineParsing(true)
         .setAllowPartialChunks(true);
+    HeaderFolding folding = new HeaderFolding();
     p.addLast("first-bytes", new RequestDeadline.FirstBytes());
+    p.addLast("folding", folding);
     p.addLast("http", new HttpServerCodec(decoder));
+    p.addLast("folding-watch", folding.watch());
   }
 
   /**

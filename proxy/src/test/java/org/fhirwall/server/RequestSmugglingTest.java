@@ -93,7 +93,13 @@ class RequestSmugglingTest {
         Arguments.of("HTTP/1.10 (not a version)", "GET /fhir/Patient/1 HTTP/1.10\r\nHost: proxy\r\n\r\n", 400),
         Arguments.of("HTTPS/1.1 (not a version)", "GET /fhir/Patient/1 HTTPS/1.1\r\nHost: proxy\r\n\r\n", 400),
         Arguments.of("lower-case http/1.1", "GET /fhir/Patient/1 http/1.1\r\nHost: proxy\r\n\r\n", 400),
-        Arguments.of("no version (HTTP/0.9 style)", "GET /fhir/Patient/1\r\n\r\n", 400));
+        Arguments.of("no version (HTTP/0.9 style)", "GET /fhir/Patient/1\r\n\r\n", 400),
+        // Obsolete line folding (RFC 9112 §5.2): a server must refuse it or replace it; a front proxy that reads the
+        // folded line as a header of its own (or not at all) sees another request than fhirwall.
+        Arguments.of("folded header line (space)", get + "X-Note: a\r\n b\r\n\r\n", 400),
+        Arguments.of("folded header line (tab)", get + "X-Note: a\r\n\tb\r\n\r\n", 400),
+        Arguments.of("folded Transfer-Encoding", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400),
+        Arguments.of("folded Host", "GET /fhir/Patient/1 HTTP/1.1\r\nHost:\r\n proxy\r\n\r\n", 400));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -154,24 +160,89 @@ class RequestSmugglingTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("wellFormed")
-  void wellFormedRequestsPassTheEdge(String name, String wire) {
-    Reached reached = new Reached();
+  void wellFormedRequestsPassTheEdge(String name, String wire, int requests) {
+    for (boolean byteByByte : new boolean[] {false, true}) {
+      Reached reached = new Reached();
+      EmbeddedChannel ch = edge(reached);
+      send(ch, wire, byteByByte);
+      assertThat(reached.requests).as(name + (byteByByte ? ", a byte at a time" : "")).hasSize(requests);
+      assertThat(ch.isOpen()).isTrue();
+      assertThat((Object) ch.readOutbound()).as("nothing answered at the edge").isNull();
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  static Stream<Arguments> wellFormed() {
+    String post = "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-www-form-urlencoded\r\n";
+    return Stream.of(
+        Arguments.of("plain GET", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", 1),
+        Arguments.of("HTTP/1.0 GET", "GET /fhir/Patient/1 HTTP/1.0\r\nHost: proxy\r\n\r\n", 1),
+        Arguments.of("POST with Content-Length", post + "Content-Length: 6\r\n\r\nname=a", 1),
+        Arguments.of("chunked POST", post + "Transfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n", 1),
+        Arguments.of("empty lines before a request line (RFC 9112 §2.2)", "\r\n\r\nGET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", 1),
+        // bodies whose lines start with a space or tab are no folded header lines
+        Arguments.of("body with indented lines", post + "Content-Length: 13\r\n\r\n{\r\n \"a\": 1\r\n}", 1),
+        Arguments.of("chunked body with indented and empty lines", post + "Transfer-Encoding: chunked\r\n\r\n"
+            + "f\r\n{\r\n\r\n \"a\":\r\n\t1}\r\n0\r\n\r\n", 1),
+        Arguments.of("pipelined: GET, body with indented lines, chunked, GET",
+            "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n"
+            + post + "Content-Length: 9\r\n\r\na\r\n b\r\n\tc"
+            + post + "Transfer-Encoding: chunked\r\n\r\n4\r\n\r\n x\r\n0\r\n\r\n"
+            + "GET /fhir/Patient/2 HTTP/1.1\r\nHost: proxy\r\n\r\n", 4));
+  }
+
+  /** Folded header lines wherever the reads split the bytes, also after a request and its body on the same connection. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("foldedAfterARequest")
+  void aFoldedHeaderLineIsRefusedWhereverItComes(String name, String first, String folded) {
+    for (boolean byteByByte : new boolean[] {false, true}) {
+      Reached reached = new Reached();
+      EmbeddedChannel ch = edge(reached);
+      send(ch, first + folded, byteByByte);
+      FullHttpResponse response = decodeResponse(ch);
+      try {
+        assertThat(response.status().code()).as(name).isEqualTo(400);
+        assertThat(response.content().toString(StandardCharsets.UTF_8)).contains("\"resourceType\":\"OperationOutcome\"",
+            "line folding");
+        assertThat(response.headers().get("Connection")).isEqualToIgnoringCase("close");
+      } finally {
+        response.release();
+      }
+      assertThat(ch.isOpen()).isFalse();
+      assertThat(reached.requests).as(name + (byteByByte ? ", a byte at a time" : "")).hasSize(first.isEmpty() ? 0 : 1);
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  static Stream<Arguments> foldedAfterARequest() {
+    String post = "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-www-form-urlencoded\r\n";
+    String folded = "GET /fhir/Patient/2 HTTP/1.1\r\nHost: proxy\r\nX-Note: a\r\n b\r\n\r\n";
+    return Stream.of(
+        Arguments.of("first request", "", folded),
+        Arguments.of("whitespace before the first header line", "", "GET /fhir/Patient/2 HTTP/1.1\r\n Host: proxy\r\n\r\n"),
+        Arguments.of("after a GET", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", folded),
+        Arguments.of("after a body", post + "Content-Length: 6\r\n\r\nname=a", folded),
+        Arguments.of("after a chunked body", post + "Transfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n", folded),
+        Arguments.of("after a chunked body with trailers", post + "Transfer-Encoding: chunked\r\n\r\n"
+            + "6\r\nname=a\r\n0\r\nX-Trailer: t\r\n\r\n", folded));
+  }
+
+  private static EmbeddedChannel edge(Reached reached) {
     EmbeddedChannel ch = new EmbeddedChannel();
     FhirwallChannelInitializer.addHttpHandlers(ch.pipeline(), LIMITS);
     FhirwallChannelInitializer.addLimits(ch.pipeline(), LIMITS);
     ch.pipeline().addLast(reached);
-    ch.writeInbound(Unpooled.copiedBuffer(wire, StandardCharsets.ISO_8859_1));
-    assertThat(reached.requests).as(name).hasSize(1);
-    assertThat(ch.isOpen()).isTrue();
-    ch.finishAndReleaseAll();
+    return ch;
   }
 
-  static Stream<Arguments> wellFormed() {
-    return Stream.of(
-        Arguments.of("plain GET", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n"),
-        Arguments.of("HTTP/1.0 GET", "GET /fhir/Patient/1 HTTP/1.0\r\nHost: proxy\r\n\r\n"),
-        Arguments.of("POST with Content-Length", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\n\r\nname=a"),
-        Arguments.of("chunked POST", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n"));
+  private static void send(EmbeddedChannel ch, String wire, boolean byteByByte) {
+    if (!byteByByte) {
+      ch.writeInbound(Unpooled.copiedBuffer(wire, StandardCharsets.ISO_8859_1));
+      return;
+    }
+    for (int i = 0; i < wire.length() && ch.isOpen(); i++) {
+      ch.writeInbound(Unpooled.copiedBuffer(wire.substring(i, i + 1), StandardCharsets.ISO_8859_1));
+    }
   }
 
   private static FullHttpResponse decodeResponse(EmbeddedChannel server) {
