@@ -104,6 +104,9 @@ class RefusedShapesJpaIT {
     refusedBeforeTheEpr("?_getpages=abc&_getpagesoffset=0", t, 403);
     refusedBeforeTheEpr("Patient?_id=" + patient + "&_offset=100", t, 403);
     refusedBeforeTheEpr("Patient?_id=" + patient + "&_method=DELETE", t, 400);
+    // HAPI would read these as a text summary, which drops the references that name patients
+    refusedBeforeTheEpr("Patient?_id=" + patient + "&_summary=TEXT", t, 400);
+    refusedBeforeTheEpr("Patient?_id=" + patient + "&_summary=foo,text", t, 400);
     refusedBeforeTheEpr(HttpRequest.newBuilder(it.uri("Patient/" + patient)).header("X-HTTP-Method-Override", "DELETE")
         .GET(), t, 400);
   }
@@ -144,9 +147,17 @@ class RefusedShapesJpaIT {
     rawRefusedBeforeTheEpr("GET /fhir/Patient/" + patient + " HTTP/1.1\nHost: proxy\nAuthorization: Bearer " + t + "\n\n");
     rawRefusedBeforeTheEpr("GET http://evil.example/fhir/Patient/" + patient + " HTTP/1.1\r\nHost: proxy\r\n"
         + "Authorization: Bearer " + t + "\r\n\r\n");
+    rawRefusedBeforeTheEpr("GET /fhir/Patient/" + patient + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + t
+        + "\r\nX-Note: a\r\n b\r\n\r\n");
+    rawRefusedBeforeTheEpr("GET /fhir/Patient/" + patient + " HTTP/1.2\r\nHost: proxy\r\nAuthorization: Bearer " + t
+        + "\r\n\r\n", 505);
   }
 
   void rawRefusedBeforeTheEpr(String request) throws Exception {
+    rawRefusedBeforeTheEpr(request, 400);
+  }
+
+  void rawRefusedBeforeTheEpr(String request, int status) throws Exception {
     int before = log.entries().size();
     URI base = URI.create(it.proxyBase());
     String answer;
@@ -164,6 +175,6 @@ class RefusedShapesJpaIT {
       assertThat(log.received(id.group(1))).isFalse();
     }
     assertThat(log.entries()).as("nothing reached the EPR for " + request).hasSize(before);
-    assertThat(answer).as(request).startsWith("HTTP/1.1 400").contains("OperationOutcome");
+    assertThat(answer).as(request).startsWith("HTTP/1.1 " + status).contains("OperationOutcome");
   }
 }

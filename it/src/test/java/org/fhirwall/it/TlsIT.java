@@ -226,8 +226,37 @@ class TlsIT {
     assertThat(presented(port)).as("new connections get the new certificate").isEqualTo("CN=fhirwall-two");
   }
 
+  @Test
+  void overTheConnectionCapATlsClientIsAnswered503AfterItsHandshake() throws Exception {
+    TestCertificates ca = TestCertificates.ca(Files.createDirectories(dir.resolve("cap")), "Cap CA");
+    TestCertificates.Identity one = ca.issue("fhirwall-cap", true);
+    int port = freePort();
+    start(deployment(port, URI.create("http://127.0.0.1:" + freePort() + "/fhir"), "",
+        "tls: {certificate: %s, private-key: %s}\nlimits: {max-connections: 1}".formatted(one.chain(), one.key())));
+    try (SSLSocket held = (SSLSocket) trustAll().getSocketFactory().createSocket("127.0.0.1", port)) {
+      held.setSoTimeout(10_000);
+      held.startHandshake(); // accepted, so counted: the cap is reached
+      try (SSLSocket over = (SSLSocket) trustAll().getSocketFactory().createSocket("127.0.0.1", port)) {
+        over.setSoTimeout(10_000);
+        over.startHandshake();
+        String answer = new String(over.getInputStream().readAllBytes(), UTF_8); // it sent no request
+        assertThat(answer).startsWith("HTTP/1.1 503 ").contains("\"resourceType\":\"OperationOutcome\"")
+            .contains("limits.max-connections").containsIgnoringCase("retry-after: 1");
+      }
+    }
+  }
+
   /** The subject of the certificate the public port presents to a new connection. */
   static String presented(int port) throws Exception {
+    try (SSLSocket s = (SSLSocket) trustAll().getSocketFactory().createSocket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      s.startHandshake();
+      return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+    }
+  }
+
+  /** A client context that trusts any server certificate (the tests look at what is presented). */
+  static SSLContext trustAll() throws Exception {
     SSLContext trustAll = SSLContext.getInstance("TLS");
     trustAll.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
       @Override
@@ -243,10 +272,6 @@ class TlsIT {
         return new X509Certificate[0];
       }
     }}, null);
-    try (SSLSocket s = (SSLSocket) trustAll.getSocketFactory().createSocket("127.0.0.1", port)) {
-      s.setSoTimeout(10_000);
-      s.startHandshake();
-      return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
-    }
+    return trustAll;
   }
 }

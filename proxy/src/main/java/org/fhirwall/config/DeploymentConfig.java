@@ -201,6 +201,7 @@ public record DeploymentConfig(
       int maxHeaders,
       Duration requestTimeout,
       Duration idleTimeout,
+      int maxConnections,
       Duration shutdownGrace) {}
 
   /**

@@ -196,7 +196,7 @@ public final class DeploymentLoader {
     ConfigTree l = root.at("limits");
     DeploymentConfig.Limits limits = new DeploymentConfig.Limits((int) l.bytes("max-request-body"), l.bytes("max-response-body"),
         (int) l.bytes("max-initial-line"), (int) l.bytes("max-header-size"), l.integer("max-headers"),
-        l.duration("request-timeout"), l.duration("idle-timeout"), l.duration("shutdown-grace"));
+        l.duration("request-timeout"), l.duration("idle-timeout"), l.integer("max-connections"), l.duration("shutdown-grace"));
 
     DeploymentConfig.Quota quota = quota(root.at("quota"), dir);
 

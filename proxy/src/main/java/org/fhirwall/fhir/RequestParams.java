@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The parameters of a request as {@link RequestParser} reads them: the rules on control parameters
  * (encoded or wrong-case names, duplicated single-valued ones, hand-made paging such as
- * {@code _getpages} or {@code _offset}, {@code _method} overrides), {@code _format} and
+ * {@code _getpages} or {@code _offset}, {@code _method} overrides, a {@code _summary} that is not
+ * one of its five modes), {@code _format} and
  * {@code _pretty} taken out, a {@code POST _search} form body merged into the URL's parameters, and
  * an {@code If-None-Exist} header read as search parameters. Thread-safe and free of I/O.
  */
@@ -29,6 +30,9 @@ final class RequestParams {
       "_text", "_content", "_list", "_has", "_include", "_revinclude", "_filter", "_source", "_language", "_count",
       "_format", "_pretty", "_summary", "_elements", "_sort", "_total", "_contained", "_containedType", "_since",
       "_at", "_type", "_query");
+
+  /** The modes of {@code _summary} in FHIR R4 search, exactly as written. */
+  private static final Set<String> SUMMARY_MODES = Set.of("true", "false", "text", "data", "count");
 
   private final ParserSettings settings;
   private final RequestPaths paths;
@@ -128,6 +132,10 @@ final class RequestParams {
           throw Refused.invalid("Unsupported _format (expected json, xml or ndjson, or their FHIR media types)");
         }
         given = true;
+      } else if (name.equals("_summary") && !SUMMARY_MODES.contains(p.value())) {
+        // HAPI reads _summary case-insensitively and as a comma list (TEXT, foo,text): a mode fhirwall does not see as
+        // one would reach the EPR, whose summary drops the references that name patients before fhirwall reads them.
+        throw Refused.invalid("_summary must be one of true, false, text, data or count (one value, lower case)");
       } else if (name.equals("_pretty")) {
         if (!p.value().equals("true") && !p.value().equals("false")) {
           throw Refused.invalid("_pretty must be true or false");

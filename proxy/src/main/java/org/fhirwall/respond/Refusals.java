@@ -84,6 +84,15 @@ public final class Refusals {
         .withHeader("Retry-After", "5");
   }
 
+  /**
+   * The public port holds {@code limits.max-connections} connections already: this one is answered
+   * and closed before its request is read.
+   */
+  public static Refusal tooManyConnections(int max) {
+    return new Refusal(503, IssueType.TRANSIENT, "fhirwall has " + max + " client connections open (limits.max-connections) "
+        + "and takes no more for now; try again shortly", Map.of("Retry-After", "1"), true);
+  }
+
   /** fhirwall's bounded work queue is full. */
   public static Refusal busy() {
     return Refusal.of(503, IssueType.TRANSIENT, "fhirwall is busy, try again shortly").withHeader("Retry-After", "2");

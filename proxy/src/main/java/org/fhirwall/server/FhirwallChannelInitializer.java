@@ -18,15 +18,17 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
   /** The public port's TLS context: read anew for each connection, so reloaded certificates apply at once. */
   private final Supplier<@Nullable SslContext> tls;
   private final InFlight inFlight;
+  private final OpenConnections connections;
   private final DeploymentConfig.Limits limits;
   private final Stages stages;
   private final Upstream upstream;
   private final ProxySettings settings;
 
   FhirwallChannelInitializer(Supplier<@Nullable SslContext> tls, DeploymentConfig.Limits limits, Stages stages, InFlight inFlight,
-      Upstream upstream, ProxySettings settings) {
+      OpenConnections connections, Upstream upstream, ProxySettings settings) {
     this.tls = requireNonNull(tls, "tls");
     this.inFlight = requireNonNull(inFlight, "inFlight");
+    this.connections = requireNonNull(connections, "connections");
     this.limits = requireNonNull(limits, "limits");
     this.stages = requireNonNull(stages, "stages");
     this.upstream = requireNonNull(upstream, "upstream");
@@ -38,6 +40,7 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
     ChannelPipeline p = ch.pipeline();
     addTlsHandlers(ch, p);
     addHttpHandlers(p, limits);
+    addConnectionCap(p, connections);
     addLimits(p, limits);
     addProxyHandler(p);
   }
@@ -49,7 +52,10 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
     }
   }
 
-  /** The HTTP/1.1 codec with strict parsing: bare LF, oversized lines and headers are decoder failures. */
+  /**
+   * The HTTP/1.1 codec with strict parsing: bare LF, oversized lines and headers are decoder
+   * failures; a folded header line is made one before the decoder ({@link HeaderFolding}).
+   */
   static void addHttpHandlers(ChannelPipeline p, DeploymentConfig.Limits limits) {
     HttpDecoderConfig decoder = new HttpDecoderConfig()
         .setMaxInitialLineLength(limits.maxInitialLine())
@@ -58,8 +64,19 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
         .setAllowDuplicateContentLengths(false)
         .setStrictLineParsing(true)
         .setAllowPartialChunks(true);
+    HeaderFolding folding = new HeaderFolding();
     p.addLast("first-bytes", new RequestDeadline.FirstBytes());
+    p.addLast("folding", folding);
     p.addLast("http", new HttpServerCodec(decoder));
+    p.addLast("folding-watch", folding.watch());
+  }
+
+  /**
+   * The cap on open connections: after the HTTP codec, so that a connection over it is answered in
+   * HTTP (behind TLS too), and before the deadlines, which a refused connection never reaches.
+   */
+  static void addConnectionCap(ChannelPipeline p, OpenConnections connections) {
+    p.addLast("connections", new ConnectionCap(connections));
   }
 
   /**

@@ -10,6 +10,7 @@ import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -126,6 +127,8 @@ public final class FhirwallServer implements AutoCloseable {
           config.limits().requestTimeout(), 256 * 1024);
       AtomicReference<@Nullable SslContext> tls = new AtomicReference<>(tls(config.tls()));
       InFlight inFlight = new InFlight();
+      OpenConnections connections = new OpenConnections(config.limits().maxConnections());
+      observe(connections, metrics);
       readiness.check("accepting", () -> inFlight.draining() ? "shutting down: finishing the requests under way" : null);
 
       Channel publicChannel = new ServerBootstrap()
@@ -134,7 +137,7 @@ public final class FhirwallServer implements AutoCloseable {
           .option(ChannelOption.SO_BACKLOG, 1024)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.SO_KEEPALIVE, true)
-          .childHandler(new FhirwallChannelInitializer(tls::get, config.limits(), stages, inFlight,
+          .childHandler(new FhirwallChannelInitializer(tls::get, config.limits(), stages, inFlight, connections,
               eprCalls.apply(upstream), settings))
           .bind(config.listen().host(), config.listen().port())
           .sync()
@@ -200,6 +203,14 @@ public final class FhirwallServer implements AutoCloseable {
       Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedHeapMemory()).tag("memory", "heap")
           .baseUnit("bytes").description("Buffer memory Netty's allocator holds").register(metrics);
     }
+  }
+
+  /** The public port's open client connections, and those refused over {@code limits.max-connections}. */
+  private static void observe(OpenConnections connections, MeterRegistry metrics) {
+    Gauge.builder("fhirwall.connections.open", connections, OpenConnections::count)
+        .description("Client connections open on the public port").register(metrics);
+    FunctionCounter.builder("fhirwall.connections.refused", connections, OpenConnections::refused)
+        .description("Client connections refused with 503 over limits.max-connections").register(metrics);
   }
 
   private static CircuitBreakerConfig breakerConfig(DeploymentConfig.Upstream u) {

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
@@ -22,8 +23,8 @@ import org.fhirwall.fhir.Refusal;
  * a malformed request line or header, a {@code Content-Length} together with
  * {@code Transfer-Encoding}, more than one {@code Content-Length}, a transfer coding other than
  * exactly {@code chunked}, no or several {@code Host} headers, several {@code Authorization}
- * headers, a request-target that is not in origin form (400), too many headers (431) and a
- * declared body over the limit (413). Each is answered with an OperationOutcome and the
+ * headers, a request-target that is not in origin form (400), an HTTP version other than 1.1 and
+ * 1.0 (505), too many headers (431) and a declared body over the limit (413). Each is answered with an OperationOutcome and the
  * connection is closed, so nothing after it on the connection is read as a request (request
  * smuggling) and nothing reaches the EPR.
  *
@@ -59,6 +60,12 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
       return;
     }
     if (msg instanceof HttpRequest req) {
+      Refusal version = version(req.protocolVersion());
+      if (version != null) {
+        ReferenceCountUtil.release(msg);
+        refuse(ctx, version, req.uri());
+        return;
+      }
       if (req.headers().size() > maxHeaders) {
         ReferenceCountUtil.release(msg);
         refuse(ctx, new Refusal(431, IssueType.TOO_LONG, "Too many headers: " + req.headers().size()
@@ -80,6 +87,22 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
       }
     }
     ctx.fireChannelRead(msg);
+  }
+
+  /**
+   * The refusal of a request line's HTTP version, or null for HTTP/1.1 and HTTP/1.0. Netty's
+   * decoder takes any {@code NAME/major.minor}, upper-casing it; only its two constants are the
+   * versions as sent. Another version is 505; {@code http/1.1} and the like are malformed (400).
+   */
+  static @org.jspecify.annotations.Nullable Refusal version(HttpVersion v) {
+    if (v == HttpVersion.HTTP_1_1 || v == HttpVersion.HTTP_1_0) {
+      return null;
+    }
+    if (v.equals(HttpVersion.HTTP_1_1) || v.equals(HttpVersion.HTTP_1_0)) {
+      return Refusal.badFraming("Malformed HTTP version (expected: HTTP/1.1 or HTTP/1.0, upper case)");
+    }
+    return new Refusal(505, IssueType.NOT_SUPPORTED, "HTTP version " + abbreviate(v.text())
+        + " is not supported (expected: HTTP/1.1 or HTTP/1.0)", Map.of(), true);
   }
 
   /** The framing problem of this request head, or null when it is sound. */

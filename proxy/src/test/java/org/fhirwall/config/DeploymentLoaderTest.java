@@ -117,7 +117,7 @@ class DeploymentLoaderTest {
     assertThat(c.listen().toString()).isEqualTo("127.0.0.1:8080");
     assertThat(c.publicBaseUrl()).hasToString("http://127.0.0.1:8080/fhir");
     assertThat(c.limits()).isEqualTo(new DeploymentConfig.Limits(2 << 20, 64L << 20, 8192, 16384, 100, Duration.ofSeconds(30),
-        Duration.ofSeconds(60), Duration.ofSeconds(20)));
+        Duration.ofSeconds(60), 10_000, Duration.ofSeconds(20)));
     assertThat(c.upstream().circuitBreaker()).isEqualTo(new DeploymentConfig.CircuitBreaker(50, 20, Duration.ofSeconds(30),
         Duration.ofSeconds(10)));
     assertThat(c.admin().listen()).hasToString("127.0.0.1:9091");
@@ -341,11 +341,32 @@ class DeploymentLoaderTest {
   }
 
   @Test
+  void theConnectionCapIsAPositiveWholeNumber() throws Exception {
+    assertThat(loader.load(write(MINIMAL + "limits: {max-connections: 3}\n"), DeploymentLoader.Overrides.NONE).limits()
+        .maxConnections()).isEqualTo(3);
+    env.put("FHIRWALL_LIMITS_MAX_CONNECTIONS", "2500");
+    assertThat(loader.load(write(MINIMAL), DeploymentLoader.Overrides.NONE).limits().maxConnections()).isEqualTo(2500);
+    env.remove("FHIRWALL_LIMITS_MAX_CONNECTIONS");
+    Path f = write(MINIMAL + "limits: {max-connections: 0}\n");
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(
+        f + ":4:27: limits.max-connections: 0 (expected: 1..1000000)");
+    f = write(MINIMAL + "limits: {max-connections: -5}\n");
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).singleElement().asString()
+        .contains("limits.max-connections: -5 (expected: 1..1000000)");
+    f = write(MINIMAL + "limits: {max-connections: lots}\n");
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).singleElement().asString()
+        .contains("limits.max-connections: lots (expected: a whole number 1..1000000)");
+    f = write(MINIMAL + "limits: {max-connections: 2.5}\n");
+    assertThat(problems(f, DeploymentLoader.Overrides.NONE)).singleElement().asString()
+        .contains("limits.max-connections: 2.5 (expected: a whole number 1..1000000)");
+  }
+
+  @Test
   void unknownKeysAreRefusedWithTheKeysThatExist() throws Exception {
     Path f = write(MINIMAL + "limits: {max-body: 1MiB}\n");
     assertThat(problems(f, DeploymentLoader.Overrides.NONE)).containsExactly(f + ":4:10: limits.max-body: unknown key "
         + "(expected one of: max-request-body, max-response-body, max-initial-line, max-header-size, max-headers, request-timeout, "
-        + "idle-timeout, shutdown-grace)");
+        + "idle-timeout, max-connections, shutdown-grace)");
   }
 
   @Test

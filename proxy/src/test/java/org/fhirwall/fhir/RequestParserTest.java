@@ -156,6 +156,14 @@ class RequestParserTest {
         ok("history system", get("/fhir/_history?_since=2020-01-01"), Interaction.HISTORY_SYSTEM).params("_since", "2020-01-01"),
         ok("search type", get("/fhir/Patient?name=smith&_count=50"), Interaction.SEARCH_TYPE).type("Patient")
             .params("name", "smith", "_count", "50"),
+        ok("search _summary=count", get("/fhir/Patient?_summary=count"), Interaction.SEARCH_TYPE).type("Patient")
+            .params("_summary", "count"),
+        ok("search _summary=false", get("/fhir/Patient?_summary=false"), Interaction.SEARCH_TYPE).type("Patient")
+            .params("_summary", "false"),
+        ok("search _summary=text", get("/fhir/Patient?_summary=text"), Interaction.SEARCH_TYPE).type("Patient")
+            .params("_summary", "text"),
+        ok("read _summary=data", get("/fhir/Patient/1?_summary=data"), Interaction.READ).type("Patient").id("1")
+            .params("_summary", "data"),
         ok("search no params", get("/fhir/Patient"), Interaction.SEARCH_TYPE).type("Patient"),
         ok("search empty query", get("/fhir/Patient?"), Interaction.SEARCH_TYPE).type("Patient"),
         ok("search OR list with escaped comma", get("/fhir/Observation?code=a,b%5C,c"), Interaction.SEARCH_TYPE).type("Observation")
@@ -397,6 +405,17 @@ class RequestParserTest {
         bad("too many params", get("/fhir/Patient?" + tooMany), 400),
         bad("unknown _format", get("/fhir/Patient/1?_format=html"), 400),
         bad("bad _pretty", get("/fhir/Patient/1?_pretty=yes"), 400),
+        // Adversarial sweep: _summary=foo was forwarded. HAPI reads _summary case-insensitively and as a comma list
+        // (TEXT, foo,text: text summary), which fhirwall took for no projection and left to the EPR, whose summary
+        // drops the references that name patients before fhirwall reads the answer.
+        bad("unknown _summary", get("/fhir/Patient?_summary=foo"), 400),
+        bad("unknown _summary on read", get("/fhir/Patient/1?_summary=foo"), 400),
+        bad("upper-case _summary", get("/fhir/Observation?_summary=TEXT"), 400),
+        bad("_summary list", get("/fhir/Observation?_summary=text,data"), 400),
+        bad("_summary list behind an unknown value", get("/fhir/Observation?_summary=foo,text"), 400),
+        bad("empty _summary", get("/fhir/Observation?_summary="), 400),
+        bad("unknown _summary in a form", req("POST", "/fhir/Observation/_search", "_summary=Text", FORM), 400),
+        bad("unknown _summary in a batch entry", req("POST", "/fhir", entry("GET", "Observation?_summary=TEXT"), FHIR_JSON), 400),
         bad("search param on read", get("/fhir/Patient/1?name=x"), 400),
         bad("params on create", req("POST", "/fhir/Patient?name=x", PATIENT, FHIR_JSON), 400),
         bad("params on instance update", req("PUT", "/fhir/Patient/1?name=x", PATIENT_1, FHIR_JSON), 400),
@@ -495,6 +514,7 @@ class RequestParserTest {
   void diagnosticsNeverEchoValues() {
     String secret = "Zorglub";
     List<RawRequest> requests = List.of(
+        get("/fhir/Patient?_summary=" + secret),
         get("/fhir/Patient?name=" + secret + "%00"),
         get("/fhir/Patient?name=" + secret + ";x"),
         get("/fhir/Patient?name=%2541" + secret),

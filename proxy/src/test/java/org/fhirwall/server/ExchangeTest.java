@@ -65,7 +65,7 @@ class ExchangeTest {
   static final Instant NOW = Instant.parse("2026-12-06T10:00:00Z");
   static final String EPR = "http://epr.internal/fhir";
   static final DeploymentConfig.Limits LIMITS =
-      new DeploymentConfig.Limits(4096, 1 << 20, 4096, 8192, 50, Duration.ofSeconds(30), Duration.ofSeconds(60),
+      new DeploymentConfig.Limits(4096, 1 << 20, 4096, 8192, 50, Duration.ofSeconds(30), Duration.ofSeconds(60), 100,
           Duration.ofSeconds(20));
   static final FhirContext FHIR = FhirContext.forR4Cached();
 

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.fhirwall.config.DeploymentConfig;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RequestSmugglingTest {
   static final DeploymentConfig.Limits LIMITS =
-      new DeploymentConfig.Limits(1024, 1 << 20, 1024, 4096, 20, Duration.ofSeconds(30), Duration.ofSeconds(60),
+      new DeploymentConfig.Limits(1024, 1 << 20, 1024, 4096, 20, Duration.ofSeconds(30), Duration.ofSeconds(60), 100,
           Duration.ofSeconds(20));
 
   /** Stands where the exchange handler sits and records every request that got through whole. */
@@ -84,7 +85,21 @@ class RequestSmugglingTest {
         Arguments.of("request line over the limit", "GET /fhir/Patient?name=" + "a".repeat(2000) + " HTTP/1.1\r\nHost: proxy\r\n\r\n", 414),
         Arguments.of("headers over the limit", get + "X-Big: " + "b".repeat(5000) + "\r\n\r\n", 431),
         // README, limits.max-headers: "Most request headers (431 beyond)" (RFC 6585: Request Header Fields Too Large).
-        Arguments.of("too many headers", get + "X-H: 1\r\n".repeat(30) + "\r\n", 431));
+        Arguments.of("too many headers", get + "X-H: 1\r\n".repeat(30) + "\r\n", 431),
+        // Adversarial sweep: request lines naming another HTTP version were decoded as HTTP/1.x (RFC 9110 §15.6.6: 505).
+        Arguments.of("HTTP/1.2", "GET /fhir/Patient/1 HTTP/1.2\r\nHost: proxy\r\n\r\n", 505),
+        Arguments.of("HTTP/2.0", "GET /fhir/Patient/1 HTTP/2.0\r\nHost: proxy\r\n\r\n", 505),
+        Arguments.of("HTTP/0.9", "GET /fhir/Patient/1 HTTP/0.9\r\nHost: proxy\r\n\r\n", 505),
+        Arguments.of("HTTP/1.10 (not a version)", "GET /fhir/Patient/1 HTTP/1.10\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("HTTPS/1.1 (not a version)", "GET /fhir/Patient/1 HTTPS/1.1\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("lower-case http/1.1", "GET /fhir/Patient/1 http/1.1\r\nHost: proxy\r\n\r\n", 400),
+        Arguments.of("no version (HTTP/0.9 style)", "GET /fhir/Patient/1\r\n\r\n", 400),
+        // Obsolete line folding (RFC 9112 §5.2): a server must refuse it or replace it; a front proxy that reads the
+        // folded line as a header of its own (or not at all) sees another request than fhirwall.
+        Arguments.of("folded header line (space)", get + "X-Note: a\r\n b\r\n\r\n", 400),
+        Arguments.of("folded header line (tab)", get + "X-Note: a\r\n\tb\r\n\r\n", 400),
+        Arguments.of("folded Transfer-Encoding", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400),
+        Arguments.of("folded Host", "GET /fhir/Patient/1 HTTP/1.1\r\nHost:\r\n proxy\r\n\r\n", 400));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -112,25 +127,122 @@ class RequestSmugglingTest {
     ch.finishAndReleaseAll();
   }
 
+  @Test
+  void aHeadTrickledOneByteAtATimeGets408AtTheRequestTimeoutFromItsFirstByte() {
+    // Slowloris: every byte comes well within the idle timeout, the head never ends. The request timeout runs
+    // from the first byte (limits.request-timeout, 30 s here), however steadily bytes keep coming.
+    Reached reached = new Reached();
+    EmbeddedChannel ch = new EmbeddedChannel();
+    ch.freezeTime();
+    FhirwallChannelInitializer.addHttpHandlers(ch.pipeline(), LIMITS);
+    FhirwallChannelInitializer.addLimits(ch.pipeline(), LIMITS);
+    ch.pipeline().addLast(reached);
+    String head = "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\nX-Slow: " + "s".repeat(100);
+    int sent = 0;
+    for (; sent < head.length() && ch.isOpen(); sent++) {
+      ch.writeInbound(Unpooled.copiedBuffer(head.substring(sent, sent + 1), StandardCharsets.ISO_8859_1));
+      ch.advanceTimeBy(1, java.util.concurrent.TimeUnit.SECONDS);
+      ch.runScheduledPendingTasks();
+    }
+    assertThat(sent).as("bytes taken before the connection was closed, one a second").isEqualTo(30);
+    FullHttpResponse response = decodeResponse(ch);
+    try {
+      assertThat(response.status().code()).isEqualTo(408);
+      assertThat(response.content().toString(StandardCharsets.UTF_8)).contains("\"resourceType\":\"OperationOutcome\"",
+          "limits.request-timeout");
+      assertThat(response.headers().get("Connection")).isEqualToIgnoringCase("close");
+    } finally {
+      response.release();
+    }
+    assertThat(reached.requests).isEmpty();
+    ch.finishAndReleaseAll();
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("wellFormed")
-  void wellFormedRequestsPassTheEdge(String name, String wire) {
-    Reached reached = new Reached();
+  void wellFormedRequestsPassTheEdge(String name, String wire, int requests) {
+    for (boolean byteByByte : new boolean[] {false, true}) {
+      Reached reached = new Reached();
+      EmbeddedChannel ch = edge(reached);
+      send(ch, wire, byteByByte);
+      assertThat(reached.requests).as(name + (byteByByte ? ", a byte at a time" : "")).hasSize(requests);
+      assertThat(ch.isOpen()).isTrue();
+      assertThat((Object) ch.readOutbound()).as("nothing answered at the edge").isNull();
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  static Stream<Arguments> wellFormed() {
+    String post = "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-www-form-urlencoded\r\n";
+    return Stream.of(
+        Arguments.of("plain GET", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", 1),
+        Arguments.of("HTTP/1.0 GET", "GET /fhir/Patient/1 HTTP/1.0\r\nHost: proxy\r\n\r\n", 1),
+        Arguments.of("POST with Content-Length", post + "Content-Length: 6\r\n\r\nname=a", 1),
+        Arguments.of("chunked POST", post + "Transfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n", 1),
+        Arguments.of("empty lines before a request line (RFC 9112 §2.2)", "\r\n\r\nGET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", 1),
+        // bodies whose lines start with a space or tab are no folded header lines
+        Arguments.of("body with indented lines", post + "Content-Length: 13\r\n\r\n{\r\n \"a\": 1\r\n}", 1),
+        Arguments.of("chunked body with indented and empty lines", post + "Transfer-Encoding: chunked\r\n\r\n"
+            + "f\r\n{\r\n\r\n \"a\":\r\n\t1}\r\n0\r\n\r\n", 1),
+        Arguments.of("pipelined: GET, body with indented lines, chunked, GET",
+            "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n"
+            + post + "Content-Length: 9\r\n\r\na\r\n b\r\n\tc"
+            + post + "Transfer-Encoding: chunked\r\n\r\n4\r\n\r\n x\r\n0\r\n\r\n"
+            + "GET /fhir/Patient/2 HTTP/1.1\r\nHost: proxy\r\n\r\n", 4));
+  }
+
+  /** Folded header lines wherever the reads split the bytes, also after a request and its body on the same connection. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("foldedAfterARequest")
+  void aFoldedHeaderLineIsRefusedWhereverItComes(String name, String first, String folded) {
+    for (boolean byteByByte : new boolean[] {false, true}) {
+      Reached reached = new Reached();
+      EmbeddedChannel ch = edge(reached);
+      send(ch, first + folded, byteByByte);
+      FullHttpResponse response = decodeResponse(ch);
+      try {
+        assertThat(response.status().code()).as(name).isEqualTo(400);
+        assertThat(response.content().toString(StandardCharsets.UTF_8)).contains("\"resourceType\":\"OperationOutcome\"",
+            "line folding");
+        assertThat(response.headers().get("Connection")).isEqualToIgnoringCase("close");
+      } finally {
+        response.release();
+      }
+      assertThat(ch.isOpen()).isFalse();
+      assertThat(reached.requests).as(name + (byteByByte ? ", a byte at a time" : "")).hasSize(first.isEmpty() ? 0 : 1);
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  static Stream<Arguments> foldedAfterARequest() {
+    String post = "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-www-form-urlencoded\r\n";
+    String folded = "GET /fhir/Patient/2 HTTP/1.1\r\nHost: proxy\r\nX-Note: a\r\n b\r\n\r\n";
+    return Stream.of(
+        Arguments.of("first request", "", folded),
+        Arguments.of("whitespace before the first header line", "", "GET /fhir/Patient/2 HTTP/1.1\r\n Host: proxy\r\n\r\n"),
+        Arguments.of("after a GET", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", folded),
+        Arguments.of("after a body", post + "Content-Length: 6\r\n\r\nname=a", folded),
+        Arguments.of("after a chunked body", post + "Transfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n", folded),
+        Arguments.of("after a chunked body with trailers", post + "Transfer-Encoding: chunked\r\n\r\n"
+            + "6\r\nname=a\r\n0\r\nX-Trailer: t\r\n\r\n", folded));
+  }
+
+  private static EmbeddedChannel edge(Reached reached) {
     EmbeddedChannel ch = new EmbeddedChannel();
     FhirwallChannelInitializer.addHttpHandlers(ch.pipeline(), LIMITS);
     FhirwallChannelInitializer.addLimits(ch.pipeline(), LIMITS);
     ch.pipeline().addLast(reached);
-    ch.writeInbound(Unpooled.copiedBuffer(wire, StandardCharsets.ISO_8859_1));
-    assertThat(reached.requests).as(name).hasSize(1);
-    assertThat(ch.isOpen()).isTrue();
-    ch.finishAndReleaseAll();
+    return ch;
   }
 
-  static Stream<Arguments> wellFormed() {
-    return Stream.of(
-        Arguments.of("plain GET", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n"),
-        Arguments.of("POST with Content-Length", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\n\r\nname=a"),
-        Arguments.of("chunked POST", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n"));
+  private static void send(EmbeddedChannel ch, String wire, boolean byteByByte) {
+    if (!byteByByte) {
+      ch.writeInbound(Unpooled.copiedBuffer(wire, StandardCharsets.ISO_8859_1));
+      return;
+    }
+    for (int i = 0; i < wire.length() && ch.isOpen(); i++) {
+      ch.writeInbound(Unpooled.copiedBuffer(wire.substring(i, i + 1), StandardCharsets.ISO_8859_1));
+    }
   }
 
   private static FullHttpResponse decodeResponse(EmbeddedChannel server) {
