@@ -58,7 +58,8 @@ final class LocalBindings {
       }
     }
     Binding mine = new Binding(owner, untilMillis);
-    Binding after = bindings.compute(key, (k, old) -> old == null || !old.liveAt(nowMillis) || old.owner().equals(owner) ? mine : old);
+    Binding after = bindings.compute(key,
+        (k, old) -> old == null || !old.liveAt(nowMillis) || old.owner().equals(owner) ? mine : old);
     return after == mine;
   }
 
