@@ -72,4 +72,55 @@ class BulkControlsIT extends BulkControlsCases {
     assertThat(refused).as("the limit of 500 patients was reached inside the export").isPositive();
     assertThat(disclosed).hasSizeLessThanOrEqualTo(500);
   }
+
+  /**
+   * A client-credentials token of a service account with the bulk-export role, {@code subject} its
+   * own (an account is issuer and subject; the demo's deployment knows one such client).
+   */
+  private String serviceAccount(String subject) {
+    return it.issuer().mint(org.fhirwall.demo.DemoIssuer.Claims.builder(subject, "fhirwall", "research-export")
+        .username("service-account-research-export").roles(Set.of("bulk-export")).sid(null).authTime(null).amr(List.of())
+        .build());
+  }
+
+  @Test
+  void anExportsStatusAndFilesAreOnlyForTheServiceAccountThatKickedItOff() throws Exception {
+    String owner = serviceAccount("research-export-" + java.util.UUID.randomUUID());
+    String other = serviceAccount("research-export-" + java.util.UUID.randomUUID());
+    HttpResponse<String> kickOff = it.send(HttpRequest.newBuilder(it.uri("Group/g2/$export?_type=Patient"))
+        .header("Prefer", "respond-async").GET(), owner);
+    assertThat(kickOff.statusCode()).as(kickOff.body()).isEqualTo(202);
+    String status = kickOff.headers().firstValue("Content-Location").orElseThrow();
+
+    HttpResponse<String> pollByOther = it.get(status, other);
+    assertThat(pollByOther.statusCode()).as("another account of the same role polls it").isEqualTo(403);
+    assertThat(issueCode(pollByOther)).isEqualTo("forbidden");
+    assertThat(pollByOther.body()).contains("not yours");
+
+    JsonNode manifest = null;
+    for (int i = 0; i < 50 && manifest == null; i++) {
+      HttpResponse<String> poll = it.get(status, owner);
+      assertThat(poll.statusCode()).as(poll.body()).isIn(200, 202);
+      if (poll.statusCode() == 200) {
+        manifest = JSON.readTree(poll.body());
+      } else {
+        Thread.sleep(Duration.ofMillis(300).toMillis());
+      }
+    }
+    assertThat(manifest).as("the export completed").isNotNull();
+    assertThat(it.get(status, other).statusCode()).as("nor its manifest once complete").isEqualTo(403);
+    assertThat(manifest.path("output")).isNotEmpty();
+    for (JsonNode file : manifest.path("output")) {
+      String url = file.path("url").asText();
+      HttpResponse<String> byOther = it.send(HttpRequest.newBuilder(it.uri(url)).header("Accept", "application/fhir+ndjson").GET(),
+          other);
+      assertThat(byOther.statusCode()).as("another account downloads its file").isEqualTo(403);
+      assertThat(byOther.body()).contains("OperationOutcome").doesNotContain("\"resourceType\":\"Patient\"");
+      HttpResponse<String> byOwner = it.send(HttpRequest.newBuilder(it.uri(url)).header("Accept", "application/fhir+ndjson").GET(),
+          owner);
+      assertThat(byOwner.statusCode()).as(byOwner.body()).isEqualTo(200);
+      assertThat(byOwner.body()).contains("\"resourceType\":\"Patient\"");
+    }
+  }
+
 }

@@ -12,11 +12,12 @@ import java.util.Optional;
  * The completion manifest of a FHIR bulk export ({@code $export-poll-status} answering 200): not a
  * FHIR resource, but JSON whose {@code output[].url} and {@code error[].url} point at the EPR's
  * files. fhirwall rewrites them to its own base so the downloads pass through it (and are counted
- * like any other response); a manifest pointing anywhere else, or malformed, is not released.
+ * like any other response); a manifest naming a file that is not a {@code Binary} of the EPR
+ * ({@link ExportHandles#binaryOf}), or malformed, is not released.
  */
 public final class BulkManifest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<String> FILE_LISTS = List.of("output", "error", "deleted");
+  private static final List<String> FILE_LISTS = ExportHandles.FILE_LISTS;
 
   private BulkManifest() {}
 
@@ -44,8 +45,9 @@ public final class BulkManifest {
           return Optional.empty();
         }
         String url = file.get("url").asText();
-        if (!url.startsWith(upstreamBase + "/")) {
-          // A file the proxy cannot see the way to would bypass the count: never hand it out.
+        if (ExportHandles.binaryOf(url, upstreamBase).isEmpty()) {
+          // A file the proxy cannot see the way to would bypass the count, and one that is not a Binary
+          // of the EPR could not be bound to the account that asked for it: never hand it out.
           return Optional.empty();
         }
         file.set("url", TextNode.valueOf(publicBase + url.substring(upstreamBase.length())));

@@ -22,19 +22,28 @@ public sealed interface Inspection {
    * @param resourceTypes the types of all resources found (top level, entries, contained, nested)
    * @param resourceCount how many resources were found in all
    * @param rootType the type of the top-level resource, null for an empty body or NDJSON
+   * @param binaries the ids of the {@code Binary} resources found, wherever they stand (a bulk
+   *     export's file is one: whose it is is checked before the answer leaves)
    */
   record Read(byte[] json, Set<String> patients, List<UrlOccurrence> urls, Set<String> resourceTypes, int resourceCount,
-      @Nullable String rootType) implements Inspection {
+      @Nullable String rootType, Set<String> binaries) implements Inspection {
     public Read {
       requireNonNull(json, "json");
       patients = patients instanceof KeySet.Frozen ? patients : Set.copyOf(patients); // a walk's own set is immutable already
       urls = urls instanceof UrlList ? urls : List.copyOf(urls); // a walk's own list is immutable already
       resourceTypes = Set.copyOf(resourceTypes);
+      binaries = Set.copyOf(binaries);
+    }
+
+    /** A read without Binary resources. */
+    public Read(byte[] json, Set<String> patients, List<UrlOccurrence> urls, Set<String> resourceTypes, int resourceCount,
+        @Nullable String rootType) {
+      this(json, patients, urls, resourceTypes, resourceCount, rootType, Set.of());
     }
 
     /** A read of a body that names no patient and no URL (an empty body, a bulk manifest). */
     public static Read nothing(byte[] json) {
-      return new Read(json, Set.of(), List.of(), Set.of(), 0, null);
+      return new Read(json, Set.of(), List.of(), Set.of(), 0, null, Set.of());
     }
 
     /** This read, with the patients a request named added (an answer about them discloses them too). */
@@ -44,7 +53,7 @@ public sealed interface Inspection {
       }
       Set<String> all = new java.util.HashSet<>(patients);
       all.addAll(more);
-      return new Read(json, all, urls, resourceTypes, resourceCount, rootType);
+      return new Read(json, all, urls, resourceTypes, resourceCount, rootType, binaries);
     }
 
     /** Whether a Bundle in the answer links to a next page. */

@@ -75,6 +75,8 @@ final class JsonWalk {
   private final UrlList.Builder urls = new UrlList.Builder();
   private final FoundTypes types;
   private int resourceCount;
+  /** The ids of the Binary resources found (most bodies have none). */
+  private final ArrayList<String> binaries = new ArrayList<>(0);
   /** The {@link WalkModel#types} code of the top-level resource (0: none yet). */
   private int rootType;
 
@@ -144,6 +146,7 @@ final class JsonWalk {
     types.clear();
     urls.clear(KEEP_AT_MOST); // ints only: no write barrier (see KeySet), no object per URL
     unresolved.clear();
+    binaries.clear();
     busy = false;
   }
 
@@ -174,8 +177,8 @@ final class JsonWalk {
     }
     unresolved.resolveUrns(json, urls);
     // Immutable sets built here once, which Inspection.Read then keeps as they are.
-    return new Inspection.Read(json, patients.toSet(), urls.toList(json),
-        types.toSet(), resourceCount, multipleRoots ? null : model.typeNames[rootType]);
+    return new Inspection.Read(json, patients.toSet(), urls.toList(json), types.toSet(), resourceCount,
+        multipleRoots ? null : model.typeNames[rootType], binaries.isEmpty() ? Set.of() : Set.copyOf(binaries));
   }
 
   // ---- structure
@@ -382,6 +385,12 @@ final class JsonWalk {
         }
       }
     }
+    if (f.resourceType == model.binaryType && f.id(tokens) != null) {
+      binaries.add(f.id(tokens));
+      if (f.moreIds != null) {
+        binaries.addAll(f.moreIds);
+      }
+    }
     WalkFrame container = contained ? frames[depth - 2] : null;
     if (container != null && f.id(tokens) != null) {
       container.containedTypes().put(f.id(tokens), type);
@@ -411,6 +420,7 @@ final class JsonWalk {
           types.add(type, model.types.code(type));
         }
         resourceCount += read.resourceCount();
+        binaries.addAll(read.binaries());
         return;
       }
       if (fhir) {

@@ -53,6 +53,8 @@ final class WalkModel {
   final String[] typeNames;
   /** The code of {@code Patient} (0 when the model does not know it). */
   final int patientType;
+  /** The code of {@code Binary} (whose ids an inspection names: a bulk export's files are Binaries). */
+  final int binaryType;
   /** The bases in ASCII, or null for a base that is not plain ASCII (compared after decoding). */
   final byte[] @Nullable [] baseBytes;
   /** The bases a full URL can be read past ({@link ReferenceText#plainBases}). */
@@ -82,6 +84,7 @@ final class WalkModel {
     }
     this.types = new NameTable(typeCodes);
     this.patientType = types.code("Patient");
+    this.binaryType = types.code("Binary");
     this.baseBytes = new byte[baseStrings.size()][];
     for (int i = 0; i < baseStrings.size(); i++) {
       String base = baseStrings.get(i);

@@ -4,6 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -13,9 +18,9 @@ import org.jspecify.annotations.Nullable;
  * What the quota stage does for one request, in the order the sequencer asks: is the account
  * locked; may it send this many requests now; may this response's patients be charged (and what
  * happens at a limit); and the two signals that lock or alert on their own (an id walk, a
- * principal that makes the EPR fail). Plain Java over the {@link QuotaStore}: every answer is a
- * value, a store failure completes exceptionally and callers refuse (never "unlimited").
- * Thread-safe.
+ * principal that makes the EPR fail); whose a bulk export's job and files are. Plain Java over
+ * the {@link QuotaStore}: every answer is a value, a store failure completes exceptionally and
+ * callers refuse (never "unlimited"). Thread-safe.
  */
 public final class Enforcement {
   /** The watch of answers that found nothing (an id walk). */
@@ -125,6 +130,46 @@ public final class Enforcement {
       }
       return store.lock(request.account(), limitText(refused.breached()) + " reached", lockFor, request.now())
           .thenApply(lock -> new Charged.OverLimit(refused, lock));
+    });
+  }
+
+  /**
+   * How long a bulk export's job and files stay bound to the account that kicked it off, from each
+   * time they are bound (the kick-off binds the job; each manifest relayed binds it and its files).
+   */
+  public static final Duration EXPORT_BINDING = Duration.ofHours(24);
+
+  /** Whom each of {@code keys} is bound to ({@link QuotaStore#ownerOf}); fails when any lookup fails. */
+  public CompletionStage<Map<String, Optional<String>>> owners(Collection<String> keys, Instant now) {
+    Map<String, CompletableFuture<Optional<String>>> each = new LinkedHashMap<>();
+    for (String k : keys) {
+      each.put(k, store.ownerOf(k, now).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(each.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+      Map<String, Optional<String>> owners = new LinkedHashMap<>();
+      each.forEach((k, f) -> owners.put(k, f.join()));
+      return owners;
+    });
+  }
+
+  /**
+   * Binds each of {@code keys} to {@code account} for {@link #EXPORT_BINDING}
+   * ({@link QuotaStore#bind}); completes with the keys another account holds (left as they are),
+   * none when all are the account's afterwards.
+   */
+  public CompletionStage<List<String>> bind(String account, Collection<String> keys, Instant now) {
+    Map<String, CompletableFuture<Boolean>> each = new LinkedHashMap<>();
+    for (String k : keys) {
+      each.put(k, store.bind(k, account, EXPORT_BINDING, now).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(each.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+      List<String> others = new ArrayList<>();
+      each.forEach((k, f) -> {
+        if (!f.join()) {
+          others.add(k);
+        }
+      });
+      return others;
     });
   }
 

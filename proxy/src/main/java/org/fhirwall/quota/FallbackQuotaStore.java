@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * <p>Never unlimited: a replica in fallback enforces 1/{@code replicas} of each limit on top of
  * nothing it could not see — the patients disclosed before the outage are not known locally, so
  * an account may receive up to its limit again during an outage (documented in the README). An
- * operator's unlock needs the shared store (it fails while Redis is down). Thread-safe.
+ * operator's unlock and the bindings (whose bulk export a job or file is) need the shared store
+ * (they fail while Redis is down). Thread-safe.
  */
 public final class FallbackQuotaStore implements QuotaStore {
   private static final Logger LOG = LoggerFactory.getLogger(FallbackQuotaStore.class);
@@ -202,6 +203,22 @@ public final class FallbackQuotaStore implements QuotaStore {
   @Override
   public CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now) {
     return either(s -> s.seenOnce(key, ttl, now), () -> local.seenOnce(key, ttl, now));
+  }
+
+  /**
+   * Needs the shared store: every replica's bindings are there, so this replica alone cannot tell
+   * whose a job or file is (answering "nobody's" would hand another account's export out). While
+   * Redis is down it fails, and the request asking is refused (503), as under {@code deny}.
+   */
+  @Override
+  public CompletionStage<Boolean> bind(String key, String owner, Duration ttl, Instant now) {
+    return shared.bind(key, owner, ttl, now);
+  }
+
+  /** Needs the shared store, like {@link #bind}. */
+  @Override
+  public CompletionStage<Optional<String>> ownerOf(String key, Instant now) {
+    return shared.ownerOf(key, now);
   }
 
   private PatientWindow share(PatientWindow w) {

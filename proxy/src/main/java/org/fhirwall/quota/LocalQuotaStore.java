@@ -26,9 +26,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The single-node store: distinct-patient windows, locks, rates and event watches in this
- * process's memory; with a state file, locks, open windows and shared secrets also survive a
- * restart ({@link StateFile}: a lock or a secret is written out at once, windows every few seconds
- * by {@link #persist()}, and everything on {@link #close()}).
+ * process's memory; with a state file, locks, open windows, shared secrets and bindings also
+ * survive a restart ({@link StateFile}: a lock, a secret or a binding is written out at once,
+ * windows every few seconds by {@link #persist()}, and everything on {@link #close()}).
  *
  * <p>Each account keeps, per window length, its patients in order of last disclosure; a window is
  * exact (sliding, per patient, millisecond precision). A charge holds the account's monitor for
@@ -47,6 +47,8 @@ public final class LocalQuotaStore implements QuotaStore {
   private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
   /** Keys presented once ({@link #seenOnce}), with when they may be presented again (epoch ms). */
   private final Map<String, Long> seen = new ConcurrentHashMap<>();
+  /** Keys bound to an owner ({@link #bind}): a bulk export's job and files. */
+  private final LocalBindings bindings;
   private final int maxAccounts;
   private final RateGate rates;
   private final EventWatch notFound;
@@ -64,6 +66,13 @@ public final class LocalQuotaStore implements QuotaStore {
    *     construction), or null to keep them in memory only
    */
   public LocalQuotaStore(int maxAccounts, Executor maintenance, @Nullable StateFile state) {
+    this(maxAccounts, maintenance, state, MAX_BINDINGS);
+  }
+
+  /** Most bindings in force at once ({@link #bind}); beyond, new ones are refused: fail closed. */
+  static final int MAX_BINDINGS = 100_000;
+
+  LocalQuotaStore(int maxAccounts, Executor maintenance, @Nullable StateFile state, int maxBindings) {
     if (maxAccounts < 1) {
       throw new IllegalArgumentException("maxAccounts: " + maxAccounts + " (expected: >= 1)");
     }
@@ -73,6 +82,7 @@ public final class LocalQuotaStore implements QuotaStore {
     this.notFound = new EventWatch(maxAccounts);
     this.failures = new EventWatch(maxAccounts);
     this.state = state;
+    this.bindings = new LocalBindings(maxBindings);
     this.accounts = Caffeine.newBuilder()
         .executor(Runnable::run) // upkeep in the caller (no I/O in it): no pool hand-off per charge
         .expireAfter(new Expiry<String, Account>() {
@@ -283,8 +293,12 @@ public final class LocalQuotaStore implements QuotaStore {
     secrets.put(name, secret.clone());
   }
 
+  void restoreBinding(String key, LocalBindings.Binding binding) {
+    bindings.restore(key, binding);
+  }
+
   /**
-   * Writes locks, open windows and secrets to the state file (no-op without one). Blocking file
+   * Writes locks, open windows, secrets and bindings to the state file (no-op without one). Blocking file
    * I/O: call it from a background thread, never an event loop.
    */
   public void persist() {
@@ -294,6 +308,7 @@ public final class LocalQuotaStore implements QuotaStore {
     StateFile.Snapshot snapshot = new StateFile.Snapshot();
     locks.values().forEach(snapshot.locks::add);
     secrets.forEach(snapshot.secrets::put);
+    bindings.forEach(snapshot.bindings::put);
     accounts.asMap().forEach((key, a) -> {
       synchronized (a) {
         a.windows.forEach((length, seen) -> {
@@ -306,7 +321,7 @@ public final class LocalQuotaStore implements QuotaStore {
     state.write(snapshot);
   }
 
-  /** A lock or a secret changed: write the state out soon, on the maintenance executor. */
+  /** A lock, a secret or a binding changed: write the state out soon, on the maintenance executor. */
   private void persistSoon() {
     if (state == null || !writeQueued.compareAndSet(false, true)) {
       return;
@@ -374,6 +389,26 @@ public final class LocalQuotaStore implements QuotaStore {
   }
 
   @Override
+  public CompletionStage<Boolean> bind(String key, String owner, Duration ttl, Instant now) {
+    long nowMillis = now.toEpochMilli();
+    boolean bound;
+    try {
+      bound = bindings.bind(key, owner, nowMillis, nowMillis + ttl.toMillis());
+    } catch (IllegalStateException full) {
+      return CompletableFuture.failedFuture(full);
+    }
+    if (bound) {
+      persistSoon();
+    }
+    return CompletableFuture.completedFuture(bound);
+  }
+
+  @Override
+  public CompletionStage<Optional<String>> ownerOf(String key, Instant now) {
+    return CompletableFuture.completedFuture(bindings.ownerOf(key, now.toEpochMilli()));
+  }
+
+  @Override
   public CompletionStage<Optional<Lock>> lockOf(String account, Instant now) {
     Lock l = locks.get(account);
     if (l != null && !l.activeAt(now)) {
@@ -429,4 +464,5 @@ public final class LocalQuotaStore implements QuotaStore {
     persist();
     accounts.invalidateAll();
   }
+
 }

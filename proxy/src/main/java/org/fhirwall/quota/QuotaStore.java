@@ -82,6 +82,21 @@ public interface QuotaStore extends AutoCloseable {
   CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now);
 
   /**
+   * Binds {@code key} to {@code owner} for {@code ttl} unless it is bound to someone else (e.g. a
+   * bulk export's job and files to the account that kicked it off): true when {@code owner} holds
+   * it afterwards (it was free, or already {@code owner}'s: then for {@code ttl} from now), false
+   * when another owner does (that binding is left as it is). Never taken over before it expires.
+   * Shared by every user of the store and atomic (two owners binding one key at once: exactly one
+   * gets true); the key expires on its own.
+   *
+   * @param now the local store's clock for the expiry; a cluster store expires the key by its own
+   */
+  CompletionStage<Boolean> bind(String key, String owner, Duration ttl, Instant now);
+
+  /** Whom {@code key} is bound to at {@code now} ({@link #bind}), if anyone. */
+  CompletionStage<Optional<String>> ownerOf(String key, Instant now);
+
+  /**
    * Completes normally while the store takes requests (the readiness probe's question); a store
    * that lives in this process always does. A store that keeps serving on a fallback of its own
    * while its shared part is down also does: it still enforces limits.

@@ -1,21 +1,17 @@
 package org.fhirwall.quota;
 
 import static java.util.Objects.requireNonNull;
-import static org.fhirwall.quota.RedisScripts.text;
 
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,8 +48,9 @@ import org.slf4j.LoggerFactory;
  *       refuses a locked account: one round trip before a request is forwarded);
  *   <li><code>{A}:ev:WATCH</code> — sorted set of events of a watch ({@code events.lua});
  *   <li><code>{A}:lock</code> — hash (since, until, reason), expiring at {@code until}
- *       ({@code lock.lua}), listed in the sorted set {@code locks} (account → until);
- *   <li>{@code secret:NAME} — shared secrets, created once ({@code SET NX}).
+ *       ({@code lock.lua}), listed in the sorted set {@code locks} (account → until): see {@link RedisLocks};
+ *   <li>{@code secret:NAME}, {@code once:KEY}, {@code owner:KEY} — shared secrets, a replay cache's
+ *       keys and bindings (a bulk export's job and files to their account): see {@link RedisShared}.
  * </ul>
  *
  * <p>A failover can lose writes the old primary acknowledged but had not replicated. Every
@@ -100,6 +97,8 @@ public final class RedisQuotaStore implements QuotaStore {
   private final KnownPatients known;
   private final AdmissionForecast forecast = new AdmissionForecast(Duration.ofSeconds(1), 100_000);
   private final Redisclosures redisclosures;
+  private final RedisShared shared;
+  private final RedisLocks locked;
 
   private RedisQuotaStore(RedisConnection connection, Settings settings) {
     this.connection = connection;
@@ -107,6 +106,8 @@ public final class RedisQuotaStore implements QuotaStore {
     this.settings = settings;
     this.keyspace = new RedisKeys(settings.keyPrefix());
     this.scripts = new RedisScripts(redis, keyspace);
+    this.shared = new RedisShared(redis, scripts, settings.keyPrefix());
+    this.locked = new RedisLocks(redis, scripts, keyspace);
     this.lanes = new RedisLanes(this::scriptsHere, a -> new RedisLanes.AccountKeys(keyspace.key(a, "rate"), keyspace.key(a, "inflight"),
         keyspace.key(a, "lock")), this::timersHere, LINGER);
     this.known = new KnownPatients(knownMargin(settings.timeout()), 10_000, 4_096);
@@ -120,7 +121,7 @@ public final class RedisQuotaStore implements QuotaStore {
 
       @Override
       public CompletionStage<?> lock(Lock lock, Instant now) {
-        return writeLock(lock, now);
+        return locked.write(lock, now);
       }
     });
   }
@@ -385,81 +386,52 @@ public final class RedisQuotaStore implements QuotaStore {
         Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime())).thenApply(r -> r == 1L);
   }
 
-  // --- locks -----------------------------------------------------------------------------------
+  // --- locks (see RedisLocks) -------------------------------------------------------------------
 
   @Override
   public CompletionStage<Optional<Lock>> lockOf(String account, Instant now) {
-    return redis.hmget(keyspace.key(account, "lock"), "since", "until", "reason").thenApply(values -> {
-      Map<String, String> m = new java.util.HashMap<>();
-      values.forEach(kv -> kv.ifHasValue(v -> m.put(kv.getKey(), v)));
-      if (!m.containsKey("until")) {
-        return Optional.<Lock>empty();
-      }
-      Lock l = new Lock(account, m.getOrDefault("reason", ""), Instant.ofEpochMilli(Long.parseLong(m.getOrDefault("since", "0"))),
-          Instant.ofEpochMilli(Long.parseLong(m.get("until"))));
-      return l.activeAt(now) ? Optional.of(l) : Optional.<Lock>empty();
-    });
+    return locked.lockOf(account, now);
   }
 
   @Override
   public CompletionStage<Lock> lock(String account, String reason, Duration lockFor, Instant now) {
-    Instant until = now.plus(lockFor);
-    return writeLock(new Lock(account, reason, now, until), now).thenApply(l -> {
+    return locked.write(new Lock(account, reason, now, now.plus(lockFor)), now).thenApply(l -> {
       replay.locked(l);
       return l;
     });
   }
 
-  private CompletionStage<Lock> writeLock(Lock lock, Instant now) {
-    String account = lock.account();
-    return scripts.<List<Object>>run(RedisScripts.LOCK, ScriptOutputType.MULTI, new String[] {keyspace.key(account, "lock")},
-        Long.toString(now.toEpochMilli()), Long.toString(lock.since().toEpochMilli()), Long.toString(lock.until().toEpochMilli()),
-        lock.reason(), account).thenCompose(r -> {
-          Lock l = new Lock(account, text(r.get(2)), Instant.ofEpochMilli(Long.parseLong(text(r.get(0)))),
-              Instant.ofEpochMilli(Long.parseLong(text(r.get(1)))));
-          return redis.zadd(keyspace.lockIndex(), io.lettuce.core.ZAddArgs.Builder.gt(), (double) l.until().toEpochMilli(), account)
-              .thenApply(n -> l);
-        });
-  }
-
   @Override
   public CompletionStage<Boolean> unlock(String account) {
     replay.unlocked(account);
-    return redis.del(keyspace.key(account, "lock")).thenCompose(n -> redis.zrem(keyspace.lockIndex(), account).thenApply(x -> n > 0));
+    return locked.unlock(account);
   }
 
   @Override
   public CompletionStage<List<Lock>> locks(Instant now) {
-    double nowMs = now.toEpochMilli();
-    return redis.zremrangebyscore(keyspace.lockIndex(), Range.from(Range.Boundary.unbounded(), Range.Boundary.including(nowMs)))
-        .thenCompose(x -> redis.zrangebyscore(keyspace.lockIndex(), Range.from(Range.Boundary.excluding(nowMs), Range.Boundary.unbounded())))
-        .thenCompose(accounts -> {
-          List<CompletableFuture<Optional<Lock>>> each = new ArrayList<>();
-          accounts.forEach(a -> each.add(lockOf(a, now).toCompletableFuture()));
-          return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<Lock> out = new ArrayList<>();
-            each.forEach(f -> f.join().ifPresent(out::add));
-            out.sort(Comparator.comparing(Lock::since));
-            return out;
-          });
-        });
+    return locked.all(now);
   }
 
-  // --- secrets ---------------------------------------------------------------------------------
+  // --- secrets, once-keys, bindings (no account's: see RedisShared) ------------------------------
 
   @Override
   public CompletionStage<byte[]> sharedSecret(String name, byte[] proposed) {
-    String k = settings.keyPrefix() + "secret:" + name;
-    return redis.set(k, Base64.getEncoder().encodeToString(proposed), SetArgs.Builder.nx())
-        .thenCompose(ok -> redis.get(k))
-        .thenApply(v -> Base64.getDecoder().decode(requireNonNull(v, "secret " + name + " vanished")));
+    return shared.sharedSecret(name, proposed);
   }
 
   @Override
   public CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now) {
-    requireNonNull(key, "key");
-    return redis.set(settings.keyPrefix() + "once:" + key, "1", SetArgs.Builder.nx().px(Math.max(1, ttl.toMillis())))
-        .thenApply("OK"::equals);
+    return shared.seenOnce(key, ttl);
+  }
+
+  @Override
+  public CompletionStage<Boolean> bind(String key, String owner, Duration ttl, Instant now) {
+    return shared.bind(key, owner, ttl);
+  }
+
+  @Override
+  public CompletionStage<Optional<String>> ownerOf(String key, Instant now) {
+    return shared.ownerOf(key);
   }
 
   // --- health, replay --------------------------------------------------------------------------
@@ -477,9 +449,8 @@ public final class RedisQuotaStore implements QuotaStore {
 
   /** Writes a lock set elsewhere (a reconciliation after the fallback). */
   CompletionStage<Lock> restoreLock(Lock lock, Instant now) {
-    return writeLock(lock, now);
+    return locked.write(lock, now);
   }
-
 
   /**
    * Sends what still waits (for at most a timeout), then closes the loops' own connections while

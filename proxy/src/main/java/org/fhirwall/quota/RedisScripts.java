@@ -21,7 +21,7 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The Lua scripts of a {@link RedisQuotaStore} ({@code charge.lua}, {@code enter.lua},
- * {@code events.lua}, {@code lock.lua}), run by SHA and sent again when the server does not know
+ * {@code events.lua}, {@code lock.lua}, {@code bind.lua}), run by SHA and sent again when the server does not know
  * them; the charge script's arguments and reply, and the reading of script replies. Thread-safe.
  */
 final class RedisScripts {
@@ -41,6 +41,7 @@ final class RedisScripts {
   static final Script ENTER = Script.load("enter");
   static final Script EVENTS = Script.load("events");
   static final Script LOCK = Script.load("lock");
+  static final Script BIND = Script.load("bind");
 
   private final RedisClusterAsyncCommands<String, String> redis;
   private final RedisKeys keyspace;
@@ -115,7 +116,7 @@ final class RedisScripts {
   /** Loads every script into the server, so that calls by SHA find them (completes when all are loaded). */
   CompletionStage<Void> load() {
     List<CompletableFuture<String>> loads = new ArrayList<>();
-    for (Script s : List.of(CHARGE, ENTER, EVENTS, LOCK)) {
+    for (Script s : List.of(CHARGE, ENTER, EVENTS, LOCK, BIND)) {
       loads.add(redis.scriptLoad(s.body()).toCompletableFuture());
     }
     return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new));

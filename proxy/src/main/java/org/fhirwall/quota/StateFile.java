@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The local store's memory across restarts: one small JSON file ({@code quota-state.json}) in
  * {@code quota.state-dir} holding the locks in force, each account's open windows (patient ids and
- * when each was last disclosed) and the shared secrets (the paging links' key). Written whole to a
+ * when each was last disclosed), the shared secrets (the paging links' key) and the bindings (whose
+ * bulk export a job or file is, until when). Written whole to a
  * temporary file and renamed over the old one, so a crash leaves the previous complete file;
  * readable by its owner only (it lists which patients each account has seen, like the audit log).
  * A file that cannot be read is an error at start, never silently an empty state: fhirwall would
@@ -67,11 +68,13 @@ public final class StateFile {
     final List<Lock> locks = new ArrayList<>();
     final List<Window> windows = new ArrayList<>();
     final Map<String, byte[]> secrets = new LinkedHashMap<>();
+    final Map<String, LocalBindings.Binding> bindings = new LinkedHashMap<>();
 
     void restore(LocalQuotaStore store) {
       locks.forEach(store::restoreLock);
       windows.forEach(w -> store.restoreWindow(w.account(), w.length(), w.patients()));
       secrets.forEach(store::restoreSecret);
+      bindings.forEach(store::restoreBinding);
     }
   }
 
@@ -119,6 +122,16 @@ public final class StateFile {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
               String name = p.currentName();
               s.secrets.put(name, Base64.getDecoder().decode(text(p)));
+            }
+          }
+          case "bindings" -> {
+            expect(p.currentToken(), JsonToken.START_ARRAY);
+            while (p.nextToken() == JsonToken.START_ARRAY) {
+              String key = text(p);
+              String owner = text(p);
+              long until = number(p);
+              expect(p.nextToken(), JsonToken.END_ARRAY);
+              s.bindings.put(key, new LocalBindings.Binding(owner, until));
             }
           }
           default -> p.skipChildren();
@@ -174,6 +187,15 @@ public final class StateFile {
           g.writeStringField(e.getKey(), Base64.getEncoder().encodeToString(e.getValue()));
         }
         g.writeEndObject();
+        g.writeArrayFieldStart("bindings");
+        for (Map.Entry<String, LocalBindings.Binding> e : s.bindings.entrySet()) {
+          g.writeStartArray();
+          g.writeString(e.getKey());
+          g.writeString(e.getValue().owner());
+          g.writeNumber(e.getValue().untilMillis());
+          g.writeEndArray();
+        }
+        g.writeEndArray();
         g.writeEndObject();
       }
       try {

@@ -115,6 +115,15 @@ public final class Refusals {
     return Refusal.of(502, IssueType.PROCESSING, "The EPR's response could not be inspected and was withheld");
   }
 
+  /**
+   * A bulk export answer handing out a job or file fhirwall cannot bind to the account (a status URL
+   * or file URL in a form it does not read): withheld, as nobody but that account may have it.
+   */
+  public static Refusal unbindable() {
+    return Refusal.of(502, IssueType.PROCESSING, "The EPR's bulk export answer names a job or file fhirwall cannot bind "
+        + "to your account; it was withheld");
+  }
+
   /** An EPR answer fhirwall read but could not convert into the form the client asked for. */
   public static Refusal unshapeable() {
     return Refusal.of(502, IssueType.PROCESSING, "The EPR's response could not be converted for this client");

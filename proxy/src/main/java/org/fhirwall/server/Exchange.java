@@ -160,8 +160,10 @@ final class Exchange {
    * everything else waits for the admission.
    */
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
+    // whose the export job or file it touches is, asked while it is admitted
+    CompletionStage<Optional<Decision.Deny>> owned = ExportBindings.beforeEpr(stages.quota(), allow, now());
     QuotaStore.Admission admission = stages.quota().admit(allow.account(), allow.role().rate().toLimit(),
-        Math.max(1, allow.request().entries().size()), goesAhead(allow.request()), now());
+        Math.max(1, allow.request().entries().size()), owned == null && goesAhead(allow.request()), now());
     AnswerAhead ahead = admission.forwardNow() ? new AnswerAhead(send(t, allow, plan),
         a -> Inspected.of(stages, plan, allow, a), settings.inlineInspectBytes()) : null;
     steps.await(t, admission.entry(), entry -> {
@@ -179,7 +181,11 @@ final class Exchange {
             if (allow.role().chargesUnexplained()) {
               relationships = stages.care().of(t.who());
             }
-            hear(t, allow, plan, ahead != null ? ahead.future() : send(t, allow, plan), ahead);
+            if (owned != null) {
+              ownedThenSend(t, allow, plan, owned);
+            } else {
+              hear(t, allow, plan, ahead != null ? ahead.future() : send(t, allow, plan), ahead);
+            }
             heard = true;
           } finally {
             if (!heard && ahead != null) {
@@ -192,6 +198,17 @@ final class Exchange {
           }
           refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store");
         });
+  }
+
+  /** 4. quota and policy: a bulk export's job or file goes to the EPR only for the account it is bound to. */
+  private void ownedThenSend(Trail t, Decision.Allow allow, Plan plan, CompletionStage<Optional<Decision.Deny>> owned) {
+    steps.await(t, owned, deny -> {
+      if (deny.isPresent()) {
+        refuse(t, Refusals.of(deny.get()), Outcome.REFUSED, deny.get().rule());
+        return;
+      }
+      hear(t, allow, plan, send(t, allow, plan), null);
+    }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
 
   /** Reads without side effects at the EPR: the only requests that may reach it before their admission. */
@@ -254,7 +271,13 @@ final class Exchange {
         refuse(t, Refusals.of(late.get()), Outcome.REFUSED, late.get().rule());
         return;
       }
-      charge(t, allow, plan, a, read);
+      CompletionStage<Optional<Decision.Deny>> files = ExportBindings.inAnswer(stages.quota(), allow, read, now());
+      if (files == null) {
+        charge(t, allow, plan, a, read);
+        return;
+      }
+      steps.await(t, files, deny -> deny.ifPresentOrElse(d -> refuse(t, Refusals.of(d), Outcome.REFUSED, d.rule()),
+          () -> charge(t, allow, plan, a, read)), e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
     }, () -> refuse(t, Refusals.busy(), Outcome.FAILED, "inspect-busy"));
   }
 
@@ -289,12 +312,34 @@ final class Exchange {
           refuse(n, Refusals.of(outside.get()), Outcome.REFUSED, outside.get().rule());
           return;
         }
-        release(n, plan, a, read, ((Enforcement.Charged.Admitted) charged).result(), split);
+        handOver(n, allow, plan, a, read, ((Enforcement.Charged.Admitted) charged).result(), split);
       }
     }, e -> refuse(c, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
 
-  /** 8. respond: the answer as the client may see it; 9. audit (and a relationship change, when it is one). */
+  /** 8. quota: what a bulk export answer hands over (its job, its files) is bound to the account before it leaves. */
+  private void handOver(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, Inspection.Read read,
+      ChargeResult.Admitted admitted, CareRelationships.@Nullable Split split) {
+    ExportBindings.Handover h = ExportBindings.handover(allow, plan, a, settings.upstreamBaseUrl());
+    if (h instanceof ExportBindings.Handover.Unbindable u) {
+      refuse(t, Refusals.unbindable(), Outcome.FAILED, "export-binding:" + u.reason());
+      return;
+    }
+    if (!(h instanceof ExportBindings.Handover.Binds binds)) {
+      release(t, plan, a, read, admitted, split);
+      return;
+    }
+    steps.await(t, stages.quota().bind(allow.account(), binds.keys(), now()), others -> {
+      Optional<Decision.Deny> notYours = binds.heldByOthers(others); // a file bound to another account already
+      if (notYours.isPresent()) {
+        refuse(t, Refusals.of(notYours.get()), Outcome.REFUSED, notYours.get().rule());
+        return;
+      }
+      release(Steps.noted(t, binds.note()), plan, a, read, admitted, split);
+    }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
+  }
+
+  /** 9. respond: the answer as the client may see it; 10. audit (and a relationship change, when it is one). */
   private void release(Trail t, Plan plan, EprAnswer a, Inspection.Read read, ChargeResult.Admitted admitted,
       CareRelationships.@Nullable Split split) {
     var out = new Responder.Outgoing(a.status(), a.contentType(), a.headers(), read, plan, t.requestId(), now());

@@ -24,6 +24,12 @@ class BulkManifestTest {
   void aFileElsewhereOrAMalformedManifestIsNotReleased() {
     assertThat(BulkManifest.rewrite("""
         {"output":[{"type":"Patient","url":"https://s3.example/bucket/Patient-1.ndjson"}]}""".getBytes(UTF_8), EPR, PUBLIC)).isEmpty();
+    assertThat(BulkManifest.rewrite("""
+        {"output":[{"type":"Patient","url":"http://epr.internal:8080/fhir/files/Patient-1.ndjson"}]}""".getBytes(UTF_8), EPR, PUBLIC))
+        .as("a file fhirwall cannot bind to the account (not a Binary)").isEmpty();
+    assertThat(BulkManifest.rewrite("""
+        {"output":[],"error":[{"url":"http://epr.internal:8080/fhir/Binary/e1/_history/1"}]}""".getBytes(UTF_8), EPR, PUBLIC))
+        .isEmpty();
     assertThat(BulkManifest.rewrite("{\"output\":{}}".getBytes(UTF_8), EPR, PUBLIC)).isEmpty();
     assertThat(BulkManifest.rewrite("not json".getBytes(UTF_8), EPR, PUBLIC)).isEmpty();
     assertThat(BulkManifest.rewrite("[]".getBytes(UTF_8), EPR, PUBLIC)).isEmpty();

@@ -454,6 +454,27 @@ class ResponseInspectorTest {
   }
 
   @Test
+  void theBinariesOfAnAnswerAreNamedWhereverTheyStand() {
+    Binary file = new Binary();
+    file.setId("file-1");
+    file.setContentType("application/fhir+ndjson");
+    file.setData("{\"resourceType\":\"Patient\",\"id\":\"40\"}\n".getBytes(UTF_8));
+    assertThat(read(json(file)).binaries()).containsExactly("file-1");
+    Binary other = new Binary();
+    other.setId("file-2");
+    other.setContentType("application/pdf");
+    other.setData("%PDF".getBytes(UTF_8));
+    Inspection.Read bundle = read(json(searchset(List.of(file, other, patient("41")), List.of())));
+    assertThat(bundle.binaries()).containsExactlyInAnyOrder("file-1", "file-2");
+    Binary nested = new Binary();
+    nested.setId("outer");
+    nested.setContentType("application/fhir+json");
+    nested.setData(json(other).getBytes(UTF_8));
+    assertThat(read(json(nested)).binaries()).as("a Binary inside a Binary too").containsExactlyInAnyOrder("outer", "file-2");
+    assertThat(read(json(patient("42"))).binaries()).isEmpty();
+  }
+
+  @Test
   void aBinaryOfPlainJsonThatIsNotFhirIsOpaque() {
     Binary b = new Binary();
     b.setId("b4");

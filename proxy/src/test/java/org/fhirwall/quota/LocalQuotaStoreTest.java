@@ -28,6 +28,38 @@ class LocalQuotaStoreTest extends QuotaStoreContract {
   }
 
   @Test
+  void aBindingEndsAfterItsTtlAndTheKeyIsFreeAgain() {
+    assertThat(done(store.bind("export-job:j1", "idp|a", Duration.ofHours(24), t0))).isTrue();
+    assertThat(done(store.ownerOf("export-job:j1", t0.plus(Duration.ofHours(24)).minusMillis(1)))).contains("idp|a");
+    assertThat(done(store.ownerOf("export-job:j1", t0.plus(Duration.ofHours(24))))).isEmpty();
+    assertThat(done(store.bind("export-job:j1", "idp|b", Duration.ofHours(24), t0.plus(Duration.ofHours(25))))).isTrue();
+  }
+
+  @Test
+  void bindingsSurviveARestartThroughTheStateFileUntilTheyExpire() {
+    LocalQuotaStore before = new LocalQuotaStore(100, Runnable::run, new StateFile(dir));
+    done(before.bind("export-file:f1", "idp|a", Duration.ofHours(24), t0));
+    done(before.bind("export-file:f2", "idp|a", Duration.ofMinutes(1), t0));
+    // no close(): a binding is written out as it is made, like a lock
+    LocalQuotaStore after = new LocalQuotaStore(100, Runnable::run, new StateFile(dir));
+    assertThat(done(after.ownerOf("export-file:f1", t0.plusSeconds(120)))).contains("idp|a");
+    assertThat(done(after.bind("export-file:f1", "idp|b", Duration.ofHours(24), t0.plusSeconds(120)))).isFalse();
+    assertThat(done(after.ownerOf("export-file:f2", t0.plusSeconds(120)))).as("expired meanwhile").isEmpty();
+    after.close();
+  }
+
+  @Test
+  void aFullStoreRefusesNewBindingsInsteadOfForgettingLiveOnes() {
+    LocalQuotaStore small = new LocalQuotaStore(100, Runnable::run, null, 2);
+    assertThat(done(small.bind("k1", "a", Duration.ofHours(1), t0))).isTrue();
+    assertThat(done(small.bind("k2", "a", Duration.ofHours(1), t0))).isTrue();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> done(small.bind("k3", "a", Duration.ofHours(1), t0)))
+        .hasMessageContaining("bindings");
+    assertThat(done(small.ownerOf("k1", t0))).contains("a");
+    assertThat(done(small.bind("k3", "a", Duration.ofHours(1), t0.plus(Duration.ofHours(1))))).as("once others expired").isTrue();
+  }
+
+  @Test
   void aFullStoreRefusesNewAccountsInsteadOfForgettingLiveOnes() {
     LocalQuotaStore small = new LocalQuotaStore(2, Runnable::run);
     PatientWindow w = PatientWindow.of(Duration.ofHours(1), 10);

@@ -495,4 +495,33 @@ abstract class QuotaStoreContract {
         .mapToObj(i -> store.seenOnce("dpop:race", Duration.ofMinutes(2), t0).toCompletableFuture()).toList();
     assertThat(stages.stream().map(java.util.concurrent.CompletableFuture::join).filter(b -> b).count()).isEqualTo(1);
   }
+
+  // --- bindings (a bulk export's job and files, bound to the account that kicked it off) ---------
+
+  @Test
+  void aKeyBoundToOneOwnerIsItsAloneAndAnotherCannotTakeItOver() {
+    assertThat(done(store.ownerOf("export-job:j1", t0))).isEmpty();
+    assertThat(done(store.bind("export-job:j1", "idp|warehouse", Duration.ofHours(24), t0))).isTrue();
+    assertThat(done(store.ownerOf("export-job:j1", t0.plusSeconds(1)))).contains("idp|warehouse");
+    assertThat(done(store.bind("export-job:j1", "idp|other", Duration.ofHours(24), t0.plusSeconds(2)))).isFalse();
+    assertThat(done(store.ownerOf("export-job:j1", t0.plusSeconds(3)))).as("left as it was").contains("idp|warehouse");
+    assertThat(done(store.bind("export-job:j1", "idp|warehouse", Duration.ofHours(24), t0.plusSeconds(4))))
+        .as("the owner binds it again").isTrue();
+    assertThat(done(store.ownerOf("export-file:j1", t0))).as("another key").isEmpty();
+  }
+
+  @Test
+  void twoOwnersBindingOneKeyAtOnceOneWinsAndKeepsIt() {
+    var stages = java.util.stream.IntStream.range(0, 16)
+        .mapToObj(i -> store.bind("export-file:race", "idp|owner-" + i, Duration.ofHours(1), t0).toCompletableFuture()).toList();
+    List<Integer> winners = new ArrayList<>();
+    for (int i = 0; i < stages.size(); i++) {
+      if (stages.get(i).join()) {
+        winners.add(i);
+      }
+    }
+    assertThat(winners).hasSize(1);
+    assertThat(done(store.ownerOf("export-file:race", t0))).contains("idp|owner-" + winners.get(0));
+  }
+
 }

@@ -93,6 +93,8 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
       assertThat(done(acl.locks(t0))).extracting(Lock::account).contains("acl");
       assertThat(done(acl.unlock("acl"))).isTrue();
       assertThat(done(acl.sharedSecret("paging", new byte[] {7}))).isEqualTo(new byte[] {7});
+      assertThat(done(acl.bind("export-job:j1", "acl", Duration.ofHours(1), t0))).isTrue();
+      assertThat(done(acl.ownerOf("export-job:j1", t0))).contains("acl");
     }
     RedisQuotaStore.Settings inUrl = new RedisQuotaStore.Settings("redis://fhirwall:acl-secret@127.0.0.1:" + redis.port(), false,
         null, null, null, Duration.ofSeconds(2), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
@@ -103,6 +105,20 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
         Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofSeconds(10), "fhirwall:");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> RedisQuotaStore.connect(wrong, Duration.ofMillis(500)))
         .hasMessageContaining("not reachable").hasMessageNotContaining("not-the-password");
+  }
+
+  @Test
+  void aBindingIsOneKeyUnderThePrefixThatExpiresOnItsOwn() throws Exception {
+    done(store.bind("export-file:f1", "https://idp|warehouse", Duration.ofHours(24), t0));
+    try (var c = io.lettuce.core.RedisClient.create(redis.url()); var conn = c.connect()) {
+      assertThat(conn.sync().keys("*")).containsExactly("fw:owner:export-file:f1");
+      assertThat(conn.sync().get("fw:owner:export-file:f1")).isEqualTo("https://idp|warehouse");
+      assertThat(conn.sync().pttl("fw:owner:export-file:f1")).isPositive().isLessThanOrEqualTo(Duration.ofHours(24).toMillis());
+      conn.sync().pexpire("fw:owner:export-file:f1", 1000);
+      done(store.bind("export-file:f1", "https://idp|warehouse", Duration.ofHours(24), t0));
+      assertThat(conn.sync().pttl("fw:owner:export-file:f1")).as("bound again by its owner: for the whole ttl from now")
+          .isGreaterThan(Duration.ofHours(23).toMillis());
+    }
   }
 
   @Test

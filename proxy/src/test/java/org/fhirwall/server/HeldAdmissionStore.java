@@ -25,6 +25,8 @@ final class HeldAdmissionStore implements QuotaStore {
   private final QuotaStore behind;
   /** When set, admissions wait for it (and reads go ahead); null: the store behind answers at once. */
   @Nullable CompletableFuture<Void> gate;
+  /** When true, every binding call fails, as a store that cannot answer does. */
+  boolean bindingsFail;
 
   HeldAdmissionStore(QuotaStore behind) {
     this.behind = behind;
@@ -87,6 +89,17 @@ final class HeldAdmissionStore implements QuotaStore {
   @Override
   public CompletionStage<Boolean> seenOnce(String key, Duration ttl, Instant now) {
     return behind.seenOnce(key, ttl, now);
+  }
+
+  @Override
+  public CompletionStage<Boolean> bind(String key, String owner, Duration ttl, Instant now) {
+    return bindingsFail ? CompletableFuture.failedFuture(new IllegalStateException("store down"))
+        : behind.bind(key, owner, ttl, now);
+  }
+
+  @Override
+  public CompletionStage<Optional<String>> ownerOf(String key, Instant now) {
+    return bindingsFail ? CompletableFuture.failedFuture(new IllegalStateException("store down")) : behind.ownerOf(key, now);
   }
 
   @Override

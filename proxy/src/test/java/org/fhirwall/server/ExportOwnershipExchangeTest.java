@@ -1,0 +1,398 @@
+package org.fhirwall.server;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.fhirwall.audit.Alarms;
+import org.fhirwall.audit.Alert;
+import org.fhirwall.audit.AlertSink;
+import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.audit.AuditSink;
+import org.fhirwall.auth.AuthOutcome;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.config.RolePolicyLoader;
+import org.fhirwall.fhir.IssueType;
+import org.fhirwall.fhir.PageLinks;
+import org.fhirwall.fhir.ParserSettings;
+import org.fhirwall.fhir.PatientCompartment;
+import org.fhirwall.fhir.Refusal;
+import org.fhirwall.fhir.RequestParser;
+import org.fhirwall.fhir.RequestPatients;
+import org.fhirwall.inspect.InspectorSettings;
+import org.fhirwall.inspect.ResponseInspector;
+import org.fhirwall.policy.PolicyEngine;
+import org.fhirwall.policy.PolicySet;
+import org.fhirwall.policy.RolePolicy;
+import org.fhirwall.quota.Enforcement;
+import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.respond.Responder;
+import org.fhirwall.upstream.Upstream;
+import org.fhirwall.upstream.UpstreamRequest;
+import org.fhirwall.upstream.UpstreamResult;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A bulk export belongs to the service account that kicked it off: its status and its files are
+ * refused (403, {@code export-not-yours}) to every other principal, even one of the same role, and
+ * served to the owner as before. Through the real pipeline on an {@link EmbeddedChannel} (real
+ * parser, policy, store, inspector, responder), a fake EPR that runs one export ({@code job-1},
+ * files {@code file-1} and {@code err-1}) and holds one Binary no export made ({@code doc-1}).
+ */
+class ExportOwnershipExchangeTest {
+  static final Instant NOW = Instant.parse("2026-12-06T10:00:00Z");
+  static final String EPR = "http://epr.internal/fhir";
+  static final String PUBLIC = "https://proxy/fhir";
+  static final FhirContext FHIR = FhirContext.forR4Cached();
+  static final String OWNER = "warehouse";
+  static final String OTHER = "other-warehouse";
+  static final String NDJSON = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}\n";
+
+  final List<AuditRecord> audit = new ArrayList<>();
+  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
+  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
+  final InFlight inFlight = new InFlight();
+  EmbeddedChannel channel;
+
+  @AfterEach
+  void close() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+    store.close();
+  }
+
+  // --- the owner -------------------------------------------------------------------------------------
+
+  @Test
+  void theAccountThatKickedOffAnExportPollsItAndReadsItsFilesAndTheAuditSaysWhatWasBound() {
+    FullHttpResponse kickOff = kickOff(OWNER);
+    assertThat(kickOff.status().code()).isEqualTo(202);
+    assertThat(kickOff.headers().get("Content-Location")).isEqualTo(PUBLIC + "/$export-poll-status?_jobId=job-1");
+    assertThat(audit.get(0).notes()).anySatisfy(n -> assertThat(n).contains("bulk export").contains("bound"));
+
+    FullHttpResponse manifest = get("$export-poll-status?_jobId=job-1", OWNER);
+    assertThat(manifest.status().code()).isEqualTo(200);
+    assertThat(body(manifest)).contains(PUBLIC + "/Binary/file-1").doesNotContain("epr.internal");
+    assertThat(audit.get(1).notes()).anySatisfy(n -> assertThat(n).contains("bulk export").contains("2 file"));
+
+    FullHttpResponse file = getNdjson("Binary/file-1", OWNER);
+    assertThat(file.status().code()).isEqualTo(200);
+    assertThat(body(file)).isEqualTo(NDJSON);
+    assertThat(audit.get(2).patients()).containsExactly("Patient/p1");
+    assertThat(get("Binary/err-1", OWNER).status().code()).isEqualTo(200);
+  }
+
+  // --- another account of the same role ------------------------------------------------------------
+
+  @Test
+  void anotherServiceAccountOfTheSameRoleCannotPollTheJob() {
+    kickOff(OWNER);
+    int before = reachedEpr.size();
+    FullHttpResponse poll = get("$export-poll-status?_jobId=job-1", OTHER);
+    assertRefused(poll, 403, "export-not-yours");
+    assertThat(reachedEpr).as("the EPR never hears of it").hasSize(before);
+    assertThat(body(poll)).doesNotContain("file-1");
+    assertThat(get("$export-poll-status?_jobId=job-1", OWNER).status().code()).as("the owner still polls it").isEqualTo(200);
+  }
+
+  @Test
+  void anotherServiceAccountCannotReadTheFilesInAnyShape() {
+    kickOff(OWNER);
+    get("$export-poll-status?_jobId=job-1", OWNER);
+    int before = reachedEpr.size();
+    assertRefused(getNdjson("Binary/file-1", OTHER), 403, "export-not-yours");
+    assertRefused(get("Binary/file-1", OTHER), 403, "export-not-yours");
+    assertRefused(get("Binary/err-1", OTHER), 403, "export-not-yours");
+    assertThat(reachedEpr).as("a read of a bound file is refused before the EPR").hasSize(before);
+    FullHttpResponse search = get("Binary?_id=file-1", OTHER);
+    assertRefused(search, 403, "export-not-yours");
+    assertThat(body(search)).doesNotContain(Base64.getEncoder().encodeToString(NDJSON.getBytes(UTF_8)));
+    assertThat(audit).filteredOn(a -> a.kind() == AuditRecord.Kind.DECISION && "export-not-yours".equals(a.rule()))
+        .hasSize(4).allSatisfy(a -> assertThat(a.patients()).as("nothing released, nothing charged").isEmpty());
+  }
+
+  @Test
+  void aPollOfAJobFhirwallDidNotRelayIsRefused() {
+    FullHttpResponse poll = get("$export-poll-status?_jobId=job-1", OWNER);
+    assertRefused(poll, 403, "export-not-yours");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
+  void aPollNamingTwoJobsOrNoneIsRefused() {
+    kickOff(OWNER);
+    int before = reachedEpr.size();
+    assertRefused(get("$export-poll-status?_jobId=job-1&_jobId=job-2", OWNER), 403, "export-not-yours");
+    assertRefused(get("$export-poll-status", OWNER), 403, "export-not-yours");
+    String parameters = "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_jobId\",\"valueString\":\"job-1\"}]}";
+    assertRefused(send(request("POST", "$export-poll-status", OTHER, parameters)), 403, "export-not-yours");
+    assertThat(reachedEpr).hasSize(before);
+  }
+
+  @Test
+  void aDeleteOfTheJobNeverReachesTheEprWhoeverSendsIt() {
+    kickOff(OWNER);
+    int before = reachedEpr.size();
+    assertThat(send(request("DELETE", "$export-poll-status?_jobId=job-1", OTHER, null)).status().code()).isEqualTo(405);
+    assertThat(send(request("DELETE", "$export-poll-status?_jobId=job-1", OWNER, null)).status().code()).isEqualTo(405);
+    assertThat(reachedEpr).hasSize(before);
+  }
+
+  @Test
+  void aBinaryNoExportMadeIsReadAsBefore() {
+    kickOff(OWNER);
+    get("$export-poll-status?_jobId=job-1", OWNER);
+    assertThat(get("Binary/doc-1", OTHER).status().code()).isEqualTo(200);
+    assertThat(get("Binary/doc-1", OWNER).status().code()).isEqualTo(200);
+  }
+
+  // --- what cannot be bound, and a store that cannot answer ----------------------------------------
+
+  @Test
+  void aManifestNamingAFileBoundToAnotherAccountIsWithheld() {
+    store.bind("export-file:err-1", "https://idp|" + OTHER, Duration.ofHours(24), NOW).toCompletableFuture().join();
+    kickOff(OWNER);
+    FullHttpResponse manifest = get("$export-poll-status?_jobId=job-1", OWNER);
+    assertRefused(manifest, 403, "export-not-yours");
+    assertThat(body(manifest)).doesNotContain("file-1");
+    assertThat(store.ownerOf("export-file:err-1", NOW).toCompletableFuture().join()).as("left as it was")
+        .contains("https://idp|" + OTHER);
+  }
+
+  @Test
+  void aKickOffWhoseStatusUrlFhirwallCannotBindIsWithheld() {
+    statusUrl = EPR + "/bulkstatus/job-1";
+    FullHttpResponse kickOff = kickOff(OWNER);
+    assertRefused(kickOff, 502, "export-binding");
+    assertThat(kickOff.headers().get("Content-Location")).isNull();
+  }
+
+  @Test
+  void aPollIsRefused503WhileTheStoreCannotSayWhoseJobItIs() {
+    kickOff(OWNER);
+    store.bindingsFail = true;
+    assertRefused(get("$export-poll-status?_jobId=job-1", OWNER), 503, "quota-store");
+    assertRefused(get("Binary/file-1", OWNER), 503, "quota-store");
+  }
+
+  @Test
+  void aKickOffIsWithheld503WhenItsJobCannotBeBound() {
+    store.bindingsFail = true;
+    FullHttpResponse kickOff = kickOff(OWNER);
+    assertRefused(kickOff, 503, "quota-store");
+    assertThat(kickOff.headers().get("Content-Location")).isNull();
+  }
+
+  // --- the set-up ----------------------------------------------------------------------------------
+
+  /** The status URL the fake EPR's kick-off answers with. */
+  String statusUrl = EPR + "/$export-poll-status?_jobId=job-1";
+
+  private UpstreamResult epr(UpstreamRequest r) {
+    String t = r.target();
+    if (t.startsWith("$export?")) {
+      DefaultHttpHeaders h = headers("application/fhir+json");
+      h.set("Content-Location", statusUrl);
+      return new UpstreamResult.Response(202, h, buf("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+          + "\"information\",\"code\":\"informational\",\"diagnostics\":\"accepted\"}]}"));
+    }
+    if (t.equals("$export-poll-status?_jobId=job-1")) {
+      return new UpstreamResult.Response(200, headers("application/json"), buf("{\"transactionTime\":\"2026-12-06T09:59:00Z\","
+          + "\"request\":\"" + EPR + "/$export?_type=Patient\",\"requiresAccessToken\":true,"
+          + "\"output\":[{\"type\":\"Patient\",\"url\":\"" + EPR + "/Binary/file-1\",\"count\":1}],"
+          + "\"error\":[{\"type\":\"OperationOutcome\",\"url\":\"" + EPR + "/Binary/err-1\"}]}"));
+    }
+    if (t.startsWith("Binary/")) {
+      return json(200, binary(t.substring("Binary/".length())));
+    }
+    if (t.startsWith("Binary?")) {
+      return json(200, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"fullUrl\":\"" + EPR
+          + "/Binary/file-1\",\"resource\":" + binary("file-1") + "}]}");
+    }
+    return json(404, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"not-found\"}]}");
+  }
+
+  private static String binary(String id) {
+    return "{\"resourceType\":\"Binary\",\"id\":\"" + id + "\",\"contentType\":\"application/fhir+ndjson\",\"data\":\""
+        + Base64.getEncoder().encodeToString(NDJSON.getBytes(UTF_8)) + "\"}";
+  }
+
+  private FullHttpResponse kickOff(String who) {
+    return send("GET /fhir/$export?_type=Patient HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + who
+        + "\r\nPrefer: respond-async\r\n\r\n");
+  }
+
+  private FullHttpResponse get(String target, String who) {
+    return send(request("GET", target, who, null));
+  }
+
+  private FullHttpResponse getNdjson(String target, String who) {
+    return send("GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + who
+        + "\r\nAccept: application/fhir+ndjson\r\n\r\n");
+  }
+
+  private static String request(String method, String target, String who, String body) {
+    String head = method + " /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + who + "\r\n";
+    if (body == null) {
+      return head + "\r\n";
+    }
+    return head + "Content-Type: application/fhir+json\r\nContent-Length: " + body.getBytes(UTF_8).length + "\r\n\r\n" + body;
+  }
+
+  private void assertRefused(FullHttpResponse r, int status, String rule) {
+    assertThat(r.status().code()).as(body(r)).isEqualTo(status);
+    assertThat(body(r)).contains("\"resourceType\":\"OperationOutcome\"");
+    AuditRecord last = audit.get(audit.size() - 1);
+    assertThat(last.rule()).startsWith(rule);
+    assertThat(last.status()).isEqualTo(status);
+    assertThat(r.headers().get("X-Request-Id")).isEqualTo(last.requestId());
+  }
+
+  private FullHttpResponse send(String wire) {
+    if (channel == null) {
+      channel = new EmbeddedChannel();
+      FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), ExchangeTest.LIMITS);
+      FhirwallChannelInitializer.addLimits(channel.pipeline(), ExchangeTest.LIMITS);
+      channel.pipeline().addLast(new ExchangeHandler(stages(), fakeEpr(), new ProxySettings(PUBLIC, EPR,
+          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), ExchangeTest.LIMITS.maxRequestBody(), inFlight));
+    }
+    channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
+    channel.runPendingTasks();
+    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(4 << 20));
+    client.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
+    for (Object o; (o = client.readOutbound()) != null; ) {
+      ReferenceCountUtil.release(o);
+    }
+    for (Object out; (out = channel.readOutbound()) != null; ) {
+      client.writeInbound((ByteBuf) out);
+    }
+    FullHttpResponse r = client.readInbound();
+    assertThat(r).as("an answer was written").isNotNull();
+    FullHttpResponse copy = r.replace(Unpooled.wrappedBuffer(ByteBufUtil.getBytes(r.content())));
+    r.release();
+    client.finishAndReleaseAll();
+    return copy;
+  }
+
+  private Stages stages() {
+    Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+    RolePolicy role;
+    try {
+      // the shipped research-export role's grants, with room for a test's requests
+      role = new RolePolicyLoader(FHIR.getResourceTypes()).parse("export.yaml", """
+          role: export
+          applies-to: {roles: [bulk-export], principal: service}
+          interactions: [read, search-type, operation-system, operation-type, operation-instance]
+          resource-types: [Patient, Observation, Binary]
+          operations: [export, export-poll-status]
+          patient-limits: [{window: 24h, max: 100}]
+          search: {max-count: 50, unselective: cap, require-patient-criterion: false}
+          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+          """);
+    } catch (org.fhirwall.config.ConfigException e) {
+      throw new AssertionError(e.getMessage(), e);
+    }
+    PolicyEngine engine = new PolicyEngine(new PolicySet(List.of(role)));
+    PageLinks links = new PageLinks(new byte[32], Duration.ofHours(1));
+    AuditSink auditSink = new AuditSink() {
+      @Override
+      public void write(AuditRecord record) {
+        audit.add(record);
+      }
+
+      @Override
+      public long dropped() {
+        return 0;
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    AlertSink alertSink = new AlertSink() {
+      @Override
+      public void alert(Alert alert) {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    return new Stages(new RequestParser(FHIR, ParserSettings.defaults("/fhir")), RequestPatients.R4, fakeIdp(), links,
+        () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
+        new Responder(FHIR, EPR, PUBLIC, links), new Enforcement(store, 64, Enforcement.FailureRules.DEFAULT),
+        org.fhirwall.care.CareLookup.NONE, auditSink, new Alarms(auditSink, alertSink, clock, 100, Duration.ofMinutes(1)),
+        clock, Runnable::run);
+  }
+
+  /** Two service accounts of the same role, {@link #OWNER} and {@link #OTHER}: the token is the subject. */
+  private static Authenticator fakeIdp() {
+    return (header, now) -> {
+      String token = header == null ? "" : header.replace("Bearer ", "");
+      if (token.equals(OWNER) || token.equals(OTHER)) {
+        return CompletableFuture.completedFuture(new AuthOutcome.Authenticated(new Principal(Principal.Kind.SERVICE,
+            "https://idp", token, "service-account-" + token, token, Set.of("bulk-export"), null, Set.of(), null, null,
+            Set.of(), null, NOW.plusSeconds(600), "jti-" + token)));
+      }
+      CompletionStage<AuthOutcome> refused = CompletableFuture.completedFuture(new AuthOutcome.Refused(new Refusal(401,
+          IssueType.LOGIN, "no token", Map.of("WWW-Authenticate", "Bearer realm=\"fhirwall\""), false)));
+      return refused;
+    };
+  }
+
+  private Upstream fakeEpr() {
+    return new Upstream() {
+      @Override
+      public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
+        reachedEpr.add(request);
+        return loop.<UpstreamResult>newPromise().setSuccess(epr(request));
+      }
+    };
+  }
+
+  private static UpstreamResult json(int status, String body) {
+    return new UpstreamResult.Response(status, headers("application/fhir+json"), buf(body));
+  }
+
+  private static DefaultHttpHeaders headers(String contentType) {
+    DefaultHttpHeaders h = new DefaultHttpHeaders();
+    h.set("Content-Type", contentType);
+    return h;
+  }
+
+  private static ByteBuf buf(String s) {
+    return Unpooled.copiedBuffer(s, UTF_8);
+  }
+
+  private static String body(FullHttpResponse r) {
+    return r.content().toString(UTF_8);
+  }
+}
