@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.ssl.SslContext;
 import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -35,7 +37,11 @@ final class LoopPool {
   final ArrayDeque<Channel> idle = new ArrayDeque<>();
   final ArrayDeque<UpstreamClient.Call> waiting = new ArrayDeque<>();
   final Bootstrap bootstrap;
+  /** Every connection open (idle or serving a call). */
+  private final Set<Channel> channels = new java.util.HashSet<>();
   int open;
+  /** Set by {@link #closeAll}: calls made afterwards fail at once. */
+  private boolean closed;
 
   LoopPool(EventLoop loop, UpstreamSettings settings, Class<? extends SocketChannel> channelType,
       AtomicReference<@Nullable SslContext> ssl) {
@@ -61,6 +67,10 @@ final class LoopPool {
   }
 
   void acquire(UpstreamClient.Call call) {
+    if (closed) {
+      call.fail(UpstreamResult.Kind.UNREACHABLE, SHUTTING_DOWN);
+      return;
+    }
     while (!idle.isEmpty()) {
       Channel ch = idle.pollLast();
       if (ch.isActive()) {
@@ -89,8 +99,10 @@ final class LoopPool {
         return;
       }
       Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+      channels.add(ch);
       ch.closeFuture().addListener(c -> {
         open--;
+        channels.remove(ch);
         idle.remove(ch);
         serveWaiter();
       });
@@ -121,12 +133,51 @@ final class LoopPool {
     }
   }
 
+  /**
+   * Closes every connection, idle or not: a call still under way (an answer nobody waits for any
+   * more, or one past the shutdown grace) ends as a failure and gives its buffers back now, while
+   * the loop runs, rather than with a loop that stops under it.
+   */
   void closeAll() {
-    for (Channel ch : idle) {
+    closed = true;
+    for (UpstreamClient.Call waiter : List.copyOf(waiting)) {
+      waiter.fail(UpstreamResult.Kind.UNREACHABLE, SHUTTING_DOWN);
+    }
+    waiting.clear();
+    for (Channel ch : List.copyOf(channels)) {
+      UpstreamClient.Call call = ch.attr(UpstreamClient.CALL).get();
+      if (call != null) {
+        call.fail(UpstreamResult.Kind.UNREACHABLE, SHUTTING_DOWN);
+      }
       ch.close();
     }
     idle.clear();
   }
+
+  /** Calls waiting for a connection or being answered on one (for tests). */
+  int underWay() {
+    int serving = 0;
+    for (Channel ch : channels) {
+      if (ch.attr(UpstreamClient.CALL).get() != null) {
+        serving++;
+      }
+    }
+    return serving + waiting.size();
+  }
+
+  /** Bytes of answers read so far by the calls being answered (for tests). */
+  long bytesUnderWay() {
+    long bytes = 0;
+    for (Channel ch : channels) {
+      UpstreamClient.Call call = ch.attr(UpstreamClient.CALL).get();
+      if (call != null) {
+        bytes += call.bodyBytes;
+      }
+    }
+    return bytes;
+  }
+
+  private static final String SHUTTING_DOWN = "fhirwall is shutting down";
 
   /** Feeds the decoded response of a pooled connection to the call using it. */
   private static final class ResponseReader extends SimpleChannelInboundHandler<HttpObject> {

@@ -28,7 +28,9 @@ import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -342,13 +344,26 @@ public final class UpstreamClient implements Upstream, AutoCloseable {
     }
   }
 
+  /**
+   * Closes every connection to the EPR; a call still under way ends as a failure (its buffers given
+   * back) on its loop before this returns. Called before the loops stop; later calls fail at once.
+   */
   @Override
   public void close() {
+    List<io.netty.util.concurrent.Future<?>> closing = new ArrayList<>();
     for (LoopPool p : pools.values()) {
-      if (p.loop.isShuttingDown()) {
-        continue;
+      if (p.loop.inEventLoop()) {
+        p.closeAll();
+      } else if (!p.loop.isShuttingDown()) {
+        closing.add(p.loop.submit(p::closeAll));
       }
-      p.loop.execute(p::closeAll);
     }
+    // each loop ends its calls before it is asked to stop (the server stops the loops next)
+    closing.forEach(f -> f.awaitUninterruptibly(5, TimeUnit.SECONDS));
+  }
+
+  /** The pool of {@code loop} (for tests). */
+  LoopPool pool(EventLoop loop) {
+    return pools.get(loop);
   }
 }
