@@ -1,53 +1,32 @@
 package org.fhirwall.server;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirwall.server.ExchangeRig.body;
+import static org.fhirwall.server.ExchangeRig.buf;
+import static org.fhirwall.server.ExchangeRig.headers;
+import static org.fhirwall.server.ExchangeRig.json;
 
-import ca.uhn.fhir.context.FhirContext;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.util.concurrent.Future;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
-import org.fhirwall.audit.Alarms;
-import org.fhirwall.config.RolePolicyLoader;
 import org.fhirwall.audit.Alert;
-import org.fhirwall.audit.AlertSink;
 import org.fhirwall.audit.AuditRecord;
-import org.fhirwall.audit.AuditSink;
 import org.fhirwall.auth.AuthOutcome;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.Principal;
 import org.fhirwall.fhir.IssueType;
-import org.fhirwall.fhir.PageLinks;
-import org.fhirwall.fhir.ParserSettings;
-import org.fhirwall.fhir.PatientCompartment;
 import org.fhirwall.fhir.Refusal;
-import org.fhirwall.fhir.RequestParser;
-import org.fhirwall.fhir.RequestPatients;
-import org.fhirwall.inspect.InspectorSettings;
-import org.fhirwall.inspect.ResponseInspector;
-import org.fhirwall.config.DeploymentConfig;
-import org.fhirwall.policy.PolicyEngine;
-import org.fhirwall.policy.PolicySet;
-import org.fhirwall.policy.RolePolicy;
-import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
@@ -62,12 +41,8 @@ import org.junit.jupiter.api.Test;
  * is refused before the EPR reaches it.
  */
 class ExchangeTest {
-  static final Instant NOW = Instant.parse("2026-12-06T10:00:00Z");
-  static final String EPR = "http://epr.internal/fhir";
-  static final DeploymentConfig.Limits LIMITS =
-      new DeploymentConfig.Limits(4096, 1 << 20, 4096, 8192, 50, Duration.ofSeconds(30), Duration.ofSeconds(60), 100,
-          Duration.ofSeconds(20));
-  static final FhirContext FHIR = FhirContext.forR4Cached();
+  static final Instant NOW = ExchangeRig.NOW;
+  static final String EPR = ExchangeRig.EPR;
 
   final List<AuditRecord> audit = new ArrayList<>();
   final List<Alert> alerts = new ArrayList<>();
@@ -421,36 +396,7 @@ class ExchangeTest {
 
   /** Writes the bytes in, then decodes every answer written so far (expecting {@code count}). */
   private List<FullHttpResponse> sendAll(String wire, int count) {
-    if (channel == null) {
-      channel = new EmbeddedChannel();
-      FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), LIMITS);
-      FhirwallChannelInitializer.addLimits(channel.pipeline(), LIMITS);
-      channel.pipeline().addLast(new ExchangeHandler(stages(), fakeEpr(), new ProxySettings("https://proxy/fhir", EPR,
-          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), LIMITS.maxRequestBody(), inFlight));
-    }
-    if (!wire.isEmpty()) {
-      channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
-    }
-    channel.runPendingTasks();
-    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(4 << 20));
-    for (int i = 0; i < Math.max(count, 1); i++) {
-      client.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpRequest(
-          io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/"));
-    }
-    for (Object o; (o = client.readOutbound()) != null; ) {
-      io.netty.util.ReferenceCountUtil.release(o);
-    }
-    for (Object out; (out = channel.readOutbound()) != null; ) {
-      client.writeInbound((ByteBuf) out);
-    }
-    List<FullHttpResponse> answers = new ArrayList<>();
-    for (FullHttpResponse r; (r = client.readInbound()) != null; ) {
-      answers.add(r.replace(Unpooled.wrappedBuffer(io.netty.buffer.ByteBufUtil.getBytes(r.content()))));
-      r.release();
-    }
-    client.finishAndReleaseAll();
-    assertThat(answers).hasSize(count);
-    return answers;
+    return ExchangeRig.answers(channel(), wire, () -> {}, count);
   }
 
   private FullHttpResponse send(String wire) {
@@ -458,91 +404,29 @@ class ExchangeTest {
   }
 
   private FullHttpResponse send(String wire, Runnable meanwhile) {
+    return ExchangeRig.answers(channel(), wire, meanwhile, 1).get(0);
+  }
+
+  private EmbeddedChannel channel() {
     if (channel == null) {
-      channel = new EmbeddedChannel();
-      FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), LIMITS);
-      FhirwallChannelInitializer.addLimits(channel.pipeline(), LIMITS);
-      channel.pipeline().addLast(new ExchangeHandler(stages(), fakeEpr(), new ProxySettings("https://proxy/fhir", EPR,
-          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), LIMITS.maxRequestBody(), inFlight));
+      channel = ExchangeRig.channel(stages(), fakeEpr(), inFlight);
     }
-    channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
-    channel.runPendingTasks();
-    meanwhile.run();
-    channel.runPendingTasks();
-    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(4 << 20));
-    client.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpRequest(
-        io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/"));
-    for (Object o; (o = client.readOutbound()) != null; ) {
-      io.netty.util.ReferenceCountUtil.release(o);
-    }
-    for (Object out; (out = channel.readOutbound()) != null; ) {
-      client.writeInbound((ByteBuf) out);
-    }
-    FullHttpResponse r = client.readInbound();
-    assertThat(r).as("an answer was written").isNotNull();
-    // a heap copy nobody has to release: the tests read it and drop it
-    FullHttpResponse copy = r.replace(Unpooled.wrappedBuffer(io.netty.buffer.ByteBufUtil.getBytes(r.content())));
-    r.release();
-    client.finishAndReleaseAll();
-    return copy;
+    return channel;
   }
 
   private Stages stages() {
-    Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-    RolePolicy role;
-    try {
-      role = new RolePolicyLoader(FHIR.getResourceTypes()).parse("ward.yaml", """
-          role: ward
-          applies-to: {roles: [ward]}
-          authentication: {amr: [otp]}
-          interactions: [read, search-type]
-          resource-types: [Patient]
-          patient-limits: [{window: 1h, max: 3}]
-          at-limit: {action: lock, lock-for: 1h, alert: true}
-          search: {max-count: 3}
-          batch: {max-entries: 3}
-          rate: {requests-per-second: 0.001, burst: 1, concurrent: 4}
-          """);
-    } catch (org.fhirwall.config.ConfigException e) {
-      throw new AssertionError(e.getMessage(), e);
-    }
-    PolicyEngine engine = new PolicyEngine(new PolicySet(List.of(role)));
-    PageLinks links = new PageLinks(new byte[32], Duration.ofHours(1));
-    AuditSink auditSink = new AuditSink() {
-      @Override
-      public void write(AuditRecord record) {
-        audit.add(record);
-      }
-
-      @Override
-      public long dropped() {
-        return 0;
-      }
-
-      @Override
-      public boolean accepting() {
-        return auditAccepting;
-      }
-
-      @Override
-      public void close() {
-      }
-    };
-    AlertSink alertSink = new AlertSink() {
-      @Override
-      public void alert(Alert alert) {
-        alerts.add(alert);
-      }
-
-      @Override
-      public void close() {
-      }
-    };
-    return new Stages(new RequestParser(FHIR, ParserSettings.defaults("/fhir")), RequestPatients.R4, fakeIdp(), links,
-        () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
-        new Responder(FHIR, EPR, "https://proxy/fhir", links),
-        new Enforcement(store, 64, Enforcement.FailureRules.DEFAULT), org.fhirwall.care.CareLookup.NONE,
-        auditSink, new Alarms(auditSink, alertSink, clock, 3, Duration.ofMinutes(1)), clock, Runnable::run);
+    return ExchangeRig.stages("""
+        role: ward
+        applies-to: {roles: [ward]}
+        authentication: {amr: [otp]}
+        interactions: [read, search-type]
+        resource-types: [Patient]
+        patient-limits: [{window: 1h, max: 3}]
+        at-limit: {action: lock, lock-for: 1h, alert: true}
+        search: {max-count: 3}
+        batch: {max-entries: 3}
+        rate: {requests-per-second: 0.001, burst: 1, concurrent: 4}
+        """, fakeIdp(), store, new ExchangeRig.Sinks(audit::add, () -> auditAccepting, alerts::add, 3));
   }
 
   private static Authenticator fakeIdp() {
@@ -579,20 +463,6 @@ class ExchangeTest {
     };
   }
 
-  private static UpstreamResult json(int status, String body) {
-    return new UpstreamResult.Response(status, headers("application/fhir+json"), buf(body));
-  }
-
-  private static DefaultHttpHeaders headers(String contentType) {
-    DefaultHttpHeaders h = new DefaultHttpHeaders();
-    h.set("Content-Type", contentType);
-    return h;
-  }
-
-  private static ByteBuf buf(String s) {
-    return Unpooled.copiedBuffer(s, UTF_8);
-  }
-
   private static String patient(String id) {
     return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"source\":\"" + EPR + "/Patient/" + id + "\"}}";
   }
@@ -604,9 +474,5 @@ class ExchangeTest {
           .append("\",\"resource\":").append(patient(ids.get(i))).append('}');
     }
     return sb.append("]}").toString();
-  }
-
-  private static String body(FullHttpResponse r) {
-    return r.content().toString(UTF_8);
   }
 }

@@ -2,26 +2,18 @@ package org.fhirwall.server;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirwall.server.ExchangeRig.body;
+import static org.fhirwall.server.ExchangeRig.buf;
+import static org.fhirwall.server.ExchangeRig.headers;
+import static org.fhirwall.server.ExchangeRig.json;
 
-import ca.uhn.fhir.context.FhirContext;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -29,30 +21,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.fhirwall.audit.Alarms;
-import org.fhirwall.audit.Alert;
-import org.fhirwall.audit.AlertSink;
 import org.fhirwall.audit.AuditRecord;
-import org.fhirwall.audit.AuditSink;
 import org.fhirwall.auth.AuthOutcome;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.Principal;
-import org.fhirwall.config.RolePolicyLoader;
 import org.fhirwall.fhir.IssueType;
-import org.fhirwall.fhir.PageLinks;
-import org.fhirwall.fhir.ParserSettings;
-import org.fhirwall.fhir.PatientCompartment;
 import org.fhirwall.fhir.Refusal;
-import org.fhirwall.fhir.RequestParser;
-import org.fhirwall.fhir.RequestPatients;
-import org.fhirwall.inspect.InspectorSettings;
-import org.fhirwall.inspect.ResponseInspector;
-import org.fhirwall.policy.PolicyEngine;
-import org.fhirwall.policy.PolicySet;
-import org.fhirwall.policy.RolePolicy;
-import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
@@ -67,10 +42,9 @@ import org.junit.jupiter.api.Test;
  * files {@code file-1} and {@code err-1}) and holds one Binary no export made ({@code doc-1}).
  */
 class ExportOwnershipExchangeTest {
-  static final Instant NOW = Instant.parse("2026-12-06T10:00:00Z");
-  static final String EPR = "http://epr.internal/fhir";
-  static final String PUBLIC = "https://proxy/fhir";
-  static final FhirContext FHIR = FhirContext.forR4Cached();
+  static final Instant NOW = ExchangeRig.NOW;
+  static final String EPR = ExchangeRig.EPR;
+  static final String PUBLIC = ExchangeRig.PUBLIC;
   static final String OWNER = "warehouse";
   static final String OTHER = "other-warehouse";
   static final String NDJSON = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}\n";
@@ -278,79 +252,23 @@ class ExportOwnershipExchangeTest {
 
   private FullHttpResponse send(String wire) {
     if (channel == null) {
-      channel = new EmbeddedChannel();
-      FhirwallChannelInitializer.addHttpHandlers(channel.pipeline(), ExchangeTest.LIMITS);
-      FhirwallChannelInitializer.addLimits(channel.pipeline(), ExchangeTest.LIMITS);
-      channel.pipeline().addLast(new ExchangeHandler(stages(), fakeEpr(), new ProxySettings(PUBLIC, EPR,
-          "X-Break-Glass-Reason", Duration.ofSeconds(5), 1 << 20), ExchangeTest.LIMITS.maxRequestBody(), inFlight));
+      channel = ExchangeRig.channel(stages(), fakeEpr(), inFlight);
     }
-    channel.writeInbound(Unpooled.copiedBuffer(wire, UTF_8));
-    channel.runPendingTasks();
-    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(4 << 20));
-    client.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
-    for (Object o; (o = client.readOutbound()) != null; ) {
-      ReferenceCountUtil.release(o);
-    }
-    for (Object out; (out = channel.readOutbound()) != null; ) {
-      client.writeInbound((ByteBuf) out);
-    }
-    FullHttpResponse r = client.readInbound();
-    assertThat(r).as("an answer was written").isNotNull();
-    FullHttpResponse copy = r.replace(Unpooled.wrappedBuffer(ByteBufUtil.getBytes(r.content())));
-    r.release();
-    client.finishAndReleaseAll();
-    return copy;
+    return ExchangeRig.answers(channel, wire, () -> {}, 1).get(0);
   }
 
   private Stages stages() {
-    Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-    RolePolicy role;
-    try {
-      // the shipped research-export role's grants, with room for a test's requests
-      role = new RolePolicyLoader(FHIR.getResourceTypes()).parse("export.yaml", """
-          role: export
-          applies-to: {roles: [bulk-export], principal: service}
-          interactions: [read, search-type, operation-system, operation-type, operation-instance]
-          resource-types: [Patient, Observation, Binary]
-          operations: [export, export-poll-status]
-          patient-limits: [{window: 24h, max: 100}]
-          search: {max-count: 50, unselective: cap, require-patient-criterion: false}
-          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-          """);
-    } catch (org.fhirwall.config.ConfigException e) {
-      throw new AssertionError(e.getMessage(), e);
-    }
-    PolicyEngine engine = new PolicyEngine(new PolicySet(List.of(role)));
-    PageLinks links = new PageLinks(new byte[32], Duration.ofHours(1));
-    AuditSink auditSink = new AuditSink() {
-      @Override
-      public void write(AuditRecord record) {
-        audit.add(record);
-      }
-
-      @Override
-      public long dropped() {
-        return 0;
-      }
-
-      @Override
-      public void close() {
-      }
-    };
-    AlertSink alertSink = new AlertSink() {
-      @Override
-      public void alert(Alert alert) {
-      }
-
-      @Override
-      public void close() {
-      }
-    };
-    return new Stages(new RequestParser(FHIR, ParserSettings.defaults("/fhir")), RequestPatients.R4, fakeIdp(), links,
-        () -> engine, new ResponseInspector(FHIR, PatientCompartment.from(FHIR), new InspectorSettings(List.of(EPR), 1 << 24, 64)),
-        new Responder(FHIR, EPR, PUBLIC, links), new Enforcement(store, 64, Enforcement.FailureRules.DEFAULT),
-        org.fhirwall.care.CareLookup.NONE, auditSink, new Alarms(auditSink, alertSink, clock, 100, Duration.ofMinutes(1)),
-        clock, Runnable::run);
+    // the shipped research-export role's grants, with room for a test's requests
+    return ExchangeRig.stages("""
+        role: export
+        applies-to: {roles: [bulk-export], principal: service}
+        interactions: [read, search-type, operation-system, operation-type, operation-instance]
+        resource-types: [Patient, Observation, Binary]
+        operations: [export, export-poll-status]
+        patient-limits: [{window: 24h, max: 100}]
+        search: {max-count: 50, unselective: cap, require-patient-criterion: false}
+        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+        """, fakeIdp(), store, new ExchangeRig.Sinks(audit::add, () -> true, alert -> { }, 100));
   }
 
   /** Two service accounts of the same role, {@link #OWNER} and {@link #OTHER}: the token is the subject. */
@@ -376,23 +294,5 @@ class ExportOwnershipExchangeTest {
         return loop.<UpstreamResult>newPromise().setSuccess(epr(request));
       }
     };
-  }
-
-  private static UpstreamResult json(int status, String body) {
-    return new UpstreamResult.Response(status, headers("application/fhir+json"), buf(body));
-  }
-
-  private static DefaultHttpHeaders headers(String contentType) {
-    DefaultHttpHeaders h = new DefaultHttpHeaders();
-    h.set("Content-Type", contentType);
-    return h;
-  }
-
-  private static ByteBuf buf(String s) {
-    return Unpooled.copiedBuffer(s, UTF_8);
-  }
-
-  private static String body(FullHttpResponse r) {
-    return r.content().toString(UTF_8);
   }
 }
