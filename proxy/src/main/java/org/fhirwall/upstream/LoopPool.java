@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.ssl.SslContext;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,6 +32,7 @@ final class LoopPool {
   // Logged under the client's name, as operators know it.
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
   private static final int MAX_WAITERS_PER_LOOP = 4096;
+  private static final String SHUTTING_DOWN = "fhirwall is shutting down";
 
   private final UpstreamSettings settings;
   final EventLoop loop;
@@ -38,7 +40,7 @@ final class LoopPool {
   final ArrayDeque<UpstreamClient.Call> waiting = new ArrayDeque<>();
   final Bootstrap bootstrap;
   /** Every connection open (idle or serving a call). */
-  private final Set<Channel> channels = new java.util.HashSet<>();
+  private final Set<Channel> channels = new HashSet<>();
   int open;
   /** Set by {@link #closeAll}: calls made afterwards fail at once. */
   private boolean closed;
@@ -106,6 +108,12 @@ final class LoopPool {
         idle.remove(ch);
         serveWaiter();
       });
+      if (closed) {
+        // connected after closeAll: the call ends here, like those closeAll found
+        call.fail(UpstreamResult.Kind.UNREACHABLE, SHUTTING_DOWN);
+        ch.close();
+        return;
+      }
       call.onConnection(ch, false);
     });
   }
@@ -176,8 +184,6 @@ final class LoopPool {
     }
     return bytes;
   }
-
-  private static final String SHUTTING_DOWN = "fhirwall is shutting down";
 
   /** Feeds the decoded response of a pooled connection to the call using it. */
   private static final class ResponseReader extends SimpleChannelInboundHandler<HttpObject> {
