@@ -36,17 +36,7 @@ class BulkControlsIT extends BulkControlsCases {
     String status = kickOff.headers().firstValue("Content-Location").orElseThrow();
     assertThat(status).startsWith(it.proxyBase()).doesNotContain(it.eprBase());
 
-    JsonNode manifest = null;
-    for (int i = 0; i < 50 && manifest == null; i++) {
-      HttpResponse<String> poll = it.get(status, service);
-      assertThat(poll.statusCode()).as(poll.body()).isIn(200, 202);
-      if (poll.statusCode() == 200) {
-        manifest = JSON.readTree(poll.body());
-      } else {
-        Thread.sleep(Duration.ofMillis(300).toMillis());
-      }
-    }
-    assertThat(manifest).as("the export completed").isNotNull();
+    JsonNode manifest = completedManifest(status, service);
     Set<String> disclosed = new java.util.HashSet<>();
     int downloaded = 0;
     int refused = 0;
@@ -97,17 +87,7 @@ class BulkControlsIT extends BulkControlsCases {
     assertThat(issueCode(pollByOther)).isEqualTo("forbidden");
     assertThat(pollByOther.body()).contains("not yours");
 
-    JsonNode manifest = null;
-    for (int i = 0; i < 50 && manifest == null; i++) {
-      HttpResponse<String> poll = it.get(status, owner);
-      assertThat(poll.statusCode()).as(poll.body()).isIn(200, 202);
-      if (poll.statusCode() == 200) {
-        manifest = JSON.readTree(poll.body());
-      } else {
-        Thread.sleep(Duration.ofMillis(300).toMillis());
-      }
-    }
-    assertThat(manifest).as("the export completed").isNotNull();
+    JsonNode manifest = completedManifest(status, owner);
     assertThat(it.get(status, other).statusCode()).as("nor its manifest once complete").isEqualTo(403);
     assertThat(manifest.path("output")).isNotEmpty();
     for (JsonNode file : manifest.path("output")) {
@@ -123,4 +103,16 @@ class BulkControlsIT extends BulkControlsCases {
     }
   }
 
+  /** Polls the export's status URL as {@code token} until its manifest comes (the export completed). */
+  private JsonNode completedManifest(String status, String token) throws Exception {
+    for (int i = 0; i < 50; i++) {
+      HttpResponse<String> poll = it.get(status, token);
+      assertThat(poll.statusCode()).as(poll.body()).isIn(200, 202);
+      if (poll.statusCode() == 200) {
+        return JSON.readTree(poll.body());
+      }
+      Thread.sleep(Duration.ofMillis(300).toMillis());
+    }
+    throw new AssertionError("the export did not complete within 50 polls");
+  }
 }
