@@ -25,7 +25,7 @@ final class UpstreamBases {
     for (int b = 0; b < bases.length; b++) {
       byte[] base = bases[b];
       if (base == null || escaped) {
-        if (startsWithBase(model, t.text())) {
+        if (mayStartWithBase(json[t.start + 1], model) && startsWithBase(model, t.text())) {
           urls.add(t.start, t.end, t.flags);
         }
         return;
@@ -35,6 +35,15 @@ final class UpstreamBases {
         return;
       }
     }
+  }
+
+  /**
+   * Whether a string whose raw content starts with {@code first} may decode to a text that starts
+   * with a base: a plain ASCII byte other than a backslash is its text's first character, so a
+   * string with escapes (a narrative's {@code div} above all) is mostly told apart without being decoded.
+   */
+  private static boolean mayStartWithBase(byte first, WalkModel model) {
+    return !model.baseFirstAscii || first < 0 || first == '\\' || model.baseFirst[first];
   }
 
   /** Whether the unescaped string content {@code from..to} starts with {@code base}, as a base (see {@link #startsWithBase}). */

@@ -61,6 +61,13 @@ final class WalkModel {
   final byte[][] plainBases;
   /** The length in chars of the shortest base (MAX_VALUE for none): a string of fewer raw bytes starts with none. */
   final int shortestBase;
+  /**
+   * Whether every base starts with a plain ASCII character ({@link #baseFirst} then tells which): a
+   * string whose raw content starts with another plain ASCII byte, not a backslash, starts with no base.
+   */
+  final boolean baseFirstAscii;
+  /** The first characters of the bases, by code (read only when {@link #baseFirstAscii}). */
+  final boolean[] baseFirst = new boolean[128];
   final int maxDepth;
   final long maxDecodedBytes;
 
@@ -93,6 +100,15 @@ final class WalkModel {
     }
     this.plainBases = ReferenceText.plainBases(baseBytes);
     this.shortestBase = baseStrings.stream().mapToInt(String::length).min().orElse(Integer.MAX_VALUE);
+    boolean firstAscii = true;
+    for (String base : baseStrings) {
+      if (base.isEmpty() || base.charAt(0) >= 0x80 || base.charAt(0) == '\\') {
+        firstAscii = false;
+      } else {
+        baseFirst[base.charAt(0)] = true;
+      }
+    }
+    this.baseFirstAscii = firstAscii;
     this.maxDepth = settings.maxDepth();
     this.maxDecodedBytes = settings.maxDecodedBytes();
     // Only for inline base64 content (JsonTokens reads the bodies); its limits as they were.

@@ -663,6 +663,26 @@ class ResponseInspectorTest {
   }
 
   @Test
+  void escapedStringsAreReportedExactlyWhenTheirTextStartsWithTheUpstreamBase() {
+    // Strings with escapes are told apart from the base by their first character when it is plain;
+    // one that starts with an escape, or with the base itself, is read whole.
+    String esc = BASE.replace("/", "\\/");
+    String body = "{\"resourceType\":\"Encounter\",\"id\":\"e1\","
+        + "\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">" + BASE + "/Patient/1</div>\"},"
+        + "\"extension\":["
+        + "{\"url\":\"http://example.org/a\",\"valueUri\":\"" + esc + "/Encounter/e0\"},"
+        + "{\"url\":\"http://example.org/b\",\"valueUri\":\"\\u0068" + BASE.substring(1) + "/Encounter/e2?x=\\\"q\\\"\"},"
+        + "{\"url\":\"http://example.org/c\",\"valueString\":\"" + BASE + "/Encounter/e3\\tnote\"},"
+        + "{\"url\":\"http://example.org/d\",\"valueString\":\"" + BASE + "x/Encounter/e4\\tnote\"},"
+        + "{\"url\":\"http://example.org/e\",\"valueString\":\"h\\\"" + BASE + "/Encounter/e5\"},"
+        + "{\"url\":\"http://example.org/f\",\"valueString\":\"\u00e9\\t" + BASE + "/Encounter/e6\"},"
+        + "{\"url\":\"http://example.org/g\",\"valueString\":\"\\\\" + BASE + "/Encounter/e7\"}]}";
+    Inspection.Read read = read(body);
+    assertThat(read.urls()).extracting(UrlOccurrence::value).containsExactly(
+        BASE + "/Encounter/e0", BASE + "/Encounter/e2?x=\"q\"", BASE + "/Encounter/e3\tnote");
+  }
+
+  @Test
   void reportedUrlsCanBeSplicedAway() {
     Bundle b = searchset(List.of(observation("o1", "1"), patient("1")), List.of());
     Inspection.Read read = read(json(b));
