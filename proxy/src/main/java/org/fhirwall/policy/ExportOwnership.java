@@ -14,9 +14,9 @@ import org.fhirwall.fhir.QueryParam;
  * Whose a bulk export is. Its job (polled, and cancelled, at {@code $export-poll-status?_jobId=})
  * and its files (the {@code Binary} resources its manifest lists) belong to the account that kicked
  * it off through fhirwall, and to no one else, whatever their role: the Bulk Data spec makes an
- * export's output the requesting client's alone. fhirwall records these bindings as it relays the kick-off and the
- * manifest; this class says which bindings a request or an answer touches, and judges the owners
- * found ({@value #RULE}, 403).
+ * export's output the requesting client's alone. fhirwall records these bindings as it relays the
+ * kick-off and the manifest; this class says which bindings a request or an answer touches, and
+ * judges the owners found ({@value #RULE}, 403).
  *
  * <ul>
  *   <li>A job nobody is bound to (its kick-off never passed fhirwall, or its binding expired) is
