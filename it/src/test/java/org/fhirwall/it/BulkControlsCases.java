@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -66,6 +67,54 @@ abstract class BulkControlsCases {
 
   static String issueCode(HttpResponse<String> r) throws Exception {
     return JSON.readTree(r.body()).path("issue").path(0).path("code").asText();
+  }
+
+  /**
+   * A client-credentials token of a service account with the bulk-export role, {@code subject} its
+   * own (an account is issuer and subject; the demo's deployment knows one such client).
+   */
+  String serviceAccount(String subject) {
+    return it.issuer().mint(org.fhirwall.demo.DemoIssuer.Claims.builder(subject, "fhirwall", "research-export")
+        .username("service-account-research-export").roles(Set.of("bulk-export")).sid(null).authTime(null).amr(List.of())
+        .build());
+  }
+
+  /** Whether the EPR heard the request fhirwall answered with {@code r}; empty when the EPR keeps no log (the demo's). */
+  Optional<Boolean> eprHeard(HttpResponse<String> r) {
+    return Optional.empty();
+  }
+
+  /**
+   * The Bulk Data spec's cancel (DELETE of the status URL) is the job owner's alone: another account of
+   * the same role is told what a foreign poll is told and the job runs on; the owner's cancel is the
+   * EPR's (202), whose later polls say the job is gone.
+   */
+  @Test
+  void anExportIsCancelledByItsOwnerAloneAndIsGoneAfterwards() throws Exception {
+    String owner = serviceAccount("research-export-" + UUID.randomUUID());
+    String other = serviceAccount("research-export-" + UUID.randomUUID());
+    HttpResponse<String> kickOff = it.send(HttpRequest.newBuilder(it.uri("$export?_type=Patient"))
+        .header("Prefer", "respond-async").GET(), owner);
+    assertThat(kickOff.statusCode()).as(kickOff.body()).isEqualTo(202);
+    String status = kickOff.headers().firstValue("Content-Location").orElseThrow();
+
+    HttpResponse<String> foreign = it.send(HttpRequest.newBuilder(it.uri(status)).DELETE(), other);
+    assertThat(foreign.statusCode()).as(foreign.body()).isEqualTo(403);
+    assertThat(issueCode(foreign)).isEqualTo("forbidden");
+    assertThat(foreign.body()).contains("not yours");
+    assertThat(eprHeard(foreign)).as("the EPR never hears of it").isNotEqualTo(Optional.of(true));
+    HttpResponse<String> runsOn = it.get(status, owner);
+    assertThat(runsOn.statusCode()).as("the owner's job runs on: " + runsOn.body()).isIn(200, 202);
+
+    HttpResponse<String> cancel = it.send(HttpRequest.newBuilder(it.uri(status)).DELETE(), owner);
+    assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+    assertThat(eprHeard(cancel)).isNotEqualTo(Optional.of(false));
+    HttpResponse<String> gone = it.get(status, owner);
+    assertThat(gone.statusCode()).as("the EPR says the job is gone: " + gone.body()).isEqualTo(404);
+    assertThat(gone.body()).contains("OperationOutcome");
+    HttpResponse<String> byOther = it.get(status, other);
+    assertThat(byOther.statusCode()).as("to anyone else it is still not theirs").isEqualTo(403);
+    assertThat(eprHeard(byOther)).isNotEqualTo(Optional.of(true));
   }
 
   @Test

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link BulkControlsCases} through fhirwall to the demo's EPR holding 800 patients, and the bulk export the
- * demo's EPR implements (the JPA server runs here without its bulk export provider).
+ * demo's EPR implements to its files (the cancel, in {@link BulkControlsCases}, runs against HAPI JPA's too).
  */
 class BulkControlsIT extends BulkControlsCases {
   @BeforeAll
@@ -61,16 +61,6 @@ class BulkControlsIT extends BulkControlsCases {
     assertThat(downloaded).as("files within the limit are released").isPositive();
     assertThat(refused).as("the limit of 500 patients was reached inside the export").isPositive();
     assertThat(disclosed).hasSizeLessThanOrEqualTo(500);
-  }
-
-  /**
-   * A client-credentials token of a service account with the bulk-export role, {@code subject} its
-   * own (an account is issuer and subject; the demo's deployment knows one such client).
-   */
-  private String serviceAccount(String subject) {
-    return it.issuer().mint(org.fhirwall.demo.DemoIssuer.Claims.builder(subject, "fhirwall", "research-export")
-        .username("service-account-research-export").roles(Set.of("bulk-export")).sid(null).authTime(null).amr(List.of())
-        .build());
   }
 
   @Test

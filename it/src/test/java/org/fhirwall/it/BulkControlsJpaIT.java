@@ -1,5 +1,7 @@
 package org.fhirwall.it;
 
+import java.net.http.HttpResponse;
+import java.util.Optional;
 import org.fhirwall.it.jpa.JpaEpr;
 import org.fhirwall.it.jpa.JpaEprExtension;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,5 +13,10 @@ class BulkControlsJpaIT extends BulkControlsCases {
   @BeforeAll
   void start(JpaEpr epr) throws Exception {
     use(ItEnvironment.inFrontOf(epr));
+  }
+
+  @Override
+  Optional<Boolean> eprHeard(HttpResponse<String> r) {
+    return Optional.of(it.eprRequestLog().received(r.headers().firstValue("X-Request-Id").orElseThrow()));
   }
 }

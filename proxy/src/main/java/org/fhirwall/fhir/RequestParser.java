@@ -112,7 +112,7 @@ public final class RequestParser {
     if (shape.kind() == RequestPaths.Kind.BASE && in.inBundle()) {
       throw Refused.invalid("A Bundle entry cannot address the base (nested batches and system searches inside a Bundle are not accepted)");
     }
-    Interaction interaction = RequestPaths.interaction(shape.kind(), m);
+    Interaction interaction = RequestPaths.interaction(shape, m, in.inBundle());
     RequestHeaders.Info info = in.info();
     byte[] raw = in.body();
     if ((m.equals("GET") || m.equals("DELETE")) && raw.length > 0) {

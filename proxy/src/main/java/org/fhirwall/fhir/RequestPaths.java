@@ -23,6 +23,8 @@ final class RequestPaths {
   private static final Set<String> COMPARTMENT_OWNERS = Set.of("Patient", "Encounter", "RelatedPerson", "Practitioner", "Device");
   private static final Pattern OPERATION = Pattern.compile("\\$[A-Za-z][A-Za-z0-9_-]{0,63}");
   static final Pattern TYPE_LIKE = Pattern.compile("[A-Za-z]+");
+  /** The operation of a bulk export's status URL, the one operation a {@code DELETE} addresses (its cancel). */
+  private static final String EXPORT_STATUS = "export-poll-status";
 
   private final ParserSettings settings;
   private final Set<String> resourceTypes;
@@ -229,7 +231,24 @@ final class RequestPaths {
     return segment.substring(1);
   }
 
-  static Interaction interaction(Kind kind, String m) {
+  /**
+   * The FHIR interaction {@code m} names on a path of this shape. A bulk export's status URL
+   * ({@code $export-poll-status} on the base) also takes {@code DELETE}, its cancel (the Bulk Data
+   * spec's), when sent alone: no other operation, and no Bundle entry, is deleted.
+   */
+  static Interaction interaction(Shape shape, String m, boolean inBundle) {
+    if (shape.kind() == Kind.SYSTEM_OPERATION && !inBundle && EXPORT_STATUS.equals(shape.operation())) {
+      if (m.equals("DELETE")) {
+        return Interaction.OPERATION_SYSTEM;
+      }
+      if (!m.equals("GET") && !m.equals("POST")) {
+        throw methodNotAllowed(m + " is not allowed here", "GET, POST, DELETE");
+      }
+    }
+    return interaction(shape.kind(), m);
+  }
+
+  private static Interaction interaction(Kind kind, String m) {
     return switch (kind) {
       case BASE -> switch (m) {
         case "GET" -> Interaction.SEARCH_SYSTEM;

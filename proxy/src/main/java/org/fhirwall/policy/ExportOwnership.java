@@ -11,12 +11,12 @@ import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.QueryParam;
 
 /**
- * Whose a bulk export is. Its job (polled at {@code $export-poll-status?_jobId=}) and its files (the
- * {@code Binary} resources its manifest lists) belong to the account that kicked it off through
- * fhirwall, and to no one else, whatever their role: the Bulk Data spec makes an export's output
- * the requesting client's alone. fhirwall records these bindings as it relays the kick-off and the
- * manifest; this class says which bindings a request or an answer touches, and judges the owners
- * found ({@value #RULE}, 403).
+ * Whose a bulk export is. Its job (polled, and cancelled, at {@code $export-poll-status?_jobId=})
+ * and its files (the {@code Binary} resources its manifest lists) belong to the account that kicked
+ * it off through fhirwall, and to no one else, whatever their role: the Bulk Data spec makes an
+ * export's output the requesting client's alone. fhirwall records these bindings as it relays the
+ * kick-off and the manifest; this class says which bindings a request or an answer touches, and
+ * judges the owners found ({@value #RULE}, 403).
  *
  * <ul>
  *   <li>A job nobody is bound to (its kick-off never passed fhirwall, or its binding expired) is
@@ -24,6 +24,9 @@ import org.fhirwall.fhir.QueryParam;
  *   <li>A {@code Binary} nobody is bound to is an ordinary Binary: the role decides, as before.
  *   <li>A poll that names its job other than by one {@code _jobId} in the URL (none, several, in a
  *       body) is refused as it stands: fhirwall cannot tell whose job the EPR would answer for.
+ *   <li>A cancel ({@code DELETE} of the status URL, see {@link #cancels}) is a poll here: the same job
+ *       touched, the same judgement, the same refusal. The binding outlives the cancel (till it
+ *       expires): the owner's later polls hear the EPR say the job is gone, anyone else's are refused.
  * </ul>
  *
  * <p>Always enforced, also for report-only roles (like the channels closed to users). Pure and
@@ -113,6 +116,18 @@ public final class ExportOwnership {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * The job {@code request} cancels: a {@code DELETE} of its status URL naming one {@code _jobId}
+   * (touched, and judged, like a poll of it); empty for any other request.
+   */
+  public static Optional<Job> cancels(FhirRequest request) {
+    if (!"DELETE".equals(request.method()) || !POLL.equals(request.operation())) {
+      return Optional.empty();
+    }
+    List<QueryParam> jobs = request.paramsNamed("_jobId");
+    return jobs.size() == 1 ? Optional.of(new Job(jobs.get(0).value())) : Optional.empty();
   }
 
   /**

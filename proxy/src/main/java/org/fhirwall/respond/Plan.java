@@ -68,7 +68,8 @@ public record Plan(
   public static Plan of(Decision.Allow allow, PageLinks.@Nullable PageLink page, String binding,
       @Nullable Set<String> scopedTypes) {
     FhirRequest r = allow.request();
-    boolean manifest = "export-poll-status".equals(r.operation());
+    // a cancel (DELETE of the status URL) answers with no manifest
+    boolean manifest = "export-poll-status".equals(r.operation()) && !"DELETE".equals(r.method());
     boolean ndjsonBinary = r.interaction() == Interaction.READ && "Binary".equals(r.resourceType())
         && r.responseFormat() == Format.NDJSON;
     if (page != null) {

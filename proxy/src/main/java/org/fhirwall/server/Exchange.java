@@ -150,7 +150,8 @@ final class Exchange {
       return;
     }
     Decision.Allow allow = (Decision.Allow) decision;
-    enter(t.allowed(allow), allow, Plan.of(allow, page, p.pagingBinding(), SmartScopes.readableTypes(p)));
+    Trail allowed = Steps.noted(t.allowed(allow), ExportBindings.cancelNote(allow)); // a cancel's record says so
+    enter(allowed, allow, Plan.of(allow, page, p.pagingBinding(), SmartScopes.readableTypes(p)));
   }
 
   /**

@@ -42,6 +42,12 @@ final class ExportBindings {
     return null;
   }
 
+  /** What the audit record of a cancel (a {@code DELETE} of a job's status URL) says of it; null for any other request. */
+  static @Nullable String cancelNote(Decision.Allow allow) {
+    return ExportOwnership.cancels(allow.request())
+        .map(job -> "bulk export: cancel of job " + job.id() + " (DELETE of its status URL)").orElse(null);
+  }
+
   /**
    * The judgement on the Binary resources of an answer that were not judged before the EPR was
    * asked (a search, a batch, a history finds files by what it matches), or null when there are none.

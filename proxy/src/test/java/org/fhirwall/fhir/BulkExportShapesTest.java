@@ -3,6 +3,7 @@ package org.fhirwall.fhir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirwall.fhir.Requests.get;
 import static org.fhirwall.fhir.Requests.parsed;
+import static org.fhirwall.fhir.Requests.req;
 
 import org.junit.jupiter.api.Test;
 
@@ -25,5 +26,16 @@ class BulkExportShapesTest {
     FhirRequest file = parsed(get("/fhir/Binary/abc123-Patient-1", "Accept: application/fhir+ndjson"));
     assertThat(file.interaction()).isEqualTo(Interaction.READ);
     assertThat(file.responseFormat()).isEqualTo(Format.NDJSON);
+  }
+
+  @Test
+  void aCancelIsADeleteOfTheStatusUrlClassifiedLikeItsPoll() {
+    FhirRequest cancel = parsed(req("DELETE", "/fhir/$export-poll-status?_jobId=abc123", ""));
+    assertThat(cancel.interaction()).isEqualTo(Interaction.OPERATION_SYSTEM);
+    assertThat(cancel.operation()).isEqualTo("export-poll-status");
+    assertThat(cancel.method()).isEqualTo("DELETE");
+    assertThat(cancel.body().isEmpty()).isTrue();
+    assertThat(CanonicalForm.of(cancel).method()).isEqualTo("DELETE");
+    assertThat(CanonicalForm.of(cancel).target()).isEqualTo("$export-poll-status?_jobId=abc123");
   }
 }

@@ -309,6 +309,14 @@ class RequestParserTest {
         bad("PUT on search", req("PUT", "/fhir/Patient/_search", ""), 405),
         bad("DELETE on compartment", req("DELETE", "/fhir/Patient/1/Observation", ""), 405),
         bad("POST on vread", req("POST", "/fhir/Patient/1/_history/2", PATIENT, FHIR_JSON), 405),
+        // DELETE addresses one operation, a bulk export's status URL (its cancel), and no other
+        bad("DELETE on an operation", req("DELETE", "/fhir/$export?_type=Patient", ""), 405),
+        bad("DELETE on a type operation", req("DELETE", "/fhir/Patient/$export-poll-status?_jobId=j1", ""), 405),
+        bad("DELETE on an instance operation", req("DELETE", "/fhir/Patient/1/$everything", ""), 405),
+        bad("PUT on the status URL", req("PUT", "/fhir/$export-poll-status?_jobId=j1", ""), 405),
+        bad("cancel with a body", req("DELETE", "/fhir/$export-poll-status?_jobId=j1",
+            "{\"resourceType\":\"Parameters\"}", FHIR_JSON), 400),
+        bad("cancel inside a batch", req("POST", "/fhir", entry("DELETE", "$export-poll-status?_jobId=j1"), FHIR_JSON), 405),
         // target form
         bad("not under base", get("/other/Patient/1"), 404),
         bad("base prefix only", get("/fhirx/Patient/1"), 404),

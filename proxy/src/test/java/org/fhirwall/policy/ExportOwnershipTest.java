@@ -31,6 +31,25 @@ class ExportOwnershipTest {
   }
 
   @Test
+  void aCancelTouchesItsJobLikeItsPollAndIsRefusedAsItStandsLikeIt() {
+    Touch poll = ExportOwnership.touch(get("$export-poll-status?_jobId=job-1"));
+    assertThat(ExportOwnership.touch(req("DELETE", "$export-poll-status?_jobId=job-1", ""))).isEqualTo(poll);
+    for (String target : List.of("$export-poll-status", "$export-poll-status?_jobId=job-1&_jobId=job-2")) {
+      assertThat(ExportOwnership.touch(req("DELETE", target, ""))).as(target)
+          .isInstanceOfSatisfying(Touch.Refused.class, r -> assertThat(r.deny())
+              .isEqualTo(((Touch.Refused) ExportOwnership.touch(get(target))).deny()));
+    }
+  }
+
+  @Test
+  void aCancelIsADeleteOfOneJobsStatusUrl() {
+    assertThat(ExportOwnership.cancels(req("DELETE", "$export-poll-status?_jobId=job-1", ""))).contains(new Job("job-1"));
+    assertThat(ExportOwnership.cancels(get("$export-poll-status?_jobId=job-1"))).isEmpty();
+    assertThat(ExportOwnership.cancels(req("DELETE", "$export-poll-status?_jobId=job-1&_jobId=job-2", ""))).isEmpty();
+    assertThat(ExportOwnership.cancels(req("DELETE", "Binary/file-1", ""))).isEmpty();
+  }
+
+  @Test
   void aBatchTouchesWhatItsEntriesTouch() {
     assertThat(ExportOwnership.touch(bundle("batch", "GET Patient/1", "GET Binary/file-1", "GET Binary/file-2")))
         .isEqualTo(new Touch.Claims(List.of(new File("file-1"), new File("file-2"))));

@@ -113,6 +113,27 @@ class ShippedRolesBehaviourTest {
   }
 
   @Test
+  void aCancelOfAnExportIsDecidedLikeAPollOfItForEveryShippedRole() {
+    for (Principal p : List.of(Fhir.service("bulk-export"), Fhir.user("bulk-export"), Fhir.user("physician"),
+        Fhir.user("nurse"), Fhir.user("emergency"), Fhir.user("pharmacist"), Fhir.user("clerical"), Fhir.user("billing"))) {
+      for (PolicyEngine e : List.of(roles, demo)) {
+        Decision poll = Fhir.decide(e, p, Fhir.get("$export-poll-status?_jobId=job-1"));
+        Decision cancel = Fhir.decide(e, p, Fhir.req("DELETE", "$export-poll-status?_jobId=job-1", ""));
+        String who = p.kind() + " " + p.roles();
+        if (poll instanceof Decision.Deny d) {
+          assertThat(Fhir.denied(cancel)).as(who).satisfies(c -> {
+            assertThat(c.rule()).isEqualTo(d.rule());
+            assertThat(c.kind()).isEqualTo(d.kind());
+          });
+        } else {
+          assertThat(cancel).as(who).isInstanceOf(Decision.Allow.class);
+        }
+      }
+    }
+    Fhir.allowed(Fhir.decide(roles, Fhir.service("bulk-export"), Fhir.req("DELETE", "$export-poll-status?_jobId=job-1", "")));
+  }
+
+  @Test
   void everyShippedUserRoleHasRateAndEnumerationFigures() {
     for (RolePolicy r : roles.policies().roles()) {
       assertThat(r.rate().requestsPerSecond()).as(r.name()).isPositive();

@@ -131,13 +131,85 @@ class ExportOwnershipExchangeTest {
     assertThat(reachedEpr).hasSize(before);
   }
 
+  // --- cancelling a job (DELETE of its status URL) ------------------------------------------------
+
   @Test
-  void aDeleteOfTheJobNeverReachesTheEprWhoeverSendsIt() {
+  void theOwnerCancelsItsJobAndLaterPollsRelayTheEprSayingItIsGone() {
+    kickOff(OWNER);
+    FullHttpResponse cancel = cancel("$export-poll-status?_jobId=job-1", OWNER);
+    assertThat(cancel.status().code()).as(body(cancel)).isEqualTo(202);
+    assertThat(body(cancel)).contains("\"resourceType\":\"OperationOutcome\"").contains("cancelled");
+    UpstreamRequest heard = reachedEpr.get(reachedEpr.size() - 1);
+    assertThat(heard.method()).isEqualTo("DELETE");
+    assertThat(heard.target()).isEqualTo("$export-poll-status?_jobId=job-1");
+    assertThat(heard.body()).isEmpty();
+    AuditRecord record = audit.get(audit.size() - 1);
+    assertThat(record.outcome()).isEqualTo(AuditRecord.Outcome.ALLOWED);
+    assertThat(record.status()).isEqualTo(202);
+    assertThat(record.method()).isEqualTo("DELETE");
+    assertThat(record.notes()).anySatisfy(n -> assertThat(n).contains("bulk export").contains("cancel").contains("job-1"));
+    assertThat(record.patients()).as("nothing disclosed").isEmpty();
+    assertThat(record.newPatients()).as("nothing charged").isZero();
+
+    FullHttpResponse poll = get("$export-poll-status?_jobId=job-1", OWNER);
+    assertThat(poll.status().code()).as("the EPR's answer: the job is gone").isEqualTo(404);
+    assertThat(reachedEpr.get(reachedEpr.size() - 1).method()).isEqualTo("GET");
+    assertThat(cancel("$export-poll-status?_jobId=job-1", OWNER).status().code()).as("a second cancel: the EPR's 404")
+        .isEqualTo(404);
+    assertThat(store.ownerOf("export-job:job-1", NOW).toCompletableFuture().join()).as("the binding stays till it expires")
+        .contains("https://idp|" + OWNER);
+  }
+
+  @Test
+  void anotherAccountCannotCancelTheJobAndIsToldWhatAForeignPollIsTold() {
     kickOff(OWNER);
     int before = reachedEpr.size();
-    assertThat(send(request("DELETE", "$export-poll-status?_jobId=job-1", OTHER, null)).status().code()).isEqualTo(405);
-    assertThat(send(request("DELETE", "$export-poll-status?_jobId=job-1", OWNER, null)).status().code()).isEqualTo(405);
+    FullHttpResponse poll = get("$export-poll-status?_jobId=job-1", OTHER);
+    FullHttpResponse cancel = cancel("$export-poll-status?_jobId=job-1", OTHER);
+    assertRefused(cancel, 403, "export-not-yours");
+    assertThat(withoutRequestId(cancel)).isEqualTo(withoutRequestId(poll));
+    assertThat(reachedEpr).as("the EPR never hears of it").hasSize(before);
+    assertThat(audit.get(audit.size() - 1).notes()).anySatisfy(n -> assertThat(n).contains("cancel"));
+    assertThat(get("$export-poll-status?_jobId=job-1", OWNER).status().code()).as("the owner's job runs on").isEqualTo(200);
+  }
+
+  @Test
+  void aCancelOfAJobFhirwallDidNotRelayOrNamingTwoJobsOrNoneIsRefused() {
+    assertRefused(cancel("$export-poll-status?_jobId=job-1", OWNER), 403, "export-not-yours");
+    kickOff(OWNER);
+    int before = reachedEpr.size();
+    assertRefused(cancel("$export-poll-status?_jobId=job-2", OWNER), 403, "export-not-yours");
+    assertRefused(cancel("$export-poll-status?_jobId=job-1&_jobId=job-2", OWNER), 403, "export-not-yours");
+    assertRefused(cancel("$export-poll-status", OWNER), 403, "export-not-yours");
     assertThat(reachedEpr).hasSize(before);
+    assertThat(send(request("DELETE", "$export-poll-status?_jobId=job-1", OWNER, "{\"resourceType\":\"Parameters\"}"))
+        .status().code()).as("a DELETE carries no body (as a GET poll: refused as it stands)").isEqualTo(400);
+    assertThat(reachedEpr).hasSize(before);
+  }
+
+  @Test
+  void aCancelIsRefused503WhileTheStoreCannotSayWhoseJobItIs() {
+    kickOff(OWNER);
+    int before = reachedEpr.size();
+    store.bindingsFail = true;
+    assertRefused(cancel("$export-poll-status?_jobId=job-1", OWNER), 503, "quota-store");
+    assertThat(reachedEpr).hasSize(before);
+  }
+
+  @Test
+  void aCancelWaitsForItsAdmissionAndALockMeanwhileKeepsItFromTheEpr() {
+    kickOff(OWNER);
+    int before = reachedEpr.size();
+    store.gate = new CompletableFuture<>();
+    FullHttpResponse cancel = ExchangeRig.answers(channel, request("DELETE", "$export-poll-status?_jobId=job-1", OWNER, null),
+        () -> {
+          assertThat(reachedEpr).as("not sent ahead of its admission").hasSize(before);
+          store.lock("https://idp|" + OWNER, "set on another replica", Duration.ofHours(1), NOW).toCompletableFuture().join();
+          store.gate.complete(null);
+        }, 1).get(0);
+    assertRefused(cancel, 429, "locked");
+    assertThat(reachedEpr).hasSize(before);
+    assertThat(epr.cancelled).isFalse();
   }
 
   @Test
@@ -190,8 +262,24 @@ class ExportOwnershipExchangeTest {
   /** The status URL the fake EPR's kick-off answers with. */
   String statusUrl = EPR + "/$export-poll-status?_jobId=job-1";
 
+  /** The fake EPR's state: whether job-1 was cancelled (then it is gone: 404). */
+  final EprState epr = new EprState();
+
+  static final class EprState {
+    boolean cancelled;
+  }
+
   private UpstreamResult epr(UpstreamRequest r) {
     String t = r.target();
+    if (t.equals("$export-poll-status?_jobId=job-1") && (epr.cancelled || r.method().equals("DELETE"))) {
+      if (epr.cancelled) {
+        return json(404, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"not-found\","
+            + "\"diagnostics\":\"no job job-1\"}]}");
+      }
+      epr.cancelled = true;
+      return json(202, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"information\","
+          + "\"code\":\"informational\",\"diagnostics\":\"job-1 cancelled\"}]}");
+    }
     if (t.startsWith("$export?")) {
       DefaultHttpHeaders h = headers("application/fhir+json");
       h.set("Content-Location", statusUrl);
@@ -226,6 +314,16 @@ class ExportOwnershipExchangeTest {
 
   private FullHttpResponse get(String target, String who) {
     return send(request("GET", target, who, null));
+  }
+
+  private FullHttpResponse cancel(String target, String who) {
+    return send(request("DELETE", target, who, null));
+  }
+
+  /** The answer's body and status, its request id (different for each request) left out. */
+  private static String withoutRequestId(FullHttpResponse r) {
+    String id = r.headers().get("X-Request-Id");
+    return r.status().code() + " " + (id == null ? body(r) : body(r).replace(id, "ID"));
   }
 
   private FullHttpResponse getNdjson(String target, String who) {

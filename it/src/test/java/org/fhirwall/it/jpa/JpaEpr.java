@@ -1,5 +1,6 @@
 package org.fhirwall.it.jpa;
 
+import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
@@ -36,10 +37,11 @@ import org.springframework.context.annotation.AnnotationConfigApplicationContext
 
 /**
  * A real HAPI FHIR JPA server (8.8.0, H2 in memory) on Jetty at {@code http://127.0.0.1:PORT/fhir}, set up the way
- * HAPI's JPA server starter sets it up (resource providers from the DAO registry, the JPA system provider, database
- * paging, HAPI's capability statement), and loaded with the demo's synthetic hospital through transaction bundles.
- * It is the EPR nobody here wrote: paging links, {@code _include} search modes, {@code $everything}, totals and
- * history are HAPI JPA's own. Every request that reaches it is written to its {@link EprRequestLog}.
+ * HAPI's JPA server starter sets it up (resource providers from the DAO registry, the JPA system provider, bulk
+ * export, database paging, HAPI's capability statement), and loaded with the demo's synthetic hospital through
+ * transaction bundles. It is the EPR nobody here wrote: paging links, {@code _include} search modes,
+ * {@code $everything}, totals, history and bulk export ({@code $export}, its status polls, its cancel) are HAPI JPA's
+ * own. Every request that reaches it is written to its {@link EprRequestLog}.
  *
  * <p>Started once per integration run by {@link JpaEprExtension}; thread-safe.
  */
@@ -115,6 +117,7 @@ public final class JpaEpr implements AutoCloseable {
     server.setDefaultResponseEncoding(EncodingEnum.JSON);
     server.registerProviders(spring.getBean(ResourceProviderFactory.class).createProviders());
     server.registerProvider(spring.getBean(JpaSystemProvider.class));
+    server.registerProvider(spring.getBean(BulkDataExportProvider.class));
     server.setPagingProvider(spring.getBean(DatabaseBackedPagingProvider.class));
     server.setServerConformanceProvider(new JpaCapabilityStatementProvider(server, system,
         spring.getBean(JpaStorageSettings.class), spring.getBean(ISearchParamRegistry.class),

@@ -1,6 +1,7 @@
 package org.fhirwall.it.jpa;
 
 import ca.uhn.fhir.batch2.jobs.config.Batch2JobsConfig;
+import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.jpa.api.config.ThreadPoolFactoryConfig;
@@ -31,7 +32,8 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
  * The Spring configuration of the HAPI FHIR JPA server the integration tests use as a second EPR:
  * HAPI's own R4 JPA configuration on an in-memory H2 database, no full-text index, no subscriptions,
  * binaries in memory. Only what HAPI leaves to the application is declared here (data source, entity
- * manager, transaction manager, storage and partition settings), as the JPA server starter does.
+ * manager, transaction manager, storage and partition settings, the bulk export provider), as the
+ * JPA server starter does.
  */
 @Configuration
 @Import({JpaR4Config.class, HapiJpaConfig.class, JpaBatch2Config.class, Batch2JobsConfig.class, ThreadPoolFactoryConfig.class,
@@ -70,6 +72,12 @@ public class JpaEprConfig {
   @Bean
   public SubscriptionSettings subscriptionSettings() {
     return new SubscriptionSettings();
+  }
+
+  /** HAPI's FHIR Bulk Data export (kick-off, status polls, cancel), as the JPA server starter declares it. */
+  @Bean
+  public BulkDataExportProvider bulkDataExportProvider() {
+    return new BulkDataExportProvider();
   }
 
   @Bean
