@@ -174,14 +174,17 @@ public final class CanonicalForm {
   }
 
   /**
-   * Whether {@code r} is (or holds) a conditional write: its answer is about the record its criteria
-   * matched, so the EPR is asked for that record ({@code Prefer: return=representation}, whatever the
-   * client preferred) and fhirwall charges its patients; under {@code return=minimal} the answer would
-   * only point at it (a {@code Location}), which for most types names no patient.
+   * Whether {@code r} is (or holds) a write whose answer is about a record the client may not have
+   * seen: a conditional create, update or patch (the record its criteria matched), or any patch (its
+   * {@code test} operations ask about the record's content). The EPR is asked for that record
+   * ({@code Prefer: return=representation}, whatever the client preferred) and fhirwall charges its
+   * patients; under {@code return=minimal} the answer would only point at it (a {@code Location}),
+   * which for most types names no patient.
    */
   static boolean answersWithAMatch(FhirRequest r) {
     return switch (r.interaction()) {
-      case CREATE, UPDATE, PATCH -> r.conditional();
+      case PATCH -> true;
+      case CREATE, UPDATE -> r.conditional();
       case BATCH, TRANSACTION -> r.entries().stream().anyMatch(e -> answersWithAMatch(e.request()));
       case READ, VREAD, DELETE, HISTORY_INSTANCE, HISTORY_TYPE, HISTORY_SYSTEM, SEARCH_TYPE, SEARCH_SYSTEM,
           SEARCH_COMPARTMENT, CAPABILITIES, OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE, PAGE -> false;

@@ -150,6 +150,26 @@ class CountOraclesExchangeTest {
     assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
   }
 
+  /**
+   * A JSON Patch's {@code test} operations ask about a record's content (its subject, its code) without showing it: a
+   * patch that succeeds under {@code Prefer: return=minimal} confirmed them and charged nobody.
+   */
+  @Test
+  void aPatchAsksTheEprForThePatchedRecordSoItsPatientIsCharged() {
+    epr = r -> located(200, EPR + "/Observation/o5/_history/2",
+        "{\"resourceType\":\"Observation\",\"id\":\"o5\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p9\"}}");
+    String patch = "[{\"op\":\"test\",\"path\":\"/subject/reference\",\"value\":\"Patient/p9\"},"
+        + "{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"final\"}]";
+    FullHttpResponse r = send("PATCH /fhir/Observation/o5 HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/json-patch+json\r\nPrefer: return=minimal\r\n"
+        + "Content-Length: " + patch.length() + "\r\n\r\n" + patch);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"))
+        .doesNotContain(Map.entry("Prefer", "return=minimal"));
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
+  }
+
   // --- the rig ---------------------------------------------------------------------------------------
 
   static String searchset(Integer total, boolean next, String... ids) {
@@ -212,7 +232,7 @@ class CountOraclesExchangeTest {
           role: ward
           applies-to: {roles: [ward]}
           authentication: {amr: [otp]}
-          interactions: [read, search-type, batch, create]
+          interactions: [read, search-type, batch, create, patch]
           resource-types: [Patient, Observation]
           patient-limits: [{window: 1h, max: 3}]
           search: {max-count: 3, unselective: cap, require-patient-criterion: false}
