@@ -34,13 +34,13 @@ import org.jspecify.annotations.Nullable;
  *       is sent.
  *   <li>Headers: the body's Content-Type, the preconditions, a canonical {@code If-None-Exist} for a
  *       conditional create, {@code Prefer} with only {@code return=...} ({@code return=representation}
- *       for a conditional write, see {@link #answersWithAMatch}; and {@code respond-async}
+ *       for a write, see {@link #answersWithTheRecord}; and {@code respond-async}
  *       when the request asked for it and policy let it through), and the trace context.
  * </ul>
  *
  * <p>Round trip: parsing the canonical form under the same base yields the same request, except
  * {@code responseFormat} and {@code pretty}, which are the client's business and never forwarded,
- * and a conditional write's {@code Prefer}, which is always {@code return=representation}.
+ * and a write's {@code Prefer}, which is always {@code return=representation}.
  * Stateless and thread-safe.
  */
 public final class CanonicalForm {
@@ -159,7 +159,7 @@ public final class CanonicalForm {
     if (r.interaction() == Interaction.CREATE && !r.ifNoneExist().isEmpty()) {
       out.add(new RawRequest.Header("If-None-Exist", QueryCodec.encode(r.ifNoneExist())));
     }
-    if (answersWithAMatch(r)) {
+    if (answersWithTheRecord(r)) {
       preferReturn = "return=representation";
     }
     String prefer = preferReturn;
@@ -174,18 +174,18 @@ public final class CanonicalForm {
   }
 
   /**
-   * Whether {@code r} is (or holds) a write whose answer is about a record the client may not have
-   * seen: a conditional create, update or patch (the record its criteria matched), or any patch (its
-   * {@code test} operations ask about the record's content). The EPR is asked for that record
-   * ({@code Prefer: return=representation}, whatever the client preferred) and fhirwall charges its
-   * patients; under {@code return=minimal} the answer would only point at it (a {@code Location}),
-   * which for most types names no patient.
+   * Whether {@code r} is (or holds) a write: its answer is about a record the client may not have
+   * seen all of — the record a conditional create, update or patch matched, the patient a conditional
+   * reference in the body ({@code Patient?identifier=...}) resolved to, the content a patch's
+   * {@code test} operations asked about. The EPR is asked for the record written
+   * ({@code Prefer: return=representation}, HAPI FHIR's default, whatever the client preferred) and
+   * fhirwall charges its patients; under {@code return=minimal} the answer would only point at it (a
+   * {@code Location}), which for most types names no patient.
    */
-  static boolean answersWithAMatch(FhirRequest r) {
+  static boolean answersWithTheRecord(FhirRequest r) {
     return switch (r.interaction()) {
-      case PATCH -> true;
-      case CREATE, UPDATE -> r.conditional();
-      case BATCH, TRANSACTION -> r.entries().stream().anyMatch(e -> answersWithAMatch(e.request()));
+      case CREATE, UPDATE, PATCH -> true;
+      case BATCH, TRANSACTION -> r.entries().stream().anyMatch(e -> answersWithTheRecord(e.request()));
       case READ, VREAD, DELETE, HISTORY_INSTANCE, HISTORY_TYPE, HISTORY_SYSTEM, SEARCH_TYPE, SEARCH_SYSTEM,
           SEARCH_COMPARTMENT, CAPABILITIES, OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE, PAGE -> false;
     };

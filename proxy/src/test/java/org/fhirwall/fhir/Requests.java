@@ -62,8 +62,8 @@ final class Requests {
   }
 
   /**
-   * Likewise; with {@code exceptPrefer} the {@code Prefer} headers are left out of the comparison (a conditional
-   * write's canonical form asks for {@code return=representation}, whatever the client preferred).
+   * Likewise; with {@code exceptPrefer} the {@code Prefer} headers are left out of the comparison (a write's
+   * canonical form asks for {@code return=representation}, whatever the client preferred).
    */
   static void assertSameRequest(FhirRequest actual, FhirRequest expected, boolean exceptPrefer) {
     assertThat(actual.interaction()).isEqualTo(expected.interaction());

@@ -170,6 +170,26 @@ class CountOraclesExchangeTest {
     assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
   }
 
+  /**
+   * HAPI FHIR resolves a conditional reference in a body ({@code Patient?identifier=...}) to the one patient it matches
+   * when it writes: a create under {@code Prefer: return=minimal} found the patient behind an MRN and charged nobody.
+   */
+  @Test
+  void aCreateWhoseReferenceTheEprResolvesChargesThePatientItResolvedTo() {
+    epr = r -> located(201, EPR + "/Observation/o8/_history/1",
+        "{\"resourceType\":\"Observation\",\"id\":\"o8\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p135\"}}");
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient?identifier=mrn|135\"}}";
+    FullHttpResponse r = send("POST /fhir/Observation HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nPrefer: return=minimal\r\n"
+        + "Content-Length: " + obs.length() + "\r\n\r\n" + obs);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"))
+        .doesNotContain(Map.entry("Prefer", "return=minimal"));
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p135");
+  }
+
   // --- the rig ---------------------------------------------------------------------------------------
 
   static String searchset(Integer total, boolean next, String... ids) {
