@@ -33,12 +33,14 @@ import org.jspecify.annotations.Nullable;
  *       {@code request} (method, canonical url, preconditions); nothing else of the client's Bundle
  *       is sent.
  *   <li>Headers: the body's Content-Type, the preconditions, a canonical {@code If-None-Exist} for a
- *       conditional create, {@code Prefer} with only {@code return=...} (and {@code respond-async}
+ *       conditional create, {@code Prefer} with only {@code return=...} ({@code return=representation}
+ *       for a write, see {@link #answersWithTheRecord}; and {@code respond-async}
  *       when the request asked for it and policy let it through), and the trace context.
  * </ul>
  *
  * <p>Round trip: parsing the canonical form under the same base yields the same request, except
- * {@code responseFormat} and {@code pretty}, which are the client's business and never forwarded.
+ * {@code responseFormat} and {@code pretty}, which are the client's business and never forwarded,
+ * and a write's {@code Prefer}, which is always {@code return=representation}.
  * Stateless and thread-safe.
  */
 public final class CanonicalForm {
@@ -157,6 +159,9 @@ public final class CanonicalForm {
     if (r.interaction() == Interaction.CREATE && !r.ifNoneExist().isEmpty()) {
       out.add(new RawRequest.Header("If-None-Exist", QueryCodec.encode(r.ifNoneExist())));
     }
+    if (answersWithTheRecord(r)) {
+      preferReturn = "return=representation";
+    }
     String prefer = preferReturn;
     if (r.respondAsync()) {
       prefer = prefer == null ? "respond-async" : prefer + ", respond-async";
@@ -166,6 +171,24 @@ public final class CanonicalForm {
     }
     out.addAll(after);
     return out;
+  }
+
+  /**
+   * Whether {@code r} is (or holds) a write: its answer is about a record the client may not have
+   * seen all of — the record a conditional create, update or patch matched, the patient a conditional
+   * reference in the body ({@code Patient?identifier=...}) resolved to, the content a patch's
+   * {@code test} operations asked about. The EPR is asked for the record written
+   * ({@code Prefer: return=representation}, HAPI FHIR's default, whatever the client preferred) and
+   * fhirwall charges its patients; under {@code return=minimal} the answer would only point at it (a
+   * {@code Location}), which for most types names no patient.
+   */
+  static boolean answersWithTheRecord(FhirRequest r) {
+    return switch (r.interaction()) {
+      case CREATE, UPDATE, PATCH -> true;
+      case BATCH, TRANSACTION -> r.entries().stream().anyMatch(e -> answersWithTheRecord(e.request()));
+      case READ, VREAD, DELETE, HISTORY_INSTANCE, HISTORY_TYPE, HISTORY_SYSTEM, SEARCH_TYPE, SEARCH_SYSTEM,
+          SEARCH_COMPARTMENT, CAPABILITIES, OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE, PAGE -> false;
+    };
   }
 
   /** The canonical JSON of a batch or transaction Bundle with these entries. */

@@ -42,6 +42,23 @@ public final class PatientKeys {
     return PATIENT_PREFIX + id;
   }
 
+  private static final java.util.regex.Pattern LOCATED_PATIENT =
+      java.util.regex.Pattern.compile("(?:^|/)Patient/([A-Za-z0-9\\-.]{1,64})(?=/|\\?|$)");
+
+  /**
+   * The patients an answer's {@code Location} or {@code Content-Location} header points at
+   * ({@code .../Patient/{id}}, with or without {@code _history}): a conditional create that matched
+   * a record tells its address even when it shows no resource ({@code Prefer: return=minimal}).
+   */
+  public static java.util.Set<String> located(String url) {
+    java.util.regex.Matcher m = LOCATED_PATIENT.matcher(url);
+    java.util.Set<String> keys = new java.util.LinkedHashSet<>(1);
+    while (m.find()) {
+      keys.add(patient(m.group(1)));
+    }
+    return keys;
+  }
+
   /** Whether {@code key} names a patient by its server id (as opposed to a synthetic key). */
   public static boolean isIdentified(String key) {
     return key.startsWith(PATIENT_PREFIX);

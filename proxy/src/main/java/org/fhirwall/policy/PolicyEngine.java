@@ -36,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  * Break-glass raises the ceiling, it does not open a second pool: the request is charged to the
  * principal's one account, with the break-glass windows as its limits.
  *
- * <p>A count-only search ({@code _summary=count}, {@code _count=0}) discloses something about every
+ * <p>A count-only search ({@code _summary=count}, {@code _count=0} however written) discloses something about every
  * patient it matches. When every match belongs to a patient the request names, it is forwarded
  * as it is and those patients are charged; otherwise fhirwall asks the EPR for the matching
  * resources instead ({@link Decision.Allow#countOnly()}), charges their patients and answers with
@@ -175,11 +175,14 @@ public final class PolicyEngine {
         .map(r -> Decision.Deny.unbound("sender-constrained", r));
   }
 
-  /** {@code _summary=count}, or {@code _count=0}: an answer of totals only. */
+  /**
+   * {@code _summary=count}, or a {@code _count} of zero however written ({@code 0}, {@code 00}, {@code -0},
+   * {@code +0}: HAPI FHIR reads it with {@code Integer.parseInt}): an answer of totals only.
+   */
   static boolean isCountOnly(FhirRequest r) {
     for (QueryParam p : r.params()) {
       if (p.name().equals("_summary") && p.value().equals("count")
-          || p.name().equals("_count") && p.value().trim().equals("0")) {
+          || p.name().equals("_count") && parseCount(p.value()) == 0) {
         return true;
       }
     }
@@ -417,6 +420,12 @@ public final class PolicyEngine {
         if (asked < 0 || asked > cap) {
           notes.add(prefix + "_count " + p.value() + " lowered to " + cap);
           params.add(new QueryParam("_count", Integer.toString(cap)));
+          changed = true;
+          continue;
+        }
+        if (!Integer.toString(asked).equals(p.value())) {
+          // the EPR gets the number fhirwall judged, in one spelling (HAPI FHIR reads "00" as 0, refuses " 5")
+          params.add(new QueryParam("_count", Integer.toString(asked)));
           changed = true;
           continue;
         }

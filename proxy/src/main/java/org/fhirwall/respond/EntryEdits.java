@@ -24,7 +24,8 @@ import org.jspecify.annotations.Nullable;
  *       {@code _include}, history); in a batch or transaction response the entry stays (its
  *       position answers a request entry) without its resource; nested Bundles are edited alike;
  *   <li>a count fhirwall resolved by fetching the matches is reduced to {@code total};
- *   <li>a search {@code total} that could tell of matches not shown is withheld until the last page.
+ *   <li>a search {@code total} that could tell of matches not shown is withheld until the last page,
+ *       also the total of each search inside a batch or transaction response whose pages go on.
  * </ul>
  */
 final class EntryEdits {
@@ -53,14 +54,23 @@ final class EntryEdits {
    * go with the link rewriting's edits; null when there is none or apply does more.
    */
   static JsonSplicer.@Nullable Cut totalOnly(byte[] json, Plan plan, Inspection.Read read, boolean morePages) {
-    boolean onlyTotal = !hasForeignTypes(read, plan) && !plan.countOnly();
+    boolean onlyTotal = !hasForeignTypes(read, plan) && !plan.countOnly() && !withholdsNestedTotals(plan, morePages);
     return onlyTotal && !plan.releaseTotal() && morePages ? topLevelTotal(json) : null;
+  }
+
+  /**
+   * Whether the answer is a batch or transaction response with a search whose pages go on: its total
+   * tells of matches not shown (a bundle's entries are never pinned to named patients as a whole).
+   */
+  static boolean withholdsNestedTotals(Plan plan, boolean morePages) {
+    return morePages && plan.answersABundle();
   }
 
   static byte[] apply(byte[] json, Plan plan, Inspection.Read read, boolean morePages) {
     boolean foreign = hasForeignTypes(read, plan);
     boolean stripTotal = !plan.releaseTotal() && morePages;
-    if (!foreign && !plan.countOnly()) {
+    boolean nestedTotals = withholdsNestedTotals(plan, morePages);
+    if (!foreign && !plan.countOnly() && !nestedTotals) {
       return stripTotal ? withoutTopLevelTotal(json) : json;
     }
     try {
@@ -71,7 +81,12 @@ final class EntryEdits {
       if (plan.countOnly()) {
         return JSON.writeValueAsBytes(countOf(bundle));
       }
-      removeForeign(bundle, plan);
+      if (foreign) {
+        removeForeign(bundle, plan);
+      }
+      if (nestedTotals) {
+        withoutPagedTotals(bundle);
+      }
       if (stripTotal) {
         bundle.remove("total");
       }
@@ -119,6 +134,21 @@ final class EntryEdits {
         } else {
           it.remove();
         }
+      }
+    }
+  }
+
+  /** Removes the {@code total} of every Bundle in the entries (nested ones too) that links to a next page. */
+  private static void withoutPagedTotals(ObjectNode bundle) {
+    for (JsonNode entry : bundle.path("entry")) {
+      if (entry.get("resource") instanceof ObjectNode r && "Bundle".equals(r.path("resourceType").asText())) {
+        for (JsonNode link : r.path("link")) {
+          if ("next".equals(link.path("relation").asText())) {
+            r.remove("total");
+            break;
+          }
+        }
+        withoutPagedTotals(r);
       }
     }
   }

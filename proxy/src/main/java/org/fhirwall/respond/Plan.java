@@ -56,6 +56,12 @@ public record Plan(
     requireNonNull(role, "role");
   }
 
+  /** Whether the answer is a batch or transaction response, whose entries may each be a search of their own. */
+  public boolean answersABundle() {
+    return upstreamRequest != null
+        && (upstreamRequest.interaction() == Interaction.BATCH || upstreamRequest.interaction() == Interaction.TRANSACTION);
+  }
+
   /** Whether the client may be shown a resource of this type: the role reads it, and the app's SMART scopes (if any) grant it. */
   public boolean shows(String type) {
     return role.allowsType(type) && (scopedTypes == null || scopedTypes.contains("*") || scopedTypes.contains(type));

@@ -3,13 +3,15 @@ package org.fhirwall.server;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.inspect.BatchOutcomes;
 import org.fhirwall.inspect.Inspection;
+import org.fhirwall.inspect.PatientKeys;
 import org.fhirwall.inspect.ResponseBody;
 import org.fhirwall.policy.Decision;
 import org.fhirwall.respond.Plan;
 
 /**
  * What the inspect stage made of an EPR answer: the patients it discloses — with those the
- * request named, since any answer about them (a count, an empty page, a 404) tells of them — and
+ * request named, since any answer about them (a count, an empty page, a 404) tells of them, and
+ * those its {@code Location} headers point at (a conditional create that matched tells where) — and
  * how many of its answers found nothing (a 404 read, or each 404 entry of a batch: the enumeration
  * signal counts them one by one).
  */
@@ -26,6 +28,7 @@ record Inspected(Inspection inspection, int notFound) {
     if (a.status() < 500) {
       read = read.withPatients(stages.patients().named(allow.request()));
     }
+    read = located(read, a);
     Interaction i = allow.request().interaction();
     int notFound = 0;
     if ((i == Interaction.READ || i == Interaction.VREAD) && (a.status() == 404 || a.status() == 410)) {
@@ -34,5 +37,16 @@ record Inspected(Inspection inspection, int notFound) {
       notFound = BatchOutcomes.notFound(read.json());
     }
     return new Inspected(read, notFound);
+  }
+
+  /** The read with the patients the answer's {@code Location} and {@code Content-Location} headers point at. */
+  private static Inspection.Read located(Inspection.Read read, EprAnswer a) {
+    Inspection.Read out = read;
+    for (java.util.Map.Entry<String, String> h : a.headers()) {
+      if (h.getKey().equalsIgnoreCase("Location") || h.getKey().equalsIgnoreCase("Content-Location")) {
+        out = out.withPatients(PatientKeys.located(h.getValue()));
+      }
+    }
+    return out;
   }
 }

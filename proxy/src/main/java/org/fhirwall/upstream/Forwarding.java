@@ -42,24 +42,24 @@ public final class Forwarding {
   public static UpstreamRequest of(@Nullable FhirRequest canonical, @Nullable String pageTarget, FhirRequest asked,
       Client client) {
     if (pageTarget != null) {
-      return new UpstreamRequest("GET", pageTarget, headers(asked, client), new byte[0]);
+      return new UpstreamRequest("GET", pageTarget, headers(asked.forwardHeaders(), client), new byte[0]);
     }
     return of(requireNonNull(canonical, "canonical"), client);
   }
 
-  /** The canonical form of {@code request}. */
+  /**
+   * The canonical form of {@code request}: its headers are the canonical ones alone (they carry what
+   * survived of the client's, re-written: a client's {@code Prefer} sent besides them would
+   * contradict the one fhirwall chose).
+   */
   public static UpstreamRequest of(FhirRequest request, Client client) {
     CanonicalRequest c = CanonicalForm.of(request);
-    List<Map.Entry<String, String>> headers = headers(request, client);
-    for (RawRequest.Header h : c.headers()) {
-      headers.add(Map.entry(h.name(), h.value()));
-    }
-    return new UpstreamRequest(c.method(), c.target(), headers, c.body().bytes());
+    return new UpstreamRequest(c.method(), c.target(), headers(c.headers(), client), c.body().bytes());
   }
 
-  private static List<Map.Entry<String, String>> headers(FhirRequest r, Client client) {
-    List<Map.Entry<String, String>> headers = new ArrayList<>(r.forwardHeaders().size() + 6);
-    for (RawRequest.Header h : r.forwardHeaders()) {
+  private static List<Map.Entry<String, String>> headers(List<RawRequest.Header> surviving, Client client) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>(surviving.size() + 6);
+    for (RawRequest.Header h : surviving) {
       headers.add(Map.entry(h.name(), h.value()));
     }
     String remote = client.remoteAddress();

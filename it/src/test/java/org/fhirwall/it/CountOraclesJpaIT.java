@@ -1,0 +1,98 @@
+package org.fhirwall.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.UUID;
+import org.fhirwall.it.jpa.JpaEpr;
+import org.fhirwall.it.jpa.JpaEprExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Answers that tell of patients without showing them are charged or withheld, against HAPI FHIR's JPA server (whose
+ * answers these shapes were first seen to get past fhirwall uncharged, adversarial sweep 4): a zero {@code _count}
+ * written otherwise, a search total inside a batch answer, a conditional create that matched under
+ * {@code Prefer: return=minimal}.
+ */
+@ExtendWith({JpaEprExtension.class, LeakWatch.class})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CountOraclesJpaIT {
+  static final ObjectMapper JSON = new ObjectMapper();
+  ItEnvironment it;
+  String patient;
+
+  @BeforeAll
+  void start(JpaEpr epr) throws Exception {
+    it = ItEnvironment.inFrontOf(epr);
+    patient = epr.samplePatientIds(1, 11).get(0);
+  }
+
+  @AfterAll
+  void stop() {
+    if (it != null) {
+      it.close();
+    }
+  }
+
+  String counted() {
+    return it.token("oracle-" + UUID.randomUUID(), "counted");
+  }
+
+  HttpRequest.Builder batch(String url) {
+    return HttpRequest.newBuilder(it.uri("")).header("Content-Type", "application/fhir+json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+            + "{\"request\":{\"method\":\"GET\",\"url\":\"" + url + "\"}}]}"));
+  }
+
+  @Test
+  void aZeroCountWrittenOtherwiseIsACountOverEveryMatch() throws Exception {
+    String t = counted();
+    for (String zero : new String[] {"0", "00", "-0", "%2B0"}) {
+      HttpResponse<String> r = it.get("Patient?gender=female&_count=" + zero, t);
+      ItEnvironment.assertOperationOutcome(r, 403);
+      assertThat(r.body()).as(zero).contains("too-costly").doesNotContain("\"total\"");
+      HttpResponse<String> inBatch = it.send(batch("Patient?gender=female&_count=" + zero), t);
+      ItEnvironment.assertOperationOutcome(inBatch, 403);
+      assertThat(inBatch.body()).as(zero).doesNotContain("\"total\"");
+    }
+  }
+
+  @Test
+  void aBatchAnswerTellsNoTotalOfASearchWhosePagesGoOn() throws Exception {
+    HttpResponse<String> r = it.send(batch("Patient?gender=female&_count=1&_total=accurate"), counted());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode searchset = JSON.readTree(r.body()).path("entry").get(0).path("resource");
+    assertThat(searchset.path("entry")).hasSize(1);
+    assertThat(searchset.path("link").toString()).contains("_fwpage=");
+    assertThat(searchset.has("total")).as("the total of matches not shown: " + searchset).isFalse();
+  }
+
+  @Test
+  void aConditionalCreateThatMatchedChargesThePatientItMatchedWhateverTheClientPrefers() throws Exception {
+    JsonNode record = JSON.readTree(it.sendDirect("Patient/" + patient).body());
+    String mrn = null;
+    for (JsonNode id : record.path("identifier")) {
+      if (id.path("system").asText().endsWith("/mrn")) {
+        mrn = id.path("system").asText() + "|" + id.path("value").asText();
+      }
+    }
+    assertThat(mrn).as("the sample patient's MRN").isNotNull();
+    String writer = it.token("oracle-writer-" + UUID.randomUUID(), "physician");
+    for (String prefer : new String[] {"return=minimal", "return=OperationOutcome"}) {
+      HttpResponse<String> r = it.send(HttpRequest.newBuilder(it.uri("Patient")).header("Content-Type", "application/fhir+json")
+          .header("Prefer", prefer).header("If-None-Exist", "identifier=" + mrn)
+          .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"active\":true}")), writer);
+      assertThat(r.statusCode()).as(prefer + ": " + r.body()).isEqualTo(200);
+      assertThat(r.body()).as("the matched record itself").contains("\"id\":\"" + patient + "\"");
+      String line = it.awaitAuditLine(r.headers().firstValue("X-Request-Id").orElseThrow());
+      assertThat(line).as("the audit record of " + prefer).contains("\"reference\":\"Patient/" + patient + "\"");
+    }
+  }
+}

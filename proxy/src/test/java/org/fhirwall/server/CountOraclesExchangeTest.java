@@ -1,0 +1,281 @@
+package org.fhirwall.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirwall.server.ExchangeRig.body;
+import static org.fhirwall.server.ExchangeRig.buf;
+import static org.fhirwall.server.ExchangeRig.json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.util.concurrent.Future;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.auth.AuthOutcome;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.upstream.Upstream;
+import org.fhirwall.upstream.UpstreamRequest;
+import org.fhirwall.upstream.UpstreamResult;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Answers that tell of patients without showing them — a count, a search total, the address of a
+ * matched record — are charged like answers that show them, whatever the request's spelling.
+ * Adversarial sweep 4: each test is a shape that once got such an answer past fhirwall uncharged,
+ * through the real pipeline on an {@link EmbeddedChannel} (real parser, policy, store, inspector,
+ * responder) and a fake EPR that answers the way HAPI FHIR's JPA server was seen to.
+ */
+class CountOraclesExchangeTest {
+  static final Instant NOW = ExchangeRig.NOW;
+  static final String EPR = ExchangeRig.EPR;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  final List<AuditRecord> audit = new ArrayList<>();
+  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
+  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
+  Function<UpstreamRequest, UpstreamResult> epr = r -> json(200, searchset(42, true, "p1", "p2"));
+  EmbeddedChannel channel;
+
+  @AfterEach
+  void close() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+    store.close();
+  }
+
+  // --- a count written otherwise ---------------------------------------------------------------------
+
+  /**
+   * HAPI FHIR reads {@code _count} with {@code Integer.parseInt}: {@code 00}, {@code -0} and {@code +0} are a count of
+   * zero like {@code 0}, an answer of totals only. They were forwarded as they were and, inside a batch, got a total
+   * over every patient the search matched with none of them charged.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"00", "-0", "%2B0", "000"})
+  void aZeroCountWrittenOtherwiseIsResolvedLikeAnyCount(String zero) {
+    FullHttpResponse r = get("Patient?family=Martin&_count=" + zero);
+    assertThat(reachedEpr).hasSize(1);
+    assertThat(reachedEpr.get(0).target()).as("fhirwall asked for the matches, not for a count")
+        .contains("_count=3").doesNotContain("_count=" + zero);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(403);
+    assertThat(audit.get(0).rule()).isEqualTo("search-count-unknowable");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"00", "-0", "%2B0"})
+  void aBatchEntryWithAZeroCountWrittenOtherwiseIsRefusedLikeAnyCount(String zero) {
+    FullHttpResponse r = post("", "application/fhir+json", batch("Patient?family=Martin&_count=" + zero));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(403);
+    assertThat(audit.get(0).rule()).isEqualTo("search-count-in-bundle");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  @Test
+  void aCountTheEprWouldNotReadAsANumberReachesItAsTheNumberFhirwallJudged() {
+    epr = r -> json(200, searchset(null, false, "p1"));
+    FullHttpResponse r = get("Patient?family=Martin&_count=02");
+    assertThat(r.status().code()).isEqualTo(200);
+    assertThat(reachedEpr.get(0).target()).contains("_count=2").doesNotContain("_count=02");
+  }
+
+  // --- a total inside a batch answer -----------------------------------------------------------------
+
+  /**
+   * Seen on HAPI FHIR's JPA server: {@code batch [GET Patient?gender=female&_count=1&_total=accurate]} answered
+   * {@code "total":96} inside the batch response with one patient shown and charged.
+   */
+  @Test
+  void aSearchTotalInsideABatchAnswerIsWithheldWhileItsSearchHasMorePages() throws Exception {
+    epr = r -> json(200, batchResponse(searchset(96, true, "p1"), searchset(1, false, "p2")));
+    FullHttpResponse r = post("", "application/fhir+json", batch("Patient?gender=female&_count=1",
+        "Patient?family=Martin&_count=1"));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    JsonNode entries = JSON.readTree(body(r)).path("entry");
+    JsonNode paged = entries.get(0).path("resource");
+    assertThat(paged.has("total")).as("a total over matches not shown: " + paged).isFalse();
+    assertThat(paged.path("entry")).hasSize(1);
+    assertThat(paged.path("link").toString()).contains("_fwpage=");
+    assertThat(entries.get(1).path("resource").path("total").asInt()).as("a search answered whole keeps its total")
+        .isEqualTo(1);
+    assertThat(audit.get(0).patients()).containsExactlyInAnyOrder("Patient/p1", "Patient/p2");
+  }
+
+  // --- the address of a matched record ---------------------------------------------------------------
+
+  /**
+   * Seen on HAPI FHIR's JPA server: a conditional create whose {@code If-None-Exist} matched one patient answered 200
+   * with {@code Location: .../Patient/p135/_history/1} and, under {@code Prefer: return=minimal} (or
+   * {@code OperationOutcome}), no resource: the patient behind an MRN was found and nothing was charged.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"return=minimal", "return=OperationOutcome"})
+  void aConditionalCreateThatMatchedChargesThePatientItsAnswerPointsAt(String prefer) {
+    epr = r -> located(200, EPR + "/Patient/p135/_history/1", "");
+    FullHttpResponse r = send("POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nPrefer: " + prefer + "\r\nIf-None-Exist: identifier=mrn|135\r\n"
+        + "Content-Length: 40\r\n\r\n" + "{\"resourceType\":\"Patient\",\"active\":tru}".replace("tru}", "true}"));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p135");
+    assertThat(reachedEpr.get(0).headers()).as("the EPR is asked for the matched resource itself")
+        .contains(Map.entry("Prefer", "return=representation"))
+        .doesNotContain(Map.entry("Prefer", prefer));
+  }
+
+  @Test
+  void aConditionalCreateOfAnotherTypeAsksTheEprForTheResourceSoItsPatientIsCharged() {
+    epr = r -> located(200, EPR + "/Observation/o7/_history/1",
+        "{\"resourceType\":\"Observation\",\"id\":\"o7\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p9\"}}");
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}";
+    FullHttpResponse r = send("POST /fhir/Observation HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nPrefer: return=minimal\r\nIf-None-Exist: identifier=lab|7\r\n"
+        + "Content-Length: " + obs.length() + "\r\n\r\n" + obs);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"));
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
+  }
+
+  /**
+   * A JSON Patch's {@code test} operations ask about a record's content (its subject, its code) without showing it: a
+   * patch that succeeds under {@code Prefer: return=minimal} confirmed them and charged nobody.
+   */
+  @Test
+  void aPatchAsksTheEprForThePatchedRecordSoItsPatientIsCharged() {
+    epr = r -> located(200, EPR + "/Observation/o5/_history/2",
+        "{\"resourceType\":\"Observation\",\"id\":\"o5\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p9\"}}");
+    String patch = "[{\"op\":\"test\",\"path\":\"/subject/reference\",\"value\":\"Patient/p9\"},"
+        + "{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"final\"}]";
+    FullHttpResponse r = send("PATCH /fhir/Observation/o5 HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/json-patch+json\r\nPrefer: return=minimal\r\n"
+        + "Content-Length: " + patch.length() + "\r\n\r\n" + patch);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"))
+        .doesNotContain(Map.entry("Prefer", "return=minimal"));
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
+  }
+
+  /**
+   * HAPI FHIR resolves a conditional reference in a body ({@code Patient?identifier=...}) to the one patient it matches
+   * when it writes: a create under {@code Prefer: return=minimal} found the patient behind an MRN and charged nobody.
+   */
+  @Test
+  void aCreateWhoseReferenceTheEprResolvesChargesThePatientItResolvedTo() {
+    epr = r -> located(201, EPR + "/Observation/o8/_history/1",
+        "{\"resourceType\":\"Observation\",\"id\":\"o8\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p135\"}}");
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient?identifier=mrn|135\"}}";
+    FullHttpResponse r = send("POST /fhir/Observation HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nPrefer: return=minimal\r\n"
+        + "Content-Length: " + obs.length() + "\r\n\r\n" + obs);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"))
+        .doesNotContain(Map.entry("Prefer", "return=minimal"));
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p135");
+  }
+
+  // --- the rig ---------------------------------------------------------------------------------------
+
+  static String searchset(Integer total, boolean next, String... ids) {
+    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"searchset\"");
+    if (total != null) {
+      sb.append(",\"total\":").append(total);
+    }
+    sb.append(",\"link\":[{\"relation\":\"self\",\"url\":\"").append(EPR).append("/Patient\"}");
+    if (next) {
+      sb.append(",{\"relation\":\"next\",\"url\":\"").append(EPR).append("?_getpages=abc&_getpagesoffset=1&_count=1\"}");
+    }
+    sb.append("],\"entry\":[");
+    for (int i = 0; i < ids.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"fullUrl\":\"").append(EPR).append("/Patient/").append(ids[i])
+          .append("\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"").append(ids[i]).append("\"}}");
+    }
+    return sb.append("]}").toString();
+  }
+
+  static String batchResponse(String... resources) {
+    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":[");
+    for (int i = 0; i < resources.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"resource\":").append(resources[i])
+          .append(",\"response\":{\"status\":\"200 OK\"}}");
+    }
+    return sb.append("]}").toString();
+  }
+
+  static String batch(String... urls) {
+    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[");
+    for (int i = 0; i < urls.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"request\":{\"method\":\"GET\",\"url\":\"").append(urls[i]).append("\"}}");
+    }
+    return sb.append("]}").toString();
+  }
+
+  static UpstreamResult located(int status, String location, String body) {
+    DefaultHttpHeaders h = new DefaultHttpHeaders();
+    h.set("Location", location);
+    h.set("Content-Location", location);
+    if (!body.isEmpty()) {
+      h.set("Content-Type", "application/fhir+json");
+    }
+    return new UpstreamResult.Response(status, h, buf(body));
+  }
+
+  private FullHttpResponse get(String target) {
+    return send("GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n");
+  }
+
+  private FullHttpResponse post(String path, String contentType, String body) {
+    return send("POST /fhir" + (path.isEmpty() ? "" : "/" + path) + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: " + contentType + "\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+        + "\r\n\r\n" + body);
+  }
+
+  private FullHttpResponse send(String wire) {
+    if (channel == null) {
+      channel = ExchangeRig.channel(ExchangeRig.stages("""
+          role: ward
+          applies-to: {roles: [ward]}
+          authentication: {amr: [otp]}
+          interactions: [read, search-type, batch, create, patch]
+          resource-types: [Patient, Observation]
+          patient-limits: [{window: 1h, max: 3}]
+          search: {max-count: 3, unselective: cap, require-patient-criterion: false}
+          batch: {max-entries: 3}
+          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+          """, fakeIdp(), store, new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)), fakeEpr(), new InFlight());
+    }
+    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  }
+
+  private static Authenticator fakeIdp() {
+    return (header, now) -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(
+        new Principal(Principal.Kind.USER, "https://idp", "alice", "alice", "web", Set.of("ward"), null,
+            Set.of("pwd", "otp"), NOW, "sid-1", Set.of(), null, NOW.plusSeconds(600), "jti-1")));
+  }
+
+  private Upstream fakeEpr() {
+    return new Upstream() {
+      @Override
+      public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
+        reachedEpr.add(request);
+        return loop.<UpstreamResult>newPromise().setSuccess(epr.apply(request));
+      }
+    };
+  }
+}
