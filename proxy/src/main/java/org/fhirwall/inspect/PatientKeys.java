@@ -4,6 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,17 +46,17 @@ public final class PatientKeys {
     return PATIENT_PREFIX + id;
   }
 
-  private static final java.util.regex.Pattern LOCATED_PATIENT =
-      java.util.regex.Pattern.compile("(?:^|/)Patient/([A-Za-z0-9\\-.]{1,64})(?=/|\\?|$)");
+  private static final Pattern LOCATED_PATIENT =
+      Pattern.compile("(?:^|/)Patient/([A-Za-z0-9\\-.]{1,64})(?=/|\\?|$)");
 
   /**
    * The patients an answer's {@code Location} or {@code Content-Location} header points at
    * ({@code .../Patient/{id}}, with or without {@code _history}): a conditional create that matched
    * a record tells its address even when it shows no resource ({@code Prefer: return=minimal}).
    */
-  public static java.util.Set<String> located(String url) {
-    java.util.regex.Matcher m = LOCATED_PATIENT.matcher(url);
-    java.util.Set<String> keys = new java.util.LinkedHashSet<>(1);
+  public static Set<String> located(String url) {
+    Matcher m = LOCATED_PATIENT.matcher(url);
+    Set<String> keys = new LinkedHashSet<>(1);
     while (m.find()) {
       keys.add(patient(m.group(1)));
     }

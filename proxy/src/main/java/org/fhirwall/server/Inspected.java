@@ -1,5 +1,6 @@
 package org.fhirwall.server;
 
+import java.util.Map;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.inspect.BatchOutcomes;
 import org.fhirwall.inspect.Inspection;
@@ -42,7 +43,7 @@ record Inspected(Inspection inspection, int notFound) {
   /** The read with the patients the answer's {@code Location} and {@code Content-Location} headers point at. */
   private static Inspection.Read located(Inspection.Read read, EprAnswer a) {
     Inspection.Read out = read;
-    for (java.util.Map.Entry<String, String> h : a.headers()) {
+    for (Map.Entry<String, String> h : a.headers()) {
       if (h.getKey().equalsIgnoreCase("Location") || h.getKey().equalsIgnoreCase("Content-Location")) {
         out = out.withPatients(PatientKeys.located(h.getValue()));
       }
