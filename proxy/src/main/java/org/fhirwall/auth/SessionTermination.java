@@ -13,9 +13,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
@@ -25,11 +28,16 @@ import org.jspecify.annotations.Nullable;
  * with fhirwall's own service account (client credentials; its service account needs only the
  * {@code realm-management} role {@code manage-users}). The user is the token's {@code sub}, which
  * is Keycloak's user id. Asynchronous; the token of the service account is cached until shortly
- * before it expires. Never throws: a failure completes the stage exceptionally, for the caller to
- * alert on (the lock at fhirwall stands either way). Thread-safe.
+ * before it expires. A failed logout (no answer in time, a 5xx, a refused service token: the IdP
+ * slow, restarting or overloaded) is tried again after each of {@link #RETRIES}, so a session left
+ * open at the source does not outlive a moment's trouble; an answer that can never change (another
+ * 4xx: the user is unknown) is not repeated. Never throws: the last failure completes the stage
+ * exceptionally, for the caller to alert on (the lock at fhirwall stands either way). Thread-safe.
  */
 public final class SessionTermination {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
+  /** The waits before the second and third tries of a logout. */
+  static final List<Duration> RETRIES = List.of(Duration.ofSeconds(2), Duration.ofSeconds(10));
 
   /**
    * @param tokenEndpoint where fhirwall's service account gets its token
@@ -67,16 +75,49 @@ public final class SessionTermination {
   private final Executor background;
   private final Clock clock;
   private final AtomicReference<@Nullable Token> token = new AtomicReference<>();
+  private final List<Duration> retries;
 
   public SessionTermination(Settings settings, HttpClient http, Executor background, Clock clock) {
+    this(settings, http, background, clock, RETRIES);
+  }
+
+  SessionTermination(Settings settings, HttpClient http, Executor background, Clock clock, List<Duration> retries) {
     this.settings = requireNonNull(settings, "settings");
     this.http = requireNonNull(http, "http");
     this.background = requireNonNull(background, "background");
     this.clock = requireNonNull(clock, "clock");
+    this.retries = List.copyOf(retries);
   }
 
-  /** Logs the user {@code subject} out of every session at the IdP. */
+  /** Logs the user {@code subject} out of every session at the IdP, trying again as the class comment says. */
   public CompletionStage<Void> endSessions(String subject) {
+    return attempt(subject, 0);
+  }
+
+  private CompletionStage<Void> attempt(String subject, int tried) {
+    return logout(subject).handle((ok, e) -> {
+      if (e == null) {
+        return CompletableFuture.<Void>completedFuture(null);
+      }
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (tried >= retries.size() || cause instanceof Final) {
+        return CompletableFuture.<Void>failedFuture(cause);
+      }
+      Executor later = CompletableFuture.delayedExecutor(retries.get(tried).toMillis(), TimeUnit.MILLISECONDS, background);
+      return CompletableFuture.supplyAsync(() -> attempt(subject, tried + 1), later).thenCompose(s -> s);
+    }).thenCompose(s -> s);
+  }
+
+  /** An answer of the IdP that another try would not change. */
+  private static final class Final extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    Final(String message) {
+      super(message);
+    }
+  }
+
+  private CompletionStage<Void> logout(String subject) {
     return token().thenCompose(t -> {
       URI logout = URI.create(settings.adminBase() + "/users/" + URLEncoder.encode(subject, UTF_8).replace("+", "%20") + "/logout");
       HttpRequest req = HttpRequest.newBuilder(logout).timeout(TIMEOUT).header("Authorization", "Bearer " + t)
@@ -86,7 +127,10 @@ public final class SessionTermination {
           token.set(null);
         }
         if (r.statusCode() / 100 != 2) {
-          throw new IllegalStateException("the IdP answered " + r.statusCode() + " to the logout of the user's sessions");
+          String message = "the IdP answered " + r.statusCode() + " to the logout of the user's sessions";
+          boolean lasting = r.statusCode() / 100 == 4 && r.statusCode() != 401 && r.statusCode() != 403
+              && r.statusCode() != 408 && r.statusCode() != 429;
+          throw lasting ? new Final(message) : new IllegalStateException(message);
         }
         return null;
       }, background);

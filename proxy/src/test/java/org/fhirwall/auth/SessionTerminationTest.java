@@ -1,0 +1,114 @@
+package org.fhirwall.auth;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ending a locked user's sessions at the IdP is tried again when the IdP fails for a while (slow,
+ * restarting, answering 5xx), since a stolen session left open at the source outlives the lock's
+ * purpose; an answer that says the call can never succeed (the user is unknown) is not repeated.
+ * Against a small HTTP server on loopback standing in for Keycloak's token and admin endpoints.
+ */
+class SessionTerminationTest {
+  private HttpServer server;
+  private final ExecutorService background = Executors.newSingleThreadExecutor();
+  private final Deque<Integer> logoutAnswers = new ArrayDeque<>();
+  private final AtomicInteger logouts = new AtomicInteger();
+  private final AtomicInteger tokens = new AtomicInteger();
+  private SessionTermination termination;
+
+  @BeforeEach
+  void start() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/realms/r/protocol/openid-connect/token", ex -> {
+      tokens.incrementAndGet();
+      answer(ex, 200, "{\"access_token\":\"t" + tokens.get() + "\",\"expires_in\":300}");
+    });
+    server.createContext("/admin/realms/r/users/", ex -> {
+      logouts.incrementAndGet();
+      Integer status;
+      synchronized (logoutAnswers) {
+        status = logoutAnswers.isEmpty() ? 204 : logoutAnswers.poll();
+      }
+      answer(ex, status, "");
+    });
+    server.start();
+    String issuer = "http://127.0.0.1:" + server.getAddress().getPort() + "/realms/r";
+    termination = new SessionTermination(SessionTermination.Settings.keycloak(issuer, "fhirwall", "secret"),
+        HttpClient.newHttpClient(), background, Clock.systemUTC(), List.of(Duration.ofMillis(50), Duration.ofMillis(100)));
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    server.stop(0);
+    background.shutdownNow();
+    background.awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  private static void answer(HttpExchange ex, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(UTF_8);
+    ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+    if (bytes.length > 0) {
+      ex.getResponseBody().write(bytes);
+    }
+    ex.close();
+  }
+
+  private void answers(Integer... statuses) {
+    synchronized (logoutAnswers) {
+      logoutAnswers.addAll(List.of(statuses));
+    }
+  }
+
+  @Test
+  void aLogoutTheIdpFailsIsTriedAgainUntilItIsDone() throws Exception {
+    answers(503, 500);
+    termination.endSessions("user-1").toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(logouts.get()).isEqualTo(3);
+  }
+
+  @Test
+  void aRefusedServiceTokenIsFetchedAgainBeforeTheNextTry() throws Exception {
+    answers(401);
+    termination.endSessions("user-1").toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(logouts.get()).isEqualTo(2);
+    assertThat(tokens.get()).isEqualTo(2);
+  }
+
+  @Test
+  void theFailureIsReportedWhenEveryTryFailed() {
+    answers(503, 503, 503, 503);
+    assertThatThrownBy(() -> termination.endSessions("user-1").toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class).hasMessageContaining("503");
+    assertThat(logouts.get()).isEqualTo(3);
+  }
+
+  @Test
+  void anUnknownUserIsNotTriedAgain() {
+    answers(404);
+    assertThatThrownBy(() -> termination.endSessions("nobody").toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class).hasMessageContaining("404");
+    assertThat(logouts.get()).isEqualTo(1);
+  }
+}
