@@ -178,7 +178,8 @@ public final class CanonicalForm {
    * seen all of — the record a conditional create, update or patch matched, the patient a conditional
    * reference in the body ({@code Patient?identifier=...}) resolved to, the content a patch's
    * {@code test} operations asked about. The EPR is asked for the record written
-   * ({@code Prefer: return=representation}, HAPI FHIR's default, whatever the client preferred) and
+   * ({@code Prefer: return=representation}, HAPI FHIR's default, whatever the client preferred; a
+   * client's {@code return=minimal} is honoured in the answer, see {@code Plan#answersMinimal}) and
    * fhirwall charges its patients; under {@code return=minimal} the answer would only point at it (a
    * {@code Location}), which for most types names no patient.
    */

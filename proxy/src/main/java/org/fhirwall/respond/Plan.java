@@ -9,6 +9,7 @@ import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.PageLinks;
+import org.fhirwall.fhir.RawRequest;
 import org.fhirwall.policy.Decision;
 import org.fhirwall.policy.RolePolicy;
 import org.jspecify.annotations.Nullable;
@@ -60,6 +61,26 @@ public record Plan(
   public boolean answersABundle() {
     return upstreamRequest != null
         && (upstreamRequest.interaction() == Interaction.BATCH || upstreamRequest.interaction() == Interaction.TRANSACTION);
+  }
+
+  /**
+   * Whether the client asked a write to be answered without the record ({@code Prefer:
+   * return=minimal}): fhirwall asks the EPR for the record all the same, to charge its patients
+   * (see {@code CanonicalForm}), and shows the client none of it — the status and where the record
+   * is, as the EPR would have answered.
+   */
+  public boolean answersMinimal() {
+    FhirRequest r = upstreamRequest;
+    if (r == null || !(r.interaction() == Interaction.CREATE || r.interaction() == Interaction.UPDATE
+        || r.interaction() == Interaction.PATCH)) {
+      return false;
+    }
+    for (RawRequest.Header h : r.forwardHeaders()) {
+      if (h.name().equalsIgnoreCase("Prefer") && h.value().trim().equalsIgnoreCase("return=minimal")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the client may be shown a resource of this type: the role reads it, and the app's SMART scopes (if any) grant it. */

@@ -148,6 +148,23 @@ class CountOraclesExchangeTest {
     assertThat(r.status().code()).as(body(r)).isEqualTo(200);
     assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"));
     assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
+    assertThat(body(r)).as("the client asked for no resource, and gets none: only where it is").isEmpty();
+    assertThat(r.headers().get("Location")).endsWith("/Observation/o7/_history/1").doesNotContain(EPR);
+    assertThat(r.headers().get("Content-Type")).isNull();
+  }
+
+  @Test
+  void aWriteWithoutPreferenceIsAnsweredWithTheRecordAsTheEprWrote() {
+    epr = r -> located(201, EPR + "/Observation/o7/_history/1",
+        "{\"resourceType\":\"Observation\",\"id\":\"o7\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p9\"}}");
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}";
+    FullHttpResponse r = send("POST /fhir/Observation HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nPrefer: return=representation\r\n"
+        + "Content-Length: " + obs.length() + "\r\n\r\n" + obs);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(body(r)).contains("\"id\":\"o7\"").contains("Patient/p9");
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
   }
 
   /**
@@ -188,6 +205,7 @@ class CountOraclesExchangeTest {
     assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"))
         .doesNotContain(Map.entry("Prefer", "return=minimal"));
     assertThat(audit.get(0).patients()).containsExactly("Patient/p135");
+    assertThat(body(r)).as("the resolved patient is charged, not shown").isEmpty();
   }
 
   // --- the rig ---------------------------------------------------------------------------------------
