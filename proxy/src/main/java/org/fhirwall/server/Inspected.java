@@ -14,7 +14,8 @@ import org.fhirwall.respond.Plan;
  * request named, since any answer about them (a count, an empty page, a 404) tells of them, and
  * those its {@code Location} headers point at (a conditional create that matched tells where) — and
  * how many of its answers found nothing (a 404 read, or each 404 entry of a batch: the enumeration
- * signal counts them one by one).
+ * signal counts them one by one) or told of matches without showing them (a conditional write answered 412, its
+ * criteria matched several records, or 404; a batch entry answered 412).
  */
 record Inspected(Inspection inspection, int notFound) {
 
@@ -34,6 +35,8 @@ record Inspected(Inspection inspection, int notFound) {
     int notFound = 0;
     if ((i == Interaction.READ || i == Interaction.VREAD) && (a.status() == 404 || a.status() == 410)) {
       notFound = 1;
+    } else if (i.isWrite() && allow.request().conditional() && (a.status() == 404 || a.status() == 412)) {
+      notFound = 1; // a conditional write's criteria matched nothing to patch, or several records
     } else if ((i == Interaction.BATCH || i == Interaction.TRANSACTION) && a.status() < 300) {
       notFound = BatchOutcomes.notFound(read.json());
     }
