@@ -98,6 +98,28 @@ class ConditionalWritesJpaIT {
     assertThat(locked.body()).contains("locked");
   }
 
+  /**
+   * HAPI FHIR resolves a conditional reference in a body when it writes: several matches are a 412 too, none a 404
+   * ("HAPI-1091: Invalid match URL ... - No resources match this search").
+   */
+  @Test
+  void writesWhoseConditionalReferenceMatchesSeveralPatientsOrNoneEndInALock() throws Exception {
+    String t = writer();
+    String key = UUID.randomUUID().toString();
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> r = write("POST", "Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+          + "\"urn:sweep5\",\"value\":\"" + key + "\"}]}", t);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+    String obs = observation(key).replace("Patient/" + patient, "Patient?identifier=urn:sweep5|" + key);
+    String none = observation(key).replace("Patient/" + patient, "Patient?identifier=urn:sweep5|none-" + key);
+    for (int i = 0; i < 21; i++) {
+      HttpResponse<String> r = write("POST", "Observation", i % 2 == 0 ? obs : none, t);
+      assertThat(r.statusCode()).as(i + ": " + r.body()).isEqualTo(i % 2 == 0 ? 412 : 404);
+    }
+    ItEnvironment.assertOperationOutcome(write("POST", "Observation", obs, t), 429);
+  }
+
   @Test
   void theCriteriaAreHeldToTheSearchRulesBeforeTheEprRunsThem() throws Exception {
     String t = writer();

@@ -88,6 +88,24 @@ class ConditionalWritesExchangeTest {
     assertThat(reachedEpr).as("a locked account reaches the EPR no more").hasSize(3);
   }
 
+  /**
+   * A conditional reference in a body ({@code Patient?identifier=...}) is resolved by the EPR when it writes: one match
+   * is written and charged (the record comes back), several are a 412 like a conditional create's, none a 404
+   * ("HAPI-1091: Invalid match URL ... - No resources match this search").
+   */
+  @Test
+  void aWriteWhoseConditionalReferenceMatchedSeveralPatientsOrNoneCountsAsANotFoundAnswer() {
+    epr = r -> json(412, SEVERAL.replace("CREATE Observation", "resolve conditional reference"));
+    String obs = OBS.replace("Patient/p9", "Patient?identifier=mrn|135");
+    for (int i = 0; i < 2; i++) {
+      assertThat(send(write("POST", "Observation", obs)).status().code()).isEqualTo(412);
+    }
+    epr = r -> json(404, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+        + "\"processing\",\"diagnostics\":\"HAPI-1091: Invalid match URL - No resources match this search\"}]}");
+    assertThat(send(write("POST", "Observation", obs)).status().code()).isEqualTo(404);
+    assertThat(alerts).as("over enumeration.max-not-found (2): the account is locked").hasSize(1);
+  }
+
   @Test
   void aBatchEntryThatMatchedSeveralRecordsCountsAsANotFoundAnswer() {
     epr = r -> json(200, "{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":["
