@@ -82,15 +82,22 @@ class ConditionalWritesJpaIT {
     assertThat(again.statusCode()).as("the record it matched: " + again.body()).isEqualTo(200);
   }
 
-  /** The id-walk watch of the writer role (the default: 20 in 10 minutes, then a lock) counts each 412. */
+  /**
+   * The id-walk watch of the writer role (the default: 20 in 10 minutes, then a lock) counts each 412: of a conditional
+   * create, a conditional update, and a transaction (which fails whole with its entry's 412).
+   */
   @Test
   void conditionalWritesThatMatchSeveralRecordsEndInALock() throws Exception {
     String t = writer();
     String key = twoRecordsSharingAKey(t);
+    String transaction = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + observation(key) + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\",\"ifNoneExist\":"
+        + "\"identifier=urn:sweep5|" + key + "\"}}]}";
     for (int i = 0; i < 21; i++) {
-      HttpResponse<String> r = i % 2 == 0
+      HttpResponse<String> r = i % 3 == 0
           ? write("POST", "Observation", observation(key), t, "If-None-Exist", "identifier=urn:sweep5|" + key)
-          : write("PUT", "Observation?identifier=urn:sweep5%7C" + key, observation(key), t);
+          : i % 3 == 1 ? write("PUT", "Observation?identifier=urn:sweep5%7C" + key, observation(key), t)
+          : write("POST", "", transaction, t);
       assertThat(r.statusCode()).as(i + ": " + r.body()).isEqualTo(412);
     }
     HttpResponse<String> locked = write("POST", "Observation", observation(key), t, "If-None-Exist", "identifier=urn:sweep5|" + key);

@@ -120,6 +120,20 @@ class ConditionalWritesExchangeTest {
     assertThat(alerts).as("three 412 entries are over enumeration.max-not-found (2)").hasSize(1);
   }
 
+  /** A transaction fails whole: HAPI FHIR answers one 412 for an entry whose criteria matched several records. */
+  @Test
+  void aTransactionThatFailedOnSeveralMatchesCountsAsANotFoundAnswer() {
+    epr = r -> json(412, SEVERAL);
+    String entry = "{\"resource\":" + OBS + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\","
+        + "\"ifNoneExist\":\"identifier=lab|7\"}}";
+    for (int i = 0; i < 3; i++) {
+      FullHttpResponse r = send(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+          + entry + "]}"));
+      assertThat(r.status().code()).as(body(r)).isEqualTo(412);
+    }
+    assertThat(alerts).as("three 412 transactions are over enumeration.max-not-found (2)").hasSize(1);
+  }
+
   // --- the criteria are a search ----------------------------------------------------------------------
 
   @Test
@@ -196,7 +210,7 @@ class ConditionalWritesExchangeTest {
           role: ward
           applies-to: {roles: [ward]}
           authentication: {amr: [otp]}
-          interactions: [read, search-type, batch, create, update, patch, delete]
+          interactions: [read, search-type, batch, transaction, create, update, patch, delete]
           resource-types: [Patient, Observation, Practitioner]
           patient-limits: [{window: 1h, max: 5}]
           search: {max-count: 5, unselective: refuse}
