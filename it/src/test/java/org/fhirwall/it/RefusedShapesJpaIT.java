@@ -100,6 +100,11 @@ class RefusedShapesJpaIT {
     refusedBeforeTheEpr("patient/" + patient, t, 400);
     refusedBeforeTheEpr("Patient?_id=" + patient + "&_count=5&_count=500", t, 400);
     refusedBeforeTheEpr("Patient?%5Fid=" + patient, t, 400);
+    // HAPI FHIR reads a modifier in another case, or one it does not know, as none: name:Contains=a is name=a there
+    refusedBeforeTheEpr("Patient?name:Contains=abc", t, 400);
+    refusedBeforeTheEpr("Patient?name:EXACT=abc", t, 400);
+    refusedBeforeTheEpr("Patient?_id:Missing=false", t, 400);
+    refusedBeforeTheEpr("Observation?subject:patient=" + patient, t, 400);
     // hand-made paging is refused as forbidden (403), not as malformed
     refusedBeforeTheEpr("?_getpages=abc&_getpagesoffset=0", t, 403);
     refusedBeforeTheEpr("Patient?_id=" + patient + "&_offset=100", t, 403);

@@ -51,6 +51,11 @@ public enum Interaction {
     return this == HISTORY_INSTANCE || this == HISTORY_TYPE || this == HISTORY_SYSTEM;
   }
 
+  /** A create, update, patch or delete. */
+  public boolean isWrite() {
+    return this == CREATE || this == UPDATE || this == PATCH || this == DELETE;
+  }
+
   public boolean isOperation() {
     return this == OPERATION_SYSTEM || this == OPERATION_TYPE || this == OPERATION_INSTANCE;
   }

@@ -31,6 +31,16 @@ final class RequestParams {
       "_format", "_pretty", "_summary", "_elements", "_sort", "_total", "_contained", "_containedType", "_since",
       "_at", "_type", "_query");
 
+  /**
+   * The search modifiers of FHIR R4 (and R5's {@code code-text}, {@code text-advanced}), exactly as written, with
+   * {@code iterate}/{@code recurse} of {@code _include} and {@code exclude} of {@code _elements}. Any other modifier
+   * but a resource type is refused: HAPI FHIR reads one it does not know, or a known one in another case
+   * ({@code name:EXACT}, {@code _id:Missing}), as no modifier at all, and another server may read it otherwise.
+   */
+  private static final Set<String> KNOWN_MODIFIERS = Set.of("missing", "exact", "contains", "text", "not", "above",
+      "below", "in", "not-in", "of-type", "identifier", "type", "code-text", "text-advanced", "iterate", "recurse",
+      "exclude");
+
   /** The modes of {@code _summary} in FHIR R4 search, exactly as written. */
   private static final Set<String> SUMMARY_MODES = Set.of("true", "false", "text", "data", "count");
 
@@ -118,6 +128,7 @@ final class RequestParams {
       if (known != null && !known.equals(base)) {
         throw Refused.invalid("Parameter names are case-sensitive (expected " + known + ")");
       }
+      checkModifiers(name);
       if (SINGLE_VALUED.contains(base)) {
         if (!name.equals(base) && !name.equals("_elements:exclude")) {
           throw Refused.invalid("Modifiers are not accepted on " + base);
@@ -147,6 +158,28 @@ final class RequestParams {
       }
     }
     return new Controls(kept, format, pretty, given);
+  }
+
+  /**
+   * Refuses a parameter name with a modifier that is neither a {@link #KNOWN_MODIFIERS known one} nor an R4 resource
+   * type ({@code subject:Patient}), in the parameter or in any link of its chain ({@code subject:Patient.name:exact}).
+   * Reverse chains ({@code _has:Observation:subject:code}) are names of their own, governed by {@code search.has}.
+   */
+  private void checkModifiers(String name) {
+    if (name.startsWith("_has:")) {
+      return;
+    }
+    for (String link : name.split("\\.", -1)) {
+      int colon = link.indexOf(':');
+      if (colon < 0) {
+        continue;
+      }
+      String modifier = link.substring(colon + 1);
+      if (!KNOWN_MODIFIERS.contains(modifier) && !paths.isResourceType(modifier)) {
+        throw Refused.invalid("Unknown search modifier on " + link.substring(0, colon) + " (expected one of FHIR's "
+            + "modifiers in lower case, such as :exact, :missing or :not, or a resource type such as :Patient)");
+      }
+    }
   }
 
   List<QueryParam> ifNoneExist(String header, String type) {

@@ -203,6 +203,11 @@ final class RequestPaths {
     return new Shape(kind, type, null, null, null, new ResourceId(owner, id));
   }
 
+  /** Whether {@code name} is an R4 resource type, exactly as written. */
+  boolean isResourceType(String name) {
+    return resourceTypes.contains(name);
+  }
+
   private String resourceType(String segment) {
     if (resourceTypes.contains(segment)) {
       return segment;

@@ -15,7 +15,10 @@ public final class BatchOutcomes {
 
   private BatchOutcomes() {}
 
-  /** How many top-level entries of {@code json} (a Bundle) answered 404 or 410; 0 when it is not a Bundle. */
+  /**
+   * How many top-level entries of {@code json} (a Bundle) answered 404, 410 or 412 (a conditional write whose criteria
+   * matched several records: it tells of them without showing them); 0 when it is not a Bundle.
+   */
   public static int notFound(byte[] json) {
     int found = 0;
     try (JsonParser p = JSON.createParser(json)) {
@@ -51,7 +54,7 @@ public final class BatchOutcomes {
           JsonToken v = p.nextToken();
           if (field.equals("status") && v == JsonToken.VALUE_STRING) {
             String status = p.getText().trim();
-            notFound = status.startsWith("404") || status.startsWith("410");
+            notFound = status.startsWith("404") || status.startsWith("410") || status.startsWith("412");
           } else if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) {
             p.skipChildren();
           }

@@ -251,8 +251,12 @@ public final class PolicyEngine {
         }
         return Optional.empty();
       }
-      case READ, VREAD, UPDATE, PATCH, DELETE, CREATE, HISTORY_INSTANCE, HISTORY_TYPE, CAPABILITIES -> {
+      case READ, VREAD, HISTORY_INSTANCE, HISTORY_TYPE, CAPABILITIES -> {
         return checkPlain(role, request);
+      }
+      case UPDATE, PATCH, DELETE, CREATE -> {
+        Optional<Violation> plain = checkPlain(role, request);
+        return plain.isPresent() || !request.conditional() ? plain : checkConditional(role, request);
       }
       case HISTORY_SYSTEM -> {
         Optional<Violation> plain = checkPlain(role, request);
@@ -280,6 +284,29 @@ public final class PolicyEngine {
       }
     }
     throw new AssertionError("unreachable: " + interaction);
+  }
+
+  /**
+   * A conditional write is a search the EPR runs, and its answer tells whether the criteria matched none, one or
+   * several records (412) even when it shows none: its criteria are held to the role's search rules
+   * ({@link SearchCheck#checkCriteria}), and a conditional delete, whose answer never carries the record it matched
+   * and deleted, must name the patients of every record it can match (they are charged, like a count's), unless its
+   * type holds no patient's records.
+   */
+  private Optional<Violation> checkConditional(RolePolicy role, FhirRequest request) {
+    String type = requireNonNull(request.resourceType(), "resourceType");
+    List<QueryParam> criteria = request.interaction() == Interaction.CREATE ? request.ifNoneExist() : request.params();
+    Optional<Violation> v = search.checkCriteria(role, type, criteria);
+    if (v.isPresent() || request.interaction() != Interaction.DELETE) {
+      return v;
+    }
+    boolean holdsPatients = type.equals("Patient") || patients.needsCriterion(type);
+    if (holdsPatients && !patients.pinsEveryMatch(request)) {
+      return forbid("conditional-delete", "A conditional delete of " + type + " must name the patient of every record "
+          + "it can match for role " + role.name() + " (e.g. " + (type.equals("Patient") ? "Patient?_id=123"
+          : type + "?subject=Patient/123&identifier=...") + "), or delete by id");
+    }
+    return Optional.empty();
   }
 
   private Optional<Violation> checkBundle(RolePolicy role, Principal.Kind kind, FhirRequest request) {

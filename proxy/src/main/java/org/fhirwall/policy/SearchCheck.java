@@ -64,7 +64,7 @@ final class SearchCheck {
       return v;
     }
     for (QueryParam p : r.params()) {
-      v = parameter(role, types, p);
+      v = parameter(role, types, p, true);
       if (v.isPresent()) {
         return v;
       }
@@ -90,6 +90,29 @@ final class SearchCheck {
           + "role " + role.name() + "; search by a criterion such as identifier, full birth date, name or patient");
     }
 
+    return Optional.empty();
+  }
+
+  /**
+   * The criteria of a conditional create ({@code If-None-Exist}), update, patch or delete of {@code type}: a search the
+   * EPR runs, whose answer tells whether they matched none, one or several records. They are held to the role's
+   * search rules like a search of that type (modifiers, chains, {@code _has}, OR-values, selectivity), except two:
+   * their parameters need not be listed in {@code search.parameters} (an identifier is the usual key of a conditional
+   * create, and no built-in list has it for clinical types), nor need they name a patient.
+   */
+  Optional<Violation> checkCriteria(RolePolicy role, String type, List<QueryParam> criteria) {
+    List<String> types = List.of(type);
+    for (QueryParam p : criteria) {
+      Optional<Violation> v = parameter(role, types, p, false);
+      if (v.isPresent()) {
+        return v;
+      }
+    }
+    if (!selectivity.isSelective(criteria, types) && role.search().unselective() == SearchRules.Unselective.REFUSE) {
+      return forbid("search-unselective", "The criteria of a conditional write have no selective criterion (only empty "
+          + "values, short name prefixes, date ranges or low-cardinality codes such as gender), which is not allowed for "
+          + "role " + role.name() + "; match by a criterion such as identifier");
+    }
     return Optional.empty();
   }
 
@@ -145,11 +168,12 @@ final class SearchCheck {
     return Optional.empty();
   }
 
-  private Optional<Violation> parameter(RolePolicy role, List<String> types, QueryParam p) {
+  /** @param listed whether the parameter must be allowed by {@code search.parameters} (and a {@code _sort} field too) */
+  private Optional<Violation> parameter(RolePolicy role, List<String> types, QueryParam p, boolean listed) {
     SearchRules rules = role.search();
     String base = p.baseName();
     if (base.equals("_sort")) {
-      return sort(role, types, p);
+      return listed ? sort(role, types, p) : Optional.empty();
     }
     if (CONTROL_PARAMETERS.contains(base)) {
       return Optional.empty();
@@ -163,7 +187,7 @@ final class SearchCheck {
     if (p.chain() != null && !rules.chains()) {
       return forbid("search-chains", "Chained parameters (" + base + ".…) are not allowed for role " + role.name());
     }
-    String denied = typeDenying(rules, types, base);
+    String denied = listed ? typeDenying(rules, types, base) : null;
     if (denied != null) {
       return forbid("search-parameters", "Searching " + denied + " by " + base + " is not allowed for role " + role.name()
           + allowedList(rules, denied));

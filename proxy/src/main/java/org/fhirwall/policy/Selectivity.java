@@ -55,10 +55,12 @@ final class Selectivity {
   }
 
   boolean isSelective(FhirRequest r, java.util.List<String> types) {
-    if (r.compartment() != null) {
-      return true;
-    }
-    for (QueryParam p : r.params()) {
+    return r.compartment() != null || isSelective(r.params(), types);
+  }
+
+  /** Whether one of {@code params} is a selective criterion for {@code types}. */
+  boolean isSelective(java.util.List<QueryParam> params, java.util.List<String> types) {
+    for (QueryParam p : params) {
       if (isSelective(p, types)) {
         return true;
       }

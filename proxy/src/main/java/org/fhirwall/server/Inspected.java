@@ -14,7 +14,9 @@ import org.fhirwall.respond.Plan;
  * request named, since any answer about them (a count, an empty page, a 404) tells of them, and
  * those its {@code Location} headers point at (a conditional create that matched tells where) — and
  * how many of its answers found nothing (a 404 read, or each 404 entry of a batch: the enumeration
- * signal counts them one by one).
+ * signal counts them one by one) or told of matches without showing them: a write answered 404 or 412 (its
+ * criteria, or a conditional reference in its body, matched no record or several), a transaction answered 404 or 412
+ * (it fails whole with its entry's status), a batch entry answered 412.
  */
 record Inspected(Inspection inspection, int notFound) {
 
@@ -33,6 +35,12 @@ record Inspected(Inspection inspection, int notFound) {
     Interaction i = allow.request().interaction();
     int notFound = 0;
     if ((i == Interaction.READ || i == Interaction.VREAD) && (a.status() == 404 || a.status() == 410)) {
+      notFound = 1;
+    } else if (i.isWrite() && (a.status() == 404 || a.status() == 410 || a.status() == 412)
+        || i == Interaction.TRANSACTION && (a.status() == 404 || a.status() == 412)) {
+      // criteria (a conditional write's, or a conditional reference's in its body) matched nothing or several records,
+      // or the record written to is missing (a transaction fails whole with its entry's status); a 412 may also be a
+      // version precondition: over-counting is safe
       notFound = 1;
     } else if ((i == Interaction.BATCH || i == Interaction.TRANSACTION) && a.status() < 300) {
       notFound = BatchOutcomes.notFound(read.json());

@@ -1,0 +1,166 @@
+package org.fhirwall.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.UUID;
+import org.fhirwall.it.jpa.EprRequestLog;
+import org.fhirwall.it.jpa.JpaEpr;
+import org.fhirwall.it.jpa.JpaEprExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A conditional write is a search the EPR runs for whoever may write, against HAPI FHIR's JPA server (adversarial
+ * sweep 5): whose criteria matched two records got 412 ("this search matched 2 resources") uncharged and unwatched;
+ * whose criteria chained into another patient's records ({@code subject.name=...}) or widened with a modifier were
+ * never held to the role's search rules; and a conditional delete told whether anything matched (and deleted it).
+ */
+@ExtendWith({JpaEprExtension.class, LeakWatch.class})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConditionalWritesJpaIT {
+  ItEnvironment it;
+  EprRequestLog log;
+  String patient;
+
+  @BeforeAll
+  void start(JpaEpr epr) throws Exception {
+    it = ItEnvironment.inFrontOf(epr);
+    log = epr.requestLog();
+    patient = epr.samplePatientIds(1, 23).get(0);
+  }
+
+  @AfterAll
+  void stop() {
+    if (it != null) {
+      it.close();
+    }
+  }
+
+  String writer() {
+    return it.token("conditional-" + UUID.randomUUID(), "physician");
+  }
+
+  String observation(String key) {
+    return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"sweep 5\"},\"subject\":"
+        + "{\"reference\":\"Patient/" + patient + "\"},\"identifier\":[{\"system\":\"urn:sweep5\",\"value\":\"" + key + "\"}]}";
+  }
+
+  HttpResponse<String> write(String method, String path, String body, String token, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(it.uri(path));
+    if (body != null) {
+      b.header("Content-Type", "application/fhir+json");
+    }
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return it.send(b, token);
+  }
+
+  /** Two records sharing one identifier, written through fhirwall. */
+  String twoRecordsSharingAKey(String token) throws Exception {
+    String key = UUID.randomUUID().toString();
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> r = write("POST", "Observation", observation(key), token);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+    return key;
+  }
+
+  @Test
+  void aConditionalCreateKeyedByAnIdentifierStillWorks() throws Exception {
+    String t = writer();
+    String key = UUID.randomUUID().toString();
+    HttpResponse<String> first = write("POST", "Observation", observation(key), t, "If-None-Exist", "identifier=urn:sweep5|" + key);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    HttpResponse<String> again = write("POST", "Observation", observation(key), t, "If-None-Exist", "identifier=urn:sweep5|" + key);
+    assertThat(again.statusCode()).as("the record it matched: " + again.body()).isEqualTo(200);
+  }
+
+  /**
+   * The id-walk watch of the writer role (the default: 20 in 10 minutes, then a lock) counts each 412: of a conditional
+   * create, a conditional update, and a transaction (which fails whole with its entry's 412).
+   */
+  @Test
+  void conditionalWritesThatMatchSeveralRecordsEndInALock() throws Exception {
+    String t = writer();
+    String key = twoRecordsSharingAKey(t);
+    String transaction = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + observation(key) + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\",\"ifNoneExist\":"
+        + "\"identifier=urn:sweep5|" + key + "\"}}]}";
+    for (int i = 0; i < 21; i++) {
+      HttpResponse<String> r = i % 3 == 0
+          ? write("POST", "Observation", observation(key), t, "If-None-Exist", "identifier=urn:sweep5|" + key)
+          : i % 3 == 1 ? write("PUT", "Observation?identifier=urn:sweep5%7C" + key, observation(key), t)
+          : write("POST", "", transaction, t);
+      assertThat(r.statusCode()).as(i + ": " + r.body()).isEqualTo(412);
+    }
+    HttpResponse<String> locked = write("POST", "Observation", observation(key), t, "If-None-Exist", "identifier=urn:sweep5|" + key);
+    ItEnvironment.assertOperationOutcome(locked, 429);
+    assertThat(locked.body()).contains("locked");
+  }
+
+  /**
+   * HAPI FHIR resolves a conditional reference in a body when it writes: several matches are a 412 too, none a 404
+   * ("HAPI-1091: Invalid match URL ... - No resources match this search").
+   */
+  @Test
+  void writesWhoseConditionalReferenceMatchesSeveralPatientsOrNoneEndInALock() throws Exception {
+    String t = writer();
+    String key = UUID.randomUUID().toString();
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> r = write("POST", "Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+          + "\"urn:sweep5\",\"value\":\"" + key + "\"}]}", t);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+    String obs = observation(key).replace("Patient/" + patient, "Patient?identifier=urn:sweep5|" + key);
+    String none = observation(key).replace("Patient/" + patient, "Patient?identifier=urn:sweep5|none-" + key);
+    for (int i = 0; i < 21; i++) {
+      HttpResponse<String> r = write("POST", "Observation", i % 2 == 0 ? obs : none, t);
+      assertThat(r.statusCode()).as(i + ": " + r.body()).isEqualTo(i % 2 == 0 ? 412 : 404);
+    }
+    ItEnvironment.assertOperationOutcome(write("POST", "Observation", obs, t), 429);
+  }
+
+  @Test
+  void theCriteriaAreHeldToTheSearchRulesBeforeTheEprRunsThem() throws Exception {
+    String t = writer();
+    refusedBeforeTheEpr(write("POST", "Observation", observation("x"), t, "If-None-Exist",
+        "subject.name=smith&code=8867-4"), 403, "search-chains");
+    refusedBeforeTheEpr(write("PUT", "Observation?subject.identifier=x&code=8867-4", observation("x"), t), 403,
+        "search-chains");
+    refusedBeforeTheEpr(write("POST", "Observation", observation("x"), t, "If-None-Exist",
+        "value-string:contains=pos&code=8867-4"), 403, "search-modifiers");
+    refusedBeforeTheEpr(write("POST", "Patient", "{\"resourceType\":\"Patient\"}", t, "If-None-Exist", "name:Contains=a"),
+        400, null);
+  }
+
+  @Test
+  void aConditionalDeleteMustNameItsPatient() throws Exception {
+    String t = writer();
+    String key = UUID.randomUUID().toString();
+    assertThat(write("POST", "Observation", observation(key), t).statusCode()).isEqualTo(201);
+    refusedBeforeTheEpr(write("DELETE", "Observation?identifier=urn:sweep5%7C" + key, null, t), 403, "conditional-delete");
+    HttpResponse<String> named = write("DELETE", "Observation?subject=Patient/" + patient + "&identifier=urn:sweep5%7C" + key,
+        null, t);
+    assertThat(named.statusCode()).as(named.body()).isEqualTo(200);
+    String line = it.awaitAuditLine(named.headers().firstValue("X-Request-Id").orElseThrow());
+    assertThat(line).as("the named patient is charged").contains("\"reference\":\"Patient/" + patient + "\"");
+    HttpResponse<String> gone = it.sendDirect("Observation?identifier=urn:sweep5%7C" + key);
+    assertThat(gone.body()).as("deleted").contains("\"resourceType\":\"Bundle\"").doesNotContain("\"resourceType\":\"Observation\"");
+  }
+
+  void refusedBeforeTheEpr(HttpResponse<String> r, int status, String rule) throws Exception {
+    String id = r.headers().firstValue("X-Request-Id").orElseThrow();
+    ItEnvironment.assertOperationOutcome(r, status);
+    assertThat(log.received(id)).as("the EPR saw " + r.request().uri()).isFalse();
+    if (rule != null) {
+      assertThat(it.awaitAuditLine(id)).contains(rule);
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package org.fhirwall.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirwall.server.ExchangeRig.body;
+import static org.fhirwall.server.ExchangeRig.json;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.util.concurrent.Future;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.fhirwall.audit.Alert;
+import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.auth.AuthOutcome;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.upstream.Upstream;
+import org.fhirwall.upstream.UpstreamRequest;
+import org.fhirwall.upstream.UpstreamResult;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A conditional write is a search the EPR runs for whoever may write: its answer tells whether its criteria matched
+ * none, one or several records. Adversarial sweep 5, against HAPI FHIR 8.8's JPA server: a conditional create, update
+ * or patch whose criteria match two records is answered 412 ("this search matched 2 resources"), charging nobody; a
+ * conditional delete answers "Successfully deleted 1 resource(s)", "Unable to find resource matching URL" or 412, and
+ * deletes what it matched; and none of the criteria were held to the role's search rules (chains, parameters,
+ * selectivity). Through the real pipeline on an {@link EmbeddedChannel} with a fake EPR answering as HAPI FHIR did.
+ */
+class ConditionalWritesExchangeTest {
+  static final Instant NOW = ExchangeRig.NOW;
+  static final String EPR = ExchangeRig.EPR;
+  static final String OBS = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+      + "\"subject\":{\"reference\":\"Patient/p9\"}}";
+  static final String SEVERAL = "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+      + "\"processing\",\"diagnostics\":\"HAPI-0958: Failed to CREATE Observation with match URL \\\"Observation?"
+      + "identifier=lab%7C7\\\" because this search matched 2 resources\"}]}";
+
+  final List<AuditRecord> audit = new ArrayList<>();
+  final List<Alert> alerts = new ArrayList<>();
+  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
+  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
+  Function<UpstreamRequest, UpstreamResult> epr = r -> ConditionalWritesExchangeTest.created();
+  EmbeddedChannel channel;
+
+  @AfterEach
+  void close() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+    store.close();
+  }
+
+  // --- clinical use stays open -----------------------------------------------------------------------
+
+  /** A clinician's conditional create keyed by an identifier names no patient in its criteria, and still works. */
+  @Test
+  void aConditionalCreateKeyedByAnIdentifierIsForwarded() {
+    FullHttpResponse r = send(write("POST", "Observation", OBS, "If-None-Exist: identifier=lab|7"));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(reachedEpr).hasSize(1);
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
+  }
+
+  // --- several matches: 412 --------------------------------------------------------------------------
+
+  /** Each 412 of a conditional create, update or patch counts like a 404 in the id-walk watch. */
+  @Test
+  void aConditionalWriteThatMatchedSeveralRecordsCountsAsANotFoundAnswer() {
+    epr = r -> json(412, SEVERAL);
+    assertThat(send(write("POST", "Observation", OBS, "If-None-Exist: identifier=lab|7")).status().code()).isEqualTo(412);
+    assertThat(send(write("PUT", "Observation?identifier=lab|8", OBS)).status().code()).isEqualTo(412);
+    assertThat(send(write("PATCH", "Observation?identifier=lab|9",
+        "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"final\"}]", "X-Content: patch")).status().code())
+        .isEqualTo(412);
+    assertThat(alerts).as("over enumeration.max-not-found (2): the account is locked").hasSize(1);
+    assertThat(alerts.get(0).event()).isEqualTo("account-locked");
+    FullHttpResponse locked = send(write("POST", "Observation", OBS, "If-None-Exist: identifier=lab|10"));
+    assertThat(locked.status().code()).as(body(locked)).isNotEqualTo(201).isNotEqualTo(412);
+    assertThat(reachedEpr).as("a locked account reaches the EPR no more").hasSize(3);
+  }
+
+  /**
+   * A conditional reference in a body ({@code Patient?identifier=...}) is resolved by the EPR when it writes: one match
+   * is written and charged (the record comes back), several are a 412 like a conditional create's, none a 404
+   * ("HAPI-1091: Invalid match URL ... - No resources match this search").
+   */
+  @Test
+  void aWriteWhoseConditionalReferenceMatchedSeveralPatientsOrNoneCountsAsANotFoundAnswer() {
+    epr = r -> json(412, SEVERAL.replace("CREATE Observation", "resolve conditional reference"));
+    String obs = OBS.replace("Patient/p9", "Patient?identifier=mrn|135");
+    for (int i = 0; i < 2; i++) {
+      assertThat(send(write("POST", "Observation", obs)).status().code()).isEqualTo(412);
+    }
+    epr = r -> json(404, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+        + "\"processing\",\"diagnostics\":\"HAPI-1091: Invalid match URL - No resources match this search\"}]}");
+    assertThat(send(write("POST", "Observation", obs)).status().code()).isEqualTo(404);
+    assertThat(alerts).as("over enumeration.max-not-found (2): the account is locked").hasSize(1);
+  }
+
+  @Test
+  void aBatchEntryThatMatchedSeveralRecordsCountsAsANotFoundAnswer() {
+    epr = r -> json(200, "{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":["
+        + "{\"response\":{\"status\":\"412 Precondition Failed\",\"outcome\":" + SEVERAL + "}},"
+        + "{\"response\":{\"status\":\"412 Precondition Failed\",\"outcome\":" + SEVERAL + "}},"
+        + "{\"response\":{\"status\":\"412 Precondition Failed\",\"outcome\":" + SEVERAL + "}}]}");
+    String entry = "{\"resource\":" + OBS + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\","
+        + "\"ifNoneExist\":\"identifier=lab|7\"}}";
+    FullHttpResponse r = send(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + entry + "," + entry + "," + entry + "]}"));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(alerts).as("three 412 entries are over enumeration.max-not-found (2)").hasSize(1);
+  }
+
+  /** A transaction fails whole: HAPI FHIR answers one 412 for an entry whose criteria matched several records. */
+  @Test
+  void aTransactionThatFailedOnSeveralMatchesCountsAsANotFoundAnswer() {
+    epr = r -> json(412, SEVERAL);
+    String entry = "{\"resource\":" + OBS + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\","
+        + "\"ifNoneExist\":\"identifier=lab|7\"}}";
+    for (int i = 0; i < 3; i++) {
+      FullHttpResponse r = send(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+          + entry + "]}"));
+      assertThat(r.status().code()).as(body(r)).isEqualTo(412);
+    }
+    assertThat(alerts).as("three 412 transactions are over enumeration.max-not-found (2)").hasSize(1);
+  }
+
+  // --- the criteria are a search ----------------------------------------------------------------------
+
+  @Test
+  void theCriteriaOfAConditionalWriteAreHeldToTheRolesSearchRules() {
+    refused(write("POST", "Observation", OBS, "If-None-Exist: subject.name=smith&code=hiv"), "search-chains");
+    refused(write("PUT", "Observation?subject.identifier=mrn|135&code=hiv", OBS), "search-chains");
+    refused(write("POST", "Observation", OBS, "If-None-Exist: _has:Condition:subject:code=hiv"), "search-has");
+    refused(write("POST", "Observation", OBS, "If-None-Exist: value-string:contains=pos"), "search-modifiers");
+    refused(write("POST", "Patient", "{\"resourceType\":\"Patient\"}", "If-None-Exist: gender=female"),
+        "search-unselective");
+    refused(write("PUT", "Patient?name=a", "{\"resourceType\":\"Patient\"}"), "search-unselective");
+    refused(write("PUT", "Observation?code=a,b,c,d,e,f,g,h,i,j,k", OBS), "search-or-values");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  // --- conditional delete -----------------------------------------------------------------------------
+
+  /**
+   * A conditional delete's answer carries no record: it tells only whether its criteria matched (and then the record
+   * is gone). It is forwarded when every record it can match belongs to patients it names, who are charged, or when
+   * its type holds no patient's records; otherwise refused.
+   */
+  @Test
+  void aConditionalDeleteMustNameThePatientsOfWhatItCanMatch() {
+    refused(delete("Observation?identifier=lab|7"), "conditional-delete");
+    refused(delete("Patient?identifier=mrn|135"), "conditional-delete");
+    assertThat(reachedEpr).isEmpty();
+    epr = r -> json(200, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"information\","
+        + "\"code\":\"informational\",\"diagnostics\":\"Successfully deleted 1 resource(s).\"}]}");
+    FullHttpResponse r = send(delete("Observation?subject=Patient/p9&identifier=lab|7"));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(audit.get(audit.size() - 1).patients()).containsExactly("Patient/p9");
+    r = send(delete("Practitioner?identifier=staff|7"));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(reachedEpr).hasSize(2);
+  }
+
+  // --- the rig ---------------------------------------------------------------------------------------
+
+  private void refused(String wire, String rule) {
+    int before = audit.size();
+    FullHttpResponse r = send(wire);
+    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(403);
+    assertThat(body(r)).contains("OperationOutcome");
+    assertThat(audit.get(before).rule()).as(wire).isEqualTo(rule);
+  }
+
+  static UpstreamResult created() {
+    return CountOraclesExchangeTest.located(201, EPR + "/Observation/o8/_history/1",
+        "{\"resourceType\":\"Observation\",\"id\":\"o8\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p9\"}}");
+  }
+
+  private static String write(String method, String path, String body, String... headers) {
+    boolean patch = headers.length > 0 && headers[0].equals("X-Content: patch");
+    StringBuilder h = new StringBuilder();
+    for (String header : headers) {
+      if (!header.startsWith("X-Content")) {
+        h.append(header).append("\r\n");
+      }
+    }
+    return method + " /fhir" + (path.isEmpty() ? "" : "/" + path.replace("|", "%7C")) + " HTTP/1.1\r\nHost: proxy\r\n"
+        + "Authorization: Bearer good\r\nContent-Type: " + (patch ? "application/json-patch+json" : "application/fhir+json")
+        + "\r\n" + h + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+  }
+
+  private static String delete(String path) {
+    return "DELETE /fhir/" + path.replace("|", "%7C") + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n";
+  }
+
+  private FullHttpResponse send(String wire) {
+    if (channel == null) {
+      channel = ExchangeRig.channel(ExchangeRig.stages("""
+          role: ward
+          applies-to: {roles: [ward]}
+          authentication: {amr: [otp]}
+          interactions: [read, search-type, batch, transaction, create, update, patch, delete]
+          resource-types: [Patient, Observation, Practitioner]
+          patient-limits: [{window: 1h, max: 5}]
+          search: {max-count: 5, unselective: refuse}
+          batch: {max-entries: 5}
+          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+          enumeration: {max-not-found: 2, window: 10m, action: lock, lock-for: 1h}
+          """, fakeIdp(), store, new ExchangeRig.Sinks(audit::add, () -> true, alerts::add, 100)), fakeEpr(), new InFlight());
+    }
+    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  }
+
+  private static Authenticator fakeIdp() {
+    return (header, now) -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(
+        new Principal(Principal.Kind.USER, "https://idp", "alice", "alice", "web", Set.of("ward"), null,
+            Set.of("pwd", "otp"), NOW, "sid-1", Set.of(), null, NOW.plusSeconds(600), "jti-1")));
+  }
+
+  private Upstream fakeEpr() {
+    return new Upstream() {
+      @Override
+      public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
+        reachedEpr.add(request);
+        return loop.<UpstreamResult>newPromise().setSuccess(epr.apply(request));
+      }
+    };
+  }
+}
