@@ -4,24 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirwall.server.ExchangeRig.body;
 import static org.fhirwall.server.ExchangeRig.json;
 
-import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.util.concurrent.Future;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.fhirwall.audit.Alert;
 import org.fhirwall.audit.AuditRecord;
-import org.fhirwall.auth.AuthOutcome;
-import org.fhirwall.auth.Authenticator;
-import org.fhirwall.auth.Principal;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
 import org.junit.jupiter.api.AfterEach;
@@ -217,24 +209,9 @@ class ConditionalWritesExchangeTest {
           batch: {max-entries: 5}
           rate: {requests-per-second: 100, burst: 100, concurrent: 4}
           enumeration: {max-not-found: 2, window: 10m, action: lock, lock-for: 1h}
-          """, fakeIdp(), store, new ExchangeRig.Sinks(audit::add, () -> true, alerts::add, 100)), fakeEpr(), new InFlight());
+          """, ExchangeRig.wardClinician(), store, new ExchangeRig.Sinks(audit::add, () -> true, alerts::add, 100)),
+          ExchangeRig.epr(reachedEpr, r -> epr.apply(r)), new InFlight());
     }
     return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
-  }
-
-  private static Authenticator fakeIdp() {
-    return (header, now) -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(
-        new Principal(Principal.Kind.USER, "https://idp", "alice", "alice", "web", Set.of("ward"), null,
-            Set.of("pwd", "otp"), NOW, "sid-1", Set.of(), null, NOW.plusSeconds(600), "jti-1")));
-  }
-
-  private Upstream fakeEpr() {
-    return new Upstream() {
-      @Override
-      public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
-        reachedEpr.add(request);
-        return loop.<UpstreamResult>newPromise().setSuccess(epr.apply(request));
-      }
-    };
   }
 }

@@ -7,24 +7,16 @@ import static org.fhirwall.server.ExchangeRig.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.util.concurrent.Future;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.fhirwall.audit.AuditRecord;
-import org.fhirwall.auth.AuthOutcome;
-import org.fhirwall.auth.Authenticator;
-import org.fhirwall.auth.Principal;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
 import org.junit.jupiter.api.AfterEach;
@@ -276,24 +268,9 @@ class CountOraclesExchangeTest {
           search: {max-count: 3, unselective: cap, require-patient-criterion: false}
           batch: {max-entries: 3}
           rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-          """, fakeIdp(), store, new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)), fakeEpr(), new InFlight());
+          """, ExchangeRig.wardClinician(), store, new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)),
+          ExchangeRig.epr(reachedEpr, r -> epr.apply(r)), new InFlight());
     }
     return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
-  }
-
-  private static Authenticator fakeIdp() {
-    return (header, now) -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(
-        new Principal(Principal.Kind.USER, "https://idp", "alice", "alice", "web", Set.of("ward"), null,
-            Set.of("pwd", "otp"), NOW, "sid-1", Set.of(), null, NOW.plusSeconds(600), "jti-1")));
-  }
-
-  private Upstream fakeEpr() {
-    return new Upstream() {
-      @Override
-      public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
-        reachedEpr.add(request);
-        return loop.<UpstreamResult>newPromise().setSuccess(epr.apply(request));
-      }
-    };
   }
 }

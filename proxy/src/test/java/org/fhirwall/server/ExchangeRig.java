@@ -7,6 +7,7 @@ import ca.uhn.fhir.context.FhirContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -16,20 +17,26 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.Alert;
 import org.fhirwall.audit.AlertSink;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
+import org.fhirwall.auth.AuthOutcome;
 import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.Principal;
 import org.fhirwall.config.DeploymentConfig;
 import org.fhirwall.config.RolePolicyLoader;
 import org.fhirwall.fhir.PageLinks;
@@ -46,6 +53,7 @@ import org.fhirwall.quota.Enforcement;
 import org.fhirwall.quota.QuotaStore;
 import org.fhirwall.respond.Responder;
 import org.fhirwall.upstream.Upstream;
+import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
 
 /**
@@ -154,6 +162,24 @@ final class ExchangeRig {
     client.finishAndReleaseAll();
     assertThat(answers).as("answers written").hasSize(count);
     return answers;
+  }
+
+  /** An IdP that signs in {@code alice} (role {@code ward}, password and one-time code) whatever the token. */
+  static Authenticator wardClinician() {
+    return (header, now) -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(
+        new Principal(Principal.Kind.USER, "https://idp", "alice", "alice", "web", Set.of("ward"), null,
+            Set.of("pwd", "otp"), NOW, "sid-1", Set.of(), null, NOW.plusSeconds(600), "jti-1")));
+  }
+
+  /** An EPR that adds each request it is sent to {@code reached} and answers it with {@code answer}, at once. */
+  static Upstream epr(List<UpstreamRequest> reached, Function<UpstreamRequest, UpstreamResult> answer) {
+    return new Upstream() {
+      @Override
+      public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
+        reached.add(request);
+        return loop.<UpstreamResult>newPromise().setSuccess(answer.apply(request));
+      }
+    };
   }
 
   static UpstreamResult json(int status, String body) {

@@ -7,11 +7,9 @@ import static org.fhirwall.server.ExchangeRig.buf;
 import static org.fhirwall.server.ExchangeRig.headers;
 import static org.fhirwall.server.ExchangeRig.json;
 
-import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,7 +26,6 @@ import org.fhirwall.auth.Principal;
 import org.fhirwall.fhir.IssueType;
 import org.fhirwall.fhir.Refusal;
 import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.upstream.Upstream;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
 import org.junit.jupiter.api.AfterEach;
@@ -350,7 +347,7 @@ class ExportOwnershipExchangeTest {
 
   private FullHttpResponse send(String wire) {
     if (channel == null) {
-      channel = ExchangeRig.channel(stages(), fakeEpr(), inFlight);
+      channel = ExchangeRig.channel(stages(), ExchangeRig.epr(reachedEpr, this::epr), inFlight);
     }
     return ExchangeRig.answers(channel, wire, () -> {}, 1).get(0);
   }
@@ -381,16 +378,6 @@ class ExportOwnershipExchangeTest {
       CompletionStage<AuthOutcome> refused = CompletableFuture.completedFuture(new AuthOutcome.Refused(new Refusal(401,
           IssueType.LOGIN, "no token", Map.of("WWW-Authenticate", "Bearer realm=\"fhirwall\""), false)));
       return refused;
-    };
-  }
-
-  private Upstream fakeEpr() {
-    return new Upstream() {
-      @Override
-      public Future<UpstreamResult> send(EventLoop loop, UpstreamRequest request) {
-        reachedEpr.add(request);
-        return loop.<UpstreamResult>newPromise().setSuccess(epr(request));
-      }
     };
   }
 }
