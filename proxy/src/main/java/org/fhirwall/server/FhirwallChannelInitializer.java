@@ -54,7 +54,8 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
 
   /**
    * The HTTP/1.1 codec with strict parsing: bare LF, oversized lines and headers are decoder
-   * failures; a folded header line is made one before the decoder ({@link HeaderFolding}).
+   * failures; a folded header line (obsolete line folding) is refused before the decoder, which
+   * would join it to the line above ({@link HeaderFolding}).
    */
   static void addHttpHandlers(ChannelPipeline p, DeploymentConfig.Limits limits) {
     HttpDecoderConfig decoder = new HttpDecoderConfig()

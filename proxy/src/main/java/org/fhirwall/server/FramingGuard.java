@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.fhirwall.fhir.IssueType;
 import org.fhirwall.fhir.Refusal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Refuses, at the edge and before a body is read, every request whose framing cannot be trusted:
@@ -94,7 +95,7 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
    * decoder takes any {@code NAME/major.minor}, upper-casing it; only its two constants are the
    * versions as sent. Another version is 505; {@code http/1.1} and the like are malformed (400).
    */
-  static @org.jspecify.annotations.Nullable Refusal version(HttpVersion v) {
+  static @Nullable Refusal version(HttpVersion v) {
     if (v == HttpVersion.HTTP_1_1 || v == HttpVersion.HTTP_1_0) {
       return null;
     }
