@@ -9,7 +9,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Renders a {@link Refusal} as a FHIR R4 {@code OperationOutcome} with one issue (severity
- * {@code error}, the refusal's issue code, its diagnostics). Written directly, without HAPI, so a
+ * {@code error}, the refusal's issue code, its diagnostics), and a success reported as one
+ * ({@link #information}). Written directly, without HAPI, so a
  * refusal costs microseconds. Characters that JSON or XML cannot carry (unpaired surrogates, XML
  * control characters) are replaced by U+FFFD. Stateless and thread-safe.
  */
@@ -22,20 +23,32 @@ public final class OperationOutcomes {
   public static byte[] render(Refusal refusal, Format format) {
     String diagnostics = clean(refusal.diagnostics());
     return switch (format) {
-      case JSON, NDJSON -> json(refusal.code(), diagnostics);
-      case XML -> xml(refusal.code(), diagnostics);
+      case JSON, NDJSON -> json("error", refusal.code().code(), diagnostics);
+      case XML -> xml("error", refusal.code().code(), diagnostics);
     };
   }
 
-  private static byte[] json(IssueType code, String diagnostics) {
+  /**
+   * An outcome that reports success (one issue: severity {@code information}, code
+   * {@code informational}), in {@code format} like {@link #render}.
+   */
+  public static byte[] information(String diagnostics, Format format) {
+    String d = clean(diagnostics);
+    return switch (format) {
+      case JSON, NDJSON -> json("information", "informational", d);
+      case XML -> xml("information", "informational", d);
+    };
+  }
+
+  private static byte[] json(String severity, String code, String diagnostics) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(128 + diagnostics.length());
     try (JsonGenerator g = JSON.createGenerator(out)) {
       g.writeStartObject();
       g.writeStringField("resourceType", "OperationOutcome");
       g.writeArrayFieldStart("issue");
       g.writeStartObject();
-      g.writeStringField("severity", "error");
-      g.writeStringField("code", code.code());
+      g.writeStringField("severity", severity);
+      g.writeStringField("code", code);
       if (!diagnostics.isBlank()) {
         g.writeStringField("diagnostics", diagnostics);
       }
@@ -48,10 +61,10 @@ public final class OperationOutcomes {
     return out.toByteArray();
   }
 
-  private static byte[] xml(IssueType code, String diagnostics) {
+  private static byte[] xml(String severity, String code, String diagnostics) {
     StringBuilder sb = new StringBuilder(160 + diagnostics.length());
-    sb.append("<OperationOutcome xmlns=\"http://hl7.org/fhir\"><issue><severity value=\"error\"/><code value=\"")
-        .append(code.code()).append("\"/>");
+    sb.append("<OperationOutcome xmlns=\"http://hl7.org/fhir\"><issue><severity value=\"").append(severity)
+        .append("\"/><code value=\"").append(code).append("\"/>");
     if (!diagnostics.isBlank()) {
       sb.append("<diagnostics value=\"");
       escapeAttribute(sb, diagnostics);

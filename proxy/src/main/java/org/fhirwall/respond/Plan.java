@@ -70,17 +70,33 @@ public record Plan(
    * is, as the EPR would have answered.
    */
   public boolean answersMinimal() {
+    return "minimal".equals(writeReturn());
+  }
+
+  /**
+   * Whether the client asked a write to be answered with an {@code OperationOutcome} instead of the
+   * record ({@code Prefer: return=OperationOutcome}): the EPR is asked for the record all the same
+   * (its patients are charged) and the client gets an informational outcome, the status and where
+   * the record is.
+   */
+  public boolean answersOutcome() {
+    return "OperationOutcome".equals(writeReturn());
+  }
+
+  /** The {@code return} preference of a create, update or patch (as the parser normalised it), null otherwise. */
+  private @Nullable String writeReturn() {
     FhirRequest r = upstreamRequest;
     if (r == null || !(r.interaction() == Interaction.CREATE || r.interaction() == Interaction.UPDATE
         || r.interaction() == Interaction.PATCH)) {
-      return false;
+      return null;
     }
     for (RawRequest.Header h : r.forwardHeaders()) {
-      if (h.name().equalsIgnoreCase("Prefer") && h.value().trim().equalsIgnoreCase("return=minimal")) {
-        return true;
+      String v = h.value().trim();
+      if (h.name().equalsIgnoreCase("Prefer") && v.startsWith("return=")) {
+        return v.substring("return=".length());
       }
     }
-    return false;
+    return null;
   }
 
   /** Whether the client may be shown a resource of this type: the role reads it, and the app's SMART scopes (if any) grant it. */

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.FormatConversion;
+import org.fhirwall.fhir.OperationOutcomes;
 import org.fhirwall.inspect.BinaryContent;
 import org.fhirwall.inspect.Inspection;
 import org.jspecify.annotations.Nullable;
@@ -90,6 +91,10 @@ public final class Responder {
     Plan p = out.plan();
     if (p.answersMinimal() && out.status() / 100 == 2) {
       return answer(out, new byte[0], null); // counted already; the client asked for none of it
+    }
+    if (p.answersOutcome() && out.status() / 100 == 2) { // counted already; the client asked for an outcome instead
+      return answer(out, OperationOutcomes.information("The write succeeded (HTTP " + out.status() + ")", p.format()),
+          p.format() == Format.XML ? Format.XML.contentType() : Format.JSON.contentType());
     }
     boolean binary = p.binaryAsNdjson() && out.status() == 200;
     boolean editable = isFhirJson(out) && out.read().json().length > 0 && out.status() < 300;

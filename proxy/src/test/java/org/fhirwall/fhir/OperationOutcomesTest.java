@@ -85,4 +85,14 @@ class OperationOutcomesTest {
     assertThat(parse(OperationOutcomes.render(r, Format.XML), Format.XML).getIssueFirstRep().getDiagnostics())
         .isEqualTo(r.diagnostics());
   }
+
+  @ParameterizedTest
+  @EnumSource(Format.class)
+  void aSuccessIsAnInformationalOutcomeHapiReads(Format format) {
+    OperationOutcome oo = parse(OperationOutcomes.information("The write succeeded (HTTP 201) & <done>", format), format);
+    assertThat(oo.getIssue()).hasSize(1);
+    assertThat(oo.getIssueFirstRep().getSeverity()).isEqualTo(OperationOutcome.IssueSeverity.INFORMATION);
+    assertThat(oo.getIssueFirstRep().getCode()).isEqualTo(OperationOutcome.IssueType.INFORMATIONAL);
+    assertThat(oo.getIssueFirstRep().getDiagnostics()).isEqualTo("The write succeeded (HTTP 201) & <done>");
+  }
 }

@@ -146,6 +146,25 @@ class CountOraclesExchangeTest {
   }
 
   @Test
+  void aWriteUnderReturnOperationOutcomeIsAnsweredWithAnOutcomeNotTheRecordTheEprWasAskedFor() {
+    epr = r -> located(201, EPR + "/Observation/o7/_history/1",
+        "{\"resourceType\":\"Observation\",\"id\":\"o7\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p9\"}}");
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}";
+    FullHttpResponse r = send("POST /fhir/Observation HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nPrefer: handling=strict, return=OperationOutcome\r\n"
+        + "Content-Length: " + obs.length() + "\r\n\r\n" + obs);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"));
+    assertThat(audit.get(0).patients()).containsExactly("Patient/p9");
+    assertThat(body(r)).as("an outcome, as asked; not the record")
+        .startsWith("{\"resourceType\":\"OperationOutcome\"").contains("\"severity\":\"information\"")
+        .doesNotContain("o7\",").doesNotContain("Patient/p9");
+    assertThat(r.headers().get("Content-Type")).startsWith("application/fhir+json");
+    assertThat(r.headers().get("Location")).endsWith("/Observation/o7/_history/1").doesNotContain(EPR);
+  }
+
+  @Test
   void aWriteWithoutPreferenceIsAnsweredWithTheRecordAsTheEprWrote() {
     epr = r -> located(201, EPR + "/Observation/o7/_history/1",
         "{\"resourceType\":\"Observation\",\"id\":\"o7\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
