@@ -46,8 +46,12 @@ public final class PageLinks {
 
   private final SecretKeySpec key;
   private final Duration ttl;
-  private final SecureRandom random = new SecureRandom();
-  /** One AES-GCM cipher and one SHA-256 digest per thread: looking them up costs more than sealing a link. */
+  /**
+   * One AES-GCM cipher, one SHA-256 digest and one random generator per thread: looking them up
+   * costs more than sealing a link, and the JDK's default generator on Linux (NativePRNG) is one
+   * lock for the whole process — event loops sealing links at once waited on it for milliseconds.
+   */
+  private final ThreadLocal<SecureRandom> randoms = ThreadLocal.withInitial(PageLinks::newRandom);
   private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(PageLinks::newCipher);
   private final ThreadLocal<MessageDigest> digests = ThreadLocal.withInitial(PageLinks::newDigest);
 
@@ -148,7 +152,7 @@ public final class PageLinks {
     payload.putShort((short) target.length).put(target);
 
     byte[] nonce = new byte[NONCE_BYTES];
-    random.nextBytes(nonce);
+    randoms.get().nextBytes(nonce);
     try {
       Cipher cipher = ciphers.get();
       cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
@@ -244,6 +248,15 @@ public final class PageLinks {
 
   private byte[] sha256(String s) {
     return digests.get().digest(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A generator of the thread's own (DRBG: its state is the instance's, seeded from the system's entropy). */
+  private static SecureRandom newRandom() {
+    try {
+      return SecureRandom.getInstance("DRBG");
+    } catch (NoSuchAlgorithmException e) {
+      return new SecureRandom();
+    }
   }
 
   private static Cipher newCipher() {

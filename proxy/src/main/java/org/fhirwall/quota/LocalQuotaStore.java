@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,12 +34,16 @@ import org.jspecify.annotations.Nullable;
  * <p>Each account keeps, per window length, its patients in order of last disclosure; a window is
  * exact (sliding, per patient, millisecond precision). A charge holds the account's monitor for
  * the few microseconds it takes, so concurrent responses of one account are charged one after
- * the other and can never both slip under a limit. Accounts idle for longer than their longest
+ * the other and can never both slip under a limit; a charge that finds the account busy is queued
+ * for the thread charging it (event loops waited for the monitor for milliseconds when the OS
+ * pre-empted its holder). Accounts idle for longer than their longest
  * window hold nothing and expire from the cache. When {@code maxAccounts} accounts are active,
  * new accounts are refused (completed exceptionally) rather than evicting a live one, which would
  * forget patients: the store fails closed.
  *
- * <p>Thread-safe. Completes every stage before returning (no I/O), so callers stay on their thread.
+ * <p>Thread-safe, no I/O, and no thread ever waits for another: every stage completes before
+ * returning, but a charge that finds its account being charged by another thread, which then does
+ * it and completes it there (callers continue on their own thread: see {@code Steps.await}).
  */
 public final class LocalQuotaStore implements QuotaStore {
 
@@ -107,10 +112,20 @@ public final class LocalQuotaStore implements QuotaStore {
     }
   }
 
-  /** The patients of one account, per window length, oldest disclosure first. Guarded by its monitor. */
+  /**
+   * The patients of one account, per window length, oldest disclosure first. Guarded by its monitor;
+   * its charges run one at a time through {@link #run}.
+   */
   private static final class Account {
     private final Map<Duration, LinkedHashMap<String, Long>> windows = new HashMap<>();
     private volatile long retentionNanos = Duration.ofHours(1).toNanos();
+    /** Its charges, one at a time, none waiting for another. */
+    private final OneAtATime charges = new OneAtATime();
+
+    /** Does {@code charge} now, or leaves it to the thread charging this account now (see {@link OneAtATime}). */
+    void run(Supplier<Runnable> charge) {
+      charges.run(charge);
+    }
 
     long retentionNanos() {
       return retentionNanos;
@@ -148,7 +163,9 @@ public final class LocalQuotaStore implements QuotaStore {
 
   /**
    * Both budgets in one step: the account's monitor, then its unexplained budget's (always in this
-   * order), so a response is admitted or refused against both at once.
+   * order), so a response is admitted or refused against both at once. No thread waits for another:
+   * a charge that finds its account being charged by another thread is left in the account's queue
+   * and done by that thread, right after its own ({@link Account#run}); it completes there.
    */
   @Override
   public CompletionStage<ChargeResult> charge(ChargeRequest request) {
@@ -160,14 +177,25 @@ public final class LocalQuotaStore implements QuotaStore {
     } catch (IllegalStateException e) {
       return CompletableFuture.failedFuture(e);
     }
-    synchronized (account) {
-      if (unexplained == null) {
-        return CompletableFuture.completedFuture(chargeLocked(request, account, null));
+    CompletableFuture<ChargeResult> out = new CompletableFuture<>();
+    account.run(() -> {
+      ChargeResult result;
+      try {
+        synchronized (account) {
+          if (unexplained == null) {
+            result = chargeLocked(request, account, null);
+          } else {
+            synchronized (unexplained) {
+              result = chargeLocked(request, account, unexplained);
+            }
+          }
+        }
+      } catch (RuntimeException e) {
+        return () -> out.completeExceptionally(e);
       }
-      synchronized (unexplained) {
-        return CompletableFuture.completedFuture(chargeLocked(request, account, unexplained));
-      }
-    }
+      return () -> out.complete(result);
+    });
+    return out;
   }
 
   private ChargeResult chargeLocked(ChargeRequest request, Account account, @Nullable Account unexplained) {
