@@ -165,7 +165,8 @@ final class RequestParams {
    * type ({@code subject:Patient}), in the parameter or in any link of its chain ({@code subject:Patient.name:exact}).
    * A reverse chain is read link by link: {@code _has:Observation:patient:code:exact} names an R4 type exactly as
    * written, a plain reference parameter, and a parameter held to this same rule (its modifier, its chain, or another
-   * {@code _has}); HAPI FHIR reads a modifier it does not know there, or one in another case, as none at all.
+   * {@code _has}). HAPI FHIR 8.8's JPA server refuses any modifier at a reverse chain's end (HAPI-1209), but another
+   * server may read an odd one as it reads one elsewhere: as none at all.
    */
   private void checkModifiers(String name) {
     String rest = name;
