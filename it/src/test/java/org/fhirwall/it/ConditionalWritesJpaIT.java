@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.UUID;
 import org.fhirwall.it.jpa.EprRequestLog;
 import org.fhirwall.it.jpa.JpaEpr;
@@ -138,6 +139,58 @@ class ConditionalWritesJpaIT {
         "value-string:contains=pos&code=8867-4"), 403, "search-modifiers");
     refusedBeforeTheEpr(write("POST", "Patient", "{\"resourceType\":\"Patient\"}", t, "If-None-Exist", "name:Contains=a"),
         400, null);
+  }
+
+  /**
+   * Adversarial sweep 6: HAPI FHIR resolves a reference with a query in a written resource by searching, wherever it
+   * stands and whatever base an absolute one names ({@code Patient/?...} too); its answer tells about the records it
+   * matched. The two controls show HAPI resolving the less usual forms; every other write is refused before the EPR
+   * hears of it, for its criteria break the writer role's search rules (no chains, no {@code _has}, no {@code :contains})
+   * or name a modifier HAPI would read as none.
+   */
+  @Test
+  void conditionalReferencesInABodyAreHeldToTheSearchRulesBeforeTheEprResolvesThem() throws Exception {
+    String t = writer();
+    String key = UUID.randomUUID().toString();
+    HttpResponse<String> created = write("POST", "Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+        + "\"urn:sweep6\",\"value\":\"" + key + "\"}]}", t);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String id = created.headers().firstValue("Location").orElseThrow().replaceAll(".*/Patient/([^/]+)/.*", "$1");
+    for (String form : List.of("Patient/?identifier=urn:sweep6|" + key, "http://elsewhere.example/fhir/Patient?identifier="
+        + "urn:sweep6|" + key)) {
+      HttpResponse<String> r = write("POST", "Observation", observation(key).replace("Patient/" + patient, form), t);
+      assertThat(r.statusCode()).as(form + ": " + r.body()).isEqualTo(201);
+      assertThat(r.body()).as("HAPI resolved " + form).contains("\"reference\":\"Patient/" + id + "\"");
+    }
+
+    String obs = observation(key);
+    String subject = "Patient/" + patient;
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace(subject, "Patient?organization.name=sweep&name=smith"), t),
+        403, "search-chains");
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace(subject, "Patient?_has:Observation:patient:code=8867-4"), t),
+        403, "search-has");
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace(subject, "Patient?name:contains=smi"), t), 403,
+        "search-modifiers");
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace(subject, "Patient/?general-practitioner.name=house"), t),
+        403, "search-chains");
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace(subject,
+        "http://elsewhere.example/fhir/Patient?link.name=smith"), t), 403, "search-chains");
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace("{\"resourceType\":\"Observation\",",
+        "{\"resourceType\":\"Observation\",\"contained\":[{\"resourceType\":\"Provenance\",\"id\":\"p\",\"recorded\":"
+            + "\"2026-12-07T00:00:00Z\",\"agent\":[{\"who\":{\"display\":\"x\"}}],\"target\":[{\"reference\":"
+            + "\"Patient?link.name=smith\"}]}],"), t), 403, "search-chains");
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace("{\"resourceType\":\"Observation\",",
+        "{\"resourceType\":\"Observation\",\"extension\":[{\"url\":\"urn:sweep6\",\"valueReference\":{\"reference\":"
+            + "\"Patient?_has:Condition:subject:code=hiv\"}}],"), t), 403, "search-has");
+    refusedBeforeTheEpr(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{"
+        + "\"resource\":" + obs.replace(subject, "Patient?organization.name=sweep") + ",\"request\":{\"method\":\"POST\","
+        + "\"url\":\"Observation\"}}]}", t), 403, "search-chains");
+    // odd modifiers: HAPI reads name:Contains as name, and a _has chain's :Exact as none
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace(subject, "Patient?name:Contains=smi"), t), 400, null);
+    refusedBeforeTheEpr(write("POST", "Observation", obs.replace(subject,
+        "Patient?_has:Observation:patient:code:Exact=8867-4"), t), 400, null);
+    refusedBeforeTheEpr(write("POST", "Observation", observation("x"), t, "If-None-Exist",
+        "_has:Provenance:target:agent:Practitioner.name:EXACT=house"), 400, null);
   }
 
   @Test

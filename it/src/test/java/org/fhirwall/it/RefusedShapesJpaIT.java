@@ -105,6 +105,11 @@ class RefusedShapesJpaIT {
     refusedBeforeTheEpr("Patient?name:EXACT=abc", t, 400);
     refusedBeforeTheEpr("Patient?_id:Missing=false", t, 400);
     refusedBeforeTheEpr("Observation?subject:patient=" + patient, t, 400);
+    // every link of a reverse chain too (sweep 6; HAPI FHIR 8.8 itself refuses a modifier at a _has chain's end, another
+    // EPR may read an odd one as none)
+    refusedBeforeTheEpr("Patient?_has:Observation:patient:code:Exact=8867-4", t, 400);
+    refusedBeforeTheEpr("Patient?_has:Observation:patient:_has:Provenance:target:agent:Practitioner.name:Contains=a", t, 400);
+    refusedBeforeTheEpr("Patient?_has:observation:patient:code=8867-4", t, 400);
     // hand-made paging is refused as forbidden (403), not as malformed
     refusedBeforeTheEpr("?_getpages=abc&_getpagesoffset=0", t, 403);
     refusedBeforeTheEpr("Patient?_id=" + patient + "&_offset=100", t, 403);

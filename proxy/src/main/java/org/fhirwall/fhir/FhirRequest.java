@@ -45,16 +45,38 @@ public record FhirRequest(
     List<BundleEntry> entries,
     Body body) {
 
-  /** A request body in the form fhirwall forwards it. */
-  public record Body(byte[] bytes, @Nullable String contentType) {
+  /**
+   * A request body in the form fhirwall forwards it, with the conditional references it carries (in the order found;
+   * empty but for a create, update or patch).
+   */
+  public record Body(byte[] bytes, @Nullable String contentType, List<ConditionalReference> conditionalReferences) {
     public static final Body EMPTY = new Body(new byte[0], null);
 
     public Body {
       requireNonNull(bytes, "bytes");
+      conditionalReferences = List.copyOf(conditionalReferences);
+    }
+
+    /** A body without conditional references. */
+    public Body(byte[] bytes, @Nullable String contentType) {
+      this(bytes, contentType, List.of());
     }
 
     public boolean isEmpty() {
       return bytes.length == 0;
+    }
+  }
+
+  /**
+   * A reference in a written resource that the EPR resolves by searching when it writes
+   * ({@code "subject": {"reference": "Patient?identifier=http://x|123"}}): the type it searches and its criteria, read
+   * like a query string. Its answer (the one match written in, 412 for several, 404 for none) tells about the records
+   * it matched, so the policy judges it like a search of {@code type}.
+   */
+  public record ConditionalReference(String type, List<QueryParam> criteria) {
+    public ConditionalReference {
+      requireNonNull(type, "type");
+      criteria = List.copyOf(criteria);
     }
   }
 

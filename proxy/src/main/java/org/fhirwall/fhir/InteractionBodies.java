@@ -20,11 +20,13 @@ final class InteractionBodies {
   private final ParserSettings settings;
   private final RequestPaths paths;
   private final RequestBodies bodies;
+  private final BodyReferences references;
 
-  InteractionBodies(ParserSettings settings, RequestPaths paths, RequestBodies bodies) {
+  InteractionBodies(ParserSettings settings, RequestPaths paths, RequestBodies bodies, BodyReferences references) {
     this.settings = requireNonNull(settings, "settings");
     this.paths = requireNonNull(paths, "paths");
     this.bodies = requireNonNull(bodies, "bodies");
+    this.references = requireNonNull(references, "references");
   }
 
   FhirRequest.Body resourceBody(byte[] raw, RequestHeaders.Info info, Interaction interaction, RequestPaths.Shape shape,
@@ -42,7 +44,7 @@ final class InteractionBodies {
         throw Refused.invalid("The body's id does not match the id in the URL");
       }
     }
-    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType());
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), references.inResource(resource));
   }
 
   FhirRequest.Body patchBody(byte[] raw, RequestHeaders.Info info, boolean inBundle) {
@@ -51,13 +53,35 @@ final class InteractionBodies {
     }
     RequestBodies.Kind kind = RequestBodies.kindOf(info.contentType());
     if (kind == RequestBodies.Kind.JSON_PATCH) {
-      return new FhirRequest.Body(bodies.bytes(bodies.jsonPatch(raw)), RequestHeaders.JSON_PATCH);
+      JsonNode patch = bodies.jsonPatch(raw);
+      return new FhirRequest.Body(bodies.bytes(patch), RequestHeaders.JSON_PATCH, references.inPatch(patch));
     }
     ObjectNode resource = bodies.resource(raw, kind, "patch body");
-    if (!inBundle && !resource.path("resourceType").asText().equals("Parameters")) {
+    String type = resource.path("resourceType").asText();
+    if (!inBundle && !type.equals("Parameters")) {
       throw Refused.invalid("A FHIRPath patch body must be a Parameters resource");
     }
-    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType());
+    List<FhirRequest.ConditionalReference> found = new ArrayList<>(references.inPatch(resource));
+    if (type.equals("Binary")) {
+      // a JSON Patch inside a Bundle travels as a Binary: the EPR decodes and applies it
+      found.addAll(references.inPatch(binaryPatch(resource)));
+    }
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), found);
+  }
+
+  /** The JSON Patch a Binary entry of a Bundle carries in {@code data}; refused when it is not one fhirwall can read. */
+  private JsonNode binaryPatch(ObjectNode binary) {
+    JsonNode data = binary.get("data");
+    if (data == null || !data.isTextual()) {
+      throw Refused.invalid("A patch in a Bundle entry as a Binary must carry its JSON Patch in data");
+    }
+    byte[] decoded;
+    try {
+      decoded = java.util.Base64.getMimeDecoder().decode(data.textValue());
+    } catch (IllegalArgumentException e) {
+      throw Refused.invalid("The data of a Binary patch in a Bundle entry is not valid base64");
+    }
+    return bodies.jsonPatch(decoded);
   }
 
   static Interaction bundleType(ObjectNode bundle) {

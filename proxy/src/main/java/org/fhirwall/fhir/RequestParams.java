@@ -163,13 +163,17 @@ final class RequestParams {
   /**
    * Refuses a parameter name with a modifier that is neither a {@link #KNOWN_MODIFIERS known one} nor an R4 resource
    * type ({@code subject:Patient}), in the parameter or in any link of its chain ({@code subject:Patient.name:exact}).
-   * Reverse chains ({@code _has:Observation:subject:code}) are names of their own, governed by {@code search.has}.
+   * A reverse chain is read link by link: {@code _has:Observation:patient:code:exact} names an R4 type exactly as
+   * written, a plain reference parameter, and a parameter held to this same rule (its modifier, its chain, or another
+   * {@code _has}). HAPI FHIR 8.8's JPA server refuses any modifier at a reverse chain's end (HAPI-1209), but another
+   * server may read an odd one as it reads one elsewhere: as none at all.
    */
   private void checkModifiers(String name) {
-    if (name.startsWith("_has:")) {
-      return;
+    String rest = name;
+    while (rest.startsWith("_has:")) {
+      rest = hasTail(rest);
     }
-    for (String link : name.split("\\.", -1)) {
+    for (String link : rest.split("\\.", -1)) {
       int colon = link.indexOf(':');
       if (colon < 0) {
         continue;
@@ -180,6 +184,25 @@ final class RequestParams {
             + "modifiers in lower case, such as :exact, :missing or :not, or a resource type such as :Patient)");
       }
     }
+  }
+
+  /** The parameter of {@code _has:Type:reference:parameter}, once its type and reference parameter are checked. */
+  private String hasTail(String name) {
+    int typeEnd = name.indexOf(':', "_has:".length());
+    int referenceEnd = typeEnd < 0 ? -1 : name.indexOf(':', typeEnd + 1);
+    if (referenceEnd < 0 || referenceEnd == name.length() - 1) {
+      throw Refused.invalid("A reverse chain is written _has:Type:reference:parameter (e.g. _has:Observation:patient:code)");
+    }
+    if (!paths.isResourceType(name.substring("_has:".length(), typeEnd))) {
+      throw Refused.invalid("A reverse chain (_has) must name an R4 resource type, exactly as written (e.g. "
+          + "_has:Observation:patient:code)");
+    }
+    String reference = name.substring(typeEnd + 1, referenceEnd);
+    if (reference.isEmpty() || reference.indexOf('.') >= 0) {
+      throw Refused.invalid("A reverse chain (_has) must name a reference parameter of its type, without modifier or "
+          + "chain (e.g. _has:Observation:patient:code)");
+    }
+    return name.substring(referenceEnd + 1);
   }
 
   List<QueryParam> ifNoneExist(String header, String type) {
@@ -195,10 +218,18 @@ final class RequestParams {
         v = v.substring(q + 1);
       }
     }
-    paths.checkTarget(v, "If-None-Exist header");
-    Controls c = controls(QueryCodec.parse(v, "If-None-Exist header", settings));
+    return matchCriteria(v, "If-None-Exist header");
+  }
+
+  /**
+   * The criteria of a search the EPR runs to match records ({@code If-None-Exist}, a conditional reference in a body):
+   * read like a query string, with the rules on control parameters and modifiers; search parameters only, at least one.
+   */
+  List<QueryParam> matchCriteria(String query, String where) {
+    paths.checkTarget(query, where);
+    Controls c = controls(QueryCodec.parse(query, where, settings));
     if (c.formatOrPrettyGiven() || c.params().isEmpty()) {
-      throw Refused.invalid("If-None-Exist must hold search parameters only");
+      throw Refused.invalid("The " + where + " must hold search parameters only, at least one");
     }
     return c.params();
   }

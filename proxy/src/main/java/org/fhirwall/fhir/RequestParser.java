@@ -52,7 +52,8 @@ public final class RequestParser {
     this.bodies = new RequestBodies(context);
     this.paths = new RequestPaths(context.getResourceTypes(), settings);
     this.requestParams = new RequestParams(settings, paths);
-    this.interactionBodies = new InteractionBodies(settings, paths, bodies);
+    this.interactionBodies = new InteractionBodies(settings, paths, bodies,
+        new BodyReferences(requestParams, paths, context.getResourceTypes()));
   }
 
   public ParserSettings settings() {

@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  *   <li>{@link #named}: the patients a request names in its criteria. An answer about a named
  *       patient discloses that patient even when it carries no resource (a count, an empty search,
  *       a 404, a conditional create that matched), so fhirwall charges them like the patients a
- *       response shows. When in doubt a value is taken as a patient (over-counting is safe).
+ *       response shows. When in doubt a value is taken as a patient (over-counting is safe). The criteria of a
+ *       conditional reference in a written body ({@code Patient?_id=7}) name patients too.
  *   <li>{@link #needsCriterion} / {@link #isCriterion}: whether a search of a type must pin its
  *       patients, and whether a parameter does: {@code subject}, {@code patient} or another
  *       parameter that gives Patient-compartment membership ({@code Group.member},
@@ -149,6 +150,9 @@ public final class RequestPatients {
     }
     params(r.params(), PATIENT.equals(r.resourceType()), out);
     params(r.ifNoneExist(), PATIENT.equals(r.resourceType()), out);
+    for (FhirRequest.ConditionalReference c : r.body().conditionalReferences()) {
+      params(c.criteria(), PATIENT.equals(c.type()), out);
+    }
     if (depth < MAX_ENTRY_DEPTH) {
       for (FhirRequest.BundleEntry e : r.entries()) {
         collect(e.request(), out, depth + 1);

@@ -255,8 +255,11 @@ public final class PolicyEngine {
         return checkPlain(role, request);
       }
       case UPDATE, PATCH, DELETE, CREATE -> {
-        Optional<Violation> plain = checkPlain(role, request);
-        return plain.isPresent() || !request.conditional() ? plain : checkConditional(role, request);
+        Optional<Violation> v = checkPlain(role, request);
+        if (v.isEmpty() && request.conditional()) {
+          v = checkConditional(role, request);
+        }
+        return v.isPresent() ? v : checkConditionalReferences(role, request);
       }
       case HISTORY_SYSTEM -> {
         Optional<Violation> plain = checkPlain(role, request);
@@ -305,6 +308,26 @@ public final class PolicyEngine {
       return forbid("conditional-delete", "A conditional delete of " + type + " must name the patient of every record "
           + "it can match for role " + role.name() + " (e.g. " + (type.equals("Patient") ? "Patient?_id=123"
           : type + "?subject=Patient/123&identifier=...") + "), or delete by id");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The conditional references in a written resource ({@code "subject": {"reference": "Patient?identifier=..."}}) are
+   * searches the EPR runs when it writes, and its answer (the one match written in, 412 for several, 404 for none) tells
+   * about the records they matched: each is held to the role's search rules like a conditional write's criteria
+   * ({@link SearchCheck#checkCriteria}), and the type it searches must be one the role may access.
+   */
+  private Optional<Violation> checkConditionalReferences(RolePolicy role, FhirRequest request) {
+    for (FhirRequest.ConditionalReference ref : request.body().conditionalReferences()) {
+      String where = "A conditional reference in the body (" + ref.type() + "?...): ";
+      if (!role.allowsType(ref.type())) {
+        return forbid("resource-types", where + "role " + role.name() + " may not access " + ref.type() + " resources");
+      }
+      Optional<Violation> v = search.checkCriteria(role, ref.type(), ref.criteria());
+      if (v.isPresent()) {
+        return Optional.of(v.get().about(where));
+      }
     }
     return Optional.empty();
   }

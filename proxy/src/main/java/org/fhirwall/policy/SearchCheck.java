@@ -94,9 +94,10 @@ final class SearchCheck {
   }
 
   /**
-   * The criteria of a conditional create ({@code If-None-Exist}), update, patch or delete of {@code type}: a search the
-   * EPR runs, whose answer tells whether they matched none, one or several records. They are held to the role's
-   * search rules like a search of that type (modifiers, chains, {@code _has}, OR-values, selectivity), except two:
+   * The criteria of a conditional create ({@code If-None-Exist}), update, patch or delete of {@code type}, or of a
+   * conditional reference to {@code type} in a written resource: a search the EPR runs, whose answer tells whether they
+   * matched none, one or several records. They are held to the role's search rules like a search of that type
+   * (modifiers, chains, {@code _has}, OR-values, selectivity), except two:
    * their parameters need not be listed in {@code search.parameters} (an identifier is the usual key of a conditional
    * create, and no built-in list has it for clinical types), nor need they name a patient.
    */
@@ -109,9 +110,9 @@ final class SearchCheck {
       }
     }
     if (!selectivity.isSelective(criteria, types) && role.search().unselective() == SearchRules.Unselective.REFUSE) {
-      return forbid("search-unselective", "The criteria of a conditional write have no selective criterion (only empty "
-          + "values, short name prefixes, date ranges or low-cardinality codes such as gender), which is not allowed for "
-          + "role " + role.name() + "; match by a criterion such as identifier");
+      return forbid("search-unselective", "The criteria of a conditional write or reference have no selective criterion "
+          + "(only empty values, short name prefixes, date ranges or low-cardinality codes such as gender), which is not "
+          + "allowed for role " + role.name() + "; match by a criterion such as identifier");
     }
     return Optional.empty();
   }
@@ -182,7 +183,12 @@ final class SearchCheck {
       if (!rules.has()) {
         return forbid("search-has", "Reverse chaining (_has) is not allowed for role " + role.name());
       }
-      return orValues(role, p);
+      ReverseChain chain = ReverseChain.of(p);
+      if (chain == null) {
+        return forbid("search-has", "A reverse chain is written _has:Type:reference:parameter");
+      }
+      // the parameter it ends in selects records of its type: held to the rules as one of that type's own
+      return parameter(role, List.of(chain.type()), chain.end(), false);
     }
     if (p.chain() != null && !rules.chains()) {
       return forbid("search-chains", "Chained parameters (" + base + ".…) are not allowed for role " + role.name());

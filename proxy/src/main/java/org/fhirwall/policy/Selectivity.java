@@ -30,8 +30,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>date parameters: an equality (no prefix, or {@code eq}) to a day or finer; ranges
  *       ({@code gt1800}, {@code le2000}, {@code ap}, {@code ne}, ...) and year or month precision are not;
  *   <li>number and quantity parameters: an equality;
- *   <li>references, {@code _id}, uri and composite parameters, reverse chains ({@code _has}): a
- *       non-empty value.
+ *   <li>references, {@code _id}, uri and composite parameters: a non-empty value;
+ *   <li>reverse chains ({@code _has:Observation:subject:code}): as the parameter they end in, for its type.
  * </ul>
  *
  * Immutable and thread-safe.
@@ -70,6 +70,10 @@ final class Selectivity {
 
   private boolean isSelective(QueryParam p, java.util.List<String> types) {
     String base = p.baseName();
+    if (base.equals("_has")) {
+      ReverseChain chain = ReverseChain.of(p);
+      return chain != null && isSelective(chain.end(), java.util.List.of(chain.type()));
+    }
     if (SearchCheck.CONTROL_PARAMETERS.contains(base) || LOW_CARDINALITY.contains(base)) {
       return false;
     }
@@ -77,8 +81,7 @@ final class Selectivity {
     if (modifier != null && NEVER_SELECTIVE_MODIFIERS.contains(modifier)) {
       return false;
     }
-    RestSearchParameterTypeEnum type = base.equals("_has") ? RestSearchParameterTypeEnum.HAS
-        : p.chain() != null ? RestSearchParameterTypeEnum.STRING : typeOf(base, types);
+    RestSearchParameterTypeEnum type = p.chain() != null ? RestSearchParameterTypeEnum.STRING : typeOf(base, types);
     if (type == null) {
       return false;
     }

@@ -28,6 +28,11 @@ record Violation(Decision.Deny deny, boolean always) {
     return deny.rule();
   }
 
+  /** This violation with its reason prefixed by {@code what} (which names where in the request it was found). */
+  Violation about(String what) {
+    return new Violation(new Decision.Deny(deny.kind(), deny.rule(), what + deny.reason()), always);
+  }
+
   /** This violation as found in entry {@code index} of a bundle: the reason names the entry. */
   Violation inEntry(int index, String description) {
     return new Violation(new Decision.Deny(deny.kind(), deny.rule(),

@@ -178,6 +178,13 @@ class RequestParserTest {
                 "identifier:of-type", "c", "_include:iterate", "Observation:subject", "_elements:exclude", "note"),
         ok("search _has", get("/fhir/Patient?_has:Observation:subject:code=1234-5"), Interaction.SEARCH_TYPE).type("Patient")
             .params("_has:Observation:subject:code", "1234-5"),
+        ok("search _has with a modifier", get("/fhir/Patient?_has:Observation:patient:code:text=abc"), Interaction.SEARCH_TYPE)
+            .type("Patient").params("_has:Observation:patient:code:text", "abc"),
+        ok("search nested _has", get("/fhir/Patient?_has:Observation:patient:_has:Provenance:target:agent=Practitioner/1"),
+            Interaction.SEARCH_TYPE).type("Patient").params("_has:Observation:patient:_has:Provenance:target:agent",
+                "Practitioner/1"),
+        ok("search _has with a chain", get("/fhir/Patient?_has:Observation:patient:performer:Practitioner.name=abc"),
+            Interaction.SEARCH_TYPE).type("Patient").params("_has:Observation:patient:performer:Practitioner.name", "abc"),
         ok("search repeated param is AND", get("/fhir/Observation?date=ge2020&date=le2021"), Interaction.SEARCH_TYPE)
             .type("Observation").params("date", "ge2020", "date", "le2021"),
         ok("search UTF-8 value", get("/fhir/Patient?name=M%C3%BCller"), Interaction.SEARCH_TYPE).type("Patient").params("name", "Müller"),
@@ -448,6 +455,56 @@ class RequestParserTest {
         bad("odd modifier on a conditional delete", req("DELETE", "/fhir/Patient?identifier:Not=a", ""), 400),
         bad("odd modifier in a batch entry", req("POST", "/fhir", entry("GET", "Patient?name:Contains=abc"), FHIR_JSON), 400),
         bad("odd include modifier", get("/fhir/Patient?_id=1&_include:Iterate=Patient:link"), 400),
+        // Adversarial sweep 6: every link of a _has chain is held to the same rule, its final parameter's modifier included.
+        bad("odd modifier at the end of _has", get("/fhir/Patient?_has:Observation:patient:code:Exact=1"), 400),
+        bad("unknown modifier at the end of _has", get("/fhir/Patient?_has:Observation:patient:code:foo=1"), 400),
+        bad("odd modifier in a chain inside _has", get("/fhir/Patient?_has:Observation:patient:subject:Patient.name:Contains=a"), 400),
+        bad("odd modifier in a nested _has", get("/fhir/Patient?_has:Observation:patient:_has:Condition:subject:code:Text=a"), 400),
+        bad("wrong-case nested _has", get("/fhir/Patient?_has:Observation:patient:_HAS:Condition:subject:code=a"), 400),
+        bad("wrong-case type in _has", get("/fhir/Patient?_has:observation:patient:code=1"), 400),
+        bad("unknown type in _has", get("/fhir/Patient?_has:Foo:patient:code=1"), 400),
+        bad("_has without its parameter", get("/fhir/Patient?_has:Observation:patient=1"), 400),
+        bad("_has with an empty reference", get("/fhir/Patient?_has:Observation::code=1"), 400),
+        bad("_has with a modifier on its reference", get("/fhir/Patient?_has:Observation:patient.x:code=1"), 400),
+        bad("odd _has modifier in a form", req("POST", "/fhir/Patient/_search", "_has:Observation:patient:code:Exact=1", FORM), 400),
+        bad("odd _has modifier in If-None-Exist", req("POST", "/fhir/Patient", PATIENT, FHIR_JSON,
+            "If-None-Exist: _has:Observation:patient:code:Exact=1"), 400),
+        bad("odd _has modifier on a conditional delete", req("DELETE", "/fhir/Patient?_has:Observation:patient:code:Exact=1", ""), 400),
+        bad("odd _has modifier in a batch entry", req("POST", "/fhir", entry("GET", "Patient?_has:Observation:patient:code:Exact=1"),
+            FHIR_JSON), 400),
+        // Adversarial sweep 6: a conditional reference in a body is a search the EPR runs when it writes; its criteria are
+        // read like If-None-Exist's (and refused alike), whatever element holds it.
+        bad("odd modifier in a conditional reference", req("POST", "/fhir/Observation", observation("Patient?name:Contains=abc"),
+            FHIR_JSON), 400),
+        bad("odd _has modifier in a conditional reference", req("POST", "/fhir/Observation",
+            observation("Patient?_has:Observation:patient:code:Exact=1"), FHIR_JSON), 400),
+        bad("odd modifier in a contained conditional reference", req("POST", "/fhir/Observation",
+            "{\"resourceType\":\"Observation\",\"contained\":[{\"resourceType\":\"Provenance\",\"id\":\"p\",\"target\":[{"
+                + "\"reference\":\"Patient?name:EXACT=a\"}]}]}", FHIR_JSON), 400),
+        bad("odd modifier in an extension's conditional reference", req("PUT", "/fhir/Observation/1",
+            "{\"resourceType\":\"Observation\",\"id\":\"1\",\"extension\":[{\"url\":\"urn:x\",\"valueReference\":{"
+                + "\"reference\":\"Patient?identifier:Not=a\"}}]}", FHIR_JSON), 400),
+        bad("conditional reference to an unknown type", req("POST", "/fhir/Observation", observation("Foo?identifier=a"),
+            FHIR_JSON), 400),
+        bad("conditional reference to a wrong-case type", req("POST", "/fhir/Observation", observation("patient?identifier=a"),
+            FHIR_JSON), 400),
+        bad("conditional reference without criteria", req("POST", "/fhir/Observation", observation("Patient?"), FHIR_JSON), 400),
+        bad("conditional reference with _format only", req("POST", "/fhir/Observation", observation("Patient?_format=json"),
+            FHIR_JSON), 400),
+        bad("conditional reference with hand-made paging", req("POST", "/fhir/Observation",
+            observation("Patient?_getpages=x"), FHIR_JSON), 403),
+        bad("conditional reference with a space", req("POST", "/fhir/Observation", observation("Patient?name=a b"), FHIR_JSON), 400),
+        bad("conditional reference with a fragment", req("POST", "/fhir/Observation", observation("Patient?name=abc#x"),
+            FHIR_JSON), 400),
+        bad("odd modifier in an absolute conditional reference", req("POST", "/fhir/Observation",
+            observation("http://epr.example/fhir/Patient?name:Contains=abc"), FHIR_JSON), 400),
+        bad("odd modifier in a transaction entry's conditional reference", req("POST", "/fhir",
+            "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+                + observation("Patient?name:Contains=abc") + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}",
+            FHIR_JSON), 400),
+        bad("odd modifier in a JSON Patch's conditional reference", req("PATCH", "/fhir/Observation/1",
+            "[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":\"Patient?name:Contains=abc\"}]",
+            "Content-Type: application/json-patch+json"), 400),
         bad("search param on read", get("/fhir/Patient/1?name=x"), 400),
         bad("params on create", req("POST", "/fhir/Patient?name=x", PATIENT, FHIR_JSON), 400),
         bad("params on instance update", req("PUT", "/fhir/Patient/1?name=x", PATIENT_1, FHIR_JSON), 400),
@@ -522,6 +579,11 @@ class RequestParserTest {
         bad("bundle too many entries", req("POST", "/fhir", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
             + String.join(",", java.util.Collections.nCopies(1001, "{\"request\":{\"method\":\"GET\",\"url\":\"Patient/1\"}}"))
             + "]}", FHIR_JSON), 400));
+  }
+
+  static String observation(String subject) {
+    return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},\"subject\":{"
+        + "\"reference\":\"" + subject + "\"}}";
   }
 
   static String entry(String method, String url) {
@@ -620,6 +682,44 @@ class RequestParserTest {
     assertThat(tx.entries().get(0).request().forwardHeaders())
         .extracting(h -> h.name() + ": " + h.value()).contains("If-Match: W/\"3\"");
     assertThat(tx.entries().get(2).request().conditional()).isTrue();
+  }
+
+  /**
+   * Adversarial sweep 6: a reference with a query ({@code Patient?identifier=...}) in a body is resolved by HAPI FHIR by
+   * searching, wherever it stands (nested, contained, in an extension, in a transaction entry, absolute on any base,
+   * {@code Patient/?...}); each is read into its type and criteria for the policy to judge. {@code urn:uuid:} and
+   * {@code #contained} references and plain ones are no search.
+   */
+  @Test
+  void conditionalReferencesInABodyAreReadAsSearches() {
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient?identifier=http://x|123\"},"
+        + "\"performer\":[{\"reference\":\"Practitioner/7\"},{\"reference\":\"#c\"},{\"reference\":\"urn:uuid:1\"}],"
+        + "\"contained\":[{\"resourceType\":\"Provenance\",\"id\":\"c\",\"target\":[{\"reference\":"
+        + "\"Observation?subject.name=smith&code=a\"}]}],"
+        + "\"extension\":[{\"url\":\"urn:x\",\"valueReference\":{\"reference\":\"https://epr.example/fhir/Patient/?name=smith"
+        + "&birthdate=1970-01-01\"}}]}";
+    FhirRequest r = parsed(req("POST", "/fhir/Observation", obs, FHIR_JSON));
+    assertThat(r.body().conditionalReferences()).containsExactlyInAnyOrder(
+        new FhirRequest.ConditionalReference("Patient", params("identifier", "http://x|123")),
+        new FhirRequest.ConditionalReference("Observation", params("subject.name", "smith", "code", "a")),
+        new FhirRequest.ConditionalReference("Patient", params("name", "smith", "birthdate", "1970-01-01")));
+
+    FhirRequest tx = parsed(req("POST", "/fhir", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"resource\":" + observation("Patient?_has:Observation:patient:code=a") + ",\"request\":{\"method\":\"PUT\","
+        + "\"url\":\"Observation?identifier=b\"}}]}", FHIR_JSON));
+    assertThat(tx.entries().get(0).request().body().conditionalReferences()).containsExactly(
+        new FhirRequest.ConditionalReference("Patient", params("_has:Observation:patient:code", "a")));
+
+    FhirRequest patch = parsed(req("PATCH", "/fhir/Observation/1", "[{\"op\":\"add\",\"path\":\"/subject\",\"value\":"
+        + "{\"reference\":\"Patient?name=smith\"}},{\"op\":\"replace\",\"path\":\"/focus/0/reference\",\"value\":"
+        + "\"Group?name=abc\"}]", "Content-Type: application/json-patch+json"));
+    assertThat(patch.body().conditionalReferences()).containsExactly(
+        new FhirRequest.ConditionalReference("Patient", params("name", "smith")),
+        new FhirRequest.ConditionalReference("Group", params("name", "abc")));
+
+    assertThat(parsed(req("POST", "/fhir/Observation", observation("Patient/1"), FHIR_JSON)).body().conditionalReferences())
+        .isEmpty();
   }
 
   @Test

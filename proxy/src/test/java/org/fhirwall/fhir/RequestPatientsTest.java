@@ -25,6 +25,15 @@ class RequestPatientsTest {
         .containsExactlyInAnyOrder("Patient/x1", "Patient/x2");
   }
 
+  /** Any answer to a write tells about the patients its conditional references name (matched, several, none). */
+  @Test
+  void theCriteriaOfAConditionalReferenceInABodyNameTheirPatients() {
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},\"subject\":{"
+        + "\"reference\":\"Patient?_id=p4\"},\"focus\":[{\"reference\":\"Encounter?patient=p5&identifier=v1\"}]}";
+    assertThat(RequestPatients.R4.named(parsed(Requests.req("POST", "/fhir/Observation", obs, Requests.FHIR_JSON))))
+        .containsExactlyInAnyOrder("Patient/p4", "Patient/p5");
+  }
+
   @Test
   void aPopulationCountNamesNobody() {
     assertThat(RequestPatients.R4.named(parsed(get("/fhir/Patient?_summary=count")))).isEmpty();

@@ -204,6 +204,26 @@ class SearchRulesPolicyTest {
     allowed(e, "Patient?_has:Observation:subject:code=1234-5");
   }
 
+  /**
+   * Adversarial sweep 6: a role that allows {@code _has} allowed anything at its far end; the parameter a reverse chain
+   * ends in is held to the role's rules like one of its type's own (chains, modifiers, OR-values, selectivity).
+   */
+  @Test
+  void theParameterAReverseChainEndsInIsHeldToTheSearchRules() {
+    PolicyEngine e = engine("search:\n  has: true\n  max-or-values: 3\n");
+    refused(e, "Patient?_has:Observation:subject:value-string:contains=glu", "search-modifiers");
+    refused(e, "Patient?_has:Observation:subject:code:not=1234-5", "search-modifiers");
+    refused(e, "Patient?_has:Observation:subject:performer:Practitioner.name=house", "search-chains");
+    refused(e, "Patient?_has:Observation:subject:_has:Provenance:target:agent.name=house", "search-chains");
+    refused(e, "Patient?_has:Observation:subject:code=a,b,c,d", "search-or-values");
+    refused(e, "Patient?_has:Observation:subject:status=final", "search-unselective");
+    refused(e, "Patient?_has:Observation:subject:code:missing=false", "search-unselective");
+    allowed(e, "Patient?_has:Observation:subject:code=1234-5");
+    allowed(e, "Patient?_has:Observation:subject:_has:Provenance:target:agent=Practitioner/1");
+    allowed(e, "Patient?_has:Observation:subject:code:text=glucose");
+    allowed(engine("search:\n  has: true\n  modifiers: [contains]\n"), "Patient?_has:Observation:subject:value-string:contains=glu");
+  }
+
   // -- patient criterion ----------------------------------------------------------------------------
 
   @Test

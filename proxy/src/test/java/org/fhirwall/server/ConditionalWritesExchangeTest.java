@@ -141,6 +141,73 @@ class ConditionalWritesExchangeTest {
     assertThat(reachedEpr).isEmpty();
   }
 
+  // --- conditional references in a body are searches too (adversarial sweep 6) -----------------------
+
+  /**
+   * HAPI FHIR resolves every reference with a query in a written resource by searching ({@code Patient?...}), wherever it
+   * stands: before sweep 6 its criteria reached the EPR unchecked (chains into another patient's records, {@code _has},
+   * modifiers, OR-lists, criteria matching nearly everyone, types the role may not read), and the answer (the one match
+   * written in, 412 for several, 404 for none) told about the records they matched.
+   */
+  @Test
+  void theConditionalReferencesOfAWriteAreHeldToTheRolesSearchRules() {
+    refused(write("POST", "Observation", obs("Patient?organization.name=stmary&name=smith")), "search-chains");
+    refused(write("POST", "Observation", obs("Patient?_has:Condition:subject:code=hiv")), "search-has");
+    refused(write("PUT", "Observation/o8", obs("Patient?name:contains=smi").replace("{", "{\"id\":\"o8\",")),
+        "search-modifiers");
+    refused(write("POST", "Observation", obs("Patient?gender=female")), "search-unselective");
+    refused(write("POST", "Observation", obs("Patient?identifier=a,b,c,d,e,f,g,h,i,j,k")), "search-or-values");
+    refused(write("POST", "Observation", obs("Organization?name=stmary")), "resource-types");
+    // wherever it stands: nested, contained, in an extension, absolute on any base, Patient/?...
+    refused(write("POST", "Observation", OBS.replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},"
+        + "\"performer\":[{\"reference\":\"Practitioner?address.city=paris\"}]")), "search-chains");
+    refused(write("POST", "Observation", OBS.replace("{\"resourceType\":\"Observation\",", "{\"resourceType\":"
+        + "\"Observation\",\"contained\":[{\"resourceType\":\"Provenance\",\"id\":\"p\",\"target\":[{\"reference\":"
+        + "\"Patient?link.name=smith\"}]}],")), "search-chains");
+    refused(write("POST", "Observation", OBS.replace("{\"resourceType\":\"Observation\",", "{\"resourceType\":"
+        + "\"Observation\",\"extension\":[{\"url\":\"urn:x\",\"valueReference\":{\"reference\":"
+        + "\"Patient?gender=male\"}}],")), "search-unselective");
+    refused(write("POST", "Observation", obs("https://epr.example/fhir/Patient?general-practitioner.name=house")),
+        "search-chains");
+    refused(write("POST", "Observation", obs("Patient/?_has:Observation:patient:code=hiv")), "search-has");
+    // in a patch, a transaction and a batch
+    refused(write("PATCH", "Observation/o8", "[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":"
+        + "\"Patient?organization.name=stmary\"}]", "X-Content: patch"), "search-chains");
+    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + obs("Patient?birthdate=ge1900") + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"),
+        "search-unselective");
+    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+        + obs("Patient?_has:Condition:subject:code=hiv") + ",\"request\":{\"method\":\"PUT\",\"url\":\"Observation/o8\"}}]}"),
+        "search-has");
+    assertThat(reachedEpr).as("the EPR never hears of them").isEmpty();
+  }
+
+  /** A conditional reference held to the search rules still works as HAPI FHIR's users use it: by identifier, by demographics. */
+  @Test
+  void aConditionalReferenceByIdentifierOrDemographicsIsForwarded() {
+    FullHttpResponse r = send(write("POST", "Observation", obs("Patient?identifier=http://x|123")));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    r = send(write("POST", "Observation", obs("Patient?name=smith&birthdate=1970-01-01")));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    r = send(write("POST", "Observation", obs("urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a")));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(reachedEpr).hasSize(3);
+  }
+
+  /** The odd-modifier check covers every link of a conditional reference, and of a {@code _has} chain (sweep 6). */
+  @Test
+  void oddModifiersInAConditionalReferenceOrAReverseChainAreRefusedAsMalformed() {
+    malformed(write("POST", "Observation", obs("Patient?name:Contains=smi")));
+    malformed(write("POST", "Observation", obs("Patient?_has:Observation:patient:code:Exact=hiv")));
+    malformed(write("POST", "Observation", OBS, "If-None-Exist: _has:Condition:subject:code:Text=hiv"));
+    malformed(write("PUT", "Observation?_has:Provenance:target:agent:Practitioner.name:EXACT=house", OBS));
+    malformed("GET /fhir/Patient?_has:Observation:patient:code:Exact=hiv HTTP/1.1\r\nHost: proxy\r\n"
+        + "Authorization: Bearer good\r\n\r\n");
+    malformed(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":"
+        + "\"GET\",\"url\":\"Patient?_has:Observation:patient:code:Exact=hiv\"}}]}"));
+    assertThat(reachedEpr).isEmpty();
+  }
+
   // --- conditional delete -----------------------------------------------------------------------------
 
   /**
@@ -171,6 +238,16 @@ class ConditionalWritesExchangeTest {
     assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(403);
     assertThat(body(r)).contains("OperationOutcome");
     assertThat(audit.get(before).rule()).as(wire).isEqualTo(rule);
+  }
+
+  private void malformed(String wire) {
+    FullHttpResponse r = send(wire);
+    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(400);
+    assertThat(body(r)).contains("OperationOutcome");
+  }
+
+  private static String obs(String subject) {
+    return OBS.replace("Patient/p9", subject);
   }
 
   static UpstreamResult created() {
