@@ -4,11 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.RuntimeSearchParam;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,11 +47,14 @@ public final class RequestPatients {
 
   private final PatientCompartment compartment;
   private final Map<String, Set<String>> memberParameters;
+  /** Compartment type, then resource type: the search parameters that put it in that compartment. */
+  private final Map<String, Map<String, Set<String>>> compartmentParameters;
 
   public RequestPatients(FhirContext context) {
     requireNonNull(context, "context");
     this.compartment = PatientCompartment.from(context);
     Map<String, Set<String>> params = new HashMap<>();
+    Map<String, Map<String, Set<String>>> byCompartment = new HashMap<>();
     for (String type : context.getResourceTypes()) {
       Set<String> names = new LinkedHashSet<>();
       names.add("patient");
@@ -59,10 +64,20 @@ public final class RequestPatients {
         if (in != null && in.contains(PATIENT)) {
           names.add(p.getName());
         }
+        for (String c : in == null ? Set.<String>of() : in) {
+          byCompartment.computeIfAbsent(c, k -> new HashMap<>()).computeIfAbsent(type, k -> new TreeSet<>()).add(p.getName());
+        }
       }
       params.put(type, Set.copyOf(names));
     }
     this.memberParameters = Map.copyOf(params);
+    Map<String, Map<String, Set<String>>> frozen = new HashMap<>();
+    byCompartment.forEach((c, types) -> {
+      Map<String, Set<String>> copy = new HashMap<>();
+      types.forEach((t, names) -> copy.put(t, Collections.unmodifiableSet(new TreeSet<>(names))));
+      frozen.put(c, Map.copyOf(copy));
+    });
+    this.compartmentParameters = Map.copyOf(frozen);
   }
 
   /** Keys ({@code Patient/{id}}) of the patients named by this request and its bundle entries. */
@@ -70,6 +85,15 @@ public final class RequestPatients {
     Set<String> out = new LinkedHashSet<>();
     collect(request, out, 0);
     return out;
+  }
+
+  /**
+   * The search parameters of {@code type} that put a resource in a {@code compartmentType}'s compartment, in name
+   * order (HAPI FHIR's model): a compartment search ({@code Practitioner/9/Patient}) is a search of the type by these
+   * ({@code Patient?general-practitioner=Practitioner/9}). Empty when the type is no member of that compartment.
+   */
+  public Set<String> compartmentParameters(String compartmentType, String type) {
+    return compartmentParameters.getOrDefault(compartmentType, Map.of()).getOrDefault(type, Set.of());
   }
 
   /** Whether a search of {@code type} must carry a patient criterion. */

@@ -69,6 +69,10 @@ final class SearchCheck {
         return v;
       }
     }
+    v = compartment(role, r, types);
+    if (v.isPresent()) {
+      return v;
+    }
 
     if (rules.requirePatientCriterion()) {
       ResourceId compartment = r.compartment();
@@ -90,6 +94,33 @@ final class SearchCheck {
           + "role " + role.name() + "; search by a criterion such as identifier, full birth date, name or patient");
     }
 
+    return Optional.empty();
+  }
+
+  /**
+   * A search in another compartment than a patient's ({@code Practitioner/9/Patient}) is a search of its type by the
+   * parameters that make that compartment ({@code Patient?general-practitioner=Practitioner/9}): each must be allowed
+   * by {@code search.parameters}, or the compartment form would pass what the parameter form does not.
+   */
+  private Optional<Violation> compartment(RolePolicy role, FhirRequest r, List<String> types) {
+    ResourceId compartment = r.compartment();
+    if (compartment == null || compartment.type().equals("Patient")) {
+      return Optional.empty();
+    }
+    String owner = compartment.type();
+    for (String t : types) {
+      Set<String> by = criteria.compartmentParameters(owner, t);
+      if (by.isEmpty()) {
+        return forbid("search-parameters", "Searching " + t + " in a " + owner + "'s compartment is not allowed for role "
+            + role.name() + " (no search parameter of " + t + " makes that compartment)");
+      }
+      for (String name : by) {
+        if (typeDenying(role.search(), List.of(t), name) != null) {
+          return forbid("search-parameters", "Searching " + t + " in a " + owner + "'s compartment is searching it by "
+              + String.join(" or ", by) + ", which is not allowed for role " + role.name() + allowedList(role.search(), t));
+        }
+      }
+    }
     return Optional.empty();
   }
 

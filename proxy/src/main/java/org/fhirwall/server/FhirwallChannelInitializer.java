@@ -53,6 +53,12 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
   }
 
   /**
+   * Most requests one connection may have decoded and not yet answered (HTTP pipelining); one more
+   * in the same read is refused by {@link FramingGuard} (the codec could not match answers to it).
+   */
+  static final int MAX_PIPELINED = 128;
+
+  /**
    * The HTTP/1.1 codec with strict parsing: bare LF, oversized lines and headers are decoder
    * failures; a folded header line (obsolete line folding) is refused before the decoder, which
    * would join it to the line above ({@link HeaderFolding}).
@@ -68,7 +74,7 @@ final class FhirwallChannelInitializer extends ChannelInitializer<SocketChannel>
     HeaderFolding folding = new HeaderFolding();
     p.addLast("first-bytes", new RequestDeadline.FirstBytes());
     p.addLast("folding", folding);
-    p.addLast("http", new HttpServerCodec(decoder));
+    p.addLast("http", new HttpServerCodec(decoder, MAX_PIPELINED));
     p.addLast("folding-watch", folding.watch());
   }
 

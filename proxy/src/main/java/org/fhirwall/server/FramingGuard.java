@@ -2,6 +2,7 @@ package org.fhirwall.server;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -25,7 +26,9 @@ import org.jspecify.annotations.Nullable;
  * {@code Transfer-Encoding}, more than one {@code Content-Length}, a transfer coding other than
  * exactly {@code chunked}, no or several {@code Host} headers, several {@code Authorization}
  * headers, a request-target that is not in origin form (400), an HTTP version other than 1.1 and
- * 1.0 (505), too many headers (431) and a declared body over the limit (413). Each is answered with an OperationOutcome and the
+ * 1.0 (505), too many headers (431), a declared body over the limit (413) and more requests in one
+ * read than the codec may hold unanswered ({@link FhirwallChannelInitializer#MAX_PIPELINED}, 400).
+ * Each is answered with an OperationOutcome and the
  * connection is closed, so nothing after it on the connection is read as a request (request
  * smuggling) and nothing reaches the EPR.
  *
@@ -88,6 +91,24 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
       }
     }
     ctx.fireChannelRead(msg);
+  }
+
+  /**
+   * The HTTP codec throws when a read brings more pipelined requests than it holds unanswered
+   * (and drops the rest of the connection's bytes): answered here like any framing refusal, so the
+   * client learns why and the exchange handler does not log the client's doing as a server fault.
+   */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof DecoderException && cause.getCause() instanceof IllegalStateException overflow
+        && String.valueOf(overflow.getMessage()).startsWith("maxPipelineDepth exceeded")) {
+      if (!refused) {
+        refuse(ctx, Refusal.badFraming("More than " + FhirwallChannelInitializer.MAX_PIPELINED
+            + " requests pipelined on one connection before their answers (send fewer at once)"), "");
+      }
+      return;
+    }
+    ctx.fireExceptionCaught(cause);
   }
 
   /**

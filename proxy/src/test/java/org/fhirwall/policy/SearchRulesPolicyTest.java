@@ -226,6 +226,28 @@ class SearchRulesPolicyTest {
 
   // -- patient criterion ----------------------------------------------------------------------------
 
+  /**
+   * Adversarial sweep: {@code Practitioner/9/Patient} is {@code Patient?general-practitioner=Practitioner/9} (the
+   * parameter that puts a Patient in a Practitioner's compartment), which search.parameters refuses by default; the
+   * compartment form passed, and counted as selective.
+   */
+  @Test
+  void aSearchInAnotherCompartmentIsHeldToTheParametersThatMakeThatCompartment() {
+    for (String t : List.of("Practitioner/9/Patient", "Practitioner/9/Patient?name=smith",
+        "Practitioner/9/Observation?subject=Patient/1", "Practitioner/9/Condition?patient=1")) {
+      Decision.Deny d = refused(DEFAULTS, t, "search-parameters");
+      assertThat(Refusals.of(d).diagnostics()).as(t).contains("compartment").contains("role clinic");
+    }
+    assertThat(Refusals.of(refused(DEFAULTS, "Practitioner/9/Patient", "search-parameters")).diagnostics())
+        .isEqualTo("Searching Patient in a Practitioner's compartment is searching it by general-practitioner, which is "
+            + "not allowed for role clinic (allowed: _id, birthdate, family, gender, given, identifier, name)");
+    PolicyEngine byPractitioner = engine("search:\n  parameters:\n    Patient: [name, general-practitioner]\n");
+    allowed(byPractitioner, "Practitioner/9/Patient");
+    refused(byPractitioner, "Practitioner/9/Observation?subject=Patient/1", "search-parameters");
+    allowed(DEFAULTS, "Patient/1/Observation");
+    allowed(DEFAULTS, "Encounter/5/Observation?subject=Patient/1");
+  }
+
   @Test
   void aCompartmentTypeMustBeSearchedForNamedPatients() {
     for (String t : List.of("Observation?code=1234-5", "Observation?_id=9", "Condition?code=x", "Encounter?date=2024",

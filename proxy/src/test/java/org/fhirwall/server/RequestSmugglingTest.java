@@ -127,6 +127,34 @@ class RequestSmugglingTest {
     ch.finishAndReleaseAll();
   }
 
+  /**
+   * Adversarial sweep: more requests in one read than the HTTP codec queues unanswered (its pipeline
+   * depth) made the decoder throw; the connection was reset without an answer and every such
+   * connection, without a token too, logged a warning with a stack trace.
+   */
+  @Test
+  void morePipelinedRequestsThanTheCodecQueuesAreRefusedWithAnOperationOutcome() {
+    Reached reached = new Reached();
+    EmbeddedChannel ch = edge(reached);
+    String get = "GET /fhir/metadata HTTP/1.1\r\nHost: proxy\r\n\r\n";
+    ch.writeInbound(Unpooled.copiedBuffer(get.repeat(FhirwallChannelInitializer.MAX_PIPELINED + 12), StandardCharsets.ISO_8859_1));
+    ch.runPendingTasks();
+
+    FullHttpResponse response = decodeResponse(ch);
+    try {
+      assertThat(response.status().code()).isEqualTo(400);
+      assertThat(response.headers().get("Content-Type")).startsWith("application/fhir+json");
+      assertThat(response.content().toString(StandardCharsets.UTF_8)).contains("\"resourceType\":\"OperationOutcome\"",
+          "pipelined");
+      assertThat(response.headers().get("Connection")).isEqualToIgnoringCase("close");
+    } finally {
+      response.release();
+    }
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(reached.requests).as("only what the codec queued").hasSizeLessThanOrEqualTo(FhirwallChannelInitializer.MAX_PIPELINED);
+    ch.finishAndReleaseAll();
+  }
+
   @Test
   void aHeadTrickledOneByteAtATimeGets408AtTheRequestTimeoutFromItsFirstByte() {
     // Slowloris: every byte comes well within the idle timeout, the head never ends. The request timeout runs
