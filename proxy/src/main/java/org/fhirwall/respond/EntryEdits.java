@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import org.fhirwall.inspect.Inspection;
 import org.jspecify.annotations.Nullable;
@@ -54,7 +55,8 @@ final class EntryEdits {
    * go with the link rewriting's edits; null when there is none or apply does more.
    */
   static JsonSplicer.@Nullable Cut totalOnly(byte[] json, Plan plan, Inspection.Read read, boolean morePages) {
-    boolean onlyTotal = !hasForeignTypes(read, plan) && !plan.countOnly() && !withholdsNestedTotals(plan, morePages);
+    boolean onlyTotal = !hasForeignTypes(read, plan) && !plan.countOnly() && !withholdsNestedTotals(plan, morePages)
+        && !plan.entriesMinimal();
     return onlyTotal && !plan.releaseTotal() && morePages ? topLevelTotal(json) : null;
   }
 
@@ -70,7 +72,8 @@ final class EntryEdits {
     boolean foreign = hasForeignTypes(read, plan);
     boolean stripTotal = !plan.releaseTotal() && morePages;
     boolean nestedTotals = withholdsNestedTotals(plan, morePages);
-    if (!foreign && !plan.countOnly() && !nestedTotals) {
+    boolean minimal = plan.entriesMinimal();
+    if (!foreign && !plan.countOnly() && !nestedTotals && !minimal) {
       return stripTotal ? withoutTopLevelTotal(json) : json;
     }
     try {
@@ -86,6 +89,9 @@ final class EntryEdits {
       }
       if (nestedTotals) {
         withoutPagedTotals(bundle);
+      }
+      if (minimal) {
+        withoutWrittenResources(bundle, plan.writeEntries());
       }
       if (stripTotal) {
         bundle.remove("total");
@@ -134,6 +140,21 @@ final class EntryEdits {
         } else {
           it.remove();
         }
+      }
+    }
+  }
+
+  /**
+   * Removes the resource of each entry at {@code positions} (a batch's or transaction's writes, under
+   * {@code return=minimal}), keeping its {@code response} (status, location, etag).
+   */
+  private static void withoutWrittenResources(ObjectNode bundle, List<Integer> positions) {
+    if (!(bundle.get("entry") instanceof ArrayNode list)) {
+      return;
+    }
+    for (int i : positions) {
+      if (i < list.size() && list.get(i) instanceof ObjectNode e) {
+        e.remove("resource");
       }
     }
   }

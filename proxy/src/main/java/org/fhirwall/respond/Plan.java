@@ -83,6 +83,34 @@ public record Plan(
     return "OperationOutcome".equals(writeReturn());
   }
 
+  /**
+   * Whether the client asked a batch or transaction to be answered without the records it writes
+   * ({@code Prefer: return=minimal}): the EPR is asked for them all the same (their patients are
+   * charged), and the entries answering a create, update or patch show the client none
+   * ({@link #writeEntries}).
+   */
+  public boolean entriesMinimal() {
+    FhirRequest r = upstreamRequest;
+    return r != null && (r.interaction() == Interaction.BATCH || r.interaction() == Interaction.TRANSACTION)
+        && "minimal".equals(preferReturn(r));
+  }
+
+  /** The positions of a batch's or transaction's entries that create, update or patch (its answer's entries line up). */
+  public List<Integer> writeEntries() {
+    List<Integer> out = new ArrayList<>();
+    FhirRequest r = upstreamRequest;
+    if (r != null) {
+      List<FhirRequest.BundleEntry> entries = r.entries();
+      for (int i = 0; i < entries.size(); i++) {
+        Interaction e = entries.get(i).request().interaction();
+        if (e == Interaction.CREATE || e == Interaction.UPDATE || e == Interaction.PATCH) {
+          out.add(i);
+        }
+      }
+    }
+    return out;
+  }
+
   /** The {@code return} preference of a create, update or patch (as the parser normalised it), null otherwise. */
   private @Nullable String writeReturn() {
     FhirRequest r = upstreamRequest;
@@ -90,6 +118,10 @@ public record Plan(
         || r.interaction() == Interaction.PATCH)) {
       return null;
     }
+    return preferReturn(r);
+  }
+
+  private static @Nullable String preferReturn(FhirRequest r) {
     for (RawRequest.Header h : r.forwardHeaders()) {
       String v = h.value().trim();
       if (h.name().equalsIgnoreCase("Prefer") && v.startsWith("return=")) {

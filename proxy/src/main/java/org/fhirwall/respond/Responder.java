@@ -73,7 +73,8 @@ public final class Responder {
     boolean json = isFhirJson(out);
     return p.binaryAsNdjson() && out.status() == 200
         || json && out.status() < 300 && (p.projection() != null || p.format() == Format.XML || p.countOnly()
-            || EntryEdits.hasForeignTypes(out.read(), p) || EntryEdits.withholdsNestedTotals(p, out.read().hasNextPage()));
+            || EntryEdits.hasForeignTypes(out.read(), p) || EntryEdits.withholdsNestedTotals(p, out.read().hasNextPage())
+            || p.entriesMinimal());
   }
 
   /** The answer the client receives; empty when the body cannot be shaped for it (then withheld). */

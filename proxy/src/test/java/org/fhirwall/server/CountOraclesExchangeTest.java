@@ -165,6 +165,29 @@ class CountOraclesExchangeTest {
   }
 
   @Test
+  void aBatchUnderReturnMinimalShowsNoWrittenResourceButEveryReadAndChargesBoth() throws Exception {
+    String obs = "{\"resourceType\":\"Observation\",\"id\":\"o7\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient/p9\"}}";
+    epr = r -> json(200, "{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":["
+        + "{\"resource\":" + obs + ",\"response\":{\"status\":\"201 Created\",\"location\":\"Observation/o7/_history/1\"}},"
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p2\"},\"response\":{\"status\":\"200 OK\"}}]}");
+    String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient/p9\"}},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}},"
+        + "{\"request\":{\"method\":\"GET\",\"url\":\"Patient/p2\"}}]}";
+    FullHttpResponse r = send("POST /fhir HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nPrefer: return=minimal\r\n"
+        + "Content-Length: " + batch.length() + "\r\n\r\n" + batch);
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(reachedEpr.get(0).headers()).contains(Map.entry("Prefer", "return=representation"));
+    JsonNode entries = JSON.readTree(body(r)).path("entry");
+    assertThat(entries.get(0).has("resource")).as("the write's entry: as asked, no resource").isFalse();
+    assertThat(entries.get(0).path("response").path("location").asText()).isEqualTo("Observation/o7/_history/1");
+    assertThat(entries.get(1).path("resource").path("id").asText()).as("a read's entry keeps what it read").isEqualTo("p2");
+    assertThat(audit.get(0).patients()).containsExactlyInAnyOrder("Patient/p9", "Patient/p2");
+  }
+
+  @Test
   void aWriteWithoutPreferenceIsAnsweredWithTheRecordAsTheEprWrote() {
     epr = r -> located(201, EPR + "/Observation/o7/_history/1",
         "{\"resourceType\":\"Observation\",\"id\":\"o7\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
