@@ -28,14 +28,20 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Token: URL-safe base64 (no padding) of {@code version(1) | nonce(12) | AES-256-GCM(payload)},
  * the version byte authenticated as associated data. The AES key is HMAC-SHA256(secret, a fixed
- * label). Payload: expiry (epoch millis), page number, SHA-256 of the binding, searched type,
- * upstream target. Tampering with any byte makes the tag check fail.
+ * label). Payload: expiry (epoch millis), page number, flags (bit 0: the end of the search), the
+ * page size the EPR was asked for, SHA-256 of the binding, searched type, upstream target padded
+ * with zero bytes to a size bucket (512, 1024 or 2048 bytes, at least the caller's hint): a token's
+ * length tells nothing of its target beyond its bucket, and an end token ({@link #wrapEnd}) is as
+ * long as a real one of the same bucket. Tampering with any byte makes the tag check fail.
  *
  * <p>Thread-safe: the key is immutable, a {@link Cipher} is made per call.
  * {@link #open} never throws on junk input.
  */
 public final class PageLinks {
-  private static final byte VERSION = 1;
+  private static final byte VERSION = 2;
+  private static final byte END = 1;
+  /** The sizes an upstream target is padded to: a token's length tells only which of them it fits. */
+  private static final int[] TARGET_BUCKETS = {512, 1024, 2048};
   private static final int NONCE_BYTES = 12;
   private static final int TAG_BITS = 128;
   private static final int MAX_TARGET_BYTES = 2048;
@@ -79,8 +85,12 @@ public final class PageLinks {
    * @param pageNumber which page this is (1 is the search itself)
    * @param searchedType the resource type of the search that produced it, null for a system search
    * @param request the PAGE request with {@code resourceType} set to {@code searchedType}
+   * @param pageSize how many matches a page of this search was asked to hold, 0 when unknown
+   * @param end the search has no more pages: the link leads to fhirwall's own empty page, never to the EPR
+   *     (its {@code upstreamTarget} holds only what travels with it, such as the client's projection)
    */
-  public record PageLink(String upstreamTarget, int pageNumber, @Nullable String searchedType, FhirRequest request) {
+  public record PageLink(String upstreamTarget, int pageNumber, @Nullable String searchedType, FhirRequest request,
+      int pageSize, boolean end) {
     public PageLink {
       requireNonNull(upstreamTarget, "upstreamTarget");
       requireNonNull(request, "request");
@@ -123,6 +133,46 @@ public final class PageLinks {
    * @throws IllegalArgumentException on a target that is absolute, too long, or a page number below 1
    */
   public String wrap(String upstreamTarget, @Nullable String searchedType, int pageNumber, String binding, Instant now) {
+    return wrap(upstreamTarget, searchedType, pageNumber, 0, 0, binding, now);
+  }
+
+  /**
+   * Seals an upstream paging link into a token, as {@link #wrap(String, String, int, String, Instant)}.
+   *
+   * @param pageSize how many matches a page of the search was asked to hold (0: unknown)
+   * @param padTo a target length the token is at least as long as a token of (so the links of one
+   *     answer, real or {@link #wrapEnd end} ones, fall in one size bucket); at most 2048
+   */
+  public String wrap(String upstreamTarget, @Nullable String searchedType, int pageNumber, int pageSize, int padTo,
+      String binding, Instant now) {
+    return seal(upstreamTarget, searchedType, pageNumber, pageSize, padTo, false, binding, now);
+  }
+
+  /**
+   * Seals a link past the last page of a search: opened, it says {@link PageLink#end()}, and fhirwall
+   * answers it with an empty page of its own. As long as a {@link #wrap real} token whose target and
+   * {@code padTo} fall in the same bucket.
+   *
+   * @param carried what travels with the link (the client's projection query), relative, may be empty
+   */
+  public String wrapEnd(String carried, @Nullable String searchedType, int pageNumber, int pageSize, int padTo,
+      String binding, Instant now) {
+    return seal(carried, searchedType, pageNumber, pageSize, padTo, true, binding, now);
+  }
+
+  /** The size a target of {@code length} bytes is padded to (at least that of {@code padTo}). */
+  static int bucket(int length, int padTo) {
+    int wanted = Math.max(length, Math.min(padTo, MAX_TARGET_BYTES));
+    for (int b : TARGET_BUCKETS) {
+      if (wanted <= b) {
+        return b;
+      }
+    }
+    throw new IllegalArgumentException("upstreamTarget: " + length + " bytes (expected: <= " + MAX_TARGET_BYTES + ")");
+  }
+
+  private String seal(String upstreamTarget, @Nullable String searchedType, int pageNumber, int pageSize, int padTo,
+      boolean end, String binding, Instant now) {
     requireNonNull(upstreamTarget, "upstreamTarget");
     requireNonNull(binding, "binding");
     requireNonNull(now, "now");
@@ -132,6 +182,9 @@ public final class PageLinks {
     if (pageNumber < 1) {
       throw new IllegalArgumentException("pageNumber: " + pageNumber + " (expected: >= 1)");
     }
+    if (pageSize < 0) {
+      throw new IllegalArgumentException("pageSize: " + pageSize + " (expected: >= 0)");
+    }
     byte[] target = upstreamTarget.getBytes(StandardCharsets.UTF_8);
     if (target.length > MAX_TARGET_BYTES) {
       throw new IllegalArgumentException("upstreamTarget: " + target.length + " bytes (expected: <= " + MAX_TARGET_BYTES + ")");
@@ -140,16 +193,19 @@ public final class PageLinks {
     if (type != null && type.length > 254) {
       throw new IllegalArgumentException("searchedType: too long");
     }
-    ByteBuffer payload = ByteBuffer.allocate(8 + 4 + 32 + 1 + (type == null ? 0 : type.length) + 2 + target.length);
+    int padded = bucket(target.length, padTo);
+    ByteBuffer payload = ByteBuffer.allocate(8 + 4 + 1 + 4 + 32 + 1 + (type == null ? 0 : type.length) + 2 + padded);
     payload.putLong(now.plus(ttl).toEpochMilli());
     payload.putInt(pageNumber);
+    payload.put(end ? END : 0);
+    payload.putInt(pageSize);
     payload.put(sha256(binding));
     if (type == null) {
       payload.put((byte) 0xFF);
     } else {
       payload.put((byte) type.length).put(type);
     }
-    payload.putShort((short) target.length).put(target);
+    payload.putShort((short) target.length).put(target); // the rest stays zero: the padding
 
     byte[] nonce = new byte[NONCE_BYTES];
     randoms.get().nextBytes(nonce);
@@ -206,6 +262,8 @@ public final class PageLinks {
       ByteBuffer p = ByteBuffer.wrap(payload);
       long expiry = p.getLong();
       int page = p.getInt();
+      byte flags = p.get();
+      int pageSize = p.getInt();
       byte[] bindingHash = new byte[32];
       p.get(bindingHash);
       int typeLength = p.get() & 0xFF;
@@ -217,7 +275,7 @@ public final class PageLinks {
       }
       byte[] target = new byte[p.getShort() & 0xFFFF];
       p.get(target);
-      if (p.hasRemaining() || page < 1) {
+      if (!paddedOut(p) || page < 1 || pageSize < 0 || (flags & ~END) != 0) {
         return new PageOpen.Invalid(INVALID);
       }
       if (!MessageDigest.isEqual(bindingHash, sha256(binding))) {
@@ -226,10 +284,21 @@ public final class PageLinks {
       if (now.toEpochMilli() >= expiry) {
         return new PageOpen.Invalid(EXPIRED);
       }
-      return new PageOpen.Opened(new PageLink(utf8(target), page, type, withType(pageRequest, type)));
+      return new PageOpen.Opened(new PageLink(utf8(target), page, type, withType(pageRequest, type), pageSize,
+          (flags & END) != 0));
     } catch (BufferUnderflowException | CharacterCodingException e) {
       return new PageOpen.Invalid(INVALID);
     }
+  }
+
+  /** Whether what is left of the payload is the zero padding up to a bucket. */
+  private static boolean paddedOut(ByteBuffer p) {
+    while (p.hasRemaining()) {
+      if (p.get() != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static FhirRequest withType(FhirRequest r, @Nullable String type) {

@@ -38,26 +38,59 @@ final class LinkRewriter {
     this.swapsBase = !upstreamBase.equals(publicBase);
   }
 
-  /** Where the page of a search continues. */
+  /**
+   * Where the page of a search continues.
+   *
+   * @param pageSize how many matches a page of the search was asked to hold (0: unknown), carried in its links
+   */
   record PageContext(@Nullable String searchedType, int currentPage, String binding, Instant now, String projectionQuery,
-      String clientQuery) {}
-
-  byte[] rewrite(Inspection.Read read, PageContext page) {
-    return rewrite(read, page, null);
+      String clientQuery, int pageSize) {
+    PageContext(@Nullable String searchedType, int currentPage, String binding, Instant now, String projectionQuery,
+        String clientQuery) {
+      this(searchedType, currentPage, binding, now, projectionQuery, clientQuery, 0);
+    }
   }
 
-  /** The body with its links rewritten and {@code cut}, when there is one, removed: one copy at most. */
+  byte[] rewrite(Inspection.Read read, PageContext page) {
+    return rewrite(read, page, null, null);
+  }
+
   byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut) {
+    return rewrite(read, page, cut, null);
+  }
+
+  /**
+   * The body with its links rewritten, {@code last} links dropped (see {@link LastLinks}), {@code cut},
+   * when there is one, removed, and, when {@code next} says where, a next link of fhirwall's own that
+   * leads past the end (see {@link FullPages}): one copy at most. Every paging token of one answer is
+   * padded to the size bucket of its longest link, so fhirwall's own next link is as long as the EPR's
+   * would have been.
+   */
+  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut, FullPages.@Nullable Insertion next) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
     List<JsonSplicer.Swap> swaps = new ArrayList<>();
     byte[] json = read.json();
+    int padTo = padTo(read, page);
+    if (next != null) {
+      String carried = page.projectionQuery().isEmpty() ? "" : "?" + page.projectionQuery();
+      String token = pageLinks.wrapEnd(carried, page.searchedType(), page.currentPage() + 1, page.pageSize(), padTo,
+          page.binding(), page.now());
+      swaps.add(new JsonSplicer.Swap(next.at(), next.at(), next.bytes(publicBase + "?_fwpage=" + token + page.clientQuery())));
+    }
+    boolean dropsLast = LastLinks.any(read);
+    if (dropsLast) {
+      swaps.addAll(LastLinks.cuts(json));
+    }
     for (UrlOccurrence u : read.urls()) {
+      if (dropsLast && "last".equals(u.linkRelation())) {
+        continue; // inside a link that is cut
+      }
       if (!u.isBundleLink() && swapsBase && startsWithBase(json, u.start() + 1) && u.value().startsWith(upstreamBase)) {
         // the EPR's base written plainly at the start of the token: swap those bytes, leave the rest as it is
         swaps.add(new JsonSplicer.Swap(u.start() + 1, u.start() + 1 + upstreamBaseBytes.length, publicBaseBytes));
         continue;
       }
-      String replacement = replacement(u, page);
+      String replacement = replacement(u, page, padTo);
       if (replacement != null && !replacement.equals(u.value())) {
         replacements.add(new JsonSplicer.Replacement(u, replacement));
       }
@@ -65,19 +98,32 @@ final class LinkRewriter {
     return replacements.isEmpty() && swaps.isEmpty() && cut == null ? json : JsonSplicer.splice(json, replacements, swaps, cut);
   }
 
+  /** The longest page target among the answer's Bundle links (what its tokens are padded to), in bytes. */
+  private int padTo(Inspection.Read read, PageContext page) {
+    int longest = 0;
+    for (UrlOccurrence u : read.urls()) {
+      String relative = u.isBundleLink() ? relativeToBase(u.value()) : null;
+      if (relative != null) {
+        longest = Math.max(longest, relative.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+      }
+    }
+    return longest + page.projectionQuery().length();
+  }
+
   private boolean startsWithBase(byte[] json, int at) {
     return at + upstreamBaseBytes.length <= json.length
         && java.util.Arrays.equals(json, at, at + upstreamBaseBytes.length, upstreamBaseBytes, 0, upstreamBaseBytes.length);
   }
 
-  private @Nullable String replacement(UrlOccurrence u, PageContext page) {
+  private @Nullable String replacement(UrlOccurrence u, PageContext page, int padTo) {
     String value = u.value();
     String relative = relativeToBase(value);
     if (u.isBundleLink() && relative != null
         && (PAGING_RELATIONS.contains(u.linkRelation()) || relative.contains("_getpages="))) {
       int number = pageNumber(relative, u.linkRelation(), page.currentPage());
       // the client's projection travels inside the signed link; the EPR never sees it
-      String token = pageLinks.wrap(relative + page.projectionQuery(), page.searchedType(), number, page.binding(), page.now());
+      String token = pageLinks.wrap(relative + page.projectionQuery(), page.searchedType(), number, page.pageSize(),
+          padTo, page.binding(), page.now());
       return publicBase + "?_fwpage=" + token + page.clientQuery();
     }
     if (value.startsWith(upstreamBase)) {

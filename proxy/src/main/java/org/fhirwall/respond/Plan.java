@@ -31,6 +31,11 @@ import org.jspecify.annotations.Nullable;
  * @param releaseTotal a search total may be shown with every page (else only with the last)
  * @param scopedTypes the types the app's SMART scopes grant ({@code *}: all), null when no scope governs the
  *     principal: entries of other types are removed like those the role may not read
+ * @param pageSize how many matches a page of this search was asked to hold ({@code _count} as fhirwall
+ *     forwarded it, or as the paging link carries it); 0 when unknown or not a search: a page that holds
+ *     that many always links to a next one (see {@link FullPages})
+ * @param pastTheEnd the request follows fhirwall's own link past the last page: answered with an empty
+ *     page, the EPR is not asked
  */
 public record Plan(
     @Nullable FhirRequest upstreamRequest,
@@ -46,15 +51,29 @@ public record Plan(
     boolean releaseTotal,
     boolean bulkManifest,
     boolean binaryAsNdjson,
-    @Nullable Set<String> scopedTypes) {
+    @Nullable Set<String> scopedTypes,
+    int pageSize,
+    boolean pastTheEnd) {
 
   public Plan {
+    if (pageSize < 0) {
+      throw new IllegalArgumentException("pageSize: " + pageSize + " (expected: >= 0)");
+    }
     if ((upstreamRequest == null) == (pageTarget == null)) {
       throw new IllegalArgumentException("expected exactly one of upstreamRequest and pageTarget");
     }
     requireNonNull(binding, "binding");
     requireNonNull(format, "format");
     requireNonNull(role, "role");
+  }
+
+  /** A plan of no known page size that does not follow a link past the end. */
+  public Plan(@Nullable FhirRequest upstreamRequest, @Nullable String pageTarget, @Nullable Projection projection,
+      @Nullable String searchedType, int pageNumber, String binding, Format format, boolean pretty, RolePolicy role,
+      boolean countOnly, boolean releaseTotal, boolean bulkManifest, boolean binaryAsNdjson,
+      @Nullable Set<String> scopedTypes) {
+    this(upstreamRequest, pageTarget, projection, searchedType, pageNumber, binding, format, pretty, role, countOnly,
+        releaseTotal, bulkManifest, binaryAsNdjson, scopedTypes, 0, false);
   }
 
   /** Whether the answer is a batch or transaction response, whose entries may each be a search of their own. */
@@ -150,10 +169,32 @@ public record Plan(
     if (page != null) {
       PageTargets.Split split = PageTargets.split(page.upstreamTarget());
       return new Plan(null, split.target(), split.projection(), page.searchedType(), page.pageNumber(), binding,
-          r.responseFormat(), r.pretty(), allow.role(), false, allow.pinned(), false, false, scopedTypes);
+          r.responseFormat(), r.pretty(), allow.role(), false, allow.pinned(), false, false, scopedTypes,
+          page.pageSize(), page.end());
     }
     return new Plan(withoutProjections(r), null, Projection.of(r.params()), r.resourceType(), 1, binding,
-        r.responseFormat(), r.pretty(), allow.role(), allow.countOnly(), allow.pinned(), manifest, ndjsonBinary, scopedTypes);
+        r.responseFormat(), r.pretty(), allow.role(), allow.countOnly(), allow.pinned(), manifest, ndjsonBinary, scopedTypes,
+        allow.countOnly() ? 0 : pageSize(r), false);
+  }
+
+  /**
+   * The page size of a search as forwarded: the policy always sets {@code _count} (the role's cap when
+   * the client sent none), once, in one spelling; 0 for anything else.
+   */
+  private static int pageSize(FhirRequest r) {
+    if (!r.interaction().isSearch()) {
+      return 0;
+    }
+    for (org.fhirwall.fhir.QueryParam q : r.params()) {
+      if (q.name().equals("_count")) {
+        try {
+          return Math.max(0, Integer.parseInt(q.value()));
+        } catch (NumberFormatException e) {
+          return 0;
+        }
+      }
+    }
+    return 0;
   }
 
   /** The request without the projection parameters, at top level and in every bundle entry. */

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * Shapes an EPR answer fhirwall has inspected and charged into what the client receives: EPR URLs
  * and paging links rewritten to fhirwall's own, entries of types the role may not read removed, a
  * resolved count reduced to its total, a total withheld until the last page when it could tell of
- * patients not shown, the client's projection applied, a bulk-export Binary unwrapped to its
+ * patients not shown, a full search page given a next link when the EPR gave none and {@code last}
+ * links dropped (a page's links tell nothing of matches it does not show), the client's projection applied, a bulk-export Binary unwrapped to its
  * NDJSON, XML for clients that asked for it, and only the allowed EPR headers. Shapes, never
  * decides: what may be released was decided before. Thread-safe.
  */
@@ -99,11 +100,14 @@ public final class Responder {
     }
     boolean binary = p.binaryAsNdjson() && out.status() == 200;
     boolean editable = isFhirJson(out) && out.read().json().length > 0 && out.status() < 300;
+    // a full search page links to a next page whether the EPR has one or not (see FullPages)
+    FullPages.Insertion next = editable && !binary ? FullPages.of(p, out.status(), out.read()) : null;
+    boolean morePages = out.read().hasNextPage() || next != null;
     // a withheld total is cut in the same copy as the links are rewritten
-    JsonSplicer.Cut total = editable && !binary ? EntryEdits.totalOnly(out.read().json(), p, out.read(), out.read().hasNextPage()) : null;
+    JsonSplicer.Cut total = editable && !binary ? EntryEdits.totalOnly(out.read().json(), p, out.read(), morePages) : null;
     byte[] body = links.rewrite(out.read(), new LinkRewriter.PageContext(p.searchedType(), p.pageNumber(), p.binding(),
         out.now(), p.projection() == null ? "" : PageTargets.query(p.projection()),
-        p.format() == Format.XML ? "&_format=xml" : ""), total);
+        p.format() == Format.XML ? "&_format=xml" : "", p.pageSize()), total, next);
     String contentType = contentType(out.contentType(), body.length);
     try {
       if (p.binaryAsNdjson() && out.status() == 200) {
@@ -114,7 +118,7 @@ public final class Responder {
       }
       if (isFhirJson(out) && body.length > 0 && out.status() < 300) {
         if (total == null) {
-          body = EntryEdits.apply(body, p, out.read(), out.read().hasNextPage());
+          body = EntryEdits.apply(body, p, out.read(), morePages);
         }
         if (p.projection() != null) {
           body = p.projection().apply(fhir, body);

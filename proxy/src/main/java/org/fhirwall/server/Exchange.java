@@ -151,6 +151,7 @@ final class Exchange {
     }
     Decision.Allow allow = (Decision.Allow) decision;
     Trail allowed = Steps.noted(t.allowed(allow), ExportBindings.cancelNote(allow)); // a cancel's record says so
+    allowed = Steps.noted(allowed, page != null && page.end() ? PastTheEnd.NOTE : null);
     enter(allowed, allow, Plan.of(allow, page, p.pagingBinding(), SmartScopes.readableTypes(p)));
   }
 
@@ -223,8 +224,14 @@ final class Exchange {
     };
   }
 
-  /** 5. upstream: fhirwall's own canonical request (or the EPR's page target), never the client's. */
+  /**
+   * 5. upstream: fhirwall's own canonical request (or the EPR's page target), never the client's; a
+   * link past the last page is answered by fhirwall itself.
+   */
   private Future<UpstreamResult> send(Trail t, Decision.Allow allow, Plan plan) {
+    if (plan.pastTheEnd()) { // fhirwall's own link past a full last page: its own empty page, the EPR is not asked
+      return ctx.channel().eventLoop().newSucceededFuture(PastTheEnd.page(settings.upstreamBaseUrl(), allow.request()));
+    }
     Forwarding.Client client = new Forwarding.Client(t.remoteAddress(), settings.publicScheme(), settings.publicHost(),
         t.requestId());
     return upstream.send(ctx.channel().eventLoop(), Forwarding.of(plan.upstreamRequest(), plan.pageTarget(), allow.request(), client));

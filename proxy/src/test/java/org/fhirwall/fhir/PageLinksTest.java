@@ -185,4 +185,32 @@ class PageLinksTest {
     assertThat(token.length()).isLessThanOrEqualTo(ParserSettings.defaults("").maxPageTokenLength());
     assertThat(open(token, "alice", NOW)).isInstanceOf(PageLinks.PageOpen.Opened.class);
   }
+
+  @Test
+  void aTokensLengthDependsOnlyOnItsTargetsBucket() {
+    int shortOne = links.wrap("?_getpages=a", "Patient", 2, "alice", NOW).length();
+    assertThat(links.wrap("?" + "x".repeat(511), "Patient", 2, "alice", NOW)).hasSize(shortOne);
+    assertThat(links.wrap("?" + "x".repeat(512), "Patient", 2, "alice", NOW).length()).isGreaterThan(shortOne);
+    assertThat(links.wrap("?" + "x".repeat(700), "Patient", 2, "alice", NOW))
+        .hasSameSizeAs(links.wrap("?" + "x".repeat(1023), "Patient", 2, "alice", NOW));
+    assertThat(links.wrap("?_getpages=a", "Patient", 2, 20, 900, "alice", NOW))
+        .as("padded to the bucket of a longer link of the same answer")
+        .hasSameSizeAs(links.wrap("?" + "x".repeat(1000), "Patient", 2, 20, 0, "alice", NOW));
+  }
+
+  @Test
+  void anEndTokenIsAsLongAsARealOneAndOpensAsTheEnd() {
+    String real = links.wrap(TARGET, "Patient", 2, 20, 100, "alice", NOW);
+    String end = links.wrapEnd("", "Patient", 2, 20, 100, "alice", NOW);
+    assertThat(end).hasSameSizeAs(real);
+    PageLinks.PageLink opened = ((PageLinks.PageOpen.Opened) open(end, "alice", NOW)).link();
+    assertThat(opened.end()).isTrue();
+    assertThat(opened.pageSize()).isEqualTo(20);
+    assertThat(opened.upstreamTarget()).isEmpty();
+    PageLinks.PageLink genuine = ((PageLinks.PageOpen.Opened) open(real, "alice", NOW)).link();
+    assertThat(genuine.end()).isFalse();
+    assertThat(genuine.pageSize()).isEqualTo(20);
+    assertThat(genuine.upstreamTarget()).isEqualTo(TARGET);
+    assertForbidden(open(end, "bob", NOW));
+  }
 }
