@@ -125,6 +125,28 @@ class FullPageLinksJpaIT {
     assertThat(line).doesNotContain("\"reference\":\"Patient/");
   }
 
+  @Test
+  void theSameSearchInsideABatchTellsNothingEither() throws Exception {
+    JsonNode a = batched(search("le" + target.birthDate()));
+    JsonNode b = batched(search("lt" + target.birthDate()));
+    assertThat(a.path("entry")).hasSize(1);
+    assertThat(a.path("entry")).isEqualTo(b.path("entry"));
+    assertThat(a.has("total")).isFalse();
+    assertThat(b.has("total")).isFalse();
+    assertThat(relations(a)).isEqualTo(relations(b)).contains("next");
+    assertThat(link(a, "next").length()).isEqualTo(link(b, "next").length());
+  }
+
+  /** The searchset answering {@code search} as the one entry of a batch. */
+  private JsonNode batched(String search) throws Exception {
+    HttpResponse<String> r = it.send(java.net.http.HttpRequest.newBuilder(it.uri("")).header("Content-Type", "application/fhir+json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+            + "{\"request\":{\"method\":\"GET\",\"url\":\"" + search + "\"}}]}")),
+        it.token("probe-" + UUID.randomUUID(), "counted"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body()).path("entry").get(0).path("resource");
+  }
+
   static List<String> relations(JsonNode bundle) {
     List<String> out = new ArrayList<>();
     bundle.path("link").forEach(l -> out.add(l.path("relation").asText()));

@@ -5,6 +5,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.fhirwall.fhir.FhirRequest;
+import org.fhirwall.fhir.Interaction;
 import org.fhirwall.inspect.Inspection;
 import org.jspecify.annotations.Nullable;
 
@@ -17,8 +21,9 @@ import org.jspecify.annotations.Nullable;
  * a criterion). So a full page the EPR gave no next link gets fhirwall's own, which leads to an empty
  * page; whoever follows a link learns what it leads to, and is charged for what it shows.
  *
- * <p>Reads only the top level of the answer (and its entries' {@code search.mode}), streaming;
- * thread-safe; no I/O.
+ * <p>The searches inside a batch or transaction answer alike, each with its own entry's
+ * {@code _count}. Reads only the Bundles' own members (and their entries' {@code search.mode}),
+ * streaming; thread-safe; no I/O.
  */
 final class FullPages {
   private static final JsonFactory FACTORY = new JsonFactory();
@@ -50,30 +55,111 @@ final class FullPages {
   }
 
   /**
-   * Where a next link must be added to this answer: a searchset (the answer of a search or of a
-   * followed paging link, status 2xx) with at least {@link Plan#pageSize()} entries of
-   * {@code search.mode} {@code match} (an entry that names no mode counts as one) and no next link of
-   * its own; null otherwise, and for a body it cannot read (the inspector read it already).
+   * A searchset in an answer: the top-level one, or one answering a search entry of a batch or
+   * transaction; bytes [{@code from}, {@code to}) of the body.
+   *
+   * @param pageSize how many matches its page was asked to hold (carried in its paging links)
+   * @param next where fhirwall's own next link goes, null when the page is not full or has the EPR's
+   * @param nested it answers an entry of a batch or transaction (so it is that search's first page)
    */
-  static @Nullable Insertion of(Plan plan, int status, Inspection.Read read) {
-    int size = plan.pageSize();
-    if (size <= 0 || status / 100 != 2 || plan.countOnly() || plan.answersABundle() || !"Bundle".equals(read.rootType())
-        || read.resourceCount() - 1 < size) { // fewer resources than the page holds: cannot be full
-      return null;
+  record Searchset(int from, int to, int pageSize, @Nullable Insertion next, boolean nested) {}
+
+  /**
+   * The searchsets of an answer (status 2xx) whose page size is known: the answer of a search or of
+   * a followed paging link ({@link Plan#pageSize()}), or the searches of a batch or transaction
+   * answer (each entry's {@code _count}, answered in the same position). Each says where a next link
+   * must be added: a searchset with at least its page size of entries of {@code search.mode}
+   * {@code match} (an entry that names no mode counts as one) and no next link of its own. Empty for
+   * a body it cannot read (the inspector read it already).
+   */
+  static List<Searchset> of(Plan plan, int status, Inspection.Read read) {
+    if (status / 100 != 2 || plan.countOnly() || !"Bundle".equals(read.rootType())) {
+      return List.of();
     }
     try (JsonParser p = FACTORY.createParser(read.json())) {
-      return top(p, size);
+      if (plan.answersABundle()) {
+        int[] sizes = entrySizes(plan);
+        return sizes.length == 0 ? List.of() : nested(p, sizes);
+      }
+      int size = plan.pageSize();
+      if (size <= 0 || read.resourceCount() - 1 < size) { // fewer resources than the page holds: cannot be full
+        return List.of();
+      }
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return List.of();
+      }
+      return List.of(searchset(p, size, false));
     } catch (IOException | RuntimeException e) {
-      return null;
+      return List.of();
     }
   }
 
-  private static @Nullable Insertion top(JsonParser p, int size) throws IOException {
-    if (p.nextToken() != JsonToken.START_OBJECT) {
-      return null;
+  /** Whether fhirwall adds a next link to any of {@code pages}. */
+  static boolean addsNext(List<Searchset> pages) {
+    for (Searchset s : pages) {
+      if (s.next() != null) {
+        return true;
+      }
     }
-    int objectAt = (int) p.currentTokenLocation().getByteOffset() + 1;
+    return false;
+  }
+
+  /** The page size of each entry of a batch or transaction, by position (0: not a search); empty when none is one. */
+  private static int[] entrySizes(Plan plan) {
+    FhirRequest r = plan.upstreamRequest();
+    if (r == null) {
+      return new int[0];
+    }
+    int[] sizes = new int[r.entries().size()];
+    boolean any = false;
+    for (int i = 0; i < sizes.length; i++) {
+      FhirRequest e = r.entries().get(i).request();
+      sizes[i] = e.interaction() == Interaction.PAGE ? 0 : Plan.pageSize(e);
+      any |= sizes[i] > 0;
+    }
+    return any ? sizes : new int[0];
+  }
+
+  /** The searchsets answering the entries of a batch or transaction response. */
+  private static List<Searchset> nested(JsonParser p, int[] sizes) throws IOException {
+    List<Searchset> out = new ArrayList<>();
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      return out;
+    }
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken v = p.nextToken();
+      if (!name.equals("entry") || v != JsonToken.START_ARRAY) {
+        p.skipChildren();
+        continue;
+      }
+      int i = 0;
+      for (JsonToken t; (t = p.nextToken()) != JsonToken.END_ARRAY; i++) {
+        if (t != JsonToken.START_OBJECT) {
+          p.skipChildren();
+          continue;
+        }
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String field = p.currentName();
+          JsonToken r = p.nextToken();
+          if (field.equals("resource") && r == JsonToken.START_OBJECT && i < sizes.length && sizes[i] > 0) {
+            out.add(searchset(p, sizes[i], true));
+          } else {
+            p.skipChildren();
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The Bundle object the parser is at the start of, read to its end. */
+  private static Searchset searchset(JsonParser p, int size, boolean nested) throws IOException {
+    int from = (int) p.currentTokenLocation().getByteOffset();
+    int objectAt = from + 1;
     boolean searchset = false;
+    boolean hasNext = false;
+    boolean readable = true;
     int matches = 0;
     int linkAt = -1;
     boolean emptyLinks = false;
@@ -84,38 +170,45 @@ final class FullPages {
         case "type" -> searchset = value == JsonToken.VALUE_STRING && "searchset".equals(p.getText());
         case "link" -> {
           if (value != JsonToken.START_ARRAY) {
-            return null;
+            readable = false;
+            p.skipChildren();
+            continue;
           }
           emptyLinks = true;
-          JsonToken t;
-          while ((t = p.nextToken()) == JsonToken.START_OBJECT) {
+          for (JsonToken t; (t = p.nextToken()) != JsonToken.END_ARRAY; ) {
             emptyLinks = false;
-            if ("next".equals(relation(p))) {
-              return null; // the EPR's own: rewritten like every paging link
+            if (t == JsonToken.START_OBJECT) {
+              hasNext |= "next".equals(relation(p)); // the EPR's own: rewritten like every paging link
+            } else {
+              readable = false; // not FHIR links: nothing to add to
+              p.skipChildren();
             }
-          }
-          if (t != JsonToken.END_ARRAY) {
-            return null; // not FHIR links: nothing to add to
           }
           linkAt = (int) p.currentTokenLocation().getByteOffset();
         }
         case "entry" -> {
           if (value != JsonToken.START_ARRAY) {
-            return null;
+            readable = false;
+            p.skipChildren();
+            continue;
           }
-          while (p.nextToken() == JsonToken.START_OBJECT) {
-            if (isMatch(p)) {
+          for (JsonToken t; (t = p.nextToken()) != JsonToken.END_ARRAY; ) {
+            if (t == JsonToken.START_OBJECT && isMatch(p)) {
               matches++;
+            } else if (t != JsonToken.START_OBJECT) {
+              p.skipChildren();
             }
           }
         }
         default -> p.skipChildren();
       }
     }
-    if (!searchset || matches < size) {
-      return null;
+    int to = (int) p.currentLocation().getByteOffset();
+    Insertion next = null;
+    if (searchset && readable && !hasNext && matches >= size) {
+      next = linkAt >= 0 ? new Insertion(linkAt, true, emptyLinks) : new Insertion(objectAt, false, false);
     }
-    return linkAt >= 0 ? new Insertion(linkAt, true, emptyLinks) : new Insertion(objectAt, false, false);
+    return new Searchset(from, to, size, next, nested);
   }
 
   /** The {@code relation} of the link object the parser is at the start of; leaves it at its end. */

@@ -52,11 +52,11 @@ final class LinkRewriter {
   }
 
   byte[] rewrite(Inspection.Read read, PageContext page) {
-    return rewrite(read, page, null, null);
+    return rewrite(read, page, null, List.of());
   }
 
   byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut) {
-    return rewrite(read, page, cut, null);
+    return rewrite(read, page, cut, List.of());
   }
 
   /**
@@ -66,16 +66,21 @@ final class LinkRewriter {
    * padded to the size bucket of its longest link, so fhirwall's own next link is as long as the EPR's
    * would have been.
    */
-  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut, FullPages.@Nullable Insertion next) {
+  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut, List<FullPages.Searchset> searchsets) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
     List<JsonSplicer.Swap> swaps = new ArrayList<>();
     byte[] json = read.json();
     int padTo = padTo(read, page);
-    if (next != null) {
-      String carried = page.projectionQuery().isEmpty() ? "" : "?" + page.projectionQuery();
-      String token = pageLinks.wrapEnd(carried, page.searchedType(), page.currentPage() + 1, page.pageSize(), padTo,
-          page.binding(), page.now());
-      swaps.add(new JsonSplicer.Swap(next.at(), next.at(), next.bytes(publicBase + "?_fwpage=" + token + page.clientQuery())));
+    for (FullPages.Searchset s : searchsets) {
+      FullPages.Insertion next = s.next();
+      if (next != null) {
+        String carried = page.projectionQuery().isEmpty() ? "" : "?" + page.projectionQuery();
+        // a search inside a batch answer is on its first page, the answer itself on the plan's
+        int current = s.nested() ? 1 : page.currentPage();
+        String token = pageLinks.wrapEnd(carried, page.searchedType(), current + 1, s.pageSize(), padTo, page.binding(),
+            page.now());
+        swaps.add(new JsonSplicer.Swap(next.at(), next.at(), next.bytes(publicBase + "?_fwpage=" + token + page.clientQuery())));
+      }
     }
     boolean dropsLast = LastLinks.any(read);
     if (dropsLast) {
@@ -90,12 +95,22 @@ final class LinkRewriter {
         swaps.add(new JsonSplicer.Swap(u.start() + 1, u.start() + 1 + upstreamBaseBytes.length, publicBaseBytes));
         continue;
       }
-      String replacement = replacement(u, page, padTo);
+      String replacement = replacement(u, page, padTo, pageSize(u, page, searchsets));
       if (replacement != null && !replacement.equals(u.value())) {
         replacements.add(new JsonSplicer.Replacement(u, replacement));
       }
     }
     return replacements.isEmpty() && swaps.isEmpty() && cut == null ? json : JsonSplicer.splice(json, replacements, swaps, cut);
+  }
+
+  /** The page size of the search a link belongs to: the innermost searchset around it, else the answer's. */
+  private static int pageSize(UrlOccurrence u, PageContext page, List<FullPages.Searchset> searchsets) {
+    for (FullPages.Searchset s : searchsets) {
+      if (s.nested() && s.from() <= u.start() && u.end() <= s.to()) {
+        return s.pageSize();
+      }
+    }
+    return page.pageSize();
   }
 
   /** The longest page target among the answer's Bundle links (what its tokens are padded to), in bytes. */
@@ -115,14 +130,14 @@ final class LinkRewriter {
         && java.util.Arrays.equals(json, at, at + upstreamBaseBytes.length, upstreamBaseBytes, 0, upstreamBaseBytes.length);
   }
 
-  private @Nullable String replacement(UrlOccurrence u, PageContext page, int padTo) {
+  private @Nullable String replacement(UrlOccurrence u, PageContext page, int padTo, int pageSize) {
     String value = u.value();
     String relative = relativeToBase(value);
     if (u.isBundleLink() && relative != null
         && (PAGING_RELATIONS.contains(u.linkRelation()) || relative.contains("_getpages="))) {
       int number = pageNumber(relative, u.linkRelation(), page.currentPage());
       // the client's projection travels inside the signed link; the EPR never sees it
-      String token = pageLinks.wrap(relative + page.projectionQuery(), page.searchedType(), number, page.pageSize(),
+      String token = pageLinks.wrap(relative + page.projectionQuery(), page.searchedType(), number, pageSize,
           padTo, page.binding(), page.now());
       return publicBase + "?_fwpage=" + token + page.clientQuery();
     }

@@ -181,7 +181,7 @@ public record Plan(
    * The page size of a search as forwarded: the policy always sets {@code _count} (the role's cap when
    * the client sent none), once, in one spelling; 0 for anything else.
    */
-  private static int pageSize(FhirRequest r) {
+  static int pageSize(FhirRequest r) {
     if (!r.interaction().isSearch()) {
       return 0;
     }

@@ -74,7 +74,8 @@ public final class Responder {
     boolean json = isFhirJson(out);
     return p.binaryAsNdjson() && out.status() == 200
         || json && out.status() < 300 && (p.projection() != null || p.format() == Format.XML || p.countOnly()
-            || EntryEdits.hasForeignTypes(out.read(), p) || EntryEdits.withholdsNestedTotals(p, out.read().hasNextPage())
+            || EntryEdits.hasForeignTypes(out.read(), p) || EntryEdits.withholdsNestedTotals(p, out.read().hasNextPage()
+            || p.answersABundle() && FullPages.addsNext(FullPages.of(p, out.status(), out.read())))
             || p.entriesMinimal());
   }
 
@@ -101,13 +102,13 @@ public final class Responder {
     boolean binary = p.binaryAsNdjson() && out.status() == 200;
     boolean editable = isFhirJson(out) && out.read().json().length > 0 && out.status() < 300;
     // a full search page links to a next page whether the EPR has one or not (see FullPages)
-    FullPages.Insertion next = editable && !binary ? FullPages.of(p, out.status(), out.read()) : null;
-    boolean morePages = out.read().hasNextPage() || next != null;
+    List<FullPages.Searchset> searchsets = editable && !binary ? FullPages.of(p, out.status(), out.read()) : List.of();
+    boolean morePages = out.read().hasNextPage() || FullPages.addsNext(searchsets);
     // a withheld total is cut in the same copy as the links are rewritten
     JsonSplicer.Cut total = editable && !binary ? EntryEdits.totalOnly(out.read().json(), p, out.read(), morePages) : null;
     byte[] body = links.rewrite(out.read(), new LinkRewriter.PageContext(p.searchedType(), p.pageNumber(), p.binding(),
         out.now(), p.projection() == null ? "" : PageTargets.query(p.projection()),
-        p.format() == Format.XML ? "&_format=xml" : "", p.pageSize()), total, next);
+        p.format() == Format.XML ? "&_format=xml" : "", p.pageSize()), total, searchsets);
     String contentType = contentType(out.contentType(), body.length);
     try {
       if (p.binaryAsNdjson() && out.status() == 200) {

@@ -93,7 +93,8 @@ class CountOraclesExchangeTest {
    */
   @Test
   void aSearchTotalInsideABatchAnswerIsWithheldWhileItsSearchHasMorePages() throws Exception {
-    epr = r -> json(200, batchResponse(searchset(96, true, "p1"), searchset(1, false, "p2")));
+    // the second search's page is not full (a full one links on and withholds its total: FullPageLinksExchangeTest)
+    epr = r -> json(200, batchResponse(searchset(96, true, "p1"), searchset(0, false)));
     FullHttpResponse r = post("", "application/fhir+json", batch("Patient?gender=female&_count=1",
         "Patient?family=Martin&_count=1"));
     assertThat(r.status().code()).as(body(r)).isEqualTo(200);
@@ -102,9 +103,9 @@ class CountOraclesExchangeTest {
     assertThat(paged.has("total")).as("a total over matches not shown: " + paged).isFalse();
     assertThat(paged.path("entry")).hasSize(1);
     assertThat(paged.path("link").toString()).contains("_fwpage=");
-    assertThat(entries.get(1).path("resource").path("total").asInt()).as("a search answered whole keeps its total")
-        .isEqualTo(1);
-    assertThat(audit.get(0).patients()).containsExactlyInAnyOrder("Patient/p1", "Patient/p2");
+    assertThat(entries.get(1).path("resource").has("total")).as("a search answered whole keeps its total").isTrue();
+    assertThat(entries.get(1).path("resource").path("total").asInt()).isZero();
+    assertThat(audit.get(0).patients()).containsExactlyInAnyOrder("Patient/p1");
   }
 
   // --- the address of a matched record ---------------------------------------------------------------

@@ -143,6 +143,41 @@ class FullPageLinksExchangeTest {
     assertThat(answer.path("link")).hasSize(2);
   }
 
+  /** The same oracle inside a batch: each search of a batch answer is held to the same rule, with its own _count. */
+  @Test
+  void aFullSearchInsideABatchAnswerLinksOnAlikeAndItsLinkLeadsToAnEmptyPage() throws Exception {
+    epr = r -> json(200, batchResponse(page(1, false, false, "decoy"), page(2, false, false, "p1", "p2")));
+    JsonNode alone = JSON.readTree(body(post(batch(SEARCH + "&_count=1", "Patient?family=Martin&_count=2"))));
+    epr = r -> json(200, batchResponse(page(null, true, false, "decoy"), page(2, false, false, "p1", "p2")));
+    JsonNode withTarget = JSON.readTree(body(post(batch(SEARCH + "&_count=1", "Patient?family=Martin&_count=2"))));
+
+    JsonNode a = alone.path("entry").get(0).path("resource");
+    JsonNode b = withTarget.path("entry").get(0).path("resource");
+    assertThat(a.path("entry")).isEqualTo(b.path("entry"));
+    assertThat(a.has("total")).as(a.toString()).isFalse();
+    assertThat(a.path("link").findValuesAsText("relation")).isEqualTo(b.path("link").findValuesAsText("relation"))
+        .containsExactly("self", "next");
+    assertThat(link(a, "next").length()).isEqualTo(link(b, "next").length());
+    JsonNode full = alone.path("entry").get(1).path("resource");
+    assertThat(link(full, "next")).as("full at its own _count").isNotNull();
+    assertThat(full.has("total")).isFalse();
+
+    int asked = reachedEpr.size();
+    FullHttpResponse r = get(link(a, "next").substring(ExchangeRig.PUBLIC.length()));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(reachedEpr).hasSize(asked);
+    assertThat(JSON.readTree(body(r)).has("entry")).isFalse();
+  }
+
+  @Test
+  void aSearchInsideABatchAnswerThatIsNotFullHasNoNextLink() throws Exception {
+    epr = r -> json(200, batchResponse(page(1, false, false, "p1")));
+    JsonNode answer = JSON.readTree(body(post(batch("Patient?family=Martin&_count=2"))));
+    JsonNode searchset = answer.path("entry").get(0).path("resource");
+    assertThat(link(searchset, "next")).isNull();
+    assertThat(searchset.path("total").asInt()).isEqualTo(1);
+  }
+
   // --- the rig ---------------------------------------------------------------------------------------
 
   static String page(Integer total, boolean next, boolean last, String... ids) {
@@ -178,23 +213,49 @@ class FullPageLinksExchangeTest {
     return null;
   }
 
+  static String batchResponse(String... resources) {
+    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":[");
+    for (int i = 0; i < resources.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"resource\":").append(resources[i])
+          .append(",\"response\":{\"status\":\"200 OK\"}}");
+    }
+    return sb.append("]}").toString();
+  }
+
+  static String batch(String... urls) {
+    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[");
+    for (int i = 0; i < urls.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"request\":{\"method\":\"GET\",\"url\":\"").append(urls[i]).append("\"}}");
+    }
+    return sb.append("]}").toString();
+  }
+
+  private FullHttpResponse post(String bundle) {
+    return send("POST /fhir HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\nContent-Type: application/fhir+json\r\n"
+        + "Content-Length: " + bundle.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\n\r\n" + bundle);
+  }
+
   /** GET {@code target} (relative to fhirwall's base, or starting with {@code ?}). */
   private FullHttpResponse get(String target) {
     String path = target.startsWith("?") ? "/fhir" + target : "/fhir/" + target;
+    return send("GET " + path + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n");
+  }
+
+  private FullHttpResponse send(String wire) {
     if (channel == null) {
       channel = ExchangeRig.channel(ExchangeRig.stages("""
           role: ward
           applies-to: {roles: [ward]}
           authentication: {amr: [otp]}
-          interactions: [read, search-type]
+          interactions: [read, search-type, batch]
           resource-types: [Patient, Observation]
           patient-limits: [{window: 1h, max: 30}]
           search: {max-count: 3, unselective: cap, require-patient-criterion: false}
+          batch: {max-entries: 3}
           rate: {requests-per-second: 100, burst: 100, concurrent: 4}
           """, ExchangeRig.wardClinician(), store, new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)),
           ExchangeRig.epr(reachedEpr, r -> epr.apply(r)), new InFlight());
     }
-    return ExchangeRig.answers(channel, "GET " + path + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n",
-        () -> { }, 1).get(0);
+    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
   }
 }
