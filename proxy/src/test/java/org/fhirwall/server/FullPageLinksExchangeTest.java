@@ -101,6 +101,17 @@ class FullPageLinksExchangeTest {
   }
 
   @Test
+  void aSearchPostedToSearchIsHeldToTheSameRule() throws Exception {
+    epr = r -> json(200, page(1, false, false, "decoy"));
+    String form = "identifier=mrn%7Cdecoy,mrn%7Ctarget&birthdate=lt1970-01-01&_count=1";
+    JsonNode answer = JSON.readTree(body(send("POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\n"
+        + "Authorization: Bearer good\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+        + form.length() + "\r\n\r\n" + form)));
+    assertThat(link(answer, "next")).startsWith(ExchangeRig.PUBLIC + "?_fwpage=");
+    assertThat(answer.has("total")).isFalse();
+  }
+
+  @Test
   void aPageThatIsNotFullHasNoNextLinkAndKeepsItsTotal() throws Exception {
     epr = r -> json(200, page(2, false, false, "p1", "p2"));
     JsonNode answer = JSON.readTree(body(get("Patient?family=Martin&_count=3")));
