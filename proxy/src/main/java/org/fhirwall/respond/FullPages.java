@@ -63,6 +63,7 @@ final class FullPages {
    * @param nested it answers an entry of a batch or transaction (so it is that search's first page)
    */
   record Searchset(int from, int to, int pageSize, @Nullable Insertion next, boolean nested) {}
+  // (a top-level searchset that links to a next page itself may end at its link array: its extent is only read for nested ones)
 
   /**
    * The searchsets of an answer (status 2xx) whose page size is known: the answer of a search or of
@@ -185,6 +186,11 @@ final class FullPages {
             }
           }
           linkAt = (int) p.currentTokenLocation().getByteOffset();
+          if (hasNext && readable && !nested) {
+            // the answer's own page links to a next one: nothing to add, and its entries need not be read (where HAPI
+            // FHIR writes the link array, before the entries, this spares a pass over the whole page)
+            return new Searchset(from, linkAt, size, null, false);
+          }
         }
         case "entry" -> {
           if (value != JsonToken.START_ARRAY) {
