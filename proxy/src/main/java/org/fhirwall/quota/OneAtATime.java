@@ -29,17 +29,29 @@ final class OneAtATime {
       return;
     }
     List<Runnable> completions = new ArrayList<>(1);
+    RuntimeException failed = null;
     int left = 1;
     while (left != 0) {
       int ran = 0;
       for (Supplier<Runnable> t; ran < left && (t = tasks.poll()) != null; ran++) {
-        completions.add(t.get());
+        try {
+          completions.add(t.get());
+        } catch (RuntimeException e) { // the tasks queued behind it still run (else they would wait for ever)
+          failed = failed == null ? e : failed;
+        }
       }
       for (Runnable completion : completions) {
-        completion.run();
+        try {
+          completion.run();
+        } catch (RuntimeException e) {
+          failed = failed == null ? e : failed;
+        }
       }
       completions.clear();
       left = queued.addAndGet(-ran);
+    }
+    if (failed != null) {
+      throw failed; // to whoever ran the queue: a task or completion that throws is a bug
     }
   }
 }

@@ -101,6 +101,24 @@ class OneAtATimeTest {
     assertThat(completions.get()).isEqualTo(threads * each);
   }
 
+  @Test
+  void aTaskThatThrowsLeavesTheTasksBehindItToRunAndTheQueueFree() {
+    List<String> log = new CopyOnWriteArrayList<>();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> serial.run(() -> {
+      serial.run(() -> {
+        log.add("task 2");
+        return () -> log.add("completion 2");
+      });
+      throw new IllegalStateException("a bug");
+    })).isInstanceOf(IllegalStateException.class);
+    assertThat(log).as("the task queued behind the one that threw ran").containsExactly("task 2", "completion 2");
+    serial.run(() -> {
+      log.add("task 3");
+      return () -> { };
+    });
+    assertThat(log).as("the queue is free again: a new task runs at once").endsWith("task 3");
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       if (!latch.await(10, TimeUnit.SECONDS)) {
