@@ -105,6 +105,11 @@ final class FullPages {
     return false;
   }
 
+  /** Whether the plan answers a batch or transaction with a search among its entries (its answer may get next links). */
+  static boolean hasSearches(Plan plan) {
+    return plan.answersABundle() && entrySizes(plan).length > 0;
+  }
+
   /** The page size of each entry of a batch or transaction, by position (0: not a search); empty when none is one. */
   private static int[] entrySizes(Plan plan) {
     FhirRequest r = plan.upstreamRequest();
