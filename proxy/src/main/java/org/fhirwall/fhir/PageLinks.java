@@ -34,7 +34,7 @@ import org.jspecify.annotations.Nullable;
  * length tells nothing of its target beyond its bucket, and an end token ({@link #wrapEnd}) is as
  * long as a real one of the same bucket. Tampering with any byte makes the tag check fail.
  *
- * <p>Thread-safe: the key is immutable, a {@link Cipher} is made per call.
+ * <p>Thread-safe: the key is immutable; each thread has its own cipher, digest and random generator.
  * {@link #open} never throws on junk input.
  */
 public final class PageLinks {
