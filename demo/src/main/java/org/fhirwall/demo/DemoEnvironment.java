@@ -106,6 +106,7 @@ public final class DemoEnvironment implements AutoCloseable {
           public-base-url: http://127.0.0.1:%d/fhir
           upstream:
             url: %s
+            max-page-size: %d
           identity:
             issuer: %s
             audience: [fhirwall]
@@ -122,7 +123,7 @@ public final class DemoEnvironment implements AutoCloseable {
           # episodes of care, wards); a relationship written less than an hour ago explains nobody yet
           relationships:
             write-delay: 1h
-          """.formatted(port, port, epr.baseUrl(), issuer.issuer(), policies.toAbsolutePath(),
+          """.formatted(port, port, epr.baseUrl(), DemoFhirServer.MAXIMUM_PAGE_SIZE, issuer.issuer(), policies.toAbsolutePath(),
           workDir.resolve("audit.jsonl").toAbsolutePath(), webhook.getAddress().getPort(), tokens.toAbsolutePath()), UTF_8);
       DeploymentConfig config = new DeploymentLoader(name -> null).load(deployment, DeploymentLoader.Overrides.NONE);
       Fhirwall fhirwall = Fhirwall.start(config, new Fhirwall.Options(Clock.systemUTC(), null, 0, 0));

@@ -60,7 +60,7 @@ final class ValidateCommand implements Callable<Integer> {
           DeploymentConfig config = deployments.load(p, DeploymentLoader.Overrides.NONE);
           out.println(p + ": deployment file OK (upstream " + config.upstream().url() + ", issuer " + config.identity().issuer() + ")");
           config.warnings().forEach(w -> out.println(p + ": warning: " + w));
-          checked += validateDirectory(new RolePolicyLoader(knownTypes(), config.nonMfaAcr()), config.policies(), out, problems);
+          checked += validateDirectory(new RolePolicyLoader(knownTypes(), config.nonMfaAcr(), config.upstream().maxPageSize()), config.policies(), out, problems);
         } catch (ConfigException e) {
           problems.addAll(e.problems());
         }

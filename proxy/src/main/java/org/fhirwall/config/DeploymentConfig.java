@@ -142,6 +142,8 @@ public record DeploymentConfig(
    * @param headers static headers added to every upstream request (e.g. the EPR's own API key)
    * @param maxConnectionsPerLoop pooled keep-alive connections per event loop
    * @param maxConcurrent the bulkhead: requests in flight to the EPR at once, all clients together
+   * @param maxPageSize {@code upstream.max-page-size}: the most entries the EPR puts in one search page,
+   *     null when the deployment does not say (role policies' {@code search.max-count} is then not checked against it)
    */
   public record Upstream(
       URI url,
@@ -149,6 +151,7 @@ public record DeploymentConfig(
       Duration responseTimeout,
       int maxConnectionsPerLoop,
       int maxConcurrent,
+      @Nullable Integer maxPageSize,
       UpstreamTls tls,
       PerPrincipal perPrincipal,
       CircuitBreaker circuitBreaker,

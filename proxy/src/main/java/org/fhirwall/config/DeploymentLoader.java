@@ -178,7 +178,8 @@ public final class DeploymentLoader {
       pp.problem("max-concurrent", share + " (expected: at most upstream.max-concurrent, " + maxConcurrent + ")");
     }
     DeploymentConfig.Upstream upstream = new DeploymentConfig.Upstream(url(u, "url"), u.duration("connect-timeout"),
-        u.duration("response-timeout"), u.integer("max-connections-per-loop"), maxConcurrent, upstreamTls(u, dir),
+        u.duration("response-timeout"), u.integer("max-connections-per-loop"), maxConcurrent,
+        u.has("max-page-size") ? u.integer("max-page-size") : null, upstreamTls(u, dir),
         new DeploymentConfig.PerPrincipal(share, pp.integer("max-failures"), pp.duration("failure-window"),
             pp.duration("throttle-for")),
         new DeploymentConfig.CircuitBreaker(cb.integer("failure-rate"), cb.integer("minimum-calls"), cb.duration("slow-call"),

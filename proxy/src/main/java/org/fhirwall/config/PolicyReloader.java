@@ -67,7 +67,7 @@ public final class PolicyReloader implements Supplier<PolicyEngine>, AutoCloseab
   /** The reloader of a deployment's policy directory, with its reload and MFA settings. */
   public static PolicyReloader start(DeploymentConfig config, Set<String> knownResourceTypes, long periodMillis,
       ReloadListener listener) throws ConfigException {
-    return new PolicyReloader(config.policies(), new RolePolicyLoader(knownResourceTypes, config.nonMfaAcr()),
+    return new PolicyReloader(config.policies(), new RolePolicyLoader(knownResourceTypes, config.nonMfaAcr(), config.upstream().maxPageSize()),
         config.policyReload().allowWeakening(), periodMillis, listener);
   }
 

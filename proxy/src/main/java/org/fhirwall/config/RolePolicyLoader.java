@@ -57,6 +57,7 @@ public final class RolePolicyLoader {
 
   private final Set<String> knownResourceTypes;
   private final Set<String> nonMfaAcr;
+  private final @Nullable Integer eprMaxPageSize;
 
   /**
    * A loader that refuses the deployment schema's default {@code identity.non-mfa-acr} values as
@@ -70,8 +71,18 @@ public final class RolePolicyLoader {
 
   /** @param nonMfaAcr the deployment's {@code identity.non-mfa-acr}: acr values that are not MFA evidence */
   public RolePolicyLoader(Set<String> knownResourceTypes, Set<String> nonMfaAcr) {
+    this(knownResourceTypes, nonMfaAcr, null);
+  }
+
+  /**
+   * @param nonMfaAcr the deployment's {@code identity.non-mfa-acr}: acr values that are not MFA evidence
+   * @param eprMaxPageSize the deployment's {@code upstream.max-page-size}: a role that searches may not forward a
+   *     larger {@code _count} ({@code search.max-count}); null: not checked
+   */
+  public RolePolicyLoader(Set<String> knownResourceTypes, Set<String> nonMfaAcr, @Nullable Integer eprMaxPageSize) {
     this.knownResourceTypes = Set.copyOf(knownResourceTypes);
     this.nonMfaAcr = Set.copyOf(nonMfaAcr);
+    this.eprMaxPageSize = eprMaxPageSize;
   }
 
   private static Set<String> defaultNonMfaAcr() {
@@ -258,6 +269,7 @@ public final class RolePolicyLoader {
     if (!limits.isEmpty()) {
       checkOneRequestStaysUnderTheLimit(root, limits, interactions, search, batch);
     }
+    checkPagesAreTheEprs(root, interactions, search);
     ConfigTree rate = root.at("rate");
     RateRules rates = new RateRules(rate.number("requests-per-second"), rate.integer("burst"), rate.integer("concurrent"));
     EnumerationRules enumeration = enumeration(root.at("enumeration"));
@@ -294,6 +306,24 @@ public final class RolePolicyLoader {
       ConfigTree b = root.at("batch");
       b.problem("max-entries", batch.maxEntries() + (b.isSet("max-entries") ? "" : ", the default,") + " is more than " + limit
           + ": one batch of reads could take a principal over it (expected: at most " + smallest.max() + ")");
+    }
+  }
+
+  /**
+   * A page is "full" when it holds as many matches as the {@code _count} fhirwall forwarded, and a full
+   * page always links to a next one (respond.FullPages): the link then tells nothing of unseen matches.
+   * An EPR that cuts a page shorter than that {@code _count} breaks the rule, so a role may not forward
+   * more than the EPR's page ({@code upstream.max-page-size}, when the deployment says it).
+   */
+  private void checkPagesAreTheEprs(ConfigTree root, Set<Interaction> interactions, SearchRules search) {
+    boolean searches = interactions.stream().anyMatch(Interaction::isSearch)
+        || interactions.contains(Interaction.BATCH) || interactions.contains(Interaction.TRANSACTION);
+    if (eprMaxPageSize != null && searches && search.maxCount() > eprMaxPageSize) {
+      ConfigTree s = root.at("search");
+      s.problem("max-count", search.maxCount() + (s.isSet("max-count") ? "" : ", the default,")
+          + " is more than the EPR's largest page (upstream.max-page-size " + eprMaxPageSize + "): a page the EPR cuts "
+          + "shorter than the _count fhirwall forwards would tell, by its next link, whether more records match "
+          + "(expected: at most " + eprMaxPageSize + ")");
     }
   }
 

@@ -32,6 +32,7 @@ public final class Responder {
   private final FhirContext fhir;
   private final FormatConversion formats;
   private final LinkRewriter links;
+  private final ShortPages shortPages = new ShortPages(System::nanoTime);
 
   public Responder(FhirContext fhir, String upstreamBase, String publicBase, org.fhirwall.fhir.PageLinks pageLinks) {
     this.fhir = requireNonNull(fhir, "fhir");
@@ -104,6 +105,7 @@ public final class Responder {
     // a full search page links to a next page whether the EPR has one or not (see FullPages)
     List<FullPages.Searchset> searchsets = editable && !binary ? FullPages.of(p, out.status(), out.read()) : List.of();
     boolean morePages = out.read().hasNextPage() || FullPages.addsNext(searchsets);
+    shortPages.check(p.pageSize(), out.status(), out.read(), out.requestId()); // an EPR that breaks FullPages' rule
     // a withheld total is cut in the same copy as the links are rewritten
     JsonSplicer.Cut total = editable && !binary ? EntryEdits.totalOnly(out.read().json(), p, out.read(), morePages) : null;
     byte[] body = links.rewrite(out.read(), new LinkRewriter.PageContext(p.searchedType(), p.pageNumber(), p.binding(),

@@ -83,4 +83,22 @@ class ValidateCommandTest {
     assertThat(strict.err()).contains("physician.yaml:16:9: authentication.acr[0]: silver (expected: an acr that means MFA; "
         + "identity.non-mfa-acr lists 0, 1, pwd, silver as not MFA)");
   }
+
+  @Test
+  void aDeploymentThatNamesTheEprsPageHoldsEveryRolesMaxCountToIt() throws Exception {
+    Path roles = Files.createDirectories(dir.resolve("paged"));
+    Files.copy(POLICIES.resolve("roles").resolve("physician.yaml"), roles.resolve("physician.yaml"));
+    Path deployment = Files.writeString(dir.resolve("paged.yaml"), """
+        upstream: {url: http://epr:8080/fhir, max-page-size: 20}
+        identity: {issuer: https://sso.example/realms/h, audience: [fhirwall], clients: [web]}
+        policies: paged
+        """);
+    assertThat(validate(deployment.toString()).exit()).as("physician's max-count is 20").isZero();
+
+    Files.writeString(deployment, Files.readString(deployment).replace("max-page-size: 20", "max-page-size: 10"));
+    Run r = validate(deployment.toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("physician.yaml:58:14: search.max-count: 20 is more than the EPR's largest page "
+        + "(upstream.max-page-size 10)");
+  }
 }

@@ -229,6 +229,26 @@ public class RolePolicyLoaderTest {
   }
 
   @Test
+  void aRoleMayNotForwardALargerCountThanTheEprsPageWhenTheDeploymentSaysIt() throws Exception {
+    Set<String> types = FhirContext.forR4Cached().getResourceTypes();
+    RolePolicyLoader epr40 = new RolePolicyLoader(types, Set.of("0", "1", "pwd"), 40);
+    assertThat(problems(epr40, PHYSICIAN)).containsExactly(
+        "physician.yaml:27:14: search.max-count: 50 is more than the EPR's largest page (upstream.max-page-size 40): a page the "
+            + "EPR cuts shorter than the _count fhirwall forwards would tell, by its next link, whether more records match "
+            + "(expected: at most 40)");
+    assertThat(epr40.parse("physician.yaml", PHYSICIAN.replace("max-count: 50", "max-count: 40")).search().maxCount()).isEqualTo(40);
+    assertThat(new RolePolicyLoader(types, Set.of("0", "1", "pwd"), 50).parse("physician.yaml", PHYSICIAN).search().maxCount())
+        .as("the EPR's page exactly").isEqualTo(50);
+    assertThat(new RolePolicyLoader(types, Set.of("0", "1", "pwd"), null).parse("physician.yaml", PHYSICIAN).search().maxCount())
+        .as("not said: not checked").isEqualTo(50);
+    assertThat(epr40.parse("physician.yaml", PHYSICIAN.replace("[read, search-type, search-compartment]", "[read]")).search()
+        .maxCount()).as("a role that never searches").isEqualTo(50);
+    assertThat(problems(epr40, PHYSICIAN.replace("[read, search-type, search-compartment]", "[read, batch]")
+        + "batch:\n  max-entries: 10\n")).as("a batch's searches are forwarded at max-count too").singleElement().asString()
+        .contains("search.max-count: 50 is more than the EPR's largest page");
+  }
+
+  @Test
   void aRoleWithoutPatientLimitsIsRefused() {
     String bad = PHYSICIAN.substring(0, PHYSICIAN.indexOf("patient-limits:")) + "search:\n  max-count: 5\n";
     assertThat(problems(bad)).containsExactly("physician.yaml:1:1: patient-limits: missing (required)");
