@@ -13,14 +13,19 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Ends a locked user's sessions at the identity provider, so a stolen session dies at the source,
@@ -28,16 +33,53 @@ import org.jspecify.annotations.Nullable;
  * with fhirwall's own service account (client credentials; its service account needs only the
  * {@code realm-management} role {@code manage-users}). The user is the token's {@code sub}, which
  * is Keycloak's user id. Asynchronous; the token of the service account is cached until shortly
- * before it expires. A failed logout (no answer in time, a 5xx, a refused service token: the IdP
- * slow, restarting or overloaded) is tried again after each of {@link #RETRIES}, so a session left
- * open at the source does not outlive a moment's trouble; an answer that can never change (another
- * 4xx: the user is unknown) is not repeated. Never throws: the last failure completes the stage
- * exceptionally, for the caller to alert on (the lock at fhirwall stands either way). Thread-safe.
+ * before it expires.
+ *
+ * <p>A failed logout (no answer within {@link #TIMEOUT}, a 5xx, a refused service token: the IdP
+ * slow, restarting or overloaded) is tried again, after waits that double from {@link
+ * Backoff#first} up to {@link Backoff#max}, until the IdP confirms it or {@link Backoff#giveUpAfter}
+ * has passed since the lock: a session left open at the source must not outlive a loaded IdP's
+ * bad minute. An answer that can never change (another 4xx: the user is unknown) is not repeated.
+ * Each failed try is logged; the last completes the stage exceptionally, for the caller to alert on
+ * (the lock at fhirwall stands either way). Never throws.
+ *
+ * <p>Its calls have a thread and an HTTP client of their own ({@link #start}), so that nothing
+ * else fhirwall does in the background (token checks, care lookups, alerts, the state file) can
+ * hold up or crowd out the logout of a stolen session. Thread-safe.
  */
-public final class SessionTermination {
-  private static final Duration TIMEOUT = Duration.ofSeconds(10);
-  /** The waits before the second and third tries of a logout. */
-  static final List<Duration> RETRIES = List.of(Duration.ofSeconds(2), Duration.ofSeconds(10));
+public final class SessionTermination implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SessionTermination.class);
+  /** How long one call to the IdP may take (a loaded IdP answers late; a call given up is work it did for nothing). */
+  static final Duration TIMEOUT = Duration.ofSeconds(30);
+  /** Waits between tries: 2 s, 4 s, 8 s ... up to a minute each, for 15 minutes. */
+  static final Backoff BACKOFF = new Backoff(Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMinutes(15));
+
+  /**
+   * When to try again.
+   *
+   * @param first the wait after the first failed try, doubled after each further one
+   * @param max the longest wait
+   * @param giveUpAfter no try starts later than this after the first
+   */
+  record Backoff(Duration first, Duration max, Duration giveUpAfter) {
+    Backoff {
+      requireNonNull(first, "first");
+      requireNonNull(max, "max");
+      requireNonNull(giveUpAfter, "giveUpAfter");
+      if (first.isNegative() || first.isZero() || max.compareTo(first) < 0) {
+        throw new IllegalArgumentException("backoff: first " + first + ", max " + max + " (expected: 0 < first <= max)");
+      }
+    }
+
+    /** The wait after {@code failed} failed tries (1 or more). */
+    Duration after(int failed) {
+      Duration wait = first;
+      for (int i = 1; i < failed && wait.compareTo(max) < 0; i++) {
+        wait = wait.multipliedBy(2);
+      }
+      return wait.compareTo(max) < 0 ? wait : max;
+    }
+  }
 
   /**
    * @param tokenEndpoint where fhirwall's service account gets its token
@@ -72,39 +114,115 @@ public final class SessionTermination {
 
   private final Settings settings;
   private final HttpClient http;
-  private final Executor background;
+  private final Executor calls;
   private final Clock clock;
   private final AtomicReference<@Nullable Token> token = new AtomicReference<>();
-  private final List<Duration> retries;
+  private final Backoff backoff;
+  private final Duration timeout;
+  private final @Nullable ExecutorService owned;
+  private final LongAdder ended = new LongAdder();
+  private final LongAdder retried = new LongAdder();
+  private final LongAdder failed = new LongAdder();
 
-  public SessionTermination(Settings settings, HttpClient http, Executor background, Clock clock) {
-    this(settings, http, background, clock, RETRIES);
+  /**
+   * With a thread of its own (a bounded queue: a flood of locks beyond it fails those logouts,
+   * which are alerted on) and an HTTP client on that thread. {@link #close} stops the thread.
+   */
+  public static SessionTermination start(Settings settings, Clock clock) {
+    ThreadPoolExecutor thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
+      Thread t = new Thread(r, "fhirwall-idp-logout");
+      t.setDaemon(true);
+      return t;
+    }, new ThreadPoolExecutor.AbortPolicy());
+    // HTTP/1.1: a connection per call in flight, never one multiplexed (h2c) connection whose stall holds every try
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
+        .executor(thread).build();
+    return new SessionTermination(settings, http, thread, clock, BACKOFF, TIMEOUT, thread);
   }
 
-  SessionTermination(Settings settings, HttpClient http, Executor background, Clock clock, List<Duration> retries) {
+  SessionTermination(Settings settings, HttpClient http, Executor calls, Clock clock, Backoff backoff, Duration timeout) {
+    this(settings, http, calls, clock, backoff, timeout, null);
+  }
+
+  private SessionTermination(Settings settings, HttpClient http, Executor calls, Clock clock, Backoff backoff, Duration timeout,
+      @Nullable ExecutorService owned) {
     this.settings = requireNonNull(settings, "settings");
     this.http = requireNonNull(http, "http");
-    this.background = requireNonNull(background, "background");
+    this.calls = requireNonNull(calls, "calls");
     this.clock = requireNonNull(clock, "clock");
-    this.retries = List.copyOf(retries);
+    this.backoff = requireNonNull(backoff, "backoff");
+    this.timeout = requireNonNull(timeout, "timeout");
+    this.owned = owned;
   }
 
-  /** Logs the user {@code subject} out of every session at the IdP, trying again as the class comment says. */
+  /**
+   * Logs the user {@code subject} out of every session at the IdP, trying again as the class comment
+   * says. Returns at once (the calls start on its own thread: the caller may be an event loop).
+   */
   public CompletionStage<Void> endSessions(String subject) {
-    return attempt(subject, 0);
+    Instant giveUp = clock.instant().plus(backoff.giveUpAfter());
+    CompletableFuture<Void> done;
+    try {
+      done = CompletableFuture.supplyAsync(() -> attempt(subject, 1, giveUp), calls).thenCompose(s -> s);
+    } catch (RuntimeException refused) { // its queue is full, or fhirwall is stopping
+      done = CompletableFuture.failedFuture(refused);
+    }
+    return done.whenComplete((ok, e) -> (e == null ? ended : failed).increment());
   }
 
-  private CompletionStage<Void> attempt(String subject, int tried) {
-    return logout(subject).handle((ok, e) -> {
+  /** Users whose sessions the IdP ended. */
+  public long ended() {
+    return ended.sum();
+  }
+
+  /** Tries that failed and were tried again. */
+  public long retried() {
+    return retried.sum();
+  }
+
+  /** Users whose sessions could not be ended (given up on, or the IdP's answer can never change). */
+  public long failed() {
+    return failed.sum();
+  }
+
+  private CompletionStage<Void> attempt(String subject, int tryNumber, Instant giveUp) {
+    CompletionStage<Void> tried;
+    try {
+      tried = logout(subject);
+    } catch (RuntimeException refused) { // the client or its thread refused the call at once
+      tried = CompletableFuture.failedFuture(refused);
+    }
+    return tried.handle((ok, e) -> {
       if (e == null) {
         return CompletableFuture.<Void>completedFuture(null);
       }
       Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-      if (tried >= retries.size() || cause instanceof Final) {
+      Duration wait = backoff.after(tryNumber);
+      if (cause instanceof Final || clock.instant().plus(wait).isAfter(giveUp)) {
         return CompletableFuture.<Void>failedFuture(cause);
       }
-      Executor later = CompletableFuture.delayedExecutor(retries.get(tried).toMillis(), TimeUnit.MILLISECONDS, background);
-      return CompletableFuture.supplyAsync(() -> attempt(subject, tried + 1), later).thenCompose(s -> s);
+      retried.increment();
+      LOG.warn("ending the sessions of a locked user at the IdP failed (try {}): {}; trying again in {}", tryNumber, cause.toString(),
+          wait);
+      CompletableFuture<Void> next = new CompletableFuture<>();
+      try {
+        CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS, calls).execute(() -> {
+          try {
+            attempt(subject, tryNumber + 1, giveUp).whenComplete((v, x) -> {
+              if (x == null) {
+                next.complete(null);
+              } else {
+                next.completeExceptionally(x);
+              }
+            });
+          } catch (RuntimeException unexpected) {
+            next.completeExceptionally(unexpected);
+          }
+        });
+      } catch (RuntimeException refused) {
+        next.completeExceptionally(refused);
+      }
+      return next;
     }).thenCompose(s -> s);
   }
 
@@ -120,7 +238,7 @@ public final class SessionTermination {
   private CompletionStage<Void> logout(String subject) {
     return token().thenCompose(t -> {
       URI logout = URI.create(settings.adminBase() + "/users/" + URLEncoder.encode(subject, UTF_8).replace("+", "%20") + "/logout");
-      HttpRequest req = HttpRequest.newBuilder(logout).timeout(TIMEOUT).header("Authorization", "Bearer " + t)
+      HttpRequest req = HttpRequest.newBuilder(logout).timeout(timeout).header("Authorization", "Bearer " + t)
           .POST(HttpRequest.BodyPublishers.noBody()).build();
       return http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).thenApplyAsync(r -> {
         if (r.statusCode() == 401 || r.statusCode() == 403) {
@@ -133,7 +251,7 @@ public final class SessionTermination {
           throw lasting ? new Final(message) : new IllegalStateException(message);
         }
         return null;
-      }, background);
+      }, calls);
     });
   }
 
@@ -144,7 +262,7 @@ public final class SessionTermination {
     }
     String basic = Base64.getEncoder().encodeToString((URLEncoder.encode(settings.clientId(), UTF_8) + ":"
         + URLEncoder.encode(settings.clientSecret(), UTF_8)).getBytes(UTF_8));
-    HttpRequest req = HttpRequest.newBuilder(settings.tokenEndpoint()).timeout(TIMEOUT)
+    HttpRequest req = HttpRequest.newBuilder(settings.tokenEndpoint()).timeout(timeout)
         .header("Content-Type", "application/x-www-form-urlencoded").header("Authorization", "Basic " + basic)
         .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")).build();
     return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).thenApplyAsync(r -> {
@@ -163,6 +281,14 @@ public final class SessionTermination {
       } catch (java.io.IOException e) {
         throw new IllegalStateException("unreadable token answer from the IdP", e);
       }
-    }, background);
+    }, calls);
+  }
+
+  /** Stops the thread of its own, if it has one (pending tries are dropped: fhirwall is stopping). */
+  @Override
+  public void close() {
+    if (owned != null) {
+      owned.shutdownNow();
+    }
   }
 }

@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Calls are handed to the connection under the account's lane, so Redis receives them in the
- * order they were decided; replies are heard outside the lane. {@link #drain} sends everything still waiting (at shutdown). Thread-safe.
+ * order they were decided; replies are heard outside the lane. {@link #drain} sends everything still waiting (at shutdown)
+ * and, from then on, sends what a lane would have let linger at once: at shutdown the timers may be gone (an event
+ * loop that stops cancels the tasks scheduled on it), and a lane waiting for one would never be sent. Thread-safe.
  */
 final class RedisLanes {
   private static final Logger LOG = LoggerFactory.getLogger(RedisQuotaStore.class);
@@ -72,6 +74,13 @@ final class RedisLanes {
   /** The keys of one account's batch (rate, tickets, lock). */
   record AccountKeys(String rate, String inflight, String lock) {}
 
+  /** What a {@link #drain} left when its time ran out: calls Redis had not answered, work not sent. */
+  record Left(int unanswered, int unsent) {
+    boolean nothing() {
+      return unanswered == 0 && unsent == 0;
+    }
+  }
+
   private static final class Lane {
     final ArrayDeque<Work> waiting = new ArrayDeque<>();
     int inFlight;
@@ -83,6 +92,10 @@ final class RedisLanes {
   private final Function<String, AccountKeys> keysOf;
   private final Supplier<ScheduledExecutorService> timers;
   private final Duration linger;
+  /** Set by {@link #drain}: nothing lingers from then on. */
+  private volatile boolean draining;
+  /** Drains waiting for every lane to be idle; completed by the change that makes them so. */
+  private final List<CompletableFuture<Void>> idleWaiters = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
    * {@code scripts} and {@code timers} give the calling thread's connection and scheduler (an
@@ -120,6 +133,9 @@ final class RedisLanes {
         }
       });
     }
+    if (draining && !idleWaiters.isEmpty()) {
+      wakeDrainsWhenIdle();
+    }
   }
 
   /** Queues work that someone waits for (an admission, a charge): it goes now, or with the reply in flight. */
@@ -146,8 +162,15 @@ final class RedisLanes {
     });
   }
 
-  /** Lets what waits linger until the account's next call, or {@code linger} at most; called under the lane. */
+  /**
+   * Lets what waits linger until the account's next call, or {@code linger} at most; called under the
+   * lane. While draining it goes at once, even when a timer was set (it may never run).
+   */
   private void linger(String account, Lane l, List<Sent> sent) {
+    if (draining) {
+      send(account, l, sent);
+      return;
+    }
     if (l.timer) {
       return;
     }
@@ -223,8 +246,16 @@ final class RedisLanes {
     return l.inFlight == 0 && l.waiting.isEmpty() && !l.timer;
   }
 
-  /** Sends everything still waiting, and completes when every lane is idle (or {@code within} has passed). */
-  CompletableFuture<Void> drain(Duration within) {
+  /**
+   * Sends everything still waiting, and from then on whatever is queued at once (nothing lingers);
+   * completes when every lane is idle, with {@code Left(0, 0)}, or once {@code within} has passed,
+   * with what was still unanswered or unsent then. Needs no timer of the lanes' (they may be gone):
+   * the change that leaves the lanes idle completes it, and the deadline is the JDK's.
+   */
+  CompletableFuture<Left> drain(Duration within) {
+    draining = true;
+    CompletableFuture<Void> idle = new CompletableFuture<>();
+    idleWaiters.add(idle);
     for (String account : List.copyOf(lanes.keySet())) {
       change(account, (l, sent) -> {
         if (l != null && l.inFlight == 0 && !l.waiting.isEmpty()) {
@@ -233,22 +264,33 @@ final class RedisLanes {
         return l;
       });
     }
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    awaitIdle(System.nanoTime() + within.toNanos(), done);
-    return done;
+    wakeDrainsWhenIdle();
+    return idle.completeOnTimeout(null, within.toNanos(), TimeUnit.NANOSECONDS).thenApply(v -> {
+      idleWaiters.remove(idle);
+      return left();
+    });
   }
 
-  private void awaitIdle(long deadline, CompletableFuture<Void> done) {
-    boolean busy = lanes.values().stream().anyMatch(l -> l.inFlight > 0 || !l.waiting.isEmpty());
-    if (!busy || System.nanoTime() > deadline) {
-      done.complete(null);
-      return;
+  /** Completes the drains waiting when no lane has a call in flight or work waiting (each lane read under its lock). */
+  private void wakeDrainsWhenIdle() {
+    if (left().nothing()) {
+      for (CompletableFuture<Void> w : idleWaiters) {
+        w.complete(null);
+      }
     }
-    try {
-      timers.get().schedule(() -> awaitIdle(deadline, done), 1, TimeUnit.MILLISECONDS);
-    } catch (RuntimeException shuttingDown) {
-      done.complete(null);
+  }
+
+  /** The calls in flight and the work waiting in every lane, each lane read under its lock. */
+  private Left left() {
+    int[] counts = new int[2];
+    for (String account : List.copyOf(lanes.keySet())) {
+      lanes.computeIfPresent(account, (k, l) -> {
+        counts[0] += l.inFlight;
+        counts[1] += l.waiting.size();
+        return l;
+      });
     }
+    return new Left(counts[0], counts[1]);
   }
 
   /** Hands the lane's waiting work to the connection, as calls in order; called under the lane. */

@@ -132,6 +132,9 @@ public final class RedisQuotaStore implements QuotaStore {
    */
   static final Duration REWRITE = Duration.ofMillis(250);
 
+  /** Set once the store leaves the loops (shutdown): a write that fails from then on is not replayed, so it is logged. */
+  private volatile boolean leaving;
+
   /** Connections served by fhirwall's event loops ({@link #serveOn}), each with its scripts; empty before. */
   private volatile List<LoopScripts> loops = List.of();
 
@@ -280,6 +283,11 @@ public final class RedisQuotaStore implements QuotaStore {
         return;
       }
       known.forget(account);
+      if (leaving) {
+        LOG.warn("quota store: stopping; the new disclosure times of {} patient(s) shown again to a principal could not be "
+            + "written to Redis (their earlier disclosure stands there: they may leave a window early on other replicas)",
+            g.patients().size() + g.unexplained().size());
+      }
       // written again after the reconnection, at the latest time (a patient's a little later than its own: never earlier)
       replay.charged(new RedisReplay.Charge(account, g.terms().tracked(), g.patients().keySet(), new ChargeRequest.Unexplained(
           List.of(), g.terms().unexplainedTracked(), g.unexplained().keySet(), false), Instant.ofEpochMilli(latest)));
@@ -453,13 +461,20 @@ public final class RedisQuotaStore implements QuotaStore {
   }
 
   /**
-   * Sends what still waits (for at most a timeout), then closes the loops' own connections while
-   * their loops still run; later calls go through the main connection.
+   * Sends what still waits (for at most a timeout; what is queued from then on goes at once), then
+   * closes the loops' own connections while their loops still run; later calls go through the main
+   * connection. What could not be written in that time is logged as a warning.
    */
   @Override
   public void leaveLoops() {
+    leaving = true;
     redisclosures.flushAll();
-    lanes.drain(settings.timeout()).join();
+    RedisLanes.Left unwritten = lanes.drain(settings.timeout()).join();
+    if (!unwritten.nothing()) {
+      LOG.warn("quota store: stopping with {} call(s) to Redis unanswered and {} slot(s) given back or re-disclosure(s) not "
+          + "sent after {}: slots wait for their leases to end; patients shown again may leave a window early on other replicas",
+          unwritten.unanswered(), unwritten.unsent(), settings.timeout());
+    }
     List<LoopScripts> left = loops;
     loops = List.of();
     left.forEach(l -> l.connection().close());

@@ -102,12 +102,13 @@ public final class Fhirwall implements AutoCloseable {
   private final ScheduledExecutorService certificates;
   /** The quota store's periodic work: the local state file, the fallback's lock mirror and probe. */
   private final ScheduledExecutorService ticks;
+  private final @Nullable SessionTermination idpSessions;
   private boolean closed;
 
   private Fhirwall(FhirwallServer server, PolicyReloader policies, QuotaStore quota, AuditSink audit, AuditTrail trail,
       WebhookAlertSink alerts,
       ExecutorService heavyWork, ExecutorService background, Metrics metrics,
-      ScheduledExecutorService certificates, ScheduledExecutorService ticks) {
+      ScheduledExecutorService certificates, ScheduledExecutorService ticks, @Nullable SessionTermination idpSessions) {
     this.server = server;
     this.policies = policies;
     this.quota = quota;
@@ -119,6 +120,7 @@ public final class Fhirwall implements AutoCloseable {
     this.metrics = metrics;
     this.certificates = certificates;
     this.ticks = ticks;
+    this.idpSessions = idpSessions;
   }
 
   public static Fhirwall start(DeploymentConfig config, Options options) throws ConfigException, IOException, InterruptedException {
@@ -197,6 +199,16 @@ public final class Fhirwall implements AutoCloseable {
           .description("Alerts the webhook took").register(metrics.registry());
       FunctionCounter.builder("fhirwall.alerts.undelivered", alerts, WebhookAlertSink::failed)
           .description("Alerts given up on after every retry").register(metrics.registry());
+      SessionTermination idpSessions = idpSessions(config, options.clock());
+      if (idpSessions != null) {
+        built.add(idpSessions);
+        FunctionCounter.builder("fhirwall.idp.logouts", idpSessions, SessionTermination::ended)
+            .description("Locked users whose sessions the IdP ended").register(metrics.registry());
+        FunctionCounter.builder("fhirwall.idp.logout.retries", idpSessions, SessionTermination::retried)
+            .description("Logouts at the IdP that failed and were tried again").register(metrics.registry());
+        FunctionCounter.builder("fhirwall.idp.logout.failures", idpSessions, SessionTermination::failed)
+            .description("Locked users whose sessions at the IdP could not be ended (alerted)").register(metrics.registry());
+      }
       AtomicReference<org.fhirwall.care.@Nullable EprReader> eprReads = new AtomicReference<>();
       CareLookup care = careLookup(config, options, background, eprReads, metrics.registry());
       Stages stages = new Stages(
@@ -211,7 +223,7 @@ public final class Fhirwall implements AutoCloseable {
           care,
           audit,
           new Alarms(audit, alerts, options.clock(), alerting.refusalBurst(), alerting.refusalWindow(),
-              idpSessions(config, http, background, options.clock())),
+              idpSessions),
           options.clock(),
           heavyWork,
           new PublicAccess(new org.fhirwall.respond.Cors(config.cors().allowedOrigins(), config.cors().maxAge()),
@@ -258,7 +270,7 @@ public final class Fhirwall implements AutoCloseable {
         return t;
       });
       CertificateWatch.watchCertificates(config, server, watch);
-      return new Fhirwall(server, policies, quota, audit, trail, alerts, heavyWork, background, metrics, watch, ticks);
+      return new Fhirwall(server, policies, quota, audit, trail, alerts, heavyWork, background, metrics, watch, ticks, idpSessions);
     } catch (ConfigException | IOException | InterruptedException | RuntimeException e) {
       for (int i = built.size() - 1; i >= 0; i--) {
         try {
@@ -294,17 +306,19 @@ public final class Fhirwall implements AutoCloseable {
     return source;
   }
 
-  /** Ending a locked user's sessions at the IdP, when the deployment asks for it. */
-  private static @Nullable SessionTermination idpSessions(DeploymentConfig config, HttpClient http, ExecutorService background,
-      Clock clock) throws IOException {
+  /**
+   * Ending a locked user's sessions at the IdP, when the deployment asks for it: on a thread and an
+   * HTTP client of its own, so that nothing on the background pool holds up a stolen session's end.
+   */
+  private static @Nullable SessionTermination idpSessions(DeploymentConfig config, Clock clock) throws IOException {
     DeploymentConfig.Containment c = config.containment();
     if (!c.endIdpSessions() || c.clientId() == null || c.clientSecretFile() == null) {
       return null;
     }
     String secret = Files.readString(c.clientSecretFile()).strip();
     SessionTermination.Settings keycloak = SessionTermination.Settings.keycloak(config.identity().issuer(), c.clientId(), secret);
-    return new SessionTermination(c.adminUrl() == null ? keycloak
-        : new SessionTermination.Settings(keycloak.tokenEndpoint(), c.adminUrl(), c.clientId(), secret), http, background, clock);
+    return SessionTermination.start(c.adminUrl() == null ? keycloak
+        : new SessionTermination.Settings(keycloak.tokenEndpoint(), c.adminUrl(), c.clientId(), secret), clock);
   }
 
   private static String stripSlash(String s) {
@@ -371,6 +385,9 @@ public final class Fhirwall implements AutoCloseable {
     quota.close();
     heavyWork.shutdownNow();
     background.shutdownNow();
+    if (idpSessions != null) {
+      idpSessions.close();
+    }
     metrics.close();
   }
 }

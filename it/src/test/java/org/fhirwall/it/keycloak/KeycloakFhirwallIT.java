@@ -340,7 +340,8 @@ class KeycloakFhirwallIT {
     assertThat(get("Patient/" + ids.get(1), t.accessToken()).statusCode()).isEqualTo(200);
     assertThat(get("Patient/" + ids.get(2), t.accessToken()).statusCode()).as("the third patient locks").isEqualTo(429);
     // The lock is at fhirwall at once; the session at Keycloak ends shortly after (asynchronously; a
-    // logout Keycloak fails, as a loaded machine's may, is tried again 2 s and 10 s later).
+    // logout Keycloak fails, as a loaded machine's may, is tried again after 2 s, 4 s, 8 s ... until it
+    // confirms it).
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     boolean active = true;
     while (active && System.nanoTime() < deadline) {

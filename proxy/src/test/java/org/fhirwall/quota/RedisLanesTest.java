@@ -1,0 +1,134 @@
+package org.fhirwall.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An account's lane at shutdown, with timers that never run: what a Netty event loop does to the
+ * tasks scheduled on it once it stops (it cancels them), so a lane must not count on its linger
+ * timer, nor {@code drain} on polling, to send what was admitted before the store closes.
+ */
+class RedisLanesTest {
+  /** Scripts sent to "Redis": each {@code EVALSHA} answered at once, as an {@code enter.lua} batch without admissions is. */
+  final List<String> sent = Collections.synchronizedList(new ArrayList<>());
+  final RedisScripts scripts = new RedisScripts(answering(sent), new RedisKeys("fw:"));
+  final DeadTimers timers = new DeadTimers();
+  final RedisLanes lanes = new RedisLanes(() -> scripts, a -> new RedisLanes.AccountKeys(a + ":rate", a + ":inflight", a + ":lock"),
+      () -> timers, Duration.ofMillis(2));
+
+  @AfterEach
+  void stopTimers() {
+    timers.shutdownNow();
+  }
+
+  static RedisLanes.Disclose disclose(String patient, AtomicReference<Boolean> written) {
+    return new RedisLanes.Disclose(Map.of("fw:{a}:w:3600000", 3_600_000L), Map.of(patient, 1L), written::set);
+  }
+
+  @Test
+  void aReDisclosureQueuedBehindACallInFlightIsSentWhenItsReplyComesDuringTheDrain() {
+    CompletableFuture<Object> charge = new CompletableFuture<>(); // a charge whose reply has not come yet
+    lanes.now("a", new RedisLanes.Own(here -> charge, new CompletableFuture<>()));
+    AtomicReference<Boolean> written = new AtomicReference<>();
+    lanes.later("a", disclose("p1", written));
+    CompletableFuture<RedisLanes.Left> drained = lanes.drain(Duration.ofMinutes(1));
+    assertThat(sent).as("waits behind the charge").isEmpty();
+
+    charge.complete(List.of()); // the lane would now linger on a timer the stopped loop never runs
+
+    assertThat(sent).as("sent at once, not after a linger").hasSize(1);
+    assertThat(written.get()).isTrue();
+    assertThat(drained).as("idle: the last reply completes the drain, no timer polls").isCompletedWithValue(new RedisLanes.Left(0, 0));
+    assertThat(timers.scheduled).as("nothing waits on a timer").isEmpty();
+  }
+
+  @Test
+  void workQueuedAfterTheDrainBeganGoesAtOnce() {
+    assertThat(lanes.drain(Duration.ofMinutes(1))).isCompletedWithValue(new RedisLanes.Left(0, 0));
+    AtomicReference<Boolean> written = new AtomicReference<>();
+    lanes.later("a", disclose("p2", written)); // e.g. a request ending while the server stops gives its slot back
+    assertThat(sent).hasSize(1);
+    assertThat(written.get()).isTrue();
+    assertThat(timers.scheduled).isEmpty();
+  }
+
+  @Test
+  void aDrainWhoseCallIsNeverAnsweredEndsAndSaysWhatItLeft() {
+    lanes.now("a", new RedisLanes.Own(here -> new CompletableFuture<>(), new CompletableFuture<>()));
+    lanes.later("a", disclose("p3", new AtomicReference<>()));
+    RedisLanes.Left left = lanes.drain(Duration.ofMillis(50)).join();
+    assertThat(left).as("one call unanswered, one re-disclosure behind it").isEqualTo(new RedisLanes.Left(1, 1));
+    assertThat(left.nothing()).isFalse();
+  }
+
+  @Test
+  void beforeTheDrainAReDisclosureLingersForTheAccountsNextCallAndTheDrainSendsIt() {
+    AtomicReference<Boolean> written = new AtomicReference<>();
+    lanes.later("a", disclose("p4", written));
+    assertThat(sent).isEmpty();
+    assertThat(timers.scheduled).as("its linger timer, which will never run").hasSize(1);
+    assertThat(lanes.drain(Duration.ofMinutes(1))).isCompletedWithValue(new RedisLanes.Left(0, 0));
+    assertThat(sent).hasSize(1);
+    assertThat(written.get()).isTrue();
+  }
+
+  /** Accepts every task and never runs one (an event loop that has stopped cancels what was scheduled on it). */
+  static final class DeadTimers extends ScheduledThreadPoolExecutor {
+    final List<Runnable> scheduled = Collections.synchronizedList(new ArrayList<>());
+
+    DeadTimers() {
+      super(1);
+    }
+
+    @Override
+    public ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+      scheduled.add(task);
+      return super.schedule(() -> { }, 1, TimeUnit.DAYS);
+    }
+  }
+
+  /** A Redis client whose {@code EVALSHA} is answered at once with {@code [0]} (not locked, no admission). */
+  @SuppressWarnings("unchecked")
+  static RedisClusterAsyncCommands<String, String> answering(List<String> sent) {
+    return (RedisClusterAsyncCommands<String, String>) Proxy.newProxyInstance(RedisLanesTest.class.getClassLoader(),
+        new Class<?>[] {RedisClusterAsyncCommands.class}, (proxy, method, args) -> {
+          if (method.getName().equals("evalsha")) {
+            sent.add((String) args[0]);
+            return new Answered<>(List.of(0L));
+          }
+          throw new UnsupportedOperationException(method.getName());
+        });
+  }
+
+  /** A reply already in. */
+  static final class Answered<T> extends CompletableFuture<T> implements RedisFuture<T> {
+    Answered(T value) {
+      complete(value);
+    }
+
+    @Override
+    public String getError() {
+      return null;
+    }
+
+    @Override
+    public boolean await(long timeout, TimeUnit unit) {
+      return true;
+    }
+  }
+}
