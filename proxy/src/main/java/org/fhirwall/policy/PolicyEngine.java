@@ -293,7 +293,8 @@ public final class PolicyEngine {
         return plain.isPresent() ? plain : search.check(role, request);
       }
       case OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE -> {
-        return checkOperation(role, request);
+        Optional<Violation> v = checkOperation(role, request);
+        return v.isPresent() ? v : checkConditionalReferences(role, request);
       }
       case BATCH, TRANSACTION -> {
         return checkBundle(role, kind, request);
@@ -326,8 +327,8 @@ public final class PolicyEngine {
   }
 
   /**
-   * The conditional references in a written resource ({@code "subject": {"reference": "Patient?identifier=..."}}) are
-   * searches the EPR runs when it writes, and its answer (the one match written in, 412 for several, 404 for none) tells
+   * The conditional references in a written resource ({@code "subject": {"reference": "Patient?identifier=..."}}), or
+   * in an operation's body (what it writes, the searches its parameters name), are searches the EPR runs when it writes, and its answer (the one match written in, 412 for several, 404 for none) tells
    * about the records they matched: each is held to the role's search rules like a conditional write's criteria
    * ({@link SearchCheck#checkCriteria}), and the type it searches must be one the role may access.
    */
