@@ -117,7 +117,7 @@ final class FullPages {
     }
   }
 
-  /** Whether the Bundle object the parser is at the start of is not a readable searchset of fewer than {@code size} matches. */
+  /** Whether the Bundle object the parser is at the start of is not a readable searchset (or history) of fewer than {@code size} matches. */
   private static boolean counted(JsonParser p, int size) throws IOException {
     boolean searchset = false;
     int matches = 0;
@@ -125,7 +125,8 @@ final class FullPages {
       String name = p.currentName();
       JsonToken value = p.nextToken();
       if (name.equals("type")) {
-        searchset = value == JsonToken.VALUE_STRING && "searchset".equals(p.getText());
+        // a history page (a count over history) is counted alike: its entries name no mode
+        searchset = value == JsonToken.VALUE_STRING && ("searchset".equals(p.getText()) || "history".equals(p.getText()));
       } else if (name.equals("entry")) {
         if (value != JsonToken.START_ARRAY) {
           return true;
