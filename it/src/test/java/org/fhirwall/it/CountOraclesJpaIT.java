@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.fhirwall.it.jpa.JpaEpr;
 import org.fhirwall.it.jpa.JpaEprExtension;
@@ -28,11 +30,17 @@ class CountOraclesJpaIT {
   ItEnvironment it;
   String patient;
 
+  List<String> people;
+
   @BeforeAll
   void start(JpaEpr epr) throws Exception {
     it = ItEnvironment.inFrontOf(epr);
     patient = epr.samplePatientIds(1, 11).get(0);
+    people = epr.samplePatientIds(PAGE + 1, 29);
   }
+
+  /** The counted role's {@code search.max-count}: the page a count is resolved with. */
+  static final int PAGE = 25;
 
   @AfterAll
   void stop() {
@@ -49,6 +57,52 @@ class CountOraclesJpaIT {
     return HttpRequest.newBuilder(it.uri("")).header("Content-Type", "application/fhir+json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
             + "{\"request\":{\"method\":\"GET\",\"url\":\"" + url + "\"}}]}"));
+  }
+
+  /**
+   * The decoy attack on a resolved count: as many decoy MRNs as a page holds and a target's, {@code _summary=count}.
+   * HAPI FHIR matches a page and one more exactly when the target exists; fhirwall refused the count ("more than a
+   * page") then, and answered the decoys' count otherwise, so the refusal told of the target and charged nobody new.
+   * Now both are refused alike; one decoy fewer, the target's existence fills the page, and is charged.
+   */
+  @Test
+  void aCountOverDecoysTellsOfATargetOnlyByShowingAndChargingIt() throws Exception {
+    List<String> mrns = new ArrayList<>();
+    for (String id : people) {
+      mrns.add(mrn(id));
+    }
+    String nobody = mrns.get(0).substring(0, mrns.get(0).indexOf('|') + 1) + "no-such-mrn-" + UUID.randomUUID();
+    List<String> decoys = mrns.subList(0, PAGE);
+    String target = mrns.get(PAGE);
+    String targetId = people.get(PAGE);
+    HttpResponse<String> exists = it.get(count(decoys, target), counted());
+    HttpResponse<String> missing = it.get(count(decoys, nobody), counted());
+    ItEnvironment.assertOperationOutcome(exists, 403);
+    ItEnvironment.assertOperationOutcome(missing, 403);
+    assertThat(exists.body()).isEqualTo(missing.body());
+
+    List<String> fewer = mrns.subList(0, PAGE - 1);
+    HttpResponse<String> full = it.get(count(fewer, target), counted());
+    ItEnvironment.assertOperationOutcome(full, 403);
+    assertThat(it.awaitAuditLine(full.headers().firstValue("X-Request-Id").orElseThrow()))
+        .as("the refusal that tells of the target charged it").contains("\"reference\":\"Patient/" + targetId + "\"");
+    HttpResponse<String> notFull = it.get(count(fewer, nobody), counted());
+    assertThat(notFull.statusCode()).as(notFull.body()).isEqualTo(200);
+    assertThat(JSON.readTree(notFull.body()).path("total").asInt()).isEqualTo(PAGE - 1);
+  }
+
+  private String count(List<String> decoys, String target) {
+    return "Patient?identifier=" + java.net.URLEncoder.encode(String.join(",", decoys) + "," + target,
+        java.nio.charset.StandardCharsets.UTF_8) + "&_summary=count";
+  }
+
+  private String mrn(String id) throws Exception {
+    for (JsonNode i : JSON.readTree(it.sendDirect("Patient/" + id).body()).path("identifier")) {
+      if (i.path("system").asText().endsWith("/mrn")) {
+        return i.path("system").asText() + "|" + i.path("value").asText();
+      }
+    }
+    throw new AssertionError("Patient/" + id + " has no MRN");
   }
 
   @Test

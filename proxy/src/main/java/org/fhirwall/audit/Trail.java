@@ -165,6 +165,17 @@ public record Trail(
         refusal.diagnostics(), allow == null ? List.of() : allow.notes(), nowNanos);
   }
 
+  /**
+   * The record of an answer refused after its patients were charged (a resolved count whose page was
+   * full, an answer outside the app's launch context): who was charged, though nothing was released.
+   */
+  public AuditRecord refusedAfterCharge(Refusal refusal, String rule, Set<String> patients, ChargeResult.Admitted charge,
+      long nowNanos) {
+    return record(AuditRecord.Kind.DECISION, start, AuditRecord.Outcome.REFUSED, refusal.status(), List.copyOf(patients),
+        charge.newPatients(), usage(charge.usage()), rule, refusal.diagnostics(), allow == null ? List.of() : allow.notes(),
+        nowNanos);
+  }
+
   /** The record of a lock, an alert or a break-glass access raised while serving this request. */
   public AuditRecord event(AuditRecord.Kind kind, AuditRecord.Outcome outcome, int status, Instant at, String event,
       String detail, @Nullable Instant lockedUntil, long nowNanos) {

@@ -206,7 +206,7 @@ public final class JwtAuthenticator implements Authenticator {
       return refused(Challenges.invalidToken("token could not be read"));
     }
     return keys.find(token.kid(), token.alg())
-        .thenCompose(lookup -> verified(token, lookup))
+        .thenCompose(lookup -> verified(token, lookup, now))
         .thenCompose(outcome -> outcome instanceof AuthOutcome.Authenticated a
             ? bound(credentials, token.scheme(), token.token(), a.principal(), now)
             : CompletableFuture.completedFuture(outcome))
@@ -260,7 +260,7 @@ public final class JwtAuthenticator implements Authenticator {
         });
   }
 
-  private CompletableFuture<AuthOutcome> verified(TokenReader.Unverified token, JwksSource.Lookup lookup) {
+  private CompletableFuture<AuthOutcome> verified(TokenReader.Unverified token, JwksSource.Lookup lookup, Instant now) {
     if (lookup instanceof JwksSource.Lookup.Unavailable u) {
       return refused(Challenges.unavailable("the issuer's signing keys are not available", u.retryAfter()));
     }
@@ -281,12 +281,16 @@ public final class JwtAuthenticator implements Authenticator {
       return refused(Challenges.invalidToken("signature verification failed"));
     }
     Principal principal;
+    boolean dropped;
     try {
-      principal = mapper.map(token);
+      principal = mapper.map(token, now);
+      dropped = PrincipalMapper.droppedAuthTime(token, principal);
     } catch (TokenReader.Rejected r) {
       return refused(r.refusal());
     }
-    verified.put(new TokenKey(token.token()), principal);
+    if (!dropped) { // else mapped again on its next use: the auth_time may be a past one by then
+      verified.put(new TokenKey(token.token()), principal);
+    }
     return CompletableFuture.completedFuture(new AuthOutcome.Authenticated(principal));
   }
 

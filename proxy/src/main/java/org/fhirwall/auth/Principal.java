@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code clientId}: the authorised party ({@code azp}, else {@code client_id}).
  *   <li>{@code roles}: mapped roles (Keycloak realm and client roles by default).
  *   <li>{@code acr}, {@code amr}, {@code authTime}: the MFA evidence; {@code authTime} is null when
- *       the token has no {@code auth_time} (Keycloak's password grant, for one).
+ *       the token has no {@code auth_time} (Keycloak's password grant, for one), or one later than
+ *       the time it was verified by more than the clock skew (no evidence of a recent login).
  *   <li>{@code sessionId}: {@code sid}, null when absent.
  *   <li>{@code patientContext}: a SMART launch {@code patient}, null when absent.
  *   <li>{@code tokenId}: {@code jti} when present, else a hash of the token; never the token itself.

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashSet;
@@ -39,14 +40,22 @@ final class PrincipalMapper {
 
   private final List<ClaimPath> roleClaims;
   private final ClaimPath usernameClaim;
+  private final Duration clockSkew;
 
   PrincipalMapper(AuthSettings settings) {
     requireNonNull(settings, "settings");
     this.roleClaims = settings.roleClaims().stream().map(ClaimPath::parse).toList();
     this.usernameClaim = ClaimPath.parse(settings.usernameClaim());
+    this.clockSkew = settings.clockSkew();
   }
 
-  Principal map(TokenReader.Unverified token) throws TokenReader.Rejected {
+  /**
+   * @param now the time the token's {@code auth_time} is judged against: one later than {@code now}
+   *     by more than the clock skew ({@code iat} and {@code nbf} are held to the same) is no login, and
+   *     maps to no auth time (a role's {@code max-age} then fails closed, as for a token without one);
+   *     see {@link #droppedAuthTime}
+   */
+  Principal map(TokenReader.Unverified token, Instant now) throws TokenReader.Rejected {
     JsonNode claims = token.claims();
     String clientId = token.clientId();
     String issuer = requireNonNull(TokenReader.text(claims, "iss"), "iss");
@@ -66,6 +75,9 @@ final class PrincipalMapper {
     String acr = TokenReader.text(claims, "acr");
     Set<String> amr = stringOrArray(claims.get("amr"));
     Instant authTime = TokenReader.time(claims, "auth_time");
+    if (authTime != null && authTime.isAfter(now.plus(clockSkew))) {
+      authTime = null; // a login in the future is no evidence of a recent one (it would pass any max-age)
+    }
     String sid = TokenReader.text(claims, "sid");
     Set<String> scopes = scopes(claims);
     String patient = TokenReader.text(claims, "patient");
@@ -75,6 +87,14 @@ final class PrincipalMapper {
     String fhirUser = TokenReader.text(claims, "fhirUser");
     return new Principal(kind, issuer, subject, username, clientId, roles, acr, amr, authTime, sid, scopes, patient,
         expiresAt, tokenId, confirmation(claims.get("cnf")), fhirUser == null || fhirUser.isBlank() ? null : fhirUser);
+  }
+
+  /**
+   * Whether {@code p}, mapped from {@code token}, lost its {@code auth_time} for lying in the future:
+   * mapped again later, it may keep it, so such a principal is not remembered.
+   */
+  static boolean droppedAuthTime(TokenReader.Unverified token, Principal p) throws TokenReader.Rejected {
+    return p.authTime() == null && TokenReader.time(token.claims(), "auth_time") != null;
   }
 
   /**

@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * <p>For a {@link Principal.Kind#USER}: {@code acr} must be one of the accepted values (when any
  * are given), every required {@code amr} must be present and at least one of the "any" methods
  * (when any are given). With a {@code maxAge}, {@code auth_time} is required (a token without it
- * fails, closed) and {@code now - auth_time} must not exceed it. A shortfall is a 401
+ * fails, closed; so does one whose {@code auth_time} lies in the future beyond the clock skew: the
+ * authenticator maps it to none) and {@code now - auth_time} must not exceed it. A shortfall is a 401
  * ({@link IssueType#LOGIN}) with
  *
  * <pre>WWW-Authenticate: Bearer realm="fhirwall", error="insufficient_user_authentication",
@@ -128,7 +129,7 @@ public final class StepUp {
       Instant authTime = p.authTime();
       if (authTime == null) {
         tooOld = true;
-        shortfalls.add("auth_time missing, a login within " + maxAge.toSeconds() + " s is required");
+        shortfalls.add("auth_time missing (or later than now), a login within " + maxAge.toSeconds() + " s is required");
       } else if (Duration.between(authTime, now).compareTo(maxAge) > 0) {
         tooOld = true;
         shortfalls.add("last login " + Duration.between(authTime, now).toSeconds() + " s ago, at most "

@@ -26,6 +26,7 @@ import java.util.stream.Collectors;
  */
 final class BodyReferences {
   private static final String WHERE = "conditional reference in the body";
+  private static final String WHERE_OPERATION = "a request that cannot be judged";
 
   private final RequestParams params;
   private final RequestPaths paths;
@@ -51,12 +52,33 @@ final class BodyReferences {
     return out;
   }
 
+  /**
+   * The conditional references of an operation's body ({@code $process-message}'s message Bundle, a Parameters
+   * resource): every {@code reference} member with a {@code ?}, and, as in a patch, every text naming a search
+   * ({@code Patient?...}: an operation's parameter may be a search the EPR runs, such as HAPI FHIR's {@code url} of
+   * {@code $delete-expunge}). A Bundle entry with a {@code request} in it is refused (400): fhirwall judges such entries
+   * only in a batch or transaction posted to the base, and an operation might run them as one.
+   */
+  List<FhirRequest.ConditionalReference> inOperation(JsonNode body) {
+    List<FhirRequest.ConditionalReference> out = new ArrayList<>();
+    walk(body, true, true, out);
+    return out;
+  }
+
   private void walk(JsonNode node, boolean patch, List<FhirRequest.ConditionalReference> out) {
+    walk(node, patch, false, out);
+  }
+
+  private void walk(JsonNode node, boolean patch, boolean operation, List<FhirRequest.ConditionalReference> out) {
     if (node.isObject()) {
       Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
       while (fields.hasNext()) {
         Map.Entry<String, JsonNode> f = fields.next();
         JsonNode v = f.getValue();
+        if (operation && f.getKey().equals("request") && v.isObject() && v.has("method")) {
+          throw Refused.invalid("An operation's body holds a Bundle entry with a request (" + WHERE_OPERATION + "): "
+              + "fhirwall checks entries with requests only in a batch or transaction posted to the base");
+        }
         if (v.isTextual() && f.getKey().equals("reference")) {
           if (v.textValue().indexOf('?') >= 0) {
             out.add(read(v.textValue()));
@@ -64,7 +86,7 @@ final class BodyReferences {
         } else if (v.isTextual()) {
           text(v.textValue(), patch, out);
         } else {
-          walk(v, patch, out);
+          walk(v, patch, operation, out);
         }
       }
     } else if (node.isArray()) {
@@ -72,7 +94,7 @@ final class BodyReferences {
         if (e.isTextual()) {
           text(e.textValue(), patch, out);
         } else {
-          walk(e, patch, out);
+          walk(e, patch, operation, out);
         }
       }
     }

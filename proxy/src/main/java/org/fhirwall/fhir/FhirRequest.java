@@ -47,7 +47,7 @@ public record FhirRequest(
 
   /**
    * A request body in the form fhirwall forwards it, with the conditional references it carries (in the order found;
-   * empty but for a create, update or patch).
+   * empty but for a create, update, patch or operation).
    */
   public record Body(byte[] bytes, @Nullable String contentType, List<ConditionalReference> conditionalReferences) {
     public static final Body EMPTY = new Body(new byte[0], null);

@@ -47,6 +47,11 @@ final class InteractionBodies {
     return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), references.inResource(resource));
   }
 
+  /** An operation's body (a resource already read), with the conditional references it carries (see {@link BodyReferences#inOperation}). */
+  FhirRequest.Body operationBody(ObjectNode resource) {
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), references.inOperation(resource));
+  }
+
   FhirRequest.Body patchBody(byte[] raw, RequestHeaders.Info info, boolean inBundle) {
     if (raw.length == 0) {
       throw Refused.invalid("A patch needs a body");

@@ -173,7 +173,7 @@ public final class RequestParser {
       case OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE -> {
         if (raw.length > 0) {
           ObjectNode resource = bodies.resource(raw, RequestBodies.kindOf(info.contentType()), "operation body");
-          body = new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType());
+          body = interactionBodies.operationBody(resource);
         }
       }
       case BATCH -> {

@@ -40,7 +40,7 @@ import org.jspecify.annotations.Nullable;
  * patient it matches. When every match belongs to a patient the request names, it is forwarded
  * as it is and those patients are charged; otherwise fhirwall asks the EPR for the matching
  * resources instead ({@link Decision.Allow#countOnly()}), charges their patients and answers with
- * the count alone ({@link #afterInspection} refuses when they do not fit in one page).
+ * the count alone ({@link #countBeyondAPage} refuses, once they are charged, when they fill one page).
  */
 public final class PolicyEngine {
 
@@ -123,24 +123,37 @@ public final class PolicyEngine {
 
   /**
    * What the response of an allowed request may still not do, judged on what the inspector read
-   * in it: a count fhirwall resolved whose matches did not fit in one page (their patients cannot
-   * all be known, so the count is refused), or a resource of a type the role may not read as the
-   * whole answer. Entries of such types inside a Bundle are removed by the respond stage instead.
+   * in it: a resource of a type the role may not read as the whole answer. Entries of such types
+   * inside a Bundle are removed by the respond stage instead.
    */
-  public static Optional<Decision.Deny> afterInspection(Decision.Allow allow, boolean morePages,
-      @Nullable String topLevelType) {
+  public static Optional<Decision.Deny> afterInspection(Decision.Allow allow, @Nullable String topLevelType) {
     RolePolicy role = allow.role();
-    if (allow.countOnly() && morePages) {
-      return Optional.of(new Decision.Deny(Decision.Kind.TOO_COSTLY, "search-count-unknowable", "A count is answered "
-          + "only when fhirwall can see every patient it covers; this one matches more than one page ("
-          + role.search().maxCount() + " resources) for role " + role.name() + ": narrow the search"));
-    }
     if (topLevelType != null && !topLevelType.equals("Bundle") && !topLevelType.equals("OperationOutcome")
         && !answersCapabilities(allow, topLevelType) && !role.allowsType(topLevelType) && allow.role().mode() == Mode.ENFORCE) {
       return Optional.of(new Decision.Deny(Decision.Kind.FORBIDDEN, "resource-types",
           "Role " + role.name() + " may not access " + topLevelType + " resources (returned by the EPR)"));
     }
     return Optional.empty();
+  }
+
+  /**
+   * A count fhirwall resolved whose page of the role's {@code max-count} matches was full (or linked
+   * to more): its patients beyond the page cannot be known, so the count is refused — after the
+   * page's patients were charged. The refusal says "at least a page matched", and the page it was
+   * made of is what shows that: a count refused only when more matched than a page (as before)
+   * told, with as many charged decoys as a page holds and one target, whether the target exists,
+   * and charged nobody new. So a count is answered only when fewer than a page match.
+   *
+   * @param fillsAPage whether the EPR's answer (2xx) was a full page, linked to more or could not be read to tell
+   */
+  public static Optional<Decision.Deny> countBeyondAPage(Decision.Allow allow, boolean fillsAPage) {
+    if (!allow.countOnly() || !fillsAPage) {
+      return Optional.empty();
+    }
+    RolePolicy role = allow.role();
+    return Optional.of(new Decision.Deny(Decision.Kind.TOO_COSTLY, "search-count-unknowable", "A count is answered "
+        + "only when fhirwall can see every patient it covers; this one matches at least one page ("
+        + role.search().maxCount() + " resources) for role " + role.name() + ": narrow the search"));
   }
 
   /** The server's description asked for by {@code GET /metadata}, which the role's {@code capabilities} allows. */
@@ -280,7 +293,8 @@ public final class PolicyEngine {
         return plain.isPresent() ? plain : search.check(role, request);
       }
       case OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE -> {
-        return checkOperation(role, request);
+        Optional<Violation> v = checkOperation(role, request);
+        return v.isPresent() ? v : checkConditionalReferences(role, request);
       }
       case BATCH, TRANSACTION -> {
         return checkBundle(role, kind, request);
@@ -313,8 +327,8 @@ public final class PolicyEngine {
   }
 
   /**
-   * The conditional references in a written resource ({@code "subject": {"reference": "Patient?identifier=..."}}) are
-   * searches the EPR runs when it writes, and its answer (the one match written in, 412 for several, 404 for none) tells
+   * The conditional references in a written resource ({@code "subject": {"reference": "Patient?identifier=..."}}), or
+   * in an operation's body (what it writes, the searches its parameters name), are searches the EPR runs when it writes, and its answer (the one match written in, 412 for several, 404 for none) tells
    * about the records they matched: each is held to the role's search rules like a conditional write's criteria
    * ({@link SearchCheck#checkCriteria}), and the type it searches must be one the role may access.
    */

@@ -31,7 +31,9 @@ import org.jspecify.annotations.Nullable;
  * <p>What each interaction needs: read, vread, history of an instance and instance operations
  * {@code r}; searches, paging, type history and type operations {@code s}; create {@code c};
  * update and patch {@code u}; delete {@code d}; a batch or transaction what each entry needs;
- * capabilities nothing. A scope with search parameters ({@code patient/Observation.rs?category=laboratory})
+ * capabilities nothing; each conditional reference in a written resource
+ * ({@code "subject": {"reference": "Patient?identifier=..."}}, which the EPR resolves by searching)
+ * {@code s} on the type it searches, like a search with its criteria. A scope with search parameters ({@code patient/Observation.rs?category=laboratory})
  * grants only searches carrying every one of those parameters with that value; never a read
  * (fhirwall could not tell, before the EPR answers, whether the record fits). System-level
  * interactions (a search over every type, {@code history-system}, system operations) need a
@@ -239,6 +241,27 @@ public final class SmartScopes {
       }
     }
     String type = systemLevel ? "*" : r.resourceType();
+    if (!grants(scopes, hasPatient, perm, type, systemLevel, r.interaction() == Interaction.PAGE, r.params())) {
+      return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow " + r.interaction().code()
+          + (type == null ? "" : " on " + type) + " (needs a scope granting '" + perm + "' on it)"));
+    }
+    // a conditional reference in a written resource is a search the EPR runs when it writes: the scopes must allow it
+    for (FhirRequest.ConditionalReference ref : r.body().conditionalReferences()) {
+      if (!grants(scopes, hasPatient, 's', ref.type(), false, false, ref.criteria())) {
+        return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow the conditional "
+            + "reference in the body (" + ref.type() + "?...): the EPR resolves it by a search on " + ref.type()
+            + " (needs a scope granting 's' on it)"));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether a scope grants {@code perm} on {@code type} ({@code *} for a system-level request) for a
+   * request with {@code params} (a scope's constraints must all be among them, for a search).
+   */
+  private static boolean grants(List<Scope> scopes, boolean hasPatient, char perm, @Nullable String type, boolean systemLevel,
+      boolean page, List<QueryParam> params) {
     for (Scope s : scopes) {
       if (s.context() == Context.PATIENT && !hasPatient) {
         continue;
@@ -251,13 +274,11 @@ public final class SmartScopes {
       }
       // A paging link opens only for the token's scopes as they were when its search passed them
       // (Principal#pagingBinding): the next page of that search needs no constraint check of its own.
-      if (!s.constraints().isEmpty() && (perm != 's' || r.interaction() != Interaction.PAGE
-          && !r.params().containsAll(s.constraints()))) {
+      if (!s.constraints().isEmpty() && (perm != 's' || !page && !params.containsAll(s.constraints()))) {
         continue;
       }
-      return Optional.empty();
+      return true;
     }
-    return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow " + r.interaction().code()
-        + (type == null ? "" : " on " + type) + " (needs a scope granting '" + perm + "' on it)"));
+    return false;
   }
 }

@@ -95,6 +95,57 @@ final class FullPages {
     }
   }
 
+  /**
+   * Whether the top-level searchset of {@code read} is a full page of {@code size}: it links to a
+   * next page, or holds at least {@code size} entries of {@code search.mode} {@code match}. True too
+   * for a body that is no searchset this can read (who cannot tell, assumes the page full).
+   */
+  static boolean fills(Inspection.Read read, int size) {
+    if (read.hasNextPage() || !"Bundle".equals(read.rootType())) {
+      return true;
+    }
+    if (read.resourceCount() - 1 < size) { // fewer resources than the page holds: cannot be full
+      return false;
+    }
+    try (JsonParser p = FACTORY.createParser(read.json())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return true;
+      }
+      return counted(p, size);
+    } catch (IOException | RuntimeException e) {
+      return true;
+    }
+  }
+
+  /** Whether the Bundle object the parser is at the start of is not a readable searchset (or history) of fewer than {@code size} matches. */
+  private static boolean counted(JsonParser p, int size) throws IOException {
+    boolean searchset = false;
+    int matches = 0;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken value = p.nextToken();
+      if (name.equals("type")) {
+        // a history page (a count over history) is counted alike: its entries name no mode
+        searchset = value == JsonToken.VALUE_STRING && ("searchset".equals(p.getText()) || "history".equals(p.getText()));
+      } else if (name.equals("entry")) {
+        if (value != JsonToken.START_ARRAY) {
+          return true;
+        }
+        for (JsonToken t; (t = p.nextToken()) != JsonToken.END_ARRAY; ) {
+          if (t != JsonToken.START_OBJECT) {
+            return true;
+          }
+          if (isMatch(p)) {
+            matches++;
+          }
+        }
+      } else {
+        p.skipChildren();
+      }
+    }
+    return !searchset || matches >= size;
+  }
+
   /** Whether fhirwall adds a next link to any of {@code pages}. */
   static boolean addsNext(List<Searchset> pages) {
     for (Searchset s : pages) {

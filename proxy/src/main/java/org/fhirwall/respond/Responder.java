@@ -80,6 +80,15 @@ public final class Responder {
             || p.entriesMinimal());
   }
 
+  /**
+   * Whether the answer to a search is a full page of {@code size} matches, or links to more (or
+   * cannot be read to tell): all a count resolved from that one page can say is "at least this
+   * many". Reads the top-level Bundle's entries, streaming; thread-safe.
+   */
+  public static boolean fillsAPage(Inspection.Read read, int size) {
+    return FullPages.fills(read, size);
+  }
+
   /** The answer the client receives; empty when the body cannot be shaped for it (then withheld). */
   public Optional<Answer> shape(Outgoing out) {
     try {

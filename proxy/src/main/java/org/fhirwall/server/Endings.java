@@ -9,12 +9,14 @@ import io.netty.handler.codec.http.HttpUtil;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.fhirwall.audit.Alarms;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditSink;
 import org.fhirwall.audit.Trail;
 import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.Refusal;
+import org.fhirwall.quota.ChargeResult;
 import org.fhirwall.quota.WindowUsage;
 import org.fhirwall.respond.Answer;
 import org.fhirwall.respond.Refusals;
@@ -67,14 +69,25 @@ final class Endings {
 
   /** Refuses: an OperationOutcome in the client's format, and the refusal's audit record. */
   void refuse(Trail t, Refusal refusal, AuditRecord.Outcome outcome, String rule, List<WindowUsage> usage) {
-    Format format = t.request() != null ? t.request().responseFormat()
-        : Responses.sniffFormat(head.uri(), head.headers().get(HttpHeaderNames.ACCEPT));
-    if (answer(Refusals.answer(refusal, format, t.requestId()))) {
+    if (answer(Refusals.answer(refusal, format(t), t.requestId()))) {
       audit.write(t.refused(refusal, outcome, rule, usage, System.nanoTime()));
       if (outcome == AuditRecord.Outcome.REFUSED || outcome == AuditRecord.Outcome.THROTTLED) {
         alarms.refused(t);
       }
     }
+  }
+
+  /** Refuses an answer whose patients were charged: the audit record names them. */
+  void refuseCharged(Trail t, Refusal refusal, String rule, Set<String> patients, ChargeResult.Admitted charge) {
+    if (answer(Refusals.answer(refusal, format(t), t.requestId()))) {
+      audit.write(t.refusedAfterCharge(refusal, rule, patients, charge, System.nanoTime()));
+      alarms.refused(t);
+    }
+  }
+
+  private Format format(Trail t) {
+    return t.request() != null ? t.request().responseFormat()
+        : Responses.sniffFormat(head.uri(), head.headers().get(HttpHeaderNames.ACCEPT));
   }
 
   /** Writes the one answer of this exchange; false when it had already ended. */

@@ -274,7 +274,7 @@ final class Exchange {
         signal(t, stages.quota().notFound(allow.account(), seen.notFound(), rules.window(), rules.maxNotFound(),
             rules.locks() && !allow.reportOnly() ? rules.lockFor() : null, now()));
       }
-      Optional<Decision.Deny> late = PolicyEngine.afterInspection(allow, read.hasNextPage(), read.rootType());
+      Optional<Decision.Deny> late = PolicyEngine.afterInspection(allow, read.rootType());
       if (late.isPresent()) {
         refuse(t, Refusals.of(late.get()), Outcome.REFUSED, late.get().rule());
         return;
@@ -315,12 +315,16 @@ final class Exchange {
             w.unexplained() ? "unexplained-limit:" + w.name().substring("unexplained-".length()) : "patient-limit:" + w.name(),
             over.result().usage());
       } else {
-        Optional<Decision.Deny> outside = PolicyEngine.outsideLaunchContext(t.who(), read.patients());
-        if (outside.isPresent()) {
-          refuse(n, Refusals.of(outside.get()), Outcome.REFUSED, outside.get().rule());
+        // a resolved count is refused when its page is full, once that page is charged: the refusal tells no more than it
+        Optional<Decision.Deny> count = PolicyEngine.countBeyondAPage(allow,
+            allow.countOnly() && a.status() / 100 == 2 && Responder.fillsAPage(read, allow.role().search().maxCount()));
+        ChargeResult.Admitted admitted = ((Enforcement.Charged.Admitted) charged).result();
+        Optional<Decision.Deny> late = count.or(() -> PolicyEngine.outsideLaunchContext(t.who(), read.patients()));
+        if (late.isPresent()) {
+          end.refuseCharged(n, Refusals.of(late.get()), late.get().rule(), read.patients(), admitted);
           return;
         }
-        handOver(n, allow, plan, a, read, ((Enforcement.Charged.Admitted) charged).result(), split);
+        handOver(n, allow, plan, a, read, admitted, split);
       }
     }, e -> refuse(c, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }

@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  * {@code Transfer-Encoding}, more than one {@code Content-Length}, a transfer coding other than
  * exactly {@code chunked}, no or several {@code Host} headers, several {@code Authorization}
  * headers, a request-target that is not in origin form (400), an HTTP version other than 1.1 and
- * 1.0 (505), too many headers (431), a declared body over the limit (413) and more requests in one
+ * 1.0 (505), too many headers (431), an {@code Expect} other than {@code 100-continue} (417), a
+ * declared body over the limit (413) and more requests in one
  * read than the codec may hold unanswered ({@link FhirwallChannelInitializer#MAX_PIPELINED}, 400).
  * Each is answered with an OperationOutcome and the
  * connection is closed, so nothing after it on the connection is read as a request (request
@@ -82,6 +83,12 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
         refuse(ctx, Refusal.badFraming(problem), req.uri());
         return;
       }
+      Refusal expectation = expectation(req.headers());
+      if (expectation != null) {
+        ReferenceCountUtil.release(msg);
+        refuse(ctx, expectation, req.uri());
+        return;
+      }
       long declared = HttpUtil.getContentLength(req, -1L);
       if (declared > maxBody) {
         ReferenceCountUtil.release(msg);
@@ -125,6 +132,22 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
     }
     return new Refusal(505, IssueType.NOT_SUPPORTED, "HTTP version " + abbreviate(v.text())
         + " is not supported (expected: HTTP/1.1 or HTTP/1.0)", Map.of(), true);
+  }
+
+  /**
+   * The refusal of an expectation fhirwall does not meet, or null: {@code Expect} may only be
+   * {@code 100-continue} (any case), once. Anything else — another expectation, a list, a parameter,
+   * an empty value, a second header — is 417 Expectation Failed (RFC 9110 §10.1.1), whatever the
+   * HTTP version, before a body is read: an expectation ignored is a request handled otherwise than
+   * its client asked, and the EPR never hears of it.
+   */
+  static @Nullable Refusal expectation(HttpHeaders h) {
+    List<String> expect = h.getAll(HttpHeaderNames.EXPECT);
+    if (expect.isEmpty() || expect.size() == 1 && expect.get(0).strip().equalsIgnoreCase("100-continue")) {
+      return null;
+    }
+    return new Refusal(417, IssueType.NOT_SUPPORTED, "Expect " + abbreviate(String.join(", ", expect))
+        + " is not supported (expected: no Expect, or exactly 100-continue)", Map.of(), true);
   }
 
   /** The framing problem of this request head, or null when it is sound. */

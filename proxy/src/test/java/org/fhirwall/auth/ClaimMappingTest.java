@@ -52,6 +52,46 @@ class ClaimMappingTest {
     assertThat(p.tokenId()).isEqualTo(c.get("jti"));
   }
 
+  /**
+   * A signed {@code auth_time} later than now is no login, however recent it claims to be: it passed a role's
+   * {@code max-age} (its age was negative). Beyond the clock skew the JWT checks allow ({@code iat}, {@code nbf}; 30 s
+   * here) it fails a max-age closed like a missing one: 401 with the step-up challenge. Within the skew it is a login
+   * just now.
+   */
+  @Test
+  void anAuthTimeInTheFutureFailsAMaxAgeClosedLikeAMissingOne() {
+    AuthenticationStrength recent = new AuthenticationStrength(java.util.Set.of(), java.util.Set.of("otp"), java.util.Set.of(),
+        java.time.Duration.ofHours(12));
+    Map<String, Object> c = f.claims();
+    c.put("auth_time", f.now().plusSeconds(3600).getEpochSecond());
+    Principal future = principal(c);
+    var shortfall = StepUp.check(future, recent, f.now(), "Role physician requires a more recent authentication");
+    assertThat(shortfall).as("a login an hour from now").isPresent();
+    org.fhirwall.fhir.Refusal r = shortfall.get().refusal();
+    assertThat(r.status()).isEqualTo(401);
+    assertThat(r.code()).isEqualTo(org.fhirwall.fhir.IssueType.LOGIN);
+    assertThat(r.headers().get("WWW-Authenticate")).contains("error=\"insufficient_user_authentication\"")
+        .contains("max_age=43200");
+    assertThat(r.diagnostics()).contains("auth_time");
+
+    Map<String, Object> skewed = f.claims();
+    skewed.put("auth_time", f.now().plusSeconds(20).getEpochSecond());
+    assertThat(StepUp.check(principal(skewed), recent, f.now(), "x")).as("within the clock skew").isEmpty();
+  }
+
+  /** A principal whose future {@code auth_time} was dropped is not remembered: once that time has come, it holds it. */
+  @Test
+  void aTokenWhoseAuthTimeWasInTheFutureIsJudgedAgainLater() {
+    JwtAuthenticator auth = f.authenticator();
+    Map<String, Object> c = f.claims();
+    c.put("auth_time", f.now().plusSeconds(60).getEpochSecond());
+    String token = Jws.token(Jws.header("RS256", RSA.kid()), c, Jws.rs256(RSA));
+    assertThat(accepted(await(auth.authenticate("Bearer " + token, f.now()))).authTime()).isNull();
+    f.clock.advance(java.time.Duration.ofSeconds(90));
+    assertThat(accepted(await(auth.authenticate("Bearer " + token, f.now()))).authTime())
+        .isEqualTo(Instant.ofEpochSecond((Long) c.get("auth_time")));
+  }
+
   @Test
   void aKeycloakClientCredentialsTokenIsAService() {
     Map<String, Object> c = f.claims();

@@ -44,16 +44,16 @@ class ShippedRolesBehaviourTest {
     for (String role : List.of("physician", "nurse", "emergency", "pharmacist", "clerical", "billing")) {
       PolicyEngine e = role.equals("physician") ? demo : roles;
       Decision.Allow a = Fhir.allowed(decide(e, Fhir.user(role), "metadata"));
-      assertThat(PolicyEngine.afterInspection(a, false, "CapabilityStatement")).as(role).isEmpty();
+      assertThat(PolicyEngine.afterInspection(a, "CapabilityStatement")).as(role).isEmpty();
     }
     Decision.Allow terminology = Fhir.allowed(decide(roles, Fhir.user("physician"), "metadata?mode=terminology"));
-    assertThat(PolicyEngine.afterInspection(terminology, false, "TerminologyCapabilities")).isEmpty();
+    assertThat(PolicyEngine.afterInspection(terminology, "TerminologyCapabilities")).isEmpty();
   }
 
   @Test
   void aCapabilityStatementIsStillRefusedWhereItIsNotTheAnswerToMetadata() {
     Decision.Allow read = Fhir.allowed(decide(demo, Fhir.user("physician"), "Patient/p1"));
-    assertThat(PolicyEngine.afterInspection(read, false, "CapabilityStatement")).get()
+    assertThat(PolicyEngine.afterInspection(read, "CapabilityStatement")).get()
         .satisfies(d -> assertThat(d.rule()).isEqualTo("resource-types"));
   }
 

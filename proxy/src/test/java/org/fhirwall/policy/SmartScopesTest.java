@@ -74,6 +74,41 @@ class SmartScopesTest {
     assertThat(allows(scopes, patient, target)).isEqualTo(allowed);
   }
 
+  /**
+   * Gap sweep: a conditional reference in a written resource is a search the EPR runs ({@code Patient?identifier=...}
+   * answers, by the write's outcome, whether the MRN exists and which record it is). An app whose scopes let it create
+   * Observations but not search Patients wrote one through: the role's {@code resource-types} were checked for it, the
+   * token's scopes not. Now it needs a scope granting {@code s} on the type it searches, constraints included.
+   */
+  @ParameterizedTest(name = "{0}: {1} -> {2}")
+  @MethodSource("conditionalReferences")
+  void aConditionalReferenceIsASearchOfItsTypeForTheScopes(String scopes, String reference, boolean allowed) {
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"" + reference + "\"}}";
+    var v = SmartScopes.check(app(scopes, null), Fhir.req("POST", "Observation", obs), RequestPatients.R4);
+    assertThat(v.isEmpty()).as(v.map(Violation::toString).orElse("allowed")).isEqualTo(allowed);
+    v.ifPresent(x -> assertThat(x.rule()).isEqualTo("smart-scope"));
+    v.ifPresent(x -> assertThat(x.always()).isTrue());
+    // the same in a transaction's entry
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + obs
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}";
+    assertThat(SmartScopes.check(app(scopes, null), Fhir.req("POST", "", tx), RequestPatients.R4).isEmpty()).isEqualTo(allowed);
+  }
+
+  static Stream<Arguments> conditionalReferences() {
+    return Stream.of(
+        Arguments.of("user/Observation.c", "Patient/9", true),
+        Arguments.of("user/Observation.c", "Patient?identifier=mrn|123", false),
+        Arguments.of("user/Observation.c user/Patient.r", "Patient?identifier=mrn|123", false),
+        Arguments.of("user/Observation.c user/Patient.s", "Patient?identifier=mrn|123", true),
+        Arguments.of("user/Observation.c user/Patient.rs", "Patient?identifier=mrn|123", true),
+        Arguments.of("user/Observation.c user/*.s", "Patient?identifier=mrn|123", true),
+        Arguments.of("user/Observation.c user/Encounter.rs", "Patient?identifier=mrn|123", false),
+        Arguments.of("user/Observation.c user/Patient.s?active=true", "Patient?identifier=mrn|123", false),
+        Arguments.of("user/Observation.c user/Patient.s?active=true", "Patient?identifier=mrn|123&active=true", true),
+        Arguments.of("user/Observation.c patient/Patient.s", "Patient?identifier=mrn|123", false));
+  }
+
   @Test
   void theNextPageOfASearchAFilteredScopeAllowedIsAllowedToo() {
     // Adversarial sweep: user/Observation.rs?category=laboratory ran its search, and the next page was refused 403

@@ -52,6 +52,44 @@ class CountOraclesExchangeTest {
 
   // --- a count written otherwise ---------------------------------------------------------------------
 
+  // --- a count that fills a page ---------------------------------------------------------------------
+
+  /**
+   * The decoy attack on the count fhirwall resolves with one page of the role's {@code max-count} (3 here): with as many
+   * decoy MRNs as a page holds, already charged, a count over the decoys and a target's MRN was refused ("more than a
+   * page") exactly when the target existed, and answered with the decoys' count when it did not. The refusal told of
+   * the target without charging it. Now a page the matches fill is refused whatever lies beyond it.
+   */
+  @Test
+  void aCountOverDecoysFillingAPageTellsNothingOfTheTarget() {
+    epr = mrnIndex("d1", "d2", "d3", "target");
+    FullHttpResponse decoys = get("Patient?identifier=mrn%7Cd1,mrn%7Cd2,mrn%7Cd3");
+    assertThat(decoys.status().code()).as(body(decoys)).isEqualTo(200);
+    FullHttpResponse exists = get("Patient?identifier=mrn%7Cd1,mrn%7Cd2,mrn%7Cd3,mrn%7Ctarget&_summary=count");
+    FullHttpResponse missing = get("Patient?identifier=mrn%7Cd1,mrn%7Cd2,mrn%7Cd3,mrn%7Cnobody&_summary=count");
+    assertThat(exists.status().code()).as(body(exists)).isEqualTo(403);
+    assertThat(missing.status().code()).as(body(missing)).isEqualTo(exists.status().code());
+    assertThat(body(missing)).isEqualTo(body(exists));
+    assertThat(audit.get(1).rule()).isEqualTo("search-count-unknowable");
+    assertThat(audit.get(2).rule()).isEqualTo("search-count-unknowable");
+    assertThat(audit.get(1).patients()).as("charged: the page the refusal was made of")
+        .containsExactlyInAnyOrder("Patient/d1", "Patient/d2", "Patient/d3");
+  }
+
+  /** A page the matches fill, the target on it: the refusal tells that the target exists, and charges it. */
+  @Test
+  void aCountRefusedForAFullPageChargesThePatientsOnIt() {
+    epr = mrnIndex("d1", "d2", "target");
+    FullHttpResponse exists = get("Patient?identifier=mrn%7Cd1,mrn%7Cd2,mrn%7Ctarget&_summary=count");
+    assertThat(exists.status().code()).as(body(exists)).isEqualTo(403);
+    assertThat(audit.get(0).rule()).isEqualTo("search-count-unknowable");
+    assertThat(audit.get(0).patients()).containsExactlyInAnyOrder("Patient/d1", "Patient/d2", "Patient/target");
+    FullHttpResponse missing = get("Patient?identifier=mrn%7Cd1,mrn%7Cd2,mrn%7Cnobody&_summary=count");
+    assertThat(missing.status().code()).as(body(missing)).isEqualTo(200);
+    assertThat(body(missing)).contains("\"total\":2");
+    assertThat(audit.get(1).patients()).containsExactlyInAnyOrder("Patient/d1", "Patient/d2");
+  }
+
   /**
    * HAPI FHIR reads {@code _count} with {@code Integer.parseInt}: {@code 00}, {@code -0} and {@code +0} are a count of
    * zero like {@code 0}, an answer of totals only. They were forwarded as they were and, inside a batch, got a total
@@ -260,6 +298,35 @@ class CountOraclesExchangeTest {
           .append("\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"").append(ids[i]).append("\"}}");
     }
     return sb.append("]}").toString();
+  }
+
+  /**
+   * An EPR holding one Patient per MRN in {@code mrns} (its id the MRN's value) that answers
+   * {@code Patient?identifier=mrn|a,mrn|b,...&_count=n} as HAPI FHIR does: the first {@code n} matches, and a next link
+   * when more match.
+   */
+  static Function<UpstreamRequest, UpstreamResult> mrnIndex(String... mrns) {
+    java.util.Set<String> known = java.util.Set.of(mrns);
+    return r -> {
+      String query = java.net.URLDecoder.decode(r.target().substring(r.target().indexOf('?') + 1),
+          java.nio.charset.StandardCharsets.UTF_8);
+      List<String> found = new ArrayList<>();
+      int count = Integer.MAX_VALUE;
+      for (String p : query.split("&")) {
+        if (p.startsWith("identifier=")) {
+          for (String v : p.substring("identifier=".length()).split(",")) {
+            String value = v.substring(v.indexOf('|') + 1);
+            if (known.contains(value)) {
+              found.add(value);
+            }
+          }
+        } else if (p.startsWith("_count=")) {
+          count = Integer.parseInt(p.substring("_count=".length()));
+        }
+      }
+      boolean more = found.size() > count;
+      return json(200, searchset(null, more, found.subList(0, Math.min(count, found.size())).toArray(String[]::new)));
+    };
   }
 
   static String batchResponse(String... resources) {

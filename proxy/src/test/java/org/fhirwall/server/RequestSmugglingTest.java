@@ -99,7 +99,18 @@ class RequestSmugglingTest {
         Arguments.of("folded header line (space)", get + "X-Note: a\r\n b\r\n\r\n", 400),
         Arguments.of("folded header line (tab)", get + "X-Note: a\r\n\tb\r\n\r\n", 400),
         Arguments.of("folded Transfer-Encoding", "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400),
-        Arguments.of("folded Host", "GET /fhir/Patient/1 HTTP/1.1\r\nHost:\r\n proxy\r\n\r\n", 400));
+        Arguments.of("folded Host", "GET /fhir/Patient/1 HTTP/1.1\r\nHost:\r\n proxy\r\n\r\n", 400),
+        // Gap sweep: an expectation fhirwall does not support was ignored (RFC 9110 §10.1.1: 417 Expectation Failed).
+        Arguments.of("Expect other than 100-continue", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\nExpect: 200-ok\r\n"
+            + "Content-Length: 2\r\n\r\n{}", 417),
+        Arguments.of("Expect 100-continue and another", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\n"
+            + "Expect: 100-continue, x-fast\r\nContent-Length: 2\r\n\r\n{}", 417),
+        Arguments.of("two Expect headers", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\nExpect: 100-continue\r\n"
+            + "Expect: x-fast\r\nContent-Length: 2\r\n\r\n{}", 417),
+        Arguments.of("Expect 100-continue with a parameter", "POST /fhir/Patient HTTP/1.1\r\nHost: proxy\r\n"
+            + "Expect: 100-continue;wait=1\r\nContent-Length: 2\r\n\r\n{}", 417),
+        Arguments.of("empty Expect", "GET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\nExpect:\r\n\r\n", 417),
+        Arguments.of("Expect on a GET, HTTP/1.0", "GET /fhir/Patient/1 HTTP/1.0\r\nHost: proxy\r\nExpect: x-fast\r\n\r\n", 417));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -207,6 +218,7 @@ class RequestSmugglingTest {
         Arguments.of("HTTP/1.0 GET", "GET /fhir/Patient/1 HTTP/1.0\r\nHost: proxy\r\n\r\n", 1),
         Arguments.of("POST with Content-Length", post + "Content-Length: 6\r\n\r\nname=a", 1),
         Arguments.of("chunked POST", post + "Transfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n0\r\n\r\n", 1),
+        Arguments.of("Expect: 100-continue, any case", post + "Expect: 100-Continue\r\nContent-Length: 6\r\n\r\nname=a", 1),
         Arguments.of("empty lines before a request line (RFC 9112 §2.2)", "\r\n\r\nGET /fhir/Patient/1 HTTP/1.1\r\nHost: proxy\r\n\r\n", 1),
         // bodies whose lines start with a space or tab are no folded header lines
         Arguments.of("body with indented lines", post + "Content-Length: 13\r\n\r\n{\r\n \"a\": 1\r\n}", 1),

@@ -1,0 +1,125 @@
+package org.fhirwall.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirwall.server.ExchangeRig.body;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.auth.AuthOutcome;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.upstream.UpstreamRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Gap sweep: an operation's body ({@code $process-message}'s message Bundle, {@code $validate}'s Parameters) was not
+ * walked for conditional references. An EPR that writes what a message carries resolves them by searching, like a
+ * create's ({@code "subject": {"reference": "Patient?identifier=..."}}), and its answer tells about what they matched.
+ * Now they are held to the role's search rules and types like a write's; a text value naming a search
+ * ({@code Patient?...}, as HAPI FHIR's {@code url} parameters of {@code $delete-expunge} and {@code $reindex} do) counts
+ * as one; and a Bundle entry with a {@code request} inside an operation's body, which fhirwall cannot judge as a batch
+ * entry, is refused (400). {@code $process-message} is closed to users ({@code ClosedChannels}): here a service account
+ * (an interface engine) sends it.
+ */
+class OperationBodiesExchangeTest {
+  static final String OBS = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+      + "\"subject\":{\"reference\":\"Patient/p9\"}}";
+
+  final List<AuditRecord> audit = new ArrayList<>();
+  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
+  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
+  EmbeddedChannel channel;
+
+  @AfterEach
+  void close() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+    store.close();
+  }
+
+  @Test
+  void theConditionalReferencesInAnOperationsBodyAreHeldToTheRolesSearchRules() {
+    refused(post("$process-message", message(obs("Patient?organization.name=stmary&name=smith"))), "search-chains");
+    refused(post("$process-message", message(obs("Organization?name=stmary"))), "resource-types");
+    refused(post("Observation/$validate", "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"resource\","
+        + "\"resource\":" + obs("Patient?gender=female") + "}]}"), "search-unselective");
+    refused(post("$process-message", "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"url\","
+        + "\"valueString\":\"Patient?_has:Condition:subject:code=hiv\"}]}"), "search-has");
+    malformed(post("$process-message", "{\"resourceType\":\"Bundle\",\"type\":\"message\",\"entry\":[{\"resource\":"
+        + OBS + ",\"request\":{\"method\":\"PUT\",\"url\":\"Observation?identifier=x\"}}]}"));
+    assertThat(reachedEpr).as("the EPR never hears of them").isEmpty();
+  }
+
+  @Test
+  void aMessageWhoseReferencesTheRulesAllowIsForwardedAndThePatientsTheyNameCharged() {
+    FullHttpResponse r = send(post("$process-message", message(obs("Patient?_id=p7"))));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(reachedEpr).hasSize(1);
+    assertThat(audit.get(0).patients()).contains("Patient/p7");
+    r = send(post("$process-message", message(obs("Patient?identifier=http://x%7C123"))));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+  }
+
+  private static String obs(String subject) {
+    return OBS.replace("Patient/p9", subject);
+  }
+
+  private static String message(String resource) {
+    return "{\"resourceType\":\"Bundle\",\"type\":\"message\",\"entry\":[{\"resource\":{\"resourceType\":"
+        + "\"MessageHeader\",\"eventCoding\":{\"code\":\"x\"},\"source\":{\"endpoint\":\"urn:x\"}}},"
+        + "{\"resource\":" + resource + "}]}";
+  }
+
+  private void refused(String wire, String rule) {
+    int before = audit.size();
+    FullHttpResponse r = send(wire);
+    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(403);
+    assertThat(body(r)).contains("OperationOutcome");
+    assertThat(audit.get(before).rule()).as(wire).isEqualTo(rule);
+  }
+
+  private void malformed(String wire) {
+    FullHttpResponse r = send(wire);
+    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(400);
+    assertThat(body(r)).contains("OperationOutcome");
+  }
+
+  private static String post(String path, String body) {
+    return "POST /fhir/" + path + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+        + "\r\n\r\n" + body;
+  }
+
+  static Authenticator interfaceEngine() {
+    return (header, now) -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(
+        new Principal(Principal.Kind.SERVICE, "https://idp", "feed", "service-account-feed", "feed", Set.of("feed"), null,
+            Set.of(), null, null, Set.of(), null, ExchangeRig.NOW.plusSeconds(600), "jti-feed")));
+  }
+
+  private FullHttpResponse send(String wire) {
+    if (channel == null) {
+      channel = ExchangeRig.channel(ExchangeRig.stages("""
+          role: feed
+          applies-to: {roles: [feed], principal: service}
+          interactions: [operation-system, operation-type]
+          resource-types: [Patient, Observation, MessageHeader, Bundle, Parameters]
+          operations: [process-message, validate]
+          patient-limits: [{window: 1h, max: 5}]
+          search: {max-count: 5, unselective: refuse, require-patient-criterion: false}
+          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+          """, interfaceEngine(), store, new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)),
+          ExchangeRig.epr(reachedEpr, r -> ExchangeRig.json(200, "{\"resourceType\":\"Bundle\",\"type\":\"message\"}")),
+          new InFlight());
+    }
+    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  }
+}
