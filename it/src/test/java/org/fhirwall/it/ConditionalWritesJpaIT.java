@@ -97,7 +97,8 @@ class ConditionalWritesJpaIT {
     for (int i = 0; i < 21; i++) {
       HttpResponse<String> r = i % 3 == 0
           ? write("POST", "Observation", observation(key), t, "If-None-Exist", "identifier=urn:sweep5|" + key)
-          : i % 3 == 1 ? write("PUT", "Observation?identifier=urn:sweep5%7C" + key, observation(key), t)
+          : i % 3 == 1 ? write("PUT", "Observation?identifier=urn:sweep5%7C" + key + "&subject=Patient/" + patient,
+              observation(key), t)
           : write("POST", "", transaction, t);
       assertThat(r.statusCode()).as(i + ": " + r.body()).isEqualTo(412);
     }

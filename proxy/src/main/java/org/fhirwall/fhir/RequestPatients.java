@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one model of which patients a request names, read from HAPI FHIR's Patient-compartment
@@ -172,10 +173,10 @@ public final class RequestPatients {
     if (PATIENT.equals(r.resourceType()) && r.id() != null) {
       out.add("Patient/" + r.id());
     }
-    params(r.params(), PATIENT.equals(r.resourceType()), out);
-    params(r.ifNoneExist(), PATIENT.equals(r.resourceType()), out);
+    params(r.params(), r.resourceType(), out);
+    params(r.ifNoneExist(), r.resourceType(), out);
     for (FhirRequest.ConditionalReference c : r.body().conditionalReferences()) {
-      params(c.criteria(), PATIENT.equals(c.type()), out);
+      params(c.criteria(), c.type(), out);
     }
     if (depth < MAX_ENTRY_DEPTH) {
       for (FhirRequest.BundleEntry e : r.entries()) {
@@ -184,10 +185,18 @@ public final class RequestPatients {
     }
   }
 
-  private static void params(List<QueryParam> params, boolean onPatient, Set<String> out) {
+  /**
+   * A bare id names a patient on {@code patient}, {@code _id} of Patient, a {@code :Patient} modifier, and on any other
+   * parameter that puts a resource of {@code type} in a patient's compartment ({@code Observation?subject=7}: HAPI FHIR
+   * resolves a bare id on a reference that may point at several types to whichever holds it, Patient/7 among them).
+   */
+  private void params(List<QueryParam> params, @Nullable String type, Set<String> out) {
+    boolean onPatient = PATIENT.equals(type);
+    Set<String> members = type == null ? Set.of() : memberParameters.getOrDefault(type, Set.of());
     for (QueryParam p : params) {
       String base = p.baseName();
-      boolean patientParam = base.equals("patient") || PATIENT.equals(p.modifier()) || onPatient && base.equals("_id");
+      boolean patientParam = base.equals("patient") || PATIENT.equals(p.modifier()) || onPatient && base.equals("_id")
+          || p.modifier() == null && members.contains(base);
       for (String value : p.orValues()) {
         Matcher m = PATIENT_REF.matcher(value);
         boolean any = false;

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * read as JSON (that JSON is {@link Inspection.Read#json()}). A {@code Content-Encoding} of gzip or deflate is undone first,
  * never past {@link InspectorSettings#maxDecodedBytes()}. What counts as a disclosed patient is
  * described on {@link PatientKeys}; in short: every Patient resource, every reference, full URL or
- * location naming a patient, and every reference on a patient-compartment owner path that cannot be
- * resolved (counted as a patient of its own rather than not at all).
+ * location naming a patient, every reference on a patient-compartment owner path that cannot be
+ * resolved (counted as a patient of its own rather than not at all), and every {@code Patient/<id>} written in a body
+ * that holds an {@code OperationOutcome} ({@link OutcomeText}: an EPR's explanation may name a patient).
  *
  * <p>Fails closed: an empty body is a {@link Inspection.Read} with no patients; anything else that
  * is not a complete, well-formed FHIR body within the limits (HTML, malformed or truncated JSON or
@@ -72,11 +73,12 @@ public final class ResponseInspector {
     if (isBlank(bytes)) {
       return Inspection.Read.nothing(bytes);
     }
-    return switch (format(contentType, bytes)) {
+    Inspection.Read read = switch (format(contentType, bytes)) {
       case JSON -> walk(bytes, false, nesting);
       case NDJSON -> walk(bytes, true, nesting);
       case XML -> walk(xml.convert(bytes), false, nesting);
     };
+    return OutcomeText.holdsOutcome(read) ? read.withPatients(OutcomeText.patients(read.json())) : read;
   }
 
   private Inspection.Read walk(byte[] json, boolean ndjson, int nesting) throws UnreadableException {

@@ -25,6 +25,21 @@ class RequestPatientsTest {
         .containsExactlyInAnyOrder("Patient/x1", "Patient/x2");
   }
 
+  /**
+   * HAPI FHIR resolves a bare id on a reference parameter that may point at a patient to whatever holds that id
+   * ({@code Observation?subject=p7} finds Patient/p7's): an empty answer tells "p7 has none" like
+   * {@code subject=Patient/p7} does (adversarial sweep 8).
+   */
+  @Test
+  void aBareIdOnAParameterThatMayPointAtAPatientNamesIt() {
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?subject=p7&code=1234-5")))).containsExactly("Patient/p7");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Encounter?subject=p7,p8")))).containsExactlyInAnyOrder("Patient/p7",
+        "Patient/p8");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?code=1234-5&subject:missing=true")))).isEmpty();
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?encounter=e1")))).as("no patient's compartment")
+        .isEmpty();
+  }
+
   /** Any answer to a write tells about the patients its conditional references name (matched, several, none). */
   @Test
   void theCriteriaOfAConditionalReferenceInABodyNameTheirPatients() {

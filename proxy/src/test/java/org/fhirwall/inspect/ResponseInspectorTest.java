@@ -253,20 +253,41 @@ class ResponseInspectorTest {
         .setDiagnostics("Resource Patient/99 is not known");
     b.addEntry().setResponse(new Bundle.BundleEntryResponseComponent().setStatus("404 Not Found").setOutcome(oo));
     Inspection.Read read = read(json(b));
-    assertThat(read.patients()).isEqualTo(keys("7", "8"));
+    assertThat(read.patients()).as("the outcome's words name Patient/99").isEqualTo(keys("7", "8", "99"));
     assertThat(read.resourceTypes()).containsExactlyInAnyOrder("Bundle", "Observation", "OperationOutcome");
     assertThat(read.urls()).extracting(UrlOccurrence::value)
         .containsExactlyInAnyOrder("Patient/7/_history/1", BASE + "/Observation/o8/_history/1");
   }
 
   @Test
-  void anOperationOutcomeDisclosesOnlyTheReferencesItCarries() {
+  void anOperationOutcomeDisclosesThePatientsItsWordsName() {
     OperationOutcome oo = new OperationOutcome();
     oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR).setCode(OperationOutcome.IssueType.PROCESSING)
         .setDiagnostics("Patient/99 could not be processed");
-    assertThat(read(json(oo)).patients()).isEmpty();
+    assertThat(read(json(oo)).patients()).isEqualTo(keys("99"));
     oo.getIssueFirstRep().addExtension(new Extension("http://example.org/affected", new Reference("Patient/98")));
-    assertThat(read(json(oo)).patients()).isEqualTo(keys("98"));
+    assertThat(read(json(oo)).patients()).isEqualTo(keys("98", "99"));
+  }
+
+  /** HAPI FHIR's JPA server, refusing to delete an organization a patient refers to (409): the patient is in its words only. */
+  @Test
+  void aConflictsOutcomeDisclosesTheReferringPatientItNames() {
+    String body = "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"processing\","
+        + "\"diagnostics\":\"Unable to delete Organization/org1 because at least one resource has a reference to this "
+        + "resource. First reference found was resource Patient/p1 in path Patient.managingOrganization\"}]}";
+    assertThat(read(body).patients()).isEqualTo(keys("p1"));
+    assertThat(read(body.replace("Patient/p1", "Patient\\/p1")).patients()).as("a slash escaped").isEqualTo(keys("p1"));
+    assertThat(read(body.replace("Patient/p1 in", "Patient%2Fp1.")).patients()).as("URL-encoded, ending a sentence")
+        .isEqualTo(keys("p1", "p1."));
+    byte[] inXml = xml((Resource) R4.newJsonParser().parseResource(body)).getBytes(UTF_8);
+    assertThat(read(inXml, "application/fhir+xml", null).patients()).as("the same outcome in XML").isEqualTo(keys("p1"));
+  }
+
+  @Test
+  void wordsOutsideAnOperationOutcomeAreNotRead() {
+    Observation o = observation("o1", "1");
+    o.getCode().setText("see Patient/2");
+    assertThat(read(json(o)).patients()).isEqualTo(keys("1"));
   }
 
   // ---- contained resources and references that do not resolve

@@ -149,7 +149,7 @@ class PolicyEngineTest {
     List<FhirRequest> writesAndHistory = List.of(
         Fhir.req("POST", "Observation", "{\"resourceType\":\"Observation\"}"),
         Fhir.req("PUT", "Observation/1", "{\"resourceType\":\"Observation\",\"id\":\"1\"}"),
-        Fhir.req("PATCH", "Observation/1", "[{\"op\":\"remove\",\"path\":\"/note\"}]", "Content-Type: application/json-patch+json"),
+        Fhir.req("PATCH", "Patient/1", "[{\"op\":\"remove\",\"path\":\"/note\"}]", "Content-Type: application/json-patch+json"),
         Fhir.req("DELETE", "Observation/1", ""),
         Fhir.req("DELETE", "Observation?subject=Patient/1", ""),
         Fhir.get("Patient/1/_history"),

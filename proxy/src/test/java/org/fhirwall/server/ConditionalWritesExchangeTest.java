@@ -69,8 +69,8 @@ class ConditionalWritesExchangeTest {
   void aConditionalWriteThatMatchedSeveralRecordsCountsAsANotFoundAnswer() {
     epr = r -> json(412, SEVERAL);
     assertThat(send(write("POST", "Observation", OBS, "If-None-Exist: identifier=lab|7")).status().code()).isEqualTo(412);
-    assertThat(send(write("PUT", "Observation?identifier=lab|8", OBS)).status().code()).isEqualTo(412);
-    assertThat(send(write("PATCH", "Observation?identifier=lab|9",
+    assertThat(send(write("PUT", "Observation?identifier=lab|8&subject=Patient/p9", OBS)).status().code()).isEqualTo(412);
+    assertThat(send(write("PATCH", "Observation?identifier=lab|9&subject=Patient/p9",
         "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"final\"}]", "X-Content: patch")).status().code())
         .isEqualTo(412);
     assertThat(alerts).as("over enumeration.max-not-found (2): the account is locked").hasSize(1);
@@ -228,6 +228,69 @@ class ConditionalWritesExchangeTest {
     r = send(delete("Practitioner?identifier=staff|7"));
     assertThat(r.status().code()).as(body(r)).isEqualTo(200);
     assertThat(reachedEpr).hasSize(2);
+  }
+
+  /**
+   * Adversarial sweep 8, against HAPI FHIR 8.8's JPA server: a conditional update answers with what it wrote, and 200
+   * (a record matched and was replaced) rather than 400 ("did not satisfy the conditional URL") told that
+   * {@code Observation?_id=o23&code=...} matched, whosever o23 was. It must name its patient now (not Patient's own:
+   * its answer shows the patient it matched).
+   */
+  @Test
+  void aConditionalUpdateOfAPatientsRecordsMustNameThePatient() {
+    refused(write("PUT", "Observation?_id=o23&code=http://loinc.org|8310-5", OBS), "conditional-update");
+    refused(write("PUT", "Observation?identifier=lab|8", OBS), "conditional-update");
+    assertThat(reachedEpr).isEmpty();
+    epr = r -> CountOraclesExchangeTest.located(200, EPR + "/Observation/o8/_history/2",
+        "{\"resourceType\":\"Observation\",\"id\":\"o8\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}");
+    FullHttpResponse r = send(write("PUT", "Observation?identifier=lab|8&subject=Patient/p9", OBS.replace(
+        ",\"subject\":{\"reference\":\"Patient/p9\"}", "")));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(audit.get(audit.size() - 1).patients()).as("the named patient").containsExactly("Patient/p9");
+    epr = r2 -> CountOraclesExchangeTest.located(200, EPR + "/Patient/p7/_history/2",
+        "{\"resourceType\":\"Patient\",\"id\":\"p7\",\"active\":true}");
+    r = send(write("PUT", "Patient?identifier=mrn|7", "{\"resourceType\":\"Patient\",\"active\":true}"));
+    assertThat(r.status().code()).as("keyed by an MRN: the answer shows whom it matched").isEqualTo(200);
+    assertThat(audit.get(audit.size() - 1).patients()).containsExactly("Patient/p7");
+    assertThat(reachedEpr).hasSize(2);
+  }
+
+  // --- patch ----------------------------------------------------------------------------------------
+
+  /**
+   * Adversarial sweep 8, against HAPI FHIR 8.8's JPA server: a JSON Patch is applied to what the record held, and a
+   * {@code test} that fails is refused in other words than the operation after a {@code test} that passed ("value
+   * differs from expectations", "no such path in target JSON document"): {@code PATCH Patient?identifier=<MRN>} with
+   * {@code [test /birthDate 1965-09-05, remove /nothing]} told a birth date, {@code PATCH Observation/o394} with
+   * {@code [test /subject/reference Patient/p135, ...]} whose record it is, and nobody was charged. A patch of a type
+   * that holds patients' records must now name the patient of every record it can change.
+   */
+  @Test
+  void aPatchMustNameThePatientOfEveryRecordItCanChange() {
+    String probe = "[{\"op\":\"test\",\"path\":\"/subject/reference\",\"value\":\"Patient/p9\"},"
+        + "{\"op\":\"remove\",\"path\":\"/nothing\"}]";
+    refused(write("PATCH", "Observation/o8", probe, "X-Content: patch"), "patch-unpinned");
+    malformed(write("PATCH", "Observation/o8?subject=Patient/p9", probe, "X-Content: patch")); // selects nothing
+    refused(write("PATCH", "Observation?identifier=lab|7", probe, "X-Content: patch"), "patch-unpinned");
+    refused(write("PATCH", "Patient?identifier=mrn|135", probe.replace("/subject/reference", "/birthDate"),
+        "X-Content: patch"), "patch-unpinned");
+    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Binary\",\"contentType\":\"application/json-patch+json\",\"data\":\""
+        + java.util.Base64.getEncoder().encodeToString(probe.getBytes(StandardCharsets.UTF_8)) + "\"},\"request\":"
+        + "{\"method\":\"PATCH\",\"url\":\"Observation/o8\"}}]}"), "patch-unpinned");
+    assertThat(reachedEpr).isEmpty();
+
+    epr = r -> json(400, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+        + "\"processing\",\"diagnostics\":\"HAPI-1272: value differs from expectations\"}]}");
+    for (String named : List.of("Patient/p9", "Patient?_id=p9", "Observation?_id=o8&subject=Patient/p9")) {
+      FullHttpResponse r = send(write("PATCH", named, probe, "X-Content: patch"));
+      assertThat(r.status().code()).as(named + ": " + body(r)).isEqualTo(400);
+      assertThat(audit.get(audit.size() - 1).patients()).as(named).containsExactly("Patient/p9");
+    }
+    epr = r -> json(200, "{\"resourceType\":\"Practitioner\",\"id\":\"pr1\"}");
+    assertThat(send(write("PATCH", "Practitioner/pr1", probe, "X-Content: patch")).status().code())
+        .as("a type that holds no patient's records is patched as it is").isEqualTo(200);
+    assertThat(reachedEpr).hasSize(4);
   }
 
   // --- the rig ---------------------------------------------------------------------------------------
