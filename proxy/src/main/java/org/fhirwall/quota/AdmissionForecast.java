@@ -1,7 +1,10 @@
 package org.fhirwall.quota;
 
+import static java.util.Objects.requireNonNull;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 
 /**
@@ -11,7 +14,7 @@ import java.time.Duration;
  * concurrency allows. So a principal that is locked, over its rate or at its concurrency makes the
  * EPR answer at most one request per replica before its reads wait for the store again; and the
  * answer of a read sent ahead is released only once the store has admitted it (and charged its
- * patients). Thread-safe.
+ * patients). Time is {@code ticker}'s (nanoseconds; the system's in production). Thread-safe.
  */
 final class AdmissionForecast {
   /** One principal as this replica sees it; guarded by its monitor. */
@@ -23,9 +26,11 @@ final class AdmissionForecast {
 
   private final Cache<String, Seen> principals;
   private final long recentNanos;
+  private final Ticker ticker;
 
-  AdmissionForecast(Duration recent, long maxPrincipals) {
+  AdmissionForecast(Duration recent, long maxPrincipals, Ticker ticker) {
     this.recentNanos = recent.toNanos();
+    this.ticker = requireNonNull(ticker, "ticker");
     this.principals = Caffeine.newBuilder().maximumSize(maxPrincipals).expireAfterAccess(Duration.ofMinutes(5))
         .executor(Runnable::run).build();
   }
@@ -37,7 +42,7 @@ final class AdmissionForecast {
       return false;
     }
     synchronized (s) {
-      if (s.refused || System.nanoTime() - s.admittedNanos > recentNanos || s.underWay >= concurrent) {
+      if (s.refused || ticker.read() - s.admittedNanos > recentNanos || s.underWay >= concurrent) {
         return false;
       }
       s.underWay++;
@@ -59,7 +64,7 @@ final class AdmissionForecast {
   void admitted(String account) {
     Seen s = principals.get(account, k -> new Seen());
     synchronized (s) {
-      s.admittedNanos = System.nanoTime();
+      s.admittedNanos = ticker.read();
       s.refused = false;
       s.underWay++;
     }

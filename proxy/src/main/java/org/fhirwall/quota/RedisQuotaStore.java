@@ -2,6 +2,7 @@ package org.fhirwall.quota;
 
 import static java.util.Objects.requireNonNull;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
@@ -95,13 +96,14 @@ public final class RedisQuotaStore implements QuotaStore {
   private final RedisReplay replay;
   private final RedisLanes lanes;
   private final KnownPatients known;
-  private final AdmissionForecast forecast = new AdmissionForecast(Duration.ofSeconds(1), 100_000);
+  private final AdmissionForecast forecast;
   private final Redisclosures redisclosures;
   private final RedisShared shared;
   private final RedisLocks locked;
 
-  private RedisQuotaStore(RedisConnection connection, Settings settings) {
+  private RedisQuotaStore(RedisConnection connection, Settings settings, Ticker ticker) {
     this.connection = connection;
+    this.forecast = new AdmissionForecast(Duration.ofSeconds(1), 100_000, ticker);
     this.redis = connection.commands();
     this.settings = settings;
     this.keyspace = new RedisKeys(settings.keyPrefix());
@@ -205,8 +207,13 @@ public final class RedisQuotaStore implements QuotaStore {
    * @throws IllegalStateException when Redis could not be reached within {@code startWait}
    */
   public static RedisQuotaStore connect(Settings s, Duration startWait) throws InterruptedException {
+    return connect(s, startWait, Ticker.systemTicker());
+  }
+
+  /** {@link #connect(Settings, Duration)}, its {@link AdmissionForecast} timed by {@code ticker} (a test's own). */
+  static RedisQuotaStore connect(Settings s, Duration startWait, Ticker ticker) throws InterruptedException {
     RedisConnection connection = RedisConnection.open(s, startWait);
-    RedisQuotaStore store = new RedisQuotaStore(connection, s);
+    RedisQuotaStore store = new RedisQuotaStore(connection, s, ticker);
     try {
       store.scripts.load().toCompletableFuture().get(startWait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {

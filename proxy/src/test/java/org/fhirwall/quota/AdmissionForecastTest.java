@@ -3,11 +3,13 @@ package org.fhirwall.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** When a read may reach the EPR before the shared store has admitted it. */
+/** When a read may reach the EPR before the shared store has admitted it (time moved by the test). */
 class AdmissionForecastTest {
-  final AdmissionForecast forecast = new AdmissionForecast(Duration.ofSeconds(1), 100);
+  final AtomicLong nanos = new AtomicLong();
+  final AdmissionForecast forecast = new AdmissionForecast(Duration.ofSeconds(1), 100, nanos::get);
 
   @Test
   void aPrincipalNeverAdmittedWaitsForTheStore() {
@@ -43,11 +45,13 @@ class AdmissionForecastTest {
   }
 
   @Test
-  void anAdmissionLongAgoDoesNotCount() throws InterruptedException {
-    AdmissionForecast brief = new AdmissionForecast(Duration.ofMillis(20), 100);
-    brief.admitted("dave");
-    brief.ended("dave");
-    Thread.sleep(40);
-    assertThat(brief.reserve("dave", 10)).isFalse();
+  void anAdmissionLongAgoDoesNotCount() {
+    forecast.admitted("dave");
+    forecast.ended("dave");
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(forecast.reserve("dave", 10)).as("a second ago: still recent").isTrue();
+    forecast.settled("dave");
+    nanos.incrementAndGet();
+    assertThat(forecast.reserve("dave", 10)).as("more than a second ago").isFalse();
   }
 }

@@ -1,10 +1,13 @@
 package org.fhirwall.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -224,24 +227,72 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
         .as("p1, re-read at 50 min, is still in the hour on another replica").isInstanceOf(ChargeResult.Refused.class);
   }
 
-  @Test
-  void aReadGoesToTheEprAheadOfItsAdmissionOnlyWhileTheStoreKeepsAdmittingThePrincipal() {
-    RateLimit limit = new RateLimit(1000, 1000, 10);
-    QuotaStore.Admission first = store.admit("ahead", limit, 1, true, t0);
-    assertThat(first.forwardNow()).as("never admitted before: waits").isFalse();
-    ((RateGate.Entry.Entered) done(first.entry())).ticket().exit();
-    QuotaStore.Admission read = store.admit("ahead", limit, 1, true, t0);
-    assertThat(read.forwardNow()).isTrue();
-    ((RateGate.Entry.Entered) done(read.entry())).ticket().exit();
-    assertThat(store.admit("ahead", limit, 1, false, t0).forwardNow()).as("not a read").isFalse();
+  /** A replica whose forecast ({@link AdmissionForecast}) is timed by {@code nanos}: it stands still unless moved. */
+  private static RedisQuotaStore timedBy(AtomicLong nanos) throws Exception {
+    return RedisQuotaStore.connect(settings(redis.url(), Duration.ofSeconds(2)), Duration.ofSeconds(10), nanos::get);
+  }
 
-    done(store.lock("ahead", "limit reached", Duration.ofHours(1), t0));
-    QuotaStore.Admission unaware = store.admit("ahead", limit, 1, true, t0);
-    assertThat(unaware.forwardNow()).as("this replica has not heard of the lock yet").isTrue();
-    assertThat(done(unaware.entry())).as("the store refuses it: its answer is dropped").isInstanceOf(RateGate.Entry.Locked.class);
-    QuotaStore.Admission after = store.admit("ahead", limit, 1, true, t0);
-    assertThat(after.forwardNow()).as("refused once: waits for the store from then on").isFalse();
-    assertThat(done(after.entry())).isInstanceOf(RateGate.Entry.Locked.class);
+  @Test
+  void aReadGoesToTheEprAheadOfItsAdmissionOnlyWhileTheStoreKeepsAdmittingThePrincipal() throws Exception {
+    RateLimit limit = new RateLimit(1000, 1000, 10);
+    AtomicLong nanos = new AtomicLong();
+    try (RedisQuotaStore replica = timedBy(nanos)) {
+      QuotaStore.Admission first = replica.admit("ahead", limit, 1, true, t0);
+      assertThat(first.forwardNow()).as("never admitted before: waits").isFalse();
+      ((RateGate.Entry.Entered) done(first.entry())).ticket().exit();
+      QuotaStore.Admission read = replica.admit("ahead", limit, 1, true, t0);
+      assertThat(read.forwardNow()).isTrue();
+      ((RateGate.Entry.Entered) done(read.entry())).ticket().exit();
+      QuotaStore.Admission write = replica.admit("ahead", limit, 1, false, t0);
+      assertThat(write.forwardNow()).as("not a read").isFalse();
+      // answered before the lock is set: answered after it, it would be locked and tell this replica
+      // of the lock (anAdmissionAskedBeforeALockAndAnsweredAfterItIsLockedAndTheNextReadWaits)
+      ((RateGate.Entry.Entered) done(write.entry())).ticket().exit();
+      nanos.addAndGet(Duration.ofMillis(1001).toNanos());
+      QuotaStore.Admission stale = replica.admit("ahead", limit, 1, true, t0);
+      assertThat(stale.forwardNow()).as("last admitted more than a second ago: waits").isFalse();
+      ((RateGate.Entry.Entered) done(stale.entry())).ticket().exit();
+
+      done(store.lock("ahead", "limit reached", Duration.ofHours(1), t0)); // by another replica
+      QuotaStore.Admission unaware = replica.admit("ahead", limit, 1, true, t0);
+      assertThat(unaware.forwardNow()).as("this replica has not heard of the lock yet").isTrue();
+      assertThat(done(unaware.entry())).as("the store refuses it: its answer is dropped").isInstanceOf(RateGate.Entry.Locked.class);
+      QuotaStore.Admission after = replica.admit("ahead", limit, 1, true, t0);
+      assertThat(after.forwardNow()).as("refused once: waits for the store from then on").isFalse();
+      assertThat(done(after.entry())).isInstanceOf(RateGate.Entry.Locked.class);
+    }
+  }
+
+  @Test
+  void anAdmissionAskedBeforeALockAndAnsweredAfterItIsLockedAndTheNextReadWaits() throws Exception {
+    RateLimit limit = new RateLimit(1000, 1000, 10);
+    AtomicLong nanos = new AtomicLong();
+    try (RedisQuotaStore replica = timedBy(nanos)) {
+      ((RateGate.Entry.Entered) done(replica.enter("raced", limit, 1, t0))).ticket().exit();
+      QuotaStore.Admission warm = replica.admit("raced", limit, 1, true, t0);
+      assertThat(warm.forwardNow()).as("admitted a moment ago").isTrue();
+      ((RateGate.Entry.Entered) done(warm.entry())).ticket().exit();
+      // returns once no call of any account is in flight or waiting (and lets nothing linger from
+      // then on): the next admission goes to Redis at once
+      replica.leaveLoops();
+
+      // Redis holds every command a while: the first admission is sent and waits for its reply, the
+      // second waits in the account's lane for that reply, and the lock is sent between them.
+      redis.command("CLIENT", "PAUSE", "1000", "ALL");
+      CompletionStage<RateGate.Entry> inFlight = replica.enter("raced", limit, 1, t0);
+      CompletionStage<RateGate.Entry> behind = replica.enter("raced", limit, 1, t0);
+      CompletionStage<Lock> lock = replica.lock("raced", "limit reached", Duration.ofHours(1), t0);
+      assumeThat(inFlight.toCompletableFuture().isDone()).as("the lock was sent before the first admission's reply").isFalse();
+
+      assertThat(done(inFlight)).as("asked and answered before the lock").isInstanceOf(RateGate.Entry.Entered.class);
+      assertThat(done(behind)).as("asked before the lock, answered after it").isInstanceOf(RateGate.Entry.Locked.class);
+      done(lock);
+      QuotaStore.Admission next = replica.admit("raced", limit, 1, true, t0);
+      assertThat(next.forwardNow()).as("that answer told this replica of the lock: reads wait").isFalse();
+      assertThat(done(next.entry())).isInstanceOf(RateGate.Entry.Locked.class);
+      assertThat(done(store.enter("raced", limit, 1, t0))).as("and every other replica's").isInstanceOf(RateGate.Entry.Locked.class);
+      ((RateGate.Entry.Entered) done(inFlight)).ticket().exit();
+    }
   }
 
   @Test
