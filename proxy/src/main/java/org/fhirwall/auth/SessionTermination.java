@@ -205,8 +205,17 @@ public final class SessionTermination implements AutoCloseable {
       LOG.warn("ending the sessions of a locked user at the IdP failed (try {}): {}; trying again in {}", tryNumber, cause.toString(),
           wait);
       CompletableFuture<Void> next = new CompletableFuture<>();
+      // The JDK's delayer hands the try to its thread; a refusal there (a full queue, a stop) ends the
+      // stage instead of being lost in the delayer, where nobody would hear of the logout again.
+      Executor handOff = task -> {
+        try {
+          calls.execute(task);
+        } catch (RuntimeException refused) {
+          next.completeExceptionally(refused);
+        }
+      };
       try {
-        CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS, calls).execute(() -> {
+        CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS, handOff).execute(() -> {
           try {
             attempt(subject, tryNumber + 1, giveUp).whenComplete((v, x) -> {
               if (x == null) {

@@ -127,6 +127,27 @@ class SessionTerminationTest {
   }
 
   @Test
+  void aTryItsThreadRefusesEndsInAFailureToAlertOnNotInSilence() {
+    java.util.concurrent.atomic.AtomicBoolean refusing = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.Executor stopping = task -> {
+      if (refusing.get()) {
+        throw new java.util.concurrent.RejectedExecutionException("stopping");
+      }
+      background.execute(task);
+    };
+    server.createContext("/admin/realms/r/users/stopping/", ex -> {
+      refusing.set(true); // fhirwall stops while the first try is under way
+      answer(ex, 503, "");
+    });
+    SessionTermination t = new SessionTermination(SessionTermination.Settings.keycloak(issuer, "fhirwall", "secret"),
+        HttpClient.newHttpClient(), stopping, Clock.systemUTC(),
+        new SessionTermination.Backoff(Duration.ofMillis(20), Duration.ofMillis(20), Duration.ofSeconds(30)), Duration.ofSeconds(2));
+    assertThatThrownBy(() -> t.endSessions("stopping").toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class).hasMessageContaining("stopping");
+    assertThat(t.failed()).isEqualTo(1);
+  }
+
+  @Test
   void theWaitsDoubleUpToTheirMaximum() {
     SessionTermination.Backoff b = SessionTermination.BACKOFF;
     assertThat(List.of(b.after(1), b.after(2), b.after(3), b.after(4), b.after(5), b.after(6), b.after(7), b.after(50)))
