@@ -27,9 +27,11 @@ class ConditionalWritesJpaIT {
   ItEnvironment it;
   EprRequestLog log;
   String patient;
+  JpaEpr epr;
 
   @BeforeAll
   void start(JpaEpr epr) throws Exception {
+    this.epr = epr;
     it = ItEnvironment.inFrontOf(epr);
     log = epr.requestLog();
     patient = epr.samplePatientIds(1, 23).get(0);
@@ -115,18 +117,40 @@ class ConditionalWritesJpaIT {
   void writesWhoseConditionalReferenceMatchesSeveralPatientsOrNoneEndInALock() throws Exception {
     String t = writer();
     String key = UUID.randomUUID().toString();
-    for (int i = 0; i < 2; i++) {
-      HttpResponse<String> r = write("POST", "Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
-          + "\"urn:sweep5\",\"value\":\"" + key + "\"}]}", t);
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    List<String> created = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 2; i++) {
+        HttpResponse<String> r = write("POST", "Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+            + "\"urn:sweep5\",\"value\":\"" + key + "\"}]}", t);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        r.headers().firstValue("Location").ifPresent(created::add);
+      }
+      String obs = observation(key).replace("Patient/" + patient, "Patient?identifier=urn:sweep5|" + key);
+      String none = observation(key).replace("Patient/" + patient, "Patient?identifier=urn:sweep5|none-" + key);
+      for (int i = 0; i < 21; i++) {
+        HttpResponse<String> r = write("POST", "Observation", i % 2 == 0 ? obs : none, t);
+        assertThat(r.statusCode()).as(i + ": " + r.body()).isEqualTo(i % 2 == 0 ? 412 : 404);
+      }
+      ItEnvironment.assertOperationOutcome(write("POST", "Observation", obs, t), 429);
+    } finally {
+      deleteAtTheEpr(created);
     }
-    String obs = observation(key).replace("Patient/" + patient, "Patient?identifier=urn:sweep5|" + key);
-    String none = observation(key).replace("Patient/" + patient, "Patient?identifier=urn:sweep5|none-" + key);
-    for (int i = 0; i < 21; i++) {
-      HttpResponse<String> r = write("POST", "Observation", i % 2 == 0 ? obs : none, t);
-      assertThat(r.statusCode()).as(i + ": " + r.body()).isEqualTo(i % 2 == 0 ? 412 : 404);
+  }
+
+  /**
+   * Deletes, at the JPA server itself and in the order given, records this suite created (their {@code Location}s): the
+   * other suites share the server and count its patients (PagingJpaIT pages through every one of the 200 it was loaded
+   * with), whatever order the suites run in. A record that refers to another goes before it.
+   */
+  void deleteAtTheEpr(List<String> locations) throws Exception {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    for (String location : locations) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("([A-Za-z]+)/([^/]+)/_history/").matcher(location);
+      assertThat(m.find()).as(location).isTrue();
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(java.net.URI.create(epr.baseUrl() + "/" + m.group(1) + "/"
+          + m.group(2))).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as("deleting " + location + " at the EPR: " + r.body()).isBetween(200, 204);
     }
-    ItEnvironment.assertOperationOutcome(write("POST", "Observation", obs, t), 429);
   }
 
   @Test
@@ -157,11 +181,18 @@ class ConditionalWritesJpaIT {
         + "\"urn:sweep6\",\"value\":\"" + key + "\"}]}", t);
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     String id = created.headers().firstValue("Location").orElseThrow().replaceAll(".*/Patient/([^/]+)/.*", "$1");
-    for (String form : List.of("Patient/?identifier=urn:sweep6|" + key, "http://elsewhere.example/fhir/Patient?identifier="
-        + "urn:sweep6|" + key)) {
-      HttpResponse<String> r = write("POST", "Observation", observation(key).replace("Patient/" + patient, form), t);
-      assertThat(r.statusCode()).as(form + ": " + r.body()).isEqualTo(201);
-      assertThat(r.body()).as("HAPI resolved " + form).contains("\"reference\":\"Patient/" + id + "\"");
+    List<String> written = new java.util.ArrayList<>();
+    try {
+      for (String form : List.of("Patient/?identifier=urn:sweep6|" + key, "http://elsewhere.example/fhir/Patient?identifier="
+          + "urn:sweep6|" + key)) {
+        HttpResponse<String> r = write("POST", "Observation", observation(key).replace("Patient/" + patient, form), t);
+        assertThat(r.statusCode()).as(form + ": " + r.body()).isEqualTo(201);
+        r.headers().firstValue("Location").ifPresent(written::add);
+        assertThat(r.body()).as("HAPI resolved " + form).contains("\"reference\":\"Patient/" + id + "\"");
+      }
+    } finally {
+      written.add(created.headers().firstValue("Location").orElseThrow());
+      deleteAtTheEpr(written);
     }
 
     String obs = observation(key);

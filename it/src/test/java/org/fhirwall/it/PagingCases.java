@@ -116,7 +116,9 @@ abstract class PagingCases {
   void historyPagesThroughToTheEnd() throws Exception {
     List<Bundle> pages = pages("Patient/_history?_count=" + PAGE, token());
     Set<String> versions = new HashSet<>();
-    pages.forEach(p -> p.getEntry().forEach(e -> versions.add(e.getResource().getIdElement().toUnqualified().getValue())));
+    // a deletion's entry has no resource (a suite sharing the JPA server may delete what it wrote)
+    pages.forEach(p -> p.getEntry().stream().filter(e -> e.hasResource())
+        .forEach(e -> versions.add(e.getResource().getIdElement().toUnqualified().getValue())));
     assertThat(versions.size()).as("patient versions").isGreaterThanOrEqualTo(it.patientCount());
     assertThat(pages.size()).isGreaterThan(1);
   }
