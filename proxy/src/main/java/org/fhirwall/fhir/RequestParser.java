@@ -53,7 +53,8 @@ public final class RequestParser {
     this.paths = new RequestPaths(context.getResourceTypes(), settings);
     this.requestParams = new RequestParams(settings, paths);
     this.interactionBodies = new InteractionBodies(settings, paths, bodies,
-        new BodyReferences(requestParams, paths, context.getResourceTypes()));
+        new BodyReferences(requestParams, paths, context.getResourceTypes()),
+        new BodyPatients(PatientCompartment.from(context), paths));
   }
 
   public ParserSettings settings() {

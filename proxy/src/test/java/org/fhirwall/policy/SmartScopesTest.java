@@ -137,4 +137,67 @@ class SmartScopesTest {
     assertThat(PolicyEngine.outsideLaunchContext(p, Set.of("unresolved:abc"))).as("fail closed").isPresent();
     assertThat(PolicyEngine.outsideLaunchContext(app("user/*.rs", null), Set.of("Patient/8"))).isEmpty();
   }
+
+  /**
+   * Gap sweep 2: an app launched for patient 7 wrote resources of patient 8 (a plain reference, a conditional reference
+   * to Patient, a transaction's entry): the launch context was held to the patients the request's URL and criteria
+   * named, and to the answer, which is refused only after the EPR has written. Now a write's body must name the context
+   * patient as its compartment owner, and no other patient, before it is forwarded; owners it cannot tell refuse.
+   */
+  @ParameterizedTest(name = "{0} {1}: {2} -> {3}")
+  @MethodSource("writesUnderALaunchContext")
+  void aWriteUnderAPatientLaunchContextMustBeThatPatientsOwn(String method, String target, String body, boolean allowed) {
+    FhirRequest r = body.startsWith("[")
+        ? Fhir.req(method, target, body, "Content-Type: application/json-patch+json") : Fhir.req(method, target, body);
+    var v = SmartScopes.check(app("patient/*.cruds", "7"), r, RequestPatients.R4);
+    assertThat(v.isEmpty()).as(v.map(Violation::toString).orElse("allowed")).isEqualTo(allowed);
+    v.ifPresent(x -> assertThat(x.rule()).startsWith("smart-patient-context"));
+    v.ifPresent(x -> assertThat(x.always()).isTrue());
+    if (!body.startsWith("[") && !target.isEmpty()) {
+      // the same in a transaction's entry
+      String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + body
+          + ",\"request\":{\"method\":\"" + method + "\",\"url\":\"" + target + "\"}}]}";
+      var e = SmartScopes.check(app("patient/*.cruds", "7"), Fhir.req("POST", "", tx), RequestPatients.R4);
+      assertThat(e.isEmpty()).as("in a transaction: " + e.map(Violation::toString).orElse("allowed")).isEqualTo(allowed);
+    }
+  }
+
+  static String obsOf(String subject) {
+    return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}"
+        + (subject == null ? "" : ",\"subject\":{\"reference\":\"" + subject + "\"}") + "}";
+  }
+
+  static Stream<Arguments> writesUnderALaunchContext() {
+    return Stream.of(
+        Arguments.of("POST", "Observation", obsOf("Patient/7"), true),
+        Arguments.of("POST", "Observation", obsOf("Patient/8"), false),
+        Arguments.of("POST", "Observation", obsOf("https://epr.example/fhir/Patient/8"), false),
+        Arguments.of("POST", "Observation", obsOf("Patient/8/_history/2"), false),
+        Arguments.of("POST", "Observation", obsOf("Patient?identifier=mrn|123"), false),
+        Arguments.of("POST", "Observation", obsOf("Patient?_id=8"), false),
+        Arguments.of("POST", "Observation", obsOf("Patient?_id=7"), true),
+        Arguments.of("POST", "Observation", obsOf("Patient?_id=7&identifier=mrn|1"), true),
+        Arguments.of("POST", "Observation", obsOf("Patient?_id=7,8"), false),
+        Arguments.of("POST", "Observation", obsOf(null), false),
+        Arguments.of("POST", "Observation", obsOf("urn:uuid:0f7c4b2e-8d1a-4c3e-9b6f-2a5d8e1c7f30"), false),
+        Arguments.of("POST", "Observation", obsOf("Group/3"), false),
+        Arguments.of("POST", "Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":"
+            + "{\"text\":\"x\"},\"subject\":{\"identifier\":{\"system\":\"mrn\",\"value\":\"8\"}}}", false),
+        Arguments.of("POST", "Observation", obsOf("Patient/7").replace("}}", "},\"performer\":[{\"reference\":\"Patient/8\"}]}"),
+            false),
+        Arguments.of("POST", "Observation", obsOf("Patient/7").replace("}}", "},\"contained\":[{\"resourceType\":"
+            + "\"Patient\",\"id\":\"c1\"}]}"), false),
+        Arguments.of("PUT", "Observation/1", obsOf("Patient/7").replace("{\"resourceType\":\"Observation\"",
+            "{\"resourceType\":\"Observation\",\"id\":\"1\""), true),
+        Arguments.of("PUT", "Observation/1", obsOf("Patient/8").replace("{\"resourceType\":\"Observation\"",
+            "{\"resourceType\":\"Observation\",\"id\":\"1\""), false),
+        Arguments.of("PUT", "Patient/7", "{\"resourceType\":\"Patient\",\"id\":\"7\"}", true),
+        Arguments.of("POST", "Patient", "{\"resourceType\":\"Patient\"}", false),
+        Arguments.of("PATCH", "Observation/1", "[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":"
+            + "\"Patient/8\"}]", false),
+        Arguments.of("PATCH", "Observation/1", "[{\"op\":\"replace\",\"path\":\"/subject\",\"value\":"
+            + "{\"reference\":\"Patient?identifier=mrn|1\"}}]", false),
+        Arguments.of("PATCH", "Observation/1", "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"final\"}]",
+            true));
+  }
 }
