@@ -33,7 +33,8 @@ import org.jspecify.annotations.Nullable;
  * update and patch {@code u}; delete {@code d}; a batch or transaction what each entry needs;
  * capabilities nothing; each conditional reference in a written resource
  * ({@code "subject": {"reference": "Patient?identifier=..."}}, which the EPR resolves by searching)
- * {@code s} on the type it searches, like a search with its criteria. Under a {@code patient} launch context a write
+ * {@code s} on the type it searches, like a search with its criteria; and so do a conditional create's
+ * {@code If-None-Exist} and a conditional update's, patch's or delete's criteria, on the type written. Under a {@code patient} launch context a write
  * is confined to that patient's record before it is forwarded ({@link #writes}). A scope with search parameters ({@code patient/Observation.rs?category=laboratory})
  * grants only searches carrying every one of those parameters with that value; never a read
  * (fhirwall could not tell, before the EPR answers, whether the record fits). System-level
@@ -321,6 +322,15 @@ public final class SmartScopes {
     if (!grants(scopes, hasPatient, perm, type, systemLevel, r.interaction() == Interaction.PAGE, r.params())) {
       return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow " + r.interaction().code()
           + (type == null ? "" : " on " + type) + " (needs a scope granting '" + perm + "' on it)"));
+    }
+    // a conditional write's criteria are a search of its type the EPR runs before it writes: the scopes must allow it
+    if (r.conditional() && type != null && (perm == 'c' || perm == 'u' || perm == 'd')) {
+      List<QueryParam> criteria = r.interaction() == Interaction.CREATE ? r.ifNoneExist() : r.params();
+      if (!grants(scopes, hasPatient, 's', type, false, false, criteria)) {
+        return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow the conditional "
+            + r.interaction().code() + ": the EPR resolves its criteria by a search on " + type
+            + " (needs a scope granting 's' on it, with its constraints among the criteria)"));
+      }
     }
     // a conditional reference in a written resource is a search the EPR runs when it writes: the scopes must allow it
     for (FhirRequest.ConditionalReference ref : r.body().conditionalReferences()) {

@@ -200,4 +200,59 @@ class SmartScopesTest {
         Arguments.of("PATCH", "Observation/1", "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"final\"}]",
             true));
   }
+
+  /**
+   * Gap sweep 2: a conditional create ({@code If-None-Exist}), update, patch or delete makes the EPR search its type by
+   * its criteria, and its outcome (created or not, 412 for several matches, 404) tells what matched; it needed only
+   * {@code c}, {@code u} or {@code d}. Now it needs a scope granting {@code s} on its type too, constraints among the
+   * criteria, like a search.
+   */
+  @ParameterizedTest(name = "{0}: {1} {2} -> {3}")
+  @MethodSource("conditionalWrites")
+  void aConditionalWritesCriteriaAreASearchForTheScopes(String scopes, String method, String target, boolean allowed) {
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient/9\"}}";
+    FhirRequest r = switch (method) {
+      case "CREATE" -> Fhir.req("POST", "Observation", obs, "If-None-Exist: " + target);
+      case "PUT" -> Fhir.req("PUT", target, obs);
+      case "PATCH" -> Fhir.req("PATCH", target, "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"final\"}]",
+          "Content-Type: application/json-patch+json");
+      default -> Fhir.req("DELETE", target, "");
+    };
+    var v = SmartScopes.check(app(scopes, null), r, RequestPatients.R4);
+    assertThat(v.isEmpty()).as(v.map(Violation::toString).orElse("allowed")).isEqualTo(allowed);
+    v.ifPresent(x -> assertThat(x.rule()).isEqualTo("smart-scope"));
+    // the same in a transaction's entry
+    String entry = switch (method) {
+      case "CREATE" -> "{\"resource\":" + obs + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\","
+          + "\"ifNoneExist\":\"" + target + "\"}}";
+      case "PUT" -> "{\"resource\":" + obs + ",\"request\":{\"method\":\"PUT\",\"url\":\"" + target + "\"}}";
+      case "PATCH" -> null;
+      default -> "{\"request\":{\"method\":\"DELETE\",\"url\":\"" + target + "\"}}";
+    };
+    if (entry != null) {
+      FhirRequest tx = Fhir.req("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+          + entry + "]}");
+      assertThat(SmartScopes.check(app(scopes, null), tx, RequestPatients.R4).isEmpty()).as("in a transaction")
+          .isEqualTo(allowed);
+    }
+  }
+
+  static Stream<Arguments> conditionalWrites() {
+    return Stream.of(
+        Arguments.of("user/Observation.c", "CREATE", "identifier=lab|7", false),
+        Arguments.of("user/Observation.cs", "CREATE", "identifier=lab|7", true),
+        Arguments.of("user/Observation.c user/Observation.s?category=lab", "CREATE", "identifier=lab|7", false),
+        Arguments.of("user/Observation.c user/Observation.s?category=lab", "CREATE", "identifier=lab|7&category=lab", true),
+        Arguments.of("user/Observation.u", "PUT", "Observation?identifier=lab|7", false),
+        Arguments.of("user/Observation.us", "PUT", "Observation?identifier=lab|7", true),
+        Arguments.of("user/Observation.u", "PUT", "Observation/1", true),
+        Arguments.of("user/Observation.u", "PATCH", "Observation?identifier=lab|7", false),
+        Arguments.of("user/Observation.u user/*.s", "PATCH", "Observation?identifier=lab|7", true),
+        Arguments.of("user/Observation.d", "DELETE", "Observation?identifier=lab|7", false),
+        Arguments.of("user/Observation.ds", "DELETE", "Observation?identifier=lab|7", true),
+        Arguments.of("user/Observation.d", "DELETE", "Observation/1", true),
+        Arguments.of("user/Observation.write", "PUT", "Observation?identifier=lab|7", false),
+        Arguments.of("user/Observation.write user/Observation.read", "PUT", "Observation?identifier=lab|7", true));
+  }
 }
