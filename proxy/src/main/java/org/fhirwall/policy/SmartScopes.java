@@ -34,7 +34,8 @@ import org.jspecify.annotations.Nullable;
  * capabilities nothing; each conditional reference in a written resource
  * ({@code "subject": {"reference": "Patient?identifier=..."}}, which the EPR resolves by searching)
  * {@code s} on the type it searches, like a search with its criteria; and so do a conditional create's
- * {@code If-None-Exist} and a conditional update's, patch's or delete's criteria, on the type written. Under a {@code patient} launch context a write
+ * {@code If-None-Exist} and a conditional update's, patch's or delete's criteria, on the type written. Each type a
+ * chain or reverse chain of a search or such criteria searches ({@link ChainTypes}) needs {@code s} too. Under a {@code patient} launch context a write
  * is confined to that patient's record before it is forwarded ({@link #writes}). A scope with search parameters ({@code patient/Observation.rs?category=laboratory})
  * grants only searches carrying every one of those parameters with that value; never a read
  * (fhirwall could not tell, before the EPR answers, whether the record fits). System-level
@@ -323,6 +324,13 @@ public final class SmartScopes {
       return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow " + r.interaction().code()
           + (type == null ? "" : " on " + type) + " (needs a scope granting '" + perm + "' on it)"));
     }
+    // a chain or reverse chain searches other types: each needs a scope granting 's' (the search's constraints are not its)
+    if (perm == 's' && r.interaction() != Interaction.PAGE) {
+      Optional<Violation> v = linked(scopes, hasPatient, r.resourceType(), r.params(), "search");
+      if (v.isPresent()) {
+        return v;
+      }
+    }
     // a conditional write's criteria are a search of its type the EPR runs before it writes: the scopes must allow it
     if (r.conditional() && type != null && (perm == 'c' || perm == 'u' || perm == 'd')) {
       List<QueryParam> criteria = r.interaction() == Interaction.CREATE ? r.ifNoneExist() : r.params();
@@ -331,6 +339,10 @@ public final class SmartScopes {
             + r.interaction().code() + ": the EPR resolves its criteria by a search on " + type
             + " (needs a scope granting 's' on it, with its constraints among the criteria)"));
       }
+      Optional<Violation> v = linked(scopes, hasPatient, type, criteria, "conditional " + r.interaction().code());
+      if (v.isPresent()) {
+        return v;
+      }
     }
     // a conditional reference in a written resource is a search the EPR runs when it writes: the scopes must allow it
     for (FhirRequest.ConditionalReference ref : r.body().conditionalReferences()) {
@@ -338,6 +350,28 @@ public final class SmartScopes {
         return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow the conditional "
             + "reference in the body (" + ref.type() + "?...): the EPR resolves it by a search on " + ref.type()
             + " (needs a scope granting 's' on it)"));
+      }
+      Optional<Violation> v = linked(scopes, hasPatient, ref.type(), ref.criteria(), "conditional reference");
+      if (v.isPresent()) {
+        return v;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Why the scopes do not allow the other types {@code params} search through chains and reverse chains
+   * ({@link ChainTypes}): each needs a scope granting {@code s} on it without constraints (a link's criteria are not
+   * the scope's parameters), one whose type cannot be told a {@code *} scope.
+   */
+  private static Optional<Violation> linked(List<Scope> scopes, boolean hasPatient, @Nullable String type,
+      List<QueryParam> params, String what) {
+    for (String linked : ChainTypes.R4.searchedBy(type, params)) {
+      if (!grants(scopes, hasPatient, 's', linked, false, false, List.of())) {
+        return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow the " + what
+            + "'s chain or reverse chain (_has) through " + (linked.equals(ChainTypes.ANY) ? "a reference of any type"
+            : linked) + ": the EPR searches it (needs a scope granting 's' on " + (linked.equals(ChainTypes.ANY)
+            ? "every type, *" : "it") + ", without search parameters)"));
       }
     }
     return Optional.empty();

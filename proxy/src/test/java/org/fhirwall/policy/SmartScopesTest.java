@@ -255,4 +255,45 @@ class SmartScopesTest {
         Arguments.of("user/Observation.write", "PUT", "Observation?identifier=lab|7", false),
         Arguments.of("user/Observation.write user/Observation.read", "PUT", "Observation?identifier=lab|7", true));
   }
+
+  /**
+   * Gap sweep 2: a chain searches the type it follows a reference to ({@code Observation?subject:Patient.name=smith}
+   * searches Patient by name), and a reverse chain the type it names ({@code Patient?_has:Observation:subject:code=x}
+   * searches Observation); an app needed {@code s} only on the type before {@code ?}. Now each type a chain or
+   * {@code _has} link searches needs a scope granting {@code s} on it (unconstrained: the link's criteria are not the
+   * scope's); a link whose type fhirwall cannot tell needs a {@code *} scope.
+   */
+  @ParameterizedTest(name = "{0}: {1} -> {2}")
+  @MethodSource("chains")
+  void eachTypeAChainOrReverseChainSearchesNeedsASearchScope(String scopes, String target, boolean allowed) {
+    var v = SmartScopes.check(app(scopes, null), Fhir.get(target), RequestPatients.R4);
+    assertThat(v.isEmpty()).as(v.map(Violation::toString).orElse("allowed")).isEqualTo(allowed);
+    v.ifPresent(x -> assertThat(x.rule()).isEqualTo("smart-scope"));
+  }
+
+  static Stream<Arguments> chains() {
+    return Stream.of(
+        Arguments.of("user/Observation.rs", "Observation?subject:Patient.name=smith", false),
+        Arguments.of("user/Observation.rs user/Patient.rs", "Observation?subject:Patient.name=smith", true),
+        Arguments.of("user/Observation.rs user/Patient.rs?active=true", "Observation?subject:Patient.name=smith", false),
+        Arguments.of("user/Observation.rs user/Patient.r", "Observation?subject:Patient.name=smith", false),
+        // subject of an Observation may be a Patient, Group, Device or Location: each is searched
+        Arguments.of("user/Observation.rs user/Patient.rs", "Observation?subject.name=smith", false),
+        Arguments.of("user/Observation.rs user/Patient.rs user/Group.rs user/Device.rs user/Location.rs",
+            "Observation?subject.name=smith", true),
+        Arguments.of("user/Observation.rs user/*.s", "Observation?subject.name=smith", true),
+        Arguments.of("user/Observation.rs user/Patient.rs", "Observation?patient.organization.name=x", false),
+        Arguments.of("user/Observation.rs user/Patient.rs user/Organization.s", "Observation?patient.organization.name=x",
+            true),
+        Arguments.of("user/Patient.rs", "Patient?_has:Observation:subject:code=1234-5", false),
+        Arguments.of("user/Patient.rs user/Observation.s", "Patient?_has:Observation:subject:code=1234-5", true),
+        Arguments.of("user/Patient.rs user/Observation.s", "Patient?_has:Observation:subject:_has:Provenance:target:agent=x",
+            false),
+        Arguments.of("user/Patient.rs user/Observation.s user/Provenance.s",
+            "Patient?_has:Observation:subject:_has:Provenance:target:agent=x", true),
+        Arguments.of("user/Patient.rs user/Observation.s", "Patient?_has:Observation:subject:performer:Practitioner.name=x",
+            false),
+        Arguments.of("user/Observation.rs", "Observation?subject=Patient/7&code=1234-5", true),
+        Arguments.of("user/Observation.rs", "Patient/7/Observation?subject:Patient.name=smith", false));
+  }
 }
