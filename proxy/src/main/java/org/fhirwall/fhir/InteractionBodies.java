@@ -51,9 +51,18 @@ final class InteractionBodies {
         patients.inResource(resource));
   }
 
-  /** An operation's body (a resource already read), with the conditional references it carries (see {@link BodyReferences#inOperation}). */
-  FhirRequest.Body operationBody(ObjectNode resource) {
-    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), references.inOperation(resource));
+  /**
+   * An operation's body (a resource already read; null when it has none), with the conditional references it carries
+   * (see {@link BodyReferences#inOperation}) and the searches its query string names
+   * ({@link BodyReferences#inOperationQuery}): an operation takes its parameters from either.
+   */
+  FhirRequest.Body operationBody(@Nullable ObjectNode resource, List<QueryParam> query) {
+    List<FhirRequest.ConditionalReference> found = new ArrayList<>(references.inOperationQuery(query));
+    if (resource == null) {
+      return found.isEmpty() ? FhirRequest.Body.EMPTY : new FhirRequest.Body(new byte[0], null, found);
+    }
+    found.addAll(references.inOperation(resource));
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), found);
   }
 
   FhirRequest.Body patchBody(byte[] raw, RequestHeaders.Info info, boolean inBundle) {

@@ -172,10 +172,9 @@ public final class RequestParser {
       case CREATE, UPDATE -> body = interactionBodies.resourceBody(raw, info, interaction, shape, conditional);
       case PATCH -> body = interactionBodies.patchBody(raw, info, in.inBundle());
       case OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE -> {
-        if (raw.length > 0) {
-          ObjectNode resource = bodies.resource(raw, RequestBodies.kindOf(info.contentType()), "operation body");
-          body = interactionBodies.operationBody(resource);
-        }
+        ObjectNode resource = raw.length == 0 ? null
+            : bodies.resource(raw, RequestBodies.kindOf(info.contentType()), "operation body");
+        body = interactionBodies.operationBody(resource, params);
       }
       case BATCH -> {
         if (raw.length == 0) {
