@@ -233,30 +233,30 @@ public final class SmartScopes {
     }
     FhirRequest.Written written = r.body().written();
     if (!written.known()) {
-      return outsideContext("fhirwall cannot tell whose record this body writes (an owner reference that is no "
+      return writeOutsideContext("fhirwall cannot tell whose record this body writes (an owner reference that is no "
           + "Type/id, a new or contained Patient)");
     }
     for (String named : written.named()) {
       if (!named.equals(key)) {
-        return outsideContext("the written body references another patient");
+        return writeOutsideContext("the written body references another patient");
       }
     }
     String type = r.resourceType();
     boolean owned = type != null && (type.equals("Patient") || patients.needsCriterion(type));
     if ((r.interaction() == Interaction.CREATE || r.interaction() == Interaction.UPDATE) && owned
         && !written.owners().equals(Set.of(key))) {
-      return outsideContext("a " + type + " written for it must reference it as its owner (e.g. subject or patient)");
+      return writeOutsideContext("a " + type + " written for it must reference it as its owner (e.g. subject or patient)");
     }
     for (FhirRequest.ConditionalReference ref : r.body().conditionalReferences()) {
       if (!pins(ref.type(), ref.criteria(), key, patients)) {
-        return outsideContext("a conditional reference (" + ref.type() + "?...) must pin it in its criteria (e.g. "
+        return writeOutsideContext("a conditional reference (" + ref.type() + "?...) must pin it in its criteria (e.g. "
             + (ref.type().equals("Patient") ? "Patient?_id=" : ref.type() + "?patient=Patient/") + key.substring(8) + ")");
       }
     }
     if (r.conditional() && type != null) {
       List<QueryParam> criteria = r.interaction() == Interaction.CREATE ? r.ifNoneExist() : r.params();
       if (!pins(type, criteria, key, patients)) {
-        return outsideContext("a conditional " + r.interaction().code() + "'s criteria must pin it");
+        return writeOutsideContext("a conditional " + r.interaction().code() + "'s criteria must pin it");
       }
     }
     return Optional.empty();
@@ -284,7 +284,7 @@ public final class SmartScopes {
     return false;
   }
 
-  private static Optional<Violation> outsideContext(String why) {
+  private static Optional<Violation> writeOutsideContext(String why) {
     return Optional.of(Violation.alwaysForbidden("smart-patient-context:write", "The app's launch context is one patient; "
         + why + ": refused before the EPR writes"));
   }
