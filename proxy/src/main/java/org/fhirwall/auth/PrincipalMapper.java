@@ -53,7 +53,8 @@ final class PrincipalMapper {
    * @param now the time the token's {@code auth_time} is judged against: one later than {@code now}
    *     by more than the clock skew ({@code iat} and {@code nbf} are held to the same) is no login, and
    *     maps to no auth time (a role's {@code max-age} then fails closed, as for a token without one);
-   *     see {@link #droppedAuthTime}
+   *     see {@link #droppedAuthTime}. So does one later than the token's own {@code iat} by more than the
+   *     skew: a token is issued after the login it attests, never before
    */
   Principal map(TokenReader.Unverified token, Instant now) throws TokenReader.Rejected {
     JsonNode claims = token.claims();
@@ -77,6 +78,10 @@ final class PrincipalMapper {
     Instant authTime = TokenReader.time(claims, "auth_time");
     if (authTime != null && authTime.isAfter(now.plus(clockSkew))) {
       authTime = null; // a login in the future is no evidence of a recent one (it would pass any max-age)
+    }
+    Instant issuedAt = TokenReader.time(claims, "iat");
+    if (authTime != null && issuedAt != null && authTime.isAfter(issuedAt.plus(clockSkew))) {
+      authTime = null; // a login after the token attesting it was issued: its maker cannot be trusted on when
     }
     String sid = TokenReader.text(claims, "sid");
     Set<String> scopes = scopes(claims);

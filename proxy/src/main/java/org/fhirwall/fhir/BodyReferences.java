@@ -65,6 +65,18 @@ final class BodyReferences {
     return out;
   }
 
+  /**
+   * The searches an operation's query string names: every parameter value that, as in an operation's body, names a
+   * resource type before a {@code ?} ({@code $delete-expunge?url=Patient?identifier=...}, {@code _typeFilter}).
+   */
+  List<FhirRequest.ConditionalReference> inOperationQuery(List<QueryParam> query) {
+    List<FhirRequest.ConditionalReference> out = new ArrayList<>();
+    for (QueryParam p : query) {
+      text(p.value(), true, out);
+    }
+    return out;
+  }
+
   private void walk(JsonNode node, boolean patch, List<FhirRequest.ConditionalReference> out) {
     walk(node, patch, false, out);
   }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,12 +50,14 @@ public record FhirRequest(
    * A request body in the form fhirwall forwards it, with the conditional references it carries (in the order found;
    * empty but for a create, update, patch or operation).
    */
-  public record Body(byte[] bytes, @Nullable String contentType, List<ConditionalReference> conditionalReferences) {
+  public record Body(byte[] bytes, @Nullable String contentType, List<ConditionalReference> conditionalReferences,
+      Written written) {
     public static final Body EMPTY = new Body(new byte[0], null);
 
     public Body {
       requireNonNull(bytes, "bytes");
       conditionalReferences = List.copyOf(conditionalReferences);
+      requireNonNull(written, "written");
     }
 
     /** A body without conditional references. */
@@ -62,8 +65,31 @@ public record FhirRequest(
       this(bytes, contentType, List.of());
     }
 
+    /** A body that writes no patient's record (a search form, an operation's parameters, a Bundle's own text). */
+    public Body(byte[] bytes, @Nullable String contentType, List<ConditionalReference> conditionalReferences) {
+      this(bytes, contentType, conditionalReferences, Written.NOTHING);
+    }
+
     public boolean isEmpty() {
       return bytes.length == 0;
+    }
+  }
+
+  /**
+   * The patients a written body makes a record of, as fhirwall reads them before the EPR writes (keys
+   * {@code Patient/<id>}): {@code owners}, the patients its Patient-compartment owner elements reference (a Patient's
+   * own id), and {@code named}, every patient it references anywhere (owners included). {@code known} is false when
+   * fhirwall cannot tell whose record the write makes: an owner element that is no typed reference ({@code urn:uuid:},
+   * {@code #contained}, an identifier alone, a URL it cannot read), a new Patient (no id yet), a contained Patient. A
+   * patch's {@code owners} are empty: the record it changes is the EPR's, unknown before it answers.
+   */
+  public record Written(Set<String> owners, Set<String> named, boolean known) {
+    /** No record of a patient written: not a create, update or patch. */
+    public static final Written NOTHING = new Written(Set.of(), Set.of(), true);
+
+    public Written {
+      owners = Set.copyOf(owners);
+      named = Set.copyOf(named);
     }
   }
 

@@ -21,12 +21,15 @@ final class InteractionBodies {
   private final RequestPaths paths;
   private final RequestBodies bodies;
   private final BodyReferences references;
+  private final BodyPatients patients;
 
-  InteractionBodies(ParserSettings settings, RequestPaths paths, RequestBodies bodies, BodyReferences references) {
+  InteractionBodies(ParserSettings settings, RequestPaths paths, RequestBodies bodies, BodyReferences references,
+      BodyPatients patients) {
     this.settings = requireNonNull(settings, "settings");
     this.paths = requireNonNull(paths, "paths");
     this.bodies = requireNonNull(bodies, "bodies");
     this.references = requireNonNull(references, "references");
+    this.patients = requireNonNull(patients, "patients");
   }
 
   FhirRequest.Body resourceBody(byte[] raw, RequestHeaders.Info info, Interaction interaction, RequestPaths.Shape shape,
@@ -44,12 +47,22 @@ final class InteractionBodies {
         throw Refused.invalid("The body's id does not match the id in the URL");
       }
     }
-    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), references.inResource(resource));
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), references.inResource(resource),
+        patients.inResource(resource));
   }
 
-  /** An operation's body (a resource already read), with the conditional references it carries (see {@link BodyReferences#inOperation}). */
-  FhirRequest.Body operationBody(ObjectNode resource) {
-    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), references.inOperation(resource));
+  /**
+   * An operation's body (a resource already read; null when it has none), with the conditional references it carries
+   * (see {@link BodyReferences#inOperation}) and the searches its query string names
+   * ({@link BodyReferences#inOperationQuery}): an operation takes its parameters from either.
+   */
+  FhirRequest.Body operationBody(@Nullable ObjectNode resource, List<QueryParam> query) {
+    List<FhirRequest.ConditionalReference> found = new ArrayList<>(references.inOperationQuery(query));
+    if (resource == null) {
+      return found.isEmpty() ? FhirRequest.Body.EMPTY : new FhirRequest.Body(new byte[0], null, found);
+    }
+    found.addAll(references.inOperation(resource));
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), found);
   }
 
   FhirRequest.Body patchBody(byte[] raw, RequestHeaders.Info info, boolean inBundle) {
@@ -59,7 +72,8 @@ final class InteractionBodies {
     RequestBodies.Kind kind = RequestBodies.kindOf(info.contentType());
     if (kind == RequestBodies.Kind.JSON_PATCH) {
       JsonNode patch = bodies.jsonPatch(raw);
-      return new FhirRequest.Body(bodies.bytes(patch), RequestHeaders.JSON_PATCH, references.inPatch(patch));
+      return new FhirRequest.Body(bodies.bytes(patch), RequestHeaders.JSON_PATCH, references.inPatch(patch),
+          patients.inPatch(patch));
     }
     ObjectNode resource = bodies.resource(raw, kind, "patch body");
     String type = resource.path("resourceType").asText();
@@ -67,11 +81,14 @@ final class InteractionBodies {
       throw Refused.invalid("A FHIRPath patch body must be a Parameters resource");
     }
     List<FhirRequest.ConditionalReference> found = new ArrayList<>(references.inPatch(resource));
+    FhirRequest.Written written = patients.inPatch(resource);
     if (type.equals("Binary")) {
       // a JSON Patch inside a Bundle travels as a Binary: the EPR decodes and applies it
-      found.addAll(references.inPatch(binaryPatch(resource)));
+      JsonNode inner = binaryPatch(resource);
+      found.addAll(references.inPatch(inner));
+      written = patients.inPatch(inner);
     }
-    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), found);
+    return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), found, written);
   }
 
   /** The JSON Patch a Binary entry of a Bundle carries in {@code data}; refused when it is not one fhirwall can read. */

@@ -53,7 +53,8 @@ public final class RequestParser {
     this.paths = new RequestPaths(context.getResourceTypes(), settings);
     this.requestParams = new RequestParams(settings, paths);
     this.interactionBodies = new InteractionBodies(settings, paths, bodies,
-        new BodyReferences(requestParams, paths, context.getResourceTypes()));
+        new BodyReferences(requestParams, paths, context.getResourceTypes()),
+        new BodyPatients(PatientCompartment.from(context), paths));
   }
 
   public ParserSettings settings() {
@@ -171,10 +172,9 @@ public final class RequestParser {
       case CREATE, UPDATE -> body = interactionBodies.resourceBody(raw, info, interaction, shape, conditional);
       case PATCH -> body = interactionBodies.patchBody(raw, info, in.inBundle());
       case OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE -> {
-        if (raw.length > 0) {
-          ObjectNode resource = bodies.resource(raw, RequestBodies.kindOf(info.contentType()), "operation body");
-          body = interactionBodies.operationBody(resource);
-        }
+        ObjectNode resource = raw.length == 0 ? null
+            : bodies.resource(raw, RequestBodies.kindOf(info.contentType()), "operation body");
+        body = interactionBodies.operationBody(resource, params);
       }
       case BATCH -> {
         if (raw.length == 0) {

@@ -33,7 +33,10 @@ import org.jspecify.annotations.Nullable;
  * update and patch {@code u}; delete {@code d}; a batch or transaction what each entry needs;
  * capabilities nothing; each conditional reference in a written resource
  * ({@code "subject": {"reference": "Patient?identifier=..."}}, which the EPR resolves by searching)
- * {@code s} on the type it searches, like a search with its criteria. A scope with search parameters ({@code patient/Observation.rs?category=laboratory})
+ * {@code s} on the type it searches, like a search with its criteria; and so do a conditional create's
+ * {@code If-None-Exist} and a conditional update's, patch's or delete's criteria, on the type written. Each type a
+ * chain or reverse chain of a search or such criteria searches ({@link ChainTypes}) needs {@code s} too. Under a {@code patient} launch context a write
+ * is confined to that patient's record before it is forwarded ({@link #writes}). A scope with search parameters ({@code patient/Observation.rs?category=laboratory})
  * grants only searches carrying every one of those parameters with that value; never a read
  * (fhirwall could not tell, before the EPR answers, whether the record fits). System-level
  * interactions (a search over every type, {@code history-system}, system operations) need a
@@ -206,8 +209,84 @@ public final class SmartScopes {
               + "this request names another"));
         }
       }
+      Optional<Violation> write = writes(request, "Patient/" + context, patients);
+      if (write.isPresent()) {
+        return write;
+      }
     }
     return need(request, scopes, context != null);
+  }
+
+  /**
+   * Why a write (and each write of a batch or transaction) would reach the EPR for a patient other than the launch
+   * context's {@code key}: the record a create or update writes must be the context patient's (its compartment owners
+   * exactly that patient, for a type in the Patient compartment), no patient but that one may be referenced in a written
+   * body, and each search the write makes the EPR run (a conditional reference, a conditional write's criteria) must
+   * pin that patient. Whatever fhirwall cannot tell is refused: the EPR would have written before its answer could be.
+   */
+  private static Optional<Violation> writes(FhirRequest r, String key, RequestPatients patients) {
+    for (FhirRequest.BundleEntry e : r.entries()) {
+      Optional<Violation> v = writes(e.request(), key, patients);
+      if (v.isPresent()) {
+        return Optional.of(v.get().inEntry(e.index(), e.request().describe()));
+      }
+    }
+    FhirRequest.Written written = r.body().written();
+    if (!written.known()) {
+      return writeOutsideContext("fhirwall cannot tell whose record this body writes (an owner reference that is no "
+          + "Type/id, a new or contained Patient)");
+    }
+    for (String named : written.named()) {
+      if (!named.equals(key)) {
+        return writeOutsideContext("the written body references another patient");
+      }
+    }
+    String type = r.resourceType();
+    boolean owned = type != null && (type.equals("Patient") || patients.needsCriterion(type));
+    if ((r.interaction() == Interaction.CREATE || r.interaction() == Interaction.UPDATE) && owned
+        && !written.owners().equals(Set.of(key))) {
+      return writeOutsideContext("a " + type + " written for it must reference it as its owner (e.g. subject or patient)");
+    }
+    for (FhirRequest.ConditionalReference ref : r.body().conditionalReferences()) {
+      if (!pins(ref.type(), ref.criteria(), key, patients)) {
+        return writeOutsideContext("a conditional reference (" + ref.type() + "?...) must pin it in its criteria (e.g. "
+            + (ref.type().equals("Patient") ? "Patient?_id=" : ref.type() + "?patient=Patient/") + key.substring(8) + ")");
+      }
+    }
+    if (r.conditional() && type != null) {
+      List<QueryParam> criteria = r.interaction() == Interaction.CREATE ? r.ifNoneExist() : r.params();
+      if (!pins(type, criteria, key, patients)) {
+        return writeOutsideContext("a conditional " + r.interaction().code() + "'s criteria must pin it");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether every record a search of {@code type} by {@code criteria} can match is the context patient {@code key}'s: a
+   * Patient search by {@code _id} of that patient alone, or a compartment type's by a patient criterion naming it alone
+   * (a type outside the compartment holds no patient's record). The criteria's other patients are refused by
+   * {@link RequestPatients#named}.
+   */
+  private static boolean pins(String type, List<QueryParam> criteria, String key, RequestPatients patients) {
+    String id = key.substring("Patient/".length());
+    if (type.equals("Patient")) {
+      return criteria.stream().anyMatch(p -> p.name().equals("_id") && p.orValues().equals(List.of(id)));
+    }
+    if (!patients.needsCriterion(type)) {
+      return true;
+    }
+    for (QueryParam p : criteria) {
+      if (patients.isCriterion(type, p) && p.orValues().stream().allMatch(v -> v.equals(id) || v.equals(key))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Optional<Violation> writeOutsideContext(String why) {
+    return Optional.of(Violation.alwaysForbidden("smart-patient-context:write", "The app's launch context is one patient; "
+        + why + ": refused before the EPR writes"));
   }
 
   private static Optional<Violation> need(FhirRequest r, List<Scope> scopes, boolean hasPatient) {
@@ -245,12 +324,54 @@ public final class SmartScopes {
       return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow " + r.interaction().code()
           + (type == null ? "" : " on " + type) + " (needs a scope granting '" + perm + "' on it)"));
     }
+    // a chain or reverse chain searches other types: each needs a scope granting 's' (the search's constraints are not its)
+    if (perm == 's' && r.interaction() != Interaction.PAGE) {
+      Optional<Violation> v = linked(scopes, hasPatient, r.resourceType(), r.params(), "search");
+      if (v.isPresent()) {
+        return v;
+      }
+    }
+    // a conditional write's criteria are a search of its type the EPR runs before it writes: the scopes must allow it
+    if (r.conditional() && type != null && (perm == 'c' || perm == 'u' || perm == 'd')) {
+      List<QueryParam> criteria = r.interaction() == Interaction.CREATE ? r.ifNoneExist() : r.params();
+      if (!grants(scopes, hasPatient, 's', type, false, false, criteria)) {
+        return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow the conditional "
+            + r.interaction().code() + ": the EPR resolves its criteria by a search on " + type
+            + " (needs a scope granting 's' on it, with its constraints among the criteria)"));
+      }
+      Optional<Violation> v = linked(scopes, hasPatient, type, criteria, "conditional " + r.interaction().code());
+      if (v.isPresent()) {
+        return v;
+      }
+    }
     // a conditional reference in a written resource is a search the EPR runs when it writes: the scopes must allow it
     for (FhirRequest.ConditionalReference ref : r.body().conditionalReferences()) {
       if (!grants(scopes, hasPatient, 's', ref.type(), false, false, ref.criteria())) {
         return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow the conditional "
             + "reference in the body (" + ref.type() + "?...): the EPR resolves it by a search on " + ref.type()
             + " (needs a scope granting 's' on it)"));
+      }
+      Optional<Violation> v = linked(scopes, hasPatient, ref.type(), ref.criteria(), "conditional reference");
+      if (v.isPresent()) {
+        return v;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Why the scopes do not allow the other types {@code params} search through chains and reverse chains
+   * ({@link ChainTypes}): each needs a scope granting {@code s} on it without constraints (a link's criteria are not
+   * the scope's parameters), one whose type cannot be told a {@code *} scope.
+   */
+  private static Optional<Violation> linked(List<Scope> scopes, boolean hasPatient, @Nullable String type,
+      List<QueryParam> params, String what) {
+    for (String linked : ChainTypes.R4.searchedBy(type, params)) {
+      if (!grants(scopes, hasPatient, 's', linked, false, false, List.of())) {
+        return Optional.of(Violation.alwaysForbidden("smart-scope", "The app's SMART scopes do not allow the " + what
+            + "'s chain or reverse chain (_has) through " + (linked.equals(ChainTypes.ANY) ? "a reference of any type"
+            : linked) + ": the EPR searches it (needs a scope granting 's' on " + (linked.equals(ChainTypes.ANY)
+            ? "every type, *" : "it") + ", without search parameters)"));
       }
     }
     return Optional.empty();

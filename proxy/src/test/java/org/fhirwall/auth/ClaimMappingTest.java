@@ -79,12 +79,39 @@ class ClaimMappingTest {
     assertThat(StepUp.check(principal(skewed), recent, f.now(), "x")).as("within the clock skew").isEmpty();
   }
 
+  /**
+   * Gap sweep 2: a token attests a login that happened before it was issued; one whose {@code auth_time} is later than
+   * its {@code iat} (by more than the clock skew) says the IdP or whoever made it cannot be trusted on when: such an
+   * {@code auth_time} passed a role's {@code max-age} for as long as the token lived. It is now no login, like a future
+   * one, for good (401 with the step-up challenge under a {@code max-age}); within the skew it stands.
+   */
+  @Test
+  void anAuthTimeLaterThanTheTokensIssueIsNoLogin() {
+    AuthenticationStrength recent = new AuthenticationStrength(java.util.Set.of(), java.util.Set.of("otp"), java.util.Set.of(),
+        java.time.Duration.ofHours(12));
+    Map<String, Object> c = f.claims();
+    c.put("iat", f.now().minusSeconds(7200).getEpochSecond());
+    c.put("auth_time", f.now().minusSeconds(60).getEpochSecond());
+    Principal late = principal(c);
+    assertThat(late.authTime()).as("a login two hours after the token was issued").isNull();
+    assertThat(StepUp.check(late, recent, f.now(), "x")).isPresent();
+    assertThat(StepUp.check(late, recent, f.now(), "x").get().refusal().status()).isEqualTo(401);
+
+    Map<String, Object> skewed = f.claims();
+    skewed.put("iat", f.now().minusSeconds(100).getEpochSecond());
+    skewed.put("auth_time", f.now().minusSeconds(80).getEpochSecond());
+    assertThat(principal(skewed).authTime()).as("within the clock skew").isEqualTo(Instant.ofEpochSecond(
+        (Long) skewed.get("auth_time")));
+  }
+
   /** A principal whose future {@code auth_time} was dropped is not remembered: once that time has come, it holds it. */
   @Test
   void aTokenWhoseAuthTimeWasInTheFutureIsJudgedAgainLater() {
     JwtAuthenticator auth = f.authenticator();
     Map<String, Object> c = f.claims();
-    c.put("auth_time", f.now().plusSeconds(60).getEpochSecond());
+    // issued just ahead of the clock (within the skew), and its login after that but still within the skew of it
+    c.put("iat", f.now().plusSeconds(25).getEpochSecond());
+    c.put("auth_time", f.now().plusSeconds(55).getEpochSecond());
     String token = Jws.token(Jws.header("RS256", RSA.kid()), c, Jws.rs256(RSA));
     assertThat(accepted(await(auth.authenticate("Bearer " + token, f.now()))).authTime()).isNull();
     f.clock.advance(java.time.Duration.ofSeconds(90));

@@ -69,6 +69,33 @@ class OperationBodiesExchangeTest {
     assertThat(r.status().code()).as(body(r)).isEqualTo(200);
   }
 
+  /**
+   * Gap sweep 2: an operation takes its parameters from its query string as well as its body, and a text naming a
+   * search there ({@code $delete-expunge?url=Patient?...}) went to the EPR unjudged, while the same in the body was
+   * held to the role's rules. Now it is read like the body's.
+   */
+  @Test
+  void theSearchesAnOperationsQueryStringNamesAreHeldToTheRolesSearchRules() {
+    refused(postQuery("$process-message?url=" + encoded("Patient?_has:Condition:subject:code=hiv"),
+        message(obs("Patient/p9"))), "search-has");
+    refused(postQuery("$process-message?url=" + encoded("Organization?name=stmary"), ""), "resource-types");
+    refused(postQuery("Observation/$validate?url=" + encoded("Patient?gender=female"), ""), "search-unselective");
+    assertThat(reachedEpr).as("the EPR never hears of them").isEmpty();
+    FullHttpResponse r = send(postQuery("$process-message?url=" + encoded("Patient?_id=p7"), message(obs("Patient/p9"))));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(audit.get(audit.size() - 1).patients()).as("the patient it names is charged").contains("Patient/p7");
+  }
+
+  private static String encoded(String s) {
+    return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static String postQuery(String pathAndQuery, String body) {
+    return "POST /fhir/" + pathAndQuery + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + (body.isEmpty() ? "" : "Content-Type: application/fhir+json\r\n") + "Content-Length: "
+        + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+  }
+
   private static String obs(String subject) {
     return OBS.replace("Patient/p9", subject);
   }

@@ -1,0 +1,111 @@
+package org.fhirwall.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirwall.server.ExchangeRig.NOW;
+import static org.fhirwall.server.ExchangeRig.body;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.fhirwall.audit.Alert;
+import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.auth.AuthOutcome;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.auth.Principal;
+import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.upstream.UpstreamRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Gap sweep 2: an app launched for patient p7 created, updated and patched records of patient p8 (a plain reference,
+ * a conditional reference to Patient, a transaction's entry): the EPR wrote them, and only its answer, naming p8, was
+ * withheld afterwards. Through the real pipeline on an {@link EmbeddedChannel}: such a write is refused (403, an
+ * OperationOutcome, rule {@code smart-patient-context:write}) before the EPR is asked.
+ */
+class LaunchContextWritesExchangeTest {
+  static final String OBS = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+      + "\"subject\":{\"reference\":\"SUBJECT\"}}";
+
+  final List<AuditRecord> audit = new ArrayList<>();
+  final List<Alert> alerts = new ArrayList<>();
+  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
+  final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
+  EmbeddedChannel channel;
+
+  @AfterEach
+  void close() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+    store.close();
+  }
+
+  @Test
+  void theContextPatientsOwnRecordIsWritten() {
+    FullHttpResponse r = send(write("POST", "Observation", OBS.replace("SUBJECT", "Patient/p7")));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(reachedEpr).hasSize(1);
+  }
+
+  @Test
+  void anotherPatientsRecordIsRefusedBeforeTheEprWrites() {
+    refused(write("POST", "Observation", OBS.replace("SUBJECT", "Patient/p8")));
+    refused(write("POST", "Observation", OBS.replace("SUBJECT", "Patient?identifier=mrn%7C8")));
+    refused(write("PUT", "Observation/o1", OBS.replace("SUBJECT", "Patient/p8").replace("{\"resourceType\":\"Observation\"",
+        "{\"resourceType\":\"Observation\",\"id\":\"o1\"")));
+    refused(write("PATCH", "Observation/o1", "[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":\"Patient/p8\"}]"));
+    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + OBS.replace("SUBJECT", "Patient/p8") + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"));
+    refused(write("POST", "Observation", OBS.replace(",\"subject\":{\"reference\":\"SUBJECT\"}", "")));
+    assertThat(reachedEpr).as("nothing was written").isEmpty();
+  }
+
+  private void refused(String wire) {
+    int before = audit.size();
+    FullHttpResponse r = send(wire);
+    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(403);
+    assertThat(body(r)).contains("OperationOutcome").contains("launch context");
+    assertThat(audit).hasSize(before + 1);
+    assertThat(audit.get(before).rule()).isEqualTo("smart-patient-context:write");
+  }
+
+  /** An app launched for patient p7 with every patient scope, signed in with password and one-time code. */
+  static Authenticator launchedForP7() {
+    return (header, now) -> CompletableFuture.completedFuture(new AuthOutcome.Authenticated(
+        new Principal(Principal.Kind.USER, "https://idp", "alice", "alice", "app", Set.of("ward"), null,
+            Set.of("pwd", "otp"), NOW, "sid-1", Set.of("launch/patient", "patient/*.cruds"), "p7", NOW.plusSeconds(600),
+            "jti-1")));
+  }
+
+  private static String write(String method, String path, String body) {
+    String type = body.startsWith("[") ? "application/json-patch+json" : "application/fhir+json";
+    return method + " /fhir" + (path.isEmpty() ? "" : "/" + path) + " HTTP/1.1\r\nHost: proxy\r\n"
+        + "Authorization: Bearer good\r\nContent-Type: " + type + "\r\nContent-Length: "
+        + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+  }
+
+  private FullHttpResponse send(String wire) {
+    if (channel == null) {
+      channel = ExchangeRig.channel(ExchangeRig.stages("""
+          role: ward
+          applies-to: {roles: [ward]}
+          authentication: {amr: [otp]}
+          interactions: [read, search-type, batch, transaction, create, update, patch, delete]
+          resource-types: [Patient, Observation, Practitioner]
+          patient-limits: [{window: 1h, max: 5}]
+          search: {max-count: 5, unselective: refuse}
+          batch: {max-entries: 5}
+          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+          """, launchedForP7(), store, new ExchangeRig.Sinks(audit::add, () -> true, alerts::add, 100)),
+          ExchangeRig.epr(reachedEpr, r -> CountOraclesExchangeTest.located(201, ExchangeRig.EPR + "/Observation/o8/_history/1",
+                  "{\"resourceType\":\"Observation\",\"id\":\"o8\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+                      + "\"subject\":{\"reference\":\"Patient/p7\"}}")), new InFlight());
+    }
+    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  }
+}
