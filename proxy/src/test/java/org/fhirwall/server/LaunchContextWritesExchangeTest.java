@@ -58,7 +58,9 @@ class LaunchContextWritesExchangeTest {
     refused(write("POST", "Observation", OBS.replace("SUBJECT", "Patient?identifier=mrn%7C8")));
     refused(write("PUT", "Observation/o1", OBS.replace("SUBJECT", "Patient/p8").replace("{\"resourceType\":\"Observation\"",
         "{\"resourceType\":\"Observation\",\"id\":\"o1\"")));
-    refused(write("PATCH", "Observation/o1", "[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":\"Patient/p8\"}]"));
+    // a patch names the patient of the record it changes (rule patch-unpinned); its values may not name another
+    refused(write("PATCH", "Observation?_id=o1&subject=Patient/p7",
+        "[{\"op\":\"replace\",\"path\":\"/subject/reference\",\"value\":\"Patient/p8\"}]"));
     refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
         + OBS.replace("SUBJECT", "Patient/p8") + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"));
     refused(write("POST", "Observation", OBS.replace(",\"subject\":{\"reference\":\"SUBJECT\"}", "")));
