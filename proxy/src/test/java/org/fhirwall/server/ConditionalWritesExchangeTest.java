@@ -8,15 +8,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
-import org.fhirwall.audit.Alert;
-import org.fhirwall.audit.AuditRecord;
-import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * deletes what it matched; and none of the criteria were held to the role's search rules (chains, parameters,
  * selectivity). Through the real pipeline on an {@link EmbeddedChannel} with a fake EPR answering as HAPI FHIR did.
  */
-class ConditionalWritesExchangeTest {
+class ConditionalWritesExchangeTest extends ExchangeFixture {
   static final Instant NOW = ExchangeRig.NOW;
   static final String EPR = ExchangeRig.EPR;
   static final String OBS = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
@@ -36,19 +29,8 @@ class ConditionalWritesExchangeTest {
       + "\"processing\",\"diagnostics\":\"HAPI-0958: Failed to CREATE Observation with match URL \\\"Observation?"
       + "identifier=lab%7C7\\\" because this search matched 2 resources\"}]}";
 
-  final List<AuditRecord> audit = new ArrayList<>();
-  final List<Alert> alerts = new ArrayList<>();
-  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
-  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
-  Function<UpstreamRequest, UpstreamResult> epr = r -> ConditionalWritesExchangeTest.created();
-  EmbeddedChannel channel;
-
-  @AfterEach
-  void close() {
-    if (channel != null) {
-      channel.finishAndReleaseAll();
-    }
-    store.close();
+  {
+    epr = r -> ConditionalWritesExchangeTest.created();
   }
 
   // --- clinical use stays open -----------------------------------------------------------------------
@@ -336,22 +318,19 @@ class ConditionalWritesExchangeTest {
     return "DELETE /fhir/" + path.replace("|", "%7C") + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n";
   }
 
-  private FullHttpResponse send(String wire) {
-    if (channel == null) {
-      channel = ExchangeRig.channel(ExchangeRig.stages("""
-          role: ward
-          applies-to: {roles: [ward]}
-          authentication: {amr: [otp]}
-          interactions: [read, search-type, batch, transaction, create, update, patch, delete]
-          resource-types: [Patient, Observation, Practitioner]
-          patient-limits: [{window: 1h, max: 5}]
-          search: {max-count: 5, unselective: refuse}
-          batch: {max-entries: 5}
-          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-          enumeration: {max-not-found: 2, window: 10m, action: lock, lock-for: 1h}
-          """, ExchangeRig.wardClinician(), store, new ExchangeRig.Sinks(audit::add, () -> true, alerts::add, 100)),
-          ExchangeRig.epr(reachedEpr, r -> epr.apply(r)), new InFlight());
-    }
-    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  @Override
+  String role() {
+    return """
+        role: ward
+        applies-to: {roles: [ward]}
+        authentication: {amr: [otp]}
+        interactions: [read, search-type, batch, transaction, create, update, patch, delete]
+        resource-types: [Patient, Observation, Practitioner]
+        patient-limits: [{window: 1h, max: 5}]
+        search: {max-count: 5, unselective: refuse}
+        batch: {max-entries: 5}
+        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+        enumeration: {max-not-found: 2, window: 10m, action: lock, lock-for: 1h}
+        """;
   }
 }

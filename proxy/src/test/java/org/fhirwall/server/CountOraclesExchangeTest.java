@@ -15,11 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.fhirwall.audit.AuditRecord;
-import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,23 +28,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * through the real pipeline on an {@link EmbeddedChannel} (real parser, policy, store, inspector,
  * responder) and a fake EPR that answers the way HAPI FHIR's JPA server was seen to.
  */
-class CountOraclesExchangeTest {
+class CountOraclesExchangeTest extends ExchangeFixture {
   static final Instant NOW = ExchangeRig.NOW;
   static final String EPR = ExchangeRig.EPR;
   static final ObjectMapper JSON = new ObjectMapper();
 
-  final List<AuditRecord> audit = new ArrayList<>();
-  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
-  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
-  Function<UpstreamRequest, UpstreamResult> epr = r -> json(200, searchset(42, true, "p1", "p2"));
-  EmbeddedChannel channel;
-
-  @AfterEach
-  void close() {
-    if (channel != null) {
-      channel.finishAndReleaseAll();
-    }
-    store.close();
+  {
+    epr = r -> json(200, searchset(42, true, "p1", "p2"));
   }
 
   // --- a count written otherwise ---------------------------------------------------------------------
@@ -367,21 +354,18 @@ class CountOraclesExchangeTest {
         + "\r\n\r\n" + body);
   }
 
-  private FullHttpResponse send(String wire) {
-    if (channel == null) {
-      channel = ExchangeRig.channel(ExchangeRig.stages("""
-          role: ward
-          applies-to: {roles: [ward]}
-          authentication: {amr: [otp]}
-          interactions: [read, search-type, batch, create, patch]
-          resource-types: [Patient, Observation]
-          patient-limits: [{window: 1h, max: 3}]
-          search: {max-count: 3, unselective: cap, require-patient-criterion: false}
-          batch: {max-entries: 3}
-          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-          """, ExchangeRig.wardClinician(), store, new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)),
-          ExchangeRig.epr(reachedEpr, r -> epr.apply(r)), new InFlight());
-    }
-    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  @Override
+  String role() {
+    return """
+        role: ward
+        applies-to: {roles: [ward]}
+        authentication: {amr: [otp]}
+        interactions: [read, search-type, batch, create, patch]
+        resource-types: [Patient, Observation]
+        patient-limits: [{window: 1h, max: 3}]
+        search: {max-count: 3, unselective: cap, require-patient-criterion: false}
+        batch: {max-entries: 3}
+        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+        """;
   }
 }

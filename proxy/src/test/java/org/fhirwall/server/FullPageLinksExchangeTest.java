@@ -6,16 +6,7 @@ import static org.fhirwall.server.ExchangeRig.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Function;
-import org.fhirwall.audit.AuditRecord;
-import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.upstream.UpstreamRequest;
-import org.fhirwall.upstream.UpstreamResult;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,24 +17,10 @@ import org.junit.jupiter.api.Test;
  * matched. Now a full page always links to a next one, the EPR's or fhirwall's own (which leads to an
  * empty page without asking the EPR), and the two cannot be told apart.
  */
-class FullPageLinksExchangeTest {
+class FullPageLinksExchangeTest extends ExchangeFixture {
   static final String EPR = ExchangeRig.EPR;
   static final ObjectMapper JSON = new ObjectMapper();
   static final String SEARCH = "Patient?identifier=mrn%7Cdecoy,mrn%7Ctarget&birthdate=lt1970-01-01&_sort=_id";
-
-  final List<AuditRecord> audit = new ArrayList<>();
-  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
-  final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
-  Function<UpstreamRequest, UpstreamResult> epr;
-  EmbeddedChannel channel;
-
-  @AfterEach
-  void close() {
-    if (channel != null) {
-      channel.finishAndReleaseAll();
-    }
-    store.close();
-  }
 
   @Test
   void aFullPageAnswersAlikeWhetherOrNotTheTargetMatches() throws Exception {
@@ -252,21 +229,18 @@ class FullPageLinksExchangeTest {
     return send("GET " + path + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n");
   }
 
-  private FullHttpResponse send(String wire) {
-    if (channel == null) {
-      channel = ExchangeRig.channel(ExchangeRig.stages("""
-          role: ward
-          applies-to: {roles: [ward]}
-          authentication: {amr: [otp]}
-          interactions: [read, search-type, batch]
-          resource-types: [Patient, Observation]
-          patient-limits: [{window: 1h, max: 30}]
-          search: {max-count: 3, unselective: cap, require-patient-criterion: false}
-          batch: {max-entries: 3}
-          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-          """, ExchangeRig.wardClinician(), store, new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)),
-          ExchangeRig.epr(reachedEpr, r -> epr.apply(r)), new InFlight());
-    }
-    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  @Override
+  String role() {
+    return """
+        role: ward
+        applies-to: {roles: [ward]}
+        authentication: {amr: [otp]}
+        interactions: [read, search-type, batch]
+        resource-types: [Patient, Observation]
+        patient-limits: [{window: 1h, max: 30}]
+        search: {max-count: 3, unselective: cap, require-patient-criterion: false}
+        batch: {max-entries: 3}
+        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+        """;
   }
 }

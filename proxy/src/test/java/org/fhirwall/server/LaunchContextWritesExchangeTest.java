@@ -7,18 +7,11 @@ import static org.fhirwall.server.ExchangeRig.body;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import org.fhirwall.audit.Alert;
-import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.auth.AuthOutcome;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.Principal;
-import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.upstream.UpstreamRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,22 +20,14 @@ import org.junit.jupiter.api.Test;
  * withheld afterwards. Through the real pipeline on an {@link EmbeddedChannel}: such a write is refused (403, an
  * OperationOutcome, rule {@code smart-patient-context:write}) before the EPR is asked.
  */
-class LaunchContextWritesExchangeTest {
+class LaunchContextWritesExchangeTest extends ExchangeFixture {
   static final String OBS = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
       + "\"subject\":{\"reference\":\"SUBJECT\"}}";
 
-  final List<AuditRecord> audit = new ArrayList<>();
-  final List<Alert> alerts = new ArrayList<>();
-  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
-  final LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run);
-  EmbeddedChannel channel;
-
-  @AfterEach
-  void close() {
-    if (channel != null) {
-      channel.finishAndReleaseAll();
-    }
-    store.close();
+  {
+    epr = r -> CountOraclesExchangeTest.located(201, ExchangeRig.EPR + "/Observation/o8/_history/1",
+        "{\"resourceType\":\"Observation\",\"id\":\"o8\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient/p7\"}}");
   }
 
   @Test
@@ -91,23 +76,23 @@ class LaunchContextWritesExchangeTest {
         + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
   }
 
-  private FullHttpResponse send(String wire) {
-    if (channel == null) {
-      channel = ExchangeRig.channel(ExchangeRig.stages("""
-          role: ward
-          applies-to: {roles: [ward]}
-          authentication: {amr: [otp]}
-          interactions: [read, search-type, batch, transaction, create, update, patch, delete]
-          resource-types: [Patient, Observation, Practitioner]
-          patient-limits: [{window: 1h, max: 5}]
-          search: {max-count: 5, unselective: refuse}
-          batch: {max-entries: 5}
-          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-          """, launchedForP7(), store, new ExchangeRig.Sinks(audit::add, () -> true, alerts::add, 100)),
-          ExchangeRig.epr(reachedEpr, r -> CountOraclesExchangeTest.located(201, ExchangeRig.EPR + "/Observation/o8/_history/1",
-                  "{\"resourceType\":\"Observation\",\"id\":\"o8\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
-                      + "\"subject\":{\"reference\":\"Patient/p7\"}}")), new InFlight());
-    }
-    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  @Override
+  String role() {
+    return """
+        role: ward
+        applies-to: {roles: [ward]}
+        authentication: {amr: [otp]}
+        interactions: [read, search-type, batch, transaction, create, update, patch, delete]
+        resource-types: [Patient, Observation, Practitioner]
+        patient-limits: [{window: 1h, max: 5}]
+        search: {max-count: 5, unselective: refuse}
+        batch: {max-entries: 5}
+        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+        """;
+  }
+
+  @Override
+  Authenticator principal() {
+    return launchedForP7();
   }
 }

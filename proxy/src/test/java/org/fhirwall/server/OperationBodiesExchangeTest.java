@@ -3,20 +3,13 @@ package org.fhirwall.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirwall.server.ExchangeRig.body;
 
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.auth.AuthOutcome;
 import org.fhirwall.auth.Authenticator;
 import org.fhirwall.auth.Principal;
-import org.fhirwall.quota.LocalQuotaStore;
-import org.fhirwall.upstream.UpstreamRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,21 +22,12 @@ import org.junit.jupiter.api.Test;
  * entry, is refused (400). {@code $process-message} is closed to users ({@code ClosedChannels}): here a service account
  * (an interface engine) sends it.
  */
-class OperationBodiesExchangeTest {
+class OperationBodiesExchangeTest extends ExchangeFixture {
   static final String OBS = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
       + "\"subject\":{\"reference\":\"Patient/p9\"}}";
 
-  final List<AuditRecord> audit = new ArrayList<>();
-  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
-  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
-  EmbeddedChannel channel;
-
-  @AfterEach
-  void close() {
-    if (channel != null) {
-      channel.finishAndReleaseAll();
-    }
-    store.close();
+  {
+    epr = r -> ExchangeRig.json(200, "{\"resourceType\":\"Bundle\",\"type\":\"message\"}");
   }
 
   @Test
@@ -132,21 +116,22 @@ class OperationBodiesExchangeTest {
             Set.of(), null, null, Set.of(), null, ExchangeRig.NOW.plusSeconds(600), "jti-feed")));
   }
 
-  private FullHttpResponse send(String wire) {
-    if (channel == null) {
-      channel = ExchangeRig.channel(ExchangeRig.stages("""
-          role: feed
-          applies-to: {roles: [feed], principal: service}
-          interactions: [operation-system, operation-type]
-          resource-types: [Patient, Observation, MessageHeader, Bundle, Parameters]
-          operations: [process-message, validate]
-          patient-limits: [{window: 1h, max: 5}]
-          search: {max-count: 5, unselective: refuse, require-patient-criterion: false}
-          rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-          """, interfaceEngine(), store, new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)),
-          ExchangeRig.epr(reachedEpr, r -> ExchangeRig.json(200, "{\"resourceType\":\"Bundle\",\"type\":\"message\"}")),
-          new InFlight());
-    }
-    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  @Override
+  String role() {
+    return """
+        role: feed
+        applies-to: {roles: [feed], principal: service}
+        interactions: [operation-system, operation-type]
+        resource-types: [Patient, Observation, MessageHeader, Bundle, Parameters]
+        operations: [process-message, validate]
+        patient-limits: [{window: 1h, max: 5}]
+        search: {max-count: 5, unselective: refuse, require-patient-criterion: false}
+        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+        """;
+  }
+
+  @Override
+  Authenticator principal() {
+    return interfaceEngine();
   }
 }

@@ -1,0 +1,58 @@
+package org.fhirwall.server;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.fhirwall.audit.Alert;
+import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.auth.Authenticator;
+import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.upstream.UpstreamRequest;
+import org.fhirwall.upstream.UpstreamResult;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * One role enforced by a whole exchange ({@link ExchangeRig}), made on the first request a test {@link #send}s: the
+ * audit records it writes, the alerts it raises and the requests that reach the EPR, which answers with {@link #epr}
+ * (set it before the first request; by default the EPR is not to be asked). A test class names the role
+ * ({@link #role()}) and may name who signs in ({@link #principal()}). The exchange and its store are closed after each
+ * test.
+ */
+abstract class ExchangeFixture {
+  final List<AuditRecord> audit = new ArrayList<>();
+  final List<Alert> alerts = new ArrayList<>();
+  final List<UpstreamRequest> reachedEpr = new ArrayList<>();
+  final HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run));
+  Function<UpstreamRequest, UpstreamResult> epr = r -> {
+    throw new AssertionError("the EPR was not to be asked: " + r);
+  };
+  EmbeddedChannel channel;
+
+  /** The role policy (YAML) the exchange enforces. */
+  abstract String role();
+
+  /** Who sends the requests: a ward clinician signed in with password and one-time code, unless a test class says. */
+  Authenticator principal() {
+    return ExchangeRig.wardClinician();
+  }
+
+  @AfterEach
+  void closeExchange() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+    store.close();
+  }
+
+  /** The answer to {@code wire}, one HTTP/1.1 request as a client writes it. */
+  FullHttpResponse send(String wire) {
+    if (channel == null) {
+      channel = ExchangeRig.channel(ExchangeRig.stages(role(), principal(), store,
+          new ExchangeRig.Sinks(audit::add, () -> true, alerts::add, 100)), ExchangeRig.epr(reachedEpr, r -> epr.apply(r)),
+          new InFlight());
+    }
+    return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  }
+}
