@@ -281,27 +281,27 @@ final class Exchange {
       }
       CompletionStage<Optional<Decision.Deny>> files = ExportBindings.inAnswer(stages.quota(), allow, read, now());
       if (files == null) {
-        charge(t, allow, plan, a, read);
+        charge(t, allow, plan, a, read, seen.fillsAPage());
         return;
       }
       steps.await(t, files, deny -> deny.ifPresentOrElse(d -> refuse(t, Refusals.of(d), Outcome.REFUSED, d.rule()),
-          () -> charge(t, allow, plan, a, read)), e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
+          () -> charge(t, allow, plan, a, read, seen.fillsAPage())), e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
     }, () -> refuse(t, Refusals.busy(), Outcome.FAILED, "inspect-busy"));
   }
 
   /** 7. care: which of the patients a care relationship explains (for roles with an unexplained budget). */
-  private void charge(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, Inspection.Read read) {
+  private void charge(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, Inspection.Read read, boolean fillsAPage) {
     CompletionStage<CareRelationships> care = relationships;
     if (care == null) {
-      charge(t, allow, plan, a, read, null);
+      charge(t, allow, plan, a, read, fillsAPage, null);
       return;
     }
-    steps.await(t, care, known -> charge(t, allow, plan, a, read, known.split(read.patients(), now())),
-        e -> charge(t, allow, plan, a, read, new CareRelationships.Unknown(e.toString()).split(read.patients(), now())));
+    steps.await(t, care, known -> charge(t, allow, plan, a, read, fillsAPage, known.split(read.patients(), now())),
+        e -> charge(t, allow, plan, a, read, fillsAPage, new CareRelationships.Unknown(e.toString()).split(read.patients(), now())));
   }
 
   /** 7. quota: charge the patients (the unexplained ones to their budget too), or refuse the answer (and lock, alert) at a limit. */
-  private void charge(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, Inspection.Read read,
+  private void charge(Trail t, Decision.Allow allow, Plan plan, EprAnswer a, Inspection.Read read, boolean fillsAPage,
       CareRelationships.@Nullable Split split) {
     Trail c = split == null ? t : Steps.noted(t, split.notes());
     ChargeRequest request = new ChargeRequest(allow.account(), allow.limits(), allow.tracked(), read.patients(), now(),
@@ -316,8 +316,7 @@ final class Exchange {
             over.result().usage());
       } else {
         // a resolved count is refused when its page is full, once that page is charged: the refusal tells no more than it
-        Optional<Decision.Deny> count = PolicyEngine.countBeyondAPage(allow,
-            allow.countOnly() && a.status() / 100 == 2 && Responder.fillsAPage(read, allow.role().search().maxCount()));
+        Optional<Decision.Deny> count = PolicyEngine.countBeyondAPage(allow, fillsAPage);
         ChargeResult.Admitted admitted = ((Enforcement.Charged.Admitted) charged).result();
         Optional<Decision.Deny> late = count.or(() -> PolicyEngine.outsideLaunchContext(t.who(), read.patients()));
         if (late.isPresent()) {

@@ -8,6 +8,7 @@ import org.fhirwall.inspect.PatientKeys;
 import org.fhirwall.inspect.ResponseBody;
 import org.fhirwall.policy.Decision;
 import org.fhirwall.respond.Plan;
+import org.fhirwall.respond.Responder;
 
 /**
  * What the inspect stage made of an EPR answer: the patients it discloses — with those the
@@ -17,8 +18,12 @@ import org.fhirwall.respond.Plan;
  * signal counts them one by one) or told of matches without showing them: a write answered 404 or 412 (its
  * criteria, or a conditional reference in its body, matched no record or several), a transaction answered 404 or 412
  * (it fails whole with its entry's status), a batch entry answered 412.
+ *
+ * <p>{@code fillsAPage}: for a count fhirwall resolves from one page (2xx), whether that page is full,
+ * links to more or cannot be read to tell (then the count is refused once the page is charged); judged
+ * here, where the body is read (off the event loop when it is large), not where it is charged.
  */
-record Inspected(Inspection inspection, int notFound) {
+record Inspected(Inspection inspection, int notFound, boolean fillsAPage) {
 
   static Inspected of(Stages stages, Plan plan, Decision.Allow allow, EprAnswer a) {
     Inspection inspection = plan.bulkManifest() && a.status() == 200 ? stages.responder().manifest(a.body())
@@ -26,7 +31,7 @@ record Inspected(Inspection inspection, int notFound) {
     if (!(inspection instanceof Inspection.Read read)) {
       org.slf4j.LoggerFactory.getLogger(Inspected.class).warn("upstream response could not be inspected: {}",
           ((Inspection.Unreadable) inspection).reason());
-      return new Inspected(inspection, 0);
+      return new Inspected(inspection, 0, false);
     }
     if (a.status() < 500) {
       read = read.withPatients(stages.patients().named(allow.request()));
@@ -45,7 +50,8 @@ record Inspected(Inspection inspection, int notFound) {
     } else if ((i == Interaction.BATCH || i == Interaction.TRANSACTION) && a.status() < 300) {
       notFound = BatchOutcomes.notFound(read.json());
     }
-    return new Inspected(read, notFound);
+    boolean full = allow.countOnly() && a.status() / 100 == 2 && Responder.fillsAPage(read, allow.role().search().maxCount());
+    return new Inspected(read, notFound, full);
   }
 
   /** The read with the patients the answer's {@code Location} and {@code Content-Location} headers point at. */
