@@ -31,7 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * ({@code DELETE Observation/<B's>}) or overwrote ({@code PUT Observation/<B's>} with a body naming A) patient B's
  * Observation, for what an update or delete by id replaces was known only to the EPR. fhirwall now reads the record
  * first: B's record is refused 403 and only fhirwall's GET reaches the EPR; A's own goes, with {@code If-Match} on the
- * version read, which HAPI honours on a PUT and on a DELETE (shown directly at the JPA server).
+ * version read, which HAPI honours on a PUT but not on a DELETE (shown directly at the JPA server).
  */
 @ExtendWith({JpaEprExtension.class, LeakWatch.class})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -109,19 +109,25 @@ class LaunchContextWritesJpaIT {
     assertThat(gone.statusCode()).isEqualTo(410);
   }
 
-  /** What makes the write conditional: HAPI's JPA server refuses a PUT and a DELETE whose If-Match is not the version. */
+  /**
+   * What makes the write conditional: HAPI FHIR's JPA server (8.8) refuses a PUT whose If-Match is not the record's
+   * version (409), but deletes whatever If-Match a DELETE carries. So fhirwall's If-Match closes the race between its
+   * read and the write for an update, not for a delete (README says so); were HAPI to honour it, this test tells.
+   */
   @Test
-  void theJpaServerHonoursIfMatchOnAnUpdateAndOnADelete() throws Exception {
+  void theJpaServerHonoursIfMatchOnAnUpdateButNotOnADelete() throws Exception {
     String as = createdAtTheEpr(a);
-    assertThat(atTheEpr("PUT", "Observation/" + as, observation(as, a)).statusCode()).isEqualTo(200); // now version 2
+    assertThat(atTheEpr("PUT", "Observation/" + as, observation(as, a)).statusCode()).isEqualTo(200);
+    assertThat(atTheEpr("GET", "Observation/" + as, null).body()).contains("\"versionId\":\"2\"");
 
     HttpResponse<String> put = atTheEpr("PUT", "Observation/" + as, observation(as, a), "If-Match", "W/\"1\"");
     assertThat(put.statusCode()).as("a PUT on version 1: " + put.body()).isIn(409, 412);
+    assertThat(atTheEpr("GET", "Observation/" + as, null).body()).as("not overwritten").contains("\"versionId\":\"2\"");
+
     HttpResponse<String> delete = atTheEpr("DELETE", "Observation/" + as, null, "If-Match", "W/\"1\"");
-    assertThat(delete.statusCode()).as("a DELETE on version 1: " + delete.body()).isIn(409, 412);
-    HttpResponse<String> still = atTheEpr("GET", "Observation/" + as, null);
-    assertThat(still.statusCode()).as("not deleted").isEqualTo(200);
-    assertThat(still.body()).contains("\"versionId\":\"2\"");
+    assertThat(delete.statusCode()).as("a DELETE on version 1 is carried out: " + delete.body()).isEqualTo(200);
+    assertThat(atTheEpr("GET", "Observation/" + as, null).statusCode()).as("deleted").isEqualTo(410);
+    created.remove(as);
   }
 
   @Test
@@ -157,8 +163,13 @@ class LaunchContextWritesJpaIT {
         null, Map.of("patient", patient, "scope", "openid launch/patient patient/*.cruds"));
   }
 
+  /**
+   * An Observation of {@code patient}; one with an id is an update, which changes it (HAPI keeps the version of an
+   * update that changes nothing).
+   */
   private String observation(String id, String patient) {
-    return "{\"resourceType\":\"Observation\"" + (id == null ? "" : ",\"id\":\"" + id + "\"") + ",\"status\":\"final\","
+    return "{\"resourceType\":\"Observation\"" + (id == null ? ",\"status\":\"final\"," : ",\"id\":\"" + id
+        + "\",\"status\":\"amended\",\"issued\":\"" + Instant.now() + "\",")
         + "\"code\":{\"text\":\"launch-context pre-read\"},\"subject\":{\"reference\":\"Patient/" + patient + "\"}}";
   }
 

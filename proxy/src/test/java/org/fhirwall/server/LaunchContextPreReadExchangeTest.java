@@ -39,12 +39,14 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
           "\"focus\":[{\"reference\":\"Patient/p8\"}],\"status\""));
       case "GET Observation/o-none" -> ExchangeRig.json(200, obs("o-none", "p7", "1")
           .replace(",\"subject\":{\"reference\":\"Patient/p7\"}", ""));
+      case "GET Observation/o-meta" -> ExchangeRig.json(200, obs("o-meta", "p7", "5"));
+      case "GET Observation/o-unversioned" -> ExchangeRig.json(200, obs("o-unversioned", "p7", null));
       case "GET Observation/o-gone" -> ExchangeRig.json(404, outcome("not found"));
       case "GET Observation/o-err" -> ExchangeRig.json(500, outcome("internal error"));
       case "GET Observation/o-html" -> new UpstreamResult.Response(200, ExchangeRig.headers("text/html"),
           ExchangeRig.buf("<html>maintenance</html>"));
       case "PUT Observation/o-a", "PUT Observation/o-gone" -> ExchangeRig.json(200, obs(r.target().substring(12), "p7", "9"));
-      case "DELETE Observation/o-a", "DELETE Observation/o-gone" -> ExchangeRig.json(200, outcome("deleted"));
+      case "DELETE Observation/o-a", "DELETE Observation/o-gone", "DELETE Observation/o-meta" -> ExchangeRig.json(200, outcome("deleted"));
       default -> ExchangeRig.json(200, outcome("written")); // what the EPR does with a write it should not have seen
     };
   }
@@ -71,6 +73,16 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
     assertThat(ifMatch(reachedEpr.get(0))).as("the pre-read itself is unconditional").isNull();
     assertThat(audit).extracting(AuditRecord::notes)
         .allSatisfy(n -> assertThat(n).anyMatch(s -> s.startsWith("pre-read Observation: the context patient's record")));
+  }
+
+  @Test
+  void theVersionIsTakenFromTheRecordWithoutAnETagAndARecordWithoutAVersionIsRefused() {
+    FullHttpResponse deleted = send(delete("Observation/o-meta"));
+    assertThat(deleted.status().code()).as(body(deleted)).isEqualTo(200);
+    assertThat(ifMatch(reachedEpr.get(1))).as("meta.versionId").isEqualTo("W/\"5\"");
+    refused(delete("Observation/o-unversioned"), "pre-read Observation: the context patient's record, without a version");
+    assertThat(reachedEpr).extracting(r -> r.method() + " " + r.target()).containsExactly("GET Observation/o-meta",
+        "DELETE Observation/o-meta", "GET Observation/o-unversioned");
   }
 
   @Test
