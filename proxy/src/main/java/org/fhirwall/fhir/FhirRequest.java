@@ -162,6 +162,30 @@ public record FhirRequest(
         forwardHeaders, newEntries, body);
   }
 
+  /** The value of the first header {@code name} (any case) that survived parsing, empty when none did. */
+  public Optional<String> forwardHeader(String name) {
+    for (RawRequest.Header h : forwardHeaders) {
+      if (h.name().equalsIgnoreCase(name)) {
+        return Optional.of(h.value());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** This request with {@code value} as its one {@code If-Match} (a precondition fhirwall adds itself). */
+  public FhirRequest withIfMatch(String value) {
+    List<RawRequest.Header> headers = new ArrayList<>(forwardHeaders.size() + 1);
+    for (RawRequest.Header h : forwardHeaders) {
+      if (!h.name().equalsIgnoreCase("If-Match")) {
+        headers.add(h);
+      }
+    }
+    headers.add(new RawRequest.Header("If-Match", value));
+    return new FhirRequest(interaction, method, resourceType, id, versionId, compartment, operation,
+        conditional, params, ifNoneExist, responseFormat, pretty, respondAsync, pageToken,
+        headers, entries, body);
+  }
+
   /** A short, patient-free description for logs and audit: {@code GET search-type Observation}. */
   public String describe() {
     StringBuilder sb = new StringBuilder(method).append(' ').append(interaction.code());

@@ -13,6 +13,7 @@ public enum IssueType {
   FORBIDDEN("forbidden"),
   SUPPRESSED("suppressed"),
   PROCESSING("processing"),
+  CONFLICT("conflict"),
   NOT_SUPPORTED("not-supported"),
   NOT_FOUND("not-found"),
   TOO_LONG("too-long"),

@@ -223,10 +223,15 @@ public final class SmartScopes {
    * exactly that patient, for a type in the Patient compartment), no patient but that one may be referenced in a written
    * body, and each search the write makes the EPR run (a conditional reference, a conditional write's criteria) must
    * pin that patient. Whatever fhirwall cannot tell is refused: the EPR would have written before its answer could be.
+   * An update or delete by id is checked further once fhirwall has read the record it replaces
+   * ({@link LaunchContextRecords}); in a batch or transaction, where no such read is made, it is refused.
    */
   private static Optional<Violation> writes(FhirRequest r, String key, RequestPatients patients) {
     for (FhirRequest.BundleEntry e : r.entries()) {
-      Optional<Violation> v = writes(e.request(), key, patients);
+      Optional<Violation> v = LaunchContextRecords.replacesById(e.request(), patients)
+          ? writeOutsideContext("what an update or delete by id replaces must be read first, which fhirwall does for "
+              + "such a request sent alone, not in a batch or transaction")
+          : writes(e.request(), key, patients);
       if (v.isPresent()) {
         return Optional.of(v.get().inEntry(e.index(), e.request().describe()));
       }

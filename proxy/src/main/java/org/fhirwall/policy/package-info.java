@@ -7,7 +7,10 @@
  *
  * <p>Owns: may this principal, authenticated this strongly, do this. Must never: do I/O during a
  * decision, decide on the EPR's data (a forbidden request for a missing record and for an existing
- * one get the same refusal), or allow by default.
+ * one get the same refusal), or allow by default. The one exception is
+ * {@link org.fhirwall.policy.LaunchContextRecords}: under a launch context, an update or delete by id
+ * is judged on fhirwall's own read of the record it replaces (another patient's is refused, a missing
+ * one is not), for the EPR would otherwise write before anything could be judged.
  */
 @NullMarked
 package org.fhirwall.policy;

@@ -110,6 +110,14 @@ public final class Refusals {
     return status == 503 ? r.withHeader("Retry-After", "5") : r;
   }
 
+  /**
+   * The client's {@code If-Match} names another version of the record than the one fhirwall read before an update or
+   * delete by id under a launch context: 412, as the EPR would answer, without the EPR being asked.
+   */
+  public static Refusal versionChanged() {
+    return Refusal.of(412, IssueType.CONFLICT, "The record is not at the version If-Match names; read it again");
+  }
+
   /** An EPR answer fhirwall could not read through (fail closed: it may carry patients). */
   public static Refusal unreadable() {
     return Refusal.of(502, IssueType.PROCESSING, "The EPR's response could not be inspected and was withheld");

@@ -20,8 +20,10 @@ import org.fhirwall.fhir.PageLinks;
 import org.fhirwall.fhir.ParseResult;
 import org.fhirwall.fhir.RawRequest;
 import org.fhirwall.fhir.Refusal;
+import org.fhirwall.fhir.ResourceId;
 import org.fhirwall.inspect.Inspection;
 import org.fhirwall.policy.Decision;
+import org.fhirwall.policy.LaunchContextRecords;
 import org.fhirwall.policy.PolicyEngine;
 import org.fhirwall.policy.SmartScopes;
 import org.fhirwall.quota.ChargeRequest;
@@ -183,8 +185,11 @@ final class Exchange {
             if (allow.role().chargesUnexplained()) {
               relationships = stages.care().of(t.who());
             }
+            Optional<ResourceId> readFirst = LaunchContextRecords.toReadFirst(t.who(), allow.request(), stages.patients());
             if (owned != null) {
               ownedThenSend(t, allow, plan, owned);
+            } else if (readFirst.isPresent()) {
+              readThenSend(t, allow, plan, readFirst.get());
             } else {
               hear(t, allow, plan, ahead != null ? ahead.future() : send(t, allow, plan), ahead);
             }
@@ -213,6 +218,34 @@ final class Exchange {
     }, e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
   }
 
+  /**
+   * 4. upstream and policy: under a launch context, the record an update or delete by id replaces is read first and the
+   * write goes only when it is the context patient's, conditional on the version read ({@link LaunchContextRecords}).
+   */
+  private void readThenSend(Trail t, Decision.Allow allow, Plan plan, ResourceId record) {
+    RecordPreRead preRead = new RecordPreRead(upstream, ctx.channel().eventLoop(), stages.inspector(), stages.heavyWork(),
+        settings.inlineInspectBytes());
+    steps.await(t, preRead.read(record, t.requestId()), found -> judged(t, allow, plan, found),
+        e -> judged(t, allow, plan, new LaunchContextRecords.Found.Unknown("pre-read failed")));
+  }
+
+  private void judged(Trail t, Decision.Allow allow, Plan plan, LaunchContextRecords.Found found) {
+    FhirRequest asked = allow.request();
+    LaunchContextRecords.Verdict v = LaunchContextRecords.judge(t.who(), asked, found, asked.forwardHeader("If-Match")
+        .orElse(null));
+    Trail n = Steps.noted(t, v.note());
+    if (v instanceof LaunchContextRecords.Verdict.Refuse r) {
+      refuse(n, Refusals.of(r.deny()), Outcome.REFUSED, r.deny().rule());
+    } else if (v instanceof LaunchContextRecords.Verdict.Stale) {
+      refuse(n, Refusals.versionChanged(), Outcome.REFUSED, "smart-patient-context:if-match");
+    } else {
+      String ifMatch = ((LaunchContextRecords.Verdict.Forward) v).ifMatch();
+      FhirRequest forwarded = java.util.Objects.requireNonNull(plan.upstreamRequest(), "upstreamRequest");
+      hear(n, allow, plan, ifMatch == null ? send(n, allow, plan)
+          : upstream.send(ctx.channel().eventLoop(), Forwarding.of(forwarded.withIfMatch(ifMatch), client(n))), null);
+    }
+  }
+
   /** Reads without side effects at the EPR: the only requests that may reach it before their admission. */
   private static boolean goesAhead(FhirRequest r) {
     if (!"GET".equals(r.method())) {
@@ -232,9 +265,12 @@ final class Exchange {
     if (plan.pastTheEnd()) { // fhirwall's own link past a full last page: its own empty page, the EPR is not asked
       return ctx.channel().eventLoop().newSucceededFuture(PastTheEnd.page(settings.upstreamBaseUrl(), allow.request()));
     }
-    Forwarding.Client client = new Forwarding.Client(t.remoteAddress(), settings.publicScheme(), settings.publicHost(),
-        t.requestId());
-    return upstream.send(ctx.channel().eventLoop(), Forwarding.of(plan.upstreamRequest(), plan.pageTarget(), allow.request(), client));
+    return upstream.send(ctx.channel().eventLoop(), Forwarding.of(plan.upstreamRequest(), plan.pageTarget(), allow.request(),
+        client(t)));
+  }
+
+  private Forwarding.Client client(Trail t) {
+    return new Forwarding.Client(t.remoteAddress(), settings.publicScheme(), settings.publicHost(), t.requestId());
   }
 
   private void hear(Trail t, Decision.Allow allow, Plan plan, Future<UpstreamResult> answer, @Nullable AnswerAhead ahead) {

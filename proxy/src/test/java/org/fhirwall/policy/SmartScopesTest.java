@@ -158,8 +158,46 @@ class SmartScopesTest {
       String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + body
           + ",\"request\":{\"method\":\"" + method + "\",\"url\":\"" + target + "\"}}]}";
       var e = SmartScopes.check(app("patient/*.cruds", "7"), Fhir.req("POST", "", tx), RequestPatients.R4);
-      assertThat(e.isEmpty()).as("in a transaction: " + e.map(Violation::toString).orElse("allowed")).isEqualTo(allowed);
+      // an update by id of a patient's record is judged on fhirwall's read of it, which an entry does not get
+      boolean byId = method.equals("PUT") && target.startsWith("Observation/");
+      assertThat(e.isEmpty()).as("in a transaction: " + e.map(Violation::toString).orElse("allowed"))
+          .isEqualTo(allowed && !byId);
     }
+  }
+
+  /**
+   * What an update or delete by id replaces is read by fhirwall before a request sent alone is forwarded
+   * ({@link LaunchContextRecords}); a batch or transaction entry gets no such read, so it is refused under a launch
+   * context, saying why. A Patient is judged by its id; a type outside the Patient compartment holds no patient's record.
+   */
+  @ParameterizedTest(name = "{0} {1} -> {2}")
+  @MethodSource("entriesById")
+  void anEntryUpdatingOrDeletingAPatientsRecordByIdIsRefusedUnderALaunchContext(String method, String url, boolean allowed) {
+    String resource = method.equals("DELETE") ? "" : "\"resource\":" + (url.startsWith("Patient/")
+        ? "{\"resourceType\":\"Patient\",\"id\":\"7\"}"
+        : url.startsWith("Medication/") ? "{\"resourceType\":\"Medication\",\"id\":\"1\"}"
+        : obsOf("Patient/7").replace("{\"resourceType\":\"Observation\"", "{\"resourceType\":\"Observation\",\"id\":\"1\"")) + ",";
+    String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{" + resource + "\"request\":{\"method\":\""
+        + method + "\",\"url\":\"" + url + "\"}}]}";
+    var v = SmartScopes.check(app("patient/*.cruds", "7"), Fhir.req("POST", "", batch), RequestPatients.R4);
+    assertThat(v.isEmpty()).as(v.map(Violation::toString).orElse("allowed")).isEqualTo(allowed);
+    v.ifPresent(x -> assertThat(x.rule()).startsWith("smart-patient-context"));
+    if (!allowed && url.startsWith("Observation/")) {
+      assertThat(v.orElseThrow().deny().reason()).contains("not in a batch or transaction");
+    }
+    assertThat(SmartScopes.check(app("user/*.cruds", null), Fhir.req("POST", "", batch), RequestPatients.R4))
+        .as("without a launch context").isEmpty();
+  }
+
+  static Stream<Arguments> entriesById() {
+    return Stream.of(
+        Arguments.of("DELETE", "Observation/1", false),
+        Arguments.of("PUT", "Observation/1", false),
+        Arguments.of("DELETE", "Patient/7", true),
+        Arguments.of("DELETE", "Patient/8", false),
+        Arguments.of("PUT", "Patient/7", true),
+        Arguments.of("PUT", "Medication/1", true),
+        Arguments.of("DELETE", "Observation?patient=Patient/7&code=x", true));
   }
 
   static String obsOf(String subject) {

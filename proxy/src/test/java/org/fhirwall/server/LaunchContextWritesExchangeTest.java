@@ -76,9 +76,8 @@ class LaunchContextWritesExchangeTest extends ExchangeFixture {
         + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
   }
 
-  @Override
-  String role() {
-    return """
+  /** A ward role that may read, search and write Patient, Observation and Practitioner records. */
+  static final String ROLE = """
         role: ward
         applies-to: {roles: [ward]}
         authentication: {amr: [otp]}
@@ -89,6 +88,10 @@ class LaunchContextWritesExchangeTest extends ExchangeFixture {
         batch: {max-entries: 5}
         rate: {requests-per-second: 100, burst: 100, concurrent: 4}
         """;
+
+  @Override
+  String role() {
+    return ROLE;
   }
 
   @Override
