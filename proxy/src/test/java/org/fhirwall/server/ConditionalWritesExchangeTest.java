@@ -190,6 +190,45 @@ class ConditionalWritesExchangeTest extends ExchangeFixture {
     assertThat(reachedEpr).isEmpty();
   }
 
+  /**
+   * Adversarial sweep 9, against HAPI FHIR 8.8's JPA server: a conditional reference to a type that holds patients'
+   * records is resolved like one to Patient, but the answer shows only the id it resolved to ({@code Observation/o23}),
+   * never whose record that is. {@code "hasMember": [{"reference": "Observation?_id=o23&code=http://loinc.org|8310-5"}]}
+   * was written (201) when o23 is that test and refused (404, "No resources match this search") when it is not, with
+   * nobody charged: the conditional update's oracle of sweep 8, in a body. It must name the patient of every record it
+   * can match now, like a conditional update, and that patient is charged; one to Patient (its answer shows whom it
+   * matched) or to a type that holds no patient's records still works.
+   */
+  @Test
+  void aConditionalReferenceToAPatientsRecordMustNameThePatient() {
+    String probe = "Observation?_id=o23&code=http://loinc.org%7C8310-5";
+    refused(write("POST", "Observation", member(probe)), "conditional-reference");
+    refused(write("PUT", "Observation/o8", member("Observation?identifier=lab%7C7").replace("{", "{\"id\":\"o8\",")),
+        "conditional-reference");
+    refused(write("PATCH", "Observation?_id=o8&subject=Patient/p9", "[{\"op\":\"add\",\"path\":\"/hasMember\",\"value\":"
+        + "[{\"reference\":\"" + probe + "\"}]}]", "X-Content: patch"), "conditional-reference");
+    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + member(probe) + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"), "conditional-reference");
+    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+        + member(probe) + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"), "conditional-reference");
+    assertThat(reachedEpr).as("the EPR never resolves them").isEmpty();
+
+    FullHttpResponse r = send(write("POST", "Observation", member(probe + "&subject=Patient/p8")));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(audit.get(audit.size() - 1).patients()).as("the patient it names is charged")
+        .contains("Patient/p8", "Patient/p9");
+    r = send(write("POST", "Observation", OBS.replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},"
+        + "\"performer\":[{\"reference\":\"Practitioner?identifier=staff%7C7\"}]")));
+    assertThat(r.status().code()).as("a type that holds no patient's records: " + body(r)).isEqualTo(201);
+    assertThat(reachedEpr).hasSize(2);
+  }
+
+  /** An Observation of patient p9 whose {@code hasMember} is {@code reference}. */
+  private static String member(String reference) {
+    return OBS.replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},\"hasMember\":[{\"reference\":\""
+        + reference + "\"}]");
+  }
+
   // --- conditional delete -----------------------------------------------------------------------------
 
   /**
