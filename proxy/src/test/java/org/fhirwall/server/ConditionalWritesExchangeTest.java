@@ -223,6 +223,26 @@ class ConditionalWritesExchangeTest extends ExchangeFixture {
     assertThat(reachedEpr).hasSize(2);
   }
 
+  /**
+   * Adversarial sweep 9: the criteria of a conditional write or reference need not be listed in
+   * {@code search.parameters}, so {@code _filter}, {@code _query}, {@code _list}, {@code _text} and {@code _content}
+   * passed there, though the built-in lists never allow them in a search: on an EPR that runs {@code _filter} (HAPI
+   * FHIR's {@code filter_search_enabled}) its expression says what the role's rules refuse as parameters
+   * ({@code name co "smi"} is {@code name:contains=smi}). They must be listed there now, in criteria too.
+   */
+  @Test
+  void aParameterThatEscapesTheSearchRulesMustBeListedInTheCriteriaOfAWriteToo() {
+    refused(write("POST", "Observation", obs("Patient?identifier=mrn%7C7&_filter=name%20co%20smi")), "search-parameters");
+    refused(write("POST", "Patient", "{\"resourceType\":\"Patient\"}",
+        "If-None-Exist: identifier=mrn%7C7&_filter=name%20co%20smi"), "search-parameters");
+    refused(write("PUT", "Patient?identifier=mrn%7C7&_query=anything", "{\"resourceType\":\"Patient\"}"),
+        "search-parameters");
+    refused(delete("Observation?subject=Patient/p9&_filter=code%20eq%20hiv"), "search-parameters");
+    refused(write("POST", "Observation", obs("Patient?identifier=mrn%7C7&_list=l1")), "search-parameters");
+    refused(write("POST", "Observation", obs("Patient?identifier=mrn%7C7&_content=smith")), "search-parameters");
+    assertThat(reachedEpr).isEmpty();
+  }
+
   /** An Observation of patient p9 whose {@code hasMember} is {@code reference}. */
   private static String member(String reference) {
     return OBS.replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},\"hasMember\":[{\"reference\":\""
