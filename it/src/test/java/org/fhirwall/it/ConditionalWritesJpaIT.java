@@ -278,6 +278,39 @@ class ConditionalWritesJpaIT {
 
   static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * Adversarial sweep 9: HAPI FHIR resolves the conditional references of a written resource in turn and stops at the
+   * first that matches nothing, naming it ("HAPI-1091: Invalid match URL \"...\" - No resources match this search").
+   * With a probe first ({@code Patient?identifier=<MRN>&birthdate=<guess>}) and a reference that matches nothing
+   * after it, the 404's words told whether the probe matched, so a patient's birth date, and nobody was charged. The
+   * two answers must not differ.
+   */
+  @Test
+  void whichOfTwoConditionalReferencesMatchedNothingIsNotTold() throws Exception {
+    String victim = epr.samplePatientIds(1, 92).get(0);
+    JsonNode record = JSON.readTree(it.sendDirect("Patient/" + victim).body());
+    String mrn = null;
+    for (JsonNode id : record.path("identifier")) {
+      if (id.path("system").asText().endsWith("/mrn")) {
+        mrn = id.path("system").asText() + "|" + id.path("value").asText();
+      }
+    }
+    assertThat(mrn).isNotNull();
+    String none = "Practitioner?identifier=urn:sweep9|none-" + UUID.randomUUID();
+    String t = writer();
+    List<String> answers = new java.util.ArrayList<>();
+    for (String birthDate : List.of(record.path("birthDate").asText(), "1900-01-01")) {
+      String probe = "Patient?identifier=" + mrn + "&birthdate=" + birthDate;
+      String body = observation("sweep9").replace("Patient/" + patient, probe).replace("\"code\":{\"text\":\"sweep 5\"}",
+          "\"code\":{\"text\":\"sweep 9\"},\"performer\":[{\"reference\":\"" + none + "\"}]");
+      HttpResponse<String> r = write("POST", "Observation", body, t);
+      ItEnvironment.assertOperationOutcome(r, 404);
+      answers.add(r.body());
+    }
+    assertThat(answers.get(0)).as("a match of the probe, then none").isEqualTo(answers.get(1))
+        .doesNotContain("identifier");
+  }
+
   @Test
   void aConditionalDeleteMustNameItsPatient() throws Exception {
     String t = writer();

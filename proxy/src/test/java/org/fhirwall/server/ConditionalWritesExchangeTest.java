@@ -243,6 +243,58 @@ class ConditionalWritesExchangeTest extends ExchangeFixture {
     assertThat(reachedEpr).isEmpty();
   }
 
+  /**
+   * Adversarial sweep 9, against HAPI FHIR 8.8's JPA server: the conditional references of a written resource are
+   * resolved in turn, and the first that matches nothing is named ("HAPI-1091: Invalid match URL \"Practitioner?
+   * identifier=...\" - No resources match this search"). A probe ({@code Patient?identifier=<MRN>&birthdate=<guess>})
+   * before a reference that matches nothing told, by which URL the 404 named, whether the probe matched: a birth date,
+   * nobody charged. The EPR's words of a refused write that carries conditional references are not passed on now;
+   * fhirwall answers with its own, by status alone.
+   */
+  @Test
+  void whichConditionalReferenceMatchedNothingIsNotTold() {
+    String probe = "Patient?identifier=mrn%7C135&birthdate=1965-09-05";
+    String body = OBS.replace("Patient/p9", probe).replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},"
+        + "\"performer\":[{\"reference\":\"Practitioner?identifier=staff%7Cnone\"}]");
+    epr = r -> json(400, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+        + "\"processing\",\"diagnostics\":\"HAPI-0450: Failed to parse request body as JSON resource\"}]}");
+    FullHttpResponse plain = send(write("PUT", "Observation/o8", OBS.replace("{", "{\"id\":\"o8\",")));
+    assertThat(body(plain)).as("a write without conditional references keeps the EPR's words").contains("HAPI-0450");
+    List<String> answers = new java.util.ArrayList<>();
+    for (String named : List.of("Practitioner?identifier=staff|none", "Patient?identifier=mrn|135&birthdate=1965-09-05")) {
+      epr = r -> json(404, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+          + "\"processing\",\"diagnostics\":\"HAPI-1091: Invalid match URL \\\"" + named + "\\\" - No resources match "
+          + "this search\"}]}");
+      FullHttpResponse r = send(write("POST", "Observation", body));
+      assertThat(r.status().code()).as(body(r)).isEqualTo(404);
+      assertThat(body(r)).contains("OperationOutcome").doesNotContain("identifier").doesNotContain("1965");
+      answers.add(body(r));
+    }
+    assertThat(answers.get(0)).isEqualTo(answers.get(1));
+    epr = r -> json(412, SEVERAL.replace("CREATE Observation", "resolve conditional reference"));
+    String transaction = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + body
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}";
+    FullHttpResponse r = send(write("POST", "", transaction));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(412);
+    assertThat(body(r)).contains("OperationOutcome").doesNotContain("identifier");
+  }
+
+  /** Inside a batch, each entry answers for itself: the words of a refused one are fhirwall's too. */
+  @Test
+  void whichConditionalReferenceOfABatchEntryMatchedNothingIsNotTold() {
+    String body = OBS.replace("Patient/p9", "Patient?identifier=mrn%7C135&birthdate=1965-09-05").replace(
+        "\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},\"performer\":[{\"reference\":\"Practitioner?"
+        + "identifier=staff%7Cnone\"}]");
+    epr = r2 -> json(200, "{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":[{\"response\":"
+        + "{\"status\":\"404 Not Found\",\"outcome\":{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+        + "\"error\",\"code\":\"processing\",\"diagnostics\":\"HAPI-1091: Invalid match URL \\\"Patient?identifier=mrn|135"
+        + "&birthdate=1965-09-05\\\" - No resources match this search\"}]}}}]}");
+    FullHttpResponse r = send(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{"
+        + "\"resource\":" + body + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(body(r)).contains("404 Not Found").contains("not-found").doesNotContain("identifier");
+  }
+
   /** An Observation of patient p9 whose {@code hasMember} is {@code reference}. */
   private static String member(String reference) {
     return OBS.replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},\"hasMember\":[{\"reference\":\""
