@@ -2,6 +2,8 @@ package org.fhirwall.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -223,6 +225,90 @@ class ConditionalWritesJpaIT {
         "Patient?_has:Observation:patient:code:Exact=8867-4"), t), 400, null);
     refusedBeforeTheEpr(write("POST", "Observation", observation("x"), t, "If-None-Exist",
         "_has:Provenance:target:agent:Practitioner.name:EXACT=house"), 400, null);
+  }
+
+  /**
+   * Adversarial sweep 9: HAPI FHIR resolves a conditional reference to any type, and the written record shows only the
+   * id it resolved to ({@code "hasMember": [{"reference": "Observation/<id>"}]}), not whose record that is. So
+   * {@code Observation?_id=<id>&code=<code>} in a body told whether another patient's record is that test (201, or 404
+   * "No resources match this search"), and through fhirwall nobody was charged: sweep 8's conditional-update oracle,
+   * in a body. The control shows HAPI's two answers straight at the EPR; through fhirwall such a reference must name
+   * the patient of what it can match (403 {@code conditional-reference} otherwise), who is then charged.
+   */
+  @Test
+  void aConditionalReferenceToAPatientsRecordMustNameThePatient() throws Exception {
+    String victim = epr.samplePatientIds(1, 91).get(0);
+    JsonNode found = JSON.readTree(it.sendDirect("Observation?subject=Patient/" + victim + "&_count=1").body());
+    JsonNode obs = found.path("entry").get(0).path("resource");
+    String id = obs.path("id").asText();
+    JsonNode coding = obs.path("code").path("coding").get(0);
+    String code = coding.path("system").asText() + "%7C" + coding.path("code").asText();
+    String probe = "Observation?_id=" + id + "&code=" + code;
+    String key = UUID.randomUUID().toString();
+    String body = observation(key).replace("\"code\":{\"text\":\"sweep 5\"}", "\"code\":{\"text\":\"sweep 9\"},"
+        + "\"hasMember\":[{\"reference\":\"PROBE\"}]");
+    List<String> written = new java.util.ArrayList<>();
+    try {
+      java.net.http.HttpClient direct = java.net.http.HttpClient.newHttpClient();
+      for (String criteria : List.of(probe, probe + "-not")) {
+        HttpResponse<String> r = direct.send(HttpRequest.newBuilder(java.net.URI.create(epr.baseUrl() + "/Observation"))
+            .header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(
+                body.replace("PROBE", criteria))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(criteria + " at the EPR: " + r.body()).isEqualTo(criteria.equals(probe) ? 201 : 404);
+        r.headers().firstValue("Location").ifPresent(written::add);
+      }
+      assertThat(written).hasSize(1);
+
+      String t = writer();
+      refusedBeforeTheEpr(write("POST", "Observation", body.replace("PROBE", probe), t), 403, "conditional-reference");
+      refusedBeforeTheEpr(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{"
+          + "\"resource\":" + body.replace("PROBE", probe) + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}",
+          t), 403, "conditional-reference");
+      HttpResponse<String> pinned = write("POST", "Observation", body.replace("PROBE", probe + "&subject=Patient/"
+          + victim), t);
+      assertThat(pinned.statusCode()).as(pinned.body()).isEqualTo(201);
+      pinned.headers().firstValue("Location").ifPresent(written::add);
+      assertThat(pinned.body()).contains("\"reference\":\"Observation/" + id + "\"");
+      assertThat(it.awaitAuditLine(pinned.headers().firstValue("X-Request-Id").orElseThrow()))
+          .as("the patient the reference names").contains("\"reference\":\"Patient/" + victim + "\"");
+    } finally {
+      deleteAtTheEpr(written);
+    }
+  }
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * Adversarial sweep 9: HAPI FHIR resolves the conditional references of a written resource in turn and stops at the
+   * first that matches nothing, naming it ("HAPI-1091: Invalid match URL \"...\" - No resources match this search").
+   * With a probe first ({@code Patient?identifier=<MRN>&birthdate=<guess>}) and a reference that matches nothing
+   * after it, the 404's words told whether the probe matched, so a patient's birth date, and nobody was charged. The
+   * two answers must not differ.
+   */
+  @Test
+  void whichOfTwoConditionalReferencesMatchedNothingIsNotTold() throws Exception {
+    String victim = epr.samplePatientIds(1, 92).get(0);
+    JsonNode record = JSON.readTree(it.sendDirect("Patient/" + victim).body());
+    String mrn = null;
+    for (JsonNode id : record.path("identifier")) {
+      if (id.path("system").asText().endsWith("/mrn")) {
+        mrn = id.path("system").asText() + "|" + id.path("value").asText();
+      }
+    }
+    assertThat(mrn).isNotNull();
+    String none = "Practitioner?identifier=urn:sweep9|none-" + UUID.randomUUID();
+    String t = writer();
+    List<String> answers = new java.util.ArrayList<>();
+    for (String birthDate : List.of(record.path("birthDate").asText(), "1900-01-01")) {
+      String probe = "Patient?identifier=" + mrn + "&birthdate=" + birthDate;
+      String body = observation("sweep9").replace("Patient/" + patient, probe).replace("\"code\":{\"text\":\"sweep 5\"}",
+          "\"code\":{\"text\":\"sweep 9\"},\"performer\":[{\"reference\":\"" + none + "\"}]");
+      HttpResponse<String> r = write("POST", "Observation", body, t);
+      ItEnvironment.assertOperationOutcome(r, 404);
+      answers.add(r.body());
+    }
+    assertThat(answers.get(0)).as("a match of the probe, then none").isEqualTo(answers.get(1))
+        .doesNotContain("identifier");
   }
 
   @Test

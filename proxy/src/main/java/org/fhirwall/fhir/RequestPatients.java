@@ -154,10 +154,19 @@ public final class RequestPatients {
       }
       return false;
     }
+    return pinsEveryMatch(type, r.params());
+  }
+
+  /**
+   * Whether every record a search of {@code type} by {@code criteria} can match (a conditional reference's, say)
+   * belongs to a patient the criteria name: a parameter that is a patient criterion ({@link #isCriterion}). False for
+   * Patient and for a type that holds no patient's records: see {@link #needsCriterion} first.
+   */
+  public boolean pinsEveryMatch(String type, List<QueryParam> criteria) {
     if (!needsCriterion(type)) {
       return false;
     }
-    for (QueryParam p : r.params()) {
+    for (QueryParam p : criteria) {
       if (isCriterion(type, p)) {
         return true;
       }

@@ -28,6 +28,15 @@ final class SearchCheck {
   static final Set<String> CONTROL_PARAMETERS = Set.of("_count", "_sort", "_elements", "_summary", "_total",
       "_include", "_revinclude", "_contained", "_containedType", "_type", "_format", "_pretty", "_since", "_at");
 
+  /**
+   * Parameters whose one value fhirwall cannot hold to the other search rules ({@code _filter=name co "a"} is
+   * {@code name:contains=a}, a named {@code _query} is whatever the EPR makes of it, {@code _list}, {@code _text} and
+   * {@code _content} select by what a list or a narrative holds): the built-in lists never allow them, and they must be
+   * listed in {@code search.parameters} even in the criteria of a conditional write or reference, which other
+   * parameters need not be (adversarial sweep 9).
+   */
+  private static final Set<String> UNJUDGED = Set.of("_filter", "_query", "_list", "_text", "_content");
+
   /** Sorting by these is always allowed: they exist on every type and reveal nothing clinical. */
   private static final Set<String> ALWAYS_SORTABLE = Set.of("_id", "_lastUpdated");
 
@@ -224,7 +233,7 @@ final class SearchCheck {
     if (p.chain() != null && !rules.chains()) {
       return forbid("search-chains", "Chained parameters (" + base + ".…) are not allowed for role " + role.name());
     }
-    String denied = listed ? typeDenying(rules, types, base) : null;
+    String denied = listed || UNJUDGED.contains(base) ? typeDenying(rules, types, base) : null;
     if (denied != null) {
       return forbid("search-parameters", "Searching " + denied + " by " + base + " is not allowed for role " + role.name()
           + allowedList(rules, denied));

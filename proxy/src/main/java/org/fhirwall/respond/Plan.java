@@ -76,6 +76,28 @@ public record Plan(
         releaseTotal, bulkManifest, binaryAsNdjson, scopedTypes, 0, false);
   }
 
+  /**
+   * Whether the request writes a resource that carries conditional references ({@code "subject": {"reference":
+   * "Patient?identifier=..."}}), alone or as a transaction's or batch's entry: the EPR resolves them in turn, and its
+   * words when one matched nothing or several name which (see {@link Responder#release}).
+   */
+  public boolean resolvesConditionalReferences() {
+    // an operation's (an export's _typeFilter) are not resolved one by one into what is written
+    return upstreamRequest != null && upstreamRequest.operation() == null && carriesConditionalReferences(upstreamRequest);
+  }
+
+  private static boolean carriesConditionalReferences(FhirRequest r) {
+    if (!r.body().conditionalReferences().isEmpty()) {
+      return true;
+    }
+    for (FhirRequest.BundleEntry e : r.entries()) {
+      if (carriesConditionalReferences(e.request())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether the answer is a batch or transaction response, whose entries may each be a search of their own. */
   public boolean answersABundle() {
     return upstreamRequest != null

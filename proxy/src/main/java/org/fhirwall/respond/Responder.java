@@ -77,7 +77,7 @@ public final class Responder {
         || json && out.status() < 300 && (p.projection() != null || p.format() == Format.XML || p.countOnly()
             || EntryEdits.hasForeignTypes(out.read(), p) || EntryEdits.withholdsNestedTotals(p, out.read().hasNextPage()
             || FullPages.hasSearches(p)) // a batch answer holding searches may get next links: read off the loop
-            || p.entriesMinimal());
+            || p.entriesMinimal() || p.resolvesConditionalReferences() && p.answersABundle());
   }
 
   /**
@@ -109,6 +109,10 @@ public final class Responder {
       return answer(out, OperationOutcomes.information("The write succeeded (HTTP " + out.status() + ")", p.format()),
           p.format() == Format.XML ? Format.XML.contentType() : Format.JSON.contentType());
     }
+    if (p.resolvesConditionalReferences() && out.status() >= 400) {
+      return answer(out, UnresolvedWords.outcome(out.status(), p.format()),
+          p.format() == Format.XML ? Format.XML.contentType() : Format.JSON.contentType());
+    }
     boolean binary = p.binaryAsNdjson() && out.status() == 200;
     boolean editable = isFhirJson(out) && out.read().json().length > 0 && out.status() < 300;
     // a full search page links to a next page whether the EPR has one or not (see FullPages)
@@ -135,11 +139,14 @@ public final class Responder {
         if (p.projection() != null) {
           body = p.projection().apply(fhir, body);
         }
+        if (p.resolvesConditionalReferences() && p.answersABundle()) {
+          body = UnresolvedWords.inEntries(body);
+        }
         if (p.format() == Format.XML) {
           return answer(out, formats.jsonToXml(body, p.pretty()), Format.XML.contentType());
         }
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | java.io.IOException e) {
       throw new Unshapeable(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
     }
     return answer(out, body, contentType);

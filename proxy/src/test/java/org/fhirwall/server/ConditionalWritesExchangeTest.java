@@ -190,6 +190,117 @@ class ConditionalWritesExchangeTest extends ExchangeFixture {
     assertThat(reachedEpr).isEmpty();
   }
 
+  /**
+   * Adversarial sweep 9, against HAPI FHIR 8.8's JPA server: a conditional reference to a type that holds patients'
+   * records is resolved like one to Patient, but the answer shows only the id it resolved to ({@code Observation/o23}),
+   * never whose record that is. {@code "hasMember": [{"reference": "Observation?_id=o23&code=http://loinc.org|8310-5"}]}
+   * was written (201) when o23 is that test and refused (404, "No resources match this search") when it is not, with
+   * nobody charged: the conditional update's oracle of sweep 8, in a body. It must name the patient of every record it
+   * can match now, like a conditional update, and that patient is charged; one to Patient (its answer shows whom it
+   * matched) or to a type that holds no patient's records still works.
+   */
+  @Test
+  void aConditionalReferenceToAPatientsRecordMustNameThePatient() {
+    String probe = "Observation?_id=o23&code=http://loinc.org%7C8310-5";
+    refused(write("POST", "Observation", member(probe)), "conditional-reference");
+    refused(write("PUT", "Observation/o8", member("Observation?identifier=lab%7C7").replace("{", "{\"id\":\"o8\",")),
+        "conditional-reference");
+    refused(write("PATCH", "Observation?_id=o8&subject=Patient/p9", "[{\"op\":\"add\",\"path\":\"/hasMember\",\"value\":"
+        + "[{\"reference\":\"" + probe + "\"}]}]", "X-Content: patch"), "conditional-reference");
+    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + member(probe) + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"), "conditional-reference");
+    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+        + member(probe) + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"), "conditional-reference");
+    assertThat(reachedEpr).as("the EPR never resolves them").isEmpty();
+
+    FullHttpResponse r = send(write("POST", "Observation", member(probe + "&subject=Patient/p8")));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(201);
+    assertThat(audit.get(audit.size() - 1).patients()).as("the patient it names is charged")
+        .contains("Patient/p8", "Patient/p9");
+    r = send(write("POST", "Observation", OBS.replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},"
+        + "\"performer\":[{\"reference\":\"Practitioner?identifier=staff%7C7\"}]")));
+    assertThat(r.status().code()).as("a type that holds no patient's records: " + body(r)).isEqualTo(201);
+    assertThat(reachedEpr).hasSize(2);
+  }
+
+  /**
+   * Adversarial sweep 9: the criteria of a conditional write or reference need not be listed in
+   * {@code search.parameters}, so {@code _filter}, {@code _query}, {@code _list}, {@code _text} and {@code _content}
+   * passed there, though the built-in lists never allow them in a search: on an EPR that runs {@code _filter} (HAPI
+   * FHIR's {@code filter_search_enabled}) its expression says what the role's rules refuse as parameters
+   * ({@code name co "smi"} is {@code name:contains=smi}). They must be listed there now, in criteria too.
+   */
+  @Test
+  void aParameterThatEscapesTheSearchRulesMustBeListedInTheCriteriaOfAWriteToo() {
+    refused(write("POST", "Observation", obs("Patient?identifier=mrn%7C7&_filter=name%20co%20smi")), "search-parameters");
+    refused(write("POST", "Patient", "{\"resourceType\":\"Patient\"}",
+        "If-None-Exist: identifier=mrn%7C7&_filter=name%20co%20smi"), "search-parameters");
+    refused(write("PUT", "Patient?identifier=mrn%7C7&_query=anything", "{\"resourceType\":\"Patient\"}"),
+        "search-parameters");
+    refused(delete("Observation?subject=Patient/p9&_filter=code%20eq%20hiv"), "search-parameters");
+    refused(write("POST", "Observation", obs("Patient?identifier=mrn%7C7&_list=l1")), "search-parameters");
+    refused(write("POST", "Observation", obs("Patient?identifier=mrn%7C7&_content=smith")), "search-parameters");
+    assertThat(reachedEpr).isEmpty();
+  }
+
+  /**
+   * Adversarial sweep 9, against HAPI FHIR 8.8's JPA server: the conditional references of a written resource are
+   * resolved in turn, and the first that matches nothing is named ("HAPI-1091: Invalid match URL \"Practitioner?
+   * identifier=...\" - No resources match this search"). A probe ({@code Patient?identifier=<MRN>&birthdate=<guess>})
+   * before a reference that matches nothing told, by which URL the 404 named, whether the probe matched: a birth date,
+   * nobody charged. The EPR's words of a refused write that carries conditional references are not passed on now;
+   * fhirwall answers with its own, by status alone.
+   */
+  @Test
+  void whichConditionalReferenceMatchedNothingIsNotTold() {
+    String probe = "Patient?identifier=mrn%7C135&birthdate=1965-09-05";
+    String body = OBS.replace("Patient/p9", probe).replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},"
+        + "\"performer\":[{\"reference\":\"Practitioner?identifier=staff%7Cnone\"}]");
+    epr = r -> json(400, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+        + "\"processing\",\"diagnostics\":\"HAPI-0450: Failed to parse request body as JSON resource\"}]}");
+    FullHttpResponse plain = send(write("PUT", "Observation/o8", OBS.replace("{", "{\"id\":\"o8\",")));
+    assertThat(body(plain)).as("a write without conditional references keeps the EPR's words").contains("HAPI-0450");
+    List<String> answers = new java.util.ArrayList<>();
+    for (String named : List.of("Practitioner?identifier=staff|none", "Patient?identifier=mrn|135&birthdate=1965-09-05")) {
+      epr = r -> json(404, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+          + "\"processing\",\"diagnostics\":\"HAPI-1091: Invalid match URL \\\"" + named + "\\\" - No resources match "
+          + "this search\"}]}");
+      FullHttpResponse r = send(write("POST", "Observation", body));
+      assertThat(r.status().code()).as(body(r)).isEqualTo(404);
+      assertThat(body(r)).contains("OperationOutcome").doesNotContain("identifier").doesNotContain("1965");
+      answers.add(body(r));
+    }
+    assertThat(answers.get(0)).isEqualTo(answers.get(1));
+    epr = r -> json(412, SEVERAL.replace("CREATE Observation", "resolve conditional reference"));
+    String transaction = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + body
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}";
+    FullHttpResponse r = send(write("POST", "", transaction));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(412);
+    assertThat(body(r)).contains("OperationOutcome").doesNotContain("identifier");
+  }
+
+  /** Inside a batch, each entry answers for itself: the words of a refused one are fhirwall's too. */
+  @Test
+  void whichConditionalReferenceOfABatchEntryMatchedNothingIsNotTold() {
+    String body = OBS.replace("Patient/p9", "Patient?identifier=mrn%7C135&birthdate=1965-09-05").replace(
+        "\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},\"performer\":[{\"reference\":\"Practitioner?"
+        + "identifier=staff%7Cnone\"}]");
+    epr = r2 -> json(200, "{\"resourceType\":\"Bundle\",\"type\":\"batch-response\",\"entry\":[{\"response\":"
+        + "{\"status\":\"404 Not Found\",\"outcome\":{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+        + "\"error\",\"code\":\"processing\",\"diagnostics\":\"HAPI-1091: Invalid match URL \\\"Patient?identifier=mrn|135"
+        + "&birthdate=1965-09-05\\\" - No resources match this search\"}]}}}]}");
+    FullHttpResponse r = send(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{"
+        + "\"resource\":" + body + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    assertThat(body(r)).contains("404 Not Found").contains("not-found").doesNotContain("identifier");
+  }
+
+  /** An Observation of patient p9 whose {@code hasMember} is {@code reference}. */
+  private static String member(String reference) {
+    return OBS.replace("\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},\"hasMember\":[{\"reference\":\""
+        + reference + "\"}]");
+  }
+
   // --- conditional delete -----------------------------------------------------------------------------
 
   /**
