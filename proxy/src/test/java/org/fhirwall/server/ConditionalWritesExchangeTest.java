@@ -388,20 +388,6 @@ class ConditionalWritesExchangeTest extends ExchangeFixture {
 
   // --- the rig ---------------------------------------------------------------------------------------
 
-  private void refused(String wire, String rule) {
-    int before = audit.size();
-    FullHttpResponse r = send(wire);
-    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(403);
-    assertThat(body(r)).contains("OperationOutcome");
-    assertThat(audit.get(before).rule()).as(wire).isEqualTo(rule);
-  }
-
-  private void malformed(String wire) {
-    FullHttpResponse r = send(wire);
-    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(400);
-    assertThat(body(r)).contains("OperationOutcome");
-  }
-
   private static String obs(String subject) {
     return OBS.replace("Patient/p9", subject);
   }
@@ -412,21 +398,15 @@ class ConditionalWritesExchangeTest extends ExchangeFixture {
             + "\"subject\":{\"reference\":\"Patient/p9\"}}");
   }
 
+  /** A FHIR JSON write; a first header {@code X-Content: patch} makes it a JSON Patch instead (and is not sent). */
   private static String write(String method, String path, String body, String... headers) {
     boolean patch = headers.length > 0 && headers[0].equals("X-Content: patch");
-    StringBuilder h = new StringBuilder();
-    for (String header : headers) {
-      if (!header.startsWith("X-Content")) {
-        h.append(header).append("\r\n");
-      }
-    }
-    return method + " /fhir" + (path.isEmpty() ? "" : "/" + path.replace("|", "%7C")) + " HTTP/1.1\r\nHost: proxy\r\n"
-        + "Authorization: Bearer good\r\nContent-Type: " + (patch ? "application/json-patch+json" : "application/fhir+json")
-        + "\r\n" + h + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    String[] sent = java.util.Arrays.stream(headers).filter(h -> !h.startsWith("X-Content")).toArray(String[]::new);
+    return Wire.write(method, path, patch ? Wire.JSON_PATCH : Wire.JSON, body, sent);
   }
 
   private static String delete(String path) {
-    return "DELETE /fhir/" + path.replace("|", "%7C") + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n";
+    return Wire.delete(path);
   }
 
   @Override

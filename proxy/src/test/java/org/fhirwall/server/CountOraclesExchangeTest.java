@@ -345,13 +345,11 @@ class CountOraclesExchangeTest extends ExchangeFixture {
   }
 
   private FullHttpResponse get(String target) {
-    return send("GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n");
+    return send(Wire.get(target));
   }
 
   private FullHttpResponse post(String path, String contentType, String body) {
-    return send("POST /fhir" + (path.isEmpty() ? "" : "/" + path) + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
-        + "Content-Type: " + contentType + "\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-        + "\r\n\r\n" + body);
+    return send(Wire.write("POST", path, contentType, body));
   }
 
   @Override

@@ -1,5 +1,8 @@
 package org.fhirwall.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.fhirwall.server.ExchangeRig.body;
+
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import java.util.ArrayList;
@@ -54,5 +57,28 @@ abstract class ExchangeFixture {
           new InFlight());
     }
     return ExchangeRig.answers(channel, wire, () -> { }, 1).get(0);
+  }
+
+  /** A refusal: the body the client received and the one audit record it wrote. */
+  record Refused(String body, AuditRecord record) {}
+
+  /** Sends {@code wire} and checks it is refused 403 with an OperationOutcome and one audit record of {@code rule}. */
+  Refused refused(String wire, String rule) {
+    int before = audit.size();
+    FullHttpResponse r = send(wire);
+    String body = body(r);
+    assertThat(r.status().code()).as(wire + ": " + body).isEqualTo(403);
+    assertThat(body).contains("OperationOutcome");
+    assertThat(audit).as(wire).hasSize(before + 1);
+    AuditRecord a = audit.get(before);
+    assertThat(a.rule()).as(wire).isEqualTo(rule);
+    return new Refused(body, a);
+  }
+
+  /** Sends {@code wire} and checks it is refused 400 with an OperationOutcome. */
+  void malformed(String wire) {
+    FullHttpResponse r = send(wire);
+    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(400);
+    assertThat(body(r)).contains("OperationOutcome");
   }
 }

@@ -219,14 +219,12 @@ class FullPageLinksExchangeTest extends ExchangeFixture {
   }
 
   private FullHttpResponse post(String bundle) {
-    return send("POST /fhir HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\nContent-Type: application/fhir+json\r\n"
-        + "Content-Length: " + bundle.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\n\r\n" + bundle);
+    return send(Wire.json("POST", "", bundle));
   }
 
   /** GET {@code target} (relative to fhirwall's base, or starting with {@code ?}). */
   private FullHttpResponse get(String target) {
-    String path = target.startsWith("?") ? "/fhir" + target : "/fhir/" + target;
-    return send("GET " + path + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n");
+    return send(Wire.get(target));
   }
 
   @Override

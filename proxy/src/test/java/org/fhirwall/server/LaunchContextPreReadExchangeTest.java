@@ -53,8 +53,8 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
 
   @Test
   void anotherPatientsRecordIsNeitherDeletedNorOverwritten() {
-    refused(delete("Observation/o-b"), "pre-read Observation: another patient's record");
-    refused(put("o-b", "p7"), "pre-read Observation: another patient's record");
+    refusedNoting(delete("Observation/o-b"), "pre-read Observation: another patient's record");
+    refusedNoting(put("o-b", "p7"), "pre-read Observation: another patient's record");
     assertThat(reachedEpr).as("only fhirwall's reads reached the EPR").extracting(UpstreamRequest::method)
         .containsExactly("GET", "GET");
     assertThat(audit).allSatisfy(a -> assertThat(a.patients()).as("the pre-read charged nobody").isEmpty());
@@ -80,7 +80,7 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
     FullHttpResponse deleted = send(delete("Observation/o-meta"));
     assertThat(deleted.status().code()).as(body(deleted)).isEqualTo(200);
     assertThat(ifMatch(reachedEpr.get(1))).as("meta.versionId").isEqualTo("W/\"5\"");
-    refused(delete("Observation/o-unversioned"), "pre-read Observation: the context patient's record, without a version");
+    refusedNoting(delete("Observation/o-unversioned"), "pre-read Observation: the context patient's record, without a version");
     assertThat(reachedEpr).extracting(r -> r.method() + " " + r.target()).containsExactly("GET Observation/o-meta",
         "DELETE Observation/o-meta", "GET Observation/o-unversioned");
   }
@@ -111,10 +111,10 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
 
   @Test
   void aRecordOfSeveralPatientsOrNoneOrAnUnreadableOrFailedPreReadIsRefused() {
-    refused(delete("Observation/o-both"), "pre-read Observation: another patient's record");
-    refused(delete("Observation/o-none"), "pre-read Observation: no patient's record");
-    refused(delete("Observation/o-err"), "pre-read Observation: failed");
-    refused(put("o-html", "p7"), "pre-read Observation: failed");
+    refusedNoting(delete("Observation/o-both"), "pre-read Observation: another patient's record");
+    refusedNoting(delete("Observation/o-none"), "pre-read Observation: no patient's record");
+    refusedNoting(delete("Observation/o-err"), "pre-read Observation: failed");
+    refusedNoting(put("o-html", "p7"), "pre-read Observation: failed");
     assertThat(reachedEpr).extracting(UpstreamRequest::method).containsOnly("GET");
   }
 
@@ -129,21 +129,18 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
 
   @Test
   void anUpdateOrDeleteByIdInABatchOrTransactionIsRefused() {
-    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"request\":"
+    refusedNoting(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"request\":"
         + "{\"method\":\"DELETE\",\"url\":\"Observation/o-b\"}}]}", ""), null);
-    refused(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+    refusedNoting(write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
         + obs("o-b", "p7", null) + ",\"request\":{\"method\":\"PUT\",\"url\":\"Observation/o-b\"}}]}", ""), null);
     assertThat(reachedEpr).isEmpty();
   }
 
-  private void refused(String wire, String note) {
-    int before = audit.size();
-    FullHttpResponse r = send(wire);
-    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(403);
-    assertThat(body(r)).contains("OperationOutcome").contains("launch context").doesNotContain("p8");
-    assertThat(audit).hasSize(before + 1);
-    AuditRecord a = audit.get(before);
-    assertThat(a.rule()).isEqualTo("smart-patient-context:write");
+  /** Refused by the launch-context rule, the audit record noting {@code note} (its start) when not null. */
+  private void refusedNoting(String wire, String note) {
+    Refused refusal = refused(wire, "smart-patient-context:write");
+    assertThat(refusal.body()).contains("launch context").doesNotContain("p8");
+    AuditRecord a = refusal.record();
     if (note != null) {
       assertThat(a.notes()).as("the audit record tells of the pre-read").anyMatch(n -> n.startsWith(note));
     }
@@ -176,7 +173,7 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
   }
 
   private static String delete(String path) {
-    return "DELETE /fhir/" + path + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n";
+    return Wire.delete(path);
   }
 
   private static String put(String id, String patient) {
@@ -187,10 +184,9 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
     return write("PUT", "Observation/" + id, obs(id, patient, null), headers);
   }
 
+  /** {@code headers}: whole lines, each ending in CRLF, or empty. */
   private static String write(String method, String path, String body, String headers) {
-    return method + " /fhir" + (path.isEmpty() ? "" : "/" + path) + " HTTP/1.1\r\nHost: proxy\r\n"
-        + "Authorization: Bearer good\r\nContent-Type: application/fhir+json\r\n" + headers + "Content-Length: "
-        + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    return Wire.json(method, path, body, headers.isEmpty() ? new String[0] : headers.strip().split("\r\n"));
   }
 
   @Override

@@ -53,12 +53,7 @@ class LaunchContextWritesExchangeTest extends ExchangeFixture {
   }
 
   private void refused(String wire) {
-    int before = audit.size();
-    FullHttpResponse r = send(wire);
-    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(403);
-    assertThat(body(r)).contains("OperationOutcome").contains("launch context");
-    assertThat(audit).hasSize(before + 1);
-    assertThat(audit.get(before).rule()).isEqualTo("smart-patient-context:write");
+    assertThat(refused(wire, "smart-patient-context:write").body()).contains("launch context");
   }
 
   /** An app launched for patient p7 with every patient scope, signed in with password and one-time code. */
@@ -70,10 +65,7 @@ class LaunchContextWritesExchangeTest extends ExchangeFixture {
   }
 
   private static String write(String method, String path, String body) {
-    String type = body.startsWith("[") ? "application/json-patch+json" : "application/fhir+json";
-    return method + " /fhir" + (path.isEmpty() ? "" : "/" + path) + " HTTP/1.1\r\nHost: proxy\r\n"
-        + "Authorization: Bearer good\r\nContent-Type: " + type + "\r\nContent-Length: "
-        + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    return Wire.write(method, path, body.startsWith("[") ? Wire.JSON_PATCH : Wire.JSON, body);
   }
 
   /** A ward role that may read, search and write Patient, Observation and Practitioner records. */

@@ -75,9 +75,7 @@ class OperationBodiesExchangeTest extends ExchangeFixture {
   }
 
   private static String postQuery(String pathAndQuery, String body) {
-    return "POST /fhir/" + pathAndQuery + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
-        + (body.isEmpty() ? "" : "Content-Type: application/fhir+json\r\n") + "Content-Length: "
-        + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    return Wire.write("POST", pathAndQuery, body.isEmpty() ? null : Wire.JSON, body);
   }
 
   private static String obs(String subject) {
@@ -90,24 +88,8 @@ class OperationBodiesExchangeTest extends ExchangeFixture {
         + "{\"resource\":" + resource + "}]}";
   }
 
-  private void refused(String wire, String rule) {
-    int before = audit.size();
-    FullHttpResponse r = send(wire);
-    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(403);
-    assertThat(body(r)).contains("OperationOutcome");
-    assertThat(audit.get(before).rule()).as(wire).isEqualTo(rule);
-  }
-
-  private void malformed(String wire) {
-    FullHttpResponse r = send(wire);
-    assertThat(r.status().code()).as(wire + ": " + body(r)).isEqualTo(400);
-    assertThat(body(r)).contains("OperationOutcome");
-  }
-
   private static String post(String path, String body) {
-    return "POST /fhir/" + path + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
-        + "Content-Type: application/fhir+json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
-        + "\r\n\r\n" + body;
+    return Wire.json("POST", path, body);
   }
 
   static Authenticator interfaceEngine() {
