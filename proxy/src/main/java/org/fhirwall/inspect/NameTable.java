@@ -88,6 +88,18 @@ final class NameTable {
     return i < 0 ? 0 : codes[i];
   }
 
+  /**
+   * The code of the key spelled by the bytes {@code buf[off..off+len)}, whose first {@code min(len, 8)}
+   * bytes the caller has read already as {@code first} (a little-endian long, zero above them); 0 when absent.
+   */
+  int code(long first, byte[] buf, int off, int len) {
+    if (len > 0 && len < 64 && ((firsts[len] & (1L << first)) == 0 || (lasts[len] & (1L << buf[off + len - 1])) == 0)) {
+      return 0; // as code(buf, off, len): the first byte is the word's lowest (a shift reads its low six bits)
+    }
+    int i = index(first, buf, off, len);
+    return i < 0 ? 0 : codes[i];
+  }
+
   /** The key spelled by the bytes {@code buf[off..off+len)}, or null when there is none. */
   @Nullable String find(byte[] buf, int off, int len) {
     int i = index(buf, off, len);
@@ -101,7 +113,10 @@ final class NameTable {
   }
 
   private int index(byte[] buf, int off, int len) {
-    long first = word(buf, off, len < 8 ? len : 8);
+    return index(word(buf, off, len < 8 ? len : 8), buf, off, len);
+  }
+
+  private int index(long first, byte[] buf, int off, int len) {
     int i = slot(first, len);
     while (codes[i] != 0) {
       if (lengths[i] == len && firstWords[i] == first && (len <= 8 || restEquals(i, buf, off, len))) {

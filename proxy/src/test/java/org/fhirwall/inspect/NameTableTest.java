@@ -31,12 +31,18 @@ class NameTableTest {
           assertThat(table.code(buf, before.length(), key.length())).as("%s in %s", key, new String(buf, UTF_8))
               .isEqualTo(e.getValue());
           assertThat(table.find(buf, before.length(), key.length())).isSameAs(table.key(key));
+          // The same lookup from the name's first word, as JsonTokens reads it.
+          assertThat(table.code(first(buf, before.length(), key.length()), buf, before.length(), key.length()))
+              .isEqualTo(e.getValue());
+          assertThat(table.code(first(buf, before.length(), key.length() - 1), buf, before.length(), key.length() - 1))
+              .isNotEqualTo(e.getValue());
           assertThat(table.code(buf, before.length(), key.length() - 1)).as("a prefix of %s", key).isNotEqualTo(e.getValue());
         }
         for (int i = 0; i < key.length(); i++) {
           byte[] buf = (before + key + "\"}").getBytes(UTF_8);
           buf[before.length() + i] = (byte) (buf[before.length() + i] == '~' ? '!' : '~');
           assertThat(table.code(buf, before.length(), key.length())).as("%s changed at %d", key, i).isZero();
+          assertThat(table.code(first(buf, before.length(), key.length()), buf, before.length(), key.length())).isZero();
           assertThat(table.find(buf, before.length(), key.length())).isNull();
         }
       }
@@ -56,5 +62,14 @@ class NameTableTest {
       s.append(ALPHABET.charAt((i * 7 + (i == length - 1 ? variant * 13 : 0)) % ALPHABET.length()));
     }
     return s.toString();
+  }
+
+  /** The first {@code min(len, 8)} bytes at {@code off}, little-endian, zero above them. */
+  private static long first(byte[] buf, int off, int len) {
+    long word = 0;
+    for (int k = Math.min(len, 8) - 1; k >= 0; k--) {
+      word = word << 8 | (buf[off + k] & 0xFF);
+    }
+    return word;
   }
 }
