@@ -56,6 +56,28 @@ class NameTableTest {
     assertThat(table.code((String) null)).isZero();
   }
 
+  @Test
+  void shortNamesAreFoundFromTheirWordWhetherOrNotTheirTableIsFreeOfCollisions() {
+    // Few short keys: a table without collisions (one slot per name); thousands: none is found, and
+    // the lookup from the word falls back to the open-addressed table. Both answer alike.
+    for (int count : new int[] {20, 3000}) {
+      Map<String, Integer> entries = new HashMap<>();
+      for (int i = 0; entries.size() < count; i++) {
+        entries.put(Integer.toString(i * 7919, 36), entries.size() + 1); // 1 to 8 bytes
+      }
+      NameTable table = new NameTable(entries);
+      for (Map.Entry<String, Integer> e : entries.entrySet()) {
+        byte[] buf = ("\"" + e.getKey() + "\":1}").getBytes(UTF_8);
+        int len = e.getKey().length();
+        assertThat(table.code(first(buf, 1, len), buf, 1, len)).as(e.getKey()).isEqualTo(e.getValue());
+        byte[] other = ("\"" + e.getKey() + "~\":1}").getBytes(UTF_8);
+        assertThat(table.code(first(other, 1, len + 1), other, 1, len + 1)).as(e.getKey() + "~").isZero();
+      }
+      byte[] empty = "\"\":1}".getBytes(UTF_8);
+      assertThat(table.code(0L, empty, 1, 0)).isZero();
+    }
+  }
+
   private static String key(int length, int variant) {
     StringBuilder s = new StringBuilder();
     for (int i = 0; i < length; i++) {
