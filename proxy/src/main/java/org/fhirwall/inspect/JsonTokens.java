@@ -51,6 +51,10 @@ final class JsonTokens {
   private static final long BACKSLASHES = 0x5C5C5C5C5C5C5C5CL;
   private static final long SPACES = 0x2020202020202020L;
 
+  /** The member names coded in {@link #nameCode}, or null for none (then no value is quiet either). */
+  private final @Nullable NameTable names;
+  private final int loudCodes;
+  private final int quietBelow;
   private byte @Nullable [] b;
   private int n;
   private boolean multipleRoots;
@@ -74,15 +78,38 @@ final class JsonTokens {
   int nameStart = -1;
   int nameEnd = -1;
   int nameFlags;
+  /**
+   * The name's first bytes, at most eight, as one little-endian long (zero above a shorter name's
+   * bytes), when {@link #name} read them as a word; -1 when it did not (near the end of the body).
+   * Meaningful only when {@link #nameFlags} is 0.
+   */
+  long nameFirst = -1;
+  /**
+   * The code of a plain name (no escape, ASCII) by the {@code names} given at construction, 0 when
+   * it has none (or no names were given); -1 for a name with an escape or a byte above 0x7F.
+   */
+  int nameCode;
 
-  /** A tokenizer of {@code json}. */
+  /** A tokenizer of {@code json} that returns every token. */
   JsonTokens(byte[] json, boolean multipleRoots) {
+    this.names = null;
+    this.loudCodes = 0;
+    this.quietBelow = 0;
     reset(json, multipleRoots);
   }
 
-  /** A tokenizer for {@link #reset} to give a body. */
-  JsonTokens() {
-    this(new byte[0], false);
+  /**
+   * A tokenizer for {@link #reset} to give a body, that codes every member name by {@code names}
+   * ({@link #nameCode}) and does not return the quiet values: a number, {@code true}, {@code false},
+   * {@code null}, or a string of fewer than {@code quietBelow} raw bytes, that stands in an array
+   * or under a plain name (no escape, ASCII) whose code has none of the bits {@code loudCodes}.
+   * They are read and checked as strictly as any other token; only the reader is spared them.
+   */
+  JsonTokens(NameTable names, int loudCodes, int quietBelow) {
+    this.names = names;
+    this.loudCodes = loudCodes;
+    this.quietBelow = quietBelow;
+    reset(new byte[0], false);
   }
 
   /** Lets go of the body (a tokenizer kept for the next one must not keep it reachable). */
@@ -109,6 +136,8 @@ final class JsonTokens {
     nameStart = -1;
     nameEnd = -1;
     nameFlags = 0;
+    nameFirst = -1;
+    nameCode = 0;
   }
 
   /** Whether the current value stands in an object (so that it has a member name). */
@@ -116,60 +145,76 @@ final class JsonTokens {
     return depth > 0 && objects[depth - 1];
   }
 
+  /**
+   * The next token the reader asked for: every token but the quiet values (see {@link #JsonTokens(NameTable, int, int)}),
+   * which are read (and checked) all the same.
+   */
   int next() throws UnreadableException {
-    int i = skipWhitespace(pos);
-    if (depth == 0) {
+    byte[] bytes = b;
+    int n = bytes.length; // the array's own length (n's value): lets the compiler drop its own bounds checks
+    while (true) {
+      int i = skipWhitespace(bytes, pos);
+      if (depth == 0) {
+        if (i >= n) {
+          pos = i;
+          return END;
+        }
+        if (bytes[i] != '{') {
+          throw new UnreadableException(isValueStart(bytes[i])
+              ? "JSON body is not a FHIR resource (top level is not an object)" : malformed(i));
+        }
+        if (++roots > 1 && !multipleRoots) {
+          throw new UnreadableException("JSON body has content after its resource");
+        }
+        return open(i, true);
+      }
       if (i >= n) {
-        pos = i;
-        return END;
+        throw truncated();
       }
-      if (b[i] != '{') {
-        throw new UnreadableException(isValueStart(b[i])
-            ? "JSON body is not a FHIR resource (top level is not an object)" : malformed(i));
+      boolean object = innermostObject;
+      int c = bytes[i];
+      if (afterValue) {
+        if (c == ',') {
+          i = skipWhitespace(bytes, i + 1);
+          if (i >= n) {
+            throw truncated();
+          }
+          c = bytes[i];
+        } else {
+          return close(i, c, object);
+        }
+      } else if (c == (object ? '}' : ']')) {
+        return close(i, c, object);
       }
-      if (++roots > 1 && !multipleRoots) {
-        throw new UnreadableException("JSON body has content after its resource");
-      }
-      return open(i, true);
-    }
-    if (i >= n) {
-      throw truncated();
-    }
-    boolean object = innermostObject;
-    int c = b[i];
-    if (afterValue) {
-      if (c == ',') {
-        i = skipWhitespace(i + 1);
+      if (object) {
+        if (c != '"') {
+          throw new UnreadableException(malformed(i));
+        }
+        i = name(i);
+        i = skipWhitespace(bytes, i);
         if (i >= n) {
           throw truncated();
         }
-        c = b[i];
-      } else {
-        return close(i, c, object);
+        if (bytes[i] != ':') {
+          throw new UnreadableException(malformed(i));
+        }
+        i = skipWhitespace(bytes, i + 1);
+        if (i >= n) {
+          throw truncated();
+        }
+        c = bytes[i];
       }
-    } else if (c == (object ? '}' : ']')) {
-      return close(i, c, object);
+      int token = value(i, c);
+      if (token < STRING || !quiet(token, object)) {
+        return token;
+      }
+      }
     }
-    if (object) {
-      if (c != '"') {
-        throw new UnreadableException(malformed(i));
-      }
-      i = name(i);
-      i = skipWhitespace(i);
-      if (i >= n) {
-        throw truncated();
-      }
-      if (b[i] != ':') {
-        throw new UnreadableException(malformed(i));
-      }
-      i = skipWhitespace(i + 1);
-      if (i >= n) {
-        throw truncated();
-      }
-      c = b[i];
+
+    /** Whether the value just read is one the reader has nothing to do with (then {@link #next} reads on). */
+    private boolean quiet(int token, boolean object) {
+      return names != null && (token != STRING || end - start - 2 < quietBelow) && (!object || (nameCode & loudCodes) == 0);
     }
-    return value(i, c);
-  }
 
   private int value(int i, int c) throws UnreadableException {
     switch (c) {
@@ -299,14 +344,46 @@ final class JsonTokens {
     return i;
   }
 
-  /** Scans a member name whose opening quote is at {@code i}; returns the offset past its closing quote. */
+  /**
+   * Scans a member name whose opening quote is at {@code i}; returns the offset past its closing
+   * quote. The name's first word, read to find its end, is kept in {@link #nameFirst} for the
+   * member lookup (a name that ends in that word ends there: no call to {@link #stringEnd}).
+   */
   private int name(int i) throws UnreadableException {
+    byte[] bytes = b;
     int from = i + 1;
-    int k = stringEnd(from);
-    int f = scannedFlags;
+    int k;
+    int f;
+    long first = -1;
+    if (from <= bytes.length - 8) {
+      long word = (long) LONGS.get(bytes, from);
+      long stops = stops(word);
+      int q = from + (Long.numberOfTrailingZeros(stops) >>> 3);
+      if (stops == 0) {
+        first = word;
+        k = stringEnd(from + 8);
+        f = scannedFlags;
+      } else if (bytes[q] == '"') {
+        first = word & ~(-1L << ((q - from) << 3)); // the name's bytes only (at most seven), zero above
+        k = q;
+        f = 0;
+      } else {
+        k = stringEnd(from);
+        f = scannedFlags;
+      }
+    } else {
+      k = stringEnd(from);
+      f = scannedFlags;
+    }
     nameStart = from;
     nameEnd = k;
     nameFlags = f;
+    nameFirst = first;
+    NameTable table = names;
+    nameCode = table == null ? 0
+        : f != 0 ? -1
+        : first >= 0 ? table.code(first, bytes, from, k - from)
+        : table.code(bytes, from, k - from);
     // Escapes only shorten a name: decode it only when its raw form is over the limit.
     if (k - from > MAX_NAME_LENGTH
         && ((f & ESCAPED) == 0 || JsonText.decode(b, from, k).getBytes(StandardCharsets.UTF_8).length > MAX_NAME_LENGTH)) {
@@ -315,9 +392,28 @@ final class JsonTokens {
     return k + 1;
   }
 
-  /** Scans a string value whose opening quote is at {@code i}; returns the offset past its closing quote. */
+  /**
+   * Scans a string value whose opening quote is at {@code i}; returns the offset past its closing
+   * quote. A string that ends within its first word (most of a FHIR body's: codes, ids, dates) is
+   * read here, without a call to {@link #stringEnd}.
+   */
   private int string(int i) throws UnreadableException {
-    int k = stringEnd(i + 1);
+    byte[] bytes = b;
+    int from = i + 1;
+    if (from <= bytes.length - 8) {
+      long stops = stops((long) LONGS.get(bytes, from));
+      int q = from + (Long.numberOfTrailingZeros(stops) >>> 3);
+      if (stops == 0) {
+        int k = stringEnd(from + 8);
+        flags = scannedFlags;
+        return k + 1;
+      }
+      if (bytes[q] == '"') {
+        flags = 0;
+        return q + 1;
+      }
+    }
+    int k = stringEnd(from);
     flags = scannedFlags;
     return k + 1;
   }
@@ -329,7 +425,7 @@ final class JsonTokens {
    */
   private int stringEnd(int k) throws UnreadableException {
     byte[] bytes = b;
-    int limit = n;
+    int limit = bytes.length;
     int f = 0;
     while (true) {
       if (k <= limit - 8) {
@@ -425,8 +521,8 @@ final class JsonTokens {
     return k + 1 + more;
   }
 
-  private int skipWhitespace(int i) {
-    byte[] bytes = b;
+  private static int skipWhitespace(byte[] bytes, int i) {
+    int n = bytes.length;
     while (i < n) {
       byte c = bytes[i];
       // Every whitespace byte is at most a space: one comparison settles most bytes.

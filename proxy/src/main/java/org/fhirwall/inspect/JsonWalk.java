@@ -50,8 +50,6 @@ final class JsonWalk {
   }
 
   private static final int MAX_INLINE_NESTING = 3;
-  private static final int RESOURCE_TYPE_LENGTH = "resourceType".length();
-  private static final int REFERENCE_LENGTH = "reference".length();
 
   private final WalkModel model;
   /** The model's member names and its shortest base, read for every member. */
@@ -59,7 +57,8 @@ final class JsonWalk {
   private final int shortestBase;
   /** Reads reference strings, counting into {@link #patients}. */
   private final PatientReferences references;
-  private final JsonTokens tokens = new JsonTokens();
+  /** Codes member names by {@link #members}; spares the walk the values it does nothing with (see {@link #JsonWalk}). */
+  private final JsonTokens tokens;
   /** Whether a walk is under way (inline content met during it is walked by another instance). */
   private boolean busy;
 
@@ -95,6 +94,10 @@ final class JsonWalk {
     this.model = model;
     this.members = model.members;
     this.shortestBase = model.shortestBase;
+    // Quiet (not returned): a scalar, or a string too short to start with an upstream base, in an
+    // array or under a name that is not one of the members the walk acts on: string and scalar
+    // would only look such a value's name up to find it has no member code, and check its length.
+    this.tokens = new JsonTokens(members, WalkModel.MEMBER, shortestBase);
     this.references = new PatientReferences(new ReferenceText(model.types), patients, model.plainBases);
     this.unresolved = new UnresolvedReferences(model, patients);
     this.types = new FoundTypes(model.typeNames);
@@ -239,19 +242,13 @@ final class JsonWalk {
 
   /** The {@link WalkModel#members} code of the current member name (0 for none). */
   private int memberCode(JsonTokens t) {
-    return t.nameFlags == 0
-        ? members.code(json, t.nameStart, t.nameEnd - t.nameStart)
-        : members.code(t.name());
+    return t.nameFlags == 0 ? t.nameCode : members.code(t.name()); // coded by the tokenizer while it read it
   }
 
   private void scalar(JsonTokens t, int token) throws UnreadableException {
     WalkFrame f = frames[depth];
     if (f.array) {
       return;
-    }
-    int length = t.nameEnd - t.nameStart;
-    if (t.nameFlags == 0 && length != RESOURCE_TYPE_LENGTH && length != REFERENCE_LENGTH) {
-      return; // not resourceType nor reference: spare the lookup
     }
     int code = memberCode(t) & WalkModel.MEMBER;
     if (code == WalkModel.RESOURCE_TYPE || (code == WalkModel.REFERENCE && token != JsonTokens.NULL)) {

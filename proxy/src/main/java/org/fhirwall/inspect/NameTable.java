@@ -12,7 +12,9 @@ import org.jspecify.annotations.Nullable;
  * a String when the bytes hold escapes. A key is compared as its length and its first sixteen
  * bytes read as two longs (the rest, rare, byte by byte), and hashed from its length and first
  * eight bytes: no pass over the name's bytes one by one. Open addressing on a power-of-two table
- * at most a quarter full. Keys are printable ASCII (their bytes are their chars). Thread-safe.
+ * at most a quarter full. Keys are printable ASCII (their bytes are their chars). A name of at most
+ * eight bytes whose word the caller has read already ({@link #code(long, byte[], int, int)}, the
+ * walk's member names) is looked up in a second table, without collisions, where one slot tells. Thread-safe.
  */
 final class NameTable {
   private final String[] keys;
@@ -23,6 +25,15 @@ final class NameTable {
   private final int[] codes;
   private final int shift;
   private final int mask;
+  /**
+   * The keys of at most eight bytes, by their bytes as one little-endian long (zero above them: a
+   * key's word is the key), in a table without collisions: slot {@code (word * shortMultiplier) >>> shortShift}
+   * holds the only key that can be there. {@code shortWords} null when no such table was found.
+   */
+  private final long @Nullable [] shortWords;
+  private final int[] shortCodes;
+  private final long shortMultiplier;
+  private final int shortShift;
   /** Bit {@code b & 63} of {@code firsts[len]}: some key of that length starts with byte {@code b}. */
   private final long[] firsts = new long[64];
   /** Bit {@code b & 63} of {@code lasts[len]}: some key of that length ends with byte {@code b}. */
@@ -68,6 +79,44 @@ final class NameTable {
         lasts[bytes.length] |= 1L << bytes[bytes.length - 1];
       }
     }
+    ShortKeys small = ShortKeys.of(entries); // after the keys were checked (printable ASCII: a word is never 0)
+    shortWords = small == null ? null : small.words();
+    shortCodes = small == null ? new int[0] : small.codes();
+    shortMultiplier = small == null ? 0 : small.multiplier();
+    shortShift = small == null ? 0 : small.shift();
+  }
+
+  /** A table of the short keys without collisions, tried with a few multipliers and sizes. */
+  private record ShortKeys(long[] words, int[] codes, long multiplier, int shift) {
+    static @Nullable ShortKeys of(Map<String, Integer> entries) {
+      long[] multipliers = {0x9E3779B97F4A7C15L, 0xC2B2AE3D27D4EB4FL, 0x165667B19E3779F9L, 0xD6E8FEB86659FD93L};
+      for (int bits = 6; bits <= 12; bits++) {
+        for (long m : multipliers) {
+          ShortKeys table = new ShortKeys(new long[1 << bits], new int[1 << bits], m, 64 - bits);
+          if (table.fill(entries)) {
+            return table;
+          }
+        }
+      }
+      return null;
+    }
+
+    private boolean fill(Map<String, Integer> entries) {
+      for (Map.Entry<String, Integer> e : entries.entrySet()) {
+        byte[] bytes = e.getKey().getBytes(StandardCharsets.US_ASCII);
+        if (bytes.length > 8) {
+          continue;
+        }
+        long word = word(bytes, 0, bytes.length);
+        int slot = (int) ((word * multiplier) >>> shift);
+        if (words[slot] != 0) {
+          return false;
+        }
+        words[slot] = word;
+        codes[slot] = e.getValue();
+      }
+      return true;
+    }
   }
 
   /** The code of {@code name}, 0 when absent. */
@@ -88,6 +137,24 @@ final class NameTable {
     return i < 0 ? 0 : codes[i];
   }
 
+  /**
+   * The code of the key spelled by the bytes {@code buf[off..off+len)}, whose first {@code min(len, 8)}
+   * bytes the caller has read already as {@code first} (a little-endian long, zero above them); 0 when absent.
+   */
+  int code(long first, byte[] buf, int off, int len) {
+    long[] words = shortWords;
+    if (len <= 8 && words != null) {
+      // A short name is its word: one slot to look at. (An empty name's word, 0, is no key's.)
+      int slot = (int) ((first * shortMultiplier) >>> shortShift);
+      return words[slot] == first ? shortCodes[slot] : 0; // an empty slot's word and code are 0
+    }
+    if (len > 0 && len < 64 && ((firsts[len] & (1L << first)) == 0 || (lasts[len] & (1L << buf[off + len - 1])) == 0)) {
+      return 0; // as code(buf, off, len): the first byte is the word's lowest (a shift reads its low six bits)
+    }
+    int i = index(first, buf, off, len);
+    return i < 0 ? 0 : codes[i];
+  }
+
   /** The key spelled by the bytes {@code buf[off..off+len)}, or null when there is none. */
   @Nullable String find(byte[] buf, int off, int len) {
     int i = index(buf, off, len);
@@ -101,7 +168,10 @@ final class NameTable {
   }
 
   private int index(byte[] buf, int off, int len) {
-    long first = word(buf, off, len < 8 ? len : 8);
+    return index(word(buf, off, len < 8 ? len : 8), buf, off, len);
+  }
+
+  private int index(long first, byte[] buf, int off, int len) {
     int i = slot(first, len);
     while (codes[i] != 0) {
       if (lengths[i] == len && firstWords[i] == first && (len <= 8 || restEquals(i, buf, off, len))) {

@@ -119,6 +119,75 @@ class JsonTokensTest {
     assertThat(accepted).as("accepted among %d damaged bodies", runs).isBetween(1, runs - 1);
   }
 
+  @Test
+  void aTokenizerWithNamesReturnsEveryTokenButTheQuietValuesAndCodesEveryName() {
+    // Quiet: a scalar, or a string of fewer than 6 raw bytes, in an array or under a plain name
+    // whose code has none of the loud bits (0xFF); "system" has the quiet bit 0x100 only.
+    NameTable names = new NameTable(java.util.Map.of("reference", 3, "id", 2, "resourceType", 1, "system", 0x100));
+    Random random = new Random(11);
+    byte[] alphabet = "{}[]\",:\\/ \t\n\r0123456789-+.eEtrufalsn\u00e9xu".getBytes(UTF_8);
+    List<byte[]> bodies = new ArrayList<>();
+    for (String text : HapiModelEquivalenceTest.corpus()) {
+      byte[] body = text.getBytes(UTF_8);
+      bodies.add(body);
+      for (int i = 0; i < 100; i++) {
+        bodies.add(damage(body, random, alphabet));
+      }
+    }
+    for (String text : new String[] {"abcd", "abcde", "abcdef", "a\\nb", "\u00e9t\u00e9", "abcdefghijklmnopq"}) {
+      for (String name : new String[] {"k", "id", "system", "reference", "resourceType", "i\\u0064", "longer_than_eight"}) {
+        bodies.add(("{\"" + name + "\":\"" + text + "\",\"" + name + "\":[\"" + text + "\",1,null],\"" + name + "\":-1.5e2,"
+            + "\"" + name + "\":{\"" + name + "\":true},\"" + name + "\":\"" + text).getBytes(UTF_8));
+        bodies.add(("{\"" + name + "\":\"" + text + "\"}").getBytes(UTF_8));
+      }
+    }
+    int quiet = 0;
+    for (byte[] body : bodies) {
+      List<String> all = new ArrayList<>();
+      JsonTokens every = new JsonTokens(body, false);
+      JsonTokens some = new JsonTokens(names, 0xFF, 6);
+      some.reset(body, false);
+      List<String> returned = new ArrayList<>();
+      try {
+        int token;
+        int lastName = -1;
+        while ((token = every.next()) != JsonTokens.END) {
+          if (token >= JsonTokens.STRING && (token != JsonTokens.STRING || every.end - every.start - 2 < 6)
+              && (!every.inObject() || every.nameFlags == 0 && (names.code(every.name()) & 0xFF) == 0)) {
+            quiet++;
+            continue;
+          }
+          String seen = token + "@" + every.start;
+          if (token != JsonTokens.END_OBJECT && token != JsonTokens.END_ARRAY && every.nameStart != lastName) {
+            lastName = every.nameStart; // a name not shown yet (an array's items keep the last name read)
+            seen += " " + every.name() + "=" + (every.nameFlags == 0 ? names.code(every.name()) : -1);
+          }
+          all.add(seen);
+        }
+        all.add("end");
+      } catch (UnreadableException e) {
+        all.add("refused: " + e.getMessage());
+      }
+      try {
+        int token;
+        int lastName = -1;
+        while ((token = some.next()) != JsonTokens.END) {
+          String seen = token + "@" + some.start;
+          if (token != JsonTokens.END_OBJECT && token != JsonTokens.END_ARRAY && some.nameStart != lastName) {
+            lastName = some.nameStart;
+            seen += " " + some.name() + "=" + some.nameCode;
+          }
+          returned.add(seen);
+        }
+        returned.add("end");
+      } catch (UnreadableException e) {
+        returned.add("refused: " + e.getMessage());
+      }
+      assertThat(returned).as(new String(body, UTF_8)).isEqualTo(all);
+    }
+    assertThat(quiet).as("quiet values among the bodies").isGreaterThan(1000);
+  }
+
   private static byte[] damage(byte[] body, Random random, byte[] alphabet) {
     byte[] copy = body;
     for (int d = 0; d <= random.nextInt(3); d++) {

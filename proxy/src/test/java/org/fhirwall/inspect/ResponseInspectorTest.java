@@ -749,4 +749,35 @@ class ResponseInspectorTest {
     seen.addAll(read("{\"resourceType\":\"Observation\",\"subject\":{\"display\":\"Claire Martin\"}}").patients());
     assertThat(seen).hasSize(2).allSatisfy(k -> assertThat(k).doesNotContain("Martin").matches("(unidentified|unresolved):[0-9a-f]{32}"));
   }
+
+  @Test
+  void valuesTheTokenizerKeepsFromTheWalkAreReadAllTheSame() {
+    // JsonTokens does not hand the walk a scalar, or a string shorter than the shortest upstream
+    // base, that stands in an array or under a name the walk does not act on (JsonWalk's members).
+    String base = BASE; // the only base (SETTINGS' trailing '/' dropped): a string of its length may be one, one byte shorter may not
+    Inspection.Read read = read("{\"resourceType\":\"Patient\",\"id\":\"5\",\"active\":true,\"multipleBirthInteger\":2,"
+        + "\"name\":[{\"given\":[\"Ann\",\"" + base + "\",\"" + base.substring(1) + "\"],\"text\":\"" + base + "\"}],"
+        + "\"generalPractitioner\":[{\"display\":\"x\",\"reference\":\"Practitioner/1\"}],"
+        + "\"managingOrganization\":{\"display\":\"" + base + "/Organization/2\"}}");
+    assertThat(read.patients()).isEqualTo(keys("5"));
+    assertThat(read.urls()).extracting(UrlOccurrence::value).containsExactly(base, base, base + "/Organization/2");
+    // A reference among quiet siblings counts; a name with an escape is read as its text.
+    assertThat(read("{\"resourceType\":\"Observation\",\"status\":\"final\",\"valueInteger\":5,"
+        + "\"subject\":{\"display\":\"x\",\"id\":\"s\",\"refer\\u0065nce\":\"Patient/3\"},"
+        + "\"performer\":[{\"reference\":\"Patient/4\"}]}").patients()).isEqualTo(keys("3", "4"));
+    // A reference or a resourceType that is not a string is refused, whatever scalar it is.
+    for (String scalar : new String[] {"1", "-2.5e3", "true", "false"}) {
+      assertThat(unreadable("{\"resourceType\":\"Observation\",\"subject\":{\"reference\":" + scalar + "}}").reason())
+          .contains("not a string");
+      assertThat(unreadable("{\"resourceType\":\"Observation\",\"contained\":[{\"resourceType\":" + scalar + "}]}")
+          .reason()).contains("not a string");
+    }
+    assertThat(read("{\"resourceType\":\"Observation\",\"subject\":{\"reference\":null}}").resourceTypes())
+        .containsExactly("Observation");
+    // Quiet values are checked as strictly as any: a control character, a leading zero, a trailing comma.
+    for (String bad : new String[] {"\"status\":\"fi\u0001nal\"", "\"valueInteger\":01", "\"category\":[1,]",
+        "\"status\":\"final\\x\"", "\"valueBoolean\":tru"}) {
+      assertThat(unreadable("{\"resourceType\":\"Observation\"," + bad + "}").reason()).as(bad).contains("malformed");
+    }
+  }
 }
