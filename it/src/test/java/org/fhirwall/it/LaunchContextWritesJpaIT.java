@@ -103,7 +103,8 @@ class LaunchContextWritesJpaIT {
 
     HttpResponse<String> deleted = throughFhirwall("DELETE", "Observation/" + as, null, token);
     assertThat(deleted.statusCode()).as(deleted.body()).isBetween(200, 204);
-    assertThat(methodsSeen(deleted)).containsExactly("GET Observation/" + as, "DELETE Observation/" + as);
+    assertThat(methodsSeen(deleted)).as("the delete goes pinned to the context patient")
+        .containsExactly("GET Observation/" + as, "DELETE Observation?_id=" + as + "&patient=Patient%2F" + a);
     created.remove(as);
     HttpResponse<String> gone = atTheEpr("GET", "Observation/" + as, null);
     assertThat(gone.statusCode()).isEqualTo(410);
@@ -112,7 +113,9 @@ class LaunchContextWritesJpaIT {
   /**
    * What makes the write conditional: HAPI FHIR's JPA server (8.8) refuses a PUT whose If-Match is not the record's
    * version (409), but deletes whatever If-Match a DELETE carries. So fhirwall's If-Match closes the race between its
-   * read and the write for an update, not for a delete (README says so); were HAPI to honour it, this test tells.
+   * read and the write for an update, not for a delete, which fhirwall sends pinned to the context patient instead
+   * ({@link #aDeletePinnedToOnePatientDeletesNoRecordOfAnother}); were HAPI to honour If-Match on a delete, this test
+   * tells.
    */
   @Test
   void theJpaServerHonoursIfMatchOnAnUpdateButNotOnADelete() throws Exception {
@@ -127,6 +130,25 @@ class LaunchContextWritesJpaIT {
     HttpResponse<String> delete = atTheEpr("DELETE", "Observation/" + as, null, "If-Match", "W/\"1\"");
     assertThat(delete.statusCode()).as("a DELETE on version 1 is carried out: " + delete.body()).isEqualTo(200);
     assertThat(atTheEpr("GET", "Observation/" + as, null).statusCode()).as("deleted").isEqualTo(410);
+    created.remove(as);
+  }
+
+  /**
+   * What closes the race for a delete: the form fhirwall sends the context patient's delete in ({@code DELETE
+   * Observation?_id=<it>&patient=Patient/<A>}) deletes nothing at HAPI FHIR's JPA server when the record is, by then,
+   * another patient's, and deletes it when it is still A's.
+   */
+  @Test
+  void aDeletePinnedToOnePatientDeletesNoRecordOfAnother() throws Exception {
+    String bs = createdAtTheEpr(b);
+    HttpResponse<String> pinned = atTheEpr("DELETE", "Observation?_id=" + bs + "&patient=Patient%2F" + a, null);
+    assertThat(pinned.statusCode()).as(pinned.body()).isLessThan(500);
+    assertThat(atTheEpr("GET", "Observation/" + bs, null).statusCode()).as("B's record is still there").isEqualTo(200);
+
+    String as = createdAtTheEpr(a);
+    HttpResponse<String> own = atTheEpr("DELETE", "Observation?_id=" + as + "&patient=Patient%2F" + a, null);
+    assertThat(own.statusCode()).as(own.body()).isBetween(200, 204);
+    assertThat(atTheEpr("GET", "Observation/" + as, null).statusCode()).as("A's record is deleted").isEqualTo(410);
     created.remove(as);
   }
 
@@ -152,7 +174,7 @@ class LaunchContextWritesJpaIT {
   private List<String> methodsSeen(HttpResponse<String> r) {
     String id = r.headers().firstValue("X-Request-Id").orElseThrow();
     return log.entries().stream().filter(e -> e.requestId().equals(id)).map(e -> e.method() + " "
-        + e.target().substring(e.target().indexOf("Observation/"))).toList();
+        + e.target().substring(e.target().indexOf("Observation"))).toList();
   }
 
   /** A token of an app launched for {@code patient}, with every patient scope, for a physician signed in with OTP. */

@@ -186,6 +186,20 @@ public record FhirRequest(
         headers, entries, body);
   }
 
+  /**
+   * This update, patch or delete by id made conditional on {@code criteria} ({@code DELETE Observation?_id=1&patient=
+   * Patient/7}): the EPR writes only if a record matches them.
+   */
+  public FhirRequest conditionalOn(List<QueryParam> criteria) {
+    if (!(interaction == Interaction.UPDATE || interaction == Interaction.PATCH || interaction == Interaction.DELETE)
+        || conditional) {
+      throw new IllegalStateException("not a write by id: " + describe());
+    }
+    return new FhirRequest(interaction, method, resourceType, null, versionId, compartment, operation,
+        true, criteria, ifNoneExist, responseFormat, pretty, respondAsync, pageToken,
+        forwardHeaders, entries, body);
+  }
+
   /** A short, patient-free description for logs and audit: {@code GET search-type Observation}. */
   public String describe() {
     StringBuilder sb = new StringBuilder(method).append(' ').append(interaction.code());

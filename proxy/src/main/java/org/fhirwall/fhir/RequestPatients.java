@@ -50,6 +50,8 @@ public final class RequestPatients {
   private final Map<String, Set<String>> memberParameters;
   /** Compartment type, then resource type: the search parameters that put it in that compartment. */
   private final Map<String, Map<String, Set<String>>> compartmentParameters;
+  /** Resource type: the one search parameter that pins its records to a patient ({@link #pinParameter}). */
+  private final Map<String, String> pinParameters;
 
   public RequestPatients(FhirContext context) {
     requireNonNull(context, "context");
@@ -79,6 +81,37 @@ public final class RequestPatients {
       frozen.put(c, Map.copyOf(copy));
     });
     this.compartmentParameters = Map.copyOf(frozen);
+    Map<String, String> pins = new HashMap<>();
+    for (String type : context.getResourceTypes()) {
+      String pin = pinOf(context, type, compartmentParameters(PATIENT, type));
+      if (pin != null) {
+        pins.put(type, pin);
+      }
+    }
+    this.pinParameters = Map.copyOf(pins);
+  }
+
+  private static @Nullable String pinOf(FhirContext context, String type, Set<String> membership) {
+    if (PATIENT.equals(type) || membership.isEmpty()) {
+      return null;
+    }
+    for (String name : List.of("patient", "subject")) {
+      RuntimeSearchParam p = context.getResourceDefinition(type).getSearchParam(name);
+      if (p != null && (p.getTargets().isEmpty() || p.getTargets().contains(PATIENT))) {
+        return name;
+      }
+    }
+    return membership.size() == 1 ? membership.iterator().next() : null;
+  }
+
+  /**
+   * The search parameter by which a search (a conditional delete, say) of {@code type} is held to one patient's records:
+   * {@code patient} where the type has it, else {@code subject} where it may point at a Patient, else the one parameter
+   * that puts the type in the Patient compartment; null for Patient, a type outside the compartment, or one several
+   * parameters put there and none of these names (a record may then be the patient's through any of them).
+   */
+  public @Nullable String pinParameter(String type) {
+    return pinParameters.get(type);
   }
 
   /** Keys ({@code Patient/{id}}) of the patients named by this request and its bundle entries. */

@@ -2,11 +2,13 @@ package org.fhirwall.policy;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.fhirwall.auth.Principal;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Interaction;
+import org.fhirwall.fhir.QueryParam;
 import org.fhirwall.fhir.ResourceId;
 import org.fhirwall.fhir.RequestPatients;
 import org.jspecify.annotations.Nullable;
@@ -129,6 +131,24 @@ public final class LaunchContextRecords {
           : new Verdict.Stale(about + "the context patient's record, version " + version + ", not the client's If-Match");
     }
     return new Verdict.Forward(ifMatch, about + "the context patient's record, version " + version + ", sent with If-Match");
+  }
+
+  /**
+   * What a delete by id of the context patient's record (as {@link #judge} found it) is sent as: a conditional delete of
+   * that id pinned to the context patient ({@code DELETE Observation?_id=1&patient=Patient/7}), so the EPR deletes the
+   * record only if it still is that patient's when it deletes, whether it honours {@code If-Match} or not (HAPI FHIR's
+   * JPA server does not on delete). Empty for any other request, and for a type no one parameter pins to a patient
+   * ({@link RequestPatients#pinParameter}): then the delete goes by id, with {@code If-Match} alone.
+   */
+  public static Optional<List<QueryParam>> pinnedDelete(Principal p, FhirRequest request, RequestPatients patients) {
+    String context = p.patientContext();
+    if (context == null || request.interaction() != Interaction.DELETE || request.conditional() || request.id() == null
+        || request.resourceType() == null) {
+      return Optional.empty();
+    }
+    String pin = patients.pinParameter(request.resourceType());
+    return pin == null ? Optional.empty()
+        : Optional.of(List.of(new QueryParam("_id", request.id()), new QueryParam(pin, "Patient/" + context)));
   }
 
   /** The version an {@code ETag} or {@code If-Match} names: {@code W/"3"} and {@code "3"} are {@code 3}. */

@@ -18,6 +18,7 @@ import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.PageLinks;
 import org.fhirwall.fhir.ParseResult;
+import org.fhirwall.fhir.QueryParam;
 import org.fhirwall.fhir.RawRequest;
 import org.fhirwall.fhir.Refusal;
 import org.fhirwall.fhir.ResourceId;
@@ -241,8 +242,15 @@ final class Exchange {
     } else {
       String ifMatch = ((LaunchContextRecords.Verdict.Forward) v).ifMatch();
       FhirRequest forwarded = java.util.Objects.requireNonNull(plan.upstreamRequest(), "upstreamRequest");
-      hear(n, allow, plan, ifMatch == null ? send(n, allow, plan)
-          : upstream.send(ctx.channel().eventLoop(), Forwarding.of(forwarded.withIfMatch(ifMatch), client(n))), null);
+      FhirRequest out = ifMatch == null ? forwarded : forwarded.withIfMatch(ifMatch);
+      Optional<List<QueryParam>> pin = found instanceof LaunchContextRecords.Found.Record
+          ? LaunchContextRecords.pinnedDelete(t.who(), forwarded, stages.patients()) : Optional.empty();
+      if (pin.isPresent()) { // the EPR deletes it only if it is still the context patient's, If-Match or not
+        out = out.conditionalOn(pin.get());
+        n = Steps.noted(n, "sent as a delete pinned to the context patient (" + pin.get().get(1).name() + ")");
+      }
+      hear(n, allow, plan, out == forwarded ? send(n, allow, plan)
+          : upstream.send(ctx.channel().eventLoop(), Forwarding.of(out, client(n))), null);
     }
   }
 

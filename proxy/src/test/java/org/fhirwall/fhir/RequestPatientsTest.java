@@ -61,4 +61,15 @@ class RequestPatientsTest {
     assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?patient=a%5C,b,c"))))
         .containsExactlyInAnyOrder("Patient/c");
   }
+
+  @Test
+  void aTypeOfPatientsRecordsIsPinnedToOnePatientByOneParameterWhereOneSays() {
+    assertThat(RequestPatients.R4.pinParameter("Observation")).isEqualTo("patient");
+    assertThat(RequestPatients.R4.pinParameter("Encounter")).isEqualTo("patient");
+    assertThat(RequestPatients.R4.pinParameter("DocumentReference")).isEqualTo("patient");
+    assertThat(RequestPatients.R4.pinParameter("Group")).as("member alone puts a Group in the compartment").isEqualTo("member");
+    assertThat(RequestPatients.R4.pinParameter("Patient")).as("judged by its id").isNull();
+    assertThat(RequestPatients.R4.pinParameter("Organization")).as("no patient's records").isNull();
+    assertThat(RequestPatients.R4.pinParameter("Practitioner")).isNull();
+  }
 }

@@ -46,7 +46,8 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
       case "GET Observation/o-html" -> new UpstreamResult.Response(200, ExchangeRig.headers("text/html"),
           ExchangeRig.buf("<html>maintenance</html>"));
       case "PUT Observation/o-a", "PUT Observation/o-gone" -> ExchangeRig.json(200, obs(r.target().substring(12), "p7", "9"));
-      case "DELETE Observation/o-a", "DELETE Observation/o-gone", "DELETE Observation/o-meta" -> ExchangeRig.json(200, outcome("deleted"));
+      case "DELETE Observation?_id=o-a&patient=Patient%2Fp7", "DELETE Observation/o-gone",
+          "DELETE Observation?_id=o-meta&patient=Patient%2Fp7" -> ExchangeRig.json(200, outcome("deleted"));
       default -> ExchangeRig.json(200, outcome("written")); // what the EPR does with a write it should not have seen
     };
   }
@@ -67,7 +68,10 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
     FullHttpResponse updated = send(put("o-a", "p7"));
     assertThat(updated.status().code()).as(body(updated)).isEqualTo(200);
     assertThat(reachedEpr).extracting(r -> r.method() + " " + r.target())
-        .containsExactly("GET Observation/o-a", "DELETE Observation/o-a", "GET Observation/o-a", "PUT Observation/o-a");
+        .as("a delete goes pinned to the context patient: the EPR deletes it only if it is still that patient's, "
+            + "If-Match or not")
+        .containsExactly("GET Observation/o-a", "DELETE Observation?_id=o-a&patient=Patient%2Fp7", "GET Observation/o-a",
+            "PUT Observation/o-a");
     assertThat(ifMatch(reachedEpr.get(1))).isEqualTo("W/\"2\"");
     assertThat(ifMatch(reachedEpr.get(3))).isEqualTo("W/\"2\"");
     assertThat(ifMatch(reachedEpr.get(0))).as("the pre-read itself is unconditional").isNull();
@@ -82,7 +86,7 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
     assertThat(ifMatch(reachedEpr.get(1))).as("meta.versionId").isEqualTo("W/\"5\"");
     refusedNoting(delete("Observation/o-unversioned"), "pre-read Observation: the context patient's record, without a version");
     assertThat(reachedEpr).extracting(r -> r.method() + " " + r.target()).containsExactly("GET Observation/o-meta",
-        "DELETE Observation/o-meta", "GET Observation/o-unversioned");
+        "DELETE Observation?_id=o-meta&patient=Patient%2Fp7", "GET Observation/o-unversioned");
   }
 
   @Test
