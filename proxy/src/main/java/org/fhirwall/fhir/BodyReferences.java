@@ -72,7 +72,7 @@ final class BodyReferences {
   List<FhirRequest.ConditionalReference> inOperationQuery(List<QueryParam> query) {
     List<FhirRequest.ConditionalReference> out = new ArrayList<>();
     for (QueryParam p : query) {
-      text(p.value(), true, out);
+      text(p.value(), true, false, out);
     }
     return out;
   }
@@ -93,10 +93,10 @@ final class BodyReferences {
         }
         if (v.isTextual() && f.getKey().equals("reference")) {
           if (v.textValue().indexOf('?') >= 0) {
-            out.add(read(v.textValue()));
+            out.add(read(v.textValue(), true));
           }
         } else if (v.isTextual()) {
-          text(v.textValue(), patch, out);
+          text(v.textValue(), patch, !operation, out);
         } else {
           walk(v, patch, operation, out);
         }
@@ -104,7 +104,7 @@ final class BodyReferences {
     } else if (node.isArray()) {
       for (JsonNode e : node) {
         if (e.isTextual()) {
-          text(e.textValue(), patch, out);
+          text(e.textValue(), patch, !operation, out);
         } else {
           walk(e, patch, operation, out);
         }
@@ -112,19 +112,21 @@ final class BodyReferences {
     }
   }
 
-  private void text(String text, boolean patch, List<FhirRequest.ConditionalReference> out) {
+  /** A text naming a search, in a patch (a value it writes: {@code written}) or an operation's parameters. */
+  private void text(String text, boolean patch, boolean written, List<FhirRequest.ConditionalReference> out) {
     if (patch && text.indexOf('?') >= 0 && typesByLowerCase.contains(typePart(text).toLowerCase(Locale.ROOT))) {
-      out.add(read(text));
+      out.add(read(text, written));
     }
   }
 
-  private FhirRequest.ConditionalReference read(String text) {
+  private FhirRequest.ConditionalReference read(String text, boolean written) {
     String type = typePart(text);
     if (!paths.isResourceType(type)) {
       throw Refused.invalid("A conditional reference in the body (a reference with '?') must name an R4 resource type "
           + "before the '?', exactly as written (e.g. Patient?identifier=...)");
     }
-    return new FhirRequest.ConditionalReference(type, params.matchCriteria(text.substring(text.indexOf('?') + 1), WHERE));
+    return new FhirRequest.ConditionalReference(type, params.matchCriteria(text.substring(text.indexOf('?') + 1), WHERE),
+        written);
   }
 
   /** The type HAPI FHIR reads: the last path segment before the first {@code ?}, one trailing {@code /} aside. */

@@ -98,11 +98,20 @@ public record FhirRequest(
    * ({@code "subject": {"reference": "Patient?identifier=http://x|123"}}): the type it searches and its criteria, read
    * like a query string. Its answer (the one match written in, 412 for several, 404 for none) tells about the records
    * it matched, so the policy judges it like a search of {@code type}.
+   *
+   * @param written whether the EPR resolves it into something it writes (a {@code reference} member, a patch's value);
+   *     false for a search-shaped parameter of an operation ({@code $export}'s {@code _typeFilter}, a {@code url}),
+   *     which shows what it finds rather than writing it in
    */
-  public record ConditionalReference(String type, List<QueryParam> criteria) {
+  public record ConditionalReference(String type, List<QueryParam> criteria, boolean written) {
     public ConditionalReference {
       requireNonNull(type, "type");
       criteria = List.copyOf(criteria);
+    }
+
+    /** One the EPR resolves into what it writes. */
+    public ConditionalReference(String type, List<QueryParam> criteria) {
+      this(type, criteria, true);
     }
   }
 

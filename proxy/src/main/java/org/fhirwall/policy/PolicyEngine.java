@@ -293,7 +293,8 @@ public final class PolicyEngine {
       }
       case OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE -> {
         Optional<Violation> v = checkOperation(role, request);
-        return v.isPresent() ? v : writes.checkConditionalReferences(role, request);
+        v = v.isPresent() ? v : writes.checkConditionalReferences(role, request);
+        return v.isPresent() ? v : writes.checkReferencePins(role, request);
       }
       case BATCH, TRANSACTION -> {
         return checkBundle(role, kind, request);

@@ -119,12 +119,13 @@ final class WriteChecks {
    * refused (404) when not, against HAPI FHIR 8.8's JPA server, charging nobody (adversarial sweep 9). So one to a type
    * that holds patients' records must name the patient of every record it can match, like a conditional update; the
    * patients it names are charged. One to Patient (the record written shows whom it matched) or to a type that holds
-   * no patient's records is judged by the search rules alone. An operation's (an export's {@code _typeFilter}, say)
-   * is not held to this: what it finds, it shows.
+   * no patient's records is judged by the search rules alone. So is one in a resource an operation's body carries
+   * ({@code $process-message}'s message); a search-shaped parameter of an operation (an export's {@code _typeFilter},
+   * a {@code url}) is not held to this: what it finds, it shows.
    */
-  private Optional<Violation> checkReferencePins(RolePolicy role, FhirRequest request) {
+  Optional<Violation> checkReferencePins(RolePolicy role, FhirRequest request) {
     for (FhirRequest.ConditionalReference ref : request.body().conditionalReferences()) {
-      if (patients.needsCriterion(ref.type()) && !patients.pinsEveryMatch(ref.type(), ref.criteria())) {
+      if (ref.written() && patients.needsCriterion(ref.type()) && !patients.pinsEveryMatch(ref.type(), ref.criteria())) {
         return forbid("conditional-reference", "A conditional reference to " + ref.type() + " in a written resource "
             + "must name the patient of every record it can match for role " + role.name() + " (e.g. " + ref.type()
             + "?identifier=...&subject=Patient/123), or refer by id: the record written shows which " + ref.type()

@@ -78,16 +78,17 @@ public record Plan(
 
   /**
    * Whether the request writes a resource that carries conditional references ({@code "subject": {"reference":
-   * "Patient?identifier=..."}}), alone or as a transaction's or batch's entry: the EPR resolves them in turn, and its
-   * words when one matched nothing or several name which (see {@link Responder#release}).
+   * "Patient?identifier=..."}}), alone, as a transaction's or batch's entry or in an operation's body (a message): the
+   * EPR resolves them in turn, and its words when one matched nothing or several name which (see
+   * {@link Responder#release}). An operation's search-shaped parameters (an export's {@code _typeFilter}) are not
+   * resolved into what is written, and do not count.
    */
   public boolean resolvesConditionalReferences() {
-    // an operation's (an export's _typeFilter) are not resolved one by one into what is written
-    return upstreamRequest != null && upstreamRequest.operation() == null && carriesConditionalReferences(upstreamRequest);
+    return upstreamRequest != null && carriesConditionalReferences(upstreamRequest);
   }
 
   private static boolean carriesConditionalReferences(FhirRequest r) {
-    if (!r.body().conditionalReferences().isEmpty()) {
+    if (r.body().conditionalReferences().stream().anyMatch(FhirRequest.ConditionalReference::written)) {
       return true;
     }
     for (FhirRequest.BundleEntry e : r.entries()) {

@@ -54,6 +54,25 @@ class OperationBodiesExchangeTest extends ExchangeFixture {
   }
 
   /**
+   * Like a written resource's (adversarial sweep 9), a conditional reference to a patient's record of another type in a
+   * resource an operation's body carries ({@code $process-message}'s message) is resolved by the EPR, and the outcome
+   * tells whether the record it searches for is that test, whosever it is: it must name the patient. A search-shaped
+   * parameter of an operation (an export's {@code _typeFilter}, a {@code url}) shows what it finds, and is not held to it.
+   */
+  @Test
+  void aConditionalReferenceToAPatientsRecordInAnOperationsBodyMustNameThePatient() {
+    String member = OBS.replace("}}", "},\"hasMember\":[{\"reference\":\"Observation?_id=o23&code=8310-5\"}]}");
+    refused(post("$process-message", message(member)), "conditional-reference");
+    assertThat(reachedEpr).as("the EPR never hears of it").isEmpty();
+    FullHttpResponse r = send(post("$process-message", message(OBS.replace("}}",
+        "},\"hasMember\":[{\"reference\":\"Observation?_id=o23&subject=Patient/p7\"}]}"))));
+    assertThat(r.status().code()).as(body(r)).isEqualTo(200);
+    r = send(post("$process-message", "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"url\","
+        + "\"valueString\":\"Observation?_id=o23&code=8310-5\"}]}"));
+    assertThat(r.status().code()).as("a parameter's search is not a reference: " + body(r)).isEqualTo(200);
+  }
+
+  /**
    * Gap sweep 2: an operation takes its parameters from its query string as well as its body, and a text naming a
    * search there ({@code $delete-expunge?url=Patient?...}) went to the EPR unjudged, while the same in the body was
    * held to the role's rules. Now it is read like the body's.
