@@ -208,13 +208,13 @@ final class JsonTokens {
       if (token < STRING || !quiet(token, object)) {
         return token;
       }
-      }
     }
+  }
 
-    /** Whether the value just read is one the reader has nothing to do with (then {@link #next} reads on). */
-    private boolean quiet(int token, boolean object) {
-      return names != null && (token != STRING || end - start - 2 < quietBelow) && (!object || (nameCode & loudCodes) == 0);
-    }
+  /** Whether the value just read is one the reader has nothing to do with (then {@link #next} reads on). */
+  private boolean quiet(int token, boolean object) {
+    return names != null && (token != STRING || end - start - 2 < quietBelow) && (!object || (nameCode & loudCodes) == 0);
+  }
 
   private int value(int i, int c) throws UnreadableException {
     switch (c) {

@@ -411,17 +411,6 @@ class ConditionalWritesExchangeTest extends ExchangeFixture {
 
   @Override
   String role() {
-    return """
-        role: ward
-        applies-to: {roles: [ward]}
-        authentication: {amr: [otp]}
-        interactions: [read, search-type, batch, transaction, create, update, patch, delete]
-        resource-types: [Patient, Observation, Practitioner]
-        patient-limits: [{window: 1h, max: 5}]
-        search: {max-count: 5, unselective: refuse}
-        batch: {max-entries: 5}
-        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-        enumeration: {max-not-found: 2, window: 10m, action: lock, lock-for: 1h}
-        """;
+    return WARD_WRITER + "enumeration: {max-not-found: 2, window: 10m, action: lock, lock-for: 1h}\n";
   }
 }

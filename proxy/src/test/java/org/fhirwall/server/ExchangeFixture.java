@@ -33,6 +33,19 @@ abstract class ExchangeFixture {
   };
   EmbeddedChannel channel;
 
+  /** A ward role (YAML) that may read, search and write Patient, Observation and Practitioner records. */
+  static final String WARD_WRITER = """
+        role: ward
+        applies-to: {roles: [ward]}
+        authentication: {amr: [otp]}
+        interactions: [read, search-type, batch, transaction, create, update, patch, delete]
+        resource-types: [Patient, Observation, Practitioner]
+        patient-limits: [{window: 1h, max: 5}]
+        search: {max-count: 5, unselective: refuse}
+        batch: {max-entries: 5}
+        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
+        """;
+
   /** The role policy (YAML) the exchange enforces. */
   abstract String role();
 

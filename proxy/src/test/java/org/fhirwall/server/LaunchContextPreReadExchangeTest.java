@@ -195,7 +195,7 @@ class LaunchContextPreReadExchangeTest extends ExchangeFixture {
 
   @Override
   String role() {
-    return LaunchContextWritesExchangeTest.ROLE;
+    return WARD_WRITER;
   }
 
   @Override

@@ -68,22 +68,9 @@ class LaunchContextWritesExchangeTest extends ExchangeFixture {
     return Wire.write(method, path, body.startsWith("[") ? Wire.JSON_PATCH : Wire.JSON, body);
   }
 
-  /** A ward role that may read, search and write Patient, Observation and Practitioner records. */
-  static final String ROLE = """
-        role: ward
-        applies-to: {roles: [ward]}
-        authentication: {amr: [otp]}
-        interactions: [read, search-type, batch, transaction, create, update, patch, delete]
-        resource-types: [Patient, Observation, Practitioner]
-        patient-limits: [{window: 1h, max: 5}]
-        search: {max-count: 5, unselective: refuse}
-        batch: {max-entries: 5}
-        rate: {requests-per-second: 100, burst: 100, concurrent: 4}
-        """;
-
   @Override
   String role() {
-    return ROLE;
+    return WARD_WRITER;
   }
 
   @Override
