@@ -8,12 +8,15 @@
 #   bench/profile.sh                   (the read and the 50-entry search, 50 connections)
 #   CONNS=1 DURATION=30s WARMUP=30s bench/profile.sh
 #   STORE=redis bench/profile.sh       (quota.store: redis, on a redis-server of its own on loopback)
+#   EVENT=alloc bench/profile.sh       (where the heap is allocated instead: bytes, not CPU time; the stage
+#                                       shares are of the bytes the request's threads allocate)
 # async-profiler comes from Maven Central (tools.profiler:async-profiler); Linux x64 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30s}
 WARMUP=${WARMUP:-30s}
 CONNS=${CONNS:-50}
+EVENT=${EVENT:-itimer}
 AP_VERSION=4.2
 out=bench/target/profile
 mkdir -p "$out"
@@ -48,9 +51,14 @@ for shape in read search; do
   path=Patient/p1; [ "$shape" = search ] && path='Patient?_count=50'
   echo "== $shape ($path), $CONNS connections: warm-up $WARMUP, then profiled for $DURATION"
   load "$path" "$WARMUP" >/dev/null
-  agent "start,event=itimer,interval=1ms,threads"
+  if [ "$EVENT" = alloc ]; then
+    agent "start,event=alloc,threads"
+  else
+    agent "start,event=itimer,interval=1ms,threads"
+  fi
   load "$path" "$DURATION"
-  agent "dump,file=$(pwd)/$out/$shape.collapsed,collapsed"
+  weights=""; [ "$EVENT" = alloc ] && weights=",total"   # bytes allocated rather than samples
+  agent "dump,file=$(pwd)/$out/$shape.collapsed,collapsed$weights"
   agent "stop,file=$(pwd)/$out/$shape.html,flamegraph"
   python3 bench/profile-summary.py "$out/$shape.collapsed" | sed 's/^/    /'
   echo "    flame graph: $out/$shape.html"
