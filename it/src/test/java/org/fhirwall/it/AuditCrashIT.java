@@ -3,9 +3,6 @@ package org.fhirwall.it;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.fhirwall.audit.AuditVerifier;
@@ -41,7 +37,7 @@ class AuditCrashIT {
 
   @TempDir Path dir;
   DemoIssuer issuer;
-  HttpServer epr;
+  OnePatientEpr epr;
   Process serve;
   String base;
   Path config;
@@ -52,7 +48,7 @@ class AuditCrashIT {
       serve.destroyForcibly();
     }
     if (epr != null) {
-      epr.stop(0);
+      epr.close();
     }
     if (issuer != null) {
       issuer.close();
@@ -61,17 +57,7 @@ class AuditCrashIT {
 
   void startEprAndConfig() throws Exception {
     issuer = DemoIssuer.start();
-    epr = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-    epr.createContext("/fhir", exchange -> {
-      try (exchange) {
-        byte[] body = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}".getBytes(UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
-        exchange.sendResponseHeaders(200, body.length);
-        exchange.getResponseBody().write(body);
-      }
-    });
-    epr.setExecutor(Executors.newFixedThreadPool(4));
-    epr.start();
+    epr = OnePatientEpr.start(4, OnePatientEpr.Before.NOTHING);
     int port = ServeSignalsIT.freePort();
     config = Files.writeString(dir.resolve("fhirwall.yaml"), """
         listen: 127.0.0.1:%d
@@ -81,7 +67,7 @@ class AuditCrashIT {
         audit: {file: %s, fsync-interval: %dms}
         admin: {listen: 127.0.0.1:0}
         limits: {shutdown-grace: 20s}
-        """.formatted(port, epr.getAddress().getPort(), issuer.issuer(), ItEnvironment.policies(),
+        """.formatted(port, epr.port(), issuer.issuer(), ItEnvironment.policies(),
         dir.resolve("audit.jsonl"), FSYNC.toMillis()), UTF_8);
     base = "http://127.0.0.1:" + port + "/fhir";
   }

@@ -3,9 +3,7 @@ package org.fhirwall.it;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.fhirwall.demo.DemoIssuer;
 import org.junit.jupiter.api.AfterEach;
@@ -37,7 +34,7 @@ class ServeSignalsIT {
 
   @TempDir Path dir;
   DemoIssuer issuer;
-  HttpServer epr;
+  OnePatientEpr epr;
   Process serve;
   /** Counted down when a request reaches the EPR. */
   final java.util.concurrent.CountDownLatch reachedEpr = new java.util.concurrent.CountDownLatch(1);
@@ -48,7 +45,7 @@ class ServeSignalsIT {
       serve.destroyForcibly();
     }
     if (epr != null) {
-      epr.stop(0);
+      epr.close();
     }
     if (issuer != null) {
       issuer.close();
@@ -64,21 +61,10 @@ class ServeSignalsIT {
   /** Starts an EPR whose answers take {@code delay}, and {@code fhirwall serve} in front of it; returns the public base. */
   String start(Duration delay) throws Exception {
     issuer = DemoIssuer.start();
-    epr = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-    epr.createContext("/fhir", exchange -> {
-      try (exchange) {
-        reachedEpr.countDown();
-        Thread.sleep(delay.toMillis());
-        byte[] body = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}".getBytes(UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
-        exchange.sendResponseHeaders(200, body.length);
-        exchange.getResponseBody().write(body);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    epr = OnePatientEpr.start(4, exchange -> {
+      reachedEpr.countDown();
+      Thread.sleep(delay.toMillis());
     });
-    epr.setExecutor(Executors.newFixedThreadPool(4));
-    epr.start();
     int port = freePort();
     Path config = Files.writeString(dir.resolve("fhirwall.yaml"), """
         listen: 127.0.0.1:%d
@@ -88,7 +74,7 @@ class ServeSignalsIT {
         audit: {file: %s}
         admin: {listen: 127.0.0.1:0}
         limits: {shutdown-grace: 20s}
-        """.formatted(port, epr.getAddress().getPort(), issuer.issuer(), ItEnvironment.policies(),
+        """.formatted(port, epr.port(), issuer.issuer(), ItEnvironment.policies(),
         dir.resolve("audit.jsonl")), UTF_8);
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-jar", PRODUCT_JAR.toString(), "serve", "--config", config.toString()));

@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -44,7 +43,7 @@ class TlsIT {
   @TempDir Path dir;
   static DemoIssuer issuer;
   Fhirwall fhirwall;
-  HttpsServer epr;
+  OnePatientEpr epr;
 
   @BeforeAll
   static void startIssuer() {
@@ -62,7 +61,7 @@ class TlsIT {
       fhirwall.close();
     }
     if (epr != null) {
-      epr.stop(0);
+      epr.close();
     }
   }
 
@@ -70,8 +69,8 @@ class TlsIT {
   URI startEpr(TestCertificates hospital) throws Exception {
     TestCertificates.Identity server = hospital.issue("epr", true);
     SSLContext ctx = hospital.sslContext(server);
-    epr = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-    epr.setHttpsConfigurator(new HttpsConfigurator(ctx) {
+    HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    https.setHttpsConfigurator(new HttpsConfigurator(ctx) {
       @Override
       public void configure(HttpsParameters params) {
         SSLParameters p = ctx.getDefaultSSLParameters();
@@ -79,17 +78,8 @@ class TlsIT {
         params.setSSLParameters(p);
       }
     });
-    epr.createContext("/fhir", exchange -> {
-      try (exchange) {
-        byte[] body = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}".getBytes(UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
-        exchange.sendResponseHeaders(200, body.length);
-        exchange.getResponseBody().write(body);
-      }
-    });
-    epr.setExecutor(Executors.newFixedThreadPool(2));
-    epr.start();
-    return URI.create("https://127.0.0.1:" + epr.getAddress().getPort() + "/fhir");
+    epr = OnePatientEpr.start(https, 2);
+    return URI.create(epr.base());
   }
 
   Fhirwall start(String yaml) throws Exception {

@@ -4,11 +4,9 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -42,7 +40,7 @@ class UpstreamFailureIT {
   @TempDir Path dir;
   static DemoIssuer issuer;
   Fhirwall fhirwall;
-  HttpServer slowEpr;
+  OnePatientEpr slowEpr;
   RawEpr raw;
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -62,10 +60,7 @@ class UpstreamFailureIT {
       fhirwall.close();
     }
     if (slowEpr != null) {
-      slowEpr.stop(0);
-      if (slowEpr.getExecutor() instanceof java.util.concurrent.ExecutorService pool) {
-        pool.shutdownNow();
-      }
+      slowEpr.close();
     }
     if (raw != null) {
       try {
@@ -128,25 +123,12 @@ class UpstreamFailureIT {
 
   @Test
   void aPrincipalWhoseRequestsMakeTheEprFailIsThrottledBeforeTheBreakerOpensForEveryone() throws Exception {
-    slowEpr = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-    slowEpr.createContext("/", exchange -> {
-      try (exchange) {
-        if (exchange.getRequestURI().getPath().contains("Observation")) {
-          Thread.sleep(2500); // an expensive query: longer than fhirwall's 1 s response timeout
-        }
-        byte[] body = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}".getBytes(UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
-        exchange.sendResponseHeaders(200, body.length);
-        exchange.getResponseBody().write(body);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (java.io.IOException e) {
-        // fhirwall gave up on the slow answer and closed the connection
+    slowEpr = OnePatientEpr.start(8, exchange -> {
+      if (exchange.getRequestURI().getPath().contains("Observation")) {
+        Thread.sleep(2500); // an expensive query: longer than fhirwall's 1 s response timeout
       }
     });
-    slowEpr.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(8));
-    slowEpr.start();
-    String base = startWithBreaker("http://127.0.0.1:" + slowEpr.getAddress().getPort() + "/fhir");
+    String base = startWithBreaker(slowEpr.base());
     String attacker = token("sub-attacker");
     String clinician = token("sub-clinician");
     for (int i = 0; i < 6; i++) {
@@ -206,18 +188,8 @@ class UpstreamFailureIT {
 
   @Test
   void anEprThatDoesNotAnswerInTimeGives504() throws Exception {
-    slowEpr = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-    slowEpr.createContext("/", exchange -> {
-      try (exchange) {
-        Thread.sleep(3000);
-        exchange.sendResponseHeaders(200, -1);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    slowEpr.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
-    slowEpr.start();
-    String base = start("http://127.0.0.1:" + slowEpr.getAddress().getPort() + "/fhir", "");
+    slowEpr = OnePatientEpr.start(4, exchange -> Thread.sleep(3000));
+    String base = start(slowEpr.base(), "");
     // the EPR would answer 200 after 3 s; a 504 shows fhirwall gave up at its 1 s response timeout
     HttpResponse<String> r = get(base + "/Patient/p1");
     assertThat(r.statusCode()).isEqualTo(504);
