@@ -12,6 +12,8 @@
 #                                  of the whole machine), AUDIT[KEY] (ticks of the first PID's audit writer
 #                                  thread, fhirwall-audit; per_thousand TICKS REQS gives
 #                                  CPU seconds per 1,000 requests)
+#                                  GC[KEY]: the first PID's garbage collections during the measurement, when it
+#                                  is a JVM: "pauses milliseconds" (jstat: young + full collections, their time)
 #   ms LATENCY                     wrk's latency (1.23ms, 850.00us, 1.02s) in milliseconds
 #   jit_warm_up BASE PATH...       $JIT_WARMUP (default 20s) of wrk at 50 connections on each path: a JVM
 #                                  compiles its hot code in its first seconds; a fresh process measured
@@ -128,6 +130,10 @@ thread_ticks() { # pid thread-name → user + system clock ticks of that process
   done
   echo "$t"
 }
+gc_totals() { # java pid → "collections milliseconds" so far (jstat -gc: young + full, and their pause time)
+  jstat -gc "$1" 2>/dev/null | awk 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i}
+    NR == 2 {printf "%d %.0f\n", $c["YGC"] + $c["FGC"], ($c["YGCT"] + $c["FGCT"]) * 1000}'
+}
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; } # busy clock ticks, all cores
 nginx_workers() { pgrep -P "$(cat "$work/nginx-$1.pid")" | tr '\n' ' '; } # name → the pids of its workers
 per_thousand() { # clock ticks, requests → CPU seconds per 1,000 requests
@@ -140,12 +146,13 @@ jit_warm_up() { # base path...
     wrk -t2 -c50 -d"${JIT_WARMUP:-20s}" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
   done
 }
-declare -A RPS P50 P99 NON2XX REQS CPU MACHINE AUDIT
+declare -A RPS P50 P99 NON2XX REQS CPU MACHINE AUDIT GC
 measure() { # key base path conns ["pid..." whose CPU is counted]
   local key=$1 base=$2 path=$3 conns=$4 pid=${5:-} threads=$(( $4 < 2 ? 1 : 2 ))
   wrk -t"$threads" -c"$conns" -d"$WARMUP" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
   local out before=0 after=0
-  local audit_before=0 machine_before
+  local audit_before=0 machine_before gc_before=""
+  [ -n "$pid" ] && [ "$(cat "/proc/${pid%% *}/comm" 2>/dev/null)" = java ] && gc_before=$(gc_totals "${pid%% *}")
   # shellcheck disable=SC2086
   [ -n "$pid" ] && before=$(cpu_ticks $pid) && audit_before=$(thread_ticks "${pid%% *}" fhirwall-audit)
   machine_before=$(machine_ticks)
@@ -161,6 +168,12 @@ measure() { # key base path conns ["pid..." whose CPU is counted]
   NON2XX[$key]=$(echo "$out" | awk '/Non-2xx or 3xx responses/ {print $5}')
   NON2XX[$key]=${NON2XX[$key]:-0}
   CPU[$key]=$(( after - before ))
+  GC[$key]=""
+  if [ -n "$gc_before" ]; then
+    local gc_after
+    gc_after=$(gc_totals "${pid%% *}")
+    GC[$key]=$(awk -v b="$gc_before" -v a="$gc_after" 'BEGIN {split(b, x, " "); split(a, y, " "); print y[1] - x[1], y[2] - x[2]}')
+  fi
 }
 ms() { # wrk latency (1.23ms, 850.00us, 1.02s) → milliseconds
   echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; printf "%.3f", v}'

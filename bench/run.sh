@@ -61,9 +61,10 @@ table() { # title direct-base nginx-base nginx-name read-path search-path
       f="$title-$shape-$conns-fhirwall"; d="$title-$shape-$conns-direct"; n="$title-$shape-$conns-nginx"
       python3 - "$shape" "$conns" "${RPS[$f]}" "${RPS[$d]}" "${RPS[$n]}" "$(ms "${P50[$f]}")" "$(ms "${P50[$d]}")" \
         "$(ms "${P99[$f]}")" "$(ms "${P99[$n]}")" "$(per_thousand "${CPU[$f]}" "${REQS[$f]}")" \
-        "$(per_thousand "${CPU[$n]}" "${REQS[$n]}")" "${AUDIT[$f]}" "${CPU[$f]}" "${MACHINE[$f]}" <<'PY'
+        "$(per_thousand "${CPU[$n]}" "${REQS[$n]}")" "${AUDIT[$f]}" "${CPU[$f]}" "${MACHINE[$f]}" "${GC[$f]:-0 0}" \
+        "$DURATION" "${REQS[$f]}" <<'PY'
 import sys
-shape, conns, f, d, n, f50, d50, f99, n99, fcpu, ncpu, audit, fticks, machine = sys.argv[1:]
+shape, conns, f, d, n, f50, d50, f99, n99, fcpu, ncpu, audit, fticks, machine, gc, duration, reqs = sys.argv[1:]
 f, d, n, f50, d50, f99, n99, fcpu, ncpu, audit, fticks, machine = map(
     float, (f, d, n, f50, d50, f99, n99, fcpu, ncpu, audit, fticks, machine))
 cpu = f"  CPU per request fhirwall/nginx {fcpu/ncpu:4.1f}x" if ncpu > 0 else ""
@@ -71,6 +72,11 @@ print(f"  {shape:6} c={conns:>2}: fhirwall/nginx {f/n:5.2f}x  fhirwall/direct {f
       f"p50 {f50-d50:+.3f} ms over direct  p99 {f99-n99:+.3f} ms vs nginx{cpu}")
 if fticks > 0 and machine > 0:
     print(f"             audit writer thread: {100*audit/fticks:4.1f} % of fhirwall's CPU, {100*audit/machine:4.1f} % of the machine's")
+pauses, paused = map(int, gc.split())
+seconds = float(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}.get(duration[-1], 1) if duration[-1].isalpha() else float(duration)
+if pauses > 0:
+    print(f"             GC: {pauses} pauses, {paused} ms in all ({100 * paused / 1000 / seconds:.1f} % of the run, "
+          f"{paused / pauses:.1f} ms each on average, one per {float(reqs) / pauses:,.0f} requests)")
 PY
     done
   done
