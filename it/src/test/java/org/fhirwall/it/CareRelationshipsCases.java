@@ -80,17 +80,23 @@ abstract class CareRelationshipsCases {
   void aRelationshipWrittenThroughFhirwallIsAuditedAndExplainsNobodyBeforeTheWriteDelay() throws Exception {
     try (ItEnvironment strict = it().anotherFhirwall(Clock.systemUTC(), "relationships:\n  write-delay: 1h\n")) {
       String stranger = strangers().get(10);
+      String writer = token(strict, "writer");
+      // the writer's session has learned its relationships before it writes (as at any write but a session's first),
+      // so the EPR has answered the lookup's searches once before the Encounter exists
+      HttpResponse<String> before = strict.get("Patient/" + strangers().get(11), writer);
+      assertThat(before.statusCode()).as(before.body()).isEqualTo(200);
+      assertThat(careOf(strict, before, "Patient/" + strangers().get(11))).isEqualTo("unexplained");
       String encounter = "{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"class\":{\"system\":"
           + "\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"IMP\"},\"subject\":{\"reference\":\"Patient/"
           + stranger + "\"},\"participant\":[{\"individual\":{\"reference\":\"" + practitioner() + "\"}}]}";
       HttpResponse<String> created = strict.send(HttpRequest.newBuilder(strict.uri("Encounter"))
-          .header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(encounter)),
-          token(strict, "writer"));
+          .header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(encounter)), writer);
       assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
       String change = strict.awaitAuditLine("relationship-change");
       assertThat(change).contains("create Encounter/").contains("write-delay");
 
-      // a session whose relationships are learned after the write: the new encounter is found, and does not count yet
+      // a session whose relationships are learned after the write: the new encounter is found (not hidden by an answer
+      // the EPR kept from the writer's lookup), and does not count yet
       HttpResponse<String> read = strict.get("Patient/" + stranger, token(strict, "reader"));
       assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
       assertThat(careOf(strict, read, "Patient/" + stranger)).isEqualTo("unexplained");

@@ -20,10 +20,17 @@ import org.fhirwall.upstream.UpstreamResult;
  * pooled client, breaker and bulkhead as clients' requests, on one of the worker loops, with
  * fhirwall's credentials only ({@code upstream.headers}; no client header is ever copied). A
  * target is relative to the EPR's base, or an absolute link under it (a search's {@code next}
- * page); a link anywhere else is refused, never followed. The body is copied off the buffer,
- * which is released here. Thread-safe.
+ * page); a link anywhere else is refused, never followed. Every read says
+ * {@code Cache-Control: no-cache}: an EPR may answer a search it has been asked in the last
+ * moments with the matches it kept then (HAPI FHIR's JPA server does, for 60 s by default), which
+ * hides a relationship written since from every principal whose relationships are learned
+ * meanwhile. The body is copied off the buffer, which is released here. Thread-safe.
  */
 final class EprReads implements EprReader {
+  /** Fresh answers only, never a search result the EPR (or a cache before it) kept from an earlier ask. */
+  static final List<Map.Entry<String, String>> HEADERS = List.of(Map.entry("X-Request-Id", "fhirwall-care"),
+      Map.entry("Cache-Control", "no-cache"));
+
   private final Upstream upstream;
   private final EventLoopGroup loops;
   private final String base;
@@ -48,8 +55,7 @@ final class EprReads implements EprReader {
     }
     CompletableFuture<Answer> answer = new CompletableFuture<>();
     EventLoop loop = loops.next();
-    UpstreamRequest request = new UpstreamRequest("GET", relative, List.of(Map.entry("X-Request-Id", "fhirwall-care")),
-        new byte[0]);
+    UpstreamRequest request = new UpstreamRequest("GET", relative, HEADERS, new byte[0]);
     loop.execute(() -> upstream.send(loop, request).addListener(f -> {
       UpstreamResult r = (UpstreamResult) f.getNow();
       if (r instanceof UpstreamResult.Response response) {
