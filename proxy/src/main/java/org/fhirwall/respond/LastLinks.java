@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.fhirwall.inspect.Inspection;
 import org.fhirwall.inspect.UrlOccurrence;
 
 /**
@@ -20,9 +19,9 @@ final class LastLinks {
 
   private LastLinks() {}
 
-  /** Whether the answer has a {@code last} link anywhere. */
-  static boolean any(Inspection.Read read) {
-    for (UrlOccurrence u : read.urls()) {
+  /** Whether an answer whose URLs are {@code urls} has a {@code last} link anywhere. */
+  static boolean any(List<UrlOccurrence> urls) {
+    for (UrlOccurrence u : urls) {
       if ("last".equals(u.linkRelation())) {
         return true;
       }

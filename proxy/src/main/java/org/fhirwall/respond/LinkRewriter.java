@@ -70,7 +70,9 @@ final class LinkRewriter {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
     List<JsonSplicer.Swap> swaps = new ArrayList<>();
     byte[] json = read.json();
-    int padTo = padTo(read, page);
+    // each occurrence made (and its value decoded) once, not once per pass below
+    List<UrlOccurrence> urls = List.copyOf(read.urls());
+    int padTo = padTo(urls, page);
     for (FullPages.Searchset s : searchsets) {
       FullPages.Insertion next = s.next();
       if (next != null) {
@@ -82,11 +84,11 @@ final class LinkRewriter {
         swaps.add(new JsonSplicer.Swap(next.at(), next.at(), next.bytes(publicBase + "?_fwpage=" + token + page.clientQuery())));
       }
     }
-    boolean dropsLast = LastLinks.any(read);
+    boolean dropsLast = LastLinks.any(urls);
     if (dropsLast) {
       swaps.addAll(LastLinks.cuts(json));
     }
-    for (UrlOccurrence u : read.urls()) {
+    for (UrlOccurrence u : urls) {
       if (dropsLast && "last".equals(u.linkRelation())) {
         continue; // inside a link that is cut
       }
@@ -114,9 +116,9 @@ final class LinkRewriter {
   }
 
   /** The longest page target among the answer's Bundle links (what its tokens are padded to), in bytes. */
-  private int padTo(Inspection.Read read, PageContext page) {
+  private int padTo(List<UrlOccurrence> urls, PageContext page) {
     int longest = 0;
-    for (UrlOccurrence u : read.urls()) {
+    for (UrlOccurrence u : urls) {
       String relative = u.isBundleLink() ? relativeToBase(u.value()) : null;
       if (relative != null) {
         longest = Math.max(longest, relative.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
