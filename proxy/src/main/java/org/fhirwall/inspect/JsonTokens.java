@@ -471,12 +471,17 @@ final class JsonTokens {
   /**
    * The bytes of {@code word} that end a run of plain string content (a quote, a backslash, a
    * control character, a byte above 0x7F), each marked by its high bit. Only the lowest mark is
-   * exact (a borrow may mark bytes above it), which is the only one read.
+   * exact (a borrow may mark bytes above it), which is the only one read; 0 when the word has none.
+   * Below the lowest stop byte nothing borrows and every byte is a plain ASCII byte, which none of
+   * the four terms marks; the stop byte itself is marked by its own term (a quote or backslash
+   * byte minus one, a control byte minus a space, a byte above 0x7F as it is). So the usual
+   * {@code & ~x} of a zero-byte test is not needed: a byte above 0x7F, which it would leave out of
+   * the quote and backslash terms, is marked anyway.
    */
   static long stops(long word) {
     long quote = word ^ QUOTES;
     long backslash = word ^ BACKSLASHES;
-    return ((quote - ONES) & ~quote | (backslash - ONES) & ~backslash | (word - SPACES) | word) & HIGHS;
+    return ((quote - ONES) | (backslash - ONES) | (word - SPACES) | word) & HIGHS;
   }
 
   /** An escape, a multi-byte UTF-8 sequence or a control character at {@code k}; returns the offset past it. */

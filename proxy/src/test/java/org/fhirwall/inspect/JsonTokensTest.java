@@ -103,6 +103,39 @@ class JsonTokensTest {
   }
 
   @Test
+  void theLowestStopOfAWordIsItsFirstQuoteBackslashControlOrNonAsciiByte() {
+    // JsonTokens.stops marks the bytes that end plain string content; only its lowest mark is read.
+    // Every byte value at every offset, over plain bytes below it and any bytes above it.
+    Random random = new Random(5);
+    for (int at = 0; at < 8; at++) {
+      for (int value = 0; value < 256; value++) {
+        for (int round = 0; round < 40; round++) {
+          byte[] bytes = new byte[8];
+          for (int k = 0; k < 8; k++) {
+            bytes[k] = (byte) (k < at ? 0x20 + random.nextInt(0x60) : random.nextInt(256));
+            if (k < at && (bytes[k] == '"' || bytes[k] == '\\')) {
+              bytes[k] = 'a';
+            }
+          }
+          bytes[at] = (byte) value;
+          long word = (long) JsonTokens.LONGS.get(bytes, 0);
+          int first = 8;
+          for (int k = 0; k < 8; k++) {
+            int c = bytes[k] & 0xFF;
+            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
+              first = k;
+              break;
+            }
+          }
+          long stops = JsonTokens.stops(word);
+          assertThat(stops == 0 ? 8 : Long.numberOfTrailingZeros(stops) >>> 3).as("%016x", word).isEqualTo(first);
+          assertThat(stops == 0 || (Long.numberOfTrailingZeros(stops) & 7) == 7).as("%016x: a high bit", word).isTrue();
+        }
+      }
+    }
+  }
+
+  @Test
   void everyNameIsCodedFromItsWordsWhateverItsLengthAndWhereverItEnds() {
     // A plain name of up to sixteen bytes is coded from the two words read to find its end; any other
     // name (longer, escaped, non-ASCII, malformed, near the body's end) is read on. Keys of 1 to 20
