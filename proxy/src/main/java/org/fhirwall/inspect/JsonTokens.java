@@ -79,12 +79,6 @@ final class JsonTokens {
   int nameEnd = -1;
   int nameFlags;
   /**
-   * The name's first bytes, at most eight, as one little-endian long (zero above a shorter name's
-   * bytes), when {@link #name} read them as a word; -1 when it did not (near the end of the body).
-   * Meaningful only when {@link #nameFlags} is 0.
-   */
-  long nameFirst = -1;
-  /**
    * The code of a plain name (no escape, ASCII) by the {@code names} given at construction, 0 when
    * it has none (or no names were given); -1 for a name with an escape or a byte above 0x7F.
    */
@@ -136,7 +130,6 @@ final class JsonTokens {
     nameStart = -1;
     nameEnd = -1;
     nameFlags = 0;
-    nameFirst = -1;
     nameCode = 0;
   }
 
@@ -346,44 +339,57 @@ final class JsonTokens {
 
   /**
    * Scans a member name whose opening quote is at {@code i}; returns the offset past its closing
-   * quote. The name's first word, read to find its end, is kept in {@link #nameFirst} for the
-   * member lookup (a name that ends in that word ends there: no call to {@link #stringEnd}).
+   * quote. A plain name of at most sixteen bytes (most of a FHIR body's: {@code resourceType},
+   * {@code identifier} and {@code reference} among them) ends within the two words read to find its
+   * end, and is coded from them ({@link NameTable#code(long, long, byte[], int, int)}); any other
+   * name is read on by {@link #otherName}. Small enough to be inlined into {@link #next}.
    */
   private int name(int i) throws UnreadableException {
     byte[] bytes = b;
     int from = i + 1;
-    int k;
-    int f;
-    long first = -1;
-    if (from <= bytes.length - 8) {
-      long word = (long) LONGS.get(bytes, from);
-      long stops = stops(word);
-      int q = from + (Long.numberOfTrailingZeros(stops) >>> 3);
-      if (stops == 0) {
-        first = word;
-        k = stringEnd(from + 8);
-        f = scannedFlags;
-      } else if (bytes[q] == '"') {
-        first = word & ~(-1L << ((q - from) << 3)); // the name's bytes only (at most seven), zero above
-        k = q;
-        f = 0;
-      } else {
-        k = stringEnd(from);
-        f = scannedFlags;
-      }
-    } else {
-      k = stringEnd(from);
-      f = scannedFlags;
+    if (from > bytes.length - 16) {
+      return otherName(from, from); // near the end of the body
     }
+    long word = (long) LONGS.get(bytes, from);
+    long stops = stops(word);
+    if (stops != 0) {
+      int q = from + (Long.numberOfTrailingZeros(stops) >>> 3);
+      if (bytes[q] == '"') {
+        return plainName(from, q, word & ~(-1L << ((q - from) << 3)), 0L); // the name's bytes only, zero above
+      }
+      return otherName(from, q);
+    }
+    long next = (long) LONGS.get(bytes, from + 8);
+    long nextStops = stops(next);
+    int q = from + 8 + (Long.numberOfTrailingZeros(nextStops) >>> 3);
+    if (nextStops != 0 && bytes[q] == '"') {
+      return plainName(from, q, word, next & ~(-1L << ((q - from - 8) << 3)));
+    }
+    return otherName(from, q);
+  }
+
+  /** A name of plain ASCII bytes {@code from..k} (at most sixteen), whose words are {@code first} and {@code second}. */
+  private int plainName(int from, int k, long first, long second) {
+    nameStart = from;
+    nameEnd = k;
+    nameFlags = 0;
+    NameTable table = names;
+    nameCode = table == null ? 0 : table.code(first, second, b, from, k - from);
+    return k + 1;
+  }
+
+  /**
+   * A name longer than sixteen bytes, or with an escape or a byte above 0x7F, or near the end of the
+   * body, whose bytes {@code from..plainTo} are known to be plain: read on from {@code plainTo}.
+   */
+  private int otherName(int from, int plainTo) throws UnreadableException {
+    int k = stringEnd(plainTo);
+    int f = scannedFlags;
     nameStart = from;
     nameEnd = k;
     nameFlags = f;
-    nameFirst = first;
     NameTable table = names;
-    nameCode = table == null ? 0
-        : f != 0 ? -1
-        : first >= 0 ? table.code(first, bytes, from, k - from)
-        : table.code(bytes, from, k - from);
+    nameCode = table == null ? 0 : f != 0 ? -1 : table.code(b, from, k - from);
     // Escapes only shorten a name: decode it only when its raw form is over the limit.
     if (k - from > MAX_NAME_LENGTH
         && ((f & ESCAPED) == 0 || JsonText.decode(b, from, k).getBytes(StandardCharsets.UTF_8).length > MAX_NAME_LENGTH)) {
@@ -465,12 +471,17 @@ final class JsonTokens {
   /**
    * The bytes of {@code word} that end a run of plain string content (a quote, a backslash, a
    * control character, a byte above 0x7F), each marked by its high bit. Only the lowest mark is
-   * exact (a borrow may mark bytes above it), which is the only one read.
+   * exact (a borrow may mark bytes above it), which is the only one read; 0 when the word has none.
+   * Below the lowest stop byte nothing borrows and every byte is a plain ASCII byte, which none of
+   * the four terms marks; the stop byte itself is marked by its own term (a quote or backslash
+   * byte minus one, a control byte minus a space, a byte above 0x7F as it is). So the usual
+   * {@code & ~x} of a zero-byte test is not needed: a byte above 0x7F, which it would leave out of
+   * the quote and backslash terms, is marked anyway.
    */
   static long stops(long word) {
     long quote = word ^ QUOTES;
     long backslash = word ^ BACKSLASHES;
-    return ((quote - ONES) & ~quote | (backslash - ONES) & ~backslash | (word - SPACES) | word) & HIGHS;
+    return ((quote - ONES) | (backslash - ONES) | (word - SPACES) | word) & HIGHS;
   }
 
   /** An escape, a multi-byte UTF-8 sequence or a control character at {@code k}; returns the offset past it. */

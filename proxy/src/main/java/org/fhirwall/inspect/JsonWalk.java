@@ -55,6 +55,7 @@ final class JsonWalk {
   /** The model's member names and its shortest base, read for every member. */
   private final NameTable members;
   private final int shortestBase;
+  private final int maxDepth;
   /** Reads reference strings, counting into {@link #patients}. */
   private final PatientReferences references;
   /** Codes member names by {@link #members}; spares the walk the values it does nothing with (see {@link #JsonWalk}). */
@@ -94,6 +95,7 @@ final class JsonWalk {
     this.model = model;
     this.members = model.members;
     this.shortestBase = model.shortestBase;
+    this.maxDepth = model.maxDepth;
     // Quiet (not returned): a scalar, or a string too short to start with an upstream base, in an
     // array or under a name that is not one of the members the walk acts on: string and scalar
     // would only look such a value's name up to find it has no member code, and check its length.
@@ -167,8 +169,8 @@ final class JsonWalk {
     int token;
     while ((token = t.next()) != JsonTokens.END) {
       switch (token) {
-        case JsonTokens.START_OBJECT -> push(t, false);
-        case JsonTokens.START_ARRAY -> push(t, true);
+        case JsonTokens.START_OBJECT -> pushObject(t);
+        case JsonTokens.START_ARRAY -> pushArray(t);
         case JsonTokens.END_OBJECT -> endObject(t);
         case JsonTokens.END_ARRAY -> depth--;
         case JsonTokens.STRING -> string(t);
@@ -186,41 +188,31 @@ final class JsonWalk {
 
   // ---- structure
 
-  private void push(JsonTokens t, boolean array) throws UnreadableException {
-    if (depth + 2 > model.maxDepth) {
-      throw new UnreadableException("JSON nesting deeper than " + model.maxDepth);
-    }
-    WalkFrame parent = depth >= 0 ? frames[depth] : null;
-    depth++;
-    if (depth == frames.length) {
-      frames = Arrays.copyOf(frames, depth * 2);
-      for (int i = depth; i < frames.length; i++) {
-        frames[i] = new WalkFrame();
-      }
-    }
-    WalkFrame f = frames[depth];
-    if (array) {
-      // An array frame is read for its name only (and its flag): the rest may hold an older object's state.
-      f.array = true;
+  // Objects and arrays open apart, each small enough for the compiler to inline into walk's loop.
+
+  private void pushArray(JsonTokens t) throws UnreadableException {
+    WalkFrame f = deeper();
+    // An array frame is read for its name only (and its flag): the rest may hold an older object's state.
+    f.array = true;
+    f.start = -1;
+    f.candidateMark = unresolved.mark();
+    if (depth > 0 && !frames[depth - 1].array) {
+      named(f, t);
+    } else {
       f.nameStart = -1;
       f.nameCode = 0;
-    } else {
-      f.reset();
     }
-    f.start = array ? -1 : t.start;
+  }
+
+  private void pushObject(JsonTokens t) throws UnreadableException {
+    WalkFrame f = deeper();
+    f.reset();
+    f.start = t.start;
     f.candidateMark = unresolved.mark();
-    if (parent == null) {
+    if (depth == 0) {
       return;
     }
-    if (!parent.array) {
-      f.nameStart = t.nameStart;
-      f.nameEnd = t.nameEnd;
-      f.nameFlags = t.nameFlags;
-      f.nameCode = memberCode(t);
-    }
-    if (array) {
-      return;
-    }
+    WalkFrame parent = frames[depth - 1];
     int leaf;
     if (parent.array) {
       leaf = parent.nameCode; // an item of the array: the array's name is its own
@@ -231,6 +223,7 @@ final class JsonWalk {
         default -> { }
       }
     } else {
+      named(f, t);
       leaf = f.nameCode;
       if (parent.entryItem) {
         f.entryResponse = (leaf & WalkModel.MEMBER) == WalkModel.RESPONSE;
@@ -238,6 +231,33 @@ final class JsonWalk {
       }
     }
     f.ownerLeaf = (leaf & WalkModel.OWNER_LEAF) != 0;
+  }
+
+  /** The frame of a container about to open, one level deeper (refused past the model's depth). */
+  private WalkFrame deeper() throws UnreadableException {
+    if (depth + 2 > maxDepth) {
+      throw new UnreadableException("JSON nesting deeper than " + maxDepth);
+    }
+    depth++;
+    if (depth == frames.length) {
+      growFrames();
+    }
+    return frames[depth];
+  }
+
+  private void growFrames() {
+    frames = Arrays.copyOf(frames, depth * 2);
+    for (int i = depth; i < frames.length; i++) {
+      frames[i] = new WalkFrame();
+    }
+  }
+
+  /** Gives {@code f}, which stands in an object, the current member name. */
+  private void named(WalkFrame f, JsonTokens t) {
+    f.nameStart = t.nameStart;
+    f.nameEnd = t.nameEnd;
+    f.nameFlags = t.nameFlags;
+    f.nameCode = memberCode(t);
   }
 
   /** The {@link WalkModel#members} code of the current member name (0 for none). */

@@ -13,8 +13,9 @@ import org.jspecify.annotations.Nullable;
  * bytes read as two longs (the rest, rare, byte by byte), and hashed from its length and first
  * eight bytes: no pass over the name's bytes one by one. Open addressing on a power-of-two table
  * at most a quarter full. Keys are printable ASCII (their bytes are their chars). A name of at most
- * eight bytes whose word the caller has read already ({@link #code(long, byte[], int, int)}, the
- * walk's member names) is looked up in a second table, without collisions, where one slot tells. Thread-safe.
+ * sixteen bytes whose words the caller has read already ({@link #code(long, long, byte[], int, int)}:
+ * the walk's member names) is looked up in a second table, without collisions, where one slot tells.
+ * Thread-safe.
  */
 final class NameTable {
   private final String[] keys;
@@ -26,11 +27,13 @@ final class NameTable {
   private final int shift;
   private final int mask;
   /**
-   * The keys of at most eight bytes, by their bytes as one little-endian long (zero above them: a
-   * key's word is the key), in a table without collisions: slot {@code (word * shortMultiplier) >>> shortShift}
-   * holds the only key that can be there. {@code shortWords} null when no such table was found.
+   * The keys of at most sixteen bytes, by their bytes as two little-endian longs (zero above them:
+   * a key's two words are the key, for no key holds a zero byte), in a table without collisions: slot
+   * {@code ((first + second * SECOND) * shortMultiplier) >>> shortShift} holds the only key that can be
+   * there. {@code shortWords} null when no such table was found.
    */
   private final long @Nullable [] shortWords;
+  private final long[] shortSeconds;
   private final int[] shortCodes;
   private final long shortMultiplier;
   private final int shortShift;
@@ -81,18 +84,30 @@ final class NameTable {
     }
     ShortKeys small = ShortKeys.of(entries); // after the keys were checked (printable ASCII: a word is never 0)
     shortWords = small == null ? null : small.words();
+    shortSeconds = small == null ? new long[0] : small.seconds();
     shortCodes = small == null ? new int[0] : small.codes();
     shortMultiplier = small == null ? 0 : small.multiplier();
     shortShift = small == null ? 0 : small.shift();
   }
 
+  /** The longest key the table without collisions holds: two words. */
+  static final int SHORT = 16;
+  /** Mixes a short key's second word into its first before the slot's multiply. */
+  private static final long SECOND = 0xC2B2AE3D27D4EB4FL;
+
   /** A table of the short keys without collisions, tried with a few multipliers and sizes. */
-  private record ShortKeys(long[] words, int[] codes, long multiplier, int shift) {
+  private record ShortKeys(long[] words, long[] seconds, int[] codes, long multiplier, int shift) {
     static @Nullable ShortKeys of(Map<String, Integer> entries) {
-      long[] multipliers = {0x9E3779B97F4A7C15L, 0xC2B2AE3D27D4EB4FL, 0x165667B19E3779F9L, 0xD6E8FEB86659FD93L};
+      // Fixed multipliers (odd, from a fixed seed): the same table for the same keys, run after run.
+      java.util.SplittableRandom random = new java.util.SplittableRandom(0x5EEDL);
+      long[] multipliers = new long[16];
+      multipliers[0] = 0x9E3779B97F4A7C15L;
+      for (int m = 1; m < multipliers.length; m++) {
+        multipliers[m] = random.nextLong() | 1L;
+      }
       for (int bits = 6; bits <= 12; bits++) {
         for (long m : multipliers) {
-          ShortKeys table = new ShortKeys(new long[1 << bits], new int[1 << bits], m, 64 - bits);
+          ShortKeys table = new ShortKeys(new long[1 << bits], new long[1 << bits], new int[1 << bits], m, 64 - bits);
           if (table.fill(entries)) {
             return table;
           }
@@ -104,18 +119,24 @@ final class NameTable {
     private boolean fill(Map<String, Integer> entries) {
       for (Map.Entry<String, Integer> e : entries.entrySet()) {
         byte[] bytes = e.getKey().getBytes(StandardCharsets.US_ASCII);
-        if (bytes.length > 8) {
+        if (bytes.length > SHORT) {
           continue;
         }
-        long word = word(bytes, 0, bytes.length);
-        int slot = (int) ((word * multiplier) >>> shift);
+        long first = word(bytes, 0, Math.min(bytes.length, 8));
+        long second = bytes.length > 8 ? word(bytes, 8, bytes.length - 8) : 0;
+        int slot = slot(first, second);
         if (words[slot] != 0) {
           return false;
         }
-        words[slot] = word;
+        words[slot] = first;
+        seconds[slot] = second;
         codes[slot] = e.getValue();
       }
       return true;
+    }
+
+    int slot(long first, long second) {
+      return (int) (((first + second * SECOND) * multiplier) >>> shift);
     }
   }
 
@@ -138,15 +159,18 @@ final class NameTable {
   }
 
   /**
-   * The code of the key spelled by the bytes {@code buf[off..off+len)}, whose first {@code min(len, 8)}
-   * bytes the caller has read already as {@code first} (a little-endian long, zero above them); 0 when absent.
+   * The code of the key spelled by the bytes {@code buf[off..off+len)}, none of them 0, whose first
+   * {@code min(len, 8)} bytes the caller has read already as {@code first} and, when it is longer than
+   * eight bytes, its next {@code min(len - 8, 8)} as {@code second} (little-endian longs, zero above
+   * them; {@code second} is 0 for a name of at most eight bytes and is not read for one longer than
+   * {@link #SHORT}); 0 when absent.
    */
-  int code(long first, byte[] buf, int off, int len) {
+  int code(long first, long second, byte[] buf, int off, int len) {
     long[] words = shortWords;
-    if (len <= 8 && words != null) {
-      // A short name is its word: one slot to look at. (An empty name's word, 0, is no key's.)
-      int slot = (int) ((first * shortMultiplier) >>> shortShift);
-      return words[slot] == first ? shortCodes[slot] : 0; // an empty slot's word and code are 0
+    if (len <= SHORT && words != null) {
+      // A short name is its two words: one slot to look at. (An empty name's words, 0 and 0, are no key's.)
+      int slot = (int) (((first + second * SECOND) * shortMultiplier) >>> shortShift);
+      return words[slot] == first && shortSeconds[slot] == second ? shortCodes[slot] : 0; // an empty slot's words and code are 0
     }
     if (len > 0 && len < 64 && ((firsts[len] & (1L << first)) == 0 || (lasts[len] & (1L << buf[off + len - 1])) == 0)) {
       return 0; // as code(buf, off, len): the first byte is the word's lowest (a shift reads its low six bits)

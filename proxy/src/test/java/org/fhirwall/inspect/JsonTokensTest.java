@@ -103,6 +103,96 @@ class JsonTokensTest {
   }
 
   @Test
+  void theLowestStopOfAWordIsItsFirstQuoteBackslashControlOrNonAsciiByte() {
+    // JsonTokens.stops marks the bytes that end plain string content; only its lowest mark is read.
+    // Every byte value at every offset, over plain bytes below it and any bytes above it.
+    Random random = new Random(5);
+    for (int at = 0; at < 8; at++) {
+      for (int value = 0; value < 256; value++) {
+        for (int round = 0; round < 40; round++) {
+          byte[] bytes = new byte[8];
+          for (int k = 0; k < 8; k++) {
+            bytes[k] = (byte) (k < at ? 0x20 + random.nextInt(0x60) : random.nextInt(256));
+            if (k < at && (bytes[k] == '"' || bytes[k] == '\\')) {
+              bytes[k] = 'a';
+            }
+          }
+          bytes[at] = (byte) value;
+          long word = (long) JsonTokens.LONGS.get(bytes, 0);
+          int first = 8;
+          for (int k = 0; k < 8; k++) {
+            int c = bytes[k] & 0xFF;
+            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
+              first = k;
+              break;
+            }
+          }
+          long stops = JsonTokens.stops(word);
+          assertThat(stops == 0 ? 8 : Long.numberOfTrailingZeros(stops) >>> 3).as("%016x", word).isEqualTo(first);
+          assertThat(stops == 0 || (Long.numberOfTrailingZeros(stops) & 7) == 7).as("%016x: a high bit", word).isTrue();
+        }
+      }
+    }
+  }
+
+  @Test
+  void everyNameIsCodedFromItsWordsWhateverItsLengthAndWhereverItEnds() {
+    // A plain name of up to sixteen bytes is coded from the two words read to find its end; any other
+    // name (longer, escaped, non-ASCII, malformed, near the body's end) is read on. Keys of 1 to 20
+    // bytes, the same names changed in one byte (in either word), cut short and made longer, with a
+    // stop byte at every offset, each at the start of a body and near its end: the code is the table's
+    // code of the name's text (-1 for a name that is not plain), and the tokens are the plain tokenizer's.
+    java.util.Map<String, Integer> keys = new java.util.HashMap<>();
+    for (int length = 1; length <= 20; length++) {
+      keys.put("resourceTypeXYZWabcd".substring(0, length), length);
+      keys.put("identifierIdentifie".repeat(2).substring(0, length).toUpperCase(java.util.Locale.ROOT), 100 + length);
+    }
+    NameTable names = new NameTable(keys);
+    List<String> candidates = new ArrayList<>();
+    String[] stops = {"\\n", "\\u0061", "\u00e9", "\u0001", "\\q", "\""};
+    for (String key : keys.keySet()) {
+      candidates.add(key);
+      candidates.add(key + "s");
+      candidates.add(key.substring(0, key.length() - 1));
+      for (int at = 0; at < key.length(); at++) {
+        candidates.add(key.substring(0, at) + "~" + key.substring(at + 1));
+        for (String stop : stops) {
+          candidates.add(key.substring(0, at) + stop + key.substring(at + 1));
+        }
+      }
+    }
+    int coded = 0;
+    for (String name : candidates) {
+      for (String body : new String[] {"{\"" + name + "\":\"v\",\"id\":[1]}", "{\"id\":1,\"" + name + "\":\"x\"}",
+          "{\"" + name + "\":{\"" + name + "\":\"w\"}}", "{\"" + name + "\":"}) {
+        byte[] bytes = body.getBytes(UTF_8);
+        List<String> plain = tokens(bytes, false);
+        JsonTokens t = new JsonTokens(names, 0, 0);
+        t.reset(bytes, false);
+        List<String> seen = new ArrayList<>();
+        try {
+          int token;
+          int lastName = -1;
+          while ((token = t.next()) != JsonTokens.END) {
+            if (token != JsonTokens.END_OBJECT && token != JsonTokens.END_ARRAY && t.nameStart != lastName) {
+              seen.add("name " + t.name());
+              lastName = t.nameStart;
+              int expected = t.nameFlags == 0 ? names.code(t.name()) : -1;
+              assertThat(t.nameCode).as("code of %s in %s", t.name(), body).isEqualTo(expected);
+              coded += expected > 0 ? 1 : 0;
+            }
+            seen.add(token + "@" + t.start);
+          }
+        } catch (UnreadableException e) {
+          seen = null;
+        }
+        assertThat(seen == null).as("refusal of %s", body).isEqualTo(plain == null);
+      }
+    }
+    assertThat(coded).as("names found in the table").isGreaterThan(100);
+  }
+
+  @Test
   void randomDamageIsAcceptedOrRefusedAsJacksonDoes() {
     Random random = new Random(7);
     byte[] alphabet = "{}[]\",:\\/ \t\n\r0123456789-+.eEtrufalsn\u00e9xu".getBytes(UTF_8);

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link NameTable} compares keys as a length and words of eight bytes: every key length around
- * the word sizes is found wherever it stands in a buffer (the end of the buffer included), and a
- * name that differs from a key in any one byte, or in its length, is not.
+ * the word sizes is found wherever it stands in a buffer (the end of the buffer included), from its
+ * bytes and from its words, and a name that differs from a key in any one byte, or in its length, is not.
  */
 class NameTableTest {
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
@@ -31,18 +31,16 @@ class NameTableTest {
           assertThat(table.code(buf, before.length(), key.length())).as("%s in %s", key, new String(buf, UTF_8))
               .isEqualTo(e.getValue());
           assertThat(table.find(buf, before.length(), key.length())).isSameAs(table.key(key));
-          // The same lookup from the name's first word, as JsonTokens reads it.
-          assertThat(table.code(first(buf, before.length(), key.length()), buf, before.length(), key.length()))
-              .isEqualTo(e.getValue());
-          assertThat(table.code(first(buf, before.length(), key.length() - 1), buf, before.length(), key.length() - 1))
-              .isNotEqualTo(e.getValue());
+          // The same lookup from the name's first two words, as JsonTokens reads them.
+          assertThat(words(table, buf, before.length(), key.length())).isEqualTo(e.getValue());
+          assertThat(words(table, buf, before.length(), key.length() - 1)).isNotEqualTo(e.getValue());
           assertThat(table.code(buf, before.length(), key.length() - 1)).as("a prefix of %s", key).isNotEqualTo(e.getValue());
         }
         for (int i = 0; i < key.length(); i++) {
           byte[] buf = (before + key + "\"}").getBytes(UTF_8);
           buf[before.length() + i] = (byte) (buf[before.length() + i] == '~' ? '!' : '~');
           assertThat(table.code(buf, before.length(), key.length())).as("%s changed at %d", key, i).isZero();
-          assertThat(table.code(first(buf, before.length(), key.length()), buf, before.length(), key.length())).isZero();
+          assertThat(words(table, buf, before.length(), key.length())).isZero();
           assertThat(table.find(buf, before.length(), key.length())).isNull();
         }
       }
@@ -57,24 +55,32 @@ class NameTableTest {
   }
 
   @Test
-  void shortNamesAreFoundFromTheirWordWhetherOrNotTheirTableIsFreeOfCollisions() {
+  void shortNamesAreFoundFromTheirWordsWhetherOrNotTheirTableIsFreeOfCollisions() {
     // Few short keys: a table without collisions (one slot per name); thousands: none is found, and
-    // the lookup from the word falls back to the open-addressed table. Both answer alike.
-    for (int count : new int[] {20, 3000}) {
-      Map<String, Integer> entries = new HashMap<>();
-      for (int i = 0; entries.size() < count; i++) {
-        entries.put(Integer.toString(i * 7919, 36), entries.size() + 1); // 1 to 8 bytes
+    // the lookup from the words falls back to the open-addressed table. Both answer alike, for keys
+    // of one word and of two (a key of nine to sixteen bytes shares its first word with others).
+    for (int count : new int[] {20, 60, 3000}) {
+      for (String prefix : new String[] {"", "resource", "identifi"}) {
+        Map<String, Integer> entries = new HashMap<>();
+        entries.put(prefix.isEmpty() ? "x" : prefix, 1); // a one-word key that is the others' first word
+        for (int i = 0; entries.size() < count; i++) {
+          String suffix = Integer.toString(i * 7919, 36); // 1 to 8 bytes
+          entries.put(prefix + suffix, entries.size() + 1);
+        }
+        NameTable table = new NameTable(entries);
+        for (Map.Entry<String, Integer> e : entries.entrySet()) {
+          byte[] buf = ("\"" + e.getKey() + "\":1}").getBytes(UTF_8);
+          int len = e.getKey().length();
+          assertThat(words(table, buf, 1, len)).as(e.getKey()).isEqualTo(e.getValue());
+          byte[] other = ("\"" + e.getKey() + "~\":1}").getBytes(UTF_8);
+          assertThat(words(table, other, 1, len + 1)).as(e.getKey() + "~").isZero();
+          if (len > 1) {
+            assertThat(words(table, buf, 1, len - 1)).as(e.getKey() + " cut").isNotEqualTo(e.getValue());
+          }
+        }
+        byte[] empty = "\"\":1}".getBytes(UTF_8);
+        assertThat(table.code(0L, 0L, empty, 1, 0)).isZero();
       }
-      NameTable table = new NameTable(entries);
-      for (Map.Entry<String, Integer> e : entries.entrySet()) {
-        byte[] buf = ("\"" + e.getKey() + "\":1}").getBytes(UTF_8);
-        int len = e.getKey().length();
-        assertThat(table.code(first(buf, 1, len), buf, 1, len)).as(e.getKey()).isEqualTo(e.getValue());
-        byte[] other = ("\"" + e.getKey() + "~\":1}").getBytes(UTF_8);
-        assertThat(table.code(first(other, 1, len + 1), other, 1, len + 1)).as(e.getKey() + "~").isZero();
-      }
-      byte[] empty = "\"\":1}".getBytes(UTF_8);
-      assertThat(table.code(0L, empty, 1, 0)).isZero();
     }
   }
 
@@ -86,10 +92,15 @@ class NameTableTest {
     return s.toString();
   }
 
-  /** The first {@code min(len, 8)} bytes at {@code off}, little-endian, zero above them. */
-  private static long first(byte[] buf, int off, int len) {
+  /** {@code table}'s code of {@code buf[off..off+len)} from its words, as {@link JsonTokens} reads them. */
+  private static int words(NameTable table, byte[] buf, int off, int len) {
+    return table.code(word(buf, off, Math.min(len, 8)), len > 8 ? word(buf, off + 8, Math.min(len - 8, 8)) : 0L, buf, off, len);
+  }
+
+  /** The {@code len} bytes at {@code off}, little-endian, zero above them. */
+  private static long word(byte[] buf, int off, int len) {
     long word = 0;
-    for (int k = Math.min(len, 8) - 1; k >= 0; k--) {
+    for (int k = len - 1; k >= 0; k--) {
       word = word << 8 | (buf[off + k] & 0xFF);
     }
     return word;
