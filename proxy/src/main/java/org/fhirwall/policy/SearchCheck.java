@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.QueryParam;
+import org.fhirwall.fhir.ReverseChain;
 import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.fhir.ResourceId;
 import org.jspecify.annotations.Nullable;
