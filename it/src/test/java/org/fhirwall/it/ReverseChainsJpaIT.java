@@ -115,4 +115,34 @@ class ReverseChainsJpaIT {
       assertThat(audit(r)).as(chain + ": an empty answer about the patient").contains("\"reference\":\"Patient/" + patient + "\"");
     }
   }
+
+  /**
+   * A reverse chain from a type that holds no patient's records through a patient's records tells about patients it
+   * does not show: {@code Practitioner?_has:Patient:general-practitioner:identifier=<MRN>} answered an MRN's general
+   * practitioner, {@code Practitioner?_has:Encounter:participant:_id=<encounter>} who saw the patient of that encounter,
+   * uncharged. Such a chain must name the patient now (403 {@code search-has} before the EPR otherwise); a reverse chain
+   * in a search of patients (whose answer shows, and charges, them) still works.
+   */
+  @Test
+  void aReverseChainFromRecordsOfNoPatientThroughAPatientsRecordsMustNameThePatient() throws Exception {
+    String gp = "Practitioner?_has:Patient:general-practitioner:identifier=" + enc(mrn);
+    assertThat(JSON.readTree(it.sendDirect(gp).body()).path("total").asInt()).as("HAPI FHIR answers the MRN's GP").isEqualTo(1);
+    refusedBeforeTheEpr(it.get(gp, counted()));
+    refusedBeforeTheEpr(it.get("Practitioner?_has:Encounter:participant:_id=" + encounter, counted()));
+    refusedBeforeTheEpr(it.get("Organization?_has:Patient:organization:_has:Observation:subject:code=urn:sweep10%7Cx",
+        counted()));
+
+    String t = counted();
+    HttpResponse<String> patients = it.get("Patient?identifier=" + enc(mrn) + "&_has:Encounter:subject:_id=" + encounter, t);
+    assertThat(patients.statusCode()).as(patients.body()).isEqualTo(200);
+    assertThat(patients.body()).contains("\"id\":\"" + patient + "\"");
+    assertThat(audit(patients)).contains("\"reference\":\"Patient/" + patient + "\"");
+  }
+
+  void refusedBeforeTheEpr(HttpResponse<String> r) throws Exception {
+    String id = r.headers().firstValue("X-Request-Id").orElseThrow();
+    ItEnvironment.assertOperationOutcome(r, 403);
+    assertThat(log.received(id)).as("the EPR saw " + r.request().uri()).isFalse();
+    assertThat(it.awaitAuditLine(id)).contains("search-has");
+  }
 }

@@ -135,6 +135,22 @@ public final class RequestPatients {
     return !PATIENT.equals(type) && compartment.inCompartment(type);
   }
 
+  /** Whether records of {@code type} are patients or patients' records: Patient, or a type in the Patient compartment. */
+  public boolean holdsPatients(String type) {
+    return PATIENT.equals(type) || compartment.inCompartment(type);
+  }
+
+  /**
+   * Whether every record of {@code type} that {@code p} can select is, or belongs to, a patient {@code p} names:
+   * {@code _id} of Patient by bare ids, or a patient criterion of a type in the compartment ({@link #isCriterion}).
+   */
+  public boolean pinsPatients(String type, QueryParam p) {
+    if (PATIENT.equals(type)) {
+      return p.name().equals("_id") && p.orValues().stream().allMatch(v -> BARE_ID.matcher(v).matches());
+    }
+    return needsCriterion(type) && isCriterion(type, p);
+  }
+
   /** Whether {@code p}, in a search of {@code type}, names only patients. */
   public boolean isCriterion(String type, QueryParam p) {
     if (p.chain() != null || p.name().startsWith("_has:")) {

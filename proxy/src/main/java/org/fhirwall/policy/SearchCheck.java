@@ -228,6 +228,10 @@ final class SearchCheck {
       if (chain == null) {
         return forbid("search-has", "A reverse chain is written _has:Type:reference:parameter");
       }
+      Optional<Violation> behind = patientsBehind(role, types, chain);
+      if (behind.isPresent()) {
+        return behind;
+      }
       // the parameter it ends in selects records of its type: held to the rules as one of that type's own
       return parameter(role, List.of(chain.type()), chain.end(), false);
     }
@@ -246,6 +250,33 @@ final class SearchCheck {
           + ")");
     }
     return orValues(role, p);
+  }
+
+  /**
+   * A reverse chain through patients or their records, in a search of types that hold none
+   * ({@code Practitioner?_has:Patient:general-practitioner:identifier=<MRN>}), answers about patients the answer does not
+   * show, so nobody was charged (adversarial sweep 10): it must be one link that names its patients
+   * ({@code _has:Encounter:participant:patient=Patient/7}, {@code _has:Patient:organization:_id=7}), who are charged. In
+   * a search of patients or their records the answer shows, and charges, whom it matched.
+   */
+  private Optional<Violation> patientsBehind(RolePolicy role, List<String> types, ReverseChain chain) {
+    if (!types.isEmpty() && types.stream().allMatch(criteria::holdsPatients)) {
+      return Optional.empty();
+    }
+    String through = null;
+    for (String t : chain.types()) {
+      if (criteria.holdsPatients(t)) {
+        through = t;
+        break;
+      }
+    }
+    if (through == null || chain.types().size() == 1 && criteria.pinsPatients(through, chain.end())) {
+      return Optional.empty();
+    }
+    String searched = types.isEmpty() ? "every type" : String.join(", ", types);
+    return forbid("search-has", "A reverse chain from " + searched + " through " + through + " records tells about "
+        + "patients the answer does not show: for role " + role.name() + " it must be one link that names them (_has:"
+        + through + ":<reference>:" + (through.equals("Patient") ? "_id=<id>" : "patient=Patient/<id>") + ")");
   }
 
   private static Optional<Violation> orValues(RolePolicy role, QueryParam p) {
