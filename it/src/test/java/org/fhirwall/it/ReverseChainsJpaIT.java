@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.fhirwall.it.jpa.EprRequestLog;
@@ -27,6 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReverseChainsJpaIT {
   static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient DIRECT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   ItEnvironment it;
   EprRequestLog log;
   /** A patient of the EPR with an encounter that names a practitioner; the patient's MRN (system|value). */
@@ -139,10 +144,54 @@ class ReverseChainsJpaIT {
     assertThat(audit(patients)).contains("\"reference\":\"Patient/" + patient + "\"");
   }
 
+  /**
+   * A chain through a patient, in a search of a type that holds no patient's records, told about the patient without
+   * showing them: {@code Slot?schedule.actor:Patient.identifier=<MRN>} answered the MRN's appointment slots (and
+   * {@code ...birthdate=<guess>} a birth date), nobody charged. Refused now (403 {@code search-chains} before the EPR);
+   * a chain in a search of patients' records ({@code Encounter?subject:Patient.identifier=<MRN>}) shows and charges
+   * the patient, as before.
+   */
+  @Test
+  void aChainFromRecordsOfNoPatientThroughAPatientIsRefused() throws Exception {
+    String schedule = createDirect("Schedule", "{\"resourceType\":\"Schedule\",\"active\":true,\"actor\":[{\"reference\":"
+        + "\"Patient/" + patient + "\"}]}");
+    String slot = createDirect("Slot", "{\"resourceType\":\"Slot\",\"schedule\":{\"reference\":\"Schedule/" + schedule
+        + "\"},\"status\":\"free\",\"start\":\"2027-01-04T10:00:00Z\",\"end\":\"2027-01-04T10:30:00Z\"}");
+    try {
+      String slots = "Slot?schedule.actor:Patient.identifier=" + enc(mrn);
+      assertThat(it.sendDirect(slots).body()).as("HAPI FHIR answers the MRN's slots").contains("\"id\":\"" + slot + "\"");
+      refusedBeforeTheEpr(it.get(slots, counted()), "search-chains");
+      HttpResponse<String> encounters = it.get("Encounter?subject:Patient.identifier=" + enc(mrn), counted());
+      assertThat(encounters.statusCode()).as(encounters.body()).isEqualTo(200);
+      assertThat(audit(encounters)).contains("\"reference\":\"Patient/" + patient + "\"");
+    } finally {
+      deleteDirect("Slot/" + slot);
+      deleteDirect("Schedule/" + schedule);
+    }
+  }
+
+  String createDirect(String type, String body) throws Exception {
+    HttpResponse<String> r = DIRECT.send(HttpRequest.newBuilder(URI.create(it.eprBase() + "/" + type))
+        .header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(body))
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return JSON.readTree(r.body()).path("id").asText();
+  }
+
+  void deleteDirect(String path) throws Exception {
+    HttpResponse<String> r = DIRECT.send(HttpRequest.newBuilder(URI.create(it.eprBase() + "/" + path)).DELETE()
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(path + ": " + r.body()).isLessThan(300);
+  }
+
   void refusedBeforeTheEpr(HttpResponse<String> r) throws Exception {
+    refusedBeforeTheEpr(r, "search-has");
+  }
+
+  void refusedBeforeTheEpr(HttpResponse<String> r, String rule) throws Exception {
     String id = r.headers().firstValue("X-Request-Id").orElseThrow();
     ItEnvironment.assertOperationOutcome(r, 403);
     assertThat(log.received(id)).as("the EPR saw " + r.request().uri()).isFalse();
-    assertThat(it.awaitAuditLine(id)).contains("search-has");
+    assertThat(it.awaitAuditLine(id)).contains(rule);
   }
 }

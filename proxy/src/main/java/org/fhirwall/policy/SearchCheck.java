@@ -238,6 +238,12 @@ final class SearchCheck {
     if (p.chain() != null && !rules.chains()) {
       return forbid("search-chains", "Chained parameters (" + base + ".…) are not allowed for role " + role.name());
     }
+    if (p.chain() != null) {
+      Optional<Violation> behind = patientsBehind(role, types, p);
+      if (behind.isPresent()) {
+        return behind;
+      }
+    }
     String denied = listed || UNJUDGED.contains(base) ? typeDenying(rules, types, base) : null;
     if (denied != null) {
       return forbid("search-parameters", "Searching " + denied + " by " + base + " is not allowed for role " + role.name()
@@ -277,6 +283,28 @@ final class SearchCheck {
     return forbid("search-has", "A reverse chain from " + searched + " through " + through + " records tells about "
         + "patients the answer does not show: for role " + role.name() + " it must be one link that names them (_has:"
         + through + ":<reference>:" + (through.equals("Patient") ? "_id=<id>" : "patient=Patient/<id>") + ")");
+  }
+
+  /**
+   * A chain through patients or their records, in a search of types that hold none
+   * ({@code Slot?schedule.actor:Patient.identifier=<MRN>}), answers about patients the answer does not show, so nobody was
+   * charged (adversarial sweep 10): refused, as is a chain whose types fhirwall cannot tell. In a search of patients or
+   * their records the answer shows, and charges, whom it matched.
+   */
+  private Optional<Violation> patientsBehind(RolePolicy role, List<String> types, QueryParam p) {
+    if (!types.isEmpty() && types.stream().allMatch(criteria::holdsPatients)) {
+      return Optional.empty();
+    }
+    for (String searched : types.isEmpty() ? java.util.Collections.<String>singletonList(null) : types) {
+      for (String t : ChainTypes.R4.searchedBy(searched, p)) {
+        if (t.equals(ChainTypes.ANY) || criteria.holdsPatients(t)) {
+          return forbid("search-chains", "A chain from " + (searched == null ? "every type" : searched) + " through "
+              + (t.equals(ChainTypes.ANY) ? "any type" : t) + " records tells about patients the answer does not show: "
+              + "not allowed for role " + role.name() + " (search the patients' records themselves)");
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private static Optional<Violation> orValues(RolePolicy role, QueryParam p) {

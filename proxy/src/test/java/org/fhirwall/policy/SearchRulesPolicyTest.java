@@ -257,6 +257,31 @@ class SearchRulesPolicyTest {
     allowed(e, "Patient/1/Observation?_has:Observation:has-member:code=1234-5");
   }
 
+  /**
+   * Adversarial sweep 10: a chain through patients or their records, in a search of a type that holds none, answered
+   * about patients the answer does not show ({@code Slot?schedule.actor:Patient.identifier=<MRN>}: the MRN's
+   * appointment slots), uncharged. Refused now; chains in searches of patients' records, and chains that stay among
+   * types that hold no patient's records, still work.
+   */
+  @Test
+  void aChainFromRecordsOfNoPatientThroughAPatientsRecordsIsRefused() {
+    PolicyEngine e = Fhir.engine(BASE.replaceFirst("resource-types: \\[[^]]*]", "resource-types: [\"*\"]") + """
+        search:
+          chains: true
+          require-patient-criterion: false
+          parameters: {"*": ["*"]}
+        """);
+    for (String t : List.of("Slot?schedule.actor:Patient.identifier=urn:mrn|7", "Slot?schedule.actor.birthdate=1970-01-01",
+        "Slot?schedule.actor:Patient._id=7", "Linkage?item.name=smith", "?_type=Slot&schedule.actor:Patient.name=smith")) {
+      Decision.Deny d = refused(e, t, "search-chains");
+      assertThat(Refusals.of(d).diagnostics()).as(t).contains("does not show").contains("role clinic").doesNotContain("urn:mrn");
+    }
+    allowed(e, "Observation?subject:Patient.name=smith");
+    allowed(e, "Encounter?subject.identifier=urn:mrn|7");
+    allowed(e, "Location?organization.name=hospital");
+    allowed(e, "PractitionerRole?practitioner.name=house");
+  }
+
   // -- patient criterion ----------------------------------------------------------------------------
 
   /**
