@@ -135,6 +135,22 @@ public final class RequestPatients {
     return !PATIENT.equals(type) && compartment.inCompartment(type);
   }
 
+  /** Whether records of {@code type} are patients or patients' records: Patient, or a type in the Patient compartment. */
+  public boolean holdsPatients(String type) {
+    return PATIENT.equals(type) || compartment.inCompartment(type);
+  }
+
+  /**
+   * Whether every record of {@code type} that {@code p} can select is, or belongs to, a patient {@code p} names:
+   * {@code _id} of Patient by bare ids, or a patient criterion of a type in the compartment ({@link #isCriterion}).
+   */
+  public boolean pinsPatients(String type, QueryParam p) {
+    if (PATIENT.equals(type)) {
+      return p.name().equals("_id") && p.orValues().stream().allMatch(v -> BARE_ID.matcher(v).matches());
+    }
+    return needsCriterion(type) && isCriterion(type, p);
+  }
+
   /** Whether {@code p}, in a search of {@code type}, names only patients. */
   public boolean isCriterion(String type, QueryParam p) {
     if (p.chain() != null || p.name().startsWith("_has:")) {
@@ -236,9 +252,16 @@ public final class RequestPatients {
     boolean onPatient = PATIENT.equals(type);
     Set<String> members = type == null ? Set.of() : memberParameters.getOrDefault(type, Set.of());
     for (QueryParam p : params) {
+      ReverseChain chain = ReverseChain.of(p);
+      if (chain != null) {
+        // the parameter a reverse chain ends in names patients as one of its last type's own would
+        params(List.of(chain.end()), chain.type(), out);
+        continue;
+      }
       String base = p.baseName();
       boolean patientParam = base.equals("patient") || PATIENT.equals(p.modifier()) || onPatient && base.equals("_id")
           || p.modifier() == null && members.contains(base);
+      boolean bareIdNames = p.chain() == null ? patientParam : chainsToPatientId(p, members);
       for (String value : p.orValues()) {
         Matcher m = PATIENT_REF.matcher(value);
         boolean any = false;
@@ -246,10 +269,32 @@ public final class RequestPatients {
           out.add("Patient/" + m.group(1));
           any = true;
         }
-        if (!any && patientParam && p.chain() == null && BARE_ID.matcher(value).matches()) {
+        if (!any && bareIdNames && BARE_ID.matcher(value).matches()) {
           out.add("Patient/" + value);
         }
       }
     }
+  }
+
+  /**
+   * Whether chained {@code p} ends in the {@code _id} of what a parameter that may point at a patient points at:
+   * {@code subject._id=7}, {@code subject:Patient._id=7}, {@code encounter.patient._id=7} are HAPI FHIR's
+   * {@code subject=7}, and name Patient/7 as that does (adversarial sweep 10). {@code members}: the parameters that put
+   * the searched type in a patient's compartment (they may point at a patient under any name).
+   */
+  private static boolean chainsToPatientId(QueryParam p, Set<String> members) {
+    String name = p.name();
+    if (!name.endsWith("._id")) {
+      return false;
+    }
+    String[] links = name.substring(0, name.length() - "._id".length()).split("\\.");
+    String last = links[links.length - 1];
+    int colon = last.indexOf(':');
+    String lastBase = colon < 0 ? last : last.substring(0, colon);
+    String lastModifier = colon < 0 ? null : last.substring(colon + 1);
+    if (lastModifier != null) {
+      return lastModifier.equals(PATIENT);
+    }
+    return lastBase.equals("patient") || lastBase.equals("subject") || links.length == 1 && members.contains(lastBase);
   }
 }

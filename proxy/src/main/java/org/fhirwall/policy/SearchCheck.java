@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.Interaction;
 import org.fhirwall.fhir.QueryParam;
+import org.fhirwall.fhir.ReverseChain;
 import org.fhirwall.fhir.RequestPatients;
 import org.fhirwall.fhir.ResourceId;
 import org.jspecify.annotations.Nullable;
@@ -227,11 +228,21 @@ final class SearchCheck {
       if (chain == null) {
         return forbid("search-has", "A reverse chain is written _has:Type:reference:parameter");
       }
+      Optional<Violation> behind = patientsBehind(role, types, chain);
+      if (behind.isPresent()) {
+        return behind;
+      }
       // the parameter it ends in selects records of its type: held to the rules as one of that type's own
       return parameter(role, List.of(chain.type()), chain.end(), false);
     }
     if (p.chain() != null && !rules.chains()) {
       return forbid("search-chains", "Chained parameters (" + base + ".…) are not allowed for role " + role.name());
+    }
+    if (p.chain() != null) {
+      Optional<Violation> behind = patientsBehind(role, types, p);
+      if (behind.isPresent()) {
+        return behind;
+      }
     }
     String denied = listed || UNJUDGED.contains(base) ? typeDenying(rules, types, base) : null;
     if (denied != null) {
@@ -245,6 +256,55 @@ final class SearchCheck {
           + ")");
     }
     return orValues(role, p);
+  }
+
+  /**
+   * A reverse chain through patients or their records, in a search of types that hold none
+   * ({@code Practitioner?_has:Patient:general-practitioner:identifier=<MRN>}), answers about patients the answer does not
+   * show, so nobody was charged (adversarial sweep 10): it must be one link that names its patients
+   * ({@code _has:Encounter:participant:patient=Patient/7}, {@code _has:Patient:organization:_id=7}), who are charged. In
+   * a search of patients or their records the answer shows, and charges, whom it matched.
+   */
+  private Optional<Violation> patientsBehind(RolePolicy role, List<String> types, ReverseChain chain) {
+    if (!types.isEmpty() && types.stream().allMatch(criteria::holdsPatients)) {
+      return Optional.empty();
+    }
+    String through = null;
+    for (String t : chain.types()) {
+      if (criteria.holdsPatients(t)) {
+        through = t;
+        break;
+      }
+    }
+    if (through == null || chain.types().size() == 1 && criteria.pinsPatients(through, chain.end())) {
+      return Optional.empty();
+    }
+    String searched = types.isEmpty() ? "every type" : String.join(", ", types);
+    return forbid("search-has", "A reverse chain from " + searched + " through " + through + " records tells about "
+        + "patients the answer does not show: for role " + role.name() + " it must be one link that names them (_has:"
+        + through + ":<reference>:" + (through.equals("Patient") ? "_id=<id>" : "patient=Patient/<id>") + ")");
+  }
+
+  /**
+   * A chain through patients or their records, in a search of types that hold none
+   * ({@code Slot?schedule.actor:Patient.identifier=<MRN>}), answers about patients the answer does not show, so nobody was
+   * charged (adversarial sweep 10): refused, as is a chain whose types fhirwall cannot tell. In a search of patients or
+   * their records the answer shows, and charges, whom it matched.
+   */
+  private Optional<Violation> patientsBehind(RolePolicy role, List<String> types, QueryParam p) {
+    if (!types.isEmpty() && types.stream().allMatch(criteria::holdsPatients)) {
+      return Optional.empty();
+    }
+    for (String searched : types.isEmpty() ? java.util.Collections.<String>singletonList(null) : types) {
+      for (String t : ChainTypes.R4.searchedBy(searched, p)) {
+        if (t.equals(ChainTypes.ANY) || criteria.holdsPatients(t)) {
+          return forbid("search-chains", "A chain from " + (searched == null ? "every type" : searched) + " through "
+              + (t.equals(ChainTypes.ANY) ? "any type" : t) + " records tells about patients the answer does not show: "
+              + "not allowed for role " + role.name() + " (search the patients' records themselves)");
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private static Optional<Violation> orValues(RolePolicy role, QueryParam p) {

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.fhirwall.fhir.FhirRequest;
 import org.fhirwall.fhir.QueryParam;
+import org.fhirwall.fhir.ReverseChain;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -40,6 +40,30 @@ class RequestPatientsTest {
         .isEmpty();
   }
 
+  /**
+   * The parameter a reverse chain ends in names patients as one of its last type's own, and a chain on the {@code _id} of
+   * what a patient parameter points at names that patient: {@code Practitioner?_has:Encounter:participant:patient=p7}
+   * answers who treats p7, {@code Observation?subject._id=p7} is {@code subject=p7} (adversarial sweep 10).
+   */
+  @Test
+  void aPatientNamedByIdInAChainOrAReverseChainIsNamed() {
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Practitioner?_has:Encounter:participant:patient=p7"))))
+        .containsExactly("Patient/p7");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Practitioner?_has:Encounter:participant:subject=p7,p8"))))
+        .containsExactlyInAnyOrder("Patient/p7", "Patient/p8");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Organization?_has:Patient:organization:_id=p7"))))
+        .containsExactly("Patient/p7");
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Location?_has:Encounter:location:_has:Observation:encounter:"
+        + "subject=p9")))).containsExactly("Patient/p9");
+    for (String chain : new String[] {"subject._id", "subject:Patient._id", "patient._id", "encounter.subject._id"}) {
+      assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?" + chain + "=p7&code=1234-5")))).as(chain)
+          .containsExactly("Patient/p7");
+    }
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?subject:Group._id=g1")))).isEmpty();
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Observation?encounter._id=e1")))).isEmpty();
+    assertThat(RequestPatients.R4.named(parsed(get("/fhir/Practitioner?_has:Encounter:participant:_id=e1")))).isEmpty();
+  }
+
   /** Any answer to a write tells about the patients its conditional references name (matched, several, none). */
   @Test
   void theCriteriaOfAConditionalReferenceInABodyNameTheirPatients() {

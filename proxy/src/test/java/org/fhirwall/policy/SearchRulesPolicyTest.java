@@ -224,6 +224,64 @@ class SearchRulesPolicyTest {
     allowed(engine("search:\n  has: true\n  modifiers: [contains]\n"), "Patient?_has:Observation:subject:value-string:contains=glu");
   }
 
+  /**
+   * Adversarial sweep 10: a reverse chain through patients or their records, in a search of a type that holds none,
+   * answered about patients the answer does not show ({@code Practitioner?_has:Patient:general-practitioner:identifier=
+   * <MRN>}: the MRN's GP), uncharged. It must be one link that names the patients, who are then charged.
+   */
+  @Test
+  void aReverseChainFromRecordsOfNoPatientThroughAPatientsRecordsMustNameThePatient() {
+    PolicyEngine e = engine("""
+        search:
+          has: true
+          chains: true
+          require-patient-criterion: false
+          parameters: {"*": ["*"]}
+        """);
+    for (String t : List.of("Practitioner?_has:Patient:general-practitioner:identifier=urn:mrn|7",
+        "Practitioner?_has:Encounter:participant:_id=e1", "Practitioner?_has:Encounter:participant:patient.name=smith",
+        "Practitioner?_has:Encounter:participant:patient:missing=false&name=house",
+        "Practitioner?_has:PractitionerRole:practitioner:_has:Encounter:participant:patient=Patient/1",
+        "Practitioner?_has:Encounter:participant:_has:Observation:encounter:subject=Patient/1",
+        "?_type=Practitioner&_has:Encounter:participant:_id=e1", "Practitioner?_has:Patient:general-practitioner:_id=1:x")) {
+      Decision.Deny d = refused(e, t, "search-has");
+      assertThat(Refusals.of(d).diagnostics()).as(t).contains("names them").contains("role clinic").doesNotContain("urn:mrn");
+    }
+    allowed(e, "Practitioner?_has:Encounter:participant:patient=Patient/1");
+    allowed(e, "Practitioner?_has:Encounter:participant:subject=Patient/1,Patient/2");
+    allowed(e, "Practitioner?_has:Encounter:participant:patient=1");
+    allowed(e, "Practitioner?_has:Patient:general-practitioner:_id=1,2");
+    allowed(e, "Practitioner?_has:PractitionerRole:practitioner:role=doctor");
+    allowed(e, "Patient?_has:Observation:subject:code=1234-5");
+    allowed(e, "Encounter?_has:Observation:encounter:code=1234-5");
+    allowed(e, "Patient/1/Observation?_has:Observation:has-member:code=1234-5");
+  }
+
+  /**
+   * Adversarial sweep 10: a chain through patients or their records, in a search of a type that holds none, answered
+   * about patients the answer does not show ({@code Slot?schedule.actor:Patient.identifier=<MRN>}: the MRN's
+   * appointment slots), uncharged. Refused now; chains in searches of patients' records, and chains that stay among
+   * types that hold no patient's records, still work.
+   */
+  @Test
+  void aChainFromRecordsOfNoPatientThroughAPatientsRecordsIsRefused() {
+    PolicyEngine e = Fhir.engine(BASE.replaceFirst("resource-types: \\[[^]]*]", "resource-types: [\"*\"]") + """
+        search:
+          chains: true
+          require-patient-criterion: false
+          parameters: {"*": ["*"]}
+        """);
+    for (String t : List.of("Slot?schedule.actor:Patient.identifier=urn:mrn|7", "Slot?schedule.actor.birthdate=1970-01-01",
+        "Slot?schedule.actor:Patient._id=7", "Linkage?item.name=smith", "?_type=Slot&schedule.actor:Patient.name=smith")) {
+      Decision.Deny d = refused(e, t, "search-chains");
+      assertThat(Refusals.of(d).diagnostics()).as(t).contains("does not show").contains("role clinic").doesNotContain("urn:mrn");
+    }
+    allowed(e, "Observation?subject:Patient.name=smith");
+    allowed(e, "Encounter?subject.identifier=urn:mrn|7");
+    allowed(e, "Location?organization.name=hospital");
+    allowed(e, "PractitionerRole?practitioner.name=house");
+  }
+
   // -- patient criterion ----------------------------------------------------------------------------
 
   /**
