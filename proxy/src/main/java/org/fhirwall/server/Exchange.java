@@ -436,7 +436,7 @@ final class Exchange {
         e -> LoggerFactory.getLogger(Exchange.class).warn("a signal could not be recorded: {}", e.toString()));
   }
 
-  private void crashed(Trail t, RuntimeException e) {
+  private void crashed(Trail t, Throwable e) {
     LoggerFactory.getLogger(Exchange.class).error("request {} failed in a stage", t.requestId(), e);
     refuse(t, Refusals.internal(t.requestId()), Outcome.FAILED, "internal-error");
   }

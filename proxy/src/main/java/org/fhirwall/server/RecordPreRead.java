@@ -96,7 +96,7 @@ final class RecordPreRead {
       String etag = a.header("ETag");
       String version = etag != null ? org.fhirwall.policy.LaunchContextRecords.versionOf(etag) : metaVersionId(read.json());
       return new Found.Record(read.rootType(), read.patients(), version == null || version.isEmpty() ? null : version);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // an Error too (a stack overflow): unknown, so the write is refused, never left waiting
       return new Found.Unknown("unreadable: " + e.getClass().getSimpleName());
     }
   }

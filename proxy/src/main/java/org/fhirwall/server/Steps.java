@@ -21,8 +21,8 @@ import org.slf4j.MDC;
 /**
  * How one exchange moves from stage to stage without blocking its event loop: an asynchronous
  * stage's result, or work too large for the loop done on the bounded heavy-work pool, always
- * continues on the exchange's own loop. A stage that throws ends the exchange through
- * {@code crashed} (a refusal, never a release). The one place such plumbing is written.
+ * continues on the exchange's own loop. A stage that throws, an exception or an error, ends the
+ * exchange through {@code crashed} (a refusal, never a release). The one place such plumbing is written.
  */
 final class Steps {
   private static final Logger LOG = LoggerFactory.getLogger(Steps.class);
@@ -30,9 +30,9 @@ final class Steps {
 
   private final EventExecutor loop;
   private final Executor heavyWork;
-  private final BiConsumer<Trail, RuntimeException> crashed;
+  private final BiConsumer<Trail, Throwable> crashed;
 
-  Steps(EventExecutor loop, Executor heavyWork, BiConsumer<Trail, RuntimeException> crashed) {
+  Steps(EventExecutor loop, Executor heavyWork, BiConsumer<Trail, Throwable> crashed) {
     this.loop = requireNonNull(loop, "loop");
     this.heavyWork = requireNonNull(heavyWork, "heavyWork");
     this.crashed = requireNonNull(crashed, "crashed");
@@ -50,7 +50,7 @@ final class Steps {
     }
     try {
       stage.run();
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // an Error too (a parser's stack overflow): the exchange is answered, never left waiting
       crashed.accept(trail, e);
     } finally {
       if (nested) {
@@ -89,8 +89,8 @@ final class Steps {
         T result;
         try {
           result = work.get();
-        } catch (RuntimeException e) {
-          onLoop(() -> crashed.accept(trail, e));
+        } catch (Throwable e) { // an Error too: else only the pool's task ends, and the exchange waits for ever
+          onLoop(() -> run(trail, () -> crashed.accept(trail, e)));
           return;
         }
         onLoop(() -> run(trail, () -> next.accept(result)));
