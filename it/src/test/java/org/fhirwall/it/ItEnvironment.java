@@ -157,6 +157,11 @@ final class ItEnvironment implements AutoCloseable {
     return end < 0 ? List.of() : text.substring(0, end).lines().toList();
   }
 
+  /** The audit line of the exchange that answered {@code r} (by its {@code X-Request-Id}), waiting as {@link #awaitAuditLine} does. */
+  String auditLineOf(java.net.http.HttpResponse<?> r) throws Exception {
+    return awaitAuditLine(r.headers().firstValue("X-Request-Id").orElseThrow());
+  }
+
   /** The first complete audit line that contains {@code text}, waiting up to 5 s for the writer. */
   String awaitAuditLine(String text) throws Exception {
     for (int i = 0; i < 200; i++) {

@@ -83,10 +83,6 @@ class ReverseChainsJpaIT {
     return it.token("chains-" + UUID.randomUUID(), "counted");
   }
 
-  String audit(HttpResponse<String> r) throws Exception {
-    return it.awaitAuditLine(r.headers().firstValue("X-Request-Id").orElseThrow());
-  }
-
   static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
@@ -105,19 +101,19 @@ class ReverseChainsJpaIT {
         .contains("\"id\":\"" + practitioner.substring("Practitioner/".length()) + "\"");
     HttpResponse<String> r = it.get(treats, counted());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(audit(r)).as("the patient the reverse chain names").contains("\"reference\":\"Patient/" + patient + "\"");
+    assertThat(it.auditLineOf(r)).as("the patient the reverse chain names").contains("\"reference\":\"Patient/" + patient + "\"");
 
     String manages = "Organization?_has:Patient:organization:_id=" + patient;
     assertThat(it.sendDirect(manages).body()).contains("\"id\":\"" + organization.substring("Organization/".length()) + "\"");
     r = it.get(manages, counted());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(audit(r)).contains("\"reference\":\"Patient/" + patient + "\"");
+    assertThat(it.auditLineOf(r)).contains("\"reference\":\"Patient/" + patient + "\"");
 
     for (String chain : new String[] {"subject._id", "subject:Patient._id", "patient._id"}) {
       r = it.get("Observation?" + chain + "=" + patient + "&code=urn:sweep10%7Cno-such-code", counted());
       assertThat(r.statusCode()).as(chain + ": " + r.body()).isEqualTo(200);
       assertThat(r.body()).doesNotContain("\"entry\"");
-      assertThat(audit(r)).as(chain + ": an empty answer about the patient").contains("\"reference\":\"Patient/" + patient + "\"");
+      assertThat(it.auditLineOf(r)).as(chain + ": an empty answer about the patient").contains("\"reference\":\"Patient/" + patient + "\"");
     }
   }
 
@@ -141,7 +137,7 @@ class ReverseChainsJpaIT {
     HttpResponse<String> patients = it.get("Patient?identifier=" + enc(mrn) + "&_has:Encounter:subject:_id=" + encounter, t);
     assertThat(patients.statusCode()).as(patients.body()).isEqualTo(200);
     assertThat(patients.body()).contains("\"id\":\"" + patient + "\"");
-    assertThat(audit(patients)).contains("\"reference\":\"Patient/" + patient + "\"");
+    assertThat(it.auditLineOf(patients)).contains("\"reference\":\"Patient/" + patient + "\"");
   }
 
   /**
@@ -163,7 +159,7 @@ class ReverseChainsJpaIT {
       refusedBeforeTheEpr(it.get(slots, counted()), "search-chains");
       HttpResponse<String> encounters = it.get("Encounter?subject:Patient.identifier=" + enc(mrn), counted());
       assertThat(encounters.statusCode()).as(encounters.body()).isEqualTo(200);
-      assertThat(audit(encounters)).contains("\"reference\":\"Patient/" + patient + "\"");
+      assertThat(it.auditLineOf(encounters)).contains("\"reference\":\"Patient/" + patient + "\"");
     } finally {
       deleteDirect("Slot/" + slot);
       deleteDirect("Schedule/" + schedule);

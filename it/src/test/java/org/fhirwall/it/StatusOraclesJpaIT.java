@@ -87,10 +87,6 @@ class StatusOraclesJpaIT {
     assertThat(r.statusCode()).as(path + ": " + r.body()).isLessThan(300);
   }
 
-  String audit(HttpResponse<String> r) throws Exception {
-    return it.awaitAuditLine(r.headers().firstValue("X-Request-Id").orElseThrow());
-  }
-
   /**
    * HAPI FHIR refuses to delete a record others refer to (409) and names the first that does: "First reference found
    * was resource Patient/X in path Patient.managingOrganization". That patient, and whose organization it is, was
@@ -121,14 +117,14 @@ class StatusOraclesJpaIT {
       }
     }
     assertThat(patient).as("an organization whose refused delete names a patient").isNotNull();
-    assertThat(audit(r)).as("the patient the outcome names is charged").contains("\"reference\":\"Patient/" + patient + "\"");
+    assertThat(it.auditLineOf(r)).as("the patient the outcome names is charged").contains("\"reference\":\"Patient/" + patient + "\"");
 
     String other = it.token("conflict-" + UUID.randomUUID(), "physician");
     HttpResponse<String> batch = write("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{"
         + "\"request\":{\"method\":\"DELETE\",\"url\":\"Organization/" + org + "\"}}]}", other);
     assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
     assertThat(batch.body()).contains("409").contains("Patient/" + patient);
-    assertThat(audit(batch)).as("a batch entry's outcome, likewise").contains("\"reference\":\"Patient/" + patient + "\"");
+    assertThat(it.auditLineOf(batch)).as("a batch entry's outcome, likewise").contains("\"reference\":\"Patient/" + patient + "\"");
   }
 
   /**
@@ -156,7 +152,7 @@ class StatusOraclesJpaIT {
     HttpResponse<String> again = write("PUT", "Observation?identifier=urn:sweep8%7C" + key + "&subject=Patient/" + patient,
         mine, t);
     assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
-    assertThat(audit(again)).contains("\"reference\":\"Patient/" + patient + "\"");
+    assertThat(it.auditLineOf(again)).contains("\"reference\":\"Patient/" + patient + "\"");
     deleteDirect("Observation?identifier=urn:sweep8%7C" + key);
   }
 
@@ -174,7 +170,7 @@ class StatusOraclesJpaIT {
     HttpResponse<String> r = it.get(search, it.token("bare-" + UUID.randomUUID(), "counted"));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).doesNotContain("\"entry\"");
-    assertThat(audit(r)).as("the patient the search asked about").contains("\"reference\":\"Patient/" + patient + "\"");
+    assertThat(it.auditLineOf(r)).as("the patient the search asked about").contains("\"reference\":\"Patient/" + patient + "\"");
   }
 
   static final String PATCH = "application/json-patch+json";
@@ -212,12 +208,12 @@ class StatusOraclesJpaIT {
       HttpResponse<String> r = write("PATCH", "Patient?_id=" + patient, probe("/birthDate", value), other, "Content-Type", PATCH);
       ItEnvironment.assertOperationOutcome(r, 400);
       assertThat(r.body()).contains(value.equals(birthDate) ? "no such path" : "value differs");
-      assertThat(audit(r)).contains("\"reference\":\"Patient/" + patient + "\"");
+      assertThat(it.auditLineOf(r)).contains("\"reference\":\"Patient/" + patient + "\"");
     }
     HttpResponse<String> pinned = write("PATCH", "Observation?_id=" + observation + "&subject=Patient/" + patient,
         probe("/status", "no-such-status"), other, "Content-Type", PATCH);
     ItEnvironment.assertOperationOutcome(pinned, 400);
-    assertThat(audit(pinned)).contains("\"reference\":\"Patient/" + patient + "\"");
+    assertThat(it.auditLineOf(pinned)).contains("\"reference\":\"Patient/" + patient + "\"");
   }
 
   void refusedBeforeTheEpr(HttpResponse<String> r, int status, String rule) throws Exception {
