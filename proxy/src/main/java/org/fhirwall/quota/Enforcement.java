@@ -10,9 +10,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the quota stage does for one request, in the order the sequencer asks: is the account
@@ -116,8 +118,18 @@ public final class Enforcement {
   }
 
   /**
+   * Whether a request of a role that refuses at its limit must be refused before the EPR is asked
+   * (see {@link QuotaStore#held}).
+   */
+  public CompletionStage<Optional<QuotaStore.Held>> held(String account, List<PatientWindow> limits, Set<String> named,
+      Instant now) {
+    return store.held(account, limits, named, now);
+  }
+
+  /**
    * Charges a response's patients; over a limit with {@code lockFor} set, the account is locked
-   * too (for {@code lockFor}, with {@code reason}).
+   * too (for {@code lockFor}, with {@code reason}); without, it is held until the response would
+   * fit ({@link QuotaStore#hold}).
    */
   public CompletionStage<Charged> charge(ChargeRequest request, @Nullable Duration lockFor) {
     return store.charge(request).thenCompose(result -> {
@@ -125,8 +137,14 @@ public final class Enforcement {
         return CompletableFuture.completedFuture(new Charged.Admitted(admitted));
       }
       ChargeResult.Refused refused = (ChargeResult.Refused) result;
-      if (lockFor == null) {
-        return CompletableFuture.completedFuture(new Charged.OverLimit(refused, null));
+      if (lockFor == null) { // the account is held until the answer would fit: its next requests cannot ask again
+        return store.hold(request.account(), request.now().plus(refused.retryAfter()), request.now()).handle((v, e) -> {
+          if (e != null) {
+            LoggerFactory.getLogger(Enforcement.class).warn("the hold of an account refused over a limit could not be "
+                + "stored: {}", e.toString());
+          }
+          return new Charged.OverLimit(refused, null);
+        });
       }
       return store.lock(request.account(), limitText(refused.breached()) + " reached", lockFor, request.now())
           .thenApply(lock -> new Charged.OverLimit(refused, lock));

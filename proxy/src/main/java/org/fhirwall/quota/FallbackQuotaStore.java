@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -186,6 +187,17 @@ public final class FallbackQuotaStore implements QuotaStore {
       return local.enter(account, new RateLimit(limit.perSecond() / replicas, share(limit.burst()), share(limit.concurrent())),
           permits, now);
     });
+  }
+
+  @Override
+  public CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, Set<String> named, Instant now) {
+    return either(s -> s.held(account, limits, named, now), () -> local.held(account, limits.stream().map(this::share).toList(),
+        named, now));
+  }
+
+  @Override
+  public CompletionStage<Void> hold(String account, Instant until, Instant now) {
+    return either(s -> s.hold(account, until, now), () -> local.hold(account, until, now));
   }
 
   @Override

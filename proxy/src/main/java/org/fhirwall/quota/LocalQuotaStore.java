@@ -50,6 +50,8 @@ public final class LocalQuotaStore implements QuotaStore {
   private final Cache<String, Account> accounts;
   private final Map<String, Lock> locks = new ConcurrentHashMap<>();
   private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
+  /** Accounts held after an answer was refused over a limit ({@link #hold}): until when (epoch ms). */
+  private final Map<String, Long> holds = new ConcurrentHashMap<>();
   /** Keys presented once ({@link #seenOnce}), with when they may be presented again (epoch ms). */
   private final Map<String, Long> seen = new ConcurrentHashMap<>();
   /** Keys bound to an owner ({@link #bind}): a bulk export's job and files. */
@@ -371,6 +373,60 @@ public final class LocalQuotaStore implements QuotaStore {
       return CompletableFuture.completedFuture(new RateGate.Entry.Locked(l));
     }
     return CompletableFuture.completedFuture(rates.tryEnter(account, limit, permits, now));
+  }
+
+  @Override
+  public CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, Set<String> named, Instant now) {
+    long nowMillis = now.toEpochMilli();
+    Long refusedUntil = holds.get(account);
+    if (refusedUntil != null && refusedUntil <= nowMillis) {
+      holds.remove(account, refusedUntil);
+      refusedUntil = null;
+    }
+    long until = refusedUntil == null ? 0 : refusedUntil;
+    PatientWindow full = null;
+    boolean counted = !named.isEmpty();
+    Account a = accounts.getIfPresent(account);
+    if (a == null) {
+      counted = false;
+    } else {
+      synchronized (a) {
+        for (PatientWindow w : limits) {
+          LinkedHashMap<String, Long> seen = a.window(w, nowMillis);
+          if (seen.size() >= w.max()) {
+            long leaves = leavesAt(seen, seen.size() - w.max(), w.length().toMillis());
+            until = Math.max(until, leaves);
+            full = full == null ? w : full;
+          }
+          counted = counted && seen.keySet().containsAll(named);
+        }
+      }
+    }
+    if (until <= nowMillis || counted) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return CompletableFuture.completedFuture(Optional.of(new Held(Instant.ofEpochMilli(until), full)));
+  }
+
+  /** When the {@code index}-th oldest patient of a window (oldest first) leaves it. */
+  private static long leavesAt(LinkedHashMap<String, Long> seen, int index, long lengthMillis) {
+    int i = 0;
+    for (long at : seen.values()) {
+      if (i++ == index) {
+        return at + lengthMillis;
+      }
+    }
+    throw new IllegalArgumentException("index: " + index + " (expected: < " + seen.size() + ")");
+  }
+
+  @Override
+  public CompletionStage<Void> hold(String account, Instant until, Instant now) {
+    long nowMillis = now.toEpochMilli();
+    if (holds.size() >= maxAccounts) {
+      holds.values().removeIf(u -> u <= nowMillis);
+    }
+    holds.merge(account, until.toEpochMilli(), Math::max);
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override

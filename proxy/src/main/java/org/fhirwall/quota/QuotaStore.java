@@ -1,10 +1,14 @@
 package org.fhirwall.quota;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where everything that limits a principal lives: distinct-patient windows, locks, request rate and
@@ -57,6 +61,33 @@ public interface QuotaStore extends AutoCloseable {
   default Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, Instant now) {
     return new Admission(enter(account, limit, permits, now), false);
   }
+
+  /**
+   * Why a request is refused before the EPR is asked ({@link #held}): until {@code until}, because
+   * {@code full} is full, or (null) because an answer was refused over a limit ({@link #hold}).
+   */
+  record Held(Instant until, @Nullable PatientWindow full) {
+    public Held {
+      requireNonNull(until, "until");
+    }
+  }
+
+  /**
+   * Whether a request of a role that refuses answers at its limit ({@code at-limit.action: refuse})
+   * must be refused before the EPR is asked: while one of {@code limits}' windows is full, or an
+   * answer of the account was refused over a limit less than its retry time ago ({@link #hold}) —
+   * unless the request names patients ({@code named}, charged with its answer whatever it is) and
+   * every one of them is counted in each of {@code limits}' windows. Why: an answer refused over a
+   * limit counts nothing, so at a full window 429 or 200 would tell, for free and without end,
+   * whether an answer held a patient not yet counted. Empty when the request may go.
+   */
+  CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, Set<String> named, Instant now);
+
+  /**
+   * Holds the account until {@code until} ({@link #held}; never shortening a hold in force): an
+   * answer of its was refused over a limit, and its next requests could ask the same again.
+   */
+  CompletionStage<Void> hold(String account, Instant until, Instant now);
 
   /**
    * Records {@code n} events of one watch ({@code watch} names it: {@code not-found},

@@ -58,6 +58,18 @@ public final class Refusals {
         : throttled(detail + "; your account is locked until " + lock.until(), Duration.between(now, lock.until()));
   }
 
+  /**
+   * A request of a principal at its limit ({@code at-limit.action: refuse}), refused before the EPR is asked: until
+   * the window has room again, only requests that name patients already counted go to the EPR.
+   */
+  public static Refusal held(String role, org.fhirwall.quota.QuotaStore.Held held, Instant now) {
+    String why = held.full() == null ? "A response was refused over a patient limit of role " + role
+        : "You have reached " + org.fhirwall.quota.Enforcement.limitText(new org.fhirwall.quota.WindowUsage(held.full(),
+            held.full().max())) + " for role " + role;
+    return throttled(why + "; until " + held.until() + " only requests that name patients already counted (such as "
+        + "Patient/{id} or Observation?patient={id}) are forwarded", Duration.between(now, held.until()));
+  }
+
   /** The quota store could not answer: nothing is released until it can (fail closed). */
   public static Refusal storeUnavailable() {
     return Refusal.of(503, IssueType.TRANSIENT, "Patient limits cannot be checked right now; nothing is released until they can")

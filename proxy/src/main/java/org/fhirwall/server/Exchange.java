@@ -167,8 +167,9 @@ final class Exchange {
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
     // whose the export job or file it touches is, asked while it is admitted
     CompletionStage<Optional<Decision.Deny>> owned = ExportBindings.beforeEpr(stages.quota(), allow, now());
+    CompletionStage<Optional<QuotaStore.Held>> held = heldAtLimit(allow);
     QuotaStore.Admission admission = stages.quota().admit(allow.account(), allow.role().rate().toLimit(),
-        Math.max(1, allow.request().entries().size()), owned == null && goesAhead(allow.request()), now());
+        Math.max(1, allow.request().entries().size()), owned == null && held == null && goesAhead(allow.request()), now());
     AnswerAhead ahead = admission.forwardNow() ? new AnswerAhead(send(t, allow, plan),
         a -> Inspected.of(stages, plan, allow, a), settings.inlineInspectBytes()) : null;
     steps.await(t, admission.entry(), entry -> {
@@ -183,16 +184,13 @@ final class Exchange {
               return;
             }
             end.onEnd(((RateGate.Entry.Entered) entry).ticket()::exit);
-            if (allow.role().chargesUnexplained()) {
-              relationships = stages.care().of(t.who());
-            }
-            Optional<ResourceId> readFirst = LaunchContextRecords.toReadFirst(t.who(), allow.request(), stages.patients());
-            if (owned != null) {
-              ownedThenSend(t, allow, plan, owned);
-            } else if (readFirst.isPresent()) {
-              readThenSend(t, allow, plan, readFirst.get());
+            if (held == null) {
+              admitted(t, allow, plan, owned, ahead);
             } else {
-              hear(t, allow, plan, ahead != null ? ahead.future() : send(t, allow, plan), ahead);
+              steps.await(t, held, h -> h.ifPresentOrElse(x -> refuse(t, Refusals.held(allow.role().name(), x, now()),
+                  Outcome.THROTTLED, x.full() == null ? "held:refused-over-limit" : "held:patient-limit:" + x.full().name()),
+                  () -> admitted(t, allow, plan, owned, null)), e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED,
+                  "quota-store"));
             }
             heard = true;
           } finally {
@@ -206,6 +204,37 @@ final class Exchange {
           }
           refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store");
         });
+  }
+
+  /** 4. the request is admitted (and not held): on to the EPR, after whatever must be known first. */
+  private void admitted(Trail t, Decision.Allow allow, Plan plan, @Nullable CompletionStage<Optional<Decision.Deny>> owned,
+      @Nullable AnswerAhead ahead) {
+    if (allow.role().chargesUnexplained()) {
+      relationships = stages.care().of(t.who());
+    }
+    Optional<ResourceId> readFirst = LaunchContextRecords.toReadFirst(t.who(), allow.request(), stages.patients());
+    if (owned != null) {
+      ownedThenSend(t, allow, plan, owned);
+    } else if (readFirst.isPresent()) {
+      readThenSend(t, allow, plan, readFirst.get());
+    } else {
+      hear(t, allow, plan, ahead != null ? ahead.future() : send(t, allow, plan), ahead);
+    }
+  }
+
+  /**
+   * 4. quota: a role that refuses answers at its limit ({@code at-limit.action: refuse}) is held before the EPR is asked
+   * while a window is full or an answer was just refused over a limit, unless the request names only patients already
+   * counted ({@link QuotaStore#held}): else each 429 would tell, uncounted, that an answer held a patient. Null when the
+   * role locks at its limit instead, reports only, under break-glass (every answer alerted on; charged to the same
+   * windows, under a higher ceiling) and for the capability statement.
+   */
+  private @Nullable CompletionStage<Optional<QuotaStore.Held>> heldAtLimit(Decision.Allow allow) {
+    if (allow.reportOnly() || allow.breakGlass() || allow.role().atLimit().lockFor() != null
+        || allow.request().interaction() == Interaction.CAPABILITIES) {
+      return null;
+    }
+    return stages.quota().held(allow.account(), allow.limits(), stages.patients().named(allow.request()), now());
   }
 
   /** 4. quota and policy: a bulk export's job or file goes to the EPR only for the account it is bound to. */

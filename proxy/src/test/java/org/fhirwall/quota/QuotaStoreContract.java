@@ -496,6 +496,62 @@ abstract class QuotaStoreContract {
     assertThat(stages.stream().map(java.util.concurrent.CompletableFuture::join).filter(b -> b).count()).isEqualTo(1);
   }
 
+  // --- holds (at-limit: refuse; a full window, or an answer refused over a limit) ------------------
+
+  private java.util.Optional<QuotaStore.Held> held(Instant at, String... named) {
+    return done(store.held("acct-hour", List.of(HOUR), Set.of(named), at));
+  }
+
+  @Test
+  void aFullWindowHoldsTheAccountUntilItsOldestPatientLeaves() {
+    hourOnly(t0, "Patient/1", "Patient/2");
+    hourOnly(t0.plusSeconds(30), "Patient/3", "Patient/4");
+    assertThat(held(t0.plusSeconds(40))).as("one place left").isEmpty();
+    hourOnly(t0.plusSeconds(60), "Patient/5");
+    assertThat(held(t0.plusSeconds(70))).hasValueSatisfying(h -> {
+      assertThat(h.full()).isEqualTo(HOUR);
+      assertThat(h.until()).isEqualTo(t0.plus(Duration.ofHours(1)));
+    });
+    assertThat(held(t0.plus(Duration.ofHours(1)).plusMillis(1))).as("Patient/1 and 2 left the hour").isEmpty();
+    assertThat(done(store.held("acct-other", List.of(HOUR), Set.of(), t0.plusSeconds(70)))).as("another account").isEmpty();
+  }
+
+  @Test
+  void aFullWindowLetsThroughOnlyRequestsThatNameCountedPatients() {
+    hourOnly(t0, "Patient/1", "Patient/2", "Patient/3", "Patient/4", "Patient/5");
+    assertThat(held(t0.plusSeconds(1), "Patient/1", "Patient/5")).as("every named patient is counted").isEmpty();
+    assertThat(held(t0.plusSeconds(1), "Patient/1", "Patient/6")).as("one is not").isPresent();
+    assertThat(held(t0.plusSeconds(1))).as("a request that names nobody").isPresent();
+  }
+
+  @Test
+  void aWindowFullSinceAnEarlierDisclosureIsHeldUntilEnoughOfItLeaves() {
+    // counted beyond the limit while report-only: room comes back only when two have left
+    done(store.charge(new ChargeRequest("acct-hour", List.of(HOUR), Set.of("Patient/1", "Patient/2"), t0, false)));
+    done(store.charge(new ChargeRequest("acct-hour", List.of(HOUR), Set.of("Patient/3", "Patient/4", "Patient/5", "Patient/6"),
+        t0.plusSeconds(20), false)));
+    assertThat(held(t0.plusSeconds(30))).hasValueSatisfying(h -> assertThat(h.until())
+        .as("6 counted, 5 allowed: the second oldest must leave").isEqualTo(t0.plus(Duration.ofHours(1))));
+    assertThat(held(t0.plus(Duration.ofHours(1)).plusSeconds(10))).as("both oldest left, 4 counted")
+        .isEmpty();
+  }
+
+  @Test
+  void anAnswerRefusedOverALimitHoldsTheAccountUntilItsRetryTime() {
+    hourOnly(t0, "Patient/1", "Patient/2");
+    done(store.hold("acct-hour", t0.plus(Duration.ofMinutes(10)), t0));
+    assertThat(held(t0.plusSeconds(1))).hasValueSatisfying(h -> {
+      assertThat(h.full()).isNull();
+      assertThat(h.until()).isEqualTo(t0.plus(Duration.ofMinutes(10)));
+    });
+    assertThat(held(t0.plusSeconds(1), "Patient/1")).as("naming counted patients only").isEmpty();
+    done(store.hold("acct-hour", t0.plus(Duration.ofMinutes(5)), t0.plusSeconds(2)));
+    assertThat(held(t0.plusSeconds(3))).as("a shorter hold never shortens one in force")
+        .hasValueSatisfying(h -> assertThat(h.until()).isEqualTo(t0.plus(Duration.ofMinutes(10))));
+    assertThat(held(t0.plus(Duration.ofMinutes(10)).plusMillis(1))).isEmpty();
+    assertThat(done(store.held("acct-other", List.of(HOUR), Set.of(), t0.plusSeconds(1)))).as("another account").isEmpty();
+  }
+
   // --- bindings (a bulk export's job and files, bound to the account that kicked it off) ---------
 
   @Test

@@ -360,7 +360,7 @@ class CountOraclesExchangeTest extends ExchangeFixture {
         authentication: {amr: [otp]}
         interactions: [read, search-type, batch, create, patch]
         resource-types: [Patient, Observation]
-        patient-limits: [{window: 1h, max: 3}]
+        patient-limits: [{window: 1h, max: 10}]
         search: {max-count: 3, unselective: cap, require-patient-criterion: false}
         batch: {max-entries: 3}
         rate: {requests-per-second: 100, burst: 100, concurrent: 4}

@@ -52,6 +52,17 @@ final class HeldAdmissionStore implements QuotaStore {
   }
 
   @Override
+  public CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, java.util.Set<String> named,
+      Instant now) {
+    return behind.held(account, limits, named, now);
+  }
+
+  @Override
+  public CompletionStage<Void> hold(String account, Instant until, Instant now) {
+    return behind.hold(account, until, now);
+  }
+
+  @Override
   public CompletionStage<Optional<Lock>> lockOf(String account, Instant now) {
     return behind.lockOf(account, now);
   }
