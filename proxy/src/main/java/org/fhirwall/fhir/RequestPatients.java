@@ -122,6 +122,27 @@ public final class RequestPatients {
   }
 
   /**
+   * The patients this request names ({@link #named}) when its answer can hold no other patient's records: every record
+   * it can match, or each entry of its bundle can, is a named patient's ({@link #pinsEveryMatch}), and nothing is
+   * included besides ({@code _include}, {@code _revinclude}). Empty otherwise.
+   */
+  public Set<String> namedAlone(FhirRequest request) {
+    List<FhirRequest> asked = request.entries().isEmpty() ? List.of(request)
+        : request.entries().stream().map(FhirRequest.BundleEntry::request).toList();
+    for (FhirRequest r : asked) {
+      if (!r.entries().isEmpty() || !pinsEveryMatch(r)) {
+        return Set.of();
+      }
+      for (QueryParam p : r.params()) {
+        if (p.baseName().equals("_include") || p.baseName().equals("_revinclude")) {
+          return Set.of();
+        }
+      }
+    }
+    return named(request);
+  }
+
+  /**
    * The search parameters of {@code type} that put a resource in a {@code compartmentType}'s compartment, in name
    * order (HAPI FHIR's model): a compartment search ({@code Practitioner/9/Patient}) is a search of the type by these
    * ({@code Patient?general-practitioner=Practitioner/9}). Empty when the type is no member of that compartment.

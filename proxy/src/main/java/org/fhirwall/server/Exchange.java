@@ -234,7 +234,7 @@ final class Exchange {
         || allow.request().interaction() == Interaction.CAPABILITIES) {
       return null;
     }
-    return stages.quota().held(allow.account(), allow.limits(), stages.patients().named(allow.request()), now());
+    return stages.quota().held(allow.account(), allow.limits(), stages.patients().namedAlone(allow.request()), now());
   }
 
   /** 4. quota and policy: a bulk export's job or file goes to the EPR only for the account it is bound to. */

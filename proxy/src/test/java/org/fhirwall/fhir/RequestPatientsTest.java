@@ -26,6 +26,38 @@ class RequestPatientsTest {
   }
 
   /**
+   * What a principal held at its limit may still ask (at-limit: refuse): only a request whose answer can hold no other
+   * patient than those it names, each of which must be counted already; else the 429 of a response over the limit would
+   * tell again whether an answer held someone new.
+   */
+  @Test
+  void theNamedPatientsStandAloneOnlyWhenEveryMatchIsTheirsAndNothingIsIncluded() {
+    RequestPatients p = RequestPatients.R4;
+    assertThat(p.namedAlone(parsed(get("/fhir/Patient/p1")))).containsExactly("Patient/p1");
+    assertThat(p.namedAlone(parsed(get("/fhir/Patient?_id=p1,p2&birthdate=ge1950")))).containsExactlyInAnyOrder("Patient/p1",
+        "Patient/p2");
+    assertThat(p.namedAlone(parsed(get("/fhir/Observation?patient=p1&code=1234-5")))).containsExactly("Patient/p1");
+    assertThat(p.namedAlone(parsed(get("/fhir/Patient/p1/Observation")))).containsExactly("Patient/p1");
+    assertThat(p.namedAlone(parsed(get("/fhir/Patient?identifier=mrn%7C1&birthdate=ge1950")))).as("names nobody").isEmpty();
+    assertThat(p.namedAlone(parsed(get("/fhir/Patient?_id=p1&_revinclude=Patient:link")))).as("includes others").isEmpty();
+    assertThat(p.namedAlone(parsed(get("/fhir/Observation?patient=p1&_include=Observation:performer")))).isEmpty();
+    assertThat(p.namedAlone(parsed(get("/fhir/Practitioner?_has:Encounter:participant:patient=p7")))).as("names p7, "
+        + "matches practitioners").isEmpty();
+    assertThat(p.namedAlone(parsed(Requests.req("POST", "/fhir", batch("Patient/p1", "Observation?patient=p2"),
+        "Content-Type: application/fhir+json")))).containsExactlyInAnyOrder("Patient/p1", "Patient/p2");
+    assertThat(p.namedAlone(parsed(Requests.req("POST", "/fhir", batch("Patient/p1",
+        "Patient?identifier=mrn%7C1"), "Content-Type: application/fhir+json")))).as("one entry names nobody").isEmpty();
+  }
+
+  private static String batch(String... urls) {
+    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[");
+    for (int i = 0; i < urls.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"request\":{\"method\":\"GET\",\"url\":\"").append(urls[i]).append("\"}}");
+    }
+    return sb.append("]}").toString();
+  }
+
+  /**
    * HAPI FHIR resolves a bare id on a reference parameter that may point at a patient to whatever holds that id
    * ({@code Observation?subject=p7} finds Patient/p7's): an empty answer tells "p7 has none" like
    * {@code subject=Patient/p7} does (adversarial sweep 8).
