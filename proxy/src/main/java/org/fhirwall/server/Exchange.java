@@ -187,10 +187,8 @@ final class Exchange {
             if (held == null) {
               admitted(t, allow, plan, owned, ahead);
             } else {
-              steps.await(t, held, h -> h.ifPresentOrElse(x -> refuse(t, Refusals.held(allow.role().name(), x, now()),
-                  Outcome.THROTTLED, x.full() == null ? "held:refused-over-limit" : "held:patient-limit:" + x.full().name()),
-                  () -> admitted(t, allow, plan, owned, null)), e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED,
-                  "quota-store"));
+              steps.await(t, held, h -> heldOrOn(t, allow, plan, owned, h),
+                  e -> refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store"));
             }
             heard = true;
           } finally {
@@ -204,6 +202,18 @@ final class Exchange {
           }
           refuse(t, Refusals.storeUnavailable(), Outcome.FAILED, "quota-store");
         });
+  }
+
+  /** 4. quota: a held principal's request ends here, before the EPR ({@link #heldAtLimit}); any other goes on. */
+  private void heldOrOn(Trail t, Decision.Allow allow, Plan plan, @Nullable CompletionStage<Optional<Decision.Deny>> owned,
+      Optional<QuotaStore.Held> held) {
+    if (held.isEmpty()) {
+      admitted(t, allow, plan, owned, null);
+      return;
+    }
+    QuotaStore.Held h = held.get();
+    refuse(t, Refusals.held(allow.role().name(), h, now()), Outcome.THROTTLED,
+        h.full() == null ? "held:refused-over-limit" : "held:patient-limit:" + h.full().name());
   }
 
   /** 4. the request is admitted (and not held): on to the EPR, after whatever must be known first. */
@@ -224,8 +234,9 @@ final class Exchange {
 
   /**
    * 4. quota: a role that refuses answers at its limit ({@code at-limit.action: refuse}) is held before the EPR is asked
-   * while a window is full or an answer was just refused over a limit, unless the request names only patients already
-   * counted ({@link QuotaStore#held}): else each 429 would tell, uncounted, that an answer held a patient. Null when the
+   * while a window is full or an answer was just refused over a limit, unless its answer can hold only patients it
+   * names, each already counted ({@link QuotaStore#held}, {@code RequestPatients.namedAlone}): else each 429 would tell,
+   * uncounted, that an answer held a patient. Null when the
    * role locks at its limit instead, reports only, under break-glass (every answer alerted on; charged to the same
    * windows, under a higher ceiling) and for the capability statement.
    */
