@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The single-node store: distinct-patient windows, locks, rates and event watches in this
- * process's memory; with a state file, locks, open windows, shared secrets and bindings also
+ * process's memory; with a state file, locks, holds, open windows, shared secrets and bindings also
  * survive a restart ({@link StateFile}: a lock, a secret or a binding is written out at once,
  * windows every few seconds by {@link #persist()}, and everything on {@link #close()}).
  *
@@ -319,6 +319,10 @@ public final class LocalQuotaStore implements QuotaStore {
     locks.put(lock.account(), lock);
   }
 
+  void restoreHold(String account, long untilMillis) {
+    holds.merge(account, untilMillis, Math::max);
+  }
+
   void restoreSecret(String name, byte[] secret) {
     secrets.put(name, secret.clone());
   }
@@ -337,6 +341,12 @@ public final class LocalQuotaStore implements QuotaStore {
     }
     StateFile.Snapshot snapshot = new StateFile.Snapshot();
     locks.values().forEach(snapshot.locks::add);
+    long nowMillis = System.currentTimeMillis();
+    holds.forEach((account, until) -> {
+      if (until > nowMillis) {
+        snapshot.holds.put(account, until);
+      }
+    });
     secrets.forEach(snapshot.secrets::put);
     bindings.forEach(snapshot.bindings::put);
     accounts.asMap().forEach((key, a) -> {
@@ -426,6 +436,7 @@ public final class LocalQuotaStore implements QuotaStore {
       holds.values().removeIf(u -> u <= nowMillis);
     }
     holds.merge(account, until.toEpochMilli(), Math::max);
+    persistSoon();
     return CompletableFuture.completedFuture(null);
   }
 

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The local store's memory across restarts: one small JSON file ({@code quota-state.json}) in
- * {@code quota.state-dir} holding the locks in force, each account's open windows (patient ids and
+ * {@code quota.state-dir} holding the locks and holds in force, each account's open windows (patient ids and
  * when each was last disclosed), the shared secrets (the paging links' key) and the bindings (whose
  * bulk export a job or file is, until when). Written whole to a
  * temporary file and renamed over the old one, so a crash leaves the previous complete file;
@@ -69,9 +69,12 @@ public final class StateFile {
     final List<Window> windows = new ArrayList<>();
     final Map<String, byte[]> secrets = new LinkedHashMap<>();
     final Map<String, LocalBindings.Binding> bindings = new LinkedHashMap<>();
+    /** Accounts held after a response refused over a limit: until when (epoch ms). */
+    final Map<String, Long> holds = new LinkedHashMap<>();
 
     void restore(LocalQuotaStore store) {
       locks.forEach(store::restoreLock);
+      holds.forEach(store::restoreHold);
       windows.forEach(w -> store.restoreWindow(w.account(), w.length(), w.patients()));
       secrets.forEach(store::restoreSecret);
       bindings.forEach(store::restoreBinding);
@@ -134,6 +137,13 @@ public final class StateFile {
               s.bindings.put(key, new LocalBindings.Binding(owner, until));
             }
           }
+          case "holds" -> {
+            expect(p.currentToken(), JsonToken.START_OBJECT);
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+              String account = p.currentName();
+              s.holds.put(account, number(p));
+            }
+          }
           default -> p.skipChildren();
         }
       }
@@ -185,6 +195,11 @@ public final class StateFile {
         g.writeObjectFieldStart("secrets");
         for (Map.Entry<String, byte[]> e : s.secrets.entrySet()) {
           g.writeStringField(e.getKey(), Base64.getEncoder().encodeToString(e.getValue()));
+        }
+        g.writeEndObject();
+        g.writeObjectFieldStart("holds");
+        for (Map.Entry<String, Long> e : s.holds.entrySet()) {
+          g.writeNumberField(e.getKey(), e.getValue());
         }
         g.writeEndObject();
         g.writeArrayFieldStart("bindings");

@@ -49,6 +49,19 @@ class LocalQuotaStoreTest extends QuotaStoreContract {
   }
 
   @Test
+  void aHoldSurvivesARestartThroughTheStateFileUntilItEnds() {
+    LocalQuotaStore before = new LocalQuotaStore(100, Runnable::run, new StateFile(dir));
+    done(before.hold("idp|a", t0.plus(Duration.ofMinutes(10)), t0));
+    // no close(): a hold is written out as it is set, like a lock
+    LocalQuotaStore after = new LocalQuotaStore(100, Runnable::run, new StateFile(dir));
+    PatientWindow hour = PatientWindow.of(Duration.ofHours(1), 5);
+    assertThat(done(after.held("idp|a", List.of(hour), Set.of(), t0.plusSeconds(60))))
+        .hasValueSatisfying(h -> assertThat(h.until()).isEqualTo(t0.plus(Duration.ofMinutes(10))));
+    assertThat(done(after.held("idp|a", List.of(hour), Set.of(), t0.plus(Duration.ofMinutes(10)).plusMillis(1)))).isEmpty();
+    after.close();
+  }
+
+  @Test
   void aFullStoreRefusesNewBindingsInsteadOfForgettingLiveOnes() {
     LocalQuotaStore small = new LocalQuotaStore(100, Runnable::run, null, 2);
     assertThat(done(small.bind("k1", "a", Duration.ofHours(1), t0))).isTrue();
