@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +50,8 @@ public final class FallbackQuotaStore implements QuotaStore {
   private final Map<String, Lock> knownLocks = new ConcurrentHashMap<>();
   private final List<ChargeRequest> chargedMeanwhile = new ArrayList<>();
   private final List<Lock> lockedMeanwhile = new ArrayList<>();
+  /** Accounts held during the outage (at-limit: refuse), until when; guarded like {@link #chargedMeanwhile}. */
+  private final Map<String, Instant> heldMeanwhile = new LinkedHashMap<>();
   private final AtomicBoolean probing = new AtomicBoolean();
   private final AtomicLong fallbackCharges = new AtomicLong();
   private volatile LocalQuotaStore local;
@@ -197,7 +200,10 @@ public final class FallbackQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<Void> hold(String account, Instant until, Instant now) {
-    return either(s -> s.hold(account, until, now), () -> local.hold(account, until, now));
+    return either(s -> s.hold(account, until, now), () -> local.hold(account, until, now).thenApply(v -> {
+      meanwhile(() -> heldMeanwhile.merge(account, until, (a, b) -> a.isAfter(b) ? a : b));
+      return v;
+    }));
   }
 
   @Override
@@ -279,40 +285,45 @@ public final class FallbackQuotaStore implements QuotaStore {
     });
   }
 
-  /** Writes what this replica charged and locked during the outage into the shared store, then uses it again. */
+  /** Writes what this replica charged, locked and held during the outage into the shared store, then uses it again. */
   private void reconcile() {
     List<ChargeRequest> charges;
     List<Lock> locks;
+    Map<String, Instant> holds;
     synchronized (chargedMeanwhile) {
       charges = List.copyOf(chargedMeanwhile);
       locks = List.copyOf(lockedMeanwhile);
+      holds = new LinkedHashMap<>(heldMeanwhile);
       chargedMeanwhile.clear();
       lockedMeanwhile.clear();
+      heldMeanwhile.clear();
     }
     List<CompletableFuture<?>> writes = new ArrayList<>();
     Instant now = Instant.now();
     charges.forEach(c -> writes.add(shared.record(c.account(), c.tracked(), c.patients(), c.unexplained(), c.now())
         .toCompletableFuture()));
     locks.forEach(l -> writes.add(shared.restoreLock(l, now).toCompletableFuture()));
+    holds.forEach((account, until) -> writes.add(shared.hold(account, until, now).toCompletableFuture()));
     CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
       if (e != null) {
         synchronized (chargedMeanwhile) {
           chargedMeanwhile.addAll(0, charges);
           lockedMeanwhile.addAll(0, locks);
+          holds.forEach((account, until) -> heldMeanwhile.merge(account, until, (a, b) -> a.isAfter(b) ? a : b));
         }
         LOG.warn("quota store: reconciliation with Redis failed ({}); still enforcing this replica's share", e.toString());
         return;
       }
       boolean more;
       synchronized (chargedMeanwhile) {
-        more = !chargedMeanwhile.isEmpty() || !lockedMeanwhile.isEmpty();
+        more = !chargedMeanwhile.isEmpty() || !lockedMeanwhile.isEmpty() || !heldMeanwhile.isEmpty();
         if (!more && degraded) {
           degraded = false;
           LocalQuotaStore old = local;
           local = new LocalQuotaStore(maxAccounts, maintenance);
           maintenance.execute(old::close);
-          LOG.warn("quota store: Redis answers again; {} charge(s) and {} lock(s) made meanwhile written into it; "
-              + "the shared limits apply again", charges.size(), locks.size());
+          LOG.warn("quota store: Redis answers again; {} charge(s), {} lock(s) and {} hold(s) made meanwhile written into "
+              + "it; the shared limits apply again", charges.size(), locks.size(), holds.size());
         }
       }
       if (more) {

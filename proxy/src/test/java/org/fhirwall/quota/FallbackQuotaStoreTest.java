@@ -57,4 +57,27 @@ class FallbackQuotaStoreTest {
     assertThatThrownBy(() -> done(store.bind("export-job:j2", "idp|b", Duration.ofHours(24), t0)))
         .isInstanceOf(CompletionException.class);
   }
+
+  /** A principal held by this replica while Redis was down stays held on every replica once it is back. */
+  @Test
+  void aHoldSetDuringTheOutageIsWrittenIntoRedisWhenItReturns() throws Exception {
+    redis.kill();
+    PatientWindow w = PatientWindow.of(Duration.ofHours(1), 10);
+    done(store.hold("idp|a", t0.plus(Duration.ofMinutes(10)), t0));
+    assertThat(store.degraded()).isTrue();
+    assertThat(done(store.held("idp|a", List.of(w), Set.of(), t0.plusSeconds(1)))).as("held by this replica").isPresent();
+
+    redis.restart();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (store.degraded() && System.nanoTime() < deadline) {
+      store.held("idp|b", List.of(w), Set.of(), t0); // calls while degraded probe Redis
+      Thread.sleep(100);
+    }
+    assertThat(store.degraded()).as("back on Redis").isFalse();
+    try (RedisQuotaStore other = RedisQuotaStore.connect(RedisQuotaStoreTest.settings(redis.url(), Duration.ofMillis(500)),
+        Duration.ofSeconds(10))) {
+      assertThat(done(other.held("idp|a", List.of(w), Set.of(), t0.plusSeconds(2)))).as("another replica")
+          .hasValueSatisfying(h -> assertThat(h.until()).isEqualTo(t0.plus(Duration.ofMinutes(10))));
+    }
+  }
 }
