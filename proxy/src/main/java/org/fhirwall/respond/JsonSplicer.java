@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Replaces JSON string tokens in a body at the offsets an {@link Inspection.Read} reported, without
- * parsing it again. Stateless and thread-safe; the input array is not modified.
+ * parsing it again: into a copy ({@code splice}), or as a {@link Body} that applies the edits while
+ * it is written out ({@code spliced}). Stateless and thread-safe; the input array is not modified.
  */
 public final class JsonSplicer {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -78,10 +79,23 @@ public final class JsonSplicer {
   /** As above, with {@code swaps} applied as well; all edits must be apart. */
   public static byte[] splice(byte[] json, List<Replacement> replacements, List<Swap> swaps, @Nullable Cut cut) {
     requireNonNull(json, "json");
+    if (replacements.isEmpty() && swaps.isEmpty() && cut == null) {
+      return json.clone();
+    }
+    return spliced(json, replacements, swaps, cut).toArray();
+  }
+
+  /**
+   * As {@link #splice(byte[], List, List, Cut)}, checked alike, but without the copy: the body is
+   * {@code json} with the edits applied as it is written out ({@link Body#writeTo}). {@code json} must
+   * not be modified afterwards.
+   */
+  public static Body spliced(byte[] json, List<Replacement> replacements, List<Swap> swaps, @Nullable Cut cut) {
+    requireNonNull(json, "json");
     requireNonNull(replacements, "replacements");
     requireNonNull(swaps, "swaps");
     if (replacements.isEmpty() && swaps.isEmpty() && cut == null) {
-      return json.clone();
+      return Body.of(json);
     }
     int edits = replacements.size() + swaps.size() + (cut == null ? 0 : 1);
     int[] starts = new int[edits];
@@ -140,19 +154,7 @@ public final class JsonSplicer {
     if (size > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException("spliced size: " + size + " (expected: < 2 GiB)");
     }
-    byte[] out = new byte[(int) size];
-    int from = 0;
-    int to = 0;
-    for (int i : order) {
-      int keep = starts[i] - from;
-      System.arraycopy(json, from, out, to, keep);
-      to += keep;
-      System.arraycopy(tokens[i], 0, out, to, tokens[i].length);
-      to += tokens[i].length;
-      from = ends[i];
-    }
-    System.arraycopy(json, from, out, to, json.length - from);
-    return out;
+    return Body.spliced(json, starts, ends, tokens, order, (int) size);
   }
 
   private static final byte[] EMPTY = new byte[0];

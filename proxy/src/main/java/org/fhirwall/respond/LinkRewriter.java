@@ -51,22 +51,22 @@ final class LinkRewriter {
     }
   }
 
-  byte[] rewrite(Inspection.Read read, PageContext page) {
+  Body rewrite(Inspection.Read read, PageContext page) {
     return rewrite(read, page, null, List.of());
   }
 
-  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut) {
+  Body rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut) {
     return rewrite(read, page, cut, List.of());
   }
 
   /**
    * The body with its links rewritten, {@code last} links dropped (see {@link LastLinks}), {@code cut},
    * when there is one, removed, and, when {@code next} says where, a next link of fhirwall's own that
-   * leads past the end (see {@link FullPages}): one copy at most. Every paging token of one answer is
+   * leads past the end (see {@link FullPages}): no copy (see below). Every paging token of one answer is
    * padded to the size bucket of its longest link, so fhirwall's own next link is as long as the EPR's
-   * would have been.
+   * would have been. The body is not copied: its edits are applied as it is written out ({@link Body}).
    */
-  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut, List<FullPages.Searchset> searchsets) {
+  Body rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut, List<FullPages.Searchset> searchsets) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
     List<JsonSplicer.Swap> swaps = new ArrayList<>();
     byte[] json = read.json();
@@ -102,7 +102,7 @@ final class LinkRewriter {
         replacements.add(new JsonSplicer.Replacement(u, replacement));
       }
     }
-    return replacements.isEmpty() && swaps.isEmpty() && cut == null ? json : JsonSplicer.splice(json, replacements, swaps, cut);
+    return JsonSplicer.spliced(json, replacements, swaps, cut);
   }
 
   /** The page size of the search a link belongs to: the innermost searchset around it, else the answer's. */

@@ -37,7 +37,7 @@ class LinkRewriterTest {
   String rewrite(String json, JsonSplicer.Cut cut) {
     Inspection.Read read = read(json);
     return new String(links.rewrite(read, new LinkRewriter.PageContext("Patient", 1, "bob", Instant.parse("2026-12-06T10:00:00Z"),
-        "", ""), cut), UTF_8);
+        "", ""), cut).toArray(), UTF_8);
   }
 
   @Test
@@ -77,5 +77,22 @@ class LinkRewriterTest {
     assertThat(tree.path("entry").path(0).path("fullUrl").asText()).isEqualTo(PUBLIC + "/Patient/p1");
     assertThat(tree.path("link").path(0).path("url").asText()).startsWith(PUBLIC + "?_fwpage=");
     assertThat(out).doesNotContain("epr.internal");
+  }
+
+  /** The rewritten body is the EPR's array and the edits (written out piece by piece), not a copy; no edit, no splice. */
+  @Test
+  void theRewrittenBodyIsNotCopied() {
+    String json = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"fullUrl\":\"" + EPR
+        + "/Patient/p1\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"}}]}";
+    Inspection.Read read = read(json);
+    LinkRewriter.PageContext page = new LinkRewriter.PageContext("Patient", 1, "bob", Instant.parse("2026-12-06T10:00:00Z"), "", "");
+    Body body = links.rewrite(read, page);
+    assertThat(body.isSpliced()).isTrue();
+    assertThat(new String(body.toArray(), UTF_8)).isEqualTo(json.replace(EPR, PUBLIC));
+    String plain = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}";
+    Inspection.Read unchanged = read(plain);
+    Body same = links.rewrite(unchanged, page);
+    assertThat(same.isSpliced()).isFalse();
+    assertThat(same.toArray()).isSameAs(unchanged.json());
   }
 }
