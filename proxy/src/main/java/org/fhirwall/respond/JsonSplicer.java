@@ -3,7 +3,6 @@ package org.fhirwall.respond;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Comparator;
 import java.util.List;
 import org.fhirwall.inspect.UrlOccurrence;
 import org.jspecify.annotations.Nullable;
@@ -138,8 +137,14 @@ public final class JsonSplicer {
       sorted &= i == 0 || starts[i - 1] <= starts[i];
     }
     if (!sorted) { // the inspector reports URLs in body order: this is for the cut and callers' own lists
-      order = java.util.stream.IntStream.range(0, edits).boxed().sorted(Comparator.comparingInt(i -> starts[i]))
-          .mapToInt(Integer::intValue).toArray();
+      long[] keys = new long[edits]; // start, then index: a stable sort by start without boxing
+      for (int i = 0; i < edits; i++) {
+        keys[i] = (long) starts[i] << 32 | i;
+      }
+      java.util.Arrays.sort(keys);
+      for (int i = 0; i < edits; i++) {
+        order[i] = (int) keys[i];
+      }
     }
     long size = json.length;
     int previousEnd = 0;
