@@ -79,6 +79,32 @@ class LinkRewriterTest {
     assertThat(out).doesNotContain("epr.internal");
   }
 
+  /**
+   * URLs that are not links and start with the EPR's base as written are swapped by their bytes, without
+   * being decoded; links, escaped bases, other URLs and a {@code last} link go the long way: the answer is
+   * the same as if each had been decoded (the tree with every EPR URL moved, the last link gone).
+   */
+  @Test
+  void plainUrlsSwappedByTheirBytesAndTheOthersDecodedGiveTheSameAnswer() throws Exception {
+    String json = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":["
+        + "{\"relation\":\"self\",\"url\":\"" + EPR + "/Patient?_count=2\"},"
+        + "{\"relation\":\"last\",\"url\":\"" + EPR + "?_getpages=x&_getpagesoffset=4&_count=2\"}],\"entry\":["
+        + "{\"fullUrl\":\"" + EPR + "/Patient/p1\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\","
+        + "\"generalPractitioner\":[{\"reference\":\"" + EPR + "/Practitioner/gp1\"}]}},"
+        + "{\"fullUrl\":\"" + EPR.replace("/", "\\/") + "/Patient/p2\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p2\","
+        + "\"managingOrganization\":{\"reference\":\"https://elsewhere.example/fhir/Organization/o1\"}}},"
+        + "{\"fullUrl\":\"" + EPR + "\\u002fPatient/p3\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p3\"}}]}";
+    String out = rewrite(json, null);
+    JsonNode tree = JSON.readTree(out);
+    com.fasterxml.jackson.databind.node.ObjectNode expected = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(
+        JSON.readTree(json).toString().replace(EPR, PUBLIC));
+    ((com.fasterxml.jackson.databind.node.ArrayNode) expected.get("link")).remove(1);
+    assertThat(tree).isEqualTo(expected);
+    assertThat(out).doesNotContain("epr.internal").doesNotContain("\"last\"");
+    assertThat(out).as("the plainly written ones keep their bytes after the base")
+        .contains("\"fullUrl\":\"" + PUBLIC + "/Patient/p1\"", "\"reference\":\"" + PUBLIC + "/Practitioner/gp1\"");
+  }
+
   /** The rewritten body is the EPR's array and the edits (written out piece by piece), not a copy; no edit, no splice. */
   @Test
   void theRewrittenBodyIsNotCopied() {
