@@ -78,6 +78,8 @@ public final class JsonSplicer {
   /** As above, with {@code swaps} applied as well; all edits must be apart. */
   public static byte[] splice(byte[] json, List<Replacement> replacements, List<Swap> swaps, @Nullable Cut cut) {
     requireNonNull(json, "json");
+    requireNonNull(replacements, "replacements");
+    requireNonNull(swaps, "swaps");
     if (replacements.isEmpty() && swaps.isEmpty() && cut == null) {
       return json.clone();
     }

@@ -68,9 +68,9 @@ final class LinkRewriter {
   /**
    * The body with its links rewritten, {@code last} links dropped (see {@link LastLinks}), {@code cut},
    * when there is one, removed, and, when {@code next} says where, a next link of fhirwall's own that
-   * leads past the end (see {@link FullPages}): no copy (see below). Every paging token of one answer is
-   * padded to the size bucket of its longest link, so fhirwall's own next link is as long as the EPR's
-   * would have been. The body is not copied: its edits are applied as it is written out ({@link Body}).
+   * leads past the end (see {@link FullPages}): not copied, the edits are applied as the body is written
+   * out ({@link Body}). Every paging token of one answer is padded to the size bucket of its longest link,
+   * so fhirwall's own next link is as long as the EPR's would have been.
    */
   Body rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut, List<FullPages.Searchset> searchsets) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
