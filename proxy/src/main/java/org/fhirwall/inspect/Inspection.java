@@ -68,6 +68,19 @@ public sealed interface Inspection {
       }
       return false;
     }
+
+    /**
+     * Where URL {@code index} of {@link #urls()} starts (its token's opening quote), without making its
+     * occurrence or decoding its value.
+     */
+    public int urlStart(int index) {
+      return urls instanceof UrlList list ? list.start(index) : urls.get(index).start();
+    }
+
+    /** Whether URL {@code index} of {@link #urls()} is a Bundle link's, without making its occurrence. */
+    public boolean urlIsBundleLink(int index) {
+      return urls instanceof UrlList list ? list.isBundleLink(index) : urls.get(index).isBundleLink();
+    }
   }
 
   /** A body fhirwall could not read through; {@code reason} is for the audit log (no patient data). */

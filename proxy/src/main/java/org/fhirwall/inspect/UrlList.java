@@ -41,6 +41,23 @@ final class UrlList extends AbstractList<UrlOccurrence> implements RandomAccess 
     return size;
   }
 
+  /** The start of URL {@code index}'s token (its opening quote), without making its occurrence. */
+  int start(int index) {
+    return spans[checked(index) * WIDTH];
+  }
+
+  /** Whether URL {@code index} is a Bundle link's (has a relation), without making its occurrence. */
+  boolean isBundleLink(int index) {
+    return spans[checked(index) * WIDTH + 3] >= 0;
+  }
+
+  private int checked(int index) {
+    if (index < 0 || index >= size) {
+      throw new IndexOutOfBoundsException("index " + index + ", size " + size);
+    }
+    return index;
+  }
+
   /** Whether a link among these URLs has {@code relation} (without making the occurrences). */
   boolean hasRelation(String relation) {
     for (int at = 0; at < size * WIDTH; at += WIDTH) {

@@ -68,6 +68,12 @@ final class EntryEdits {
     return morePages && plan.answersABundle();
   }
 
+  /** Whether {@link #apply} could change this answer at all (when not, it gives the body back as it is). */
+  static boolean mayChange(Plan plan, Inspection.Read read, boolean morePages) {
+    return hasForeignTypes(read, plan) || plan.countOnly() || withholdsNestedTotals(plan, morePages) || plan.entriesMinimal()
+        || !plan.releaseTotal() && morePages;
+  }
+
   static byte[] apply(byte[] json, Plan plan, Inspection.Read read, boolean morePages) {
     boolean foreign = hasForeignTypes(read, plan);
     boolean stripTotal = !plan.releaseTotal() && morePages;

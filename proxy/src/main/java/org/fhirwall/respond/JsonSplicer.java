@@ -3,14 +3,14 @@ package org.fhirwall.respond;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Comparator;
 import java.util.List;
 import org.fhirwall.inspect.UrlOccurrence;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Replaces JSON string tokens in a body at the offsets an {@link Inspection.Read} reported, without
- * parsing it again. Stateless and thread-safe; the input array is not modified.
+ * parsing it again: into a copy ({@code splice}), or as a {@link Body} that applies the edits while
+ * it is written out ({@code spliced}). Stateless and thread-safe; the input array is not modified.
  */
 public final class JsonSplicer {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -83,6 +83,21 @@ public final class JsonSplicer {
     if (replacements.isEmpty() && swaps.isEmpty() && cut == null) {
       return json.clone();
     }
+    return spliced(json, replacements, swaps, cut).toArray();
+  }
+
+  /**
+   * As {@link #splice(byte[], List, List, Cut)}, checked alike, but without the copy: the body is
+   * {@code json} with the edits applied as it is written out ({@link Body#writeTo}). {@code json} must
+   * not be modified afterwards.
+   */
+  public static Body spliced(byte[] json, List<Replacement> replacements, List<Swap> swaps, @Nullable Cut cut) {
+    requireNonNull(json, "json");
+    requireNonNull(replacements, "replacements");
+    requireNonNull(swaps, "swaps");
+    if (replacements.isEmpty() && swaps.isEmpty() && cut == null) {
+      return Body.of(json);
+    }
     int edits = replacements.size() + swaps.size() + (cut == null ? 0 : 1);
     int[] starts = new int[edits];
     int[] ends = new int[edits];
@@ -124,8 +139,14 @@ public final class JsonSplicer {
       sorted &= i == 0 || starts[i - 1] <= starts[i];
     }
     if (!sorted) { // the inspector reports URLs in body order: this is for the cut and callers' own lists
-      order = java.util.stream.IntStream.range(0, edits).boxed().sorted(Comparator.comparingInt(i -> starts[i]))
-          .mapToInt(Integer::intValue).toArray();
+      long[] keys = new long[edits]; // start, then index: a stable sort by start without boxing
+      for (int i = 0; i < edits; i++) {
+        keys[i] = (long) starts[i] << 32 | i;
+      }
+      java.util.Arrays.sort(keys);
+      for (int i = 0; i < edits; i++) {
+        order[i] = (int) keys[i];
+      }
     }
     long size = json.length;
     int previousEnd = 0;
@@ -140,19 +161,7 @@ public final class JsonSplicer {
     if (size > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException("spliced size: " + size + " (expected: < 2 GiB)");
     }
-    byte[] out = new byte[(int) size];
-    int from = 0;
-    int to = 0;
-    for (int i : order) {
-      int keep = starts[i] - from;
-      System.arraycopy(json, from, out, to, keep);
-      to += keep;
-      System.arraycopy(tokens[i], 0, out, to, tokens[i].length);
-      to += tokens[i].length;
-      from = ends[i];
-    }
-    System.arraycopy(json, from, out, to, json.length - from);
-    return out;
+    return Body.spliced(json, starts, ends, tokens, order, (int) size);
   }
 
   private static final byte[] EMPTY = new byte[0];

@@ -27,6 +27,11 @@ final class LinkRewriter {
   private final byte[] upstreamBaseBytes;
   private final byte[] publicBaseBytes;
   private final boolean swapsBase;
+  /**
+   * Whether the EPR's base is swapped and is printable ASCII without a quote or backslash: then a token whose
+   * bytes start with it is a value that starts with it (no escape can begin or end inside those bytes).
+   */
+  private final boolean plainBase;
 
   LinkRewriter(String upstreamBase, String publicBase, PageLinks pageLinks) {
     this.upstreamBase = requireNonNull(upstreamBase, "upstreamBase");
@@ -36,6 +41,7 @@ final class LinkRewriter {
     byte[] quoted = JsonSplicer.quote(publicBase);
     this.publicBaseBytes = java.util.Arrays.copyOfRange(quoted, 1, quoted.length - 1);
     this.swapsBase = !upstreamBase.equals(publicBase);
+    this.plainBase = swapsBase && upstreamBase.chars().allMatch(c -> c >= 0x20 && c < 0x7f && c != '"' && c != '\\');
   }
 
   /**
@@ -51,27 +57,37 @@ final class LinkRewriter {
     }
   }
 
-  byte[] rewrite(Inspection.Read read, PageContext page) {
+  Body rewrite(Inspection.Read read, PageContext page) {
     return rewrite(read, page, null, List.of());
   }
 
-  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut) {
+  Body rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut) {
     return rewrite(read, page, cut, List.of());
   }
 
   /**
    * The body with its links rewritten, {@code last} links dropped (see {@link LastLinks}), {@code cut},
    * when there is one, removed, and, when {@code next} says where, a next link of fhirwall's own that
-   * leads past the end (see {@link FullPages}): one copy at most. Every paging token of one answer is
-   * padded to the size bucket of its longest link, so fhirwall's own next link is as long as the EPR's
-   * would have been.
+   * leads past the end (see {@link FullPages}): not copied, the edits are applied as the body is written
+   * out ({@link Body}). Every paging token of one answer is padded to the size bucket of its longest link,
+   * so fhirwall's own next link is as long as the EPR's would have been.
    */
-  byte[] rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut, List<FullPages.Searchset> searchsets) {
+  Body rewrite(Inspection.Read read, PageContext page, JsonSplicer.@Nullable Cut cut, List<FullPages.Searchset> searchsets) {
     List<JsonSplicer.Replacement> replacements = new ArrayList<>();
     List<JsonSplicer.Swap> swaps = new ArrayList<>();
     byte[] json = read.json();
-    // each occurrence made (and its value decoded) once, not once per pass below
-    List<UrlOccurrence> urls = List.copyOf(read.urls());
+    // A URL that is not a link and starts with the EPR's base as written (most: every entry's fullUrl) has its
+    // base swapped by its bytes; the others are made (and their values decoded) once, not once per pass below.
+    List<UrlOccurrence> all = read.urls();
+    int n = all.size();
+    UrlOccurrence[] made = new UrlOccurrence[n]; // null: swapped by its bytes
+    List<UrlOccurrence> urls = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (!plainBase || read.urlIsBundleLink(i) || !startsWithBase(json, read.urlStart(i) + 1)) {
+        made[i] = all.get(i);
+        urls.add(made[i]);
+      }
+    }
     int padTo = padTo(urls, page);
     for (FullPages.Searchset s : searchsets) {
       FullPages.Insertion next = s.next();
@@ -88,7 +104,13 @@ final class LinkRewriter {
     if (dropsLast) {
       swaps.addAll(LastLinks.cuts(json));
     }
-    for (UrlOccurrence u : urls) {
+    for (int i = 0; i < n; i++) {
+      UrlOccurrence u = made[i];
+      if (u == null) { // not a link, the EPR's base written plainly at its start: as below, without decoding it
+        int start = read.urlStart(i);
+        swaps.add(new JsonSplicer.Swap(start + 1, start + 1 + upstreamBaseBytes.length, publicBaseBytes));
+        continue;
+      }
       if (dropsLast && "last".equals(u.linkRelation())) {
         continue; // inside a link that is cut
       }
@@ -102,7 +124,7 @@ final class LinkRewriter {
         replacements.add(new JsonSplicer.Replacement(u, replacement));
       }
     }
-    return replacements.isEmpty() && swaps.isEmpty() && cut == null ? json : JsonSplicer.splice(json, replacements, swaps, cut);
+    return JsonSplicer.spliced(json, replacements, swaps, cut);
   }
 
   /** The page size of the search a link belongs to: the innermost searchset around it, else the answer's. */

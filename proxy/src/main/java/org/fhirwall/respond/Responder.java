@@ -121,29 +121,30 @@ public final class Responder {
     shortPages.check(p.pageSize(), out.status(), out.read(), out.requestId()); // an EPR that breaks FullPages' rule
     // a withheld total is cut in the same copy as the links are rewritten
     JsonSplicer.Cut total = editable && !binary ? EntryEdits.totalOnly(out.read().json(), p, out.read(), morePages) : null;
-    byte[] body = links.rewrite(out.read(), new LinkRewriter.PageContext(p.searchedType(), p.pageNumber(), p.binding(),
+    // not copied: the edits are applied as the body is written out, unless a step below needs the bytes
+    Body body = links.rewrite(out.read(), new LinkRewriter.PageContext(p.searchedType(), p.pageNumber(), p.binding(),
         out.now(), p.projection() == null ? "" : PageTargets.query(p.projection()),
         p.format() == Format.XML ? "&_format=xml" : "", p.pageSize()), total, searchsets);
-    String contentType = contentType(out.contentType(), body.length);
+    String contentType = contentType(out.contentType(), body.length());
     try {
       if (p.binaryAsNdjson() && out.status() == 200) {
-        Optional<BinaryContent.Content> content = BinaryContent.of(body);
+        Optional<BinaryContent.Content> content = BinaryContent.of(body.toArray());
         if (content.isPresent()) {
           return answer(out, content.get().bytes(), content.get().contentType());
         }
       }
-      if (isFhirJson(out) && body.length > 0 && out.status() < 300) {
-        if (total == null) {
-          body = EntryEdits.apply(body, p, out.read(), morePages);
+      if (isFhirJson(out) && body.length() > 0 && out.status() < 300) {
+        if (total == null && EntryEdits.mayChange(p, out.read(), morePages)) {
+          body = Body.of(EntryEdits.apply(body.toArray(), p, out.read(), morePages));
         }
         if (p.projection() != null) {
-          body = p.projection().apply(fhir, body);
+          body = Body.of(p.projection().apply(fhir, body.toArray()));
         }
         if (p.resolvesConditionalReferences() && p.answersABundle()) {
-          body = UnresolvedWords.inEntries(body);
+          body = Body.of(UnresolvedWords.inEntries(body.toArray()));
         }
         if (p.format() == Format.XML) {
-          return answer(out, formats.jsonToXml(body, p.pretty()), Format.XML.contentType());
+          return answer(out, formats.jsonToXml(body.toArray(), p.pretty()), Format.XML.contentType());
         }
       }
     } catch (RuntimeException | java.io.IOException e) {
@@ -162,9 +163,13 @@ public final class Responder {
   }
 
   private Answer answer(Outgoing out, byte[] body, @Nullable String contentType) {
+    return answer(out, Body.of(body), contentType);
+  }
+
+  private Answer answer(Outgoing out, Body body, @Nullable String contentType) {
     List<Map.Entry<String, String>> headers = new ArrayList<>(8);
     Headers.passed(out.headers(), links::header, headers);
-    if (contentType != null && body.length > 0) {
+    if (contentType != null && body.length() > 0) {
       headers.add(Map.entry("Content-Type", contentType));
     }
     Headers.standard(headers, out.requestId());

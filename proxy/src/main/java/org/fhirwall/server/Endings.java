@@ -103,7 +103,7 @@ final class Endings {
     if (!cors.isEmpty()) {
       List<java.util.Map.Entry<String, String>> headers = new ArrayList<>(answer.headers());
       headers.addAll(cors);
-      out = new Answer(answer.status(), headers, answer.body(), answer.closeConnection());
+      out = new Answer(answer.status(), headers, answer.content(), answer.closeConnection());
     }
     Responses.finish(ctx, out, keepAlive, writeTimeout);
     return true;

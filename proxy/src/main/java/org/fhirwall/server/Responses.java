@@ -1,5 +1,7 @@
 package org.fhirwall.server;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -17,6 +19,7 @@ import java.util.Map;
 import org.fhirwall.fhir.Format;
 import org.fhirwall.fhir.Refusal;
 import org.fhirwall.respond.Answer;
+import org.fhirwall.respond.Body;
 import org.fhirwall.respond.Refusals;
 import org.jspecify.annotations.Nullable;
 
@@ -36,19 +39,41 @@ final class Responses {
    * returned future completes when the answer is written (or failed).
    */
   static ChannelFuture write(ChannelHandlerContext ctx, Answer answer, boolean keepAlive) {
-    byte[] body = answer.body();
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(answer.status()),
-        body.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), ANSWER_HEADERS,
-        DefaultHttpHeadersFactory.trailersFactory());
-    HttpHeaders h = response.headers();
+    Body body = answer.content();
+    HttpHeaders h = ANSWER_HEADERS.newHeaders();
     for (Map.Entry<String, String> e : answer.headers()) {
-      h.add(e.getKey(), e.getValue());
+      h.add(e.getKey(), e.getValue()); // may refuse a value: before any buffer is taken
     }
-    h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length());
     boolean open = keepAlive && !answer.closeConnection();
     h.set(HttpHeaderNames.CONNECTION, open ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
-    ChannelFuture done = ctx.writeAndFlush(response);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(answer.status()),
+        content(ctx.alloc(), body), h, DefaultHttpHeadersFactory.trailersFactory().newHeaders());
+    ChannelFuture done = ctx.writeAndFlush(response); // the channel releases the response's buffer, written or not
     return open ? done : done.addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * The body as the response's buffer. A spliced body (see {@link Body}) is written piece by piece into
+   * a pooled I/O buffer: the one copy the socket needs anyway (a heap buffer is copied into a direct one
+   * before it is written), instead of a copy into an array of its own and then that one. Whoever gets
+   * the buffer releases it.
+   */
+  static ByteBuf content(ByteBufAllocator alloc, Body body) {
+    if (body.length() == 0) {
+      return Unpooled.EMPTY_BUFFER;
+    }
+    if (!body.isSpliced()) {
+      return Unpooled.wrappedBuffer(body.toArray());
+    }
+    ByteBuf buf = alloc.ioBuffer(body.length(), body.length());
+    try {
+      body.writeTo(buf::writeBytes);
+      return buf;
+    } catch (RuntimeException e) {
+      buf.release();
+      throw e;
+    }
   }
 
   /**

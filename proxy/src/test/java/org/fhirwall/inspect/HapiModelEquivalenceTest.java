@@ -111,6 +111,10 @@ class HapiModelEquivalenceTest {
     assertThat(actual).as("read of %s", what).isInstanceOf(Inspection.Read.class);
     Inspection.Read read = (Inspection.Read) actual;
     List<UrlOccurrence> urls = new ArrayList<>(read.urls());
+    for (int i = 0; i < urls.size(); i++) { // what the link rewriting reads without making the occurrences
+      assertThat(read.urlStart(i)).as("start of URL %d of %s", i, what).isEqualTo(urls.get(i).start());
+      assertThat(read.urlIsBundleLink(i)).as("URL %d of %s is a link", i, what).isEqualTo(urls.get(i).isBundleLink());
+    }
     urls.sort(Comparator.comparingInt(UrlOccurrence::start));
     assertThat(urls).as("URLs of %s", what).isEqualTo(expected.urls());
     Set<String> identified = read.patients().stream().filter(PatientKeys::isIdentified).collect(Collectors.toSet());

@@ -57,6 +57,12 @@ class UrlListTest {
         BASE + "/Basic/b1/_history/1 null",
         BASE + "/Patient/p3 null");
     assertThat(read.hasNextPage()).isTrue();
+    for (int i = 0; i < read.urls().size(); i++) { // read without making the occurrence
+      assertThat(read.urlStart(i)).isEqualTo(read.urls().get(i).start());
+      assertThat(read.urlIsBundleLink(i)).isEqualTo(read.urls().get(i).isBundleLink());
+    }
+    assertThatThrownBy(() -> read.urlStart(read.urls().size())).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> read.urlIsBundleLink(-1)).isInstanceOf(IndexOutOfBoundsException.class);
     assertThat(read.urls()).isEqualTo(List.copyOf(read.urls())).hasSameHashCodeAs(List.copyOf(read.urls()));
     assertThat(read.urls().get(0)).isEqualTo(read.urls().get(0));
   }

@@ -172,4 +172,38 @@ class EntryEditsTest {
     JsonNode out = JSON.readTree(EntryEdits.apply(json.getBytes(UTF_8), count, read(json, "Bundle", "Patient"), false));
     assertThat(out.toString()).isEqualTo("{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":2}");
   }
+
+  /**
+   * The shaping leaves a spliced body unread unless {@link EntryEdits#mayChange} says {@code apply} could
+   * change it: whenever it says no, {@code apply} gives the very same array back, for every plan shape here.
+   */
+  @Test
+  void applyLeavesTheBodyAsItIsWheneverMayChangeSaysSo() throws Exception {
+    String json = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":2,\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o1\"},\"search\":{\"mode\":\"match\"}},"
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p5\"},\"search\":{\"mode\":\"include\"}}]}";
+    var role = patientsAndObservationsOnly();
+    var read = read(json, "Bundle", "Observation", "Patient");
+    int unchanged = 0;
+    for (boolean countOnly : new boolean[] {false, true}) {
+      for (boolean releaseTotal : new boolean[] {false, true}) {
+        for (boolean morePages : new boolean[] {false, true}) {
+          for (java.util.Set<String> scoped : java.util.Arrays.asList(null, java.util.Set.of("Observation"))) {
+            Plan plan = new Plan(null, "Patient?x", null, "Patient", 1, "b", org.fhirwall.fhir.Format.JSON, false, role,
+                countOnly, releaseTotal, false, false, scoped);
+            byte[] bytes = json.getBytes(UTF_8);
+            byte[] out = EntryEdits.apply(bytes, plan, read, morePages);
+            String shape = "countOnly " + countOnly + ", releaseTotal " + releaseTotal + ", morePages " + morePages + ", scoped " + scoped;
+            if (!EntryEdits.mayChange(plan, read, morePages)) {
+              assertThat(out).as(shape).isSameAs(bytes);
+              unchanged++;
+            } else {
+              assertThat(out).as(shape + ": this body has a total and an entry of a type not granted").isNotEqualTo(bytes);
+            }
+          }
+        }
+      }
+    }
+    assertThat(unchanged).as("releaseTotal or no more pages, nothing foreign, no count").isEqualTo(3);
+  }
 }

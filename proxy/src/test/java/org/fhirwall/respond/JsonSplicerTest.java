@@ -103,4 +103,98 @@ class JsonSplicerTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inside");
     assertThatThrownBy(() -> new JsonSplicer.Cut(5, 4)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  /**
+   * A body spliced without a copy ({@link JsonSplicer#spliced}) writes, piece by piece, exactly the bytes
+   * of the copy ({@link JsonSplicer#splice}) and of a plain edit of the text, whatever the edits: swaps
+   * (insertions, removals, replacements) at the body's start and end, next to each other, given in any
+   * order, a cut, quoted replacements; and no piece is empty.
+   */
+  @Test
+  void aSplicedBodyWritesTheBytesOfTheCopyForAnyEdits() {
+    java.util.Random random = new java.util.Random(18);
+    for (int round = 0; round < 3_000; round++) {
+      int n = random.nextInt(60);
+      StringBuilder text = new StringBuilder();
+      for (int i = 0; i < n; i++) {
+        text.append(random.nextInt(8) == 0 ? "\"x\"" : String.valueOf((char) ('a' + random.nextInt(26))));
+      }
+      byte[] json = text.toString().getBytes(UTF_8);
+      // edits apart from each other: walk the body, now and then taking a span
+      List<JsonSplicer.Replacement> replacements = new java.util.ArrayList<>();
+      List<JsonSplicer.Swap> swaps = new java.util.ArrayList<>();
+      JsonSplicer.Cut cut = null;
+      java.util.TreeMap<Integer, Object[]> expected = new java.util.TreeMap<>(); // start -> {end, bytes}
+      int at = 0;
+      while (at <= json.length) {
+        int kind = random.nextInt(5);
+        if (kind == 0 && at + 3 <= json.length && json[at] == '"' && json[at + 2] == '"') {
+          String value = random.nextBoolean() ? "https://proxy/fhir/Patient/" + round : "";
+          replacements.add(new JsonSplicer.Replacement(new UrlOccurrence(at, at + 3, "x", null), value));
+          expected.put(at, new Object[] {at + 3, JsonSplicer.quote(value)});
+          at += 3;
+        } else if (kind == 1) {
+          int to = Math.min(json.length, at + random.nextInt(4));
+          byte[] bytes = random.nextInt(3) == 0 ? new byte[0] : ("<" + round + ">").getBytes(UTF_8);
+          swaps.add(new JsonSplicer.Swap(at, to, bytes));
+          expected.put(at, new Object[] {to, bytes});
+          at = to == at ? at + 1 : to; // two insertions at one place would be an overlap
+        } else if (kind == 2 && cut == null) {
+          int to = Math.min(json.length, at + 1 + random.nextInt(5));
+          cut = new JsonSplicer.Cut(at, to);
+          expected.put(at, new Object[] {to, new byte[0]});
+          at = to + 1;
+        } else {
+          at += 1 + random.nextInt(6);
+        }
+      }
+      java.util.Collections.shuffle(swaps, random);
+      java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
+      int from = 0;
+      for (var e : expected.entrySet()) {
+        plain.write(json, from, e.getKey() - from);
+        plain.writeBytes((byte[]) e.getValue()[1]);
+        from = (Integer) e.getValue()[0];
+      }
+      plain.write(json, from, json.length - from);
+
+      Body body = JsonSplicer.spliced(json, replacements, swaps, cut);
+      java.io.ByteArrayOutputStream pieces = new java.io.ByteArrayOutputStream();
+      body.writeTo((bytes, offset, length) -> {
+        assertThat(length).as("no empty piece").isPositive();
+        pieces.write(bytes, offset, length);
+      });
+      byte[] copy = JsonSplicer.splice(json, replacements, swaps, cut);
+      assertThat(pieces.toByteArray()).as("round %d: %s", round, text).isEqualTo(plain.toByteArray()).isEqualTo(copy)
+          .isEqualTo(body.toArray()).hasSize(body.length());
+      assertThat(body.isSpliced()).isEqualTo(!expected.isEmpty());
+    }
+  }
+
+  @Test
+  void aBodyWithoutEditsIsItsArrayAndAnEmptyOneWritesNothing() {
+    byte[] json = "{\"a\":\"b\"}".getBytes(UTF_8);
+    Body body = JsonSplicer.spliced(json, List.of(), List.of(), null);
+    assertThat(body.isSpliced()).isFalse();
+    assertThat(body.toArray()).isSameAs(json);
+    assertThat(body.length()).isEqualTo(json.length);
+    List<Integer> lengths = new java.util.ArrayList<>();
+    Body.of(new byte[0]).writeTo((bytes, offset, length) -> lengths.add(length));
+    Body.EMPTY.writeTo((bytes, offset, length) -> lengths.add(length));
+    assertThat(lengths).isEmpty();
+    assertThat(Body.of(new byte[0])).isSameAs(Body.EMPTY);
+    assertThat(JsonSplicer.spliced(json, List.of(), List.of(), new JsonSplicer.Cut(0, json.length)).length()).isZero();
+  }
+
+  @Test
+  void splicedChecksItsEditsAsSpliceDoes() {
+    String json = "{\"a\":\"http://epr/x\",\"total\":1}";
+    byte[] bytes = json.getBytes(UTF_8);
+    UrlOccurrence url = at(json, "\"http://epr/x\"");
+    assertThatThrownBy(() -> JsonSplicer.spliced(bytes, List.of(new JsonSplicer.Replacement(url, "y")), List.of(),
+        new JsonSplicer.Cut(url.start() + 2, url.end() + 3)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlap");
+    assertThatThrownBy(() -> JsonSplicer.spliced(bytes, List.of(), List.of(new JsonSplicer.Swap(3, bytes.length + 1, new byte[0])), null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inside");
+  }
 }

@@ -37,7 +37,7 @@ class LinkRewriterTest {
   String rewrite(String json, JsonSplicer.Cut cut) {
     Inspection.Read read = read(json);
     return new String(links.rewrite(read, new LinkRewriter.PageContext("Patient", 1, "bob", Instant.parse("2026-12-06T10:00:00Z"),
-        "", ""), cut), UTF_8);
+        "", ""), cut).toArray(), UTF_8);
   }
 
   @Test
@@ -77,5 +77,48 @@ class LinkRewriterTest {
     assertThat(tree.path("entry").path(0).path("fullUrl").asText()).isEqualTo(PUBLIC + "/Patient/p1");
     assertThat(tree.path("link").path(0).path("url").asText()).startsWith(PUBLIC + "?_fwpage=");
     assertThat(out).doesNotContain("epr.internal");
+  }
+
+  /**
+   * URLs that are not links and start with the EPR's base as written are swapped by their bytes, without
+   * being decoded; links, escaped bases, other URLs and a {@code last} link go the long way: the answer is
+   * the same as if each had been decoded (the tree with every EPR URL moved, the last link gone).
+   */
+  @Test
+  void plainUrlsSwappedByTheirBytesAndTheOthersDecodedGiveTheSameAnswer() throws Exception {
+    String json = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":["
+        + "{\"relation\":\"self\",\"url\":\"" + EPR + "/Patient?_count=2\"},"
+        + "{\"relation\":\"last\",\"url\":\"" + EPR + "?_getpages=x&_getpagesoffset=4&_count=2\"}],\"entry\":["
+        + "{\"fullUrl\":\"" + EPR + "/Patient/p1\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\","
+        + "\"generalPractitioner\":[{\"reference\":\"" + EPR + "/Practitioner/gp1\"}]}},"
+        + "{\"fullUrl\":\"" + EPR.replace("/", "\\/") + "/Patient/p2\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p2\","
+        + "\"managingOrganization\":{\"reference\":\"https://elsewhere.example/fhir/Organization/o1\"}}},"
+        + "{\"fullUrl\":\"" + EPR + "\\u002fPatient/p3\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p3\"}}]}";
+    String out = rewrite(json, null);
+    JsonNode tree = JSON.readTree(out);
+    com.fasterxml.jackson.databind.node.ObjectNode expected = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(
+        JSON.readTree(json).toString().replace(EPR, PUBLIC));
+    ((com.fasterxml.jackson.databind.node.ArrayNode) expected.get("link")).remove(1);
+    assertThat(tree).isEqualTo(expected);
+    assertThat(out).doesNotContain("epr.internal").doesNotContain("\"last\"");
+    assertThat(out).as("the plainly written ones keep their bytes after the base")
+        .contains("\"fullUrl\":\"" + PUBLIC + "/Patient/p1\"", "\"reference\":\"" + PUBLIC + "/Practitioner/gp1\"");
+  }
+
+  /** The rewritten body is the EPR's array and the edits (written out piece by piece), not a copy; no edit, no splice. */
+  @Test
+  void theRewrittenBodyIsNotCopied() {
+    String json = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"fullUrl\":\"" + EPR
+        + "/Patient/p1\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"}}]}";
+    Inspection.Read read = read(json);
+    LinkRewriter.PageContext page = new LinkRewriter.PageContext("Patient", 1, "bob", Instant.parse("2026-12-06T10:00:00Z"), "", "");
+    Body body = links.rewrite(read, page);
+    assertThat(body.isSpliced()).isTrue();
+    assertThat(new String(body.toArray(), UTF_8)).isEqualTo(json.replace(EPR, PUBLIC));
+    String plain = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}";
+    Inspection.Read unchanged = read(plain);
+    Body same = links.rewrite(unchanged, page);
+    assertThat(same.isSpliced()).isFalse();
+    assertThat(same.toArray()).isSameAs(unchanged.json());
   }
 }
