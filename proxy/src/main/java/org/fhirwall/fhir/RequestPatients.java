@@ -36,6 +36,16 @@ import org.jspecify.annotations.Nullable;
  * <p>Immutable and thread-safe.
  */
 public final class RequestPatients {
+  /** The parameters that name the patient a record is about (the one element of it {@code patient} and {@code subject} search). */
+  private static final Set<String> OWNER_PARAMETERS = Set.of("patient", "subject");
+
+  /**
+   * Parameters beginning with {@code _} that only filter, sort, page or shape the records a search matches by their own
+   * elements (HAPI FHIR's model also lists {@code _text}, {@code _content}, {@code _query}, {@code _list}: not these).
+   */
+  private static final Set<String> OWN_RESULT_PARAMETERS = Set.of("_id", "_lastUpdated", "_tag", "_profile", "_security",
+      "_source", "_count", "_offset", "_sort", "_elements", "_summary", "_total", "_since", "_at", "_format", "_pretty");
+
   /** The R4 model, read once (walks HAPI FHIR's resource definitions). */
   public static final RequestPatients R4 = new RequestPatients(FhirContext.forR4Cached());
 
@@ -52,13 +62,29 @@ public final class RequestPatients {
   private final Map<String, Map<String, Set<String>>> compartmentParameters;
   /** Resource type: the one search parameter that pins its records to a patient ({@link #pinParameter}). */
   private final Map<String, String> pinParameters;
+  /** Resource type: the names of its search parameters (HAPI FHIR's model). */
+  private final Map<String, Set<String>> searchParameters;
+  /** Resource type: the names of its reference search parameters (HAPI FHIR's model). */
+  private final Map<String, Set<String>> referenceParameters;
+  /**
+   * Resource type: those of {@code patient} and {@code subject} that search an element a record has at most one of (a
+   * reference to the one patient the record is about; not {@code Appointment.participant.actor}, {@code Account.subject}).
+   */
+  private final Map<String, Set<String>> ownerParameters;
 
   public RequestPatients(FhirContext context) {
     requireNonNull(context, "context");
     this.compartment = PatientCompartment.from(context);
     Map<String, Set<String>> params = new HashMap<>();
+    Map<String, Set<String>> searchable = new HashMap<>();
+    Map<String, Set<String>> references = new HashMap<>();
     Map<String, Map<String, Set<String>>> byCompartment = new HashMap<>();
     for (String type : context.getResourceTypes()) {
+      searchable.put(type, context.getResourceDefinition(type).getSearchParams().stream().map(RuntimeSearchParam::getName)
+          .collect(java.util.stream.Collectors.toUnmodifiableSet()));
+      references.put(type, context.getResourceDefinition(type).getSearchParams().stream()
+          .filter(sp -> sp.getParamType() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE)
+          .map(RuntimeSearchParam::getName).collect(java.util.stream.Collectors.toUnmodifiableSet()));
       Set<String> names = new LinkedHashSet<>();
       names.add("patient");
       names.add("subject");
@@ -74,6 +100,8 @@ public final class RequestPatients {
       params.put(type, Set.copyOf(names));
     }
     this.memberParameters = Map.copyOf(params);
+    this.searchParameters = Map.copyOf(searchable);
+    this.referenceParameters = Map.copyOf(references);
     Map<String, Map<String, Set<String>>> frozen = new HashMap<>();
     byCompartment.forEach((c, types) -> {
       Map<String, Set<String>> copy = new HashMap<>();
@@ -89,6 +117,55 @@ public final class RequestPatients {
       }
     }
     this.pinParameters = Map.copyOf(pins);
+    Map<String, Set<String>> owners = new HashMap<>();
+    for (String type : pins.keySet()) {
+      Set<String> names = new TreeSet<>();
+      for (String name : OWNER_PARAMETERS) {
+        RuntimeSearchParam p = context.getResourceDefinition(type).getSearchParam(name);
+        if (p != null && (p.getTargets().isEmpty() || p.getTargets().contains(PATIENT)) && singleValued(context, type, p)) {
+          names.add(name);
+        }
+      }
+      if (!names.isEmpty()) {
+        owners.put(type, Collections.unmodifiableSet(names));
+      }
+    }
+    this.ownerParameters = Map.copyOf(owners);
+  }
+
+  /**
+   * Whether every path of {@code p} in {@code type} ({@code Observation.subject.where(resolve() is Patient)}) goes through
+   * elements of at most one value each; false for a path fhirwall cannot walk.
+   */
+  private static boolean singleValued(FhirContext context, String type, RuntimeSearchParam p) {
+    boolean any = false;
+    for (String part : p.getPath().split("\\|")) {
+      String path = part.strip();
+      if (!path.startsWith(type + ".")) {
+        continue;
+      }
+      int where = path.indexOf(".where(");
+      path = where < 0 ? path : path.substring(0, where);
+      if (path.contains("(") || path.contains(" ")) {
+        return false;
+      }
+      String[] names = path.split("\\.");
+      ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition<?> at = context.getResourceDefinition(type);
+      for (int i = 1; i < names.length; i++) {
+        ca.uhn.fhir.context.BaseRuntimeChildDefinition child = at.getChildByName(names[i]);
+        if (child == null || child.getMax() != 1) {
+          return false;
+        }
+        if (i + 1 < names.length) {
+          if (!(child.getChildByName(names[i]) instanceof ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition<?> next)) {
+            return false;
+          }
+          at = next;
+        }
+      }
+      any = true;
+    }
+    return any;
   }
 
   private static @Nullable String pinOf(FhirContext context, String type, Set<String> membership) {
@@ -122,24 +199,95 @@ public final class RequestPatients {
   }
 
   /**
-   * The patients this request names ({@link #named}) when its answer can hold no other patient's records: every record
-   * it can match, or each entry of its bundle can, is a named patient's ({@link #pinsEveryMatch}), and nothing is
-   * included besides ({@code _include}, {@code _revinclude}). Empty otherwise.
+   * The patients this request names ({@link #named}) when its answer can hold only their own records, chosen by those
+   * records' own elements: it, or each entry of its bundle, reads a Patient by id ({@code Patient/7}, a version, its
+   * history) or searches Patients by {@code _id}, or searches a type of the Patient compartment by the parameter that makes
+   * a record the patient's ({@code patient} or {@code subject}, where a record has one such reference; a compartment
+   * search only where these are the type's only ways into the compartment); and every other parameter filters, sorts or shapes those records by
+   * their own elements ({@link #filtersOwnRecords}): no chain, reverse chain ({@code _has}), include, {@code _contained},
+   * {@code _text}, {@code _content}, {@code _filter}, {@code _list}, {@code _query}, operation ({@code $everything}), write
+   * or page. Else its answer could hold, or be chosen by, another patient (a Group of the named patient's, an
+   * Observation of someone else's that they performed, a patient whose record links to theirs), and at the limit 429
+   * against 200 would tell of that patient uncounted (adversarial probe 11). Empty otherwise.
    */
   public Set<String> namedAlone(FhirRequest request) {
     List<FhirRequest> asked = request.entries().isEmpty() ? List.of(request)
         : request.entries().stream().map(FhirRequest.BundleEntry::request).toList();
     for (FhirRequest r : asked) {
-      if (!r.entries().isEmpty() || !pinsEveryMatch(r)) {
+      if (!r.entries().isEmpty() || !readsOwnRecords(r)) {
         return Set.of();
-      }
-      for (QueryParam p : r.params()) {
-        if (p.baseName().equals("_include") || p.baseName().equals("_revinclude")) {
-          return Set.of();
-        }
       }
     }
     return named(request);
+  }
+
+  /** Whether {@code r} reads only records of the patients it names, chosen by their own elements ({@link #namedAlone}). */
+  private boolean readsOwnRecords(FhirRequest r) {
+    String type = r.resourceType();
+    if (type == null || r.operation() != null || !r.ifNoneExist().isEmpty() || !r.body().conditionalReferences().isEmpty()) {
+      return false;
+    }
+    return switch (r.interaction()) {
+      case READ, VREAD, HISTORY_INSTANCE -> PATIENT.equals(type) && r.id() != null && r.compartment() == null
+          && filtersOwnRecords(type, r.params(), null);
+      case SEARCH_TYPE -> {
+        QueryParam pin = ownerPin(type, r.params());
+        yield pin != null && filtersOwnRecords(type, r.params(), pin);
+      }
+      case SEARCH_COMPARTMENT -> {
+        ResourceId owner = r.compartment();
+        Set<String> ways = compartmentParameters(PATIENT, type);
+        yield owner != null && PATIENT.equals(owner.type()) && !ways.isEmpty()
+            && ownerParameters.getOrDefault(type, Set.of()).containsAll(ways) && filtersOwnRecords(type, r.params(), null);
+      }
+      case UPDATE, PATCH, DELETE, CREATE, HISTORY_TYPE, HISTORY_SYSTEM, SEARCH_SYSTEM, PAGE, CAPABILITIES, BATCH,
+          TRANSACTION, OPERATION_SYSTEM, OPERATION_TYPE, OPERATION_INSTANCE -> false;
+    };
+  }
+
+  /**
+   * The parameter of a search of {@code type} that makes every match a named patient's own record: {@code _id} of
+   * Patient by bare ids, or the type's {@code patient} or {@code subject} ({@link #ownerParameters}) as a patient
+   * criterion ({@link #isCriterion}); null when there is none (a Group's {@code member}: a group holds many patients).
+   */
+  private @Nullable QueryParam ownerPin(String type, List<QueryParam> params) {
+    Set<String> owners = ownerParameters.getOrDefault(type, Set.of());
+    for (QueryParam p : params) {
+      boolean pins = PATIENT.equals(type) ? p.name().equals("_id") && p.orValues().stream().allMatch(v -> BARE_ID.matcher(v).matches())
+          : owners.contains(p.baseName()) && isCriterion(type, p);
+      if (pins) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether each of {@code params} but {@code pin} filters, sorts or shapes the records of {@code type} by their own
+   * elements: a search parameter of the type (HAPI FHIR's model) or one of {@link #OWN_RESULT_PARAMETERS}, without a
+   * chain, and no reverse chain; a sort by no chain; a reference as {@code Type/id}, not a bare id. A patient one of them
+   * names is named ({@link #named}), so counted.
+   */
+  private boolean filtersOwnRecords(String type, List<QueryParam> params, @Nullable QueryParam pin) {
+    for (QueryParam p : params) {
+      if (p == pin) {
+        continue;
+      }
+      if (p.chain() != null || p.name().startsWith("_has") || ReverseChain.of(p) != null) {
+        return false;
+      }
+      String base = p.baseName();
+      boolean own = base.startsWith("_") ? OWN_RESULT_PARAMETERS.contains(base)
+          : searchParameters.getOrDefault(type, Set.of()).contains(base);
+      if (!own || base.equals("_sort") && p.value().contains(".")) {
+        return false;
+      }
+      if (p.modifier() == null && referenceParameters.getOrDefault(type, Set.of()).contains(base)
+          && p.orValues().stream().anyMatch(v -> !v.contains("/"))) {
+        return false; // a bare id: HAPI FHIR's whatever holds that id, a patient perhaps, whom it does not name
+      }
+    }
+    return true;
   }
 
   /**

@@ -37,7 +37,8 @@ class RequestPatientsTest {
     assertThat(p.namedAlone(parsed(get("/fhir/Patient?_id=p1,p2&birthdate=ge1950")))).containsExactlyInAnyOrder("Patient/p1",
         "Patient/p2");
     assertThat(p.namedAlone(parsed(get("/fhir/Observation?patient=p1&code=1234-5")))).containsExactly("Patient/p1");
-    assertThat(p.namedAlone(parsed(get("/fhir/Patient/p1/Observation")))).containsExactly("Patient/p1");
+    assertThat(p.namedAlone(parsed(get("/fhir/Patient/p1/Observation")))).as("an Observation p1 performed, of another "
+        + "patient's, is in p1's compartment").isEmpty();
     assertThat(p.namedAlone(parsed(get("/fhir/Patient?identifier=mrn%7C1&birthdate=ge1950")))).as("names nobody").isEmpty();
     assertThat(p.namedAlone(parsed(get("/fhir/Patient?_id=p1&_revinclude=Patient:link")))).as("includes others").isEmpty();
     assertThat(p.namedAlone(parsed(get("/fhir/Observation?patient=p1&_include=Observation:performer")))).isEmpty();
@@ -47,6 +48,47 @@ class RequestPatientsTest {
         "Content-Type: application/fhir+json")))).containsExactlyInAnyOrder("Patient/p1", "Patient/p2");
     assertThat(p.namedAlone(parsed(Requests.req("POST", "/fhir", batch("Patient/p1",
         "Patient?identifier=mrn%7C1"), "Content-Type: application/fhir+json")))).as("one entry names nobody").isEmpty();
+  }
+
+  /**
+   * Adversarial probe 11: a request that names only counted patients, yet whose answer can hold another patient's
+   * record or be chosen by another patient's data, must not stand alone; else at the limit 429 (that other patient came
+   * back, uncounted) against 200 tells what the hold was to stop telling. It stands alone only when it reads the named
+   * patients' records by the parameter that makes them theirs, filtered by that record's own elements.
+   */
+  @Test
+  void aRequestStandsAloneOnlyWhenItReadsTheNamedPatientsOwnRecordsByTheirOwnElements() {
+    RequestPatients p = RequestPatients.R4;
+    for (String own : new String[] {"/fhir/Patient/p1", "/fhir/Patient/p1/_history/2", "/fhir/Patient/p1/_history?_since=2020-01-01",
+        "/fhir/Patient/p1?_elements=name", "/fhir/Patient?_id=p1&gender=female&_count=5", "/fhir/Observation?patient=p1&code=1234-5",
+        "/fhir/Observation?subject=Patient/p1&value-quantity=gt5&_sort=-date", "/fhir/Condition?subject:Patient=p1&_lastUpdated=ge2020",
+        "/fhir/Encounter?patient=p1&date=ge2019&_total=accurate", "/fhir/Observation?patient=p1&code:missing=false",
+        "/fhir/Patient/p1/Encounter?date=ge2020", // R4's Patient compartment holds an Encounter by its patient alone
+        "/fhir/Observation?patient=p1&encounter=Encounter/e1&focus:missing=true"}) {
+      assertThat(p.namedAlone(parsed(get(own)))).as(own).containsExactly("Patient/p1");
+    }
+    for (String other : new String[] {
+        "/fhir/Group?member=Patient/p1&member.identifier=mrn%7C7", // a group of p1's, chained to another member
+        "/fhir/Patient/p1/Group?member.identifier=mrn%7C7",
+        "/fhir/Group?member=Patient/p1", // a group holds other patients
+        "/fhir/Observation?performer=Patient/p1&value-quantity=gt5", // another patient's record p1 took part in
+        "/fhir/Patient/p1/Patient?birthdate=1961-04-05", // patients whose record links to p1
+        "/fhir/Patient/p1/$everything", "/fhir/Patient/p1/$everything?_type=Group", "/fhir/Patient/$everything?_id=p1",
+        "/fhir/Patient?_id=p1&link.birthdate=1961-04-05", "/fhir/Patient?_id=p1&_has:Patient:link:birthdate=1961",
+        "/fhir/Observation?patient=p1&performer.birthdate=1961", "/fhir/Observation?patient=p1&_has:Provenance:target:agent=x",
+        "/fhir/Observation?patient=p1&_sort=performer.birthdate", "/fhir/Observation?patient=p1&_contained=true",
+        "/fhir/Observation?patient=p1&_content=smith", "/fhir/Observation?patient=p1&_text=smith",
+        "/fhir/Observation?patient=p1&_filter=code%20eq%201", "/fhir/Observation?patient=p1&_list=l1",
+        "/fhir/Observation?patient=p1&_query=q", "/fhir/Observation?patient=p1&no-such-parameter=1",
+        "/fhir/Patient?_id=p1&_revinclude=Patient:link", "/fhir/Patient/p1/$meta",
+        "/fhir/Appointment?patient=p1&date=ge2020", // an appointment's other participants
+        "/fhir/Account?patient=p1", // an account's other subjects
+        // a bare id on a reference that may point at a patient is HAPI FHIR's whatever-holds-that-id: a patient unnamed
+        "/fhir/Observation?patient=p1&focus=p9", "/fhir/Condition?patient=p1&evidence-detail=p9"}) {
+      assertThat(p.namedAlone(parsed(get(other)))).as(other).isEmpty();
+    }
+    assertThat(p.namedAlone(parsed(Requests.req("POST", "/fhir", batch("Patient/p1", "Group?member=Patient/p1"),
+        "Content-Type: application/fhir+json")))).as("one entry holds others").isEmpty();
   }
 
   private static String batch(String... urls) {
