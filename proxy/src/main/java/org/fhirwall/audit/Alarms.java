@@ -60,11 +60,16 @@ public final class Alarms {
     }
   }
 
-  /** A response refused at a patient limit: the lock it caused, or the limit reached when the role alerts. */
+  /**
+   * A response refused at a patient limit: the lock it caused, or the limit reached when the role alerts, or under
+   * break-glass (never held at the limit because every break-glass answer is alerted on: a refused one too, else each
+   * 429 would tell, unalerted, that an answer held a patient not counted).
+   */
   public void overLimit(Trail t, Enforcement.Charged.OverLimit over) {
     Decision.Allow allow = requireNonNull(t.allow(), "allow");
-    boolean alert = allow.role().atLimit().alert();
-    String what = Enforcement.limitText(over.result().breached()) + " reached";
+    boolean alert = allow.role().atLimit().alert() || allow.breakGlass();
+    String what = Enforcement.limitText(over.result().breached()) + " reached"
+        + (allow.breakGlass() ? " under break-glass: " + t.breakGlassReason() : "");
     if (over.lock() != null) {
       raise(t, AuditRecord.Kind.LOCK, AuditRecord.Outcome.THROTTLED, "account-locked", what, over.lock().until(), alert);
     } else if (alert) {
