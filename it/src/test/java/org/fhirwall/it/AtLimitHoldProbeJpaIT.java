@@ -119,21 +119,15 @@ class AtLimitHoldProbeJpaIT {
   }
 
   @Test
-  void aPatientLinkedToACountedPatientIsHeld() throws Exception {
-    // an uncounted patient whose record links to p2 (a merged duplicate, say), born 1961-04-05
-    String id = "probe11-" + UUID.randomUUID().toString().substring(0, 8);
-    putDirect("Patient/" + id, """
-        {"resourceType":"Patient","id":"%s","birthDate":"1961-04-05",
-         "link":[{"other":{"reference":"Patient/p2"},"type":"seealso"}]}""".formatted(id));
-    try {
-      String token = fullPrincipal();
-      // p2's own record, chosen by the birth date of a patient whose record links to it (HAPI JPA knows no
-      // Patient/p2/Patient compartment search: 400)
-      heldBeforeTheEpr(it.get("Patient?_id=p2&_has:Patient:link:birthdate=1961-04-05", token),
-          it.get("Patient?_id=p2&_has:Patient:link:birthdate=1961-04-06", token));
-    } finally {
-      deleteDirect("Patient/" + id);
-    }
+  void aCountedPatientChosenByAnotherPatientsRecordIsHeld() throws Exception {
+    // p2's own record, chosen by the birth date of a patient whose record links to it: the answer shows p2 or nothing,
+    // but tells of the other (HAPI JPA knows no Patient/p2/Patient compartment search: 400). No patient is written
+    // here: a Patient deleted from the shared server takes a version from suites that page through Patient/_history.
+    String token = fullPrincipal();
+    heldBeforeTheEpr(it.get("Patient?_id=p2&_has:Patient:link:birthdate=1961-04-05", token),
+        it.get("Patient?_id=p2&_has:Patient:link:birthdate=1961-04-06", token));
+    heldBeforeTheEpr(it.get("Patient?_id=p2&link.birthdate=1961-04-05", token),
+        it.get("Patient?_id=p2&link.birthdate=1961-04-06", token));
   }
 
   @Test
