@@ -17,12 +17,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Break-glass requests are never held at the limit (at-limit: refuse), because every one of them is alerted on
- * (adversarial probe 11). An answer refused over the break-glass ceiling was not: only a released one was, so a principal
- * at its break-glass ceiling could ask without end, with the reason header, whether an answer held a patient not yet
- * counted, and each "yes" (429) went unalerted (only the "no", an empty 200, raised one).
+ * Attacks on the at-limit hold (at-limit: refuse; adversarial probe 11), in the sequencer. Break-glass requests are never
+ * held because every one of them is alerted on, but an answer refused over the break-glass ceiling was not: only a
+ * released one was, so a principal at its break-glass ceiling could ask without end, with the reason header, whether an
+ * answer held a patient not yet counted, and each "yes" (429) went unalerted. And a write that names a counted patient
+ * went to the EPR while held, though a conditional reference in its body is a search of anyone.
  */
-class AtLimitBreakGlassExchangeTest {
+class AtLimitProbeExchangeTest {
   final List<AuditRecord> audit = new ArrayList<>();
   final List<Alert> alerts = new ArrayList<>();
   final List<UpstreamRequest> reachedEpr = new ArrayList<>();
@@ -58,6 +59,27 @@ class AtLimitBreakGlassExchangeTest {
     assertThat(alerts).hasSize(3);
   }
 
+  /**
+   * A write of a counted patient's record names only that patient, but a conditional reference in its body is a search
+   * the EPR runs ({@code Patient?identifier=<MRN>&birthdate=ge<guess>}): the record written shows whom it matched (429:
+   * someone not counted) or the EPR refuses it (no match). At the limit such a write is held like any other.
+   */
+  @Test
+  void aWriteOfACountedPatientCarryingAConditionalReferenceIsHeldAtTheLimit() {
+    role = ROLE.replace("interactions: [read, search-type]", "interactions: [read, search-type, update]");
+    epr = r -> json(200, bundle("p1", "p2", "p3"));
+    assertThat(get("Patient?name=smith", false).status().code()).as("the window is full").isEqualTo(200);
+    String body = "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"link\":[{\"type\":\"seealso\",\"other\":"
+        + "{\"reference\":\"Patient?identifier=mrn%7C5&birthdate=ge1950\"}}]}";
+    epr = r -> json(200, "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"link\":[{\"type\":\"seealso\",\"other\":"
+        + "{\"reference\":\"Patient/p5\"}}]}");
+    FullHttpResponse write = send("PUT /fhir/Patient/p1 HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/fhir+json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+    assertThat(write.status().code()).isEqualTo(429);
+    assertThat(audit.get(audit.size() - 1).rule()).isEqualTo("held:patient-limit:1h");
+    assertThat(reachedEpr).as("asked once, to fill the window").hasSize(1);
+  }
+
   static final String ROLE = """
       role: desk
       applies-to: {roles: [ward]}
@@ -71,14 +93,20 @@ class AtLimitBreakGlassExchangeTest {
       rate: {requests-per-second: 1000, burst: 1000, concurrent: 4}
       """;
 
+  String role = ROLE;
+
   private FullHttpResponse get(String target, boolean breakGlass) {
+    return send("GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + (breakGlass ? "X-Break-Glass-Reason: cardiac arrest, bed 4\r\n" : "") + "\r\n");
+  }
+
+  private FullHttpResponse send(String wire) {
     if (channel == null) {
-      channel = ExchangeRig.channel(ExchangeRig.stages(ROLE, ExchangeRig.wardClinician(), store,
+      channel = ExchangeRig.channel(ExchangeRig.stages(role, ExchangeRig.wardClinician(), store,
           new ExchangeRig.Sinks(audit::add, () -> true, alerts::add, 100)), ExchangeRig.epr(reachedEpr, r -> epr.apply(r)),
           new InFlight());
     }
-    return ExchangeRig.answers(channel, "GET /fhir/" + target + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
-        + (breakGlass ? "X-Break-Glass-Reason: cardiac arrest, bed 4\r\n" : "") + "\r\n", () -> {}, 1).get(0);
+    return ExchangeRig.answers(channel, wire, () -> {}, 1).get(0);
   }
 
   private static String patient(String id) {
