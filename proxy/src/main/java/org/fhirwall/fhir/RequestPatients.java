@@ -304,6 +304,15 @@ public final class RequestPatients {
     return !PATIENT.equals(type) && compartment.inCompartment(type);
   }
 
+  /**
+   * Whether {@code reference} of {@code type} is the reference that makes a record of it one patient's own: its
+   * {@code patient} or {@code subject}, where a record holds one such ({@code Observation.subject}; not
+   * {@code Observation.performer}, {@code Patient.link}, {@code Group.member}).
+   */
+  public boolean isOwnReference(String type, String reference) {
+    return ownerParameters.getOrDefault(type, Set.of()).contains(reference);
+  }
+
   /** Whether records of {@code type} are patients or patients' records: Patient, or a type in the Patient compartment. */
   public boolean holdsPatients(String type) {
     return PATIENT.equals(type) || compartment.inCompartment(type);

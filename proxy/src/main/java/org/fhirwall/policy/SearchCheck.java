@@ -228,7 +228,7 @@ final class SearchCheck {
       if (chain == null) {
         return forbid("search-has", "A reverse chain is written _has:Type:reference:parameter");
       }
-      Optional<Violation> behind = patientsBehind(role, types, chain);
+      Optional<Violation> behind = patientsBehind(role, types, chain).or(() -> othersBehind(role, types, chain, p));
       if (behind.isPresent()) {
         return behind;
       }
@@ -283,6 +283,28 @@ final class SearchCheck {
     return forbid("search-has", "A reverse chain from " + searched + " through " + through + " records tells about "
         + "patients the answer does not show: for role " + role.name() + " it must be one link that names them (_has:"
         + through + ":<reference>:" + (through.equals("Patient") ? "_id=<id>" : "patient=Patient/<id>") + ")");
+  }
+
+  /**
+   * In a search of patients, a reverse chain whose first link goes through patients or their records by another
+   * reference than the one that makes a record the matched patient's own ({@code _has:Patient:link:birthdate=<guess>},
+   * {@code _has:Observation:performer:...}, {@code _has:Group:member:...}) finds other patients' records and tells about
+   * them, uncharged (adversarial probe 11): it must join by the record's own patient ({@code _has:Observation:patient:...})
+   * or be one link that names them, who are charged.
+   */
+  private Optional<Violation> othersBehind(RolePolicy role, List<String> types, ReverseChain chain, QueryParam p) {
+    if (!types.equals(List.of("Patient"))) {
+      return Optional.empty();
+    }
+    String through = chain.types().get(0);
+    String reference = p.name().split(":", 4)[2];
+    if (!criteria.holdsPatients(through) || criteria.isOwnReference(through, reference)
+        || chain.types().size() == 1 && criteria.pinsPatients(through, chain.end())) {
+      return Optional.empty();
+    }
+    return forbid("search-has", "A reverse chain from Patient through " + through + "." + reference + " finds other "
+        + "patients' records and tells about them: for role " + role.name() + " it must join by the record's own patient ("
+        + "_has:" + through + ":patient:...) or be one link that names them");
   }
 
   /**

@@ -225,6 +225,37 @@ class SearchRulesPolicyTest {
   }
 
   /**
+   * Adversarial probe 11: in a search of patients, a reverse chain through records joined by another reference than the
+   * one that makes a record the matched patient's own found other patients' records and told about them, uncharged
+   * ({@code Patient?_id=p2&_has:Patient:link:birthdate=<guess>}: the birth date of the patient whose record links to
+   * p2, seen against HAPI FHIR's JPA server). It must join by the record's own patient, or be one link naming them.
+   */
+  @Test
+  void aReverseChainFromPatientsThroughOtherPatientsRecordsMustNameThem() {
+    PolicyEngine e = engine("""
+        search:
+          has: true
+          chains: true
+          require-patient-criterion: false
+          parameters: {"*": ["*"]}
+        """);
+    for (String t : List.of("Patient?_id=p2&_has:Patient:link:birthdate=1961-04-05",
+        "Patient?_has:Observation:performer:code=1234-5", "Patient?_has:Patient:general-practitioner:name=x",
+        "Patient?_has:Encounter:participant:status=finished",
+        "Patient?_id=p2&_has:Group:member:member.birthdate=1961-04-05")) {
+      Decision.Deny d = refused(e, t, "search-has");
+      assertThat(Refusals.of(d).diagnostics()).as(t).contains("other patients").contains("role clinic")
+          .doesNotContain("1961");
+    }
+    allowed(e, "Patient?_has:Patient:link:_id=p7");
+    allowed(e, "Patient?_has:Observation:performer:patient=Patient/p7");
+    allowed(e, "Patient?_has:Observation:patient:code=1234-5");
+    allowed(e, "Patient?_has:Observation:subject:code=1234-5");
+    allowed(e, "Patient?_has:Encounter:subject:_id=e1");
+    allowed(e, "Patient?_has:Observation:subject:_has:Provenance:target:agent=Practitioner/1");
+  }
+
+  /**
    * Adversarial sweep 10: a reverse chain through patients or their records, in a search of a type that holds none,
    * answered about patients the answer does not show ({@code Practitioner?_has:Patient:general-practitioner:identifier=
    * <MRN>}: the MRN's GP), uncharged. It must be one link that names the patients, who are then charged.
