@@ -80,38 +80,6 @@ class ClusterIT {
     }
   }
 
-  /**
-   * A principal of a role that refuses at its limit is held before the EPR once its window is full, or after a
-   * response refused over the limit (README, "At the limit"), on every replica: the hold and the window are in Redis.
-   */
-  @Test
-  void aPrincipalHeldAtItsLimitOnOneReplicaIsHeldOnTheOther() throws Exception {
-    List<String> ids = cluster.store.samplePatientIds(60, 4242);
-    String full = cluster.token("held-full", "counted");
-    assertThat(Replicas.patientsIn(cluster.get(a, "Patient?_id=" + String.join(",", ids.subList(0, LIMIT)), full).body()))
-        .hasSize(LIMIT);
-    HttpResponse<String> search = cluster.get(b, "Patient?family=Martin&_count=5", full);
-    assertThat(search.statusCode()).as(search.body()).isEqualTo(429);
-    assertThat(search.body()).contains("only requests that name patients already counted");
-    assertThat(cluster.get(b, "Patient/" + ids.get(3), full).statusCode()).as("a counted patient, named").isEqualTo(200);
-
-    String over = cluster.token("held-over", "counted");
-    assertThat(cluster.get(a, "Patient?_id=" + String.join(",", ids.subList(0, LIMIT - 1)), over).statusCode()).isEqualTo(200);
-    HttpResponse<String> two = cluster.get(a, "Patient?_id=" + ids.get(40) + "," + ids.get(41), over);
-    assertThat(two.statusCode()).as("two new where one fits").isEqualTo(429);
-    HttpResponse<String> again = cluster.get(b, "Patient?family=Martin&_count=5", over);
-    assertThat(again.statusCode()).as(again.body()).isEqualTo(429);
-    assertThat(again.body()).contains("A response was refused over a patient limit");
-    Replicas.await("both held refusals audited by replica b", java.time.Duration.ofSeconds(10), () -> {
-      try {
-        String audit = java.nio.file.Files.readString(b.audit());
-        return audit.contains("held:patient-limit:1h") && audit.contains("held:refused-over-limit");
-      } catch (java.io.IOException e) {
-        return false;
-      }
-    });
-  }
-
   @Test
   void aPagingLinkWorksOnTheOtherReplicaForItsOwnerOnly() throws Exception {
     String owner = cluster.token("pager", "counted");

@@ -50,8 +50,8 @@ public final class LocalQuotaStore implements QuotaStore {
   private final Cache<String, Account> accounts;
   private final Map<String, Lock> locks = new ConcurrentHashMap<>();
   private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
-  /** Accounts held after an answer was refused over a limit ({@link #hold}): until when (epoch ms). */
-  private final Map<String, Long> holds = new ConcurrentHashMap<>();
+  /** Accounts held after an answer was refused over a limit ({@link #hold}). */
+  private final LocalHolds holds;
   /** Keys presented once ({@link #seenOnce}), with when they may be presented again (epoch ms). */
   private final Map<String, Long> seen = new ConcurrentHashMap<>();
   /** Keys bound to an owner ({@link #bind}): a bulk export's job and files. */
@@ -90,6 +90,7 @@ public final class LocalQuotaStore implements QuotaStore {
     this.failures = new EventWatch(maxAccounts);
     this.state = state;
     this.bindings = new LocalBindings(maxBindings);
+    this.holds = new LocalHolds(maxAccounts);
     this.accounts = Caffeine.newBuilder()
         .executor(Runnable::run) // upkeep in the caller (no I/O in it): no pool hand-off per charge
         .expireAfter(new Expiry<String, Account>() {
@@ -320,7 +321,7 @@ public final class LocalQuotaStore implements QuotaStore {
   }
 
   void restoreHold(String account, long untilMillis) {
-    holds.merge(account, untilMillis, Math::max);
+    holds.hold(account, untilMillis, 0);
   }
 
   void restoreSecret(String name, byte[] secret) {
@@ -332,7 +333,7 @@ public final class LocalQuotaStore implements QuotaStore {
   }
 
   /**
-   * Writes locks, open windows, secrets and bindings to the state file (no-op without one). Blocking file
+   * Writes locks, holds, open windows, secrets and bindings to the state file (no-op without one). Blocking file
    * I/O: call it from a background thread, never an event loop.
    */
   public void persist() {
@@ -341,12 +342,7 @@ public final class LocalQuotaStore implements QuotaStore {
     }
     StateFile.Snapshot snapshot = new StateFile.Snapshot();
     locks.values().forEach(snapshot.locks::add);
-    long nowMillis = System.currentTimeMillis();
-    holds.forEach((account, until) -> {
-      if (until > nowMillis) {
-        snapshot.holds.put(account, until);
-      }
-    });
+    holds.forEach(System.currentTimeMillis(), snapshot.holds::put);
     secrets.forEach(snapshot.secrets::put);
     bindings.forEach(snapshot.bindings::put);
     accounts.asMap().forEach((key, a) -> {
@@ -388,12 +384,7 @@ public final class LocalQuotaStore implements QuotaStore {
   @Override
   public CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, Set<String> named, Instant now) {
     long nowMillis = now.toEpochMilli();
-    Long refusedUntil = holds.get(account);
-    if (refusedUntil != null && refusedUntil <= nowMillis) {
-      holds.remove(account, refusedUntil);
-      refusedUntil = null;
-    }
-    long until = refusedUntil == null ? 0 : refusedUntil;
+    long until = holds.until(account, nowMillis);
     PatientWindow full = null;
     boolean counted = !named.isEmpty();
     Account a = accounts.getIfPresent(account);
@@ -431,11 +422,7 @@ public final class LocalQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<Void> hold(String account, Instant until, Instant now) {
-    long nowMillis = now.toEpochMilli();
-    if (holds.size() >= maxAccounts) {
-      holds.values().removeIf(u -> u <= nowMillis);
-    }
-    holds.merge(account, until.toEpochMilli(), Math::max);
+    holds.hold(account, until.toEpochMilli(), now.toEpochMilli());
     persistSoon();
     return CompletableFuture.completedFuture(null);
   }

@@ -100,6 +100,7 @@ public final class RedisQuotaStore implements QuotaStore {
   private final Redisclosures redisclosures;
   private final RedisShared shared;
   private final RedisLocks locked;
+  private final RedisHolds holds;
 
   private RedisQuotaStore(RedisConnection connection, Settings settings, Ticker ticker) {
     this.connection = connection;
@@ -110,6 +111,7 @@ public final class RedisQuotaStore implements QuotaStore {
     this.scripts = new RedisScripts(redis, keyspace);
     this.shared = new RedisShared(redis, scripts, settings.keyPrefix());
     this.locked = new RedisLocks(redis, scripts, keyspace);
+    this.holds = new RedisHolds(this::scriptsHere, keyspace);
     this.lanes = new RedisLanes(this::scriptsHere, a -> new RedisLanes.AccountKeys(keyspace.key(a, "rate"), keyspace.key(a, "inflight"),
         keyspace.key(a, "lock")), this::timersHere, LINGER);
     this.known = new KnownPatients(knownMargin(settings.timeout()), 10_000, 4_096);
@@ -389,39 +391,16 @@ public final class RedisQuotaStore implements QuotaStore {
     return new Admission(entry.whenComplete((e, x) -> forecast.settled(account)), true);
   }
 
-  // --- holds (at-limit: refuse) -----------------------------------------------------------------
-
-  /** Beyond this many named patients a request held by a full window is not checked one by one: it stays held. */
-  static final int MAX_NAMED_CHECKED = 500;
+  // --- holds (at-limit: refuse; see RedisHolds) -------------------------------------------------
 
   @Override
   public CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, Set<String> named, Instant now) {
-    String[] keys = new String[1 + limits.size()];
-    List<String> args = new ArrayList<>(1 + 2 * limits.size() + named.size());
-    keys[0] = keyspace.key(account, "held");
-    args.add(Long.toString(now.toEpochMilli()));
-    for (int i = 0; i < limits.size(); i++) {
-      PatientWindow w = limits.get(i);
-      keys[1 + i] = keyspace.key(account, "w:" + w.length().toMillis());
-      args.add(Long.toString(w.length().toMillis()));
-      args.add(Integer.toString(w.max()));
-    }
-    if (named.size() <= MAX_NAMED_CHECKED) {
-      args.addAll(named);
-    }
-    return scriptsHere().<List<Object>>run(RedisScripts.HELD, ScriptOutputType.MULTI, keys, args.toArray(String[]::new))
-        .thenApply(reply -> {
-          long until = RedisScripts.number(reply.get(0));
-          int full = (int) RedisScripts.number(reply.get(1));
-          return until == 0 ? Optional.<Held>empty()
-              : Optional.of(new Held(Instant.ofEpochMilli(until), full == 0 ? null : limits.get(full - 1)));
-        });
+    return holds.held(account, limits, named, now);
   }
 
   @Override
   public CompletionStage<Void> hold(String account, Instant until, Instant now) {
-    return scriptsHere().<Long>run(RedisScripts.HOLD, ScriptOutputType.INTEGER, new String[] {keyspace.key(account, "held")},
-        Long.toString(until.toEpochMilli()), Long.toString(now.toEpochMilli())).thenApply(r -> null);
+    return holds.hold(account, until, now);
   }
 
   // --- event watches ---------------------------------------------------------------------------

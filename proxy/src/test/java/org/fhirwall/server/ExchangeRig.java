@@ -182,6 +182,21 @@ final class ExchangeRig {
     };
   }
 
+  /** A Patient as the EPR answers it. */
+  static String patient(String id) {
+    return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"source\":\"" + EPR + "/Patient/" + id + "\"}}";
+  }
+
+  /** A searchset of these Patients as the EPR answers it. */
+  static String bundle(String... ids) {
+    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":[],\"entry\":[");
+    for (int i = 0; i < ids.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"fullUrl\":\"").append(EPR).append("/Patient/").append(ids[i])
+          .append("\",\"resource\":").append(patient(ids[i])).append('}');
+    }
+    return sb.append("]}").toString();
+  }
+
   static UpstreamResult json(int status, String body) {
     return new UpstreamResult.Response(status, headers("application/fhir+json"), buf(body));
   }

@@ -2,9 +2,11 @@ package org.fhirwall.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.fhirwall.server.ExchangeRig.body;
+import static org.fhirwall.server.ExchangeRig.bundle;
 import static org.fhirwall.server.ExchangeRig.buf;
 import static org.fhirwall.server.ExchangeRig.headers;
 import static org.fhirwall.server.ExchangeRig.json;
+import static org.fhirwall.server.ExchangeRig.patient;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
@@ -187,7 +189,7 @@ class ExchangeTest {
 
   @Test
   void anAnswerOverTheLimitIs429AndLocks() {
-    epr = req -> json(200, bundle(List.of("a", "b", "c", "d")));
+    epr = req -> json(200, bundle("a", "b", "c", "d"));
     FullHttpResponse r = get("Patient?family=Martin", "good");
     assertThat(r.status().code()).isEqualTo(429);
     assertThat(body(r)).doesNotContain("\"Patient\"");
@@ -198,7 +200,7 @@ class ExchangeTest {
 
   @Test
   void aCountFhirwallCannotResolveInOnePageIsRefused() {
-    epr = req -> json(200, bundle(List.of("a")).replace("\"link\":[]",
+    epr = req -> json(200, bundle("a").replace("\"link\":[]",
         "\"link\":[{\"relation\":\"next\",\"url\":\"" + EPR + "?_getpages=x\"}]"));
     FullHttpResponse r = get("Patient?family=Martin&_summary=count", "good");
     assertThat(r.status().code()).isEqualTo(403);
@@ -461,18 +463,5 @@ class ExchangeTest {
         return answer.setSuccess(epr.apply(request));
       }
     };
-  }
-
-  private static String patient(String id) {
-    return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"meta\":{\"source\":\"" + EPR + "/Patient/" + id + "\"}}";
-  }
-
-  private static String bundle(List<String> ids) {
-    StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":[],\"entry\":[");
-    for (int i = 0; i < ids.size(); i++) {
-      sb.append(i == 0 ? "" : ",").append("{\"fullUrl\":\"").append(EPR).append("/Patient/").append(ids.get(i))
-          .append("\",\"resource\":").append(patient(ids.get(i))).append('}');
-    }
-    return sb.append("]}").toString();
   }
 }
