@@ -61,8 +61,45 @@ final class InteractionBodies {
     if (resource == null) {
       return found.isEmpty() ? FhirRequest.Body.EMPTY : new FhirRequest.Body(new byte[0], null, found);
     }
+    refuseCountOnly(resource);
     found.addAll(references.inOperation(resource));
     return new FhirRequest.Body(bodies.bytes(resource), Format.JSON.contentType(), found);
+  }
+
+  /**
+   * An operation's {@code Parameters} body asking for totals only ({@code _count} of zero or less, {@code _summary}
+   * of {@code count}) is refused: HAPI FHIR's JPA server answers a zero {@code _count} on {@code $everything} with the
+   * number of resources in the whole server, and fhirwall judges counts in the query only (where a count of an
+   * operation is forwarded as {@code _summary=count}, the form HAPI counts right).
+   */
+  private static void refuseCountOnly(ObjectNode resource) {
+    if (!"Parameters".equals(resource.path("resourceType").asText())) {
+      return;
+    }
+    for (JsonNode p : resource.path("parameter")) {
+      String name = p.path("name").asText();
+      if (!name.equals("_count") && !name.equals("_summary")) {
+        continue;
+      }
+      for (var field : (Iterable<java.util.Map.Entry<String, JsonNode>>) p::fields) {
+        if (!field.getKey().startsWith("value")) {
+          continue;
+        }
+        String value = field.getValue().asText().trim();
+        if (name.equals("_summary") ? value.equals("count") : countOf(value) <= 0) {
+          throw Refused.invalid("An operation's count is asked in its query (?_summary=count), not in its body");
+        }
+      }
+    }
+  }
+
+  /** A {@code _count} as HAPI FHIR reads it; one it cannot read counts as none (0). */
+  private static long countOf(String value) {
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   FhirRequest.Body patchBody(byte[] raw, RequestHeaders.Info info, boolean inBundle) {

@@ -425,6 +425,9 @@ public final class PolicyEngine {
       }
       return changed ? request.withEntries(entries) : request;
     }
+    if (request.operation() != null && isCountOnly(request)) {
+      return countBySummary(request, notes, prefix);
+    }
     if (!(i.isSearch() || i.isHistory()) || i == Interaction.PAGE) {
       return request;
     }
@@ -459,6 +462,32 @@ public final class PolicyEngine {
       changed = true;
     }
     return changed ? request.withParams(params) : request;
+  }
+
+  /**
+   * A count of an operation's answer ({@code Patient/1/$everything?_count=0}: it names its patient, so it is not
+   * resolved) forwarded as {@code _summary=count} without {@code _count}: HAPI FHIR's JPA server answers a zero
+   * {@code _count} on {@code $everything} with the number of resources in the whole server, even beside
+   * {@code _summary=count}, and {@code _summary=count} alone with the patient's own.
+   */
+  private static FhirRequest countBySummary(FhirRequest request, List<String> notes, String prefix) {
+    List<QueryParam> params = new ArrayList<>(request.params().size());
+    boolean summary = false;
+    for (QueryParam p : request.params()) {
+      if (p.name().equals("_count")) {
+        continue;
+      }
+      summary |= p.name().equals("_summary") && p.value().equals("count");
+      params.add(p);
+    }
+    if (!summary) {
+      params.add(new QueryParam("_summary", "count"));
+    }
+    if (params.equals(request.params())) {
+      return request;
+    }
+    notes.add(prefix + "count of $" + request.operation() + " forwarded as _summary=count");
+    return request.withParams(params);
   }
 
   private static int parseCount(String v) {

@@ -228,6 +228,9 @@ class RequestParserTest {
         ok("export async", get("/fhir/$export?_type=Patient", "Prefer: respond-async"), Interaction.OPERATION_SYSTEM).op("export")
             .params("_type", "Patient").async().forward(),
         ok("type everything", get("/fhir/Patient/$everything"), Interaction.OPERATION_TYPE).type("Patient").op("everything"),
+        ok("instance everything, page size in the body", req("POST", "/fhir/Patient/1/$everything",
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_count\",\"valueInteger\":5}]}", FHIR_JSON),
+            Interaction.OPERATION_INSTANCE).type("Patient").id("1").op("everything"),
         ok("instance everything", get("/fhir/Patient/1/$everything?_count=100"), Interaction.OPERATION_INSTANCE).type("Patient").id("1")
             .op("everything").params("_count", "100"),
         ok("graphql", get("/fhir/$graphql?query=%7BPatientList%7Bname%7D%7D"), Interaction.OPERATION_SYSTEM).op("graphql")
@@ -324,6 +327,17 @@ class RequestParserTest {
         bad("DELETE on an operation", req("DELETE", "/fhir/$export?_type=Patient", ""), 405),
         bad("DELETE on a type operation", req("DELETE", "/fhir/Patient/$export-poll-status?_jobId=j1", ""), 405),
         bad("DELETE on an instance operation", req("DELETE", "/fhir/Patient/1/$everything", ""), 405),
+        // a count of an operation's answer in its body: HAPI FHIR's JPA server answers a zero _count there with the
+        // number of resources in the whole server (EverythingCountJpaIT); in the query, fhirwall forwards it as
+        // _summary=count (policy.CountOnlyOperationsTest)
+        bad("zero _count in an operation body", req("POST", "/fhir/Patient/1/$everything",
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_count\",\"valueInteger\":0}]}", FHIR_JSON), 400),
+        bad("negative _count in an operation body", req("POST", "/fhir/Patient/$everything",
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_count\",\"valueInteger\":-1}]}", FHIR_JSON), 400),
+        bad("_count as a string in an operation body", req("POST", "/fhir/Patient/1/$everything",
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_count\",\"valueString\":\"00\"}]}", FHIR_JSON), 400),
+        bad("summary count in an operation body", req("POST", "/fhir/Patient/1/$everything",
+            "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"_summary\",\"valueCode\":\"count\"}]}", FHIR_JSON), 400),
         bad("PUT on the status URL", req("PUT", "/fhir/$export-poll-status?_jobId=j1", ""), 405),
         bad("cancel with a body", req("DELETE", "/fhir/$export-poll-status?_jobId=j1",
             "{\"resourceType\":\"Parameters\"}", FHIR_JSON), 400),
