@@ -109,8 +109,8 @@ public final class PolicyEngine {
     if (violation.isEmpty()) {
       violation = SmartScopes.check(principal, request, patients);
     }
-    boolean countOnly = violation.isEmpty() && isCountOnly(request) && !patients.pinsEveryMatch(request);
-    FhirRequest forwarded = countOnly ? resolveCount(role, request, notes) : rewrite(role, request, notes, "");
+    boolean countOnly = violation.isEmpty() && CountOnly.isCountOnly(request) && !patients.pinsEveryMatch(request);
+    FhirRequest forwarded = countOnly ? CountOnly.resolve(role, request, notes) : rewrite(role, request, notes, "");
     List<PatientWindow> limits = breakGlass ? role.breakGlass().patientLimits() : role.patientLimits();
     if (violation.isPresent()) {
       Violation v = violation.get();
@@ -188,39 +188,6 @@ public final class PolicyEngine {
     return required.senderConstrained().check(principal,
             description.replace("a stronger or more recent authentication", "a sender-constrained token"))
         .map(r -> Decision.Deny.unbound("sender-constrained", r));
-  }
-
-  /**
-   * {@code _summary=count}, or a {@code _count} of zero however written ({@code 0}, {@code 00}, {@code -0},
-   * {@code +0}: HAPI FHIR reads it with {@code Integer.parseInt}): an answer of totals only.
-   */
-  static boolean isCountOnly(FhirRequest r) {
-    for (QueryParam p : r.params()) {
-      if (p.name().equals("_summary") && p.value().equals("count")
-          || p.name().equals("_count") && parseCount(p.value()) == 0) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * A count-only search made into the search for the resources it counts: one page of the role's
-   * {@code max-count}, no includes, no projection; the count is rebuilt from it.
-   */
-  private static FhirRequest resolveCount(RolePolicy role, FhirRequest request, List<String> notes) {
-    List<QueryParam> params = new ArrayList<>(request.params().size());
-    for (QueryParam p : request.params()) {
-      String base = p.baseName();
-      if (base.equals("_summary") || base.equals("_count") || base.equals("_include") || base.equals("_revinclude")
-          || base.equals("_elements") || base.equals("_total")) {
-        continue;
-      }
-      params.add(p);
-    }
-    params.add(new QueryParam("_count", Integer.toString(role.search().maxCount())));
-    notes.add("count-only search resolved by fhirwall: the matching resources are fetched and their patients charged");
-    return request.withParams(params);
   }
 
   /** The operations a request (and each of its bundle entries) invokes. */
@@ -324,7 +291,7 @@ public final class PolicyEngine {
     int searches = 0;
     for (FhirRequest.BundleEntry entry : request.entries()) {
       FhirRequest r = entry.request();
-      if (isCountOnly(r) && !patients.pinsEveryMatch(r)) {
+      if (CountOnly.isCountOnly(r) && !patients.pinsEveryMatch(r)) {
         return Optional.of(Violation.forbidden("search-count-in-bundle", "Bundle entry " + entry.index() + " ("
             + r.describe() + ") is a count over patients the request does not name; send it on its own"));
       }
@@ -425,8 +392,8 @@ public final class PolicyEngine {
       }
       return changed ? request.withEntries(entries) : request;
     }
-    if (request.operation() != null && isCountOnly(request)) {
-      return countBySummary(request, notes, prefix);
+    if (request.operation() != null && CountOnly.isCountOnly(request)) {
+      return CountOnly.bySummary(request, notes, prefix);
     }
     if (!(i.isSearch() || i.isHistory()) || i == Interaction.PAGE) {
       return request;
@@ -440,7 +407,7 @@ public final class PolicyEngine {
     for (QueryParam p : request.params()) {
       if (p.name().equals("_count")) {
         seen = true;
-        int asked = parseCount(p.value());
+        int asked = CountOnly.parseCount(p.value());
         if (asked < 0 || asked > cap) {
           notes.add(prefix + "_count " + p.value() + " lowered to " + cap);
           params.add(new QueryParam("_count", Integer.toString(cap)));
@@ -464,37 +431,5 @@ public final class PolicyEngine {
     return changed ? request.withParams(params) : request;
   }
 
-  /**
-   * A count of an operation's answer ({@code Patient/1/$everything?_count=0}: it names its patient, so it is not
-   * resolved) forwarded as {@code _summary=count} without {@code _count}: HAPI FHIR's JPA server answers a zero
-   * {@code _count} on {@code $everything} with the number of resources in the whole server, even beside
-   * {@code _summary=count}, and {@code _summary=count} alone with the patient's own.
-   */
-  private static FhirRequest countBySummary(FhirRequest request, List<String> notes, String prefix) {
-    List<QueryParam> params = new ArrayList<>(request.params().size());
-    boolean summary = false;
-    for (QueryParam p : request.params()) {
-      if (p.name().equals("_count")) {
-        continue;
-      }
-      summary |= p.name().equals("_summary") && p.value().equals("count");
-      params.add(p);
-    }
-    if (!summary) {
-      params.add(new QueryParam("_summary", "count"));
-    }
-    if (params.equals(request.params())) {
-      return request;
-    }
-    notes.add(prefix + "count of $" + request.operation() + " forwarded as _summary=count");
-    return request.withParams(params);
-  }
 
-  private static int parseCount(String v) {
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
 }
