@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Charge one response's patients to an account: all or nothing, in one atomic step.
@@ -20,9 +21,29 @@ import java.util.TreeSet;
  *     the result says which limit would have refused them
  * @param unexplained the second budget: which of {@code patients} no care relationship explains,
  *     and the windows they are charged to besides ({@link Unexplained#NONE} when the role has none)
+ * @param hold for a request of a role that refuses at its limit, whose request was let through the hold
+ *     ({@link QuotaStore#held}): the same question asked again in the charge's own atomic step (null: not asked)
  */
 public record ChargeRequest(String account, List<PatientWindow> limits, Set<Duration> tracked, Set<String> patients,
-    Instant now, boolean enforce, Unexplained unexplained) {
+    Instant now, boolean enforce, Unexplained unexplained, @Nullable Hold hold) {
+
+  /**
+   * The hold asked again when the answer comes: an answer coming while the account is held ({@link QuotaStore#held}
+   * with these {@code named} patients: a window of {@code limits} full, or a hold in force) is held too, whatever it
+   * holds, and nothing is counted; one refused over a limit holds the account in the same step. Else the answers of
+   * requests sent while there was room, coming after the last place went, would each tell by 429 or 200 whether they
+   * held a patient not yet counted.
+   */
+  public record Hold(Set<String> named) {
+    public Hold {
+      named = Set.copyOf(named);
+    }
+  }
+
+  public ChargeRequest(String account, List<PatientWindow> limits, Set<Duration> tracked, Set<String> patients,
+      Instant now, boolean enforce, Unexplained unexplained) {
+    this(account, limits, tracked, patients, now, enforce, unexplained, null);
+  }
 
   /**
    * The patients of a charge outside the principal's care relationships, charged to their own

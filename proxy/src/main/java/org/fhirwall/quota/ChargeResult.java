@@ -58,4 +58,18 @@ public sealed interface ChargeResult {
       return new Refused(breached, usage, retryAfter, text);
     }
   }
+
+  /**
+   * The account is held ({@link ChargeRequest#hold}): the response must not be released, and none of its patients
+   * were counted; it is answered as a request held before the EPR is asked is.
+   */
+  record Held(QuotaStore.Held held, @Nullable String note) implements ChargeResult {
+    public Held {
+      requireNonNull(held, "held");
+    }
+
+    Held noted(String text) {
+      return new Held(held, text);
+    }
+  }
 }

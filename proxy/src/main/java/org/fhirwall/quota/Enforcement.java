@@ -66,6 +66,9 @@ public final class Enforcement {
     record Admitted(ChargeResult.Admitted result) implements Charged {}
 
     record OverLimit(ChargeResult.Refused result, @Nullable Lock lock) implements Charged {}
+
+    /** The account is held ({@link ChargeRequest#hold}): the answer is not released, nothing was counted. */
+    record Held(ChargeResult.Held result) implements Charged {}
   }
 
   /**
@@ -135,6 +138,9 @@ public final class Enforcement {
     return store.charge(request).thenCompose(result -> {
       if (result instanceof ChargeResult.Admitted admitted) {
         return CompletableFuture.completedFuture(new Charged.Admitted(admitted));
+      }
+      if (result instanceof ChargeResult.Held held) {
+        return CompletableFuture.completedFuture(new Charged.Held(held));
       }
       ChargeResult.Refused refused = (ChargeResult.Refused) result;
       if (lockFor == null) { // the account is held until the answer would fit: its next requests cannot ask again

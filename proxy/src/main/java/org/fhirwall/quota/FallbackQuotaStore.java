@@ -116,7 +116,8 @@ public final class FallbackQuotaStore implements QuotaStore {
       ChargeRequest.Unexplained u = request.unexplained();
       ChargeRequest share = new ChargeRequest(request.account(), request.limits().stream().map(this::share).toList(),
           request.tracked(), request.patients(), request.now(), request.enforce(),
-          new ChargeRequest.Unexplained(u.limits().stream().map(this::share).toList(), u.tracked(), u.patients(), u.enforce()));
+          new ChargeRequest.Unexplained(u.limits().stream().map(this::share).toList(), u.tracked(), u.patients(), u.enforce()),
+          request.hold());
       fallbackCharges.incrementAndGet();
       return local.charge(share).thenApply(r -> {
         if (r instanceof ChargeResult.Admitted a) {
@@ -124,6 +125,9 @@ public final class FallbackQuotaStore implements QuotaStore {
             meanwhile(() -> chargedMeanwhile.add(request));
           }
           return a.noted(note);
+        }
+        if (r instanceof ChargeResult.Held h) {
+          return h.noted(note);
         }
         return ((ChargeResult.Refused) r).noted(note);
       });

@@ -203,6 +203,13 @@ public final class LocalQuotaStore implements QuotaStore {
 
   private ChargeResult chargeLocked(ChargeRequest request, Account account, @Nullable Account unexplained) {
     long now = request.now().toEpochMilli();
+    ChargeRequest.Hold hold = request.hold();
+    if (hold != null) {
+      Optional<Held> held = heldLocked(request.account(), account, request.limits(), hold.named(), now);
+      if (held.isPresent()) {
+        return new ChargeResult.Held(held.get(), null);
+      }
+    }
     List<Budget> budgets = new ArrayList<>();
     for (PatientWindow w : request.limits()) {
       budgets.add(new Budget(w, account.window(w, now), request.patients(), request.enforce()));
@@ -244,7 +251,12 @@ public final class LocalQuotaStore implements QuotaStore {
       for (Budget b : budgets) {
         current.add(new WindowUsage(b.window(), b.seen().size()));
       }
-      return new ChargeResult.Refused(refused, current, retryAfter(refused, refusing.seen(), refusing.patients(), now));
+      Duration retry = retryAfter(refused, refusing.seen(), refusing.patients(), now);
+      if (hold != null) { // held in the same step: an answer charged next cannot tell by its refusal what it held
+        holds.hold(request.account(), now + retry.toMillis(), now);
+        persistSoon();
+      }
+      return new ChargeResult.Refused(refused, current, retry);
     }
     record(account, request.tracked(), request.patients(), now);
     accounts.put(request.account(), account);
@@ -383,30 +395,36 @@ public final class LocalQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, Set<String> named, Instant now) {
-    long nowMillis = now.toEpochMilli();
-    long until = holds.until(account, nowMillis);
-    PatientWindow full = null;
-    boolean counted = !named.isEmpty();
     Account a = accounts.getIfPresent(account);
     if (a == null) {
-      counted = false;
-    } else {
-      synchronized (a) {
-        for (PatientWindow w : limits) {
-          LinkedHashMap<String, Long> seen = a.window(w, nowMillis);
-          if (seen.size() >= w.max()) {
-            long leaves = leavesAt(seen, seen.size() - w.max(), w.length().toMillis());
-            until = Math.max(until, leaves);
-            full = full == null ? w : full;
-          }
-          counted = counted && seen.keySet().containsAll(named);
+      return CompletableFuture.completedFuture(heldLocked(account, null, limits, named, now.toEpochMilli()));
+    }
+    synchronized (a) {
+      return CompletableFuture.completedFuture(heldLocked(account, a, limits, named, now.toEpochMilli()));
+    }
+  }
+
+  /** {@link #held}, under the account's monitor (none when the store has no windows of it). */
+  private Optional<Held> heldLocked(String key, @Nullable Account a, List<PatientWindow> limits, Set<String> named,
+      long nowMillis) {
+    long until = holds.until(key, nowMillis);
+    PatientWindow full = null;
+    boolean counted = a != null && !named.isEmpty();
+    if (a != null) {
+      for (PatientWindow w : limits) {
+        LinkedHashMap<String, Long> seen = a.window(w, nowMillis);
+        if (seen.size() >= w.max()) {
+          long leaves = leavesAt(seen, seen.size() - w.max(), w.length().toMillis());
+          until = Math.max(until, leaves);
+          full = full == null ? w : full;
         }
+        counted = counted && seen.keySet().containsAll(named);
       }
     }
     if (until <= nowMillis || counted) {
-      return CompletableFuture.completedFuture(Optional.empty());
+      return Optional.empty();
     }
-    return CompletableFuture.completedFuture(Optional.of(new Held(Instant.ofEpochMilli(until), full)));
+    return Optional.of(new Held(Instant.ofEpochMilli(until), full));
   }
 
   /** When the {@code index}-th oldest patient of a window (oldest first) leaves it. */

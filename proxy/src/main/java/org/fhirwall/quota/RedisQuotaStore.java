@@ -251,7 +251,9 @@ public final class RedisQuotaStore implements QuotaStore {
    */
   @Override
   public CompletionStage<ChargeResult> charge(ChargeRequest request) {
-    Optional<ChargeResult.Admitted> remembered = known.admit(request);
+    // a hold asked again goes to Redis whatever the answer holds: from memory, an answer of counted patients
+    // would be let through at a full window while one with a new patient was held, and tell so
+    Optional<ChargeResult.Admitted> remembered = request.hold() == null ? known.admit(request) : Optional.empty();
     if (remembered.isPresent()) {
       redisclosures.add(request);
       return CompletableFuture.completedFuture(remembered.get());
@@ -259,7 +261,8 @@ public final class RedisQuotaStore implements QuotaStore {
     redisclosures.flush(request.account());
     CompletableFuture<Object> reply = new CompletableFuture<>();
     lanes.now(request.account(), new RedisLanes.Own(here -> here.chargeScript(request.account(), request.tracked(),
-        request.limits(), request.patients(), request.unexplained(), request.now(), request.enforce()).toCompletableFuture(), reply));
+        request.limits(), request.patients(), request.unexplained(), request.now(), request.enforce(), request.hold())
+        .toCompletableFuture(), reply));
     return reply.thenApply(r -> {
       @SuppressWarnings("unchecked")
       ChargeResult result = RedisScripts.result(request, (List<Object>) r);

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Lua scripts of a {@link RedisQuotaStore} ({@code charge.lua}, {@code enter.lua},
@@ -55,9 +56,16 @@ final class RedisScripts {
 
   CompletionStage<List<Object>> chargeScript(String account, Set<Duration> tracked, List<PatientWindow> limits,
       Set<String> patients, ChargeRequest.Unexplained unexplained, Instant now, boolean enforce) {
+    return chargeScript(account, tracked, limits, patients, unexplained, now, enforce, null);
+  }
+
+  /** {@code hold}: the hold asked again in the same call ({@link ChargeRequest#hold}; null: not asked). */
+  CompletionStage<List<Object>> chargeScript(String account, Set<Duration> tracked, List<PatientWindow> limits,
+      Set<String> patients, ChargeRequest.Unexplained unexplained, Instant now, boolean enforce,
+      ChargeRequest.@Nullable Hold hold) {
     List<Duration> lengths = new ArrayList<>(tracked);
     List<Duration> uLengths = new ArrayList<>(unexplained.tracked());
-    String[] keys = new String[lengths.size() + uLengths.size()];
+    String[] keys = new String[lengths.size() + uLengths.size() + (hold == null ? 0 : 1)];
     List<String> args = new ArrayList<>(8 + lengths.size() + uLengths.size() + 2 * limits.size()
         + 2 * unexplained.limits().size() + patients.size() + unexplained.patients().size());
     args.add(Long.toString(now.toEpochMilli()));
@@ -86,10 +94,22 @@ final class RedisScripts {
     args.add(Integer.toString(patients.size()));
     args.addAll(patients);
     args.addAll(unexplained.patients());
+    if (hold != null) {
+      keys[keys.length - 1] = keyspace.key(account, "held");
+      // beyond this many named patients, none is checked one by one: a held account's answer stays held
+      Set<String> named = hold.named().size() <= RedisHolds.MAX_NAMED_CHECKED ? hold.named() : Set.of();
+      args.addAll(named);
+      args.add(Integer.toString(named.size()));
+    }
     return run(CHARGE, ScriptOutputType.MULTI, keys, args.toArray(String[]::new));
   }
 
   static ChargeResult result(ChargeRequest request, List<Object> reply) {
+    if (number(reply.get(0)) == 2) {
+      int full = (int) number(reply.get(1));
+      return new ChargeResult.Held(new QuotaStore.Held(Instant.ofEpochMilli(number(reply.get(2))),
+          full == 0 ? null : request.limits().get(full - 1)), null);
+    }
     boolean admitted = number(reply.get(0)) == 1;
     int breached = (int) number(reply.get(1));
     int first = admitted ? 3 : 4;

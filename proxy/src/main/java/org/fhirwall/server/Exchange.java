@@ -68,6 +68,11 @@ final class Exchange {
    * otherwise. Set once, on the loop.
    */
   private @Nullable CompletionStage<CareRelationships> relationships;
+  /**
+   * The hold asked again when the answer is charged, for a request that was asked it before the EPR
+   * ({@link #heldAtLimit}); null otherwise. Set once, on the loop.
+   */
+  private ChargeRequest.@Nullable Hold hold;
 
   Exchange(ChannelHandlerContext ctx, Stages stages, Upstream upstream, ProxySettings settings, HttpRequest head,
       RequestBody body) {
@@ -211,7 +216,10 @@ final class Exchange {
       admitted(t, allow, plan, owned, null);
       return;
     }
-    QuotaStore.Held h = held.get();
+    refuseHeld(t, allow, held.get());
+  }
+
+  private void refuseHeld(Trail t, Decision.Allow allow, QuotaStore.Held h) {
     refuse(t, Refusals.held(allow.role().name(), h, now()), Outcome.THROTTLED,
         h.full() == null ? "held:refused-over-limit" : "held:patient-limit:" + h.full().name());
   }
@@ -245,7 +253,8 @@ final class Exchange {
         || allow.request().interaction() == Interaction.CAPABILITIES) {
       return null;
     }
-    return stages.quota().held(allow.account(), allow.limits(), stages.patients().namedAlone(allow.request()), now());
+    hold = new ChargeRequest.Hold(stages.patients().namedAlone(allow.request()));
+    return stages.quota().held(allow.account(), allow.limits(), hold.named(), now());
   }
 
   /** 4. quota and policy: a bulk export's job or file goes to the EPR only for the account it is bound to. */
@@ -389,9 +398,13 @@ final class Exchange {
       CareRelationships.@Nullable Split split) {
     Trail c = split == null ? t : Steps.noted(t, split.notes());
     ChargeRequest request = new ChargeRequest(allow.account(), allow.limits(), allow.tracked(), read.patients(), now(),
-        !allow.reportOnly(), split == null ? ChargeRequest.Unexplained.NONE : allow.unexplained(split.unexplained()));
+        !allow.reportOnly(), split == null ? ChargeRequest.Unexplained.NONE : allow.unexplained(split.unexplained()), hold);
     steps.await(c, stages.quota().charge(request, allow.reportOnly() ? null : allow.role().atLimit().lockFor()), charged -> {
       Trail n = Steps.noted(c, charged.note());
+      if (charged instanceof Enforcement.Charged.Held held) { // the same answer as before the EPR: it tells nothing
+        refuseHeld(Steps.noted(n, "held when its answer came (the account was held meanwhile)"), allow, held.result().held());
+        return;
+      }
       if (charged instanceof Enforcement.Charged.OverLimit over) {
         stages.alarms().overLimit(n, over);
         PatientWindow w = over.result().breached().window();

@@ -8,10 +8,15 @@
 --       L pairs (key index 1..T, max),
 --       U, UL (number of unexplained limits), uenforce (1 or 0), U lengths (ms), UL pairs (key index 1..U, max),
 --       NP (number of patients), the NP patients, then the unexplained patients (a subset of them).
+-- With the hold asked again (a role that refuses at its limit): one more key, the account's hold (string:
+--       epoch ms until which it is held), and after the unexplained patients the NN patients the request
+--       names, then NN. While a window of the L limits is full or a hold is in force, unless every named
+--       patient is counted in each, nothing is charged; an answer refused over a limit holds the account.
 -- Limits are numbered 1..L then L+1..L+UL (the unexplained ones).
 -- Returns {1, would-refuse limit index or 0, new patients in the longest limit, distinct after, per limit}
 --      or {0, breached limit index, retry after (ms), distinct with this response in the breached one,
---          distinct now, per limit}.
+--          distinct now, per limit}
+--      or {2, index of the first full limit (0: none, a hold in force), held until (epoch ms)}.
 local now = tonumber(ARGV[1])
 local enforce = ARGV[2] == '1'
 local t = tonumber(ARGV[3])
@@ -23,6 +28,13 @@ local uenforce = ARGV[b + 2] == '1'
 local ub = b + 3
 local np = tonumber(ARGV[ub + u + 2 * ul])
 local first = ub + u + 2 * ul + 1
+local hold, named, last = nil, {}, #ARGV
+if #KEYS > t + u then
+  hold = KEYS[t + u + 1]
+  local nn = tonumber(ARGV[#ARGV])
+  last = #ARGV - nn - 1
+  for i = last + 1, #ARGV - 1 do named[#named + 1] = ARGV[i] end
+end
 
 local lengths = {}
 for i = 1, t do
@@ -40,7 +52,7 @@ for i = first, first + np - 1 do
   patients[#patients + 1] = ARGV[i]
   asked[ARGV[i]] = true
 end
-for i = first + np, #ARGV do
+for i = first + np, last do
   unexplained[#unexplained + 1] = ARGV[i]
   uasked[ARGV[i]] = true
 end
@@ -64,6 +76,29 @@ for j = 1, l do
 end
 for j = 1, ul do
   limits[l + j] = {t + tonumber(ARGV[ub + u + 2 * j - 2]), tonumber(ARGV[ub + u + 2 * j - 1]), unexplained, uasked, uenforce}
+end
+
+if hold then
+  local heldUntil = tonumber(redis.call('GET', hold) or '0')
+  if heldUntil <= now then heldUntil = 0 end
+  local full = 0
+  for j = 1, l do
+    local k, max = limits[j][1], limits[j][2]
+    local size = redis.call('ZCARD', KEYS[k])
+    if size >= max then
+      -- room comes back when the (size - max + 1)-th oldest disclosure leaves
+      local leaving = redis.call('ZRANGE', KEYS[k], size - max, size - max, 'WITHSCORES')
+      heldUntil = math.max(heldUntil, tonumber(leaving[2]) + lengths[k])
+      if full == 0 then full = j end
+    end
+  end
+  if heldUntil > 0 then
+    local counted = #named > 0
+    for j = 1, l do
+      if counted and fresh(KEYS[limits[j][1]], named) > 0 then counted = false end
+    end
+    if not counted then return {2, full, heldUntil} end
+  end
 end
 
 local sizes, after, freshOf = {}, {}, {}
@@ -100,6 +135,13 @@ if breached > 0 then
           break
         end
       end
+    end
+  end
+  if hold then
+    -- held in the same step: an answer charged next cannot tell by its refusal what it held
+    local untilMs = now + retry
+    if untilMs > tonumber(redis.call('GET', hold) or '0') then
+      redis.call('SET', hold, string.format('%.0f', untilMs), 'PX', retry)
     end
   end
   local out = {0, breached, retry, after[breached]}

@@ -552,6 +552,51 @@ abstract class QuotaStoreContract {
     assertThat(done(store.held("acct-other", List.of(HOUR), Set.of(), t0.plusSeconds(1)))).as("another account").isEmpty();
   }
 
+  /** A charge of the hour's account whose request was hold-checked ({@link ChargeRequest.Hold}): held or charged. */
+  private ChargeResult checkedCharge(Instant at, Set<String> named, String... patients) {
+    return done(store.charge(new ChargeRequest("acct-hour", List.of(HOUR), Set.of(), Set.of(patients), at, true,
+        ChargeRequest.Unexplained.NONE, new ChargeRequest.Hold(named))));
+  }
+
+  private int hourUsage(Instant at) {
+    return done(store.usage("acct-hour", List.of(HOUR), at)).get(0).distinct();
+  }
+
+  @Test
+  void anAnswerThatComesWhenTheWindowIsFullIsHeldWhateverItHolds() {
+    hourOnly(t0, "Patient/1", "Patient/2", "Patient/3", "Patient/4");
+    assertThat(checkedCharge(t0.plusSeconds(1), Set.of(), "Patient/5")).as("the last place")
+        .isInstanceOf(ChargeResult.Admitted.class);
+    // answers of requests sent while there was room, coming now: each would tell by its 429 or 200 what it held
+    for (String[] answer : new String[][] {{}, {"Patient/1"}, {"Patient/6"}, {"Patient/1", "Patient/7"}}) {
+      assertThat(checkedCharge(t0.plusSeconds(2), Set.of(), answer)).as(List.of(answer).toString())
+          .isInstanceOfSatisfying(ChargeResult.Held.class, h -> {
+            assertThat(h.held().full()).isEqualTo(HOUR);
+            assertThat(h.held().until()).isEqualTo(t0.plus(Duration.ofHours(1)));
+          });
+    }
+    assertThat(checkedCharge(t0.plusSeconds(3), Set.of("Patient/1"), "Patient/1")).as("a request naming counted patients alone")
+        .isInstanceOf(ChargeResult.Admitted.class);
+    assertThat(hourOnly(t0.plusSeconds(3), "Patient/1")).as("an unchecked charge (a role that locks)")
+        .isInstanceOf(ChargeResult.Admitted.class);
+    assertThat(hourUsage(t0.plusSeconds(4))).as("nothing held was counted").isEqualTo(5);
+  }
+
+  @Test
+  void aCheckedAnswerRefusedOverALimitHoldsTheAccountInTheSameStep() {
+    hourOnly(t0, "Patient/1", "Patient/2", "Patient/3");
+    assertThat(checkedCharge(t0.plusSeconds(1), Set.of(), "Patient/4", "Patient/5", "Patient/6"))
+        .isInstanceOf(ChargeResult.Refused.class);
+    // no hold() call in between: the refusal held the account itself
+    assertThat(checkedCharge(t0.plusSeconds(2), Set.of(), "Patient/4")).as("it would fit, but the account is held")
+        .isInstanceOfSatisfying(ChargeResult.Held.class, h -> {
+          assertThat(h.held().full()).isNull();
+          assertThat(h.held().until()).isEqualTo(t0.plus(Duration.ofHours(1)));
+        });
+    assertThat(held(t0.plusSeconds(2))).as("and so are its next requests").isPresent();
+    assertThat(hourUsage(t0.plusSeconds(3))).isEqualTo(3);
+  }
+
   // --- bindings (a bulk export's job and files, bound to the account that kicked it off) ---------
 
   @Test

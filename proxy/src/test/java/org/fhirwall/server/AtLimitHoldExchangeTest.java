@@ -8,12 +8,16 @@ import static org.fhirwall.server.ExchangeRig.patient;
 
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import org.fhirwall.audit.Alert;
 import org.fhirwall.audit.AuditRecord;
+import org.fhirwall.quota.ChargeRequest;
 import org.fhirwall.quota.LocalQuotaStore;
+import org.fhirwall.quota.PatientWindow;
 import org.fhirwall.upstream.UpstreamRequest;
 import org.fhirwall.upstream.UpstreamResult;
 import org.junit.jupiter.api.AfterEach;
@@ -94,6 +98,35 @@ class AtLimitHoldExchangeTest {
     assertThat(reachedEpr).hasSize(2);
     epr = r -> json(200, patient("p2"));
     assertThat(get("Patient/p2").status().code()).as("a patient already counted, named").isEqualTo(200);
+  }
+
+  /**
+   * Requests sent while there was room, answered after the last place went (to another of the principal's requests,
+   * in flight at the same time or on another replica): each answer told by 429 or 200 whether it held a patient not
+   * yet counted (31 of 32 identifier searches sent at once at the last place were refused over the limit, the others
+   * answered). Now the hold is asked again when the answer is charged, in the same step: such an answer gets the same
+   * 429 as a request held before the EPR, whatever it holds.
+   */
+  @Test
+  void anAnswerThatComesAfterTheLastPlaceWentIsHeldWhateverItHolds() {
+    epr = r -> json(200, bundle("p1", "p2"));
+    assertThat(get("Patient?name=smith").status().code()).as("one place left").isEqualTo(200);
+    String account = audit.get(0).principal().accountKey();
+    epr = r -> { // while the guess is at the EPR, the principal's other request takes the last place
+      store.charge(new ChargeRequest(account, List.of(PatientWindow.of(Duration.ofHours(1), 3)), Set.of("p3"),
+          ExchangeRig.NOW, true));
+      return json(200, bundle()); // the guess is wrong: no record
+    };
+    FullHttpResponse no = get("Patient?identifier=mrn%7C123&birthdate=ge1960");
+    assertThat(no.status().code()).as("an empty answer, held").isEqualTo(429);
+    assertThat(audit.get(1).rule()).isEqualTo("held:patient-limit:1h");
+    assertThat(audit.get(1).notes()).anySatisfy(n -> assertThat(n).contains("held when its answer came"));
+    FullHttpResponse before = get("Patient?identifier=mrn%7C123&birthdate=ge1950");
+    assertThat(audit.get(2).rule()).isEqualTo("held:patient-limit:1h");
+    assertThat(reachedEpr).as("the next request is held before the EPR").hasSize(2);
+    assertThat(body(no)).as("the same answer as a request held before the EPR")
+        .isEqualTo(body(before).replace(requestId(before), requestId(no)));
+    assertThat(no.headers().get("Retry-After")).isEqualTo(before.headers().get("Retry-After"));
   }
 
   @Test
