@@ -9,8 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +20,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -47,7 +44,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class LocalQuotaStore implements QuotaStore {
 
-  private final Cache<String, Account> accounts;
+  private final Cache<String, LocalAccount> accounts;
   private final Map<String, Lock> locks = new ConcurrentHashMap<>();
   private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
   /** Accounts held after an answer was refused over a limit ({@link #hold}). */
@@ -93,66 +90,25 @@ public final class LocalQuotaStore implements QuotaStore {
     this.holds = new LocalHolds(maxAccounts);
     this.accounts = Caffeine.newBuilder()
         .executor(Runnable::run) // upkeep in the caller (no I/O in it): no pool hand-off per charge
-        .expireAfter(new Expiry<String, Account>() {
+        .expireAfter(new Expiry<String, LocalAccount>() {
           @Override
-          public long expireAfterCreate(String key, Account value, long currentTime) {
+          public long expireAfterCreate(String key, LocalAccount value, long currentTime) {
             return value.retentionNanos();
           }
 
           @Override
-          public long expireAfterUpdate(String key, Account value, long currentTime, long currentDuration) {
+          public long expireAfterUpdate(String key, LocalAccount value, long currentTime, long currentDuration) {
             return value.retentionNanos();
           }
 
           @Override
-          public long expireAfterRead(String key, Account value, long currentTime, long currentDuration) {
+          public long expireAfterRead(String key, LocalAccount value, long currentTime, long currentDuration) {
             return value.retentionNanos();
           }
         })
         .build();
     if (state != null) {
       state.read().restore(this);
-    }
-  }
-
-  /**
-   * The patients of one account, per window length, oldest disclosure first. Guarded by its monitor;
-   * its charges run one at a time through {@link #run}.
-   */
-  private static final class Account {
-    private final Map<Duration, LinkedHashMap<String, Long>> windows = new HashMap<>();
-    private volatile long retentionNanos = Duration.ofHours(1).toNanos();
-    /** Its charges, one at a time, none waiting for another. */
-    private final OneAtATime charges = new OneAtATime();
-
-    /** Does {@code charge} now, or leaves it to the thread charging this account now (see {@link OneAtATime}). */
-    void run(Supplier<Runnable> charge) {
-      charges.run(charge);
-    }
-
-    long retentionNanos() {
-      return retentionNanos;
-    }
-
-    LinkedHashMap<String, Long> window(PatientWindow w, long nowMillis) {
-      return window(w.length(), nowMillis);
-    }
-
-    LinkedHashMap<String, Long> window(Duration length, long nowMillis) {
-      LinkedHashMap<String, Long> seen = windows.computeIfAbsent(length, k -> new LinkedHashMap<>());
-      long horizon = nowMillis - length.toMillis();
-      Iterator<Map.Entry<String, Long>> it = seen.entrySet().iterator();
-      while (it.hasNext()) {
-        if (it.next().getValue() > horizon) {
-          break;
-        }
-        it.remove();
-      }
-      long keep = length.toNanos();
-      if (keep > retentionNanos) { // the account lives as long as its longest window
-        retentionNanos = keep;
-      }
-      return seen;
     }
   }
 
@@ -168,12 +124,12 @@ public final class LocalQuotaStore implements QuotaStore {
    * Both budgets in one step: the account's monitor, then its unexplained budget's (always in this
    * order), so a response is admitted or refused against both at once. No thread waits for another:
    * a charge that finds its account being charged by another thread is left in the account's queue
-   * and done by that thread, right after its own ({@link Account#run}); it completes there.
+   * and done by that thread, right after its own ({@link LocalAccount#run}); it completes there.
    */
   @Override
   public CompletionStage<ChargeResult> charge(ChargeRequest request) {
-    Account account;
-    Account unexplained;
+    LocalAccount account;
+    LocalAccount unexplained;
     try {
       account = account(request.account());
       unexplained = request.unexplained().isEmpty() ? null : account(unexplainedKey(request.account()));
@@ -201,7 +157,7 @@ public final class LocalQuotaStore implements QuotaStore {
     return out;
   }
 
-  private ChargeResult chargeLocked(ChargeRequest request, Account account, @Nullable Account unexplained) {
+  private ChargeResult chargeLocked(ChargeRequest request, LocalAccount account, @Nullable LocalAccount unexplained) {
     long now = request.now().toEpochMilli();
     ChargeRequest.Hold hold = request.hold();
     if (hold != null) {
@@ -251,58 +207,24 @@ public final class LocalQuotaStore implements QuotaStore {
       for (Budget b : budgets) {
         current.add(new WindowUsage(b.window(), b.seen().size()));
       }
-      Duration retry = retryAfter(refused, refusing.seen(), refusing.patients(), now);
+      Duration retry = LocalAccount.retryAfter(refused, refusing.seen(), refusing.patients(), now);
       if (hold != null) { // held in the same step: an answer charged next cannot tell by its refusal what it held
         holds.hold(request.account(), now + retry.toMillis(), now);
         persistSoon();
       }
       return new ChargeResult.Refused(refused, current, retry);
     }
-    record(account, request.tracked(), request.patients(), now);
+    account.record(request.tracked(), request.patients(), now);
     accounts.put(request.account(), account);
     if (unexplained != null) {
-      record(unexplained, u.tracked(), u.patients(), now);
+      unexplained.record(u.tracked(), u.patients(), now);
       accounts.put(unexplainedKey(request.account()), unexplained);
     }
     return new ChargeResult.Admitted(after, newInLongest, would);
   }
 
-  private static void record(Account account, Set<Duration> lengths, Set<String> patients, long now) {
-    for (Duration length : lengths) {
-      LinkedHashMap<String, Long> seen = account.window(length, now);
-      for (String p : patients) {
-        seen.remove(p);
-        seen.put(p, now);
-      }
-    }
-  }
-
-  /**
-   * When enough of the oldest patients (those not in this response) leave the window for the
-   * response to fit; the whole window when it can never fit.
-   */
-  private static Duration retryAfter(WindowUsage breached, LinkedHashMap<String, Long> seen, Set<String> patients, long now) {
-    int excess = breached.distinct() - breached.window().max();
-    long lengthMillis = breached.window().length().toMillis();
-    int fresh = breached.distinct() - seen.size();
-    if (fresh > breached.window().max()) {
-      return breached.window().length();
-    }
-    int dropped = 0;
-    for (Map.Entry<String, Long> e : seen.entrySet()) {
-      if (patients.contains(e.getKey())) {
-        continue;
-      }
-      if (++dropped >= excess) {
-        long wait = e.getValue() + lengthMillis - now;
-        return Duration.ofMillis(Math.max(1000, wait));
-      }
-    }
-    return breached.window().length();
-  }
-
-  private Account account(String key) {
-    Account a = accounts.getIfPresent(key);
+  private LocalAccount account(String key) {
+    LocalAccount a = accounts.getIfPresent(key);
     if (a != null) {
       return a;
     }
@@ -312,12 +234,12 @@ public final class LocalQuotaStore implements QuotaStore {
         throw new IllegalStateException("quota store full: " + maxAccounts + " active accounts (quota.max-accounts)");
       }
     }
-    return accounts.get(key, k -> new Account());
+    return accounts.get(key, k -> new LocalAccount());
   }
 
   /** Records a disclosure read back from the state file: {@code patients} (id → epoch ms) under {@code length}. */
   void restoreWindow(String account, Duration length, Map<String, Long> patients) {
-    Account a = account(account);
+    LocalAccount a = account(account);
     synchronized (a) {
       LinkedHashMap<String, Long> seen = a.window(length, 0);
       patients.entrySet().stream().sorted(Map.Entry.comparingByValue()).forEach(e -> {
@@ -359,11 +281,7 @@ public final class LocalQuotaStore implements QuotaStore {
     bindings.forEach(snapshot.bindings::put);
     accounts.asMap().forEach((key, a) -> {
       synchronized (a) {
-        a.windows.forEach((length, seen) -> {
-          if (!seen.isEmpty()) {
-            snapshot.windows.add(new StateFile.Window(key, length, new LinkedHashMap<>(seen)));
-          }
-        });
+        a.forEachWindow((length, seen) -> snapshot.windows.add(new StateFile.Window(key, length, new LinkedHashMap<>(seen))));
       }
     });
     state.write(snapshot);
@@ -395,7 +313,7 @@ public final class LocalQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, Set<String> named, Instant now) {
-    Account a = accounts.getIfPresent(account);
+    LocalAccount a = accounts.getIfPresent(account);
     if (a == null) {
       return CompletableFuture.completedFuture(heldLocked(account, null, limits, named, now.toEpochMilli()));
     }
@@ -405,7 +323,7 @@ public final class LocalQuotaStore implements QuotaStore {
   }
 
   /** {@link #held}, under the account's monitor (none when the store has no windows of it). */
-  private Optional<Held> heldLocked(String key, @Nullable Account a, List<PatientWindow> limits, Set<String> named,
+  private Optional<Held> heldLocked(String key, @Nullable LocalAccount a, List<PatientWindow> limits, Set<String> named,
       long nowMillis) {
     long until = holds.until(key, nowMillis);
     PatientWindow full = null;
@@ -414,7 +332,7 @@ public final class LocalQuotaStore implements QuotaStore {
       for (PatientWindow w : limits) {
         LinkedHashMap<String, Long> seen = a.window(w, nowMillis);
         if (seen.size() >= w.max()) {
-          long leaves = leavesAt(seen, seen.size() - w.max(), w.length().toMillis());
+          long leaves = LocalAccount.leavesAt(seen, seen.size() - w.max(), w.length().toMillis());
           until = Math.max(until, leaves);
           full = full == null ? w : full;
         }
@@ -425,17 +343,6 @@ public final class LocalQuotaStore implements QuotaStore {
       return Optional.empty();
     }
     return Optional.of(new Held(Instant.ofEpochMilli(until), full));
-  }
-
-  /** When the {@code index}-th oldest patient of a window (oldest first) leaves it. */
-  private static long leavesAt(LinkedHashMap<String, Long> seen, int index, long lengthMillis) {
-    int i = 0;
-    for (long at : seen.values()) {
-      if (i++ == index) {
-        return at + lengthMillis;
-      }
-    }
-    throw new IllegalArgumentException("index: " + index + " (expected: < " + seen.size() + ")");
   }
 
   @Override
@@ -544,7 +451,7 @@ public final class LocalQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<List<WindowUsage>> usage(String account, List<PatientWindow> windows, Instant now) {
-    Account a = accounts.getIfPresent(account);
+    LocalAccount a = accounts.getIfPresent(account);
     List<WindowUsage> out = new ArrayList<>();
     for (PatientWindow w : windows) {
       if (a == null) {
