@@ -118,7 +118,9 @@ public final class FhirwallServer implements AutoCloseable {
       TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(metrics);
       TaggedBulkheadMetrics.ofBulkheadRegistry(bulkheads).bindTo(metrics);
       observe(breaker, metrics);
-      UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, breaker, bulkhead);
+      ByteBufAllocator buffers = IoBuffers.allocator();
+      observe(buffers, metrics);
+      UpstreamClient upstream = new UpstreamClient(upstreamSettings, workers, clientType, buffers, breaker, bulkhead);
       readiness.check("epr", () -> upstream.breaker().getState() == CircuitBreaker.State.OPEN
           ? "the EPR's circuit breaker is open after repeated failures (requests get 503)" : null);
 
@@ -135,6 +137,7 @@ public final class FhirwallServer implements AutoCloseable {
           .group(boss, workers)
           .channel(serverType)
           .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.ALLOCATOR, buffers)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.SO_KEEPALIVE, true)
           .childHandler(new FhirwallChannelInitializer(tls::get, config.limits(), stages, inFlight, connections,
@@ -197,7 +200,11 @@ public final class FhirwallServer implements AutoCloseable {
             LOG.warn("EPR circuit breaker {}", e.getStateTransition());
           }
         });
-    if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
+  }
+
+  /** The buffer memory the channels' allocator holds. */
+  private static void observe(ByteBufAllocator buffers, MeterRegistry metrics) {
+    if (buffers instanceof ByteBufAllocatorMetricProvider provider) {
       Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedDirectMemory()).tag("memory", "direct")
           .baseUnit("bytes").description("Buffer memory Netty's allocator holds").register(metrics);
       Gauge.builder("netty.allocator.memory.used", provider, p -> p.metric().usedHeapMemory()).tag("memory", "heap")

@@ -1,6 +1,7 @@
 package org.fhirwall.upstream;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -45,13 +46,14 @@ final class LoopPool {
   /** Set by {@link #closeAll}: calls made afterwards fail at once. */
   private boolean closed;
 
-  LoopPool(EventLoop loop, UpstreamSettings settings, Class<? extends SocketChannel> channelType,
+  LoopPool(EventLoop loop, UpstreamSettings settings, Class<? extends SocketChannel> channelType, ByteBufAllocator buffers,
       AtomicReference<@Nullable SslContext> ssl) {
     this.loop = loop;
     this.settings = settings;
     this.bootstrap = new Bootstrap()
         .group(loop)
         .channel(channelType)
+        .option(ChannelOption.ALLOCATOR, buffers)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -61,14 +62,16 @@ public final class UpstreamClient implements Upstream, AutoCloseable {
   private final AtomicReference<@Nullable SslContext> ssl;
   private final Class<? extends SocketChannel> channelType;
 
+  /** @param buffers the allocator of the connections' buffers (the server's: see its {@code IoBuffers}) */
   public UpstreamClient(UpstreamSettings settings, EventLoopGroup group, Class<? extends SocketChannel> channelType,
-      CircuitBreaker breaker, Bulkhead bulkhead) {
+      ByteBufAllocator buffers, CircuitBreaker breaker, Bulkhead bulkhead) {
     this.settings = requireNonNull(settings, "settings");
     this.breaker = requireNonNull(breaker, "breaker");
     this.bulkhead = requireNonNull(bulkhead, "bulkhead");
     this.channelType = requireNonNull(channelType, "channelType");
+    requireNonNull(buffers, "buffers");
     this.ssl = new AtomicReference<>(sslContext(settings));
-    group.forEach(e -> pools.put((EventLoop) e, new LoopPool((EventLoop) e, settings, channelType, ssl)));
+    group.forEach(e -> pools.put((EventLoop) e, new LoopPool((EventLoop) e, settings, channelType, buffers, ssl)));
   }
 
   /**

@@ -56,7 +56,8 @@ class UpstreamClientShutdownTest {
     server.start();
     UpstreamSettings settings = new UpstreamSettings(URI.create("http://127.0.0.1:" + epr.getLocalPort() + "/fhir"),
         Duration.ofSeconds(5), Duration.ofMinutes(5), 4, 1 << 20, Map.of(), null, null, null);
-    UpstreamClient client = new UpstreamClient(settings, loops, NioSocketChannel.class, CircuitBreaker.ofDefaults("epr"),
+    UpstreamClient client = new UpstreamClient(settings, loops, NioSocketChannel.class, io.netty.buffer.ByteBufAllocator.DEFAULT,
+        CircuitBreaker.ofDefaults("epr"),
         Bulkhead.ofDefaults("epr"));
     EventLoop loop = loops.next();
     Future<UpstreamResult> answer = loop.submit(() -> client.send(loop, new UpstreamRequest("GET", "Patient/p1",
