@@ -167,9 +167,10 @@ final class Exchange {
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
     // whose the export job or file it touches is, asked while it is admitted
     CompletionStage<Optional<Decision.Deny>> owned = ExportBindings.beforeEpr(stages.quota(), allow, now());
-    CompletionStage<Optional<QuotaStore.Held>> held = heldAtLimit(allow);
+    QuotaStore.HoldCheck hold = heldAtLimit(allow);
     QuotaStore.Admission admission = stages.quota().admit(allow.account(), allow.role().rate().toLimit(),
-        Math.max(1, allow.request().entries().size()), owned == null && held == null && goesAhead(allow.request()), now());
+        Math.max(1, allow.request().entries().size()), owned == null && hold == null && goesAhead(allow.request()), hold, now());
+    CompletionStage<Optional<QuotaStore.Held>> held = admission.held();
     AnswerAhead ahead = admission.forwardNow() ? new AnswerAhead(send(t, allow, plan),
         a -> Inspected.of(stages, plan, allow, a), settings.inlineInspectBytes()) : null;
     steps.await(t, admission.entry(), entry -> {
@@ -236,16 +237,16 @@ final class Exchange {
    * 4. quota: a role that refuses answers at its limit ({@code at-limit.action: refuse}) is held before the EPR is asked
    * while a window is full or an answer was just refused over a limit, unless its answer can hold only patients it
    * names, each already counted ({@link QuotaStore#held}, {@code RequestPatients.namedAlone}): else each 429 would tell,
-   * uncounted, that an answer held a patient. Null when the
-   * role locks at its limit instead, reports only, under break-glass (every answer alerted on; charged to the same
+   * uncounted, that an answer held a patient. Asked with the admission (one round trip to a shared store). Null when
+   * the role locks at its limit instead, reports only, under break-glass (every answer alerted on; charged to the same
    * windows, under a higher ceiling) and for the capability statement.
    */
-  private @Nullable CompletionStage<Optional<QuotaStore.Held>> heldAtLimit(Decision.Allow allow) {
+  private QuotaStore.@Nullable HoldCheck heldAtLimit(Decision.Allow allow) {
     if (allow.reportOnly() || allow.breakGlass() || allow.role().atLimit().lockFor() != null
         || allow.request().interaction() == Interaction.CAPABILITIES) {
       return null;
     }
-    return stages.quota().held(allow.account(), allow.limits(), stages.patients().namedAlone(allow.request()), now());
+    return new QuotaStore.HoldCheck(allow.limits(), stages.patients().namedAlone(allow.request()));
   }
 
   /** 4. quota and policy: a bulk export's job or file goes to the EPR only for the account it is bound to. */

@@ -28,7 +28,7 @@ class RedisLanesTest {
   final List<String> sent = Collections.synchronizedList(new ArrayList<>());
   final RedisScripts scripts = new RedisScripts(answering(sent), new RedisKeys("fw:"));
   final DeadTimers timers = new DeadTimers();
-  final RedisLanes lanes = new RedisLanes(() -> scripts, a -> new RedisLanes.AccountKeys(a + ":rate", a + ":inflight", a + ":lock"),
+  final RedisLanes lanes = new RedisLanes(() -> scripts, a -> new EnterScript.AccountKeys(a + ":rate", a + ":inflight", a + ":lock", a + ":held"),
       () -> timers, Duration.ofMillis(2));
 
   @AfterEach
