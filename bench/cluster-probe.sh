@@ -93,7 +93,7 @@ PY
     redis-cli -p "$redis_port" info commandstats | tr -d '\r' | awk -F'[:,=]' -v r="$reqs" \
       '/^cmdstat_/ && $3 > 0 {printf "   redis %-18s %6.3f calls/req %8s us/call\n", substr($1, 9), $3 / r, $7}'
   fi
-  loops=$(for d in /proc/"${PID[$store]}"/task/*; do grep -q IoEventLoop "$d/comm" 2>/dev/null && echo "-p ${d##*/}"; done | tr '\n' ' ')
+  loops=$(for d in /proc/"${PID[$store]}"/task/*; do if grep -q IoEv "$d/comm" 2>/dev/null; then echo "-p ${d##*/}"; fi; done | tr '\n' ' ')
   load "$store" "$((STRACE + 2))s" >"$work/strace-load" &
   wrk_pid=$!
   sleep 1
