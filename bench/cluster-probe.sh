@@ -8,6 +8,7 @@
 #   2. strace -c on fhirwall's event loops for STRACE seconds under the same load: system calls per request
 #      (strace slows the process: the counts hold, not the timings);
 #   3. async-profiler (itimer, CPU of every thread) for DURATION: collapsed stacks to bench/target/probe/.
+#   4. with PERF=1, perf (cpu-clock) on the event loops for STRACE seconds: their CPU by symbol, the kernel's included.
 #   CONNS=1 DURATION=15s bench/cluster-probe.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,21 +31,8 @@ lib=$(cd bench/target/profile && pwd)/libasyncProfiler.so
 source bench/lib.sh
 start_issuer 100
 start_fast_epr
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-  --logfile "$work/redis.log" --daemonize no &
-redis_pid=$!
-pids+=($redis_pid)
-for _ in $(seq 1 100); do [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-declare -A BASE PID
-for store in local redis; do
-  quota="{ store: local }"
-  [ "$store" = redis ] && quota="{ store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
-  start_fhirwall "$store" "$FAST_BASE" "quota: $quota"
-  BASE[$store]=$PROXY_BASE
-  PID[$store]=$FHIRWALL_PID
-  jit_warm_up "$PROXY_BASE" Patient/p1 'Patient?_count=50'
-done
+start_both_stores
+for store in local redis; do jit_warm_up "${BASE[$store]}" Patient/p1 'Patient?_count=50'; done
 threads=$(( CONNS < 2 ? 1 : 2 ))
 load() { # store duration → wrk's output
   wrk -t"$threads" -c"$CONNS" -d"$2" --latency -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "${BASE[$1]}/$PATH_"
@@ -97,12 +85,23 @@ PY
   load "$store" "$((STRACE + 2))s" >"$work/strace-load" &
   wrk_pid=$!
   sleep 1
+  audited=$(wc -l <"$work/audit-$store.jsonl")   # one audit record per request
   # shellcheck disable=SC2086
   timeout -s INT "$STRACE" strace -c -q $loops -o "$work/strace" || true
+  sreqs=$(( $(wc -l <"$work/audit-$store.jsonl") - audited ))
   wait "$wrk_pid"
-  sreqs=$(awk '/requests in/ {print $1}' "$work/strace-load")
-  echo "   system calls of the event loops per request (strace, ${STRACE}s, about $((sreqs * STRACE / (STRACE + 2))) requests):"
-  awk -v r="$((sreqs * STRACE / (STRACE + 2)))" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {printf "     %-16s %6.2f\n", $NF, $4 / r}' "$work/strace" | sort -k2 -nr | head -12
+  echo "   system calls of the event loops per request (strace, ${STRACE}s, $sreqs requests):"
+  awk -v r="$sreqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {printf "     %-16s %6.2f\n", $NF, $4 / r}' "$work/strace" | sort -k2 -nr | head -12
+  if [ "${PERF:-0}" = 1 ]; then  # the loops' CPU with the kernel's part (perf, cpu-clock): what async-profiler's stacks miss
+    load "$store" "$((STRACE + 2))s" >/dev/null &
+    wrk_pid=$!
+    sleep 1
+    tids=$(echo "$loops" | sed 's/-p //g; s/ $//; s/ /,/g')
+    perf record -q -e cpu-clock -F 2999 -t "$tids" -o "$work/perf.data" -- sleep "$STRACE" >/dev/null 2>&1 || true
+    wait "$wrk_pid"
+    echo "   the event loops' CPU by where it was spent (perf, ${STRACE}s; kernel symbols [k]):"
+    perf report -q -i "$work/perf.data" --no-children --sort dso,sym 2>/dev/null | awk 'NF && $1 ~ /%$/' | head -25 | sed 's/^/     /'
+  fi
   load "$store" "$WARMUP" >/dev/null
   jcmd "${PID[$store]}" JVMTI.agent_load "$lib" "\"start,event=itimer,interval=1ms,threads\"" >/dev/null
   preqs=$(load "$store" "$DURATION" | awk '/requests in/ {print $1}')
