@@ -90,7 +90,8 @@ final class RedisLanes {
     final ArrayDeque<Work> waiting = new ArrayDeque<>();
     int inFlight;
     boolean timer;
-    /** When the oldest of the work waiting that no one waits for (slots given back, re-disclosures) was queued. */
+    /** Whether work no one waits for (slots given back, re-disclosures) waits, and since when (its oldest). */
+    boolean lingers;
     long lingeringSince;
   }
 
@@ -169,7 +170,8 @@ final class RedisLanes {
   void later(String account, Work w) {
     change(account, (lane, sent) -> {
       Lane l = lane == null ? new Lane() : lane;
-      if (!lingering(l)) {
+      if (!l.lingers) {
+        l.lingers = true;
         l.lingeringSince = nanos.getAsLong();
       }
       l.waiting.add(w);
@@ -260,6 +262,7 @@ final class RedisLanes {
       if (failure != null) {
         failed.addAll(l.waiting);
         l.waiting.clear();
+        l.lingers = false;
       }
       if (l.inFlight == 0 && !l.waiting.isEmpty()) {
         // slots given back and re-disclosures made while the reply was heard wait for the next call
@@ -379,7 +382,8 @@ final class RedisLanes {
       }
     }
     l.inFlight += sent.size() - before;
-    if (lingering(l)) {
+    l.lingers = lingering(l);
+    if (l.lingers) {
       l.lingeringSince = nanos.getAsLong(); // queued behind a charge: it lingers from that call on
     }
   }
