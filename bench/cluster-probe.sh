@@ -91,16 +91,21 @@ PY
   sreqs=$(( $(wc -l <"$work/audit-$store.jsonl") - audited ))
   wait "$wrk_pid"
   echo "   system calls of the event loops per request (strace, ${STRACE}s, $sreqs requests):"
-  awk -v r="$sreqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {printf "     %-16s %6.2f\n", $NF, $4 / r}' "$work/strace" | sort -k2 -nr | head -12
+  awk -v r="$sreqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {printf "     %-16s %6.2f\n", $NF, $4 / r}' "$work/strace" | sort -k2 -nr | head -12 || true
   if [ "${PERF:-0}" = 1 ]; then  # the loops' CPU with the kernel's part (perf, cpu-clock): what async-profiler's stacks miss
-    load "$store" "$((STRACE + 2))s" >/dev/null &
+    load "$store" "$((STRACE + 2))s" >"$work/perf-load" &
     wrk_pid=$!
     sleep 1
     tids=$(echo "$loops" | sed 's/-p //g; s/ $//; s/ /,/g')
     perf record -q -e cpu-clock -F 2999 -t "$tids" -o "$work/perf.data" -- sleep "$STRACE" >/dev/null 2>&1 || true
     wait "$wrk_pid"
-    echo "   the event loops' CPU by where it was spent (perf, ${STRACE}s; kernel symbols [k]):"
-    perf report -q -i "$work/perf.data" --no-children --sort dso,sym 2>/dev/null | awk 'NF && $1 ~ /%$/' | head -25 | sed 's/^/     /'
+    # perf barely slows the process: its share of wrk's requests (the audit file may have rolled over meanwhile)
+    preqs=$(( $(awk '/requests in/ {print $1}' "$work/perf-load") * STRACE / (STRACE + 2) ))
+    echo "   the event loops' CPU per request by where it was spent (perf, ${STRACE}s, $preqs requests, 2999 samples/s):"
+    perf report -q -n -i "$work/perf.data" --no-children --sort dso 2>/dev/null \
+      | awk -v r="$preqs" 'NF && $1 ~ /%$/ {printf "     %7.1f us  %s\n", $2 / 2999 / r * 1e6, $3 " " $4}' | head -6 || true
+    perf report -q -n -i "$work/perf.data" --no-children --sort dso,sym 2>/dev/null \
+      | awk -v r="$preqs" 'NF && $1 ~ /%$/ {printf "     %7.1f us  %s\n", $2 / 2999 / r * 1e6, $NF}' | head -12 || true
   fi
   load "$store" "$WARMUP" >/dev/null
   jcmd "${PID[$store]}" JVMTI.agent_load "$lib" "\"start,event=itimer,interval=1ms,threads\"" >/dev/null
