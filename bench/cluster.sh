@@ -20,20 +20,7 @@ start_issuer 100      # the demo's token issuer (its EPR and fhirwall are not me
 start_fast_epr        # nginx serving a fixed Patient and 50-entry searchset Bundle
 
 # Redis, and two fhirwall processes that differ only in their quota store
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-  --logfile "$work/redis.log" --daemonize no &
-redis_pid=$!
-pids+=($redis_pid)
-for _ in $(seq 1 100); do [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-declare -A BASE PID
-for store in local redis; do
-  quota="{ store: local }"
-  [ "$store" = redis ] && quota="{ store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
-  start_fhirwall "$store" "$FAST_BASE" "quota: $quota"
-  BASE[$store]=$PROXY_BASE
-  PID[$store]=$FHIRWALL_PID
-done
+start_both_stores
 
 for store in local redis; do
   for path in "Patient/p1" "Patient?_count=50"; do

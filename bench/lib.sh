@@ -7,6 +7,8 @@
 #   start_fast_epr                 nginx serving a fixed Patient and 50-entry searchset: $FAST_BASE
 #   proxy_conf PORT HOST:PORT      nginx as a plain reverse proxy (the baseline)
 #   start_fhirwall NAME UPSTREAM [EXTRA-YAML]  fhirwall `serve` with $JAVA_OPTS: $PROXY_BASE, $FHIRWALL_PID
+#   start_both_stores              redis-server ($redis_port, $redis_pid) and fhirwall with each quota store in front
+#                                  of $FAST_BASE: BASE[local|redis], PID[local|redis]
 #   measure KEY BASE PATH CONNS ["PID..."]  a warm-up, then wrk: RPS/P50/P99/NON2XX/REQS[KEY], and CPU[KEY]
 #                                  (clock ticks of the PIDs during the measurement), MACHINE[KEY] (busy ticks
 #                                  of the whole machine), AUDIT[KEY] (ticks of the first PID's audit writer
@@ -118,6 +120,24 @@ CONF
   PROXY_BASE="http://127.0.0.1:$port/fhir"
 }
 
+start_both_stores() { # a redis-server of its own ($redis_port, $redis_pid), and two fhirwall processes in front of
+  # the fast EPR that differ only in their quota store: BASE[local], PID[local], BASE[redis], PID[redis]
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+    --logfile "$work/redis.log" --daemonize no &
+  redis_pid=$!
+  pids+=($redis_pid)
+  for _ in $(seq 1 100); do [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
+  declare -gA BASE PID
+  local store quota
+  for store in local redis; do
+    quota="{ store: local }"
+    [ "$store" = redis ] && quota="{ store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
+    start_fhirwall "$store" "$FAST_BASE" "quota: $quota"
+    BASE[$store]=$PROXY_BASE
+    PID[$store]=$FHIRWALL_PID
+  done
+}
 cpu_ticks() { # pid... → their user + system clock ticks, summed
   local p t=0
   for p in "$@"; do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done

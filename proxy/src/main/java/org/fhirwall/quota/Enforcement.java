@@ -116,6 +116,15 @@ public final class Enforcement {
     return store.admit(account, bounded(limit), permits, mayGoAhead, now);
   }
 
+  /**
+   * {@link #admit(String, RateLimit, int, boolean, Instant)}, and, for a role that refuses at its limit ({@code hold}),
+   * whether the request must be refused before the EPR is asked (see {@link QuotaStore#held}), asked with it.
+   */
+  public QuotaStore.Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead,
+      QuotaStore.@Nullable HoldCheck hold, Instant now) {
+    return store.admit(account, bounded(limit), permits, mayGoAhead, hold, now);
+  }
+
   private RateLimit bounded(RateLimit limit) {
     return limit.concurrent() <= maxConcurrentShare ? limit : new RateLimit(limit.perSecond(), limit.burst(), maxConcurrentShare);
   }

@@ -52,14 +52,46 @@ public interface QuotaStore extends AutoCloseable {
    * caller must hold the EPR's answer until {@code entry} admits the request, and drop it when it
    * does not.
    */
-  record Admission(CompletionStage<RateGate.Entry> entry, boolean forwardNow) {}
+  record Admission(CompletionStage<RateGate.Entry> entry, boolean forwardNow, @Nullable CompletionStage<Optional<Held>> held) {
+    public Admission {
+      requireNonNull(entry, "entry");
+    }
+
+    /** An admission that asked no hold check. */
+    public Admission(CompletionStage<RateGate.Entry> entry, boolean forwardNow) {
+      this(entry, forwardNow, null);
+    }
+  }
 
   /**
    * {@link #enter}, and whether a read ({@code mayGoAhead}: no side effect at the EPR) may be sent to
    * the EPR while the store admits it. By default never.
    */
   default Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, Instant now) {
-    return new Admission(enter(account, limit, permits, now), false);
+    return admit(account, limit, permits, mayGoAhead, null, now);
+  }
+
+  /**
+   * What {@link #held} asks for a request of a role that refuses answers at its limit: the windows of its ceiling and
+   * the patients it names.
+   */
+  record HoldCheck(List<PatientWindow> limits, Set<String> named) {
+    public HoldCheck {
+      limits = List.copyOf(limits);
+      named = Set.copyOf(named);
+    }
+  }
+
+  /**
+   * {@link #admit(String, RateLimit, int, boolean, Instant)}, and, when {@code hold} is not null, whether the request
+   * is held ({@link #held}; the admission's {@code held}), asked together: a store that talks to a server asks both
+   * in one round trip. A request with a hold check is never sent ahead ({@code forwardNow}: the EPR must not be
+   * asked for a held request). By default the two are asked apart.
+   */
+  default Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, @Nullable HoldCheck hold,
+      Instant now) {
+    CompletionStage<Optional<Held>> held = hold == null ? null : held(account, hold.limits(), hold.named(), now);
+    return new Admission(enter(account, limit, permits, now), false, held);
   }
 
   /**

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -24,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Each account's calls to Redis, in the order they were asked for, gathered into as few round
- * trips as the load allows (one {@code enter.lua} call carries every admission, slot given back
- * and re-disclosure waiting for the account). Why: with one script call per request and per
+ * trips as the load allows (one {@code enter.lua} call carries every admission, with its hold check
+ * for a role that refuses at its limit, slot given back and re-disclosure waiting for the account). Why: with one script call per request and per
  * answer, Redis's own CPU and the client's were worth more than the rest of a read.
  *
  * <ul>
@@ -51,9 +52,12 @@ final class RedisLanes {
   /** Work for one account's lane. */
   sealed interface Work {}
 
-  /** A request to admit: {@code outcome} completes with the script's answer for it. */
+  /**
+   * A request to admit, and, for a role that refuses answers at its limit, whether it is held ({@code check}, else
+   * null): {@code outcome} completes with the script's answer for it.
+   */
   record Admit(long nowMicros, long intervalMicros, int burst, int permits, int concurrent, String ticket, long leaseEndMillis,
-      CompletableFuture<Outcome> outcome) implements Work {}
+      RedisHolds.@Nullable Check check, CompletableFuture<Outcome> outcome) implements Work {}
 
   /** A concurrency slot given back. */
   record GiveBack(String ticket) implements Work {}
@@ -68,11 +72,12 @@ final class RedisLanes {
   record Own(Function<RedisScripts, CompletableFuture<?>> call, CompletableFuture<Object> result)
       implements Work {}
 
-  /** What the script says of one admission: locked (with the lock's fields), or a code (0, -1, wait). */
-  record Outcome(boolean locked, String since, String until, String reason, long code) {}
-
-  /** The keys of one account's batch (rate, tickets, lock). */
-  record AccountKeys(String rate, String inflight, String lock) {}
+  /**
+   * What the script says of one admission: locked (with the lock's fields), or a code (0, -1, wait); and of its hold
+   * check, when it had one: held until {@code heldUntil} (epoch ms; 0: not held), by the {@code full}-th window of its
+   * ceiling (0: none).
+   */
+  record Outcome(boolean locked, String since, String until, String reason, long code, long heldUntil, int full) {}
 
   /** What a {@link #drain} left when its time ran out: calls Redis had not answered, work not sent. */
   record Left(int unanswered, int unsent) {
@@ -85,13 +90,17 @@ final class RedisLanes {
     final ArrayDeque<Work> waiting = new ArrayDeque<>();
     int inFlight;
     boolean timer;
+    /** Whether work no one waits for (slots given back, re-disclosures) waits, and since when (its oldest). */
+    boolean lingers;
+    long lingeringSince;
   }
 
   private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
   private final Supplier<RedisScripts> scripts;
-  private final Function<String, AccountKeys> keysOf;
+  private final Function<String, EnterScript.AccountKeys> keysOf;
   private final Supplier<ScheduledExecutorService> timers;
   private final Duration linger;
+  private final LongSupplier nanos;
   /** Set by {@link #drain}: nothing lingers from then on. */
   private volatile boolean draining;
   /** Drains waiting for every lane to be idle; completed by the change that makes them so. */
@@ -101,12 +110,19 @@ final class RedisLanes {
    * {@code scripts} and {@code timers} give the calling thread's connection and scheduler (an
    * event loop's own when the caller is one: its timer then wakes no other thread).
    */
-  RedisLanes(Supplier<RedisScripts> scripts, Function<String, AccountKeys> keysOf, Supplier<ScheduledExecutorService> timers,
+  RedisLanes(Supplier<RedisScripts> scripts, Function<String, EnterScript.AccountKeys> keysOf, Supplier<ScheduledExecutorService> timers,
       Duration linger) {
+    this(scripts, keysOf, timers, linger, System::nanoTime);
+  }
+
+  /** {@code nanos}: the clock a lingering slot's or re-disclosure's wait is measured by (a test's own). */
+  RedisLanes(Supplier<RedisScripts> scripts, Function<String, EnterScript.AccountKeys> keysOf, Supplier<ScheduledExecutorService> timers,
+      Duration linger, LongSupplier nanos) {
     this.scripts = requireNonNull(scripts, "scripts");
     this.keysOf = requireNonNull(keysOf, "keysOf");
     this.timers = requireNonNull(timers, "timers");
     this.linger = requireNonNull(linger, "linger");
+    this.nanos = requireNonNull(nanos, "nanos");
   }
 
   /** A call handed to the connection, and what to do with its reply (outside the lane). */
@@ -154,6 +170,10 @@ final class RedisLanes {
   void later(String account, Work w) {
     change(account, (lane, sent) -> {
       Lane l = lane == null ? new Lane() : lane;
+      if (!l.lingers) {
+        l.lingers = true;
+        l.lingeringSince = nanos.getAsLong();
+      }
       l.waiting.add(w);
       if (l.inFlight == 0) {
         linger(account, l, sent);
@@ -172,15 +192,30 @@ final class RedisLanes {
       return;
     }
     if (l.timer) {
-      return;
+      return; // when it runs, it waits on for what has not lingered its whole time yet
     }
+    remind(account, l, sent, linger.toNanos());
+  }
+
+  /** Sets the lane's timer for {@code delayNanos} (what waits goes at once when no timer can be set); under the lane. */
+  private void remind(String account, Lane l, List<Sent> sent, long delayNanos) {
     l.timer = true;
     try {
-      timers.get().schedule(() -> lingered(account), linger.toNanos(), TimeUnit.NANOSECONDS);
+      timers.get().schedule(() -> lingered(account), delayNanos, TimeUnit.NANOSECONDS);
     } catch (RuntimeException shuttingDown) {
       l.timer = false;
       send(account, l, sent);
     }
+  }
+
+  /** Whether work no one waits for waits in the lane. */
+  private static boolean lingering(Lane l) {
+    for (Work w : l.waiting) {
+      if (w instanceof GiveBack || w instanceof Disclose) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether someone waits for what waits in the lane (an admission, a charge). */
@@ -200,7 +235,14 @@ final class RedisLanes {
       }
       l.timer = false;
       if (l.inFlight == 0 && !l.waiting.isEmpty()) {
-        send(account, l, sent);
+        // A timer set for work that has gone since (with a call of the account) finds newer work: that
+        // waits its own linger, for the account's next call, rather than going alone now.
+        long left = linger.toNanos() - (nanos.getAsLong() - l.lingeringSince);
+        if (left > 0 && !draining && !urgent(l)) {
+          remind(account, l, sent, left);
+        } else {
+          send(account, l, sent);
+        }
       }
       return idle(l) ? null : l;
     });
@@ -220,6 +262,7 @@ final class RedisLanes {
       if (failure != null) {
         failed.addAll(l.waiting);
         l.waiting.clear();
+        l.lingers = false;
       }
       if (l.inFlight == 0 && !l.waiting.isEmpty()) {
         // slots given back and re-disclosures made while the reply was heard wait for the next call
@@ -339,6 +382,10 @@ final class RedisLanes {
       }
     }
     l.inFlight += sent.size() - before;
+    l.lingers = lingering(l);
+    if (l.lingers) {
+      l.lingeringSince = nanos.getAsLong(); // queued behind a charge: it lingers from that call on
+    }
   }
 
   /** Work gathered for one {@code enter.lua} call. */
@@ -369,8 +416,8 @@ final class RedisLanes {
   }
 
   private static int argsOf(Work w) {
-    if (w instanceof Admit) {
-      return 7;
+    if (w instanceof Admit a) {
+      return 7 + (a.check() == null ? 0 : a.check().args());
     }
     if (w instanceof Disclose d) {
       return d.windows().size() * (2 + 2 * d.patients().size());
@@ -378,20 +425,23 @@ final class RedisLanes {
     return 1;
   }
 
-  /** One {@code enter.lua} call for a batch of admissions, slots given back and re-disclosures. */
+  /** One {@code enter.lua} call for a batch of admissions (with their hold checks), slots given back and re-disclosures. */
   private Sent enter(RedisScripts here, String account, List<Work> batch) {
-    AccountKeys k = keysOf.apply(account);
     List<String> tickets = new ArrayList<>();
     Map<String, Long> lengths = new LinkedHashMap<>();
     // per window, each patient once, at its latest disclosure (many answers of a batch name the same)
     Map<String, Map<String, Long>> latest = new LinkedHashMap<>();
     List<Admit> admits = new ArrayList<>();
+    List<RedisHolds.Check> checks = new ArrayList<>();
     List<Disclose> disclosures = new ArrayList<>();
     for (Work w : batch) {
       if (w instanceof GiveBack g) {
         tickets.add(g.ticket());
       } else if (w instanceof Admit a) {
         admits.add(a);
+        if (a.check() != null) {
+          checks.add(a.check());
+        }
       } else if (w instanceof Disclose d) {
         disclosures.add(d);
         d.windows().forEach((key, length) -> {
@@ -403,36 +453,9 @@ final class RedisLanes {
         throw new IllegalStateException("a call of its own in a batch");
       }
     }
-    String[] keys = new String[3 + lengths.size()];
-    keys[0] = k.rate();
-    keys[1] = k.inflight();
-    keys[2] = k.lock();
-    List<String> argv = new ArrayList<>();
-    argv.add(Integer.toString(tickets.size()));
-    argv.addAll(tickets);
-    int i = 3;
-    for (Map.Entry<String, Long> window : lengths.entrySet()) {
-      keys[i++] = window.getKey();
-      Map<String, Long> p = latest.get(window.getKey());
-      argv.add(Long.toString(window.getValue()));
-      argv.add(Integer.toString(p.size()));
-      p.forEach((patient, at) -> {
-        argv.add(Long.toString(at));
-        argv.add(patient);
-      });
-    }
-    argv.add(Integer.toString(admits.size()));
-    for (Admit a : admits) {
-      argv.add(Long.toString(a.nowMicros()));
-      argv.add(Long.toString(a.intervalMicros()));
-      argv.add(Integer.toString(a.burst()));
-      argv.add(Integer.toString(a.permits()));
-      argv.add(Integer.toString(a.concurrent()));
-      argv.add(a.ticket());
-      argv.add(Long.toString(a.leaseEndMillis()));
-    }
-    CompletableFuture<?> reply = dispatch(() -> here.<List<Object>>run(RedisScripts.ENTER, ScriptOutputType.MULTI, keys,
-        argv.toArray(String[]::new)).toCompletableFuture());
+    EnterScript.Call call = EnterScript.of(keysOf.apply(account), tickets, lengths, latest, admits, checks);
+    CompletableFuture<?> reply = dispatch(() -> here.<List<Object>>run(RedisScripts.ENTER, ScriptOutputType.MULTI, call.keys(),
+        call.args()).toCompletableFuture());
     return new Sent(reply, (v, e) -> {
       if (e != null) {
         if (!tickets.isEmpty()) {
@@ -444,11 +467,22 @@ final class RedisLanes {
       }
       List<?> r = (List<?>) v;
       disclosures.forEach(d -> d.written().accept(true));
-      boolean locked = RedisScripts.number(r.get(0)) == 1;
+      if (EnterScript.locked(r)) {
+        Outcome locked = new Outcome(true, RedisScripts.text(r.get(1)), RedisScripts.text(r.get(2)), RedisScripts.text(r.get(3)), 0,
+            0, 0);
+        admits.forEach(a -> a.outcome().complete(locked));
+        return;
+      }
+      int q = 0;
       for (int j = 0; j < admits.size(); j++) {
-        admits.get(j).outcome().complete(locked
-            ? new Outcome(true, RedisScripts.text(r.get(1)), RedisScripts.text(r.get(2)), RedisScripts.text(r.get(3)), 0)
-            : new Outcome(false, "", "", "", RedisScripts.number(r.get(4 + j))));
+        long code = EnterScript.admission(r, j);
+        if (admits.get(j).check() == null) {
+          admits.get(j).outcome().complete(new Outcome(false, "", "", "", code, 0, 0));
+        } else {
+          admits.get(j).outcome().complete(new Outcome(false, "", "", "", code, EnterScript.heldUntil(r, admits.size(), q),
+              EnterScript.full(r, admits.size(), q)));
+          q++;
+        }
       }
     });
   }

@@ -26,6 +26,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,7 +97,7 @@ public final class RedisQuotaStore implements QuotaStore {
   private final RedisReplay replay;
   private final RedisLanes lanes;
   private final KnownPatients known;
-  private final AdmissionForecast forecast;
+  private final RedisAdmissions admissions;
   private final Redisclosures redisclosures;
   private final RedisShared shared;
   private final RedisLocks locked;
@@ -104,16 +105,18 @@ public final class RedisQuotaStore implements QuotaStore {
 
   private RedisQuotaStore(RedisConnection connection, Settings settings, Ticker ticker) {
     this.connection = connection;
-    this.forecast = new AdmissionForecast(Duration.ofSeconds(1), 100_000, ticker);
     this.redis = connection.commands();
     this.settings = settings;
     this.keyspace = new RedisKeys(settings.keyPrefix());
     this.scripts = new RedisScripts(redis, keyspace);
     this.shared = new RedisShared(redis, scripts, settings.keyPrefix());
     this.locked = new RedisLocks(redis, scripts, keyspace);
-    this.holds = new RedisHolds(this::scriptsHere, keyspace);
-    this.lanes = new RedisLanes(this::scriptsHere, a -> new RedisLanes.AccountKeys(keyspace.key(a, "rate"), keyspace.key(a, "inflight"),
-        keyspace.key(a, "lock")), this::timersHere, LINGER);
+    Function<String, EnterScript.AccountKeys> keysOf = a -> new EnterScript.AccountKeys(keyspace.key(a, "rate"),
+        keyspace.key(a, "inflight"), keyspace.key(a, "lock"), keyspace.key(a, "held"));
+    this.holds = new RedisHolds(this::scriptsHere, keyspace, keysOf);
+    this.lanes = new RedisLanes(this::scriptsHere, keysOf, this::timersHere, LINGER);
+    this.admissions = new RedisAdmissions(lanes, holds, new AdmissionForecast(Duration.ofSeconds(1), 100_000, ticker),
+        settings.lease());
     this.known = new KnownPatients(knownMargin(settings.timeout()), 10_000, 4_096);
     Redisclosures.Scheduler later = (delay, task) -> timersHere().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
     this.redisclosures = new Redisclosures(REWRITE, later, this::disclose);
@@ -345,53 +348,21 @@ public final class RedisQuotaStore implements QuotaStore {
     });
   }
 
-  // --- rate and concurrency ----------------------------------------------------------------------
+  // --- rate and concurrency (see RedisAdmissions) ------------------------------------------------
 
   @Override
   public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
-    RateGate.Entry.Refused beyond = RateGate.beyondBurst(limit, permits);
-    if (beyond != null) {
-      return CompletableFuture.completedFuture(beyond);
-    }
-    String ticket = Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime());
-    CompletableFuture<RedisLanes.Outcome> outcome = new CompletableFuture<>();
-    lanes.now(account, new RedisLanes.Admit(RateGate.micros(now), RateGate.intervalMicros(limit), limit.burst(), permits,
-        limit.concurrent(), ticket, now.plus(settings.lease()).toEpochMilli(), outcome));
-    return outcome.handle((o, failed) -> {
-      if (failed != null || o.locked() || o.code() != 0) {
-        forecast.refused(account);
-      }
-      if (failed != null) {
-        throw failed instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failed);
-      }
-      if (o.locked()) {
-        return new RateGate.Entry.Locked(new Lock(account, o.reason(), Instant.ofEpochMilli(Long.parseLong(o.since())),
-            Instant.ofEpochMilli(Long.parseLong(o.until()))));
-      }
-      if (o.code() == 0) {
-        forecast.admitted(account);
-        return new RateGate.Entry.Entered(new RateGate.Ticket(() -> {
-          forecast.ended(account);
-          lanes.later(account, new RedisLanes.GiveBack(ticket));
-        }));
-      }
-      return o.code() < 0 ? RateGate.concurrencyRefusal(limit) : RateGate.rateRefusal(limit, o.code());
-    });
+    return admissions.enter(account, limit, permits, now);
   }
 
   /**
    * Lets a read go to the EPR while Redis admits it when this replica foresees the admission
-   * ({@link AdmissionForecast}): the round trip to Redis then overlaps the EPR's instead of coming
-   * before it. The caller holds the EPR's answer until the admission, and drops it on a refusal.
+   * ({@link AdmissionForecast}); a request with a hold check ({@code hold}) never goes ahead, and its check goes in
+   * its admission's call.
    */
   @Override
-  public Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, Instant now) {
-    boolean ahead = mayGoAhead && RateGate.beyondBurst(limit, permits) == null && forecast.reserve(account, limit.concurrent());
-    CompletionStage<RateGate.Entry> entry = enter(account, limit, permits, now);
-    if (!ahead) {
-      return new Admission(entry, false);
-    }
-    return new Admission(entry.whenComplete((e, x) -> forecast.settled(account)), true);
+  public Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, @Nullable HoldCheck hold, Instant now) {
+    return admissions.admit(account, limit, permits, mayGoAhead, hold, now);
   }
 
   // --- holds (at-limit: refuse; see RedisHolds) -------------------------------------------------

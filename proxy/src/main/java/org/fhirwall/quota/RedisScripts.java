@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The Lua scripts of a {@link RedisQuotaStore} ({@code charge.lua}, {@code enter.lua},
- * {@code events.lua}, {@code lock.lua}, {@code bind.lua}, {@code held.lua}, {@code hold.lua}), run by SHA and sent again when the server does not know
+ * {@code events.lua}, {@code lock.lua}, {@code bind.lua}, {@code hold.lua}), run by SHA and sent again when the server does not know
  * them; the charge script's arguments and reply, and the reading of script replies. Thread-safe.
  */
 final class RedisScripts {
@@ -43,7 +43,6 @@ final class RedisScripts {
   static final Script EVENTS = Script.load("events");
   static final Script LOCK = Script.load("lock");
   static final Script BIND = Script.load("bind");
-  static final Script HELD = Script.load("held");
   static final Script HOLD = Script.load("hold");
 
   private final RedisClusterAsyncCommands<String, String> redis;
@@ -138,7 +137,7 @@ final class RedisScripts {
   /** Loads every script into the server, so that calls by SHA find them (completes when all are loaded). */
   CompletionStage<Void> load() {
     List<CompletableFuture<String>> loads = new ArrayList<>();
-    for (Script s : List.of(CHARGE, ENTER, EVENTS, LOCK, BIND, HELD, HOLD)) {
+    for (Script s : List.of(CHARGE, ENTER, EVENTS, LOCK, BIND, HOLD)) {
       loads.add(redis.scriptLoad(s.body()).toCompletableFuture());
     }
     return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new));

@@ -6,6 +6,7 @@ import io.netty.util.concurrent.Future;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditRecord.Outcome;
@@ -172,9 +173,10 @@ final class Exchange {
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
     // whose the export job or file it touches is, asked while it is admitted
     CompletionStage<Optional<Decision.Deny>> owned = ExportBindings.beforeEpr(stages.quota(), allow, now());
-    CompletionStage<Optional<QuotaStore.Held>> held = heldAtLimit(allow);
+    QuotaStore.HoldCheck check = heldAtLimit(allow);
     QuotaStore.Admission admission = stages.quota().admit(allow.account(), allow.role().rate().toLimit(),
-        Math.max(1, allow.request().entries().size()), owned == null && held == null && goesAhead(allow.request()), now());
+        Math.max(1, allow.request().entries().size()), owned == null && check == null && goesAhead(allow.request()), check, now());
+    CompletionStage<Optional<QuotaStore.Held>> held = admission.held();
     AnswerAhead ahead = admission.forwardNow() ? new AnswerAhead(send(t, allow, plan),
         a -> Inspected.of(stages, plan, allow, a), settings.inlineInspectBytes()) : null;
     steps.await(t, admission.entry(), entry -> {
@@ -244,17 +246,18 @@ final class Exchange {
    * 4. quota: a role that refuses answers at its limit ({@code at-limit.action: refuse}) is held before the EPR is asked
    * while a window is full or an answer was just refused over a limit, unless its answer can hold only patients it
    * names, each already counted ({@link QuotaStore#held}, {@code RequestPatients.namedAlone}): else each 429 would tell,
-   * uncounted, that an answer held a patient. Null when the
-   * role locks at its limit instead, reports only, under break-glass (every answer alerted on; charged to the same
+   * uncounted, that an answer held a patient. Asked with the admission (one round trip to a shared store). Null when
+   * the role locks at its limit instead, reports only, under break-glass (every answer alerted on; charged to the same
    * windows, under a higher ceiling) and for the capability statement.
    */
-  private @Nullable CompletionStage<Optional<QuotaStore.Held>> heldAtLimit(Decision.Allow allow) {
+  private QuotaStore.@Nullable HoldCheck heldAtLimit(Decision.Allow allow) {
     if (allow.reportOnly() || allow.breakGlass() || allow.role().atLimit().lockFor() != null
         || allow.request().interaction() == Interaction.CAPABILITIES) {
       return null;
     }
-    hold = new ChargeRequest.Hold(stages.patients().namedAlone(allow.request()));
-    return stages.quota().held(allow.account(), allow.limits(), hold.named(), now());
+    Set<String> named = stages.patients().namedAlone(allow.request());
+    hold = new ChargeRequest.Hold(named); // asked again when its answer is charged
+    return new QuotaStore.HoldCheck(allow.limits(), named);
   }
 
   /** 4. quota and policy: a bulk export's job or file goes to the EPR only for the account it is bound to. */

@@ -1,27 +1,39 @@
 -- One account's batch, atomically, in one round trip (fhirwall's RedisQuotaStore): give back the
 -- concurrency slots of requests that ended, record patients disclosed again (answers admitted from
 -- the replica's memory of what this account has already been charged), then admit the requests
--- waiting to be forwarded, in order, against the lock, the rate and the concurrency.
+-- waiting to be forwarded, in order, against the lock, the rate and the concurrency, and tell for
+-- those of a role that refuses answers at its limit whether they are held (the hold checks).
 -- The rate is a GCRA: a bucket of `burst` permits refilled one per `interval`, kept as one
 -- theoretical arrival time (TAT, epoch microseconds). Requests in flight are a sorted set of
 -- tickets scored by the end of their lease (epoch ms), so a replica that dies frees its slots
 -- when their leases end.
+-- A hold check (what RedisQuotaStore.held asks; reads only): a request is held while a window of its
+-- ceiling is full, or while the account is held after an answer refused over a limit (KEYS[4], written
+-- by hold.lua), unless every patient it names is counted in each of those windows.
 -- KEYS[1]: the TAT (string), KEYS[2]: the tickets (sorted set), KEYS[3]: the account's lock (hash),
---          KEYS[4..]: windows (sorted sets: patient -> epoch ms of its last disclosure) to record in;
---          all in the account's hash slot.
+--          KEYS[4]: the account's hold (string: epoch ms until which it is held),
+--          KEYS[5..]: windows (sorted sets: patient -> epoch ms of its last disclosure), to record in
+--          or to check; all in the account's hash slot.
 -- ARGV: R, then R tickets to give back;
---       for each window of KEYS[4..]: its length (ms), C, then C pairs (epoch ms, patient);
+--       W, then for each window to record in (KEYS[5..4+W]): its length (ms), C, then C pairs
+--       (epoch ms, patient);
 --       E, then E requests to admit: now (epoch us), interval (us), burst, permits, concurrent,
---       ticket, lease end (epoch ms).
+--       ticket, lease end (epoch ms);
+--       Q, then Q hold checks: now (epoch ms), H, then H triples (index in KEYS of a window of the
+--       ceiling, its length (ms), its max), N, then the N patients the request names.
 -- Returns {locked (1 or 0), since, until, reason, then E outcomes: 0 entered, -1 too many at once,
--- > 0 over the rate (wait in us)}; a locked account admits none.
+-- > 0 over the rate (wait in us), then for each hold check: until (epoch ms; 0: not held) and the
+-- index (1..H) of the first full window of its ceiling (0: none)}; a locked account admits none and
+-- its checks are not made.
 local a = 1
 local r = tonumber(ARGV[a])
 if r > 0 then
   redis.call('ZREM', KEYS[2], unpack(ARGV, a + 1, a + r))
 end
 a = a + r + 1
-for k = 4, #KEYS do
+local w = tonumber(ARGV[a])
+a = a + 1
+for k = 5, 4 + w do
   local length = tonumber(ARGV[a])
   local c = tonumber(ARGV[a + 1])
   if c > 0 then
@@ -33,11 +45,65 @@ for k = 4, #KEYS do
   a = a + 2 + 2 * c
 end
 local e = tonumber(ARGV[a])
+local first = a + 1
+local checks = first + 7 * e
 local out = {0, '', '', ''}
-if e == 0 then
+
+-- {until, full} of the hold check whose arguments start at ARGV[b]; the next check's start
+local function held(b)
+  local now = tonumber(ARGV[b])
+  local h = tonumber(ARGV[b + 1])
+  local named = b + 2 + 3 * h
+  local n = tonumber(ARGV[named])
+  local after = named + 1 + n
+  local heldUntil = tonumber(redis.call('GET', KEYS[4]) or '0')
+  if heldUntil <= now then
+    heldUntil = 0
+  end
+  local full = 0
+  for i = 0, h - 1 do
+    local key, length, max = KEYS[tonumber(ARGV[b + 2 + 3 * i])], tonumber(ARGV[b + 3 + 3 * i]), tonumber(ARGV[b + 4 + 3 * i])
+    local horizon = '(' .. string.format('%.0f', now - length)
+    local size = redis.call('ZCOUNT', key, horizon, '+inf')
+    if size >= max then
+      -- room comes back when the (size - max + 1)-th oldest disclosure leaves
+      local leaving = redis.call('ZRANGEBYSCORE', key, horizon, '+inf', 'WITHSCORES', 'LIMIT', size - max, 1)
+      heldUntil = math.max(heldUntil, tonumber(leaving[2]) + length)
+      if full == 0 then
+        full = i + 1
+      end
+    end
+  end
+  if heldUntil == 0 or n == 0 then
+    return heldUntil, full, after
+  end
+  for i = 0, h - 1 do
+    local key, horizon = KEYS[tonumber(ARGV[b + 2 + 3 * i])], now - tonumber(ARGV[b + 3 + 3 * i])
+    local scores = redis.call('ZMSCORE', key, unpack(ARGV, named + 1, named + n))
+    for _, s in ipairs(scores) do
+      if not s or tonumber(s) <= horizon then
+        return heldUntil, full, after
+      end
+    end
+  end
+  return 0, 0, after
+end
+
+local function checked()
+  local q = tonumber(ARGV[checks])
+  local b = checks + 1
+  for _ = 1, q do
+    local heldUntil, full
+    heldUntil, full, b = held(b)
+    out[#out + 1] = heldUntil
+    out[#out + 1] = full
+  end
   return out
 end
-local first = a + 1
+
+if e == 0 then
+  return checked()
+end
 local latest = 0
 for i = 0, e - 1 do
   latest = math.max(latest, tonumber(ARGV[first + 7 * i]))
@@ -78,4 +144,4 @@ if #entered > 0 then
     redis.call('PEXPIRE', KEYS[2], ttl)
   end
 end
-return out
+return checked()

@@ -498,8 +498,44 @@ abstract class QuotaStoreContract {
 
   // --- holds (at-limit: refuse; a full window, or an answer refused over a limit) ------------------
 
+  /** A rate and a concurrency no test of the holds reaches. */
+  static final RateLimit GENEROUS = new RateLimit(1000, 1000, 100);
+
+  /**
+   * Whether a request of acct-hour naming {@code named} is held at {@code at}, asked both ways a store is asked: alone
+   * ({@link QuotaStore#held}) and with the request's admission ({@link QuotaStore#admit} with a hold check, as the
+   * exchange asks; the Redis store makes both in one call). The two answers must agree.
+   */
   private java.util.Optional<QuotaStore.Held> held(Instant at, String... named) {
-    return done(store.held("acct-hour", List.of(HOUR), Set.of(named), at));
+    java.util.Optional<QuotaStore.Held> alone = done(store.held("acct-hour", List.of(HOUR), Set.of(named), at));
+    assertThat(heldOnAdmission("acct-hour", at, named)).as("asked with the admission").isEqualTo(alone);
+    return alone;
+  }
+
+  private java.util.Optional<QuotaStore.Held> heldOnAdmission(String account, Instant at, String... named) {
+    QuotaStore.Admission a = store.admit(account, GENEROUS, 1, false, new QuotaStore.HoldCheck(List.of(HOUR), Set.of(named)), at);
+    assertThat(a.forwardNow()).as("a request with a hold check never goes ahead").isFalse();
+    assertThat(a.held()).isNotNull();
+    RateGate.Entry e = done(a.entry());
+    assertThat(e).isInstanceOf(RateGate.Entry.Entered.class);
+    java.util.Optional<QuotaStore.Held> held = done(a.held());
+    ((RateGate.Entry.Entered) e).ticket().exit();
+    return held;
+  }
+
+  @Test
+  void anAdmissionWithAHoldCheckIsStillRefusedWhenLockedOrOverTheRate() {
+    done(store.lock("acct-locked", "test", Duration.ofHours(1), t0));
+    QuotaStore.HoldCheck check = new QuotaStore.HoldCheck(List.of(HOUR), Set.of());
+    assertThat(done(store.admit("acct-locked", GENEROUS, 1, false, check, t0.plusSeconds(1)).entry()))
+        .isInstanceOf(RateGate.Entry.Locked.class);
+    RateLimit one = new RateLimit(0.001, 1, 10);
+    QuotaStore.Admission first = store.admit("acct-rate", one, 1, false, check, t0);
+    assertThat(done(first.entry())).isInstanceOf(RateGate.Entry.Entered.class);
+    assertThat(done(first.held())).as("nothing counted, no hold").isEmpty();
+    ((RateGate.Entry.Entered) done(first.entry())).ticket().exit();
+    assertThat(done(store.admit("acct-rate", one, 1, false, check, t0.plusMillis(10)).entry())).as("over the rate")
+        .isInstanceOf(RateGate.Entry.Refused.class);
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class RedisLanesTest {
   final List<String> sent = Collections.synchronizedList(new ArrayList<>());
   final RedisScripts scripts = new RedisScripts(answering(sent), new RedisKeys("fw:"));
   final DeadTimers timers = new DeadTimers();
-  final RedisLanes lanes = new RedisLanes(() -> scripts, a -> new RedisLanes.AccountKeys(a + ":rate", a + ":inflight", a + ":lock"),
+  final RedisLanes lanes = new RedisLanes(() -> scripts, a -> new EnterScript.AccountKeys(a + ":rate", a + ":inflight", a + ":lock", a + ":held"),
       () -> timers, Duration.ofMillis(2));
 
   @AfterEach
@@ -87,9 +88,30 @@ class RedisLanesTest {
     assertThat(written.get()).isTrue();
   }
 
+  @Test
+  void aSlotGivenBackWaitsItsOwnLingerNotOnlyUntilATimerSetForAnEarlierOneRuns() {
+    AtomicLong now = new AtomicLong();
+    RedisLanes timed = new RedisLanes(() -> scripts, a -> new EnterScript.AccountKeys(a + ":rate", a + ":inflight", a + ":lock",
+        a + ":held"), () -> timers, Duration.ofMillis(2), now::get);
+    timed.later("a", new RedisLanes.GiveBack("t1")); // at 0: a timer for 2 ms
+    now.set(1_000_000);
+    timed.now("a", new RedisLanes.Own(here -> CompletableFuture.completedFuture(List.of()), new CompletableFuture<>()));
+    assertThat(sent).as("t1 went with the account's next call").hasSize(1);
+    now.set(1_500_000);
+    timed.later("a", new RedisLanes.GiveBack("t2")); // the timer set for t1 is still to come
+    now.set(2_000_000);
+    timers.scheduled.get(0).run();
+    assertThat(sent).as("t2 has waited 0.5 ms of its 2: it waits on for the next call").hasSize(1);
+    assertThat(timers.delays).as("its timer set again for the rest of its linger").containsExactly(2_000_000L, 1_500_000L);
+    now.set(3_500_000);
+    timers.scheduled.get(1).run();
+    assertThat(sent).as("no call came in its 2 ms: t2 goes alone").hasSize(2);
+  }
+
   /** Accepts every task and never runs one (an event loop that has stopped cancels what was scheduled on it). */
   static final class DeadTimers extends ScheduledThreadPoolExecutor {
     final List<Runnable> scheduled = Collections.synchronizedList(new ArrayList<>());
+    final List<Long> delays = Collections.synchronizedList(new ArrayList<>());
 
     DeadTimers() {
       super(1);
@@ -98,6 +120,7 @@ class RedisLanesTest {
     @Override
     public ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
       scheduled.add(task);
+      delays.add(unit.toNanos(delay));
       return super.schedule(() -> { }, 1, TimeUnit.DAYS);
     }
   }

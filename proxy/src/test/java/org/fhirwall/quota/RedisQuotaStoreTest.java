@@ -110,6 +110,34 @@ class RedisQuotaStoreTest extends QuotaStoreContract {
         .hasMessageContaining("not reachable").hasMessageNotContaining("not-the-password");
   }
 
+  /** The scripts Redis ran since its statistics were last reset (EVALSHA and EVAL calls). */
+  private static long scriptCalls() throws Exception {
+    try (var c = io.lettuce.core.RedisClient.create(redis.url()); var conn = c.connect()) {
+      long calls = 0;
+      for (String line : conn.sync().info("commandstats").split("\r?\n")) {
+        Matcher m = Pattern.compile("^cmdstat_(evalsha|eval):calls=(\\d+),").matcher(line);
+        if (m.find()) {
+          calls += Long.parseLong(m.group(2));
+        }
+      }
+      return calls;
+    }
+  }
+
+  @Test
+  void aRequestOfARoleThatRefusesAtItsLimitIsAdmittedAndCheckedForAHoldInOneCall() throws Exception {
+    PatientWindow hour = PatientWindow.of(Duration.ofHours(1), 1);
+    done(store.charge(new ChargeRequest("refuser", List.of(hour), Set.of("p1"), t0, true)));
+    redis.command("CONFIG", "RESETSTAT");
+    QuotaStore.Admission a = store.admit("refuser", new RateLimit(100, 100, 10), 1, false,
+        new QuotaStore.HoldCheck(List.of(hour), Set.of("p2")), t0.plusSeconds(1));
+    assertThat(done(a.entry())).isInstanceOf(RateGate.Entry.Entered.class);
+    assertThat(done(a.held())).as("the hour is full and p2 is not in it")
+        .hasValueSatisfying(h -> assertThat(h.full()).isEqualTo(hour));
+    assertThat(scriptCalls()).as("the admission and the hold check: one round trip").isEqualTo(1);
+    ((RateGate.Entry.Entered) done(a.entry())).ticket().exit();
+  }
+
   @Test
   void aBindingIsOneKeyUnderThePrefixThatExpiresOnItsOwn() throws Exception {
     done(store.bind("export-file:f1", "https://idp|warehouse", Duration.ofHours(24), t0));

@@ -33,12 +33,14 @@ final class HeldAdmissionStore implements QuotaStore {
   }
 
   @Override
-  public Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, Instant now) {
+  public Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, @Nullable HoldCheck hold,
+      Instant now) {
     CompletableFuture<Void> g = gate;
     if (g == null) {
-      return behind.admit(account, limit, permits, mayGoAhead, now);
+      return behind.admit(account, limit, permits, mayGoAhead, hold, now);
     }
-    return new Admission(g.thenCompose(v -> behind.enter(account, limit, permits, now)), mayGoAhead);
+    return new Admission(g.thenCompose(v -> behind.enter(account, limit, permits, now)), mayGoAhead,
+        hold == null ? null : g.thenCompose(v -> behind.held(account, hold.limits(), hold.named(), now)));
   }
 
   @Override
