@@ -173,7 +173,7 @@ final class Exchange {
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
     // whose the export job or file it touches is, asked while it is admitted
     CompletionStage<Optional<Decision.Deny>> owned = ExportBindings.beforeEpr(stages.quota(), allow, now());
-    QuotaStore.HoldCheck check = heldAtLimit(allow);
+    QuotaStore.@Nullable HoldCheck check = heldAtLimit(allow);
     QuotaStore.Admission admission = stages.quota().admit(allow.account(), allow.role().rate().toLimit(),
         Math.max(1, allow.request().entries().size()), owned == null && check == null && goesAhead(allow.request()), check, now());
     CompletionStage<Optional<QuotaStore.Held>> held = admission.held();
