@@ -21,24 +21,15 @@ import org.jspecify.annotations.Nullable;
  *     the result says which limit would have refused them
  * @param unexplained the second budget: which of {@code patients} no care relationship explains,
  *     and the windows they are charged to besides ({@link Unexplained#NONE} when the role has none)
- * @param hold for a request of a role that refuses at its limit, whose request was let through the hold
- *     ({@link QuotaStore#held}): the same question asked again in the charge's own atomic step (null: not asked)
+ * @param hold for a request of a role that refuses at its limit, the check it was let through before the EPR
+ *     ({@link QuotaStore#held}), asked again in the charge's own atomic step (null: not asked) against this charge's
+ *     {@code limits} and the check's named patients: an answer coming while the account is held (a window full, or
+ *     a hold in force) is held too, whatever it holds, and nothing is counted; one refused over a limit holds the
+ *     account in the same step. Else the answers of requests sent while there was room, coming after the last place
+ *     went, would each tell by 429 or 200 whether they held a patient not yet counted.
  */
 public record ChargeRequest(String account, List<PatientWindow> limits, Set<Duration> tracked, Set<String> patients,
-    Instant now, boolean enforce, Unexplained unexplained, @Nullable Hold hold) {
-
-  /**
-   * The hold asked again when the answer comes: an answer coming while the account is held ({@link QuotaStore#held}
-   * with these {@code named} patients: a window of {@code limits} full, or a hold in force) is held too, whatever it
-   * holds, and nothing is counted; one refused over a limit holds the account in the same step. Else the answers of
-   * requests sent while there was room, coming after the last place went, would each tell by 429 or 200 whether they
-   * held a patient not yet counted.
-   */
-  public record Hold(Set<String> named) {
-    public Hold {
-      named = Set.copyOf(named);
-    }
-  }
+    Instant now, boolean enforce, Unexplained unexplained, QuotaStore.@Nullable HoldCheck hold) {
 
   public ChargeRequest(String account, List<PatientWindow> limits, Set<Duration> tracked, Set<String> patients,
       Instant now, boolean enforce, Unexplained unexplained) {

@@ -159,7 +159,7 @@ public final class LocalQuotaStore implements QuotaStore {
 
   private ChargeResult chargeLocked(ChargeRequest request, LocalAccount account, @Nullable LocalAccount unexplained) {
     long now = request.now().toEpochMilli();
-    ChargeRequest.@Nullable Hold hold = request.hold();
+    QuotaStore.@Nullable HoldCheck hold = request.hold();
     if (hold != null) {
       Optional<Held> held = heldLocked(request.account(), account, request.limits(), hold.named(), now);
       if (held.isPresent()) {

@@ -61,7 +61,7 @@ final class RedisScripts {
   /** {@code hold}: the hold asked again in the same call ({@link ChargeRequest#hold}; null: not asked). */
   CompletionStage<List<Object>> chargeScript(String account, Set<Duration> tracked, List<PatientWindow> limits,
       Set<String> patients, ChargeRequest.Unexplained unexplained, Instant now, boolean enforce,
-      ChargeRequest.@Nullable Hold hold) {
+      QuotaStore.@Nullable HoldCheck hold) {
     List<Duration> lengths = new ArrayList<>(tracked);
     List<Duration> uLengths = new ArrayList<>(unexplained.tracked());
     String[] keys = new String[lengths.size() + uLengths.size() + (hold == null ? 0 : 1)];

@@ -6,7 +6,6 @@ import io.netty.util.concurrent.Future;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.audit.AuditRecord.Outcome;
@@ -70,10 +69,10 @@ final class Exchange {
    */
   private @Nullable CompletionStage<CareRelationships> relationships;
   /**
-   * The hold asked again when the answer is charged, for a request that was asked it before the EPR
-   * ({@link #heldAtLimit}); null otherwise. Set once, on the loop.
+   * The hold check ({@link #heldAtLimit}) asked with the admission and again when the answer is charged; null when
+   * the request has none. Set once, on the loop.
    */
-  private ChargeRequest.@Nullable Hold hold;
+  private QuotaStore.@Nullable HoldCheck hold;
 
   Exchange(ChannelHandlerContext ctx, Stages stages, Upstream upstream, ProxySettings settings, HttpRequest head,
       RequestBody body) {
@@ -173,9 +172,9 @@ final class Exchange {
   private void enter(Trail t, Decision.Allow allow, Plan plan) {
     // whose the export job or file it touches is, asked while it is admitted
     CompletionStage<Optional<Decision.Deny>> owned = ExportBindings.beforeEpr(stages.quota(), allow, now());
-    QuotaStore.@Nullable HoldCheck check = heldAtLimit(allow);
+    hold = heldAtLimit(allow);
     QuotaStore.Admission admission = stages.quota().admit(allow.account(), allow.role().rate().toLimit(),
-        Math.max(1, allow.request().entries().size()), owned == null && check == null && goesAhead(allow.request()), check, now());
+        Math.max(1, allow.request().entries().size()), owned == null && hold == null && goesAhead(allow.request()), hold, now());
     CompletionStage<Optional<QuotaStore.Held>> held = admission.held();
     AnswerAhead ahead = admission.forwardNow() ? new AnswerAhead(send(t, allow, plan),
         a -> Inspected.of(stages, plan, allow, a), settings.inlineInspectBytes()) : null;
@@ -255,9 +254,7 @@ final class Exchange {
         || allow.request().interaction() == Interaction.CAPABILITIES) {
       return null;
     }
-    Set<String> named = stages.patients().namedAlone(allow.request());
-    hold = new ChargeRequest.Hold(named); // asked again when its answer is charged
-    return new QuotaStore.HoldCheck(allow.limits(), named);
+    return new QuotaStore.HoldCheck(allow.limits(), stages.patients().namedAlone(allow.request()));
   }
 
   /** 4. quota and policy: a bulk export's job or file goes to the EPR only for the account it is bound to. */

@@ -588,10 +588,10 @@ abstract class QuotaStoreContract {
     assertThat(done(store.held("acct-other", List.of(HOUR), Set.of(), t0.plusSeconds(1)))).as("another account").isEmpty();
   }
 
-  /** A charge of the hour's account whose request was hold-checked ({@link ChargeRequest.Hold}): held or charged. */
+  /** A charge of the hour's account whose request was hold-checked ({@link ChargeRequest#hold}): held or charged. */
   private ChargeResult checkedCharge(Instant at, Set<String> named, String... patients) {
     return done(store.charge(new ChargeRequest("acct-hour", List.of(HOUR), Set.of(), Set.of(patients), at, true,
-        ChargeRequest.Unexplained.NONE, new ChargeRequest.Hold(named))));
+        ChargeRequest.Unexplained.NONE, new QuotaStore.HoldCheck(List.of(HOUR), named))));
   }
 
   private int hourUsage(Instant at) {
