@@ -55,6 +55,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof EdgeRefusal refusal) {
+      refused(ctx, refusal);
+      return;
+    }
     if (!held.isEmpty() || busy && !forCurrentBody(msg)) {
       held.add(msg);
       ctx.channel().config().setAutoRead(false);
@@ -63,11 +67,38 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     accept(ctx, msg);
   }
 
+  /**
+   * A request the edge refused: answered at once when it is the request under way (its body broke) or the connection
+   * has nothing under way; else after the answers before it, in its place (what was held of it goes: the refusal
+   * answers it).
+   */
+  private void refused(ChannelHandlerContext ctx, EdgeRefusal refusal) {
+    if (held.isEmpty() && (!busy || body != null && !body.complete())) {
+      busy = true;
+      refusal.write(ctx);
+      return;
+    }
+    if (!held.isEmpty() && !(held.peekLast() instanceof LastHttpContent)) {
+      Object dropped;
+      do {
+        dropped = held.pollLast();
+        ReferenceCountUtil.release(dropped);
+      } while (!(dropped instanceof HttpRequest) && !held.isEmpty());
+    }
+    held.add(refusal);
+    ctx.channel().config().setAutoRead(false);
+  }
+
   private boolean forCurrentBody(Object msg) {
     return msg instanceof HttpContent && !(msg instanceof HttpRequest) && body != null && !body.complete();
   }
 
   private void accept(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof EdgeRefusal refusal) {
+      busy = true; // the last answer on this connection
+      refusal.write(ctx);
+      return;
+    }
     if (msg instanceof HttpRequest head) {
       if (HttpUtil.isTransferEncodingChunked(head) || HttpUtil.getContentLength(head, 0L) > 0) {
         ctx.channel().config().setAutoRead(false);

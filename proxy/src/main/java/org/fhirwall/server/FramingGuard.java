@@ -31,7 +31,8 @@ import org.jspecify.annotations.Nullable;
  * read than the codec may hold unanswered ({@link FhirwallChannelInitializer#MAX_PIPELINED}, 400).
  * Each is answered with an OperationOutcome and the
  * connection is closed, so nothing after it on the connection is read as a request (request
- * smuggling) and nothing reaches the EPR.
+ * smuggling) and nothing reaches the EPR. The refusal goes on as an {@link EdgeRefusal}: the exchange
+ * handler writes it after the answers of the requests before it on the connection.
  *
  * <p>Sits after the HTTP decoder and before the aggregator. After a refusal it drops everything
  * else the connection sends.
@@ -185,10 +186,10 @@ final class FramingGuard extends ChannelInboundHandlerAdapter {
     return null;
   }
 
+  /** Hands the refusal on, in the connection's order ({@link EdgeRefusal}); drops everything after it. */
   private void refuse(ChannelHandlerContext ctx, Refusal refusal, String uri) {
     refused = true;
-    Responses.refuse(ctx, refusal, uri);
-    ctx.channel().config().setAutoRead(true);
+    ctx.fireChannelRead(new EdgeRefusal(refusal, uri));
   }
 
   private static String abbreviate(String s) {

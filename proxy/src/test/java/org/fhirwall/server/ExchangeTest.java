@@ -290,6 +290,53 @@ class ExchangeTest {
     assertThat(channel.isOpen()).isTrue();
   }
 
+  /**
+   * A request the edge refuses (its framing cannot be trusted) pipelined behind one the EPR is still answering: the
+   * refusal was written at once, so the client read a 400 as the answer to its first request (answers out of order,
+   * RFC 9112 section 9.3.2) and the connection closed before the first answer could be written. Its refusal now
+   * waits its turn.
+   */
+  @Test
+  void aMalformedRequestPipelinedBehindOneAtTheEprIsRefusedAfterItsAnswer() {
+    deferred = new ArrayList<>();
+    String first = "GET /fhir/Patient/p1 HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n";
+    String bad = "GET /fhir/Patient/p2 HTTP/1.1\r\nHost: proxy\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc";
+    assertThat(sendAll(first + bad, 0)).as("nothing answered while the first request waits for the EPR").isEmpty();
+    assertThat(channel.isOpen()).isTrue();
+
+    deferred.get(0).setSuccess(json(200, patient("p1")));
+    List<FullHttpResponse> answers = sendAll("", 2);
+    assertThat(answers).extracting(r -> r.status().code()).containsExactly(200, 400);
+    assertThat(body(answers.get(0))).contains("\"id\":\"p1\"");
+    assertThat(body(answers.get(1))).contains("\"resourceType\":\"OperationOutcome\"", "Content-Length");
+    assertThat(answers.get(1).headers().get("Connection")).isEqualToIgnoringCase("close");
+    assertThat(channel.isOpen()).isFalse();
+    assertThat(reachedEpr).as("the refused request never reaches the EPR").hasSize(1);
+  }
+
+  /** The same behind two requests (the second held whole, answered 401), for a body that breaks after its head. */
+  @Test
+  void aRequestWhoseBodyBreaksBehindPipelinedOnesIsRefusedAfterTheirAnswers() {
+    deferred = new ArrayList<>();
+    String first = "GET /fhir/Patient/p1 HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n";
+    String second = "GET /fhir/Patient/p2 HTTP/1.1\r\nHost: proxy\r\n\r\n";
+    String broken = "POST /fhir/Patient/_search HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n"
+        + "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n";
+    assertThat(sendAll(first + second + broken, 0)).isEmpty();
+    assertThat(channel.isOpen()).isTrue();
+
+    deferred.get(0).setSuccess(json(200, patient("p1")));
+    List<FullHttpResponse> answers = sendAll("", 3);
+    assertThat(answers).extracting(r -> r.status().code()).containsExactly(200, 401, 400);
+    assertThat(body(answers.get(0))).contains("\"id\":\"p1\"");
+    assertThat(body(answers.get(2))).contains("\"resourceType\":\"OperationOutcome\"");
+    assertThat(answers.get(2).headers().get("Connection")).isEqualToIgnoringCase("close");
+    assertThat(channel.isOpen()).isFalse();
+    assertThat(reachedEpr).hasSize(1);
+    assertThat(audit).as("the two answered; the refused one never started").extracting(AuditRecord::status)
+        .containsExactly(200, 401);
+  }
+
   @Test
   void aRequestOnAKeptAliveConnectionAfterAnAnswerIsServed() {
     assertThat(get("Patient/p1", "good").status().code()).isEqualTo(200);

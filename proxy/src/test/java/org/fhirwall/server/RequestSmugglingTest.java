@@ -36,12 +36,21 @@ class RequestSmugglingTest {
           Duration.ofSeconds(20));
 
   /** Stands where the exchange handler sits and records every request that got through whole. */
-  static final class Reached extends SimpleChannelInboundHandler<HttpObject> {
+  static final class Reached extends SimpleChannelInboundHandler<Object> {
     final List<String> requests = new ArrayList<>();
     private String head = "";
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      if (msg instanceof EdgeRefusal refusal) {
+        refusal.write(ctx); // as the exchange handler does on a connection with nothing under way
+        return;
+      }
+      super.channelRead(ctx, msg);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof HttpRequest r) {
         head = r.method() + " " + r.uri();
       }
