@@ -337,6 +337,28 @@ class ExchangeTest {
         .containsExactly(200, 401);
   }
 
+  /**
+   * More requests pipelined behind one at the EPR than the HTTP codec holds unanswered: the codec can no longer match
+   * answers to requests and closes the connection after the next answer it writes. That answer is the first request's
+   * (before, the refusal was written at once and read as the first request's answer); the rest are never started.
+   */
+  @Test
+  void moreRequestsPipelinedThanTheCodecHoldsGetTheFirstAnswerThenTheConnectionCloses() {
+    deferred = new ArrayList<>();
+    String first = "GET /fhir/Patient/p1 HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer good\r\n\r\n";
+    String anonymous = "GET /fhir/Patient/p2 HTTP/1.1\r\nHost: proxy\r\n\r\n";
+    assertThat(sendAll(first + anonymous.repeat(FhirwallChannelInitializer.MAX_PIPELINED + 5), 0)).isEmpty();
+    assertThat(channel.isOpen()).isTrue();
+
+    deferred.get(0).setSuccess(json(200, patient("p1")));
+    List<FullHttpResponse> answers = sendAll("", 1);
+    assertThat(answers.get(0).status().code()).isEqualTo(200);
+    assertThat(body(answers.get(0))).contains("\"id\":\"p1\"");
+    assertThat(channel.isOpen()).isFalse();
+    assertThat(reachedEpr).hasSize(1);
+    assertThat(audit).as("only the first request ran").hasSize(1);
+  }
+
   @Test
   void aRequestOnAKeptAliveConnectionAfterAnAnswerIsServed() {
     assertThat(get("Patient/p1", "good").status().code()).isEqualTo(200);

@@ -150,7 +150,8 @@ class RequestSmugglingTest {
   /**
    * Adversarial sweep: more requests in one read than the HTTP codec queues unanswered (its pipeline
    * depth) made the decoder throw; the connection was reset without an answer and every such
-   * connection, without a token too, logged a warning with a stack trace.
+   * connection, without a token too, logged a warning with a stack trace. (Here nothing is under way; behind a
+   * request under way the connection closes after its answer: {@code ExchangeTest}.)
    */
   @Test
   void morePipelinedRequestsThanTheCodecQueuesAreRefusedWithAnOperationOutcome() {
