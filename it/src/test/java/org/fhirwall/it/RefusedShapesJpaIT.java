@@ -163,6 +163,33 @@ class RefusedShapesJpaIT {
         + "\r\n\r\n", 505);
   }
 
+  /**
+   * A request refused at the edge pipelined behind a read the EPR is answering: the read's answer first, then the
+   * refusal, then the connection closes (before, the refusal came alone and was read as the read's answer).
+   */
+  @Test
+  void aRefusalPipelinedBehindAReadComesAfterTheReadsAnswer() throws Exception {
+    String read = "GET /fhir/Patient/" + patient + " HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer " + strict()
+        + "\r\nAccept: application/fhir+json\r\n\r\n";
+    String refused = "GET /fhir/Patient/" + patient + " HTTP/1.1\r\nHost: proxy\r\nContent-Length: 3\r\nContent-Length: 4"
+        + "\r\n\r\nabc";
+    int before = log.entries().size();
+    URI base = URI.create(it.proxyBase());
+    String answer;
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      out.write((read + refused).getBytes(ISO_8859_1));
+      out.flush();
+      answer = new String(s.getInputStream().readAllBytes(), ISO_8859_1); // until fhirwall closes the connection
+    }
+    List<String> statuses = Pattern.compile("HTTP/1\\.1 (\\d{3})").matcher(answer).results().map(m -> m.group(1)).toList();
+    assertThat(statuses).as(answer).containsExactly("200", "400");
+    assertThat(answer.substring(0, answer.indexOf("HTTP/1.1 400"))).contains("\"id\":\"" + patient + "\"");
+    assertThat(answer.substring(answer.indexOf("HTTP/1.1 400"))).contains("OperationOutcome", "Content-Length");
+    assertThat(log.entries()).as("only the read reached the EPR").hasSize(before + 1);
+  }
+
   void rawRefusedBeforeTheEpr(String request) throws Exception {
     rawRefusedBeforeTheEpr(request, 400);
   }
