@@ -17,10 +17,14 @@ import org.junit.jupiter.api.Test;
  * {@code quota.on-store-failure: local-fallback} while Redis is down: limits are served from this
  * replica's share, but a binding (whose bulk export a job or file is) is never answered from what
  * this replica alone knows — every replica's bindings are in Redis — so it fails, and the request
- * asking is refused (503), as with {@code deny}.
+ * asking is refused (503), as with {@code deny}. A request of a role that refuses at its limit is admitted and checked
+ * for a hold in one call while Redis answers, and from this replica's share when it does not.
  */
 class FallbackQuotaStoreTest {
   final Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+  /** A refusing role's limits: on the fallback (two replicas), 50 requests a second, 1 at a time, 1 patient an hour. */
+  final RateLimit rate = new RateLimit(100, 100, 2);
+  final PatientWindow hour = PatientWindow.of(Duration.ofHours(1), 2);
   RedisProcess redis;
   FallbackQuotaStore store;
 
@@ -82,9 +86,6 @@ class FallbackQuotaStoreTest {
   }
 
   // --- a role that refuses at its limit: its admission and hold check ---------------------------
-
-  final RateLimit rate = new RateLimit(100, 100, 2);
-  final PatientWindow hour = PatientWindow.of(Duration.ofHours(1), 2);
 
   private QuotaStore.Admission admitWithHold(String account, String named, Instant now) {
     return store.admit(account, rate, 1, true, new QuotaStore.HoldCheck(List.of(hour), Set.of(named)), now);
