@@ -10,6 +10,7 @@
 #                                  $FHIRWALL_PID (policies: the bench's below unless POLICIES-DIR)
 #   start_both_stores              redis-server ($redis_port, $redis_pid) and fhirwall with each quota store in front
 #                                  of $FAST_BASE: BASE[local|redis], PID[local|redis]
+#   quota_of local|redis           the deployment file's quota line for that store (Redis: the one on $redis_port)
 #   start_refusing_stores          after start_both_stores: two more, on the same redis-server, whose clinician refuses
 #                                  at its limit (at-limit.action: refuse): BASE[local-refuse|redis-refuse], PID[...]
 #   measure KEY BASE PATH CONNS ["PID..."]  a warm-up, then wrk: RPS/P50/P99/NON2XX/REQS[KEY], and CPU[KEY]
@@ -125,6 +126,13 @@ CONF
   PROXY_BASE="http://127.0.0.1:$port/fhir"
 }
 
+quota_of() { # local|redis → the deployment file's quota line for that store (Redis: the one on $redis_port)
+  if [ "$1" = redis ]; then
+    echo "quota: { store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
+  else
+    echo "quota: { store: local }"
+  fi
+}
 start_both_stores() { # a redis-server of its own ($redis_port, $redis_pid), and two fhirwall processes in front of
   # the fast EPR that differ only in their quota store: BASE[local], PID[local], BASE[redis], PID[redis]
   redis_port=$(free_port)
@@ -134,11 +142,9 @@ start_both_stores() { # a redis-server of its own ($redis_port, $redis_pid), and
   pids+=($redis_pid)
   for _ in $(seq 1 100); do [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
   declare -gA BASE PID
-  local store quota
+  local store
   for store in local redis; do
-    quota="{ store: local }"
-    [ "$store" = redis ] && quota="{ store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
-    start_fhirwall "$store" "$FAST_BASE" "quota: $quota"
+    start_fhirwall "$store" "$FAST_BASE" "$(quota_of "$store")"
     BASE[$store]=$PROXY_BASE
     PID[$store]=$FHIRWALL_PID
   done
@@ -150,11 +156,9 @@ start_refusing_stores() { # after start_both_stores: two more fhirwall processes
   mkdir -p "$work/policies-refuse" && cp "$work/policies/"*.yaml "$work/policies-refuse/"
   sed -i '/^at-limit:/,/^$/d' "$work/policies-refuse/clinician.yaml"
   printf 'at-limit:\n  action: refuse\n' >> "$work/policies-refuse/clinician.yaml"
-  local store quota
+  local store
   for store in local redis; do
-    quota="{ store: local }"
-    [ "$store" = redis ] && quota="{ store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
-    start_fhirwall "$store-refuse" "$FAST_BASE" "quota: $quota" "$work/policies-refuse"
+    start_fhirwall "$store-refuse" "$FAST_BASE" "$(quota_of "$store")" "$work/policies-refuse"
     BASE[$store-refuse]=$PROXY_BASE
     PID[$store-refuse]=$FHIRWALL_PID
   done
