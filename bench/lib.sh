@@ -6,9 +6,13 @@
 #   start_nginx NAME CONF-BODY     an nginx of its own
 #   start_fast_epr                 nginx serving a fixed Patient and 50-entry searchset: $FAST_BASE
 #   proxy_conf PORT HOST:PORT      nginx as a plain reverse proxy (the baseline)
-#   start_fhirwall NAME UPSTREAM [EXTRA-YAML]  fhirwall `serve` with $JAVA_OPTS: $PROXY_BASE, $FHIRWALL_PID
+#   start_fhirwall NAME UPSTREAM [EXTRA-YAML] [POLICIES-DIR]  fhirwall `serve` with $JAVA_OPTS: $PROXY_BASE,
+#                                  $FHIRWALL_PID (policies: the bench's below unless POLICIES-DIR)
 #   start_both_stores              redis-server ($redis_port, $redis_pid) and fhirwall with each quota store in front
 #                                  of $FAST_BASE: BASE[local|redis], PID[local|redis]
+#   quota_of local|redis           the deployment file's quota line for that store (Redis: the one on $redis_port)
+#   start_refusing_stores          after start_both_stores: two more, on the same redis-server, whose clinician refuses
+#                                  at its limit (at-limit.action: refuse): BASE[local-refuse|redis-refuse], PID[...]
 #   measure KEY BASE PATH CONNS ["PID..."]  a warm-up, then wrk: RPS/P50/P99/NON2XX/REQS[KEY], and CPU[KEY]
 #                                  (clock ticks of the PIDs during the measurement), MACHINE[KEY] (busy ticks
 #                                  of the whole machine), AUDIT[KEY] (ticks of the first PID's audit writer
@@ -16,6 +20,8 @@
 #                                  CPU seconds per 1,000 requests)
 #                                  GC[KEY]: the first PID's garbage collections during the measurement, when it
 #                                  is a JVM: "pauses milliseconds" (jstat: young + full collections, their time)
+#                                  SCRIPTS[KEY]: with $MEASURE_REDIS_PORT set, the scripts (EVALSHA, EVAL) that Redis ran
+#                                  during the measurement
 #   ms LATENCY                     wrk's latency (1.23ms, 850.00us, 1.02s) in milliseconds
 #   jit_warm_up BASE PATH...       $JIT_WARMUP (default 20s) of wrk at 50 connections on each path: a JVM
 #                                  compiles its hot code in its first seconds; a fresh process measured
@@ -97,14 +103,14 @@ mkdir -p "$work/policies" && cp policies/demo/*.yaml "$work/policies/"
 sed -i '/^unexplained-limits:/,/^$/d; /^rate:/,$d' "$work/policies/clinician.yaml"
 printf 'rate:\n  requests-per-second: 100000\n  burst: 1000000\n  concurrent: 10000\n' >> "$work/policies/clinician.yaml"
 FHIRWALL_PID=
-start_fhirwall() { # name upstream [extra yaml]
-  local name=$1 upstream=$2 extra=${3:-} port start
+start_fhirwall() { # name upstream [extra yaml] [policies dir]
+  local name=$1 upstream=$2 extra=${3:-} policies=${4:-$work/policies} port start
   port=$(free_port)
   cat >"$work/fhirwall-$name.yaml" <<CONF
 listen: 127.0.0.1:$port
 upstream: { url: $upstream, max-concurrent: 1024, per-principal: { max-concurrent: 1024 } }
 identity: { issuer: $ISSUER, audience: [fhirwall], clients: [fhirwall-web] }
-policies: $work/policies
+policies: $policies
 audit: { file: $work/audit-$name.jsonl }
 admin: { enabled: false }
 $extra
@@ -120,6 +126,13 @@ CONF
   PROXY_BASE="http://127.0.0.1:$port/fhir"
 }
 
+quota_of() { # local|redis → the deployment file's quota line for that store (Redis: the one on $redis_port)
+  if [ "$1" = redis ]; then
+    echo "quota: { store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
+  else
+    echo "quota: { store: local }"
+  fi
+}
 start_both_stores() { # a redis-server of its own ($redis_port, $redis_pid), and two fhirwall processes in front of
   # the fast EPR that differ only in their quota store: BASE[local], PID[local], BASE[redis], PID[redis]
   redis_port=$(free_port)
@@ -129,14 +142,29 @@ start_both_stores() { # a redis-server of its own ($redis_port, $redis_pid), and
   pids+=($redis_pid)
   for _ in $(seq 1 100); do [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
   declare -gA BASE PID
-  local store quota
+  local store
   for store in local redis; do
-    quota="{ store: local }"
-    [ "$store" = redis ] && quota="{ store: redis, redis: { url: 'redis://127.0.0.1:$redis_port' } }"
-    start_fhirwall "$store" "$FAST_BASE" "quota: $quota"
+    start_fhirwall "$store" "$FAST_BASE" "$(quota_of "$store")"
     BASE[$store]=$PROXY_BASE
     PID[$store]=$FHIRWALL_PID
   done
+}
+start_refusing_stores() { # after start_both_stores: two more fhirwall processes, one per quota store (the same
+  # redis-server), whose clinician refuses at its limit (at-limit.action: refuse: each request's admission asks
+  # whether the account is held); its limits (60 patients an hour, 150 a day) no load here reaches, the read naming
+  # one patient: BASE[local-refuse], PID[local-refuse], BASE[redis-refuse], PID[redis-refuse]
+  mkdir -p "$work/policies-refuse" && cp "$work/policies/"*.yaml "$work/policies-refuse/"
+  sed -i '/^at-limit:/,/^$/d' "$work/policies-refuse/clinician.yaml"
+  printf 'at-limit:\n  action: refuse\n' >> "$work/policies-refuse/clinician.yaml"
+  local store
+  for store in local redis; do
+    start_fhirwall "$store-refuse" "$FAST_BASE" "$(quota_of "$store")" "$work/policies-refuse"
+    BASE[$store-refuse]=$PROXY_BASE
+    PID[$store-refuse]=$FHIRWALL_PID
+  done
+}
+script_calls() { # redis port → the scripts (EVALSHA, EVAL) it ran so far
+  redis-cli -p "$1" info commandstats | tr -d '\r' | awk -F'[:,=]' '/^cmdstat_eval(sha)?:/ {n += $3} END {print n + 0}'
 }
 cpu_ticks() { # pid... → their user + system clock ticks, summed
   local p t=0
@@ -166,7 +194,7 @@ jit_warm_up() { # base path...
     wrk -t2 -c50 -d"${JIT_WARMUP:-20s}" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
   done
 }
-declare -A RPS P50 P99 NON2XX REQS CPU MACHINE AUDIT GC
+declare -A RPS P50 P99 NON2XX REQS CPU MACHINE AUDIT GC SCRIPTS
 measure() { # key base path conns ["pid..." whose CPU is counted]
   local key=$1 base=$2 path=$3 conns=$4 pid=${5:-} threads=$(( $4 < 2 ? 1 : 2 ))
   wrk -t"$threads" -c"$conns" -d"$WARMUP" -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path" >/dev/null
@@ -176,8 +204,12 @@ measure() { # key base path conns ["pid..." whose CPU is counted]
   # shellcheck disable=SC2086
   [ -n "$pid" ] && before=$(cpu_ticks $pid) && audit_before=$(thread_ticks "${pid%% *}" fhirwall-audit)
   machine_before=$(machine_ticks)
+  local scripts_before=0
+  [ -n "${MEASURE_REDIS_PORT:-}" ] && scripts_before=$(script_calls "$MEASURE_REDIS_PORT")
   out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" "$base/$path")
   MACHINE[$key]=$(( $(machine_ticks) - machine_before ))
+  SCRIPTS[$key]=""
+  [ -n "${MEASURE_REDIS_PORT:-}" ] && SCRIPTS[$key]=$(( $(script_calls "$MEASURE_REDIS_PORT") - scripts_before ))
   AUDIT[$key]=0
   # shellcheck disable=SC2086
   [ -n "$pid" ] && after=$(cpu_ticks $pid) && AUDIT[$key]=$(( $(thread_ticks "${pid%% *}" fhirwall-audit) - audit_before ))

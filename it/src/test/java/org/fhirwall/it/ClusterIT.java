@@ -13,8 +13,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -23,24 +21,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * gains an attacker nothing. Patients are counted from the bodies the clients received.
  */
 @ExtendWith(LeakWatch.class)
-class ClusterIT {
+class ClusterIT extends TwoReplicas {
   static final int LIMIT = 25;
-  static Replicas cluster;
-  static Replicas.Replica a;
-  static Replicas.Replica b;
 
-  @BeforeAll
-  static void start() throws Exception {
-    cluster = Replicas.start(2000);
-    a = cluster.shared("a", "deny", "3s");
-    b = cluster.shared("b", "deny", "3s");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
+  ClusterIT() {
+    super(2000);
   }
 
   @Test

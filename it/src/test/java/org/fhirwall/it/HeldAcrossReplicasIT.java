@@ -10,8 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -21,24 +19,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * on the other too, before the EPR is asked.
  */
 @ExtendWith(LeakWatch.class)
-class HeldAcrossReplicasIT {
+class HeldAcrossReplicasIT extends TwoReplicas {
   static final int LIMIT = 25;
-  static Replicas cluster;
-  static Replicas.Replica a;
-  static Replicas.Replica b;
 
-  @BeforeAll
-  static void start() throws Exception {
-    cluster = Replicas.start(200);
-    a = cluster.shared("a", "deny", "3s");
-    b = cluster.shared("b", "deny", "3s");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
+  HeldAcrossReplicasIT() {
+    super(200);
   }
 
   /** The replica's audit file says {@code rule} within 10 s (records are written off the request path). */

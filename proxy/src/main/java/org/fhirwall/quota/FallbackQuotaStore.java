@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,7 +89,12 @@ public final class FallbackQuotaStore implements QuotaStore {
       probeSoon();
       return fallback.get();
     }
-    return call.apply(shared).toCompletableFuture().handle((value, error) -> {
+    return recovered(call.apply(shared), fallback);
+  }
+
+  /** {@code asked} of the shared store; when it fails, this replica falls back and answers {@code fallback}. */
+  private <T> CompletionStage<T> recovered(CompletionStage<T> asked, Supplier<CompletionStage<T>> fallback) {
+    return asked.toCompletableFuture().handle((value, error) -> {
       if (error == null) {
         return CompletableFuture.completedFuture(value);
       }
@@ -181,25 +187,62 @@ public final class FallbackQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
-    return either(s -> s.enter(account, limit, permits, now).thenApply(e -> {
+    return either(s -> lockNoted(account, s.enter(account, limit, permits, now)), () -> enterShare(account, limit, permits, now));
+  }
+
+  /**
+   * While Redis answers, the Redis store's admission: a request of a role that refuses at its limit is admitted and
+   * checked for a hold in one call, a read it foresees admitted goes ahead ({@code forwardNow}). When that call fails,
+   * the admission and the check are answered from this replica's share, as {@link #enter} and {@link #held} are; on the
+   * fallback, from it at once (never sent ahead).
+   */
+  @Override
+  public Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, @Nullable HoldCheck hold,
+      Instant now) {
+    if (degraded) {
+      probeSoon();
+      return new Admission(enterShare(account, limit, permits, now), false,
+          hold == null ? null : heldShare(account, hold.limits(), hold.named(), now));
+    }
+    Admission asked = shared.admit(account, limit, permits, mayGoAhead, hold, now);
+    CompletionStage<RateGate.Entry> entry = recovered(lockNoted(account, asked.entry()),
+        () -> enterShare(account, limit, permits, now));
+    if (hold == null) {
+      return new Admission(entry, asked.forwardNow());
+    }
+    CompletionStage<Optional<Held>> check = asked.held() != null ? asked.held() // never skipped, whatever the store answered
+        : shared.held(account, hold.limits(), hold.named(), now);
+    return new Admission(entry, asked.forwardNow(), recovered(check, () -> heldShare(account, hold.limits(), hold.named(), now)));
+  }
+
+  /** The shared store's admission, remembering a lock it reports for use during an outage. */
+  private CompletionStage<RateGate.Entry> lockNoted(String account, CompletionStage<RateGate.Entry> entry) {
+    return entry.thenApply(e -> {
       if (e instanceof RateGate.Entry.Locked l) {
         knownLocks.put(account, l.lock());
       }
       return e;
-    }), () -> {
-      Lock known = knownLocks.get(account);
-      if (known != null && known.activeAt(now)) {
-        return CompletableFuture.completedFuture(new RateGate.Entry.Locked(known));
-      }
-      return local.enter(account, new RateLimit(limit.perSecond() / replicas, share(limit.burst()), share(limit.concurrent())),
-          permits, now);
     });
+  }
+
+  /** An admission against this replica's share of the rate and concurrency, refused while a mirrored lock is in force. */
+  private CompletionStage<RateGate.Entry> enterShare(String account, RateLimit limit, int permits, Instant now) {
+    Lock known = knownLocks.get(account);
+    if (known != null && known.activeAt(now)) {
+      return CompletableFuture.completedFuture(new RateGate.Entry.Locked(known));
+    }
+    return local.enter(account, new RateLimit(limit.perSecond() / replicas, share(limit.burst()), share(limit.concurrent())),
+        permits, now);
   }
 
   @Override
   public CompletionStage<Optional<Held>> held(String account, List<PatientWindow> limits, Set<String> named, Instant now) {
-    return either(s -> s.held(account, limits, named, now), () -> local.held(account, limits.stream().map(this::share).toList(),
-        named, now));
+    return either(s -> s.held(account, limits, named, now), () -> heldShare(account, limits, named, now));
+  }
+
+  /** {@link #held} against this replica's share of each window. */
+  private CompletionStage<Optional<Held>> heldShare(String account, List<PatientWindow> limits, Set<String> named, Instant now) {
+    return local.held(account, limits.stream().map(this::share).toList(), named, now);
   }
 
   @Override
