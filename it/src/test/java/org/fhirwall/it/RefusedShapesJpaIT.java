@@ -3,7 +3,6 @@ package org.fhirwall.it;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -174,15 +173,7 @@ class RefusedShapesJpaIT {
     String refused = "GET /fhir/Patient/" + patient + " HTTP/1.1\r\nHost: proxy\r\nContent-Length: 3\r\nContent-Length: 4"
         + "\r\n\r\nabc";
     int before = log.entries().size();
-    URI base = URI.create(it.proxyBase());
-    String answer;
-    try (Socket s = new Socket(base.getHost(), base.getPort())) {
-      s.setSoTimeout(30_000);
-      OutputStream out = s.getOutputStream();
-      out.write((read + refused).getBytes(ISO_8859_1));
-      out.flush();
-      answer = new String(s.getInputStream().readAllBytes(), ISO_8859_1); // until fhirwall closes the connection
-    }
+    String answer = raw(read + refused);
     List<String> statuses = Pattern.compile("HTTP/1\\.1 (\\d{3})").matcher(answer).results().map(m -> m.group(1)).toList();
     assertThat(statuses).as(answer).containsExactly("200", "400");
     assertThat(answer.substring(0, answer.indexOf("HTTP/1.1 400"))).contains("\"id\":\"" + patient + "\"");
@@ -196,22 +187,24 @@ class RefusedShapesJpaIT {
 
   void rawRefusedBeforeTheEpr(String request, int status) throws Exception {
     int before = log.entries().size();
-    URI base = URI.create(it.proxyBase());
-    String answer;
-    try (Socket s = new Socket(base.getHost(), base.getPort())) {
-      s.setSoTimeout(10_000);
-      OutputStream out = s.getOutputStream();
-      out.write(request.getBytes(ISO_8859_1));
-      out.flush();
-      s.shutdownOutput();
-      InputStream in = s.getInputStream();
-      answer = new String(in.readAllBytes(), ISO_8859_1);
-    }
+    String answer = raw(request);
     Matcher id = Pattern.compile("(?im)^x-request-id: *(\\S+)").matcher(answer);
     if (id.find()) {
       assertThat(log.received(id.group(1))).isFalse();
     }
     assertThat(log.entries()).as("nothing reached the EPR for " + request).hasSize(before);
     assertThat(answer).as(request).startsWith("HTTP/1.1 " + status).contains("OperationOutcome");
+  }
+
+  /** Writes {@code bytes} on a connection of its own and reads what fhirwall answers until it closes the connection. */
+  String raw(String bytes) throws Exception {
+    URI base = URI.create(it.proxyBase());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      out.write(bytes.getBytes(ISO_8859_1));
+      out.flush();
+      return new String(s.getInputStream().readAllBytes(), ISO_8859_1);
+    }
   }
 }
