@@ -24,6 +24,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import org.fhirwall.audit.AuditRecord;
 import org.fhirwall.quota.LocalQuotaStore;
 import org.fhirwall.upstream.Upstream;
@@ -88,11 +89,26 @@ class PipeliningOrderTest {
   @Test
   void pipelinedMixesAreAnsweredOnceEachInOrder() {
     for (long seed = 1; seed <= 300; seed++) {
-      mix(seed);
+      mix(seed, false);
     }
   }
 
-  private void mix(long seed) {
+  /**
+   * The same with admissions decided later, as the Redis store's are: reads go to the EPR before their admission
+   * ({@link HeldAdmissionStore}), admissions and EPR answers complete in random order.
+   */
+  @Test
+  void pipelinedMixesWithAdmissionsDecidedLaterAreAnsweredOnceEachInOrder() {
+    for (long seed = 1; seed <= 300; seed++) {
+      mix(seed, true);
+    }
+    assertThat(admissionsWaited).as("admissions that waited for their gate (reads sent ahead of them)").isGreaterThan(100);
+  }
+
+  /** Gates completed while an admission waited on them. */
+  private int admissionsWaited;
+
+  private void mix(long seed, boolean admissionsLater) {
     Random random = new Random(seed);
     List<Sent> sent = new ArrayList<>();
     int n = 1 + random.nextInt(6);
@@ -135,20 +151,32 @@ class PipeliningOrderTest {
         return p;
       }
     };
-    try (LocalQuotaStore store = new LocalQuotaStore(100, Runnable::run)) {
+    List<CompletableFuture<Void>> gates = new ArrayList<>();
+    try (HeldAdmissionStore store = new HeldAdmissionStore(new LocalQuotaStore(100, Runnable::run))) {
       EmbeddedChannel channel = ExchangeRig.channel(ExchangeRig.stages(ROLE, ExchangeRig.wardClinician(), store,
           new ExchangeRig.Sinks(audit::add, () -> true, a -> { }, 100)), epr, new InFlight());
       try {
         byte[] bytes = wire.toString().getBytes(UTF_8);
         for (int at = 0; at < bytes.length && channel.isOpen(); ) { // a client stops writing once fhirwall closes
           int piece = Math.min(bytes.length - at, 1 + random.nextInt(random.nextBoolean() ? 8 : 400));
+          if (admissionsLater) { // the admissions asked while this piece is read wait for a gate, or not
+            store.gate = random.nextInt(3) == 0 ? null : new CompletableFuture<>();
+            if (store.gate != null) {
+              gates.add(store.gate);
+            }
+          }
           channel.writeInbound(Unpooled.wrappedBuffer(bytes, at, piece));
           at += piece;
           settle(channel);
         }
-        for (int round = 0; round < 50 && (!later.isEmpty() || channel.hasPendingTasks()); round++) {
+        store.gate = null;
+        for (int round = 0; round < 200 && (!later.isEmpty() || channel.hasPendingTasks() || gates.stream().anyMatch(g -> !g.isDone())); round++) {
           settle(channel);
-          if (!later.isEmpty()) {
+          java.util.Optional<CompletableFuture<Void>> gate = gates.stream().filter(g -> !g.isDone()).findFirst();
+          if (gate.isPresent() && (later.isEmpty() || random.nextBoolean())) {
+            admissionsWaited += gate.get().getNumberOfDependents() > 0 ? 1 : 0;
+            gate.get().complete(null);
+          } else if (!later.isEmpty()) {
             later.poll().setSuccess(answersLater.poll());
           }
         }
