@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * <p>One exchange at a time per connection: what the decoder produces after the request under way
  * (a pipelined request) is held, and reading paused, until that exchange's answer is written
  * ({@link RequestDeadline#EXCHANGE_DONE}); then the held request starts. So answers leave in order
- * and a client cannot queue work faster than it is served. A request with a body pauses reading at
+ * and a client cannot queue work faster than it is served. A request the edge refused
+ * ({@link EdgeRefusal}) takes its place in that order: its refusal is the last answer on the connection. A request with a body pauses reading at
  * once (its body is read on demand, after the token check); a request without one leaves reading
  * on, since clients seldom send more before they are answered — pausing and resuming for every
  * request would cost two {@code epoll_ctl} calls each.
