@@ -348,12 +348,10 @@ final class RedisLanes {
     while (!l.waiting.isEmpty()) {
       Work w = l.waiting.poll();
       if (w instanceof Own own) {
-        if (!urgent.work.isEmpty() || !lazy.work.isEmpty() || sent.size() > before) {
-          // After the reply to what goes first: the connection this thread uses may not be the
-          // one the earlier calls went on, and the charge must see them.
-          l.waiting.addFirst(own);
-          break;
-        }
+        // What was asked before it goes first, then the charge, all on this connection now: nothing of the
+        // account's is in flight (a lane sends only then), and Redis runs a connection's calls in order, so the
+        // charge sees them all without waiting for their replies.
+        flush(here, account, urgent, lazy, sent);
         CompletableFuture<Object> result = own.result();
         sent.add(new Sent(dispatch(() -> own.call().apply(here)), (v, e) -> {
           if (e != null) {
@@ -372,6 +370,19 @@ final class RedisLanes {
       }
       b.add(w, size);
     }
+    flush(here, account, urgent, lazy, sent);
+    l.inFlight += sent.size() - before;
+    l.lingers = lingering(l);
+    if (l.lingers) {
+      l.lingeringSince = nanos.getAsLong(); // queued behind a charge: it lingers from that call on
+    }
+  }
+
+  /**
+   * Sends what the batches gathered: the admissions (with the slots given back before them) in one call, the
+   * re-disclosures in the next, which the admissions' reply does not wait for; without an admission, all in one call.
+   */
+  private void flush(RedisScripts here, String account, Batch urgent, Batch lazy, List<Sent> sent) {
     if (!urgent.admits) {
       lazy.work.addAll(0, urgent.work);
       urgent.clear();
@@ -379,12 +390,8 @@ final class RedisLanes {
     for (Batch b : List.of(urgent, lazy)) {
       if (!b.work.isEmpty()) {
         sent.add(enter(here, account, b.work));
+        b.clear();
       }
-    }
-    l.inFlight += sent.size() - before;
-    l.lingers = lingering(l);
-    if (l.lingers) {
-      l.lingeringSince = nanos.getAsLong(); // queued behind a charge: it lingers from that call on
     }
   }
 
@@ -403,6 +410,7 @@ final class RedisLanes {
     void clear() {
       work = new ArrayList<>();
       args = 0;
+      admits = false;
     }
   }
 

@@ -108,6 +108,37 @@ class RedisLanesTest {
     assertThat(sent).as("no call came in its 2 ms: t2 goes alone").hasSize(2);
   }
 
+  /**
+   * Charges queued behind a call in flight, with a re-disclosure between them: once its reply comes they all go at
+   * once, in the order asked, on the one connection (Redis runs a connection's calls in order, so each sees what was
+   * asked before it). Before, each charge waited for the reply to the call before it: under load a principal's charges
+   * went one round trip at a time.
+   */
+  @Test
+  void chargesQueuedBehindACallInFlightGoTogetherInTheOrderAsked() {
+    CompletableFuture<Object> first = new CompletableFuture<>();
+    lanes.now("a", new RedisLanes.Own(here -> first, new CompletableFuture<>()));
+    lanes.now("a", new RedisLanes.Own(here -> charge("charge-2"), new CompletableFuture<>()));
+    AtomicReference<Boolean> written = new AtomicReference<>();
+    lanes.later("a", disclose("p1", written));
+    lanes.now("a", new RedisLanes.Own(here -> charge("charge-3"), new CompletableFuture<>()));
+    assertThat(sent).as("all wait behind the call in flight").isEmpty();
+
+    first.complete(List.of());
+
+    assertThat(sent).as("in the order asked, none waiting for another's reply").hasSize(3);
+    assertThat(sent.get(0)).isEqualTo("charge-2");
+    assertThat(sent.get(1)).as("the re-disclosure, before the charge asked after it").isNotEqualTo("charge-3");
+    assertThat(sent.get(2)).isEqualTo("charge-3");
+    assertThat(written.get()).isTrue();
+  }
+
+  /** A charge's call that records its name in {@link #sent} and is answered later (its reply never comes here). */
+  private CompletableFuture<?> charge(String name) {
+    sent.add(name);
+    return new CompletableFuture<>();
+  }
+
   /** Accepts every task and never runs one (an event loop that has stopped cancels what was scheduled on it). */
   static final class DeadTimers extends ScheduledThreadPoolExecutor {
     final List<Runnable> scheduled = Collections.synchronizedList(new ArrayList<>());
