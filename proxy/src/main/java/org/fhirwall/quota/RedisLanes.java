@@ -208,16 +208,6 @@ final class RedisLanes {
     }
   }
 
-  /** Whether work no one waits for waits in the lane. */
-  private static boolean lingering(Lane l) {
-    for (Work w : l.waiting) {
-      if (w instanceof GiveBack || w instanceof Disclose) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Whether someone waits for what waits in the lane (an admission, a charge). */
   private static boolean urgent(Lane l) {
     for (Work w : l.waiting) {
@@ -372,10 +362,7 @@ final class RedisLanes {
     }
     flush(here, account, urgent, lazy, sent);
     l.inFlight += sent.size() - before;
-    l.lingers = lingering(l);
-    if (l.lingers) {
-      l.lingeringSince = nanos.getAsLong(); // queued behind a charge: it lingers from that call on
-    }
+    l.lingers = false; // everything waiting went
   }
 
   /**
