@@ -144,8 +144,15 @@ final class ExchangeRig {
     channel.runPendingTasks();
     meanwhile.run();
     channel.runPendingTasks();
+    List<FullHttpResponse> answers = written(channel, Math.max(count, 1));
+    assertThat(answers).as("answers written").hasSize(count);
+    return answers;
+  }
+
+  /** Every answer written so far (at most {@code max}), decoded as heap copies nobody has to release. */
+  static List<FullHttpResponse> written(EmbeddedChannel channel, int max) {
     EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(4 << 20));
-    for (int i = 0; i < Math.max(count, 1); i++) {
+    for (int i = 0; i < max; i++) {
       client.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
     }
     for (Object o; (o = client.readOutbound()) != null; ) {
@@ -160,7 +167,6 @@ final class ExchangeRig {
       r.release();
     }
     client.finishAndReleaseAll();
-    assertThat(answers).as("answers written").hasSize(count);
     return answers;
   }
 

@@ -7,17 +7,10 @@ import static org.fhirwall.server.ExchangeRig.bundle;
 import static org.fhirwall.server.ExchangeRig.json;
 import static org.fhirwall.server.ExchangeRig.patient;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
@@ -181,7 +174,7 @@ class PipeliningOrderTest {
           }
         }
         settle(channel);
-        List<FullHttpResponse> answers = decode(channel, sent.size() + 1);
+        List<FullHttpResponse> answers = ExchangeRig.written(channel, sent.size() + 1);
         String context = "seed " + seed + ", wire:\n" + wire;
         assertThat(answers).as(context).hasSize(sent.size() + (edge ? 1 : 0));
         for (int k = 0; k < sent.size(); k++) {
@@ -224,26 +217,5 @@ class PipeliningOrderTest {
     for (int i = 0; i < 20; i++) {
       channel.runPendingTasks();
     }
-  }
-
-  /** Every answer written so far, decoded as heap copies (a client that sent {@code max} requests). */
-  private static List<FullHttpResponse> decode(EmbeddedChannel channel, int max) {
-    EmbeddedChannel client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(4 << 20));
-    for (int i = 0; i < max; i++) {
-      client.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
-    }
-    for (Object o; (o = client.readOutbound()) != null; ) {
-      ReferenceCountUtil.release(o);
-    }
-    for (Object out; (out = channel.readOutbound()) != null; ) {
-      client.writeInbound((ByteBuf) out);
-    }
-    List<FullHttpResponse> answers = new ArrayList<>();
-    for (FullHttpResponse r; (r = client.readInbound()) != null; ) {
-      answers.add(r.replace(Unpooled.copiedBuffer(r.content())));
-      r.release();
-    }
-    client.finishAndReleaseAll();
-    return answers;
   }
 }
