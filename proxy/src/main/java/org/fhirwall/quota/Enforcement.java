@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
@@ -100,25 +99,10 @@ public final class Enforcement {
   }
 
   /**
-   * Admits a request of an account that is not locked, worth {@code permits} against the rate and
-   * one slot of the concurrency (at most the principal's share of the EPR, whatever the role says);
-   * see {@link QuotaStore#enter}.
-   */
-  public CompletionStage<RateGate.Entry> enter(String account, RateLimit limit, int permits, Instant now) {
-    return store.enter(account, bounded(limit), permits, now);
-  }
-
-  /**
-   * {@link #enter}, and whether a read ({@code mayGoAhead}) may be sent to the EPR while the store
-   * admits it (see {@link QuotaStore#admit}).
-   */
-  public QuotaStore.Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead, Instant now) {
-    return store.admit(account, bounded(limit), permits, mayGoAhead, now);
-  }
-
-  /**
-   * {@link #admit(String, RateLimit, int, boolean, Instant)}, and, for a role that refuses at its limit ({@code hold}),
-   * whether the request must be refused before the EPR is asked (see {@link QuotaStore#held}), asked with it.
+   * Admits a request of an account that is not locked, worth {@code permits} against the rate and one slot of the
+   * concurrency (at most the principal's share of the EPR, whatever the role says), whether a read ({@code mayGoAhead})
+   * may be sent to the EPR while the store admits it, and, for a role that refuses at its limit ({@code hold}), whether
+   * the request must be refused before the EPR is asked, asked with it (see {@link QuotaStore#admit}).
    */
   public QuotaStore.Admission admit(String account, RateLimit limit, int permits, boolean mayGoAhead,
       QuotaStore.@Nullable HoldCheck hold, Instant now) {
@@ -127,15 +111,6 @@ public final class Enforcement {
 
   private RateLimit bounded(RateLimit limit) {
     return limit.concurrent() <= maxConcurrentShare ? limit : new RateLimit(limit.perSecond(), limit.burst(), maxConcurrentShare);
-  }
-
-  /**
-   * Whether a request of a role that refuses at its limit must be refused before the EPR is asked
-   * (see {@link QuotaStore#held}).
-   */
-  public CompletionStage<Optional<QuotaStore.Held>> held(String account, List<PatientWindow> limits, Set<String> named,
-      Instant now) {
-    return store.held(account, limits, named, now);
   }
 
   /**

@@ -440,9 +440,9 @@ abstract class QuotaStoreContract {
   void noPrincipalTakesMoreThanItsShareOfTheEpr() {
     Enforcement e = new Enforcement(store, 2, Enforcement.FailureRules.DEFAULT);
     RateLimit generous = new RateLimit(1000, 1000, 50);
-    assertThat(done(e.enter("frank", generous, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);
-    assertThat(done(e.enter("frank", generous, 1, t0))).isInstanceOf(RateGate.Entry.Entered.class);
-    assertThat(done(e.enter("frank", generous, 1, t0))).isInstanceOfSatisfying(RateGate.Entry.Refused.class,
+    assertThat(done(e.admit("frank", generous, 1, false, null, t0).entry())).isInstanceOf(RateGate.Entry.Entered.class);
+    assertThat(done(e.admit("frank", generous, 1, false, null, t0).entry())).isInstanceOf(RateGate.Entry.Entered.class);
+    assertThat(done(e.admit("frank", generous, 1, false, null, t0).entry())).isInstanceOfSatisfying(RateGate.Entry.Refused.class,
         r -> assertThat(r.reason()).contains("more than 2 requests at once"));
   }
 
